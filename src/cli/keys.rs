@@ -1,0 +1,90 @@
+//! `tessera keys …`
+
+use clap::Subcommand;
+
+use super::output::{print_json, print_keys, KeyView};
+use crate::config::Settings;
+use crate::keys::{self, KeyAlg};
+use crate::startup::{load_master_key, open_database};
+use crate::tenancy::tenants;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the tenant's keys: active (signing), inactive (published), retired.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new active key; the previous one stays in JWKS until retired.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        /// Algorithm to rotate (repeatable): RS256, ES256. Default: all.
+        #[arg(long = "alg", value_parser = parse_alg)]
+        algs: Vec<KeyAlg>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an inactive key from JWKS and erase its private half.
+    Retire {
+        #[arg(long)]
+        tenant: String,
+        /// The key id (kid) to retire.
+        kid: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_alg(input: &str) -> Result<KeyAlg, String> {
+    KeyAlg::parse(input).ok_or_else(|| format!("unknown algorithm {input}: use RS256 or ES256"))
+}
+
+pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let mut conn = db.conn()?;
+    match command {
+        KeysCommand::List { tenant, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            print_keys(&keys::list(&mut conn, &tenant.id)?, json)
+        }
+        KeysCommand::Rotate {
+            tenant,
+            mut algs,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let master = load_master_key(settings, &db)?;
+            if algs.is_empty() {
+                algs = KeyAlg::ALL.to_vec();
+            }
+            algs.dedup();
+            let created = keys::rotate(&mut conn, &master, &tenant.id, &algs)?;
+            if json {
+                return print_keys(&created, true);
+            }
+            for key in &created {
+                println!("New active {} key {}", key.alg, key.kid);
+            }
+            println!(
+                "Earlier keys stay published until retired: tessera keys retire --tenant {} KID",
+                tenant.slug
+            );
+            Ok(())
+        }
+        KeysCommand::Retire { tenant, kid, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let retired = keys::retire(&mut conn, &tenant.id, &kid)?;
+            if json {
+                return print_json(&KeyView::from(&retired));
+            }
+            println!(
+                "Retired {} key {}: no longer published in JWKS.",
+                retired.alg, retired.kid
+            );
+            Ok(())
+        }
+    }
+}

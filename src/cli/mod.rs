@@ -1,0 +1,98 @@
+//! The `tessera` command line: `serve`, `migrate`, and administration commands.
+//! Every create/list/show command takes `--json` and prints one JSON document on stdout;
+//! errors go to stderr with a non-zero exit code.
+
+mod keys;
+mod output;
+mod serve;
+mod tenant;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "A multi-tenant OpenID Connect provider"
+)]
+struct Cli {
+    /// A TOML file overriding the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create and manage tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// List, rotate and retire a tenant's signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve::run(settings),
+        command => {
+            // Administration commands log warnings only, so their stdout stays clean.
+            let mut log = settings.log.clone();
+            if std::env::var_os("RUST_LOG").is_none() {
+                log.level = "warn".into();
+            }
+            crate::telemetry::init(&log);
+            match command {
+                Command::Migrate { json } => migrate(&settings, json),
+                Command::Tenant(command) => tenant::run(&settings, command),
+                Command::Keys(command) => keys::run(&settings, command),
+                Command::Serve => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let db = crate::db::Db::connect(
+        secrecy::ExposeSecret::expose_secret(&settings.database.url),
+        1,
+        std::time::Duration::from_secs(settings.database.connect_timeout_secs),
+    )?;
+    let applied = db.migrate()?;
+    if json {
+        output::print_json(&serde_json::json!({ "engine": db.engine(), "applied": applied }))
+    } else {
+        if applied.is_empty() {
+            println!("The {} database is up to date.", db.engine());
+        }
+        for version in applied {
+            println!("applied {version}");
+        }
+        Ok(())
+    }
+}

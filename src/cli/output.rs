@@ -1,0 +1,76 @@
+//! Shared output helpers, so every command prints the same shapes.
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::rfc3339;
+use crate::keys::KeyInfo;
+use crate::tenancy::Tenant;
+
+pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct TenantView {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub status: &'static str,
+    pub issuer: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl TenantView {
+    pub fn new(settings: &Settings, tenant: &Tenant) -> TenantView {
+        TenantView {
+            id: tenant.id.to_string(),
+            slug: tenant.slug.to_string(),
+            name: tenant.name.clone(),
+            status: tenant.status.as_str(),
+            issuer: crate::tenancy::issuer(settings, &tenant.slug),
+            created_at: rfc3339(tenant.created_at),
+            updated_at: rfc3339(tenant.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct KeyView {
+    pub kid: String,
+    pub alg: String,
+    pub status: String,
+    pub created_at: String,
+    pub deactivated_at: Option<String>,
+    pub retired_at: Option<String>,
+}
+
+impl From<&KeyInfo> for KeyView {
+    fn from(key: &KeyInfo) -> KeyView {
+        KeyView {
+            kid: key.kid.clone(),
+            alg: key.alg.clone(),
+            status: key.status.clone(),
+            created_at: rfc3339(key.created_at),
+            deactivated_at: key.deactivated_at.map(rfc3339),
+            retired_at: key.retired_at.map(rfc3339),
+        }
+    }
+}
+
+pub fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {
+    let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+    if json {
+        return print_json(&views);
+    }
+    println!("{:<38} {:<6} {:<9} CREATED", "KID", "ALG", "STATUS");
+    for key in views {
+        println!(
+            "{:<38} {:<6} {:<9} {}",
+            key.kid, key.alg, key.status, key.created_at
+        );
+    }
+    Ok(())
+}

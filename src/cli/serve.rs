@@ -1,0 +1,45 @@
+//! `tessera serve`
+
+use crate::config::{Settings, TenantRouting};
+use crate::startup::Application;
+
+pub fn run(settings: Settings) -> anyhow::Result<()> {
+    crate::telemetry::init(&settings.log);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone()).await?;
+        print_banner(&settings, app.port(), app.tenant_count().await);
+        // actix stops gracefully on SIGTERM/SIGINT: no new connections, in-flight requests get
+        // server.shutdown_timeout_secs to finish.
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn print_banner(settings: &Settings, port: u16, tenants: Option<usize>) {
+    let public = settings.public_base();
+    let host = settings
+        .listen_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    println!(
+        "Tessera {} is listening on {host}:{port}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "Public URL: {public} (tenant routing: {})",
+        settings.tenancy.routing.as_str()
+    );
+    let example = crate::domain::TenantSlug::from_stored("acme".into());
+    let issuer = crate::tenancy::issuer(settings, &example);
+    if tenants == Some(0) {
+        println!();
+        println!("No tenants yet. Next step, in another terminal:");
+        println!("    cargo run --release -- tenant create acme --name \"Acme Inc.\"");
+        println!("  (or `tessera tenant create …` with an installed binary), then open");
+        println!("    {issuer}/.well-known/openid-configuration");
+        if settings.tenancy.routing == TenantRouting::Subdomain {
+            println!("  ({} must resolve to this server)", issuer);
+        }
+    }
+}

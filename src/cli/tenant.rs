@@ -1,0 +1,115 @@
+//! `tessera tenant …`
+
+use clap::Subcommand;
+
+use super::output::{print_json, TenantView};
+use crate::config::Settings;
+use crate::startup::{load_master_key, open_database};
+use crate::tenancy::{tenants, TenantStatus};
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with fresh RS256 and ES256 signing keys.
+    Create {
+        /// 2-63 characters: a-z, 0-9 and '-'; becomes the subdomain or /t/SLUG path.
+        slug: String,
+        /// Display name (defaults to the slug).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List all tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant.
+    Show {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a tenant: every tenant endpoint answers 403 until it is resumed.
+    Suspend {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume a suspended tenant.
+    Resume {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let mut conn = db.conn()?;
+    match command {
+        TenantCommand::Create { slug, name, json } => {
+            let master = load_master_key(settings, &db)?;
+            let name = name.unwrap_or_else(|| slug.clone());
+            let tenant = tenants::create(&mut conn, &master, &slug, &name)?;
+            let view = TenantView::new(settings, &tenant);
+            if json {
+                return print_json(&view);
+            }
+            println!("Created tenant {} ({}).", view.slug, view.name);
+            println!("Issuer:    {}", view.issuer);
+            println!(
+                "Discovery: {}/.well-known/openid-configuration",
+                view.issuer
+            );
+            Ok(())
+        }
+        TenantCommand::List { json } => {
+            let views: Vec<TenantView> = tenants::list(&mut conn)?
+                .iter()
+                .map(|t| TenantView::new(settings, t))
+                .collect();
+            if json {
+                return print_json(&views);
+            }
+            if views.is_empty() {
+                println!("No tenants yet. Create one with: tessera tenant create SLUG --name NAME");
+                return Ok(());
+            }
+            println!("{:<24} {:<10} {:<30} ISSUER", "SLUG", "STATUS", "NAME");
+            for view in views {
+                println!(
+                    "{:<24} {:<10} {:<30} {}",
+                    view.slug, view.status, view.name, view.issuer
+                );
+            }
+            Ok(())
+        }
+        TenantCommand::Show { slug, json } => {
+            let view = TenantView::new(settings, &tenants::find(&mut conn, &slug)?);
+            show(&view, json)
+        }
+        TenantCommand::Suspend { slug, json } => {
+            let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Suspended)?;
+            show(&TenantView::new(settings, &tenant), json)
+        }
+        TenantCommand::Resume { slug, json } => {
+            let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Active)?;
+            show(&TenantView::new(settings, &tenant), json)
+        }
+    }
+}
+
+fn show(view: &TenantView, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(view);
+    }
+    println!("id:       {}", view.id);
+    println!("slug:     {}", view.slug);
+    println!("name:     {}", view.name);
+    println!("status:   {}", view.status);
+    println!("issuer:   {}", view.issuer);
+    println!("created:  {}", view.created_at);
+    println!("updated:  {}", view.updated_at);
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Layered configuration: built-in defaults (`config/default.toml`, compiled in), then an optional
+//! file, then `TESSERA_SECTION__KEY` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "TESSERA";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub tenancy: TenancySettings,
+    pub database: DatabaseSettings,
+    pub keys: KeySettings,
+    pub log: LogSettings,
+    pub argon2: Argon2Settings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantRouting {
+    Path,
+    Subdomain,
+}
+
+impl TenantRouting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantRouting::Path => "path",
+            TenantRouting::Subdomain => "subdomain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancySettings {
+    pub routing: TenantRouting,
+    pub base_domain: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May hold a password, hence secret: it never appears in `Debug` or logs.
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    pub master_key_file: Option<PathBuf>,
+    pub master_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Settings {
+    /// Defaults, then `file` (which must exist when given), then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let env = std::env::vars().collect();
+        Self::load_from(file, env)
+    }
+
+    /// The built-in defaults alone, for tests and tools that set fields themselves.
+    pub fn defaults() -> anyhow::Result<Settings> {
+        Self::load_from(None, Default::default())
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        env: std::collections::HashMap<String, String>,
+    ) -> anyhow::Result<Settings> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let environment = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(env));
+        let settings: Settings = builder
+            .add_source(environment)
+            .build()
+            .context("could not read the configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        let url = &self.server.public_url;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            bail!("server.public_url must be an http(s) URL with a host, got {url}");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            bail!("server.public_url must not have a query or fragment");
+        }
+        if self.tenancy.routing == TenantRouting::Subdomain && url.path() != "/" {
+            bail!("server.public_url must not have a path in subdomain routing mode");
+        }
+        if self.database.pool_size == 0 {
+            bail!("database.pool_size must be at least 1");
+        }
+        crate::identity::password::PasswordHasher::from_settings(&self.argon2)
+            .context("invalid [argon2] parameters")?;
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server.listen.parse().with_context(|| {
+            format!(
+                "server.listen is not an address:port: {}",
+                self.server.listen
+            )
+        })
+    }
+
+    /// The public URL without a trailing slash, the base every issuer is built from.
+    pub fn public_base(&self) -> String {
+        self.server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The domain tenants live under in subdomain mode.
+    pub fn base_domain(&self) -> String {
+        let configured = self.tenancy.base_domain.trim().trim_matches('.');
+        if configured.is_empty() {
+            self.server
+                .public_url
+                .host_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        } else {
+            configured.to_ascii_lowercase()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let s = Settings::defaults().unwrap();
+        assert_eq!(s.tenancy.routing, TenantRouting::Path);
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/tessera.db");
+        assert!(s.keys.master_key_file.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("TESSERA_DATABASE__URL", "postgres://u:p@h/db"),
+                ("TESSERA_DATABASE__POOL_SIZE", "3"),
+                ("TESSERA_TENANCY__ROUTING", "subdomain"),
+                ("TESSERA_TEST_POSTGRES_URL", "ignored: not a section key"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://u:p@h/db");
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.tenancy.routing, TenantRouting::Subdomain);
+    }
+
+    #[test]
+    fn misspelt_key_is_an_error() {
+        let err = Settings::load_from(None, env(&[("TESSERA_DATABASE__URLL", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("urll"), "{err:#}");
+    }
+
+    #[test]
+    fn debug_hides_database_url() {
+        let s = Settings::load_from(
+            None,
+            env(&[("TESSERA_DATABASE__URL", "postgres://u:hunter2@h/db")]),
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn base_domain_defaults_to_public_host() {
+        let s = Settings::load_from(
+            None,
+            env(&[("TESSERA_SERVER__PUBLIC_URL", "https://ID.example.com")]),
+        )
+        .unwrap();
+        assert_eq!(s.base_domain(), "id.example.com");
+        assert_eq!(s.public_base(), "https://id.example.com");
+    }
+}

@@ -1,0 +1,157 @@
+//! One connection type over both engines, and an r2d2 manager that picks the engine from the
+//! URL scheme so connection errors surface at once with their real cause.
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::ManageConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    // Last: SQLite accepts any string as a path.
+    Sqlite(SqliteConnection),
+}
+
+/// Which engine a database URL names.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The URL may carry a password.
+            DatabaseUrl::Postgres(_) => f.write_str("Postgres(<redacted>)"),
+            DatabaseUrl::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("database.url must start with sqlite:// or postgres:// (got scheme \"{0}\")")]
+    UnknownScheme(String),
+    #[error("database.url sqlite:// needs a file path, e.g. sqlite://data/tessera.db")]
+    EmptySqlitePath,
+    #[error("in-memory SQLite is not supported: every pooled connection would see its own empty database; use a file")]
+    InMemorySqlite,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, DatabaseUrlError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DatabaseUrlError::EmptySqlitePath);
+            }
+            if path.contains(":memory:") || path.contains("mode=memory") {
+                return Err(DatabaseUrlError::InMemorySqlite);
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        let scheme = url.split(':').next().unwrap_or_default().to_owned();
+        Err(DatabaseUrlError::UnknownScheme(scheme))
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("could not create the directory for the SQLite database: {0}")]
+    Directory(std::io::Error),
+}
+
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                Ok(AnyConnection::Postgresql(PgConnection::establish(url)?))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(ConnectError::Directory)?;
+                }
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the writer; the busy timeout makes concurrent
+                // writers wait instead of failing with "database is locked".
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_engines_from_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/t.db").unwrap(),
+            DatabaseUrl::Sqlite("data/t.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/t.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/t.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://x"),
+            Err(DatabaseUrlError::UnknownScheme(s)) if s == "mysql"
+        ));
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn debug_redacts_postgres_password() {
+        let url = DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

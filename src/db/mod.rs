@@ -1,0 +1,126 @@
+//! Storage: the only module that speaks diesel. Blocking database work runs on tokio's blocking
+//! pool through [`Db::run`], never on the async executor threads.
+
+mod connection;
+pub mod schema;
+pub mod signing_keys;
+pub mod tenants;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use connection::{AnyConnection, ConnectionManager, DatabaseUrl, DatabaseUrlError};
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// Serialises migrations when several nodes start at once on one PostgreSQL.
+const MIGRATION_LOCK_ID: i64 = 0x0074_6573_7365_7261;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type Conn = PooledConnection<ConnectionManager>;
+
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    engine: &'static str,
+}
+
+impl Db {
+    /// Opens the pool, failing at once with the real cause when the database is unreachable.
+    pub fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Db> {
+        let url = DatabaseUrl::parse(url)?;
+        let engine = url.engine_name();
+        let manager = ConnectionManager::new(url);
+        // r2d2 hides the cause behind a timeout; one direct attempt reports it.
+        diesel::r2d2::ManageConnection::connect(&manager)
+            .with_context(|| format!("could not connect to the {engine} database"))?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(connect_timeout)
+            .build_unchecked(manager);
+        Ok(Db { pool, engine })
+    }
+
+    pub fn engine(&self) -> &'static str {
+        self.engine
+    }
+
+    /// A connection for synchronous callers (the CLI). Request handlers use [`Db::run`].
+    pub fn conn(&self) -> Result<Conn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(DbError::from)?
+    }
+
+    /// Applies pending migrations for this engine.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            AnyConnection::Postgresql(pg) => {
+                pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))?;
+                let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))?;
+                result
+            }
+            AnyConnection::Sqlite(sqlite) => {
+                sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(names)
+            }
+        };
+        applied.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
+    }
+
+    /// Readiness probe: a round trip within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(timeout)?;
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await?
+    }
+}
+
+fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    versions.iter().map(ToString::to_string).collect()
+}

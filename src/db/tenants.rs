@@ -1,0 +1,69 @@
+//! Tenant rows.
+
+use diesel::prelude::*;
+
+use super::schema::tenants;
+use super::{AnyConnection, DbError};
+use crate::domain::TenantId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenants)]
+pub struct TenantRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub status: String,
+    pub key_set_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &TenantRow) -> Result<(), DbError> {
+    diesel::insert_into(tenants::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<TenantRow>, DbError> {
+    Ok(tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut AnyConnection) -> Result<Vec<TenantRow>, DbError> {
+    Ok(tenants::table
+        .order(tenants::slug.asc())
+        .select(TenantRow::as_select())
+        .load(conn)?)
+}
+
+/// Returns whether a row was updated.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    status: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(tenants::table.find(tenant.as_str()))
+        .set((tenants::status.eq(status), tenants::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Marks the tenant's key set as changed; call inside the transaction that changes keys.
+pub fn bump_key_set_version(conn: &mut AnyConnection, tenant: &TenantId) -> Result<(), DbError> {
+    diesel::update(tenants::table.find(tenant.as_str()))
+        .set(tenants::key_set_version.eq(tenants::key_set_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn key_set_version(conn: &mut AnyConnection, tenant: &TenantId) -> Result<i64, DbError> {
+    Ok(tenants::table
+        .find(tenant.as_str())
+        .select(tenants::key_set_version)
+        .first(conn)?)
+}

@@ -1,0 +1,44 @@
+//! Typed ids: UUIDv7 strings (sortable by creation) that cannot be mixed up with each other.
+
+use std::fmt;
+
+use serde::Serialize;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            /// Wraps an id read back from storage or from a trusted caller.
+            pub fn from_stored(id: String) -> Self {
+                Self(id)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// Identifies a tenant; every tenant-owned query takes one.
+    TenantId
+);
+typed_id!(
+    /// A signing key's id, published as `kid`.
+    KeyId
+);

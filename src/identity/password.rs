@@ -1,0 +1,93 @@
+//! argon2id password hashing with parameters from `[argon2]`. Slow by design: callers run it
+//! on the blocking pool, never on an executor thread.
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+};
+
+use crate::config::Argon2Settings;
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHasher(argon2id)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+impl PasswordHasher {
+    pub fn from_settings(settings: &Argon2Settings) -> Result<PasswordHasher, HashError> {
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| HashError(e.to_string()))?;
+        Ok(PasswordHasher {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+        })
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
+    pub fn hash(&self, password: &str) -> Result<String, HashError> {
+        self.argon2
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| HashError(e.to_string()))
+    }
+
+    /// Whether `password` matches `phc`; a malformed stored hash never matches.
+    pub fn verify(&self, password: &str, phc: &str) -> bool {
+        PasswordHash::new(phc)
+            .map(|hash| {
+                self.argon2
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> PasswordHasher {
+        PasswordHasher::from_settings(&Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hashes_verify_and_salt() {
+        let hasher = fast();
+        let a = hasher.hash("correct horse battery staple").unwrap();
+        let b = hasher.hash("correct horse battery staple").unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{a}");
+        assert_ne!(a, b, "salts must differ");
+        assert!(hasher.verify("correct horse battery staple", &a));
+        assert!(!hasher.verify("correct horse battery stapl", &a));
+        assert!(!hasher.verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn rejects_impossible_parameters() {
+        let err = PasswordHasher::from_settings(&Argon2Settings {
+            memory_kib: 1,
+            iterations: 0,
+            parallelism: 1,
+        });
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Tenant signing keys: generation, envelope encryption under the master key, rotation and
+//! retirement, JWKS, and a per-process cache of decrypted signers.
+
+pub mod envelope;
+mod master_key;
+mod signing;
+mod store;
+
+pub use master_key::{MasterKey, MasterKeySource};
+pub use signing::{KeyAlg, KeyStatus, Signer};
+pub use store::{
+    check_master_key, generate as generate_keys, install, list, retire, rotate, KeyError, KeyInfo,
+    KeyStore, TenantKeySet,
+};

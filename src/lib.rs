@@ -1,0 +1,13 @@
+//! Tessera: a multi-tenant OpenID Connect provider.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod identity;
+pub mod keys;
+pub mod oidc;
+pub mod startup;
+pub mod telemetry;
+pub mod tenancy;
+pub mod web;

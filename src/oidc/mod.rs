@@ -1,0 +1,3 @@
+//! The OpenID Connect protocol engine. No actix types here: the web layer adapts.
+
+pub mod discovery;

@@ -1,0 +1,134 @@
+//! Builds the application from settings: database, migrations, master key, HTTP server.
+//! Production and tests share this path; tests bind port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpMessage, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::keys::{self, KeyStore, MasterKey, MasterKeySource};
+use crate::web::{self as routes, AppState};
+
+/// Opens the database, applies migrations and loads the master key. Blocking: call it from
+/// the CLI directly or from async code through `spawn_blocking`.
+pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(
+        settings.database.url.expose_secret(),
+        settings.database.pool_size,
+        Duration::from_secs(settings.database.connect_timeout_secs),
+    )?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(engine = db.engine(), migrations = ?applied, "applied database migrations");
+    }
+    Ok(db)
+}
+
+/// Loads (or on first run generates) the master key and checks it opens the stored keys.
+pub fn load_master_key(settings: &Settings, db: &Db) -> anyhow::Result<MasterKey> {
+    let (master, source) = MasterKey::load(settings)?;
+    if let MasterKeySource::Generated(path) = &source {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new master key; production deployments must supply their own \
+             (keys.master_key_file or TESSERA_KEYS__MASTER_KEY) and back it up"
+        );
+    }
+    keys::check_master_key(&mut *db.conn()?, &master)?;
+    Ok(master)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let settings = Arc::new(settings);
+        let prepared = settings.clone();
+        let (db, master) = tokio::task::spawn_blocking(move || {
+            let db = open_database(&prepared)?;
+            let master = load_master_key(&prepared, &db)?;
+            anyhow::Ok((db, master))
+        })
+        .await??;
+        let state = AppState {
+            settings: settings.clone(),
+            db: db.clone(),
+            keys: Arc::new(KeyStore::new(master)),
+        };
+        let address = settings.listen_addr()?;
+        let listener =
+            TcpListener::bind(address).with_context(|| format!("could not listen on {address}"))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, state, &settings)?;
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How many tenants exist, for the first-run hint; `None` if the query fails.
+    pub async fn tenant_count(&self) -> Option<usize> {
+        self.db
+            .run(|conn| crate::tenancy::tenants::list(conn).map(|t| t.len()))
+            .await
+            .ok()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
+    let routing = settings.tenancy.routing;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::X_FRAME_OPTIONS, "DENY")),
+            )
+            .wrap_fn(|req, srv| {
+                // Echo the request id tracing_actix_web assigned, to correlate with logs.
+                let request_id = req.extensions().get::<RequestId>().copied();
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    if let Some(id) = request_id {
+                        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static("x-request-id"), value);
+                        }
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .app_data(data.clone())
+            .configure(routes::routes(routing))
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,14 @@
+//! Tenants: the model, their lifecycle, issuer URLs, and finding the tenant of a request.
+
+mod extractor;
+mod resolve;
+mod service;
+
+pub use extractor::CurrentTenant;
+pub use resolve::{issuer, slug_from_host};
+pub use service::{Tenant, TenantError, TenantStatus};
+
+pub mod tenants {
+    //! The tenant lifecycle, as called by the CLI and (later) the admin console and API.
+    pub use super::service::{create, find, list, resolve, set_status};
+}

@@ -1,0 +1,165 @@
+//! The tenant model and lifecycle.
+
+use diesel::Connection;
+use serde::Serialize;
+
+use crate::db::tenants::{self as rows, TenantRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{unix_now, TenantId, TenantSlug};
+use crate::keys::{self, KeyAlg, KeyError, MasterKey};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub slug: TenantSlug,
+    pub name: String,
+    pub status: TenantStatus,
+    /// Changes whenever the tenant's signing keys change (see `keys::store`).
+    pub key_set_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error(transparent)]
+    InvalidSlug(#[from] crate::domain::TenantSlugError),
+    #[error("a tenant name must be 1 to 200 characters without control characters")]
+    InvalidName,
+    #[error("the tenant slug \"{0}\" is already taken")]
+    SlugTaken(String),
+    #[error("no tenant \"{0}\"")]
+    NotFound(String),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for TenantError {
+    fn from(e: DbError) -> Self {
+        TenantError::Db(e)
+    }
+}
+
+impl From<diesel::result::Error> for TenantError {
+    fn from(e: diesel::result::Error) -> Self {
+        TenantError::Db(DbError::Query(e))
+    }
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = DbError;
+
+    fn try_from(row: TenantRow) -> Result<Self, DbError> {
+        let status = match row.status.as_str() {
+            "active" => TenantStatus::Active,
+            // The schema's CHECK admits only these two; anything else fails closed.
+            _ => TenantStatus::Suspended,
+        };
+        Ok(Tenant {
+            id: TenantId::from_stored(row.id),
+            slug: TenantSlug::from_stored(row.slug),
+            name: row.name,
+            status,
+            key_set_version: row.key_set_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn parse_name(name: &str) -> Result<String, TenantError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(TenantError::InvalidName);
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates an active tenant with a fresh RS256 and ES256 signing key, atomically.
+pub fn create(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    slug: &str,
+    name: &str,
+) -> Result<Tenant, TenantError> {
+    let slug = TenantSlug::parse(slug)?;
+    let name = parse_name(name)?;
+    if rows::find_by_slug(conn, slug.as_str())?.is_some() {
+        return Err(TenantError::SlugTaken(slug.to_string()));
+    }
+    // RSA generation takes a while: do it before the transaction holds any lock.
+    let keys = keys::generate_keys(&KeyAlg::ALL)?;
+    let now = unix_now();
+    let row = TenantRow {
+        id: TenantId::generate().to_string(),
+        slug: slug.to_string(),
+        name,
+        status: TenantStatus::Active.as_str().to_owned(),
+        key_set_version: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let id = TenantId::from_stored(row.id.clone());
+    conn.transaction::<_, TenantError, _>(|conn| {
+        rows::insert(conn, &row).map_err(|e| {
+            if e.is_unique_violation() {
+                TenantError::SlugTaken(slug.to_string())
+            } else {
+                e.into()
+            }
+        })?;
+        keys::install(conn, master, &id, &keys)?;
+        Ok(())
+    })?;
+    find(conn, slug.as_str())
+}
+
+pub fn find(conn: &mut AnyConnection, slug: &str) -> Result<Tenant, TenantError> {
+    let row = rows::find_by_slug(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.into()))?;
+    Ok(Tenant::try_from(row)?)
+}
+
+/// Looks a tenant up by the slug of a request; `None` for unknown or malformed slugs.
+pub fn resolve(conn: &mut AnyConnection, slug: &str) -> Result<Option<Tenant>, DbError> {
+    if TenantSlug::parse(slug).is_err() {
+        return Ok(None);
+    }
+    rows::find_by_slug(conn, slug)?
+        .map(Tenant::try_from)
+        .transpose()
+}
+
+pub fn list(conn: &mut AnyConnection) -> Result<Vec<Tenant>, TenantError> {
+    Ok(rows::list(conn)?
+        .into_iter()
+        .map(Tenant::try_from)
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn set_status(
+    conn: &mut AnyConnection,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<Tenant, TenantError> {
+    let tenant = find(conn, slug)?;
+    rows::set_status(conn, &tenant.id, status.as_str(), unix_now())?;
+    find(conn, slug)
+}

@@ -1,0 +1,50 @@
+//! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
+
+mod discovery;
+mod error;
+mod health;
+mod state;
+
+use actix_web::web;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+use crate::config::TenantRouting;
+
+/// Every route. In path mode tenant routes live under `/t/{tenant}`; in subdomain mode they
+/// live at the root of each tenant host.
+pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz));
+        match routing {
+            TenantRouting::Path => {
+                cfg.service(web::scope("/t/{tenant}").configure(tenant_routes))
+                    // RFC 8414 §3: for an issuer with a path, the well-known segment goes
+                    // between host and path.
+                    .route(
+                        "/.well-known/oauth-authorization-server/t/{tenant}",
+                        web::get().to(discovery::provider_metadata),
+                    );
+            }
+            TenantRouting::Subdomain => {
+                cfg.configure(tenant_routes);
+            }
+        }
+    }
+}
+
+fn tenant_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/.well-known/openid-configuration",
+        web::get().to(discovery::provider_metadata),
+    )
+    .route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(discovery::provider_metadata),
+    )
+    .route("/jwks.json", web::get().to(discovery::jwks));
+}
+
+pub use error::not_found;
