@@ -55,6 +55,17 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let address = settings.listen_addr()?;
+        let listener =
+            TcpListener::bind(address).with_context(|| format!("could not listen on {address}"))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Serves on an already bound listener (tests bind port 0 first to learn the port).
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
         let prepared = settings.clone();
         let (db, master) = tokio::task::spawn_blocking(move || {
@@ -68,9 +79,6 @@ impl Application {
             db: db.clone(),
             keys: Arc::new(KeyStore::new(master)),
         };
-        let address = settings.listen_addr()?;
-        let listener =
-            TcpListener::bind(address).with_context(|| format!("could not listen on {address}"))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })

@@ -61,7 +61,10 @@ impl Db {
             .with_context(|| format!("could not connect to the {engine} database"))?;
         let pool = Pool::builder()
             .max_size(pool_size)
-            .min_idle(Some(1))
+            // No background top-ups: a connection being opened on r2d2's thread while the
+            // process exits crashes inside libpq/OpenSSL teardown. Connections open on demand
+            // and are kept for reuse.
+            .min_idle(Some(0))
             .connection_timeout(connect_timeout)
             .build_unchecked(manager);
         Ok(Db { pool, engine })

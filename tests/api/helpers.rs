@@ -1,0 +1,298 @@
+//! Test harness: every test gets its own database (a temp SQLite file, or a fresh PostgreSQL
+//! database when TESSERA_TEST_POSTGRES_URL is set) and its own app on a random port.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::{Arc, Once};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use tessera::config::{Settings, TenantRouting};
+use tessera::keys::MasterKey;
+use tessera::startup::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per engine: `both_engines!(name)` expects
+/// `async fn name(engine: Engine)` in scope and makes tests `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Engine::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_some() {
+                    super::$name($crate::helpers::Engine::Postgres).await
+                }
+            }
+        }
+    };
+}
+
+/// The PostgreSQL server to create per-test databases on. Under CI=true a missing URL fails
+/// the test, so CI can never pass with the PostgreSQL half silently skipped.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TESSERA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but TESSERA_TEST_POSTGRES_URL is not set: PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!("skipping PostgreSQL variant: TESSERA_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let mut settings = Settings::defaults().expect("defaults").log;
+            settings.level = "debug".into();
+            tessera::telemetry::init(&settings);
+        }
+    });
+}
+
+/// A database of its own, dropped with the last reference.
+pub struct TestDb {
+    pub url: String,
+    /// Holds the SQLite file and the data directory.
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(engine: Engine) -> Arc<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match engine {
+            Engine::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+                Arc::new(TestDb {
+                    url,
+                    dir,
+                    postgres: None,
+                })
+            }
+            Engine::Postgres => {
+                let admin = postgres_admin_url().expect("PostgreSQL URL");
+                let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin).expect("connect to PostgreSQL");
+                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("PostgreSQL URL");
+                url.set_path(&name);
+                Arc::new(TestDb {
+                    url: url.to_string(),
+                    dir,
+                    postgres: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    /// Makes the database unreachable for the app (PostgreSQL only: drops it under its feet).
+    pub fn drop_postgres_database(&self) {
+        if let Some((admin, name)) = &self.postgres {
+            let mut conn = PgConnection::establish(admin).expect("connect to PostgreSQL");
+            conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .expect("drop test database");
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_postgres_database();
+    }
+}
+
+/// Settings for a test app on `db`: quiet, fixed master key, data under the temp dir.
+pub fn settings_for(
+    db: &TestDb,
+    routing: TenantRouting,
+    port: u16,
+    master: &MasterKey,
+) -> Settings {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.public_url = format!("http://localhost:{port}").parse().expect("url");
+    settings.server.data_dir = db.dir.path().join("data");
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_secs = 1;
+    settings.tenancy.routing = routing;
+    settings.database.url = db.url.clone().into();
+    settings.database.pool_size = 4;
+    settings.keys.master_key = Some(master.to_base64().into());
+    settings
+}
+
+pub struct TestApp {
+    pub port: u16,
+    pub address: String,
+    pub settings: Settings,
+    pub db: Arc<TestDb>,
+    pub master_key: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine, routing: TenantRouting) -> TestApp {
+        Self::spawn_on(TestDb::new(engine), routing, &MasterKey::generate()).await
+    }
+
+    /// Another app (a second node, or a restart) on an existing database.
+    pub async fn spawn_on(db: Arc<TestDb>, routing: TenantRouting, master: &MasterKey) -> TestApp {
+        Self::try_spawn_on(db, routing, master)
+            .await
+            .expect("app starts")
+    }
+
+    pub async fn try_spawn_on(
+        db: Arc<TestDb>,
+        routing: TenantRouting,
+        master: &MasterKey,
+    ) -> anyhow::Result<TestApp> {
+        init_logging();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let settings = settings_for(&db, routing, port, master);
+        let app = Application::build_with_listener(settings.clone(), listener).await?;
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        Ok(TestApp {
+            port,
+            address: format!("http://127.0.0.1:{port}"),
+            settings,
+            db,
+            master_key: master.to_base64(),
+            client,
+        })
+    }
+
+    pub fn master(&self) -> MasterKey {
+        MasterKey::from_base64(&self.master_key).expect("master key")
+    }
+
+    /// The issuer Tessera derives for `slug` in this app's routing mode.
+    pub fn issuer(&self, slug: &str) -> String {
+        match self.settings.tenancy.routing {
+            TenantRouting::Path => format!("http://localhost:{}/t/{slug}", self.port),
+            TenantRouting::Subdomain => format!("http://{slug}.localhost:{}", self.port),
+        }
+    }
+
+    /// GET a tenant-relative path (`/jwks.json`) the way a client would address the tenant:
+    /// `/t/{slug}/…` in path mode, `Host: {slug}.localhost` in subdomain mode.
+    pub async fn get_tenant(&self, slug: &str, path: &str) -> reqwest::Response {
+        match self.settings.tenancy.routing {
+            TenantRouting::Path => self.get(&format!("/t/{slug}{path}")).await,
+            TenantRouting::Subdomain => {
+                self.get_with_host(&format!("{slug}.localhost:{}", self.port), path)
+                    .await
+            }
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with_host(&self, host: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header(reqwest::header::HOST, host)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Runs the real `tessera` binary against this app's database and settings.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli_with_env(&self.db, &self.settings, Some(&self.master_key), args)
+    }
+
+    /// Runs the CLI and parses its JSON output, failing the test on a non-zero exit.
+    pub fn cli_json(&self, args: &[&str]) -> serde_json::Value {
+        let output = self.cli(args);
+        assert!(
+            output.status.success(),
+            "tessera {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "tessera {args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
+    }
+
+    pub fn create_tenant(&self, slug: &str) -> serde_json::Value {
+        self.cli_json(&[
+            "tenant",
+            "create",
+            slug,
+            "--name",
+            &format!("{slug} Inc."),
+            "--json",
+        ])
+    }
+}
+
+/// The CLI with configuration passed the way deployments do: environment variables.
+pub fn cli_with_env(
+    db: &TestDb,
+    settings: &Settings,
+    master_key: Option<&str>,
+    args: &[&str],
+) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    command
+        .args(args)
+        .current_dir(db.dir.path())
+        .env("TESSERA_DATABASE__URL", &db.url)
+        .env("TESSERA_SERVER__DATA_DIR", data_dir(db))
+        .env(
+            "TESSERA_SERVER__PUBLIC_URL",
+            settings.server.public_url.as_str(),
+        )
+        .env(
+            "TESSERA_TENANCY__ROUTING",
+            settings.tenancy.routing.as_str(),
+        )
+        .env_remove("TESSERA_KEYS__MASTER_KEY")
+        .env_remove("TESSERA_CONFIG")
+        .env_remove("RUST_LOG");
+    if let Some(key) = master_key {
+        command.env("TESSERA_KEYS__MASTER_KEY", key);
+    }
+    command.output().expect("run tessera")
+}
+
+pub fn data_dir(db: &TestDb) -> PathBuf {
+    db.dir.path().join("data")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary (faster to link), one module per area.
+
+mod helpers;
+
+mod cli;
+mod discovery;
+mod health;
+mod keys;
+mod tenancy;
