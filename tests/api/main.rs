@@ -6,4 +6,5 @@ mod cli;
 mod discovery;
 mod health;
 mod keys;
+mod serve;
 mod tenancy;

@@ -1,0 +1,125 @@
+//! `tessera serve` as a real process: first run from an empty directory, the banner, JSON logs
+//! with request ids, and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[tokio::test]
+async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE__URL")
+        .env_remove("TESSERA_KEYS__MASTER_KEY")
+        .env_remove("TESSERA_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("TESSERA_SERVER__LISTEN", "127.0.0.1:0")
+        .env("TESSERA_LOG__FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // The banner names the bound port and how to create a tenant.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    let port = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "server exited: {banner}"
+        );
+        banner.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("Tessera ") {
+            let address = rest.rsplit(' ').next().unwrap();
+            break address.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        }
+    };
+    // The rest of the banner follows immediately.
+    for _ in 0..6 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        banner.push_str(&line);
+    }
+    assert!(banner.contains("tenant create"), "{banner}");
+    assert!(
+        banner.contains("/t/acme/.well-known/openid-configuration"),
+        "{banner}"
+    );
+
+    // It created the SQLite database and a master key in ./data.
+    assert!(dir.path().join("data/tessera.db").exists());
+    assert!(dir.path().join("data/master.key").exists());
+
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let missing = client
+        .get(format!("{base}/t/nobody/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    let request_id = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // SIGTERM: graceful shutdown, exit status 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert!(status.success(), "exit status {status:?}");
+
+    // JSON logs, one object per line; the request's log line carries its request id.
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.to_string().contains(&request_id)),
+        "no log line with request id {request_id}:\n{logs}"
+    );
+    assert!(lines.iter().any(|l| l["fields"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("generated a new master key"))));
+    assert!(!logs.contains(
+        &std::fs::read_to_string(dir.path().join("data/master.key"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    ));
+}
+
+fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("server did not stop within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
