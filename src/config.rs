@@ -18,8 +18,30 @@ pub struct Settings {
     pub tenancy: TenancySettings,
     pub database: DatabaseSettings,
     pub keys: KeySettings,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub access_token_lifetime_secs: i64,
+    pub id_token_lifetime_secs: i64,
+    pub authorization_code_lifetime_secs: i64,
+    pub refresh_token_idle_lifetime_secs: i64,
+    pub refresh_token_absolute_lifetime_secs: i64,
+    pub refresh_token_reuse_grace_secs: i64,
+    pub require_pkce: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_secs: i64,
+    pub absolute_lifetime_secs: i64,
+    pub authorization_request_lifetime_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +165,44 @@ impl Settings {
         }
         if self.tenancy.routing == TenantRouting::Subdomain && url.path() != "/" {
             bail!("server.public_url must not have a path in subdomain routing mode");
+        }
+        let t = &self.tokens;
+        if !(1..=60).contains(&t.authorization_code_lifetime_secs) {
+            bail!("tokens.authorization_code_lifetime_secs must be between 1 and 60");
+        }
+        for (name, value) in [
+            (
+                "tokens.access_token_lifetime_secs",
+                t.access_token_lifetime_secs,
+            ),
+            ("tokens.id_token_lifetime_secs", t.id_token_lifetime_secs),
+            (
+                "tokens.refresh_token_idle_lifetime_secs",
+                t.refresh_token_idle_lifetime_secs,
+            ),
+            (
+                "tokens.refresh_token_absolute_lifetime_secs",
+                t.refresh_token_absolute_lifetime_secs,
+            ),
+            (
+                "sessions.idle_timeout_secs",
+                self.sessions.idle_timeout_secs,
+            ),
+            (
+                "sessions.absolute_lifetime_secs",
+                self.sessions.absolute_lifetime_secs,
+            ),
+            (
+                "sessions.authorization_request_lifetime_secs",
+                self.sessions.authorization_request_lifetime_secs,
+            ),
+        ] {
+            if value <= 0 {
+                bail!("{name} must be positive");
+            }
+        }
+        if t.refresh_token_reuse_grace_secs < 0 {
+            bail!("tokens.refresh_token_reuse_grace_secs must not be negative");
         }
         if self.database.pool_size == 0 {
             bail!("database.pool_size must be at least 1");

@@ -1,7 +1,9 @@
 //! Tessera: a multi-tenant OpenID Connect provider.
 
 pub mod cli;
+pub mod clients;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod identity;

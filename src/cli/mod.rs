@@ -2,6 +2,8 @@
 //! Every create/list/show command takes `--json` and prints one JSON document on stdout;
 //! errors go to stderr with a non-zero exit code.
 
+mod account;
+mod client;
 mod keys;
 mod output;
 mod serve;
@@ -40,6 +42,12 @@ enum Command {
     /// Create and manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Register and manage relying parties (OAuth clients).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Create and manage user accounts.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// List, rotate and retire a tenant's signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -71,6 +79,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Migrate { json } => migrate(&settings, json),
                 Command::Tenant(command) => tenant::run(&settings, command),
                 Command::Keys(command) => keys::run(&settings, command),
+                Command::Client(command) => client::run(&settings, command),
+                Command::Account(command) => account::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }
         }

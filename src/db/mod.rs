@@ -1,8 +1,12 @@
 //! Storage: the only module that speaks diesel. Blocking database work runs on tokio's blocking
 //! pool through [`Db::run`], never on the async executor threads.
 
+pub mod accounts;
+pub mod clients;
 mod connection;
+pub mod grants;
 pub mod schema;
+pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 

@@ -27,5 +27,168 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        client_type -> Text,
+        secret_hash -> Nullable<Text>,
+        auth_method -> Text,
+        grant_types -> Text,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
+        consent -> Text,
+        signing_alg -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        tenant_id -> Text,
+        email -> Text,
+        email_verified_at -> Nullable<BigInt>,
+        password_hash -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    profiles (id) {
+        id -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        name -> Text,
+        is_default -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        profile_id -> Nullable<Text>,
+        auth_time -> BigInt,
+        amr -> Text,
+        acr -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_requests (id) {
+        id -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        browser_hash -> Text,
+        parameters -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        profile_id -> Text,
+        session_id -> Nullable<Text>,
+        scope -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        acr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        tenant_id -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        redirect_uri -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        tenant_id -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        rotated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_access_tokens (jti) {
+        jti -> Text,
+        tenant_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_client_assertions (jti_hash) {
+        jti_hash -> Text,
+        tenant_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        tenant_id -> Text,
+        profile_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(signing_keys -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, signing_keys);
+diesel::joinable!(profiles -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    signing_keys,
+    clients,
+    accounts,
+    profiles,
+    sessions,
+    authorization_requests,
+    grants,
+    authorization_codes,
+    refresh_tokens,
+    revoked_access_tokens,
+    used_client_assertions,
+    consents,
+);

@@ -42,3 +42,23 @@ typed_id!(
     /// A signing key's id, published as `kid`.
     KeyId
 );
+typed_id!(
+    /// A relying party's `client_id`.
+    ClientId
+);
+typed_id!(
+    /// A login inside one tenant.
+    AccountId
+);
+typed_id!(
+    /// A persona of an account; the default token subject.
+    ProfileId
+);
+typed_id!(
+    /// A browser session; published as `sid`.
+    SessionId
+);
+typed_id!(
+    /// What one authorization produced; codes and refresh-token families hang off it.
+    GrantId
+);

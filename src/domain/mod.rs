@@ -1,9 +1,15 @@
 //! Domain newtypes: parsed once at the edge, trusted everywhere after.
 
+mod email;
 mod ids;
+mod redirect_uri;
+mod scope;
 mod tenant_slug;
 
-pub use ids::{KeyId, TenantId};
+pub use email::{Email, EmailError};
+pub use ids::{AccountId, ClientId, GrantId, KeyId, ProfileId, SessionId, TenantId};
+pub use redirect_uri::{RedirectUri, RedirectUriError};
+pub use scope::{ScopeError, ScopeSet};
 pub use tenant_slug::{TenantSlug, TenantSlugError};
 
 /// Seconds since the Unix epoch, computed in Rust so both engines agree (DESIGN.md §7).

@@ -1,4 +1,11 @@
-//! Identity: the one place that knows credentials and account status. For now, the password
-//! hasher whose parameters come from configuration; accounts arrive with the OIDC flow.
+//! Identity: the one place that knows credentials and account status. Every way in (password
+//! now; recovery, federation and admin actions later) asks this module whether an account may
+//! sign in.
 
+mod accounts;
 pub mod password;
+
+pub use accounts::{
+    authenticate, create_account, find_account, may_sign_in, Account, AccountError, AccountStatus,
+    LoginError, Profile,
+};

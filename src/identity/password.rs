@@ -10,6 +10,9 @@ use crate::config::Argon2Settings;
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    /// A hash of a random password with the same parameters, verified when an email is
+    /// unknown so that failures take the same time either way.
+    dummy: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -33,6 +36,7 @@ impl PasswordHasher {
         .map_err(|e| HashError(e.to_string()))?;
         Ok(PasswordHasher {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            dummy: Default::default(),
         })
     }
 
@@ -53,6 +57,17 @@ impl PasswordHasher {
                     .is_ok()
             })
             .unwrap_or(false)
+    }
+}
+
+impl PasswordHasher {
+    /// Spends the time of one verification and always fails.
+    pub fn verify_dummy(&self, password: &str) {
+        let dummy = self.dummy.get_or_init(|| {
+            self.hash(&crate::crypto::random_token())
+                .unwrap_or_default()
+        });
+        let _ = self.verify(password, dummy);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod envelope;
 mod master_key;
 mod signing;
 mod store;
+mod verify;
 
 pub use master_key::{MasterKey, MasterKeySource};
 pub use signing::{KeyAlg, KeyStatus, Signer};
@@ -12,3 +13,4 @@ pub use store::{
     check_master_key, generate as generate_keys, install, list, retire, rotate, KeyError, KeyInfo,
     KeyStore, TenantKeySet,
 };
+pub use verify::{decode_header, decode_payload_unverified, verify_compact, Verifier, VerifyError};

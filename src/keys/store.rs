@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::envelope::{self, EnvelopeError};
 use super::signing::{self, GeneratedKey, KeyAlg, KeyStatus, Signer};
-use super::MasterKey;
+use super::{MasterKey, Verifier, VerifyError};
 use crate::db::signing_keys::{self as rows, SigningKeyRow};
 use crate::db::{self, AnyConnection, DbError};
 use crate::domain::{unix_now, KeyId, TenantId};
@@ -178,6 +178,8 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<KeyInfo>,
 pub struct TenantKeySet {
     version: i64,
     signers: Vec<Signer>,
+    /// Every published key, inactive ones included: tokens they signed still verify.
+    verifiers: Vec<Verifier>,
     jwks: Vec<u8>,
 }
 
@@ -194,6 +196,11 @@ impl TenantKeySet {
     /// The JWKS document (public keys only), serialised once per key-set version.
     pub fn jwks_json(&self) -> &[u8] {
         &self.jwks
+    }
+
+    /// Verifies a compact JWS signed by one of this tenant's published keys.
+    pub fn verify(&self, token: &str) -> Result<(josekit::jws::JwsHeader, Vec<u8>), VerifyError> {
+        super::verify_compact(token, &self.verifiers)
     }
 
     /// Algorithms this tenant can sign with now.
@@ -302,11 +309,14 @@ impl KeyStore {
                     .map_err(|e| invalid(e.to_string()))?;
             signers.push(signer);
         }
-        let jwks = serde_json::to_vec(&serde_json::json!({ "keys": jwks }))
-            .map_err(|e| KeyError::Generation(e.to_string()))?;
+        let document = serde_json::json!({ "keys": jwks });
+        let verifiers = Verifier::from_jwks(&document);
+        let jwks =
+            serde_json::to_vec(&document).map_err(|e| KeyError::Generation(e.to_string()))?;
         Ok(TenantKeySet {
             version,
             signers,
+            verifiers,
             jwks,
         })
     }

@@ -6,29 +6,86 @@
 
 use serde::Serialize;
 
+use super::claims::SUPPORTED_SCOPES;
 use crate::keys::KeyAlg;
+
+const CLIENT_AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+const AUTHENTICATED_CLIENT_AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
 
 #[derive(Debug, Serialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
     pub jwks_uri: String,
-    /// Empty until the authorization endpoint exists.
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub introspection_endpoint: String,
+    pub revocation_endpoint: String,
     pub response_types_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
+    pub scopes_supported: &'static [&'static str],
+    pub claims_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: &'static [&'static str],
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_methods_supported: &'static [&'static str],
+    pub revocation_endpoint_auth_methods_supported: &'static [&'static str],
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
 }
 
 impl ProviderMetadata {
     pub fn for_issuer(issuer: &str) -> ProviderMetadata {
+        let algs: Vec<&'static str> = KeyAlg::ALL.iter().map(|alg| alg.as_str()).collect();
         ProviderMetadata {
             issuer: issuer.to_owned(),
             jwks_uri: format!("{issuer}/jwks.json"),
+            token_endpoint: format!("{issuer}/token"),
+            userinfo_endpoint: format!("{issuer}/userinfo"),
+            introspection_endpoint: format!("{issuer}/introspect"),
+            revocation_endpoint: format!("{issuer}/revoke"),
+            // Empty until the authorization endpoint exists.
             response_types_supported: Vec::new(),
+            grant_types_supported: vec!["client_credentials"],
             subject_types_supported: vec!["public"],
-            id_token_signing_alg_values_supported: KeyAlg::ALL
-                .iter()
-                .map(|alg| alg.as_str())
-                .collect(),
+            scopes_supported: SUPPORTED_SCOPES,
+            claims_supported: vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "acr",
+                "amr",
+                "azp",
+                "sid",
+                "at_hash",
+                "name",
+                "email",
+                "email_verified",
+                "profile_id",
+                "tenant",
+            ],
+            id_token_signing_alg_values_supported: algs.clone(),
+            token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+            token_endpoint_auth_signing_alg_values_supported: algs,
+            introspection_endpoint_auth_methods_supported: AUTHENTICATED_CLIENT_AUTH_METHODS,
+            revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+            claims_parameter_supported: false,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
         }
     }
 }

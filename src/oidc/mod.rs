@@ -1,3 +1,15 @@
 //! The OpenID Connect protocol engine. No actix types here: the web layer adapts.
 
+pub mod access_token;
+pub mod claims;
+pub mod client_auth;
+pub mod context;
 pub mod discovery;
+pub mod error;
+pub mod form;
+pub mod introspection;
+pub mod minter;
+pub mod pkce;
+pub mod revocation;
+pub mod token;
+pub mod userinfo;

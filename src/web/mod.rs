@@ -3,6 +3,7 @@
 mod discovery;
 mod error;
 mod health;
+mod oauth;
 mod state;
 
 use actix_web::web;
@@ -44,7 +45,28 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
         "/.well-known/oauth-authorization-server",
         web::get().to(discovery::provider_metadata),
     )
-    .route("/jwks.json", web::get().to(discovery::jwks));
+    .route("/jwks.json", web::get().to(discovery::jwks))
+    .service(
+        web::resource("/token")
+            .route(web::post().to(oauth::token))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/introspect")
+            .route(web::post().to(oauth::introspect))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/revoke")
+            .route(web::post().to(oauth::revoke))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/userinfo")
+            .route(web::get().to(oauth::userinfo))
+            .route(web::post().to(oauth::userinfo))
+            .default_service(web::to(oauth::method_not_allowed)),
+    );
 }
 
 pub use error::not_found;

@@ -209,6 +209,80 @@ impl TestApp {
         }
     }
 
+    /// The absolute URL of a tenant-relative path, as a client addresses it in this mode.
+    pub fn tenant_url(&self, slug: &str, path: &str) -> String {
+        match self.settings.tenancy.routing {
+            TenantRouting::Path => format!("{}/t/{slug}{path}", self.address),
+            TenantRouting::Subdomain => format!("{}{path}", self.address),
+        }
+    }
+
+    fn tenant_request(
+        &self,
+        method: reqwest::Method,
+        slug: &str,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.tenant_url(slug, path));
+        match self.settings.tenancy.routing {
+            TenantRouting::Path => request,
+            TenantRouting::Subdomain => request.header(
+                reqwest::header::HOST,
+                format!("{slug}.localhost:{}", self.port),
+            ),
+        }
+    }
+
+    /// POST a form to a tenant endpoint, optionally with HTTP Basic client credentials.
+    pub async fn post_form(
+        &self,
+        slug: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .tenant_request(reqwest::Method::POST, slug, path)
+            .form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.expect("request")
+    }
+
+    /// GET a tenant endpoint with a Bearer token.
+    pub async fn get_bearer(&self, slug: &str, path: &str, token: &str) -> reqwest::Response {
+        self.tenant_request(reqwest::Method::GET, slug, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers a client through the CLI; `extra` adds options. Returns the JSON it printed.
+    pub fn create_client(&self, slug: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec![
+            "client",
+            "create",
+            "--tenant",
+            slug,
+            "--name",
+            "Test client",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        self.cli_json(&args)
+    }
+
+    /// A confidential client_credentials client: (client_id, client_secret).
+    pub fn machine_client(&self, slug: &str) -> (String, String) {
+        let created = self.create_client(slug, &["--grant", "client_credentials"]);
+        (
+            created["client_id"].as_str().unwrap().to_owned(),
+            created["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))

@@ -3,8 +3,10 @@
 mod helpers;
 
 mod cli;
+mod clients;
 mod discovery;
 mod health;
 mod keys;
 mod serve;
 mod tenancy;
+mod token;

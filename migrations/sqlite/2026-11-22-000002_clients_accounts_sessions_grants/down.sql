@@ -1,0 +1,11 @@
+DROP TABLE consents;
+DROP TABLE used_client_assertions;
+DROP TABLE revoked_access_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE authorization_codes;
+DROP TABLE grants;
+DROP TABLE authorization_requests;
+DROP TABLE sessions;
+DROP TABLE profiles;
+DROP TABLE accounts;
+DROP TABLE clients;

@@ -1,0 +1,279 @@
+//! `tessera client …`
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::output::print_json;
+use crate::clients::{
+    self, AuthMethod, Client, ClientSpec, ClientType, ClientUpdate, ConsentPolicy, GrantType,
+};
+use crate::config::Settings;
+use crate::keys::KeyAlg;
+use crate::startup::open_database;
+use crate::tenancy::tenants;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a relying party; prints its client_id and, once, its secret.
+    Create(CreateArgs),
+    /// List the tenant's clients.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client; list options replace the whole list.
+    Update(UpdateArgs),
+    /// Delete a client and everything issued to it.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new secret; the old one stops working at once.
+    RotateSecret {
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    name: String,
+    /// Allowed redirect URI (repeatable): https, or http on a loopback host.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A public client (browser or native app): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    /// Grant types, comma separated: authorization_code,refresh_token,client_credentials.
+    #[arg(long = "grant", value_delimiter = ',', value_parser = parse_grant)]
+    grants: Vec<GrantType>,
+    #[arg(long, value_parser = parse_auth_method)]
+    auth_method: Option<AuthMethod>,
+    /// File with the client's public JWKS (private_key_jwt).
+    #[arg(long, conflicts_with = "jwks_uri")]
+    jwks: Option<PathBuf>,
+    /// URL of the client's public JWKS (private_key_jwt).
+    #[arg(long)]
+    jwks_uri: Option<String>,
+    /// Allowed post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Ask users for consent (required) or not (skip, first-party clients).
+    #[arg(long, default_value = "required", value_parser = parse_consent)]
+    consent: ConsentPolicy,
+    /// Algorithm for this client's ID and access tokens.
+    #[arg(long, default_value = "RS256", value_parser = parse_alg)]
+    signing_alg: KeyAlg,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[arg(long)]
+    tenant: String,
+    client_id: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    #[arg(long = "grant", value_delimiter = ',', value_parser = parse_grant)]
+    grants: Vec<GrantType>,
+    #[arg(long, conflicts_with = "jwks_uri")]
+    jwks: Option<PathBuf>,
+    #[arg(long)]
+    jwks_uri: Option<String>,
+    #[arg(long, value_parser = parse_consent)]
+    consent: Option<ConsentPolicy>,
+    #[arg(long, value_parser = parse_alg)]
+    signing_alg: Option<KeyAlg>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn one_of<T: Copy + std::fmt::Display>(
+    all: &[T],
+    input: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, String> {
+    parse(input).ok_or_else(|| {
+        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+        format!("unknown value \"{input}\": use one of {}", names.join(", "))
+    })
+}
+
+fn parse_grant(input: &str) -> Result<GrantType, String> {
+    one_of(GrantType::ALL, input, GrantType::parse)
+}
+
+fn parse_auth_method(input: &str) -> Result<AuthMethod, String> {
+    one_of(AuthMethod::ALL, input, AuthMethod::parse)
+}
+
+fn parse_consent(input: &str) -> Result<ConsentPolicy, String> {
+    one_of(ConsentPolicy::ALL, input, ConsentPolicy::parse)
+}
+
+fn parse_alg(input: &str) -> Result<KeyAlg, String> {
+    KeyAlg::parse(input).ok_or_else(|| format!("unknown algorithm {input}: use RS256 or ES256"))
+}
+
+fn read_jwks(path: Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    path.map(|p| {
+        std::fs::read_to_string(&p).with_context(|| format!("could not read {}", p.display()))
+    })
+    .transpose()
+}
+
+pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let mut conn = db.conn()?;
+    match command {
+        ClientCommand::Create(args) => {
+            let tenant = tenants::find(&mut conn, &args.tenant)?;
+            let spec = ClientSpec {
+                name: args.name,
+                client_type: if args.public {
+                    ClientType::Public
+                } else {
+                    ClientType::Confidential
+                },
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                grant_types: (!args.grants.is_empty()).then_some(args.grants),
+                auth_method: args.auth_method,
+                jwks: read_jwks(args.jwks)?,
+                jwks_uri: args.jwks_uri,
+                consent: args.consent,
+                signing_alg: args.signing_alg,
+            };
+            let (client, secret) = clients::create(&mut conn, &tenant.id, spec)?;
+            print_created(&client, secret.as_deref(), args.json)
+        }
+        ClientCommand::List { tenant, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let list = clients::list(&mut conn, &tenant.id)?;
+            if json {
+                return print_json(&list.iter().map(Client::view).collect::<Vec<_>>());
+            }
+            println!("{:<38} {:<13} {:<20} NAME", "CLIENT_ID", "TYPE", "AUTH");
+            for client in &list {
+                println!(
+                    "{:<38} {:<13} {:<20} {}",
+                    client.id, client.client_type, client.auth_method, client.name
+                );
+            }
+            Ok(())
+        }
+        ClientCommand::Show {
+            tenant,
+            client_id,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            show(&clients::find(&mut conn, &tenant.id, &client_id)?, json)
+        }
+        ClientCommand::Update(args) => {
+            let tenant = tenants::find(&mut conn, &args.tenant)?;
+            let change = ClientUpdate {
+                name: args.name,
+                redirect_uris: (!args.redirect_uris.is_empty()).then_some(args.redirect_uris),
+                post_logout_redirect_uris: (!args.post_logout_redirect_uris.is_empty())
+                    .then_some(args.post_logout_redirect_uris),
+                grant_types: (!args.grants.is_empty()).then_some(args.grants),
+                jwks: read_jwks(args.jwks)?,
+                jwks_uri: args.jwks_uri,
+                consent: args.consent,
+                signing_alg: args.signing_alg,
+            };
+            show(
+                &clients::update(&mut conn, &tenant.id, &args.client_id, change)?,
+                args.json,
+            )
+        }
+        ClientCommand::Delete {
+            tenant,
+            client_id,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            clients::delete(&mut conn, &tenant.id, &client_id)?;
+            if json {
+                return print_json(&json!({ "client_id": client_id, "deleted": true }));
+            }
+            println!("Deleted client {client_id}.");
+            Ok(())
+        }
+        ClientCommand::RotateSecret {
+            tenant,
+            client_id,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let (client, secret) = clients::rotate_secret(&mut conn, &tenant.id, &client_id)?;
+            print_created(&client, Some(&secret), json)
+        }
+    }
+}
+
+fn print_created(client: &Client, secret: Option<&str>, json: bool) -> anyhow::Result<()> {
+    if json {
+        let mut value = serde_json::to_value(client.view())?;
+        if let Some(secret) = secret {
+            value["client_secret"] = json!(secret);
+        }
+        return print_json(&value);
+    }
+    println!("client_id:     {}", client.id);
+    if let Some(secret) = secret {
+        println!("client_secret: {secret}");
+        println!("Store the secret now: Tessera keeps only its hash and cannot show it again.");
+    }
+    Ok(())
+}
+
+fn show(client: &Client, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&client.view());
+    }
+    let view = client.view();
+    println!("client_id:      {}", view.client_id);
+    println!("name:           {}", view.name);
+    println!("type:           {}", view.client_type);
+    println!("auth method:    {}", view.auth_method);
+    let grants: Vec<&str> = view.grant_types.iter().map(|g| g.as_str()).collect();
+    println!("grants:         {}", grants.join(", "));
+    for uri in view.redirect_uris {
+        println!("redirect URI:   {uri}");
+    }
+    for uri in view.post_logout_redirect_uris {
+        println!("post-logout:    {uri}");
+    }
+    println!("consent:        {}", view.consent);
+    println!("signing alg:    {}", view.signing_alg);
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Relying parties: their registration, validation rules and secrets.
+
+mod model;
+mod service;
+
+pub use model::{
+    AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, ClientView,
+    ConsentPolicy, GrantType,
+};
+pub use service::{create, delete, find, list, rotate_secret, update};

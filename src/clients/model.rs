@@ -1,0 +1,405 @@
+//! The client model and the rules every registration must satisfy.
+
+use serde::Serialize;
+
+use crate::db::clients::ClientRow;
+use crate::db::DbError;
+use crate::domain::{rfc3339, ClientId, RedirectUri, RedirectUriError, TenantId};
+use crate::keys::KeyAlg;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsentPolicy {
+    /// Ask the user once per profile and set of scopes.
+    Required,
+    /// First-party client: never ask.
+    Skip,
+}
+
+macro_rules! string_enum {
+    ($ty:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$ty>::$variant => $text),+ }
+            }
+
+            pub fn parse(input: &str) -> Option<$ty> {
+                match input { $($text => Some(<$ty>::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(ClientType { Confidential = "confidential", Public = "public" });
+string_enum!(AuthMethod {
+    ClientSecretBasic = "client_secret_basic",
+    ClientSecretPost = "client_secret_post",
+    PrivateKeyJwt = "private_key_jwt",
+    None = "none",
+});
+string_enum!(GrantType {
+    AuthorizationCode = "authorization_code",
+    RefreshToken = "refresh_token",
+    ClientCredentials = "client_credentials",
+});
+string_enum!(ConsentPolicy { Required = "required", Skip = "skip" });
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no client \"{0}\" in this tenant")]
+    NotFound(String),
+    #[error("a client name must be 1 to 200 characters without control characters")]
+    InvalidName,
+    #[error("invalid redirect URI: {0}")]
+    RedirectUri(#[from] RedirectUriError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ClientError {
+    fn from(e: diesel::result::Error) -> Self {
+        ClientError::Db(DbError::Query(e))
+    }
+}
+
+/// A registered relying party. The secret hash never leaves this module's services.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub client_type: ClientType,
+    pub(crate) secret_hash: Option<String>,
+    pub auth_method: AuthMethod,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub consent: ConsentPolicy,
+    pub signing_alg: KeyAlg,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// The registered redirect URI a request names, if any.
+    pub fn redirect_uri_for(&self, requested: &str) -> Option<&RedirectUri> {
+        self.redirect_uris.iter().find(|uri| uri.matches(requested))
+    }
+
+    /// Whether `presented` is this client's secret (constant time over the hashes).
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        match &self.secret_hash {
+            Some(hash) => {
+                crate::crypto::constant_time_eq(hash, &crate::crypto::sha256_hex(presented))
+            }
+            None => false,
+        }
+    }
+
+    pub fn has_secret(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+/// What a client looks like from the outside (CLI, admin API): no secret material.
+#[derive(Debug, Serialize)]
+pub struct ClientView<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub client_type: ClientType,
+    pub auth_method: AuthMethod,
+    pub grant_types: &'a [GrantType],
+    pub redirect_uris: &'a [RedirectUri],
+    pub post_logout_redirect_uris: &'a [RedirectUri],
+    pub jwks_uri: Option<&'a str>,
+    pub has_jwks: bool,
+    pub consent: ConsentPolicy,
+    pub signing_alg: KeyAlg,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Client {
+    pub fn view(&self) -> ClientView<'_> {
+        ClientView {
+            client_id: self.id.as_str(),
+            name: &self.name,
+            client_type: self.client_type,
+            auth_method: self.auth_method,
+            grant_types: &self.grant_types,
+            redirect_uris: &self.redirect_uris,
+            post_logout_redirect_uris: &self.post_logout_redirect_uris,
+            jwks_uri: self.jwks_uri.as_deref(),
+            has_jwks: self.jwks.is_some(),
+            consent: self.consent,
+            signing_alg: self.signing_alg,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// A registration request, before validation.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub name: String,
+    pub client_type: ClientType,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Defaults: authorization_code + refresh_token.
+    pub grant_types: Option<Vec<GrantType>>,
+    /// Defaults: client_secret_basic (confidential), none (public).
+    pub auth_method: Option<AuthMethod>,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub consent: ConsentPolicy,
+    pub signing_alg: KeyAlg,
+}
+
+/// A change to a registration; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ClientUpdate {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub consent: Option<ConsentPolicy>,
+    pub signing_alg: Option<KeyAlg>,
+}
+
+/// Checks the combination of settings; returns the normalised grant list.
+pub(super) fn validate(
+    client_type: ClientType,
+    auth_method: AuthMethod,
+    grants: &[GrantType],
+    redirect_uris: &[RedirectUri],
+    jwks: Option<&str>,
+    jwks_uri: Option<&str>,
+) -> Result<Vec<GrantType>, ClientError> {
+    let invalid = |m: &str| Err(ClientError::Invalid(m.to_owned()));
+    let mut grants = grants.to_vec();
+    grants.sort();
+    grants.dedup();
+    if grants.is_empty() {
+        return invalid("a client needs at least one grant type");
+    }
+    match (client_type, auth_method) {
+        (ClientType::Public, AuthMethod::None) => {}
+        (ClientType::Public, _) => {
+            return invalid("a public client cannot authenticate: its auth method is \"none\"")
+        }
+        (ClientType::Confidential, AuthMethod::None) => {
+            return invalid("a confidential client must authenticate: choose client_secret_basic, client_secret_post or private_key_jwt")
+        }
+        _ => {}
+    }
+    if client_type == ClientType::Public && grants.contains(&GrantType::ClientCredentials) {
+        return invalid("client_credentials needs a confidential client");
+    }
+    if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return invalid("authorization_code needs at least one --redirect-uri");
+    }
+    if grants.contains(&GrantType::RefreshToken) && !grants.contains(&GrantType::AuthorizationCode)
+    {
+        return invalid("refresh_token is only issued with authorization_code");
+    }
+    match auth_method {
+        AuthMethod::PrivateKeyJwt => {
+            match (jwks, jwks_uri) {
+                (Some(_), Some(_)) => return invalid("give either --jwks or --jwks-uri, not both"),
+                (None, None) => return invalid(
+                    "private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URI",
+                ),
+                (Some(jwks), None) => validate_jwks(jwks)?,
+                (None, Some(uri)) => validate_jwks_uri(uri)?,
+            }
+        }
+        _ if jwks.is_some() || jwks_uri.is_some() => {
+            return invalid("--jwks and --jwks-uri are only used with private_key_jwt")
+        }
+        _ => {}
+    }
+    Ok(grants)
+}
+
+fn validate_jwks(jwks: &str) -> Result<(), ClientError> {
+    let invalid = |m: String| Err(ClientError::Invalid(m));
+    let value: serde_json::Value = match serde_json::from_str(jwks) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("the JWKS is not JSON: {e}")),
+    };
+    let Some(keys) = value
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .filter(|k| !k.is_empty())
+    else {
+        return invalid("the JWKS needs a non-empty \"keys\" array".into());
+    };
+    for key in keys {
+        if key.get("d").is_some() || key.get("k").is_some() {
+            return invalid(
+                "the JWKS contains private key material: register public keys only".into(),
+            );
+        }
+        match key.get("kty").and_then(|k| k.as_str()) {
+            Some("RSA") | Some("EC") => {}
+            other => {
+                return invalid(format!(
+                    "unsupported key type {other:?}: use RSA or EC P-256 keys"
+                ))
+            }
+        }
+        if josekit::jwk::Jwk::from_bytes(key.to_string()).is_err() {
+            return invalid("the JWKS holds a malformed key".into());
+        }
+    }
+    Ok(())
+}
+
+fn validate_jwks_uri(uri: &str) -> Result<(), ClientError> {
+    match url::Url::parse(uri) {
+        Ok(url) if url.scheme() == "https" => Ok(()),
+        Ok(url)
+            if url.scheme() == "http"
+                && matches!(
+                    url.host_str(),
+                    Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+                ) =>
+        {
+            Ok(())
+        }
+        _ => Err(ClientError::Invalid(format!(
+            "--jwks-uri must be an https URL, got \"{uri}\""
+        ))),
+    }
+}
+
+pub(super) fn parse_name(name: &str) -> Result<String, ClientError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ClientError::InvalidName);
+    }
+    Ok(name.to_owned())
+}
+
+pub(super) fn parse_uris(uris: &[String]) -> Result<Vec<RedirectUri>, ClientError> {
+    let mut parsed = Vec::with_capacity(uris.len());
+    for uri in uris {
+        let uri = RedirectUri::parse(uri)?;
+        if !parsed.contains(&uri) {
+            parsed.push(uri);
+        }
+    }
+    Ok(parsed)
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = ClientError;
+
+    fn try_from(row: ClientRow) -> Result<Client, ClientError> {
+        let corrupt = |what: &str| {
+            ClientError::Invalid(format!("stored client {} has an invalid {what}", row.id))
+        };
+        let uris = |json: &str| -> Result<Vec<RedirectUri>, ClientError> {
+            let list: Vec<String> = serde_json::from_str(json).map_err(|_| corrupt("URI list"))?;
+            Ok(list.into_iter().map(RedirectUri::from_stored).collect())
+        };
+        Ok(Client {
+            client_type: ClientType::parse(&row.client_type).ok_or_else(|| corrupt("type"))?,
+            auth_method: AuthMethod::parse(&row.auth_method)
+                .ok_or_else(|| corrupt("auth method"))?,
+            grant_types: row
+                .grant_types
+                .split(' ')
+                .filter(|g| !g.is_empty())
+                .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("grant type")))
+                .collect::<Result<_, _>>()?,
+            redirect_uris: uris(&row.redirect_uris)?,
+            post_logout_redirect_uris: uris(&row.post_logout_redirect_uris)?,
+            consent: ConsentPolicy::parse(&row.consent).ok_or_else(|| corrupt("consent policy"))?,
+            signing_alg: KeyAlg::parse(&row.signing_alg)
+                .ok_or_else(|| corrupt("signing algorithm"))?,
+            id: ClientId::from_stored(row.id),
+            tenant_id: TenantId::from_stored(row.tenant_id),
+            name: row.name,
+            secret_hash: row.secret_hash,
+            jwks: row.jwks,
+            jwks_uri: row.jwks_uri,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl Client {
+    pub(super) fn to_row(&self) -> ClientRow {
+        let uris = |list: &[RedirectUri]| {
+            serde_json::to_string(&list.iter().map(RedirectUri::as_str).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into())
+        };
+        ClientRow {
+            id: self.id.to_string(),
+            tenant_id: self.tenant_id.to_string(),
+            name: self.name.clone(),
+            client_type: self.client_type.as_str().into(),
+            secret_hash: self.secret_hash.clone(),
+            auth_method: self.auth_method.as_str().into(),
+            grant_types: self
+                .grant_types
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            redirect_uris: uris(&self.redirect_uris),
+            post_logout_redirect_uris: uris(&self.post_logout_redirect_uris),
+            jwks: self.jwks.clone(),
+            jwks_uri: self.jwks_uri.clone(),
+            consent: self.consent.as_str().into(),
+            signing_alg: self.signing_alg.as_str().into(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Registering, changing and removing clients.
+
+use super::model::{parse_name, parse_uris, validate};
+use super::{AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, GrantType};
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::clients as rows;
+use crate::db::AnyConnection;
+use crate::domain::{unix_now, ClientId, TenantId};
+
+/// Registers a client. Returns the secret, shown this once, for secret-based auth methods.
+pub fn create(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    spec: ClientSpec,
+) -> Result<(Client, Option<String>), ClientError> {
+    let auth_method = spec.auth_method.unwrap_or(match spec.client_type {
+        ClientType::Confidential => AuthMethod::ClientSecretBasic,
+        ClientType::Public => AuthMethod::None,
+    });
+    let grants = spec
+        .grant_types
+        .unwrap_or_else(|| vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    let redirect_uris = parse_uris(&spec.redirect_uris)?;
+    let grants = validate(
+        spec.client_type,
+        auth_method,
+        &grants,
+        &redirect_uris,
+        spec.jwks.as_deref(),
+        spec.jwks_uri.as_deref(),
+    )?;
+    let secret = uses_secret(auth_method).then(random_token);
+    let now = unix_now();
+    let client = Client {
+        id: ClientId::generate(),
+        tenant_id: tenant.clone(),
+        name: parse_name(&spec.name)?,
+        client_type: spec.client_type,
+        secret_hash: secret.as_deref().map(sha256_hex),
+        auth_method,
+        grant_types: grants,
+        redirect_uris,
+        post_logout_redirect_uris: parse_uris(&spec.post_logout_redirect_uris)?,
+        jwks: spec.jwks,
+        jwks_uri: spec.jwks_uri,
+        consent: spec.consent,
+        signing_alg: spec.signing_alg,
+        created_at: now,
+        updated_at: now,
+    };
+    rows::insert(conn, &client.to_row())?;
+    Ok((client, secret))
+}
+
+fn uses_secret(method: AuthMethod) -> bool {
+    matches!(
+        method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    )
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<Client, ClientError> {
+    rows::find(conn, tenant, client_id)?
+        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?
+        .try_into()
+}
+
+pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Client>, ClientError> {
+    rows::list(conn, tenant)?
+        .into_iter()
+        .map(Client::try_from)
+        .collect()
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+    change: ClientUpdate,
+) -> Result<Client, ClientError> {
+    let mut client = find(conn, tenant, client_id)?;
+    if let Some(name) = change.name {
+        client.name = parse_name(&name)?;
+    }
+    if let Some(uris) = change.redirect_uris {
+        client.redirect_uris = parse_uris(&uris)?;
+    }
+    if let Some(uris) = change.post_logout_redirect_uris {
+        client.post_logout_redirect_uris = parse_uris(&uris)?;
+    }
+    if let Some(grants) = change.grant_types {
+        client.grant_types = grants;
+    }
+    if change.jwks.is_some() {
+        client.jwks = change.jwks;
+        client.jwks_uri = None;
+    }
+    if change.jwks_uri.is_some() {
+        client.jwks_uri = change.jwks_uri;
+        client.jwks = None;
+    }
+    if let Some(consent) = change.consent {
+        client.consent = consent;
+    }
+    if let Some(alg) = change.signing_alg {
+        client.signing_alg = alg;
+    }
+    client.grant_types = validate(
+        client.client_type,
+        client.auth_method,
+        &client.grant_types,
+        &client.redirect_uris,
+        client.jwks.as_deref(),
+        client.jwks_uri.as_deref(),
+    )?;
+    client.updated_at = unix_now();
+    rows::update(conn, tenant, &client.to_row())?;
+    Ok(client)
+}
+
+pub fn delete(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<(), ClientError> {
+    if rows::delete(conn, tenant, client_id)? {
+        Ok(())
+    } else {
+        Err(ClientError::NotFound(client_id.to_owned()))
+    }
+}
+
+/// Replaces the secret at once: the old one stops working. Returns the new secret.
+pub fn rotate_secret(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<(Client, String), ClientError> {
+    let mut client = find(conn, tenant, client_id)?;
+    if !uses_secret(client.auth_method) {
+        return Err(ClientError::Invalid(format!(
+            "client {client_id} authenticates with {} and has no secret",
+            client.auth_method
+        )));
+    }
+    let secret = random_token();
+    client.secret_hash = Some(sha256_hex(&secret));
+    client.updated_at = unix_now();
+    rows::update(conn, tenant, &client.to_row())?;
+    Ok((client, secret))
+}

@@ -1,0 +1,85 @@
+//! Client (relying party) rows.
+
+use diesel::prelude::*;
+
+use super::schema::clients;
+use super::{AnyConnection, DbError};
+use crate::domain::TenantId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+pub struct ClientRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub client_type: String,
+    pub secret_hash: Option<String>,
+    pub auth_method: String,
+    pub grant_types: String,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub consent: String,
+    pub signing_alg: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {
+    diesel::insert_into(clients::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<Option<ClientRow>, DbError> {
+    Ok(clients::table
+        .filter(clients::tenant_id.eq(tenant.as_str()))
+        .filter(clients::id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<ClientRow>, DbError> {
+    Ok(clients::table
+        .filter(clients::tenant_id.eq(tenant.as_str()))
+        .order(clients::id.asc())
+        .select(ClientRow::as_select())
+        .load(conn)?)
+}
+
+/// Replaces every column of the row (matched by tenant and id).
+pub fn update(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    row: &ClientRow,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        clients::table
+            .filter(clients::tenant_id.eq(tenant.as_str()))
+            .filter(clients::id.eq(&row.id)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn delete(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<bool, DbError> {
+    let deleted = diesel::delete(
+        clients::table
+            .filter(clients::tenant_id.eq(tenant.as_str()))
+            .filter(clients::id.eq(client_id)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}

@@ -1,0 +1,238 @@
+//! Accounts (the login inside one tenant) and the sign-in check.
+
+use diesel::Connection;
+use serde::Serialize;
+
+use super::password::PasswordHasher;
+use crate::db::accounts::{self as rows, AccountRow, ProfileRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, Email, EmailError, ProfileId, TenantId};
+
+/// Passwords shorter than this are refused (NIST 800-63B / ASVS 6.2.1 recommend 12+ without
+/// composition rules); tenant policies arrive with the account-security work.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Bounds the work an attacker can make the hasher do.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+const DEFAULT_PROFILE_NAME: &str = "Default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Pending,
+    Active,
+    Suspended,
+    Deleted,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Pending => "pending",
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+            AccountStatus::Deleted => "deleted",
+        }
+    }
+
+    fn parse(input: &str) -> AccountStatus {
+        match input {
+            "active" => AccountStatus::Active,
+            "pending" => AccountStatus::Pending,
+            "deleted" => AccountStatus::Deleted,
+            // Unknown values fail closed.
+            _ => AccountStatus::Suspended,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub id: ProfileId,
+    pub name: String,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub tenant_id: TenantId,
+    pub email: Email,
+    pub email_verified: bool,
+    pub status: AccountStatus,
+    pub profiles: Vec<Profile>,
+}
+
+impl Account {
+    pub fn default_profile(&self) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|p| p.is_default)
+            .or_else(|| self.profiles.first())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error("a password must have at least {MIN_PASSWORD_CHARS} characters")]
+    PasswordTooShort,
+    #[error("a password must not be longer than {MAX_PASSWORD_BYTES} bytes")]
+    PasswordTooLong,
+    #[error("an account with this email already exists in this tenant")]
+    EmailTaken,
+    #[error("no such account")]
+    NotFound,
+    #[error("{0}")]
+    Hash(#[from] super::password::HashError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        AccountError::Db(DbError::Query(e))
+    }
+}
+
+/// Why a sign-in failed. The hosted pages show one message for all of them.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("this account cannot sign in")]
+    AccountUnavailable,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn check_password(password: &str) -> Result<(), AccountError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::PasswordTooLong);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort);
+    }
+    Ok(())
+}
+
+/// Creates an active account with one default profile, atomically.
+pub fn create_account(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &TenantId,
+    email: &str,
+    password: &str,
+) -> Result<Account, AccountError> {
+    let email = Email::parse(email)?;
+    check_password(password)?;
+    if rows::find_by_email(conn, tenant, email.as_str())?.is_some() {
+        return Err(AccountError::EmailTaken);
+    }
+    let hash = hasher.hash(password)?;
+    let now = unix_now();
+    let account = AccountRow {
+        id: AccountId::generate().to_string(),
+        tenant_id: tenant.to_string(),
+        email: email.to_string(),
+        email_verified_at: None,
+        password_hash: Some(hash),
+        status: AccountStatus::Active.as_str().into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let profile = ProfileRow {
+        id: ProfileId::generate().to_string(),
+        tenant_id: tenant.to_string(),
+        account_id: account.id.clone(),
+        name: DEFAULT_PROFILE_NAME.into(),
+        is_default: true,
+        created_at: now,
+        updated_at: now,
+    };
+    conn.transaction::<_, AccountError, _>(|conn| {
+        rows::insert(conn, &account).map_err(|e| {
+            if e.is_unique_violation() {
+                AccountError::EmailTaken
+            } else {
+                e.into()
+            }
+        })?;
+        rows::insert_profile(conn, &profile)?;
+        Ok(())
+    })?;
+    find_account(conn, tenant, &AccountId::from_stored(account.id))
+}
+
+pub fn find_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Account, AccountError> {
+    let row = rows::find(conn, tenant, account)?.ok_or(AccountError::NotFound)?;
+    Ok(load(conn, row)?)
+}
+
+fn load(conn: &mut AnyConnection, row: AccountRow) -> Result<Account, DbError> {
+    let tenant = TenantId::from_stored(row.tenant_id);
+    let id = AccountId::from_stored(row.id);
+    let profiles = rows::profiles(conn, &tenant, &id)?
+        .into_iter()
+        .map(|p| Profile {
+            id: ProfileId::from_stored(p.id),
+            name: p.name,
+            is_default: p.is_default,
+        })
+        .collect();
+    Ok(Account {
+        id,
+        tenant_id: tenant,
+        email: Email::from_stored(row.email),
+        email_verified: row.email_verified_at.is_some(),
+        status: AccountStatus::parse(&row.status),
+        profiles,
+    })
+}
+
+/// Checks an email and password. Takes the same time whether or not the email exists: an
+/// unknown email is checked against a dummy hash. Blocking (argon2): never call it on an
+/// executor thread.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &TenantId,
+    email: &str,
+    password: &str,
+) -> Result<Account, LoginError> {
+    let row = match Email::parse(email) {
+        Ok(email) => rows::find_by_email(conn, tenant, email.as_str())?,
+        Err(_) => None,
+    };
+    let stored = row.as_ref().and_then(|r| r.password_hash.as_deref());
+    let verified = if password.len() > MAX_PASSWORD_BYTES {
+        hasher.verify_dummy(password);
+        false
+    } else {
+        match stored {
+            Some(hash) => hasher.verify(password, hash),
+            None => {
+                hasher.verify_dummy(password);
+                false
+            }
+        }
+    };
+    let (Some(row), true) = (row, verified) else {
+        return Err(LoginError::InvalidCredentials);
+    };
+    let account = load(conn, row)?;
+    may_sign_in(&account)?;
+    Ok(account)
+}
+
+/// The one answer to "may this account sign in now?".
+pub fn may_sign_in(account: &Account) -> Result<(), LoginError> {
+    match account.status {
+        AccountStatus::Active => Ok(()),
+        _ => Err(LoginError::AccountUnavailable),
+    }
+}

@@ -1,0 +1,241 @@
+//! Client authentication at the token, introspection and revocation endpoints: one step shared
+//! by all of them. Supports client_secret_basic, client_secret_post, private_key_jwt (RFC 7523)
+//! and none (public clients identify themselves with client_id only).
+
+use base64::Engine;
+
+use super::context::OidcContext;
+use super::error::{Challenge, OAuthError};
+use super::form::Params;
+use crate::clients::{self, AuthMethod, Client, ClientError};
+use crate::crypto::sha256_hex;
+use crate::db::{grants, AnyConnection};
+use crate::domain::unix_now;
+use crate::keys::{decode_payload_unverified, verify_compact, Verifier};
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Clock skew tolerated on assertion times.
+const LEEWAY_SECS: i64 = 30;
+/// Assertions valid for longer than this are refused: their ids must be remembered that long.
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 3600;
+
+/// The credentials a request carried, before any lookup.
+#[derive(Debug, Default)]
+pub struct PresentedCredentials {
+    basic: Option<(String, String)>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    assertion: Option<String>,
+    assertion_type: Option<String>,
+}
+
+impl PresentedCredentials {
+    /// Reads the `Authorization` header and the client parameters of the form.
+    pub fn from_request(authorization: Option<&str>, params: &Params) -> Result<Self, OAuthError> {
+        let basic = match authorization {
+            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
+                Some(parse_basic(&value[6..])?)
+            }
+            _ => None,
+        };
+        Ok(PresentedCredentials {
+            basic,
+            client_id: params.get("client_id").map(str::to_owned),
+            client_secret: params.get("client_secret").map(str::to_owned),
+            assertion: params.get("client_assertion").map(str::to_owned),
+            assertion_type: params.get("client_assertion_type").map(str::to_owned),
+        })
+    }
+}
+
+fn basic_error(description: &str) -> OAuthError {
+    OAuthError::invalid_client(description).with_challenge(Challenge::Basic)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn parse_basic(encoded: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || basic_error("malformed Basic credentials");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+/// Authenticates the client by the one method it used, which must be its registered method.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    presented: PresentedCredentials,
+) -> Result<Client, OAuthError> {
+    let methods = [
+        presented.basic.is_some(),
+        presented.client_secret.is_some(),
+        presented.assertion.is_some(),
+    ];
+    if methods.iter().filter(|m| **m).count() > 1 {
+        return Err(OAuthError::invalid_request(
+            "use exactly one client authentication method",
+        ));
+    }
+    if let Some((id, secret)) = presented.basic {
+        if presented
+            .client_id
+            .as_deref()
+            .is_some_and(|body_id| body_id != id)
+        {
+            return Err(basic_error(
+                "client_id does not match the Basic credentials",
+            ));
+        }
+        let client = find(conn, ctx, &id).map_err(|e| e.with_challenge(Challenge::Basic))?;
+        return check_secret(client, &secret, AuthMethod::ClientSecretBasic)
+            .map_err(|e| e.with_challenge(Challenge::Basic));
+    }
+    if let Some(secret) = presented.client_secret {
+        let id = presented
+            .client_id
+            .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
+        let client = find(conn, ctx, &id)?;
+        return check_secret(client, &secret, AuthMethod::ClientSecretPost);
+    }
+    if let Some(assertion) = presented.assertion {
+        if presented.assertion_type.as_deref() != Some(JWT_BEARER) {
+            return Err(OAuthError::invalid_request(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )));
+        }
+        return check_assertion(conn, ctx, &assertion, presented.client_id.as_deref());
+    }
+    let id = presented
+        .client_id
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    let client = find(conn, ctx, &id)?;
+    if client.auth_method != AuthMethod::None {
+        return Err(OAuthError::invalid_client(
+            "this client must authenticate with its registered method",
+        ));
+    }
+    Ok(client)
+}
+
+fn find(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client_id: &str,
+) -> Result<Client, OAuthError> {
+    match clients::find(conn, &ctx.tenant.id, client_id) {
+        Ok(client) => Ok(client),
+        Err(ClientError::NotFound(_)) => {
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+        Err(e) => Err(OAuthError::server_error(e)),
+    }
+}
+
+fn check_secret(client: Client, secret: &str, method: AuthMethod) -> Result<Client, OAuthError> {
+    if client.auth_method != method || !client.secret_matches(secret) {
+        return Err(OAuthError::invalid_client("client authentication failed"));
+    }
+    Ok(client)
+}
+
+/// private_key_jwt: a JWT signed by a key in the client's registered JWKS, with
+/// `iss` = `sub` = client_id, our issuer or token endpoint in `aud`, a near `exp`, and a `jti`
+/// that has not been seen before.
+fn check_assertion(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    assertion: &str,
+    client_id: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let failed =
+        |why: &str| OAuthError::invalid_client(format!("client assertion rejected: {why}"));
+    let claimed = decode_payload_unverified(assertion).ok_or_else(|| failed("not a JWT"))?;
+    let issuer = claimed["iss"]
+        .as_str()
+        .ok_or_else(|| failed("no iss"))?
+        .to_owned();
+    if client_id.is_some_and(|id| id != issuer) {
+        return Err(failed("iss does not match client_id"));
+    }
+    let client = find(conn, ctx, &issuer)?;
+    if client.auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::invalid_client(
+            "this client must authenticate with its registered method",
+        ));
+    }
+    let jwks: serde_json::Value = match (&client.jwks, &client.jwks_uri) {
+        (Some(jwks), _) => serde_json::from_str(jwks).map_err(OAuthError::server_error)?,
+        _ => {
+            return Err(failed(
+                "keys registered by jwks_uri are not fetched yet: register the JWKS itself",
+            ))
+        }
+    };
+    let verifiers = Verifier::from_jwks(&jwks);
+    let (_, payload) = verify_compact(assertion, &verifiers).map_err(|e| failed(&e.to_string()))?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|_| failed("payload is not JSON"))?;
+    if claims["iss"] != issuer.as_str() || claims["sub"] != issuer.as_str() {
+        return Err(failed("iss and sub must both be the client_id"));
+    }
+    let audience_ok = |aud: &serde_json::Value| {
+        aud.as_str()
+            .is_some_and(|a| a == ctx.issuer || a == ctx.endpoint("token"))
+    };
+    let aud_ok = match &claims["aud"] {
+        serde_json::Value::Array(list) => list.iter().any(audience_ok),
+        single => audience_ok(single),
+    };
+    if !aud_ok {
+        return Err(failed("aud must be the issuer or the token endpoint"));
+    }
+    let now = unix_now();
+    let exp = claims["exp"].as_i64().ok_or_else(|| failed("no exp"))?;
+    if exp + LEEWAY_SECS < now {
+        return Err(failed("expired"));
+    }
+    if exp > now + MAX_ASSERTION_LIFETIME_SECS {
+        return Err(failed("exp is too far in the future"));
+    }
+    if claims["nbf"]
+        .as_i64()
+        .is_some_and(|nbf| nbf > now + LEEWAY_SECS)
+    {
+        return Err(failed("not yet valid"));
+    }
+    let jti = claims["jti"]
+        .as_str()
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| failed("no jti"))?;
+    let jti_hash = sha256_hex(&format!("{issuer}\0{jti}"));
+    if !grants::record_client_assertion(conn, &ctx.tenant.id, &jti_hash, exp + LEEWAY_SECS)? {
+        return Err(failed("jti was already used"));
+    }
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("my%20client:s%3Acret");
+        assert_eq!(
+            parse_basic(&encoded).unwrap(),
+            ("my client".to_owned(), "s:cret".to_owned())
+        );
+        assert!(parse_basic("!!!").is_err());
+        let no_colon = base64::engine::general_purpose::STANDARD.encode("abc");
+        assert!(parse_basic(&no_colon).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! OAuth 2.0 / OIDC protocol errors (RFC 6749 §5.2, RFC 6750 §3): a registered code, a safe
+//! description for the client, and the HTTP details the web layer renders.
+
+use serde::Serialize;
+
+use crate::db::DbError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    InvalidToken,
+    InsufficientScope,
+    AccessDenied,
+    UnsupportedResponseType,
+    ServerError,
+    TemporarilyUnavailable,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    AccountSelectionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    UnsupportedTokenType,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::AccountSelectionRequired => "account_selection_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+        }
+    }
+}
+
+/// How the client tried to authenticate, so `invalid_client` can answer with the matching
+/// `WWW-Authenticate` challenge (RFC 6749 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    None,
+    Basic,
+    Bearer,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {description}")]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+    pub challenge: Challenge,
+    /// Logged, never sent.
+    pub cause: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> OAuthError {
+        OAuthError {
+            code,
+            description: description.into(),
+            challenge: Challenge::None,
+            cause: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> OAuthError {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> OAuthError {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn invalid_client(description: impl Into<String>) -> OAuthError {
+        Self::new(ErrorCode::InvalidClient, description)
+    }
+
+    pub fn invalid_token(description: impl Into<String>) -> OAuthError {
+        Self::new(ErrorCode::InvalidToken, description).with_challenge(Challenge::Bearer)
+    }
+
+    pub fn server_error(cause: impl std::fmt::Display) -> OAuthError {
+        OAuthError {
+            cause: Some(cause.to_string()),
+            ..Self::new(
+                ErrorCode::ServerError,
+                "the server could not complete the request",
+            )
+        }
+    }
+
+    pub fn with_challenge(mut self, challenge: Challenge) -> OAuthError {
+        self.challenge = challenge;
+        self
+    }
+
+    /// HTTP status for token-style endpoints (RFC 6749 §5.2, RFC 6750 §3.1).
+    pub fn status(&self) -> u16 {
+        match self.code {
+            ErrorCode::InvalidClient if self.challenge == Challenge::Basic => 401,
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl From<DbError> for OAuthError {
+    fn from(e: DbError) -> Self {
+        OAuthError::server_error(e)
+    }
+}
+
+impl From<diesel::result::Error> for OAuthError {
+    fn from(e: diesel::result::Error) -> Self {
+        OAuthError::server_error(e)
+    }
+}
+
+#[derive(Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub error_description: &'a str,
+}

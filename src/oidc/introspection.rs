@@ -1,0 +1,111 @@
+//! Token introspection (RFC 7662) for authenticated clients of the same tenant. Anything not
+//! active here (revoked, expired, another tenant's, malformed) is just `{"active": false}`.
+
+use serde_json::{json, Value};
+
+use super::access_token;
+use super::client_auth::{self, PresentedCredentials};
+use super::context::OidcContext;
+use super::error::OAuthError;
+use super::form::Params;
+use crate::clients::AuthMethod;
+use crate::crypto::sha256_hex;
+use crate::db::{grants, sessions, AnyConnection};
+use crate::domain::{unix_now, AccountId, GrantId, ScopeSet, SessionId};
+use crate::identity;
+
+/// One way of recognising a token; `None` when it is not (an active one of) that kind.
+type Lookup = fn(&mut AnyConnection, &OidcContext, &str) -> Result<Option<Value>, OAuthError>;
+
+pub fn introspect(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<Value, OAuthError> {
+    let presented = PresentedCredentials::from_request(authorization, params)?;
+    let client = client_auth::authenticate(conn, ctx, presented)?;
+    if client.auth_method == AuthMethod::None {
+        return Err(OAuthError::invalid_client(
+            "introspection needs an authenticated client",
+        ));
+    }
+    let token = params.require("token")?;
+    let hint = params.get("token_type_hint");
+    let order: [Lookup; 2] = if hint == Some("refresh_token") {
+        [refresh_token, access_token_claims]
+    } else {
+        [access_token_claims, refresh_token]
+    };
+    for lookup in order {
+        if let Some(answer) = lookup(conn, ctx, token)? {
+            return Ok(answer);
+        }
+    }
+    Ok(json!({ "active": false }))
+}
+
+fn access_token_claims(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    token: &str,
+) -> Result<Option<Value>, OAuthError> {
+    match access_token::verify(conn, ctx, token) {
+        Ok(claims) => {
+            let mut answer = serde_json::to_value(&claims).map_err(OAuthError::server_error)?;
+            answer["active"] = json!(true);
+            answer["token_type"] = json!("Bearer");
+            Ok(Some(answer))
+        }
+        Err(access_token::Inactive::Db(e)) => Err(e.into()),
+        Err(access_token::Inactive::Invalid(_)) => Ok(None),
+    }
+}
+
+fn refresh_token(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    token: &str,
+) -> Result<Option<Value>, OAuthError> {
+    let tenant = &ctx.tenant.id;
+    let now = unix_now();
+    let Some(row) = grants::find_refresh_token(conn, tenant, &sha256_hex(token))? else {
+        return Ok(None);
+    };
+    if row.rotated_at.is_some() || row.expires_at < now {
+        return Ok(None);
+    }
+    let Some(grant) =
+        grants::find_grant(conn, tenant, &GrantId::from_stored(row.grant_id.clone()))?
+            .filter(|g| g.revoked_at.is_none() && g.expires_at >= now)
+    else {
+        return Ok(None);
+    };
+    let offline = ScopeSet::parse(&grant.scope).is_ok_and(|s| s.contains("offline_access"));
+    let session_alive = match &grant.session_id {
+        Some(sid) => sessions::is_active(conn, tenant, &SessionId::from_stored(sid.clone()), now)?,
+        None => false,
+    };
+    if !offline && !session_alive {
+        return Ok(None);
+    }
+    let account_ok = identity::find_account(
+        conn,
+        tenant,
+        &AccountId::from_stored(grant.account_id.clone()),
+    )
+    .is_ok_and(|a| identity::may_sign_in(&a).is_ok());
+    if !account_ok {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": row.scope,
+        "client_id": row.client_id,
+        "sub": grant.profile_id,
+        "iss": ctx.issuer,
+        "iat": row.created_at,
+        "exp": row.expires_at,
+    })))
+}

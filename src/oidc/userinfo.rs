@@ -1,0 +1,59 @@
+//! The UserInfo endpoint (OIDC Core §5.3): claims about the token's profile, by scope.
+
+use serde_json::{json, Map, Value};
+
+use super::access_token::{self, Inactive};
+use super::claims::user_claims;
+use super::context::OidcContext;
+use super::error::{Challenge, ErrorCode, OAuthError};
+use crate::db::{grants, AnyConnection};
+use crate::domain::{AccountId, GrantId, ProfileId, ScopeSet};
+use crate::identity;
+
+pub fn userinfo(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
+    let claims = match access_token::verify(conn, ctx, token) {
+        Ok(claims) => claims,
+        Err(Inactive::Db(e)) => return Err(e.into()),
+        Err(Inactive::Invalid(why)) => {
+            return Err(OAuthError::invalid_token(format!(
+                "the access token is invalid: {why}"
+            )))
+        }
+    };
+    let scope = ScopeSet::parse(&claims.scope).map_err(OAuthError::server_error)?;
+    let insufficient = || {
+        OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the access token was not granted the openid scope",
+        )
+        .with_challenge(Challenge::Bearer)
+    };
+    let (Some(grant_id), true) = (&claims.grant_id, scope.contains("openid")) else {
+        return Err(insufficient());
+    };
+    let grant = grants::find_grant(
+        conn,
+        &ctx.tenant.id,
+        &GrantId::from_stored(grant_id.clone()),
+    )?
+    .ok_or_else(|| OAuthError::invalid_token("the grant is gone"))?;
+    let account = identity::find_account(
+        conn,
+        &ctx.tenant.id,
+        &AccountId::from_stored(grant.account_id),
+    )
+    .map_err(|_| OAuthError::invalid_token("the account is gone"))?;
+    let profile_id = ProfileId::from_stored(grant.profile_id);
+    let profile = account
+        .profiles
+        .iter()
+        .find(|p| p.id == profile_id)
+        .ok_or_else(|| OAuthError::invalid_token("the profile is gone"))?;
+    let mut answer = user_claims(&account, profile, &scope);
+    answer.insert("sub".into(), json!(claims.sub));
+    Ok(answer)
+}

@@ -1,0 +1,241 @@
+//! Protocol endpoints that answer JSON: token, introspection, revocation, userinfo. Each one
+//! extracts the request, runs the protocol engine on the blocking pool, and renders the result
+//! with `Cache-Control: no-store` (RFC 6749 §5.1).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::AppState;
+use crate::oidc::context::OidcContext;
+use crate::oidc::error::{Challenge, ErrorBody, OAuthError};
+use crate::oidc::form::Params;
+use crate::oidc::{introspection, revocation, token, userinfo};
+use crate::tenancy::CurrentTenant;
+
+/// The protocol context for this tenant: settings, issuer, and its current keys.
+pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcContext, OAuthError> {
+    let keys = state
+        .key_set(&tenant)
+        .await
+        .map_err(OAuthError::server_error)?;
+    Ok(OidcContext {
+        settings: state.settings.clone(),
+        issuer: state.issuer(&tenant),
+        tenant: tenant.0,
+        keys,
+    })
+}
+
+fn no_store(builder: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
+    builder
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+}
+
+pub fn json_ok(body: &impl Serialize) -> HttpResponse {
+    no_store(&mut HttpResponse::Ok()).json(body)
+}
+
+fn quoted(text: &str) -> String {
+    text.replace(['"', '\\'], "'")
+}
+
+pub fn error_response(error: &OAuthError, realm: &str) -> HttpResponse {
+    if let Some(cause) = &error.cause {
+        tracing::error!(error = %cause, "protocol request failed");
+    } else {
+        tracing::info!(error = error.code.as_str(), description = %error.description, "protocol request refused");
+    }
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = HttpResponse::build(status);
+    no_store(&mut response);
+    let challenge = match error.challenge {
+        Challenge::None if status == StatusCode::UNAUTHORIZED => {
+            Some(format!("Basic realm=\"{}\"", quoted(realm)))
+        }
+        Challenge::None => None,
+        Challenge::Basic => Some(format!("Basic realm=\"{}\"", quoted(realm))),
+        Challenge::Bearer => Some(format!(
+            "Bearer realm=\"{}\", error=\"{}\", error_description=\"{}\"",
+            quoted(realm),
+            error.code.as_str(),
+            quoted(&error.description)
+        )),
+    };
+    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.insert_header((header::WWW_AUTHENTICATE, value));
+    }
+    response.json(ErrorBody {
+        error: error.code.as_str(),
+        error_description: &error.description,
+    })
+}
+
+fn authorization_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(OAuthError::invalid_request(
+            "the request body must be application/x-www-form-urlencoded",
+        ));
+    }
+    Params::parse(body)
+}
+
+/// Runs one form-based, client-authenticated protocol operation.
+async fn form_endpoint<T, F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+    operation: F,
+) -> HttpResponse
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(
+            &mut crate::db::AnyConnection,
+            &OidcContext,
+            Option<&str>,
+            &Params,
+        ) -> Result<T, OAuthError>
+        + Send
+        + 'static,
+{
+    let realm = state.issuer(&tenant);
+    let result = async {
+        let ctx = context(&state, tenant).await?;
+        let params = form_params(&req, &body)?;
+        let authorization = authorization_header(&req);
+        state
+            .db
+            .run(move |conn| operation(conn, &ctx, authorization.as_deref(), &params))
+            .await
+    }
+    .await;
+    match result {
+        Ok(body) => json_ok(&body),
+        Err(error) => error_response(&error, &realm),
+    }
+}
+
+/// `POST {issuer}/token`
+pub async fn token(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    form_endpoint(state, tenant, req, body, token::handle).await
+}
+
+/// `POST {issuer}/introspect`
+pub async fn introspect(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    form_endpoint(state, tenant, req, body, introspection::introspect).await
+}
+
+/// `POST {issuer}/revoke`: 200 with an empty body on success (RFC 7009 §2.2).
+pub async fn revoke(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let response = form_endpoint(state, tenant, req, body, revocation::revoke).await;
+    if response.status().is_success() {
+        return no_store(&mut HttpResponse::Ok()).finish();
+    }
+    response
+}
+
+/// `GET|POST {issuer}/userinfo` with a Bearer token in the header (or, for POST, the body).
+pub async fn userinfo(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let realm = state.issuer(&tenant);
+    let result = async {
+        let header_token = match authorization_header(&req) {
+            Some(value) if value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ") => {
+                Some(value[7..].trim().to_owned())
+            }
+            Some(_) => {
+                return Err(
+                    OAuthError::invalid_request("use the Bearer authorization scheme")
+                        .with_challenge(Challenge::Bearer),
+                )
+            }
+            None => None,
+        };
+        let body_token = if req.method() == actix_web::http::Method::POST && !body.is_empty() {
+            form_params(&req, &body)?
+                .get("access_token")
+                .map(str::to_owned)
+        } else {
+            None
+        };
+        let token = match (header_token, body_token) {
+            (Some(_), Some(_)) => {
+                return Err(OAuthError::invalid_request("send the access token once"))
+            }
+            (Some(t), None) | (None, Some(t)) => t,
+            (None, None) => {
+                // RFC 6750 §3.1: no error code when the request had no credentials.
+                return Err(OAuthError {
+                    challenge: Challenge::Bearer,
+                    ..OAuthError::new(
+                        crate::oidc::error::ErrorCode::InvalidToken,
+                        "an access token is required",
+                    )
+                });
+            }
+        };
+        let ctx = context(&state, tenant).await?;
+        state
+            .db
+            .run(move |conn| userinfo::userinfo(conn, &ctx, &token))
+            .await
+    }
+    .await;
+    match result {
+        Ok(claims) => json_ok(&claims),
+        Err(error) => error_response(&error, &realm),
+    }
+}
+
+/// For protocol URLs hit with the wrong method: 405 with `Allow`.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let allow = if req.path().ends_with("/userinfo") {
+        "GET, POST"
+    } else {
+        "POST"
+    };
+    no_store(&mut HttpResponse::MethodNotAllowed())
+        .insert_header((header::ALLOW, allow))
+        .json(ErrorBody {
+            error: "invalid_request",
+            error_description: "method not allowed",
+        })
+}
