@@ -9,6 +9,7 @@ pub mod domain;
 pub mod identity;
 pub mod keys;
 pub mod oidc;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;

@@ -15,6 +15,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::identity::password::PasswordHasher;
 use crate::keys::{self, KeyStore, MasterKey, MasterKeySource};
 use crate::web::{self as routes, AppState};
 
@@ -78,6 +79,7 @@ impl Application {
             settings: settings.clone(),
             db: db.clone(),
             keys: Arc::new(KeyStore::new(master)),
+            password_hasher: PasswordHasher::from_settings(&settings.argon2)?,
         };
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;

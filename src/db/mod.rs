@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod clients;
 mod connection;
 pub mod grants;
+pub mod pending;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;

@@ -1,12 +1,14 @@
 //! The OpenID Connect protocol engine. No actix types here: the web layer adapts.
 
 pub mod access_token;
+pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod context;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod id_token_hint;
 pub mod introspection;
 pub mod minter;
 pub mod pkce;

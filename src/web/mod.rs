@@ -3,7 +3,8 @@
 mod discovery;
 mod error;
 mod health;
-mod oauth;
+pub mod oauth;
+mod pages;
 mod state;
 
 use actix_web::web;
@@ -46,6 +47,15 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
         web::get().to(discovery::provider_metadata),
     )
     .route("/jwks.json", web::get().to(discovery::jwks))
+    .route("/assets/tessera.css", web::get().to(pages::stylesheet))
+    .route("/authorize", web::get().to(pages::authorize))
+    .route("/authorize", web::post().to(pages::authorize))
+    .route("/login", web::get().to(pages::login_form))
+    .route("/login", web::post().to(pages::login_submit))
+    .route("/consent", web::get().to(pages::consent_form))
+    .route("/consent", web::post().to(pages::consent_submit))
+    .route("/logout", web::get().to(pages::logout))
+    .route("/logout", web::post().to(pages::logout))
     .service(
         web::resource("/token")
             .route(web::post().to(oauth::token))

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::identity::password::PasswordHasher;
 use crate::keys::{KeyError, KeyStore, TenantKeySet};
 use crate::tenancy::Tenant;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub keys: Arc<KeyStore>,
+    /// Built once: it caches the dummy hash that keeps failed sign-ins constant-time.
+    pub password_hasher: PasswordHasher,
 }
 
 impl AppState {

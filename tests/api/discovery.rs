@@ -32,7 +32,35 @@ async fn check_document(app: &TestApp, slug: &str, document: &Value) {
         document["subject_types_supported"],
         serde_json::json!(["public"])
     );
-    assert!(document["response_types_supported"].is_array());
+    assert_eq!(
+        document["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        document["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        document["authorization_response_iss_parameter_supported"],
+        true
+    );
+    for endpoint in [
+        "authorize",
+        "token",
+        "userinfo",
+        "introspect",
+        "revoke",
+        "logout",
+    ] {
+        assert!(
+            document
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|v| v == &serde_json::json!(format!("{issuer}/{endpoint}"))),
+            "{endpoint} not advertised"
+        );
+    }
 
     // Advertise only what is implemented: every URL in the document answers.
     for (field, value) in document.as_object().unwrap() {

@@ -177,7 +177,7 @@ impl TestApp {
             .expect("client");
         Ok(TestApp {
             port,
-            address: format!("http://127.0.0.1:{port}"),
+            address: format!("http://localhost:{port}"),
             settings,
             db,
             master_key: master.to_base64(),
@@ -281,6 +281,21 @@ impl TestApp {
             created["client_id"].as_str().unwrap().to_owned(),
             created["client_secret"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Creates an account through the CLI; returns its JSON (`id`, `email`, `profiles`).
+    pub fn create_account(&self, slug: &str, email: &str, password: &str) -> serde_json::Value {
+        self.cli_json(&[
+            "account",
+            "create",
+            "--tenant",
+            slug,
+            "--email",
+            email,
+            "--password",
+            password,
+            "--json",
+        ])
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

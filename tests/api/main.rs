@@ -1,10 +1,13 @@
 //! Integration tests: one binary (faster to link), one module per area.
 
+mod browser;
 mod helpers;
 
+mod attacks;
 mod cli;
 mod clients;
 mod discovery;
+mod flow;
 mod health;
 mod keys;
 mod serve;

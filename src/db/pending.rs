@@ -1,0 +1,92 @@
+//! Authorization requests waiting for the user, and consents already given.
+
+use diesel::prelude::*;
+
+use super::schema::{authorization_requests, consents};
+use super::{AnyConnection, DbError};
+use crate::domain::TenantId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_requests)]
+pub struct PendingRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub browser_hash: String,
+    pub parameters: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &PendingRow) -> Result<(), DbError> {
+    diesel::insert_into(authorization_requests::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The pending request with this id, made by this browser, not expired.
+pub fn find(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    browser_hash: &str,
+    now: i64,
+) -> Result<Option<PendingRow>, DbError> {
+    Ok(authorization_requests::table
+        .filter(authorization_requests::tenant_id.eq(tenant.as_str()))
+        .filter(authorization_requests::id.eq(id))
+        .filter(authorization_requests::browser_hash.eq(browser_hash))
+        .filter(authorization_requests::expires_at.gt(now))
+        .select(PendingRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(), DbError> {
+    diesel::delete(
+        authorization_requests::table
+            .filter(authorization_requests::tenant_id.eq(tenant.as_str()))
+            .filter(authorization_requests::id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Scopes this profile has granted this client and not revoked, possibly over several rows.
+pub fn consented_scopes(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile_id: &str,
+    client_id: &str,
+) -> Result<Vec<String>, DbError> {
+    Ok(consents::table
+        .filter(consents::tenant_id.eq(tenant.as_str()))
+        .filter(consents::profile_id.eq(profile_id))
+        .filter(consents::client_id.eq(client_id))
+        .filter(consents::revoked_at.is_null())
+        .select(consents::scope)
+        .load(conn)?)
+}
+
+pub fn insert_consent(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    profile_id: &str,
+    client_id: &str,
+    scope: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::insert_into(consents::table)
+        .values((
+            consents::id.eq(id),
+            consents::tenant_id.eq(tenant.as_str()),
+            consents::profile_id.eq(profile_id),
+            consents::client_id.eq(client_id),
+            consents::scope.eq(scope),
+            consents::granted_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

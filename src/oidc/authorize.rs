@@ -1,0 +1,522 @@
+//! The authorization endpoint's protocol logic (RFC 6749 §4.1, OIDC Core §3.1.2, RFC 9700):
+//! validating a request, deciding what the user must do next, and issuing the code.
+//!
+//! Errors found before the client and its redirect URI are verified are shown to the user
+//! (never redirected); later ones go back to the client at that verified URI.
+
+use serde::{Deserialize, Serialize};
+
+use super::claims::SUPPORTED_SCOPES;
+use super::context::OidcContext;
+use super::error::{ErrorCode, OAuthError};
+use super::form::Params;
+use super::{id_token_hint, pkce};
+use crate::clients::{self, Client, ClientError, ClientType, ConsentPolicy, GrantType};
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::grants::{self as grant_rows, CodeRow, GrantRow};
+use crate::db::pending::{self as pending_rows, PendingRow};
+use crate::db::AnyConnection;
+use crate::domain::{unix_now, GrantId, ProfileId, ScopeSet};
+use crate::sessions::Session;
+
+/// Longest value accepted for free-form parameters (state, nonce, hints): they are stored.
+const MAX_PARAMETER_LEN: usize = 2048;
+const PROMPTS: &[&str] = &["none", "login", "consent", "select_account"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// A validated authorization request, stored while the user signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    /// The `sub` of a valid `id_token_hint`: the user the client expects.
+    pub hinted_subject: Option<String>,
+    pub acr_values: Option<String>,
+    pub profile_hint: Option<String>,
+}
+
+impl AuthorizationRequest {
+    pub fn has_prompt(&self, prompt: &str) -> bool {
+        self.prompt.iter().any(|p| p == prompt)
+    }
+
+    pub fn scopes(&self) -> ScopeSet {
+        ScopeSet::parse(&self.scope).unwrap_or_default()
+    }
+
+    fn redirect(&self, issuer: &str) -> ClientRedirect {
+        ClientRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            state: self.state.clone(),
+            issuer: issuer.to_owned(),
+        }
+    }
+
+    /// The error response for this request, sent to its verified redirect URI.
+    pub fn error(&self, issuer: &str, error: OAuthError) -> AuthorizationResponse {
+        self.redirect(issuer).error(&error)
+    }
+}
+
+/// Where and how to answer the client.
+#[derive(Debug, Clone)]
+struct ClientRedirect {
+    redirect_uri: String,
+    response_mode: ResponseMode,
+    state: Option<String>,
+    issuer: String,
+}
+
+impl ClientRedirect {
+    fn respond(&self, mut params: Vec<(String, String)>) -> AuthorizationResponse {
+        if let Some(state) = &self.state {
+            params.push(("state".into(), state.clone()));
+        }
+        // RFC 9207: say who answers, against mix-up attacks.
+        params.push(("iss".into(), self.issuer.clone()));
+        AuthorizationResponse {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            params,
+        }
+    }
+
+    fn error(&self, error: &OAuthError) -> AuthorizationResponse {
+        self.respond(vec![
+            ("error".into(), error.code.as_str().into()),
+            ("error_description".into(), error.description.clone()),
+        ])
+    }
+}
+
+/// A response to deliver to the client: a redirect (query) or an auto-submitted form.
+#[derive(Debug, Clone)]
+pub struct AuthorizationResponse {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub params: Vec<(String, String)>,
+}
+
+impl AuthorizationResponse {
+    /// The redirect URI with the response parameters added to its query.
+    pub fn location(&self) -> String {
+        let mut url = match url::Url::parse(&self.redirect_uri) {
+            Ok(url) => url,
+            Err(_) => return self.redirect_uri.clone(),
+        };
+        url.query_pairs_mut()
+            .extend_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        url.to_string()
+    }
+}
+
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: tell the user, redirect nowhere.
+    Page(String),
+    /// Send the error to the verified redirect URI.
+    Redirect(AuthorizationResponse),
+}
+
+impl From<crate::db::DbError> for AuthorizeError {
+    fn from(e: crate::db::DbError) -> Self {
+        tracing::error!(error = %e, "authorization request failed");
+        AuthorizeError::Page("The request could not be processed. Please try again.".into())
+    }
+}
+
+/// Validates an authorization request from its query (GET) or form (POST) parameters.
+pub fn validate(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    params: &Params,
+) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
+    let page = |m: &str| AuthorizeError::Page(m.to_owned());
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| page("The application did not say who it is (client_id is missing)."))?;
+    let client = match clients::find(conn, &ctx.tenant.id, client_id) {
+        Ok(client) => client,
+        Err(ClientError::NotFound(_)) => {
+            return Err(page(
+                "The application is not registered here (unknown client_id).",
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "client lookup failed");
+            return Err(page(
+                "The request could not be processed. Please try again.",
+            ));
+        }
+    };
+    let requested_uri = params.get("redirect_uri").ok_or_else(|| {
+        page("The application did not say where to return (redirect_uri is missing).")
+    })?;
+    let Some(_) = client.redirect_uri_for(requested_uri) else {
+        return Err(page("The application asked to return to an address it has not registered (redirect_uri mismatch)."));
+    };
+    let response_mode = match params.get("response_mode") {
+        None | Some("query") => Some(ResponseMode::Query),
+        Some("form_post") => Some(ResponseMode::FormPost),
+        Some(_) => None,
+    };
+    let redirect = ClientRedirect {
+        redirect_uri: requested_uri.to_owned(),
+        response_mode: response_mode.unwrap_or(ResponseMode::Query),
+        state: params.get("state").map(str::to_owned),
+        issuer: ctx.issuer.clone(),
+    };
+    let fail = |code: ErrorCode, description: &str| {
+        AuthorizeError::Redirect(redirect.error(&OAuthError::new(code, description)))
+    };
+    if response_mode.is_none() {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "response_mode must be query or form_post",
+        ));
+    }
+    if let Some((name, _)) = params
+        .pairs()
+        .iter()
+        .find(|(_, v)| v.len() > MAX_PARAMETER_LEN)
+    {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            &format!("{name} is too long"),
+        ));
+    }
+    if params.get("request").is_some() {
+        return Err(fail(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if params.get("request_uri").is_some() {
+        return Err(fail(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
+        Some(_) => {
+            return Err(fail(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ))
+        }
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(fail(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
+    }
+    let scope = ScopeSet::parse(params.get("scope").unwrap_or_default())
+        .map_err(|e| fail(ErrorCode::InvalidScope, &e.to_string()))?;
+    if let Some(unknown) = scope.iter().find(|s| !SUPPORTED_SCOPES.contains(s)) {
+        return Err(fail(
+            ErrorCode::InvalidScope,
+            &format!("unknown scope {unknown}"),
+        ));
+    }
+    let code_challenge = pkce::parse_challenge(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    )
+    .map_err(|e| fail(e.code, &e.description))?;
+    let pkce_required =
+        client.client_type == ClientType::Public || ctx.settings.tokens.require_pkce;
+    if code_challenge.is_none() && pkce_required {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        ));
+    }
+    let prompt: Vec<String> = params
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(unknown) = prompt.iter().find(|p| !PROMPTS.contains(&p.as_str())) {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            &format!("unknown prompt value {unknown}"),
+        ));
+    }
+    if prompt.len() > 1 && prompt.iter().any(|p| p == "none") {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age =
+        match params.get("max_age") {
+            None => None,
+            Some(value) => Some(value.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(
+                || {
+                    fail(
+                        ErrorCode::InvalidRequest,
+                        "max_age must be a non-negative integer",
+                    )
+                },
+            )?),
+        };
+    let hinted_subject = match params.get("id_token_hint") {
+        None => None,
+        Some(hint) => Some(
+            id_token_hint::verify(ctx, hint)
+                .ok_or_else(|| {
+                    fail(
+                        ErrorCode::InvalidRequest,
+                        "id_token_hint is not an ID token from this issuer",
+                    )
+                })?
+                .subject,
+        ),
+    };
+    let owned = |name: &str| params.get(name).map(str::to_owned);
+    Ok((
+        client,
+        AuthorizationRequest {
+            client_id: client_id.to_owned(),
+            redirect_uri: requested_uri.to_owned(),
+            response_mode: redirect.response_mode,
+            scope: scope.to_string(),
+            state: owned("state"),
+            nonce: owned("nonce"),
+            code_challenge,
+            prompt,
+            max_age,
+            login_hint: owned("login_hint"),
+            hinted_subject,
+            acr_values: owned("acr_values"),
+            profile_hint: owned("profile_hint"),
+        },
+    ))
+}
+
+/// What has already happened in this interaction, so prompts are not repeated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Interaction {
+    pub signed_in_now: bool,
+    pub consented_now: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Login,
+    Consent,
+    Issue,
+    /// A `prompt=none` request that needs the user: answer the client with this error.
+    Fail(ErrorCode, &'static str),
+}
+
+/// Decides the next step for a request, given the browser's session (if any).
+pub fn decide(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    request: &AuthorizationRequest,
+    session: Option<&Session>,
+    interaction: Interaction,
+) -> Result<Next, crate::db::DbError> {
+    let silent = request.has_prompt("none");
+    let now = unix_now();
+    let usable = session.filter(|s| {
+        let fresh_enough = request.max_age.is_none_or(|max| now - s.auth_time <= max);
+        let prompt_ok = interaction.signed_in_now || !request.has_prompt("login");
+        let expected_user = request
+            .hinted_subject
+            .as_deref()
+            .is_none_or(|sub| s.profile_id.as_ref().is_some_and(|p| p.as_str() == sub));
+        fresh_enough && prompt_ok && expected_user
+    });
+    let Some(session) = usable else {
+        return Ok(if silent {
+            Next::Fail(ErrorCode::LoginRequired, "the user must sign in")
+        } else {
+            Next::Login
+        });
+    };
+    let consent_needed = match client.consent {
+        ConsentPolicy::Skip => false,
+        ConsentPolicy::Required if interaction.consented_now => false,
+        ConsentPolicy::Required if request.has_prompt("consent") => true,
+        ConsentPolicy::Required => !has_consent(conn, ctx, client, session, &request.scopes())?,
+    };
+    if consent_needed {
+        return Ok(if silent {
+            Next::Fail(ErrorCode::ConsentRequired, "the user must consent")
+        } else {
+            Next::Consent
+        });
+    }
+    Ok(Next::Issue)
+}
+
+fn has_consent(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    session: &Session,
+    scope: &ScopeSet,
+) -> Result<bool, crate::db::DbError> {
+    let Some(profile) = &session.profile_id else {
+        return Ok(false);
+    };
+    let granted: Vec<String> =
+        pending_rows::consented_scopes(conn, &ctx.tenant.id, profile.as_str(), client.id.as_str())?;
+    let granted = ScopeSet::parse(&granted.join(" ")).unwrap_or_default();
+    Ok(scope.is_subset(&granted))
+}
+
+/// Records the user's consent to the request's scopes for the session's profile.
+pub fn record_consent(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    profile: &ProfileId,
+    request: &AuthorizationRequest,
+) -> Result<(), crate::db::DbError> {
+    pending_rows::insert_consent(
+        conn,
+        &ctx.tenant.id,
+        &uuid::Uuid::now_v7().to_string(),
+        profile.as_str(),
+        client.id.as_str(),
+        &request.scope,
+        unix_now(),
+    )
+}
+
+/// Issues a code for a signed-in user: a new grant, and a single-use code pointing at it.
+pub fn issue_code(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    request: &AuthorizationRequest,
+    session: &Session,
+    profile: &ProfileId,
+) -> Result<AuthorizationResponse, crate::db::DbError> {
+    let now = unix_now();
+    let tokens = &ctx.settings.tokens;
+    let grant = GrantRow {
+        id: GrantId::generate().to_string(),
+        tenant_id: ctx.tenant.id.to_string(),
+        client_id: client.id.to_string(),
+        account_id: session.account_id.to_string(),
+        profile_id: profile.to_string(),
+        session_id: Some(session.id.to_string()),
+        scope: request.scope.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.join(" "),
+        acr: session.acr.clone(),
+        created_at: now,
+        expires_at: now + tokens.refresh_token_absolute_lifetime_secs,
+        revoked_at: None,
+    };
+    let code = random_token();
+    let row = CodeRow {
+        code_hash: sha256_hex(&code),
+        tenant_id: ctx.tenant.id.to_string(),
+        grant_id: grant.id.clone(),
+        client_id: client.id.to_string(),
+        redirect_uri: request.redirect_uri.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        created_at: now,
+        expires_at: now + tokens.authorization_code_lifetime_secs,
+        used_at: None,
+    };
+    diesel::Connection::transaction(conn, |conn| {
+        grant_rows::insert_grant(conn, &grant)?;
+        grant_rows::insert_code(conn, &row)
+    })?;
+    Ok(request
+        .redirect(&ctx.issuer)
+        .respond(vec![("code".into(), code)]))
+}
+
+/// Keeps a request while the user signs in or consents; returns its id. The id alone is not
+/// enough to resume it: the same browser must come back.
+pub fn store_pending(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    request: &AuthorizationRequest,
+    browser_hash: &str,
+) -> Result<String, crate::db::DbError> {
+    let now = unix_now();
+    let id = random_token();
+    pending_rows::insert(
+        conn,
+        &PendingRow {
+            id: id.clone(),
+            tenant_id: ctx.tenant.id.to_string(),
+            client_id: request.client_id.clone(),
+            browser_hash: browser_hash.to_owned(),
+            parameters: serde_json::to_string(request).unwrap_or_default(),
+            created_at: now,
+            expires_at: now + ctx.settings.sessions.authorization_request_lifetime_secs,
+        },
+    )?;
+    Ok(id)
+}
+
+/// The pending request `id` made by this browser, with its client.
+pub fn load_pending(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    id: &str,
+    browser_hash: &str,
+) -> Result<Option<(Client, AuthorizationRequest)>, crate::db::DbError> {
+    let Some(row) = pending_rows::find(conn, &ctx.tenant.id, id, browser_hash, unix_now())? else {
+        return Ok(None);
+    };
+    let Ok(request) = serde_json::from_str::<AuthorizationRequest>(&row.parameters) else {
+        return Ok(None);
+    };
+    match clients::find(conn, &ctx.tenant.id, &row.client_id) {
+        Ok(client) if client.redirect_uri_for(&request.redirect_uri).is_some() => {
+            Ok(Some((client, request)))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub fn finish_pending(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    id: &str,
+) -> Result<(), crate::db::DbError> {
+    pending_rows::delete(conn, &ctx.tenant.id, id)
+}
+
+/// Plain words for the consent page.
+pub fn describe_scope(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Sign you in with your account"),
+        "profile" => Some("See your profile name"),
+        "email" => Some("See your email address"),
+        "offline_access" => Some("Keep access when you are not using it (stay signed in)"),
+        _ => None,
+    }
+}

@@ -1,0 +1,145 @@
+//! Browser sessions (SSO) and CSRF protection for hosted pages.
+//!
+//! A session is a database row keyed by the SHA-256 of a 256-bit cookie value, so a database
+//! leak yields no usable cookies. Forms are protected by a token derived from a separate
+//! per-browser cookie: an attacker's page can neither read that cookie nor (SameSite=Lax) make
+//! the browser send it with a cross-site POST.
+
+use crate::config::SessionSettings;
+use crate::crypto::{base64url, constant_time_eq, random_token, sha256_hex};
+use crate::db::sessions::{self as rows, SessionRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, ProfileId, SessionId, TenantId};
+
+pub const SESSION_COOKIE: &str = "tessera_session";
+pub const BROWSER_COOKIE: &str = "tessera_browser";
+/// `last_seen_at` is written at most this often, not on every request.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: SessionId,
+    pub account_id: AccountId,
+    pub profile_id: Option<ProfileId>,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: String,
+    pub expires_at: i64,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Session {
+        Session {
+            id: SessionId::from_stored(row.id),
+            account_id: AccountId::from_stored(row.account_id),
+            profile_id: row.profile_id.map(ProfileId::from_stored),
+            auth_time: row.auth_time,
+            amr: row
+                .amr
+                .split(' ')
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            acr: row.acr,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// Starts a session after a successful sign-in; returns it and the cookie value to set.
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    conn: &mut AnyConnection,
+    settings: &SessionSettings,
+    tenant: &TenantId,
+    account: &AccountId,
+    profile: Option<&ProfileId>,
+    amr: &[&str],
+    acr: &str,
+) -> Result<(Session, String), DbError> {
+    let now = unix_now();
+    let cookie = random_token();
+    let row = SessionRow {
+        id: SessionId::generate().to_string(),
+        token_hash: sha256_hex(&cookie),
+        tenant_id: tenant.to_string(),
+        account_id: account.to_string(),
+        profile_id: profile.map(ToString::to_string),
+        auth_time: now,
+        amr: amr.join(" "),
+        acr: acr.to_owned(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + settings.absolute_lifetime_secs,
+        ended_at: None,
+    };
+    rows::insert(conn, &row)?;
+    Ok((row.into(), cookie))
+}
+
+/// The live session a cookie names, if any: not ended, not past its absolute lifetime, and
+/// not idle for longer than the idle timeout.
+pub fn current(
+    conn: &mut AnyConnection,
+    settings: &SessionSettings,
+    tenant: &TenantId,
+    cookie: &str,
+) -> Result<Option<Session>, DbError> {
+    let now = unix_now();
+    let Some(row) = rows::find_by_token_hash(conn, tenant, &sha256_hex(cookie))? else {
+        return Ok(None);
+    };
+    if row.ended_at.is_some()
+        || row.expires_at <= now
+        || row.last_seen_at + settings.idle_timeout_secs <= now
+    {
+        return Ok(None);
+    }
+    if now - row.last_seen_at >= TOUCH_INTERVAL_SECS {
+        rows::touch(conn, tenant, &SessionId::from_stored(row.id.clone()), now)?;
+    }
+    Ok(Some(row.into()))
+}
+
+pub fn end(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session: &SessionId,
+) -> Result<(), DbError> {
+    rows::end(conn, tenant, session, unix_now())
+}
+
+/// The CSRF token for forms shown to the browser holding `browser_cookie`.
+pub fn csrf_token(browser_cookie: &str) -> String {
+    base64url(
+        &sha2::Sha256::new_with_prefix(b"tessera csrf\0")
+            .chain_update(browser_cookie)
+            .finalize(),
+    )
+}
+
+pub fn csrf_matches(browser_cookie: &str, presented: &str) -> bool {
+    constant_time_eq(&csrf_token(browser_cookie), presented)
+}
+
+/// A browser's stored identity in pending requests: the hash of its browser cookie.
+pub fn browser_hash(browser_cookie: &str) -> String {
+    sha256_hex(&format!("tessera browser\0{browser_cookie}"))
+}
+
+use sha2::Digest as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_bind_to_the_browser() {
+        let browser = random_token();
+        let token = csrf_token(&browser);
+        assert!(csrf_matches(&browser, &token));
+        assert!(!csrf_matches(&random_token(), &token));
+        assert!(!csrf_matches(&browser, ""));
+        assert_ne!(token, browser);
+    }
+}

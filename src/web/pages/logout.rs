@@ -1,0 +1,200 @@
+//! `GET|POST {issuer}/logout`: RP-Initiated Logout 1.0. With a valid `id_token_hint` for the
+//! current session the user is signed out at once; otherwise a confirmation page asks first.
+//! `post_logout_redirect_uri` must exactly match one the client registered.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{browser, clear_session_cookie, csrf_ok, respond, session_value, Outcome, PageFrame};
+use crate::clients::{self, Client};
+use crate::db::AnyConnection;
+use crate::oidc::context::OidcContext;
+use crate::oidc::form::Params;
+use crate::oidc::id_token_hint;
+use crate::sessions;
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::AppState;
+
+/// Logout parameters carried through the confirmation form.
+const CARRIED: &[&str] = &[
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "state",
+    "client_id",
+];
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct ConfirmPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    client_name: Option<&'a str>,
+    csrf_token: &'a str,
+    carried: Vec<(String, String)>,
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let is_post = req.method() == actix_web::http::Method::POST;
+    let encoded = if is_post {
+        body.to_vec()
+    } else {
+        req.query_string().as_bytes().to_vec()
+    };
+    let params = match Params::parse(&encoded) {
+        Ok(params) => params,
+        Err(e) => {
+            return respond(
+                frame.message(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid sign-out request",
+                    &e.description,
+                ),
+                vec![],
+            )
+        }
+    };
+    // Only our own confirmation form (POST with this browser's CSRF token) counts as consent.
+    let confirmed = is_post && csrf_ok(&req, params.get("csrf_token"));
+    let (browser, new_browser_cookie) = browser(&state, &tenant, &req);
+    let Ok(ctx) = context(&state, tenant.clone()).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let cookie = session_value(&req);
+    let page_frame = frame.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            decide(
+                conn,
+                &ctx,
+                &page_frame,
+                &params,
+                cookie.as_deref(),
+                confirmed,
+                &browser,
+            )
+        })
+        .await;
+    match result {
+        Ok((outcome, signed_out)) => {
+            let mut cookies: Vec<_> = new_browser_cookie.into_iter().collect();
+            if signed_out {
+                cookies.push(clear_session_cookie(&state, &tenant));
+            }
+            respond(outcome, cookies)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "logout failed");
+            respond(frame.failure(), vec![])
+        }
+    }
+}
+
+/// Returns the outcome and whether the session was ended.
+fn decide(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    params: &Params,
+    session_cookie: Option<&str>,
+    confirmed: bool,
+    browser: &str,
+) -> Result<(Outcome, bool), crate::db::DbError> {
+    let invalid = |message: &str| {
+        Ok((
+            frame.message(StatusCode::BAD_REQUEST, "Invalid sign-out request", message),
+            false,
+        ))
+    };
+    let hint = params
+        .get("id_token_hint")
+        .and_then(|h| id_token_hint::verify(ctx, h));
+    // The client: named by client_id, or by the hint's audience.
+    let client_id = match (params.get("client_id"), &hint) {
+        (Some(id), Some(hint)) if !hint.audiences.iter().any(|a| a == id) => {
+            return invalid("client_id does not match the ID token.")
+        }
+        (Some(id), _) => Some(id.to_owned()),
+        (None, Some(hint)) => hint.audiences.first().cloned(),
+        (None, None) => None,
+    };
+    let client: Option<Client> =
+        client_id.and_then(|id| clients::find(conn, &ctx.tenant.id, &id).ok());
+    let redirect = match params.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => match &client {
+            Some(c)
+                if c.post_logout_redirect_uris
+                    .iter()
+                    .any(|r| r.as_str() == uri) =>
+            {
+                Some(uri.to_owned())
+            }
+            Some(_) => {
+                return invalid(
+                    "The application asked to return to an address it has not registered.",
+                )
+            }
+            None => return invalid("post_logout_redirect_uri needs id_token_hint or client_id."),
+        },
+    };
+    let session = match session_cookie {
+        Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?,
+        None => None,
+    };
+    // A valid hint for this very session's user lets us skip the question.
+    let hint_matches = hint.as_ref().is_some_and(|h| match &session {
+        Some(s) => s
+            .profile_id
+            .as_ref()
+            .is_some_and(|p| p.as_str() == h.subject),
+        None => true,
+    });
+    if !confirmed && !hint_matches {
+        let carried = CARRIED
+            .iter()
+            .filter_map(|name| params.get(name).map(|v| ((*name).to_owned(), v.to_owned())))
+            .collect();
+        let html = ConfirmPage {
+            issuer: &frame.issuer,
+            tenant_name: &frame.tenant_name,
+            client_name: client.as_ref().map(|c| c.name.as_str()),
+            csrf_token: &sessions::csrf_token(browser),
+            carried,
+        }
+        .render();
+        return Ok((
+            match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => frame.failure(),
+            },
+            false,
+        ));
+    }
+    if let Some(session) = &session {
+        sessions::end(conn, &ctx.tenant.id, &session.id)?;
+    }
+    // Registered URIs were parsed at registration; one that no longer parses is not used.
+    let outcome = match redirect.and_then(|uri| url::Url::parse(&uri).ok()) {
+        Some(mut url) => {
+            if let Some(state) = params.get("state") {
+                url.query_pairs_mut().append_pair("state", state);
+            }
+            Outcome::Redirect(url.to_string())
+        }
+        None => frame.message(
+            StatusCode::OK,
+            "You are signed out",
+            "You have been signed out. You can close this window.",
+        ),
+    };
+    Ok((outcome, true))
+}

@@ -1,0 +1,261 @@
+//! Hosted pages: plain HTML forms (no JavaScript needed), rendered with askama.
+//! Every page is `no-store`, unframeable, and carries a CSRF token in each form.
+
+mod authorize;
+mod consent;
+mod login;
+mod logout;
+
+pub use authorize::authorize;
+pub use consent::{consent_form, consent_submit};
+pub use login::{login_form, login_submit};
+pub use logout::logout;
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::AppState;
+use crate::config::TenantRouting;
+use crate::crypto::random_token;
+use crate::oidc::authorize::{AuthorizationResponse, ResponseMode};
+use crate::sessions::{self, BROWSER_COOKIE, SESSION_COOKIE};
+use crate::tenancy::Tenant;
+
+/// What a page handler decided, turned into a response by [`respond`].
+pub enum Outcome {
+    Page(StatusCode, String),
+    Redirect(String),
+    Client(AuthorizationResponse),
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    title: &'a str,
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    params: &'a [(String, String)],
+    nonce: &'a str,
+}
+
+/// Shared page facts: the tenant's issuer and display name.
+#[derive(Clone)]
+pub struct PageFrame {
+    pub issuer: String,
+    pub tenant_name: String,
+}
+
+impl PageFrame {
+    pub fn new(state: &AppState, tenant: &Tenant) -> PageFrame {
+        PageFrame {
+            issuer: state.issuer(tenant),
+            tenant_name: tenant.name.clone(),
+        }
+    }
+
+    pub fn message(&self, status: StatusCode, title: &str, message: &str) -> Outcome {
+        let html = MessagePage {
+            issuer: &self.issuer,
+            tenant_name: &self.tenant_name,
+            title,
+            message,
+        }
+        .render()
+        .unwrap_or_else(|_| message.to_owned());
+        Outcome::Page(status, html)
+    }
+
+    pub fn expired_request(&self) -> Outcome {
+        self.message(
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired",
+            "The sign-in request is too old or was started in another browser. Go back to the application and start again.",
+        )
+    }
+
+    pub fn bad_form(&self) -> Outcome {
+        self.message(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form could not be verified (it may be too old, or cookies are blocked). Go back to the application and start again.",
+        )
+    }
+
+    pub fn failure(&self) -> Outcome {
+        self.message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The request could not be completed. Please try again in a moment.",
+        )
+    }
+}
+
+/// Page security headers. No `form-action`: Chromium applies it to the redirect that follows
+/// a form POST, which here leads to the client's origin.
+fn secure(
+    builder: &mut actix_web::HttpResponseBuilder,
+    script_nonce: Option<&str>,
+    form_action: Option<&str>,
+) {
+    let mut csp = String::from(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    );
+    if let Some(nonce) = script_nonce {
+        csp.push_str(&format!("; script-src 'nonce-{nonce}'"));
+    }
+    if let Some(origin) = form_action {
+        csp.push_str(&format!("; form-action {origin}"));
+    }
+    builder
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        builder.insert_header((header::CONTENT_SECURITY_POLICY, value));
+    }
+}
+
+pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse {
+    let mut builder = match &outcome {
+        Outcome::Page(status, _) => HttpResponse::build(*status),
+        Outcome::Redirect(_) => HttpResponse::SeeOther(),
+        Outcome::Client(response) if response.response_mode == ResponseMode::Query => {
+            HttpResponse::SeeOther()
+        }
+        Outcome::Client(_) => HttpResponse::Ok(),
+    };
+    for cookie in cookies {
+        builder.cookie(cookie);
+    }
+    match outcome {
+        Outcome::Page(_, html) => {
+            secure(&mut builder, None, None);
+            builder.content_type("text/html; charset=utf-8").body(html)
+        }
+        Outcome::Redirect(location) => {
+            secure(&mut builder, None, None);
+            builder.insert_header((header::LOCATION, location)).finish()
+        }
+        Outcome::Client(response) if response.response_mode == ResponseMode::Query => {
+            secure(&mut builder, None, None);
+            builder
+                .insert_header((header::LOCATION, response.location()))
+                .finish()
+        }
+        Outcome::Client(response) => {
+            let nonce = random_token();
+            let origin = url::Url::parse(&response.redirect_uri)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            secure(&mut builder, Some(&nonce), Some(&origin));
+            let html = FormPostPage {
+                action: &response.redirect_uri,
+                params: &response.params,
+                nonce: &nonce,
+            }
+            .render()
+            .unwrap_or_default();
+            builder.content_type("text/html; charset=utf-8").body(html)
+        }
+    }
+}
+
+/// Cookies live under the tenant: its path in path mode, its host in subdomain mode.
+fn cookie(
+    state: &AppState,
+    tenant: &Tenant,
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    let path = match state.settings.tenancy.routing {
+        TenantRouting::Path => format!("/t/{}", tenant.slug),
+        TenantRouting::Subdomain => "/".to_owned(),
+    };
+    Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .secure(state.settings.server.public_url.scheme() == "https")
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+pub fn session_cookie(state: &AppState, tenant: &Tenant, value: String) -> Cookie<'static> {
+    cookie(
+        state,
+        tenant,
+        SESSION_COOKIE,
+        value,
+        state.settings.sessions.absolute_lifetime_secs,
+    )
+}
+
+pub fn clear_session_cookie(state: &AppState, tenant: &Tenant) -> Cookie<'static> {
+    let mut removal = cookie(state, tenant, SESSION_COOKIE, String::new(), 0);
+    removal.make_removal();
+    removal
+}
+
+pub fn session_value(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// This browser's binding cookie, created when missing (returned for setting).
+pub fn browser(
+    state: &AppState,
+    tenant: &Tenant,
+    req: &HttpRequest,
+) -> (String, Option<Cookie<'static>>) {
+    match req
+        .cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 43)
+    {
+        Some(value) => (value, None),
+        None => {
+            let value = random_token();
+            // Long-lived: it carries no authority by itself.
+            let cookie = cookie(
+                state,
+                tenant,
+                BROWSER_COOKIE,
+                value.clone(),
+                400 * 24 * 3600,
+            );
+            (value, Some(cookie))
+        }
+    }
+}
+
+pub fn browser_value(req: &HttpRequest) -> Option<String> {
+    req.cookie(BROWSER_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// Whether a submitted form's CSRF token belongs to this browser.
+pub fn csrf_ok(req: &HttpRequest, presented: Option<&str>) -> bool {
+    match (browser_value(req), presented) {
+        (Some(browser), Some(token)) => sessions::csrf_matches(&browser, token),
+        _ => false,
+    }
+}
+
+/// `GET {issuer}/assets/tessera.css`
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(include_str!("../../../static/tessera.css"))
+}
