@@ -80,6 +80,7 @@ impl Application {
             db: db.clone(),
             keys: Arc::new(KeyStore::new(master)),
             password_hasher: PasswordHasher::from_settings(&settings.argon2)?,
+            client_jwks: Default::default(),
         };
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;

@@ -11,7 +11,7 @@ use crate::clients::{self, AuthMethod, Client, ClientError};
 use crate::crypto::sha256_hex;
 use crate::db::{grants, AnyConnection};
 use crate::domain::unix_now;
-use crate::keys::{decode_payload_unverified, verify_compact, Verifier};
+use crate::keys::{decode_payload_unverified, verify_compact, Verifier, VerifyError};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew tolerated on assertion times.
@@ -172,16 +172,26 @@ fn check_assertion(
             "this client must authenticate with its registered method",
         ));
     }
-    let jwks: serde_json::Value = match (&client.jwks, &client.jwks_uri) {
-        (Some(jwks), _) => serde_json::from_str(jwks).map_err(OAuthError::server_error)?,
-        _ => {
-            return Err(failed(
-                "keys registered by jwks_uri are not fetched yet: register the JWKS itself",
-            ))
+    let verified = match (&client.jwks, &client.jwks_uri) {
+        (Some(jwks), _) => {
+            let jwks: serde_json::Value =
+                serde_json::from_str(jwks).map_err(OAuthError::server_error)?;
+            verify_compact(assertion, &Verifier::from_jwks(&jwks))
         }
+        (None, Some(uri)) => {
+            let jwks = ctx.client_jwks.get(uri, true).map_err(|e| failed(&e))?;
+            match verify_compact(assertion, &Verifier::from_jwks(&jwks)) {
+                // The client may have rotated its keys since we cached them.
+                Err(VerifyError::UnknownKey) => {
+                    let jwks = ctx.client_jwks.get(uri, false).map_err(|e| failed(&e))?;
+                    verify_compact(assertion, &Verifier::from_jwks(&jwks))
+                }
+                other => other,
+            }
+        }
+        (None, None) => return Err(failed("the client has no registered keys")),
     };
-    let verifiers = Verifier::from_jwks(&jwks);
-    let (_, payload) = verify_compact(assertion, &verifiers).map_err(|e| failed(&e.to_string()))?;
+    let (_, payload) = verified.map_err(|e| failed(&e.to_string()))?;
     let claims: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|_| failed("payload is not JSON"))?;
     if claims["iss"] != issuer.as_str() || claims["sub"] != issuer.as_str() {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::jwks_fetch::JwksCache;
 use crate::config::Settings;
 use crate::keys::TenantKeySet;
 use crate::tenancy::Tenant;
@@ -13,6 +14,8 @@ pub struct OidcContext {
     /// The tenant's issuer URL, without a trailing slash.
     pub issuer: String,
     pub keys: Arc<TenantKeySet>,
+    /// Clients' JWKS fetched from their jwks_uri.
+    pub client_jwks: Arc<JwksCache>,
 }
 
 impl OidcContext {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod form;
 pub mod id_token_hint;
 pub mod introspection;
+pub mod jwks_fetch;
 pub mod minter;
 pub mod pkce;
 pub mod revocation;

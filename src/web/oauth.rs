@@ -25,6 +25,7 @@ pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcCont
         issuer: state.issuer(&tenant),
         tenant: tenant.0,
         keys,
+        client_jwks: state.client_jwks.clone(),
     })
 }
 

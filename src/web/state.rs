@@ -17,6 +17,7 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     /// Built once: it caches the dummy hash that keeps failed sign-ins constant-time.
     pub password_hasher: PasswordHasher,
+    pub client_jwks: Arc<crate::oidc::jwks_fetch::JwksCache>,
 }
 
 impl AppState {

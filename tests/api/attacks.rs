@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tessera::config::TenantRouting;
 
+use crate::attacks_support::{error_of, tokens};
 use crate::both_engines;
 use crate::browser::Browser;
 use crate::flow::{authorize_url, exchange, pkce, register_rp, sign_in, Rp};
@@ -41,17 +42,6 @@ async fn code_for(
         .query_param("code")
         .unwrap_or_else(|| panic!("no code: {:?} {}", back.location, back.html));
     (code, verifier)
-}
-
-async fn tokens(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-async fn error_of(response: reqwest::Response) -> String {
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: Value = response.json().await.unwrap();
-    body["error"].as_str().unwrap_or_default().to_owned()
 }
 
 async fn active(app: &TestApp, rp: &Rp, token: &str) -> bool {

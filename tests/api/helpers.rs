@@ -152,6 +152,20 @@ impl TestApp {
         Self::spawn_on(TestDb::new(engine), routing, &MasterKey::generate()).await
     }
 
+    /// An app whose settings `adjust` changes before it starts.
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = TestDb::new(engine);
+        let master = MasterKey::generate();
+        init_logging();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut settings = settings_for(&db, TenantRouting::Path, port, &master);
+        adjust(&mut settings);
+        Self::start(db, settings, listener, &master)
+            .await
+            .expect("app starts")
+    }
+
     /// Another app (a second node, or a restart) on an existing database.
     pub async fn spawn_on(db: Arc<TestDb>, routing: TenantRouting, master: &MasterKey) -> TestApp {
         Self::try_spawn_on(db, routing, master)
@@ -168,6 +182,16 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let settings = settings_for(&db, routing, port, master);
+        Self::start(db, settings, listener, master).await
+    }
+
+    async fn start(
+        db: Arc<TestDb>,
+        settings: Settings,
+        listener: TcpListener,
+        master: &MasterKey,
+    ) -> anyhow::Result<TestApp> {
+        let port = listener.local_addr()?.port();
         let app = Application::build_with_listener(settings.clone(), listener).await?;
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()

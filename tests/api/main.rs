@@ -4,6 +4,7 @@ mod browser;
 mod helpers;
 
 mod attacks;
+mod attacks_support;
 mod cli;
 mod clients;
 mod discovery;
@@ -13,3 +14,4 @@ mod keys;
 mod serve;
 mod tenancy;
 mod token;
+mod variants;
