@@ -20,6 +20,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
+    pub cache: CacheSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
 }
@@ -34,6 +35,12 @@ pub struct TokenSettings {
     pub refresh_token_absolute_lifetime_secs: i64,
     pub refresh_token_reuse_grace_secs: i64,
     pub require_pkce: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub ttl_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

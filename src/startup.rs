@@ -13,7 +13,11 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use tracing_actix_web::{RequestId, TracingLogger};
 
+use crate::cache::TtlCache;
 use crate::config::Settings;
+
+/// Upper bound on cached tenants and clients per process.
+const CACHE_ENTRIES: usize = 100_000;
 use crate::db::Db;
 use crate::identity::password::PasswordHasher;
 use crate::keys::{self, KeyStore, MasterKey, MasterKeySource};
@@ -75,12 +79,15 @@ impl Application {
             anyhow::Ok((db, master))
         })
         .await??;
+        let cache_ttl = Duration::from_millis(settings.cache.ttl_ms);
         let state = AppState {
             settings: settings.clone(),
             db: db.clone(),
             keys: Arc::new(KeyStore::new(master)),
             password_hasher: PasswordHasher::from_settings(&settings.argon2)?,
             client_jwks: Default::default(),
+            tenants: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
+            clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
         };
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;

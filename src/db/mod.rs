@@ -71,6 +71,7 @@ impl Db {
             // and are kept for reuse.
             .min_idle(Some(0))
             .connection_timeout(connect_timeout)
+            .test_on_check_out(false)
             .build_unchecked(manager);
         Ok(Db { pool, engine })
     }

@@ -11,7 +11,7 @@ use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
 use super::{id_token_hint, pkce};
-use crate::clients::{self, Client, ClientError, ClientType, ConsentPolicy, GrantType};
+use crate::clients::{Client, ClientError, ClientType, ConsentPolicy, GrantType};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::grants::{self as grant_rows, CodeRow, GrantRow};
 use crate::db::pending::{self as pending_rows, PendingRow};
@@ -150,7 +150,7 @@ pub fn validate(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| page("The application did not say who it is (client_id is missing)."))?;
-    let client = match clients::find(conn, &ctx.tenant.id, client_id) {
+    let client = match ctx.client(conn, client_id) {
         Ok(client) => client,
         Err(ClientError::NotFound(_)) => {
             return Err(page(
@@ -494,7 +494,7 @@ pub fn load_pending(
     let Ok(request) = serde_json::from_str::<AuthorizationRequest>(&row.parameters) else {
         return Ok(None);
     };
-    match clients::find(conn, &ctx.tenant.id, &row.client_id) {
+    match ctx.client(conn, &row.client_id) {
         Ok(client) if client.redirect_uri_for(&request.redirect_uri).is_some() => {
             Ok(Some((client, request)))
         }

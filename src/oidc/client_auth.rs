@@ -7,7 +7,7 @@ use base64::Engine;
 use super::context::OidcContext;
 use super::error::{Challenge, OAuthError};
 use super::form::Params;
-use crate::clients::{self, AuthMethod, Client, ClientError};
+use crate::clients::{AuthMethod, Client, ClientError};
 use crate::crypto::sha256_hex;
 use crate::db::{grants, AnyConnection};
 use crate::domain::unix_now;
@@ -69,61 +69,139 @@ fn parse_basic(encoded: &str) -> Result<(String, String), OAuthError> {
     Ok((unescape(id), unescape(secret)))
 }
 
+/// The one authentication method a request used.
+#[derive(Debug)]
+pub enum Method {
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
+    Assertion {
+        assertion: String,
+        client_id: Option<String>,
+    },
+    None {
+        client_id: String,
+    },
+}
+
+impl Method {
+    /// The method of `presented`: exactly one, or an error.
+    pub fn of(presented: PresentedCredentials) -> Result<Method, OAuthError> {
+        let methods = [
+            presented.basic.is_some(),
+            presented.client_secret.is_some(),
+            presented.assertion.is_some(),
+        ];
+        if methods.iter().filter(|m| **m).count() > 1 {
+            return Err(OAuthError::invalid_request(
+                "use exactly one client authentication method",
+            ));
+        }
+        if let Some((client_id, secret)) = presented.basic {
+            if presented
+                .client_id
+                .as_deref()
+                .is_some_and(|body_id| body_id != client_id)
+            {
+                return Err(basic_error(
+                    "client_id does not match the Basic credentials",
+                ));
+            }
+            return Ok(Method::Basic { client_id, secret });
+        }
+        if let Some(secret) = presented.client_secret {
+            let client_id = presented
+                .client_id
+                .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
+            return Ok(Method::Post { client_id, secret });
+        }
+        if let Some(assertion) = presented.assertion {
+            if presented.assertion_type.as_deref() != Some(JWT_BEARER) {
+                return Err(OAuthError::invalid_request(format!(
+                    "client_assertion_type must be {JWT_BEARER}"
+                )));
+            }
+            return Ok(Method::Assertion {
+                assertion,
+                client_id: presented.client_id,
+            });
+        }
+        let client_id = presented
+            .client_id
+            .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+        Ok(Method::None { client_id })
+    }
+
+    /// The client a secret-based (or `none`) method names; assertions need the database.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Method::Basic { client_id, .. }
+            | Method::Post { client_id, .. }
+            | Method::None { client_id } => Some(client_id),
+            Method::Assertion { .. } => None,
+        }
+    }
+
+    fn challenge(&self) -> Challenge {
+        match self {
+            Method::Basic { .. } => Challenge::Basic,
+            _ => Challenge::None,
+        }
+    }
+
+    /// Checks a secret-based or `none` method against the client's registration.
+    pub fn check(&self, client: Client) -> Result<Client, OAuthError> {
+        let result = match self {
+            Method::Basic { secret, .. } => {
+                check_secret(client, secret, AuthMethod::ClientSecretBasic)
+            }
+            Method::Post { secret, .. } => {
+                check_secret(client, secret, AuthMethod::ClientSecretPost)
+            }
+            Method::None { .. } if client.auth_method == AuthMethod::None => Ok(client),
+            Method::None { .. } => Err(OAuthError::invalid_client(
+                "this client must authenticate with its registered method",
+            )),
+            Method::Assertion { .. } => Err(OAuthError::server_error(
+                "assertions are checked with the database",
+            )),
+        };
+        result.map_err(|e| e.with_challenge(self.challenge()))
+    }
+}
+
 /// Authenticates the client by the one method it used, which must be its registered method.
 pub fn authenticate(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    presented: PresentedCredentials,
+    method: Method,
 ) -> Result<Client, OAuthError> {
-    let methods = [
-        presented.basic.is_some(),
-        presented.client_secret.is_some(),
-        presented.assertion.is_some(),
-    ];
-    if methods.iter().filter(|m| **m).count() > 1 {
-        return Err(OAuthError::invalid_request(
-            "use exactly one client authentication method",
-        ));
-    }
-    if let Some((id, secret)) = presented.basic {
-        if presented
-            .client_id
-            .as_deref()
-            .is_some_and(|body_id| body_id != id)
-        {
-            return Err(basic_error(
-                "client_id does not match the Basic credentials",
-            ));
+    match &method {
+        Method::Assertion {
+            assertion,
+            client_id,
+        } => check_assertion(conn, ctx, assertion, client_id.as_deref()),
+        _ => {
+            let client_id = method.client_id().unwrap_or_default();
+            let client =
+                find(conn, ctx, client_id).map_err(|e| e.with_challenge(method.challenge()))?;
+            method.check(client)
         }
-        let client = find(conn, ctx, &id).map_err(|e| e.with_challenge(Challenge::Basic))?;
-        return check_secret(client, &secret, AuthMethod::ClientSecretBasic)
-            .map_err(|e| e.with_challenge(Challenge::Basic));
     }
-    if let Some(secret) = presented.client_secret {
-        let id = presented
-            .client_id
-            .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
-        let client = find(conn, ctx, &id)?;
-        return check_secret(client, &secret, AuthMethod::ClientSecretPost);
-    }
-    if let Some(assertion) = presented.assertion {
-        if presented.assertion_type.as_deref() != Some(JWT_BEARER) {
-            return Err(OAuthError::invalid_request(format!(
-                "client_assertion_type must be {JWT_BEARER}"
-            )));
-        }
-        return check_assertion(conn, ctx, &assertion, presented.client_id.as_deref());
-    }
-    let id = presented
-        .client_id
-        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    let client = find(conn, ctx, &id)?;
-    if client.auth_method != AuthMethod::None {
-        return Err(OAuthError::invalid_client(
-            "this client must authenticate with its registered method",
-        ));
-    }
-    Ok(client)
+}
+
+/// Authenticates from the client cache alone; `None` when the database is needed.
+pub fn authenticate_cached(
+    ctx: &OidcContext,
+    method: &Method,
+) -> Option<Result<Client, OAuthError>> {
+    let client = ctx.cached_client(method.client_id()?)?;
+    Some(method.check(client))
 }
 
 fn find(
@@ -131,7 +209,7 @@ fn find(
     ctx: &OidcContext,
     client_id: &str,
 ) -> Result<Client, OAuthError> {
-    match clients::find(conn, &ctx.tenant.id, client_id) {
+    match ctx.client(conn, client_id) {
         Ok(client) => Ok(client),
         Err(ClientError::NotFound(_)) => {
             Err(OAuthError::invalid_client("client authentication failed"))

@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use super::jwks_fetch::JwksCache;
+use crate::cache::TtlCache;
+use crate::clients::{self, Client, ClientError};
 use crate::config::Settings;
+use crate::db::AnyConnection;
+use crate::domain::TenantId;
 use crate::keys::TenantKeySet;
 use crate::tenancy::Tenant;
 
@@ -16,11 +20,34 @@ pub struct OidcContext {
     pub keys: Arc<TenantKeySet>,
     /// Clients' JWKS fetched from their jwks_uri.
     pub client_jwks: Arc<JwksCache>,
+    pub clients: Arc<ClientCache>,
 }
+
+/// Client registrations by tenant and client_id (see `cache`).
+pub type ClientCache = TtlCache<(TenantId, String), Client>;
 
 impl OidcContext {
     /// `{issuer}/{path}`: every endpoint lives under the issuer.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}/{path}", self.issuer)
+    }
+
+    /// A client of this tenant from the cache, if it is there and fresh.
+    pub fn cached_client(&self, client_id: &str) -> Option<Client> {
+        self.clients
+            .get(&(self.tenant.id.clone(), client_id.to_owned()))
+    }
+
+    /// A client of this tenant: from the cache, else from the database (then cached).
+    pub fn client(&self, conn: &mut AnyConnection, client_id: &str) -> Result<Client, ClientError> {
+        if let Some(client) = self.cached_client(client_id) {
+            return Ok(client);
+        }
+        let client = clients::find(conn, &self.tenant.id, client_id)?;
+        self.clients.insert(
+            (self.tenant.id.clone(), client_id.to_owned()),
+            client.clone(),
+        );
+        Ok(client)
     }
 }

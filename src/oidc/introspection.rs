@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::access_token;
-use super::client_auth::{self, PresentedCredentials};
+use super::client_auth::{self, Method, PresentedCredentials};
 use super::context::OidcContext;
 use super::error::OAuthError;
 use super::form::Params;
@@ -23,8 +23,8 @@ pub fn introspect(
     authorization: Option<&str>,
     params: &Params,
 ) -> Result<Value, OAuthError> {
-    let presented = PresentedCredentials::from_request(authorization, params)?;
-    let client = client_auth::authenticate(conn, ctx, presented)?;
+    let method = Method::of(PresentedCredentials::from_request(authorization, params)?)?;
+    let client = client_auth::authenticate(conn, ctx, method)?;
     if client.auth_method == AuthMethod::None {
         return Err(OAuthError::invalid_client(
             "introspection needs an authenticated client",

@@ -2,7 +2,7 @@
 //! token goes on the jti deny-list until it would have expired. Unknown tokens answer 200.
 
 use super::access_token;
-use super::client_auth::{self, PresentedCredentials};
+use super::client_auth::{self, Method, PresentedCredentials};
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
@@ -16,8 +16,8 @@ pub fn revoke(
     authorization: Option<&str>,
     params: &Params,
 ) -> Result<(), OAuthError> {
-    let presented = PresentedCredentials::from_request(authorization, params)?;
-    let client = client_auth::authenticate(conn, ctx, presented)?;
+    let method = Method::of(PresentedCredentials::from_request(authorization, params)?)?;
+    let client = client_auth::authenticate(conn, ctx, method)?;
     let token = params.require("token")?;
     let not_yours = || {
         OAuthError::new(

@@ -31,11 +31,20 @@ impl FromRequest for CurrentTenant {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
             let slug = slug.ok_or(ApiError::TenantNotFound)?;
-            let tenant = state
-                .db
-                .run(move |conn| super::tenants::resolve(conn, &slug))
-                .await?
-                .ok_or(ApiError::TenantNotFound)?;
+            let tenant = match state.tenants.get(&slug) {
+                Some(tenant) => tenant,
+                None => {
+                    let key = slug.clone();
+                    let tenant = state
+                        .db
+                        .run(move |conn| super::tenants::resolve(conn, &key))
+                        .await?
+                        .ok_or(ApiError::TenantNotFound)?;
+                    // Only tenants that exist are cached: unknown slugs cannot fill memory.
+                    state.tenants.insert(slug, tenant.clone());
+                    tenant
+                }
+            };
             match tenant.status {
                 TenantStatus::Active => Ok(CurrentTenant(tenant)),
                 TenantStatus::Suspended => Err(ApiError::TenantSuspended),

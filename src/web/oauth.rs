@@ -26,6 +26,7 @@ pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcCont
         tenant: tenant.0,
         keys,
         client_jwks: state.client_jwks.clone(),
+        clients: state.clients.clone(),
     })
 }
 
@@ -142,7 +143,17 @@ pub async fn token(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    form_endpoint(state, tenant, req, body, token::handle).await
+    let realm = state.issuer(&tenant);
+    let result = async {
+        let ctx = context(&state, tenant).await?;
+        let params = form_params(&req, &body)?;
+        token::handle(&state.db, ctx, authorization_header(&req), params).await
+    }
+    .await;
+    match result {
+        Ok(body) => json_ok(&body),
+        Err(error) => error_response(&error, &realm),
+    }
 }
 
 /// `POST {issuer}/introspect`

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use crate::cache::TtlCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::identity::password::PasswordHasher;
 use crate::keys::{KeyError, KeyStore, TenantKeySet};
+use crate::oidc::context::ClientCache;
 use crate::tenancy::Tenant;
 
 use super::error::ApiError;
@@ -18,6 +20,9 @@ pub struct AppState {
     /// Built once: it caches the dummy hash that keeps failed sign-ins constant-time.
     pub password_hasher: PasswordHasher,
     pub client_jwks: Arc<crate::oidc::jwks_fetch::JwksCache>,
+    /// Tenants by slug (see `cache`).
+    pub tenants: Arc<TtlCache<String, Tenant>>,
+    pub clients: Arc<ClientCache>,
 }
 
 impl AppState {

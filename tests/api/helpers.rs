@@ -409,3 +409,21 @@ pub fn data_dir(db: &TestDb) -> PathBuf {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Waits for a change made by another process (the CLI, another node) to reach a running app:
+/// tenants and clients are cached for `cache.ttl_ms` (1 s by default), so it must show within
+/// a few seconds, and must not need a restart.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not seen within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

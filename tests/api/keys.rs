@@ -15,7 +15,9 @@ use tessera::domain::TenantId;
 use tessera::keys::{KeyAlg, KeyStore, MasterKey};
 
 use crate::both_engines;
-use crate::helpers::{cli_with_env, data_dir, settings_for, stderr, Engine, TestApp, TestDb};
+use crate::helpers::{
+    cli_with_env, data_dir, eventually, settings_for, stderr, Engine, TestApp, TestDb,
+};
 
 async fn jwks(app: &TestApp, slug: &str) -> Value {
     let response = app.get_tenant(slug, "/jwks.json").await;
@@ -180,6 +182,10 @@ async fn rotation_keeps_old_kid_until_retired(engine: Engine) {
     assert_eq!(rotated[0]["status"], "active");
     assert_ne!(new_rsa_kid, old_rsa_kid);
 
+    eventually("rotation", || async {
+        kids(&jwks(&app, "acme").await).len() == 3
+    })
+    .await;
     let after = jwks(&app, "acme").await;
     assert!(
         kids(&after).is_superset(&kids(&before)),
@@ -228,6 +234,10 @@ async fn rotation_keeps_old_kid_until_retired(engine: Engine) {
     let retired = app.cli_json(&["keys", "retire", "--tenant", "acme", &old_rsa_kid, "--json"]);
     assert_eq!(retired["status"], "retired");
     assert!(retired["retired_at"].is_string());
+    eventually("retirement", || async {
+        kids(&jwks(&app, "acme").await).len() == 2
+    })
+    .await;
     let final_jwks = jwks(&app, "acme").await;
     assert!(!kids(&final_jwks).contains(&old_rsa_kid));
     assert_eq!(kids(&final_jwks).len(), 2);
@@ -262,6 +272,12 @@ async fn two_nodes_share_keys_and_see_rotation(engine: Engine) {
         kids(&jwks(&second, "acme").await)
     );
     first.cli_json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    for node in [&first, &second] {
+        eventually("rotation on every node", || async {
+            kids(&jwks(node, "acme").await).len() == 4
+        })
+        .await;
+    }
     let one = kids(&jwks(&first, "acme").await);
     assert_eq!(one.len(), 4);
     assert_eq!(one, kids(&jwks(&second, "acme").await));

@@ -5,7 +5,7 @@ use serde_json::Value;
 use tessera::config::TenantRouting;
 
 use crate::both_engines;
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{eventually, Engine, TestApp};
 
 const TENANT_PATHS: [&str; 3] = [
     "/.well-known/openid-configuration",
@@ -44,6 +44,10 @@ async fn path_mode_resolves_known_unknown_and_suspended(engine: Engine) {
 
     let suspended = app.cli_json(&["tenant", "suspend", "acme", "--json"]);
     assert_eq!(suspended["status"], "suspended");
+    eventually("suspension", || async {
+        app.get_tenant("acme", "/jwks.json").await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
     for path in TENANT_PATHS {
         assert_error(
             app.get_tenant("acme", path).await,
@@ -67,10 +71,10 @@ async fn path_mode_resolves_known_unknown_and_suspended(engine: Engine) {
 
     let resumed = app.cli_json(&["tenant", "resume", "acme", "--json"]);
     assert_eq!(resumed["status"], "active");
-    assert_eq!(
-        app.get_tenant("acme", "/jwks.json").await.status(),
-        StatusCode::OK
-    );
+    eventually("resumption", || async {
+        app.get_tenant("acme", "/jwks.json").await.status() == StatusCode::OK
+    })
+    .await;
 }
 both_engines!(path_mode_resolves_known_unknown_and_suspended);
 
@@ -123,6 +127,10 @@ async fn subdomain_mode_resolves_from_host(engine: Engine) {
     assert_eq!(forwarded.status(), StatusCode::NOT_FOUND);
 
     app.cli_json(&["tenant", "suspend", "acme", "--json"]);
+    eventually("suspension", || async {
+        app.get_tenant("acme", "/jwks.json").await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
     for path in TENANT_PATHS {
         assert_error(
             app.get_with_host(&format!("acme.localhost:{port}"), path)

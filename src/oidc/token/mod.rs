@@ -5,13 +5,14 @@ mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
-use super::client_auth::{self, PresentedCredentials};
+use super::client_auth::{self, Method, PresentedCredentials};
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
 use super::minter::TokenResponse;
 use crate::clients::{Client, GrantType};
-use crate::db::AnyConnection;
+use crate::db::Db;
+use crate::keys::KeyAlg;
 
 #[derive(Debug)]
 pub enum TokenRequest {
@@ -61,37 +62,69 @@ impl TokenRequest {
     }
 }
 
-/// Handles one token request. Blocking: run it on the blocking pool.
-pub fn handle(
-    conn: &mut AnyConnection,
-    ctx: &OidcContext,
-    authorization: Option<&str>,
-    params: &Params,
+/// Handles one token request: authenticate the client once, then dispatch by grant.
+///
+/// client_credentials from a cached client authenticating with a secret touches no database,
+/// so it stays off the blocking pool (ES256 signs in ~25 µs; RS256, ~0.3 ms, is signed on the
+/// blocking pool). Everything else runs there, in one hop.
+pub async fn handle(
+    db: &Db,
+    ctx: OidcContext,
+    authorization: Option<String>,
+    params: Params,
 ) -> Result<TokenResponse, OAuthError> {
-    let presented = PresentedCredentials::from_request(authorization, params)?;
-    let request = TokenRequest::parse(params)?;
-    let client = client_auth::authenticate(conn, ctx, presented)?;
-    ensure_allowed(&client, request.grant_type())?;
-    match request {
-        TokenRequest::AuthorizationCode {
-            code,
-            redirect_uri,
-            code_verifier,
-        } => authorization_code::exchange(
-            conn,
-            ctx,
-            &client,
-            &code,
-            redirect_uri.as_deref(),
-            code_verifier.as_deref(),
-        ),
-        TokenRequest::RefreshToken {
-            refresh_token,
-            scope,
-        } => refresh_token::exchange(conn, ctx, &client, &refresh_token, scope.as_deref()),
-        TokenRequest::ClientCredentials { scope } => {
-            client_credentials::exchange(ctx, &client, scope.as_deref())
+    let method = Method::of(PresentedCredentials::from_request(
+        authorization.as_deref(),
+        &params,
+    )?)?;
+    let request = TokenRequest::parse(&params)?;
+    if let TokenRequest::ClientCredentials { scope } = &request {
+        if let Some(client) = client_auth::authenticate_cached(&ctx, &method) {
+            let client = client?;
+            ensure_allowed(&client, GrantType::ClientCredentials)?;
+            return sign_off_executor_if_slow(ctx, client, scope.clone()).await;
         }
+    }
+    db.run(move |conn| {
+        let client = client_auth::authenticate(conn, &ctx, method)?;
+        ensure_allowed(&client, request.grant_type())?;
+        match request {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => authorization_code::exchange(
+                conn,
+                &ctx,
+                &client,
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_deref(),
+            ),
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => refresh_token::exchange(conn, &ctx, &client, &refresh_token, scope.as_deref()),
+            TokenRequest::ClientCredentials { scope } => {
+                client_credentials::exchange(&ctx, &client, scope.as_deref())
+            }
+        }
+    })
+    .await
+}
+
+async fn sign_off_executor_if_slow(
+    ctx: OidcContext,
+    client: Client,
+    scope: Option<String>,
+) -> Result<TokenResponse, OAuthError> {
+    match client.signing_alg {
+        KeyAlg::Es256 => client_credentials::exchange(&ctx, &client, scope.as_deref()),
+        KeyAlg::Rs256 => tokio::task::spawn_blocking(move || {
+            client_credentials::exchange(&ctx, &client, scope.as_deref())
+        })
+        .await
+        .map_err(OAuthError::server_error)?,
     }
 }
 

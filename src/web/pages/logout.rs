@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{browser, clear_session_cookie, csrf_ok, respond, session_value, Outcome, PageFrame};
-use crate::clients::{self, Client};
+use crate::clients::Client;
 use crate::db::AnyConnection;
 use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
@@ -126,8 +126,7 @@ fn decide(
         (None, Some(hint)) => hint.audiences.first().cloned(),
         (None, None) => None,
     };
-    let client: Option<Client> =
-        client_id.and_then(|id| clients::find(conn, &ctx.tenant.id, &id).ok());
+    let client: Option<Client> = client_id.and_then(|id| ctx.client(conn, &id).ok());
     let redirect = match params.get("post_logout_redirect_uri") {
         None => None,
         Some(uri) => match &client {
