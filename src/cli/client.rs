@@ -139,7 +139,8 @@ fn parse_consent(input: &str) -> Result<ConsentPolicy, String> {
 }
 
 fn parse_alg(input: &str) -> Result<KeyAlg, String> {
-    KeyAlg::parse(input).ok_or_else(|| format!("unknown algorithm {input}: use RS256 or ES256"))
+    KeyAlg::parse(input)
+        .ok_or_else(|| format!("unknown algorithm {input}: use RS256, ES256 or EdDSA"))
 }
 
 fn read_jwks(path: Option<PathBuf>) -> anyhow::Result<Option<String>> {

@@ -21,7 +21,7 @@ pub enum KeysCommand {
     Rotate {
         #[arg(long)]
         tenant: String,
-        /// Algorithm to rotate (repeatable): RS256, ES256. Default: all.
+        /// Algorithm to rotate (repeatable): RS256, ES256, EdDSA. Default: all.
         #[arg(long = "alg", value_parser = parse_alg)]
         algs: Vec<KeyAlg>,
         #[arg(long)]
@@ -39,7 +39,8 @@ pub enum KeysCommand {
 }
 
 fn parse_alg(input: &str) -> Result<KeyAlg, String> {
-    KeyAlg::parse(input).ok_or_else(|| format!("unknown algorithm {input}: use RS256 or ES256"))
+    KeyAlg::parse(input)
+        .ok_or_else(|| format!("unknown algorithm {input}: use RS256, ES256 or EdDSA"))
 }
 
 pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {

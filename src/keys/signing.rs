@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use josekit::jwk::alg::ed::EdCurve;
 use josekit::jwk::KeyPair;
-use josekit::jws::{JwsHeader, JwsSigner, ES256, RS256};
+use josekit::jws::{EdDSA, JwsHeader, JwsSigner, ES256, RS256};
 use serde::Serialize;
 
 use crate::domain::KeyId;
@@ -14,16 +15,20 @@ pub enum KeyAlg {
     Rs256,
     #[serde(rename = "ES256")]
     Es256,
+    /// Ed25519 (RFC 8037).
+    #[serde(rename = "EdDSA")]
+    EdDsa,
 }
 
 impl KeyAlg {
     /// Every algorithm a tenant holds a key for; RS256 first because OIDC requires it.
-    pub const ALL: [KeyAlg; 2] = [KeyAlg::Rs256, KeyAlg::Es256];
+    pub const ALL: [KeyAlg; 3] = [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa];
 
     pub fn as_str(self) -> &'static str {
         match self {
             KeyAlg::Rs256 => "RS256",
             KeyAlg::Es256 => "ES256",
+            KeyAlg::EdDsa => "EdDSA",
         }
     }
 
@@ -90,6 +95,7 @@ pub fn generate(alg: KeyAlg) -> Result<GeneratedKey, josekit::JoseError> {
     let pair: Box<dyn KeyPair> = match alg {
         KeyAlg::Rs256 => Box::new(RS256.generate_key_pair(2048)?),
         KeyAlg::Es256 => Box::new(ES256.generate_key_pair()?),
+        KeyAlg::EdDsa => Box::new(EdDSA.generate_key_pair(EdCurve::Ed25519)?),
     };
     let kid = KeyId::generate();
     let mut jwk = pair.to_jwk_public_key();
@@ -125,6 +131,7 @@ impl Signer {
         let inner: Box<dyn JwsSigner> = match alg {
             KeyAlg::Rs256 => Box::new(RS256.signer_from_der(der)?),
             KeyAlg::Es256 => Box::new(ES256.signer_from_der(der)?),
+            KeyAlg::EdDsa => Box::new(EdDSA.signer_from_der(der)?),
         };
         Ok(Signer { kid, alg, inner })
     }

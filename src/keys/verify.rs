@@ -4,7 +4,7 @@
 //! with a public key as secret, and algorithm confusion all fail.
 
 use josekit::jwk::Jwk;
-use josekit::jws::{JwsHeader, JwsVerifier, ES256, RS256};
+use josekit::jws::{EdDSA, JwsHeader, JwsVerifier, ES256, RS256};
 
 use super::KeyAlg;
 
@@ -35,13 +35,14 @@ pub enum VerifyError {
 
 impl Verifier {
     /// A verifier from a public JWK. The algorithm comes from the JWK's `alg`, or from its key
-    /// type when `alg` is absent (RSA → RS256, EC P-256 → ES256).
+    /// type when `alg` is absent (RSA → RS256, EC P-256 → ES256, OKP Ed25519 → EdDSA).
     pub fn from_jwk(jwk: &Jwk) -> Option<Verifier> {
         let alg = match jwk.algorithm() {
             Some(alg) => KeyAlg::parse(alg)?,
             None => match (jwk.key_type(), jwk.curve()) {
                 ("RSA", _) => KeyAlg::Rs256,
                 ("EC", Some("P-256")) => KeyAlg::Es256,
+                ("OKP", Some("Ed25519")) => KeyAlg::EdDsa,
                 _ => return None,
             },
         };
@@ -51,6 +52,7 @@ impl Verifier {
         let inner: Box<dyn JwsVerifier> = match alg {
             KeyAlg::Rs256 => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
             KeyAlg::Es256 => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
+            KeyAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
         };
         Some(Verifier {
             kid: jwk.key_id().map(str::to_owned),

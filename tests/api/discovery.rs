@@ -26,7 +26,7 @@ async fn check_document(app: &TestApp, slug: &str, document: &Value) {
     assert_eq!(document["jwks_uri"], format!("{issuer}/jwks.json"));
     assert_eq!(
         document["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256", "ES256"])
+        serde_json::json!(["RS256", "ES256", "EdDSA"])
     );
     assert_eq!(
         document["subject_types_supported"],

@@ -70,6 +70,7 @@ fn verify(issuer: &str, jwks: &Value, token: &str) -> Result<String, String> {
     .set_allowed_algs(vec![
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
         CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        CoreJwsSigningAlgorithm::EdDsa,
     ]);
     let token: CoreIdToken = token
         .parse()
@@ -87,7 +88,7 @@ async fn jwks_is_public_and_verifies_tenant_tokens(engine: Engine) {
     let document = jwks(&app, "acme").await;
 
     let keys = document["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.len(), 3);
     for key in keys {
         for member in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
             assert!(
@@ -102,6 +103,8 @@ async fn jwks_is_public_and_verifies_tenant_tokens(engine: Engine) {
     assert_eq!(by_alg("RS256")["kty"], "RSA");
     assert_eq!(by_alg("ES256")["kty"], "EC");
     assert_eq!(by_alg("ES256")["crv"], "P-256");
+    assert_eq!(by_alg("EdDSA")["kty"], "OKP");
+    assert_eq!(by_alg("EdDSA")["crv"], "Ed25519");
     // 2048-bit modulus: 256 bytes, base64url without padding.
     assert_eq!(by_alg("RS256")["n"].as_str().unwrap().len(), 342);
 
@@ -183,7 +186,7 @@ async fn rotation_keeps_old_kid_until_retired(engine: Engine) {
     assert_ne!(new_rsa_kid, old_rsa_kid);
 
     eventually("rotation", || async {
-        kids(&jwks(&app, "acme").await).len() == 3
+        kids(&jwks(&app, "acme").await).len() == 4
     })
     .await;
     let after = jwks(&app, "acme").await;
@@ -192,7 +195,7 @@ async fn rotation_keeps_old_kid_until_retired(engine: Engine) {
         "old keys stay published"
     );
     assert!(kids(&after).contains(&new_rsa_kid));
-    assert_eq!(kids(&after).len(), 3);
+    assert_eq!(kids(&after).len(), 4);
     // Tokens signed before the rotation still verify; new tokens use the new key.
     assert!(verify(&issuer, &after, &old_token).is_ok());
     let new_token = sign_id_token(&app, tenant_id, KeyAlg::Rs256, &id_token_claims(&issuer));
@@ -235,12 +238,12 @@ async fn rotation_keeps_old_kid_until_retired(engine: Engine) {
     assert_eq!(retired["status"], "retired");
     assert!(retired["retired_at"].is_string());
     eventually("retirement", || async {
-        kids(&jwks(&app, "acme").await).len() == 2
+        kids(&jwks(&app, "acme").await).len() == 3
     })
     .await;
     let final_jwks = jwks(&app, "acme").await;
     assert!(!kids(&final_jwks).contains(&old_rsa_kid));
-    assert_eq!(kids(&final_jwks).len(), 2);
+    assert_eq!(kids(&final_jwks).len(), 3);
     assert!(
         verify(&issuer, &final_jwks, &old_token).is_err(),
         "retired key still verifies"
@@ -274,12 +277,12 @@ async fn two_nodes_share_keys_and_see_rotation(engine: Engine) {
     first.cli_json(&["keys", "rotate", "--tenant", "acme", "--json"]);
     for node in [&first, &second] {
         eventually("rotation on every node", || async {
-            kids(&jwks(node, "acme").await).len() == 4
+            kids(&jwks(node, "acme").await).len() == 6
         })
         .await;
     }
     let one = kids(&jwks(&first, "acme").await);
-    assert_eq!(one.len(), 4);
+    assert_eq!(one.len(), 6);
     assert_eq!(one, kids(&jwks(&second, "acme").await));
 }
 both_engines!(two_nodes_share_keys_and_see_rotation);
@@ -304,7 +307,7 @@ async fn wrong_master_key_fails_with_a_clear_error(engine: Engine) {
         "names the configured key id: {message}"
     );
     let keys = app.cli_json(&["keys", "list", "--tenant", "acme", "--json"]);
-    assert_eq!(keys.as_array().unwrap().len(), 2, "nothing was rotated");
+    assert_eq!(keys.as_array().unwrap().len(), 3, "nothing was rotated");
 
     // A node configured with the wrong key does not start.
     let err = TestApp::try_spawn_on(app.db.clone(), TenantRouting::Path, &wrong)
@@ -319,7 +322,7 @@ async fn wrong_master_key_fails_with_a_clear_error(engine: Engine) {
     // The right key still works.
     assert_eq!(
         jwks(&app, "acme").await["keys"].as_array().unwrap().len(),
-        2
+        3
     );
 }
 both_engines!(wrong_master_key_fails_with_a_clear_error);
@@ -360,6 +363,6 @@ async fn first_run_generates_a_private_master_key(engine: Engine) {
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains("generated"));
     let app = TestApp::spawn_on(fresh, TenantRouting::Path, &key).await;
-    assert_eq!(kids(&jwks(&app, "acme").await).len(), 4);
+    assert_eq!(kids(&jwks(&app, "acme").await).len(), 6);
 }
 both_engines!(first_run_generates_a_private_master_key);

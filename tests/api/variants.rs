@@ -426,3 +426,51 @@ async fn refresh_grace_window_allows_parallel_retries(engine: Engine) {
     );
 }
 both_engines!(refresh_grace_window_allows_parallel_retries);
+
+async fn eddsa_client_tokens_verify(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let created = app.create_client(
+        "acme",
+        &["--grant", "client_credentials", "--signing-alg", "EdDSA"],
+    );
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    let issued = tokens(
+        app.post_form(
+            "acme",
+            "/token",
+            &[("grant_type", "client_credentials")],
+            Some((id, secret)),
+        )
+        .await,
+    )
+    .await;
+    let token = issued["access_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            token.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    // Verified through the published JWKS, by introspection.
+    let (rs_id, rs_secret) = app.machine_client("acme");
+    let answer: Value = app
+        .post_form(
+            "acme",
+            "/introspect",
+            &[("token", token)],
+            Some((&rs_id, &rs_secret)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["active"], true);
+}
+both_engines!(eddsa_client_tokens_verify);
