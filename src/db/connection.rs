@@ -118,8 +118,10 @@ impl ManageConnection for ConnectionManager {
         Ok(conn.batch_execute("SELECT 1")?)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A fast, non-blocking check (diesel tracks transport errors), run when a connection goes
+    /// back to the pool: a connection broken by a database restart is dropped, not reused.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

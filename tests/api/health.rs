@@ -41,3 +41,28 @@ async fn readyz_is_503_when_the_database_is_unreachable() {
     // Liveness is about the process, not the database.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }
+
+/// PostgreSQL only: after the server drops every connection (a restart, a failover), broken
+/// pooled connections are discarded and the node recovers by itself.
+#[tokio::test]
+async fn recovers_after_the_database_drops_its_connections() {
+    if crate::helpers::postgres_admin_url().is_none() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Postgres, TenantRouting::Path).await;
+    // Put several connections in the pool.
+    for _ in 0..4 {
+        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    }
+    app.db.terminate_postgres_connections();
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.get("/readyz").await.status());
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
+    let failures = statuses.iter().filter(|s| !s.is_success()).count();
+    assert!(
+        failures <= 4,
+        "each broken connection may fail once, then be dropped: {statuses:?}"
+    );
+}

@@ -112,6 +112,19 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Kills every server connection to this PostgreSQL database (as a restart would).
+    pub fn terminate_postgres_connections(&self) {
+        if let Some((admin, name)) = &self.postgres {
+            let mut conn = PgConnection::establish(admin).expect("connect to PostgreSQL");
+            conn.batch_execute(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ))
+            .expect("terminate connections");
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         self.drop_postgres_database();
