@@ -10,6 +10,7 @@ pub mod domain;
 pub mod identity;
 pub mod keys;
 pub mod oidc;
+pub mod profiles;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

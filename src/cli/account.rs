@@ -3,11 +3,14 @@
 use std::io::Read;
 
 use clap::Subcommand;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::output::print_json;
 use crate::config::Settings;
+use crate::db::AnyConnection;
+use crate::domain::TenantId;
 use crate::identity::{self, password::PasswordHasher, Account};
+use crate::profiles;
 use crate::startup::open_database;
 use crate::tenancy::tenants;
 
@@ -33,15 +36,70 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show an account (by id or email) with its profiles.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend an account: sign-in refused, sessions ended, tokens revoked, at once.
+    Suspend {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a suspended account sign in again.
+    Resume {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn account_json(account: &Account) -> serde_json::Value {
-    json!({
-        "id": account.id,
-        "email": account.email,
-        "status": account.status,
-        "profiles": account.profiles.iter().map(|p| json!({ "id": p.id, "name": p.name, "is_default": p.is_default })).collect::<Vec<_>>(),
-    })
+/// `id`, `email`, `status`, `email_verified` and `profiles` (each with `id` and `name`).
+pub fn account_json(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &Account,
+) -> anyhow::Result<Value> {
+    let profiles = profiles::list(conn, tenant, &account.id)?;
+    let mut value = serde_json::to_value(account)?;
+    value["profiles"] = json!(profiles);
+    Ok(value)
+}
+
+fn show(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &Account,
+    json: bool,
+) -> anyhow::Result<()> {
+    let value = account_json(conn, tenant, account)?;
+    if json {
+        return print_json(&value);
+    }
+    println!("id:      {}", account.id);
+    println!("email:   {}", account.email);
+    println!("status:  {}", account.status.as_str());
+    for profile in value["profiles"].as_array().into_iter().flatten() {
+        let default = if profile["is_default"] == true {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "profile: {} {}{default}",
+            profile["id"].as_str().unwrap_or_default(),
+            profile["name"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
@@ -68,14 +126,36 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             let account =
                 identity::create_account(&mut conn, &hasher, &tenant.id, &email, &password)?;
-            if json {
-                return print_json(&account_json(&account));
-            }
-            println!("Created account {} ({}).", account.email, account.id);
-            for profile in &account.profiles {
-                println!("profile {}: {}", profile.id, profile.name);
-            }
-            Ok(())
+            show(&mut conn, &tenant.id, &account, json)
+        }
+        AccountCommand::Show {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            show(&mut conn, &tenant.id, &account, json)
+        }
+        AccountCommand::Suspend {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account = identity::suspend(&mut conn, &tenant.id, &account.id)?;
+            show(&mut conn, &tenant.id, &account, json)
+        }
+        AccountCommand::Resume {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account = identity::resume(&mut conn, &tenant.id, &account.id)?;
+            show(&mut conn, &tenant.id, &account, json)
         }
     }
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::output::print_json;
 use crate::clients::{
     self, AuthMethod, Client, ClientSpec, ClientType, ClientUpdate, ConsentPolicy, GrantType,
+    SubjectMode,
 };
 use crate::config::Settings;
 use crate::keys::KeyAlg;
@@ -86,6 +87,12 @@ pub struct CreateArgs {
     /// Algorithm for this client's ID and access tokens.
     #[arg(long, default_value = "RS256", value_parser = parse_alg)]
     signing_alg: KeyAlg,
+    /// What `sub` identifies: profile (each persona), account, or pairwise (per sector).
+    #[arg(long, default_value = "profile", value_parser = parse_subject_mode)]
+    subject_mode: SubjectMode,
+    /// The pairwise sector (a host); defaults to the redirect URIs' host when they share one.
+    #[arg(long)]
+    sector_identifier: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -111,6 +118,10 @@ pub struct UpdateArgs {
     consent: Option<ConsentPolicy>,
     #[arg(long, value_parser = parse_alg)]
     signing_alg: Option<KeyAlg>,
+    #[arg(long, value_parser = parse_subject_mode)]
+    subject_mode: Option<SubjectMode>,
+    #[arg(long)]
+    sector_identifier: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -136,6 +147,10 @@ fn parse_auth_method(input: &str) -> Result<AuthMethod, String> {
 
 fn parse_consent(input: &str) -> Result<ConsentPolicy, String> {
     one_of(ConsentPolicy::ALL, input, ConsentPolicy::parse)
+}
+
+fn parse_subject_mode(input: &str) -> Result<SubjectMode, String> {
+    one_of(SubjectMode::ALL, input, SubjectMode::parse)
 }
 
 fn parse_alg(input: &str) -> Result<KeyAlg, String> {
@@ -171,6 +186,8 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 jwks_uri: args.jwks_uri,
                 consent: args.consent,
                 signing_alg: args.signing_alg,
+                subject_mode: args.subject_mode,
+                sector_identifier: args.sector_identifier,
             };
             let (client, secret) = clients::create(&mut conn, &tenant.id, spec)?;
             print_created(&client, secret.as_deref(), args.json)
@@ -210,6 +227,8 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 jwks_uri: args.jwks_uri,
                 consent: args.consent,
                 signing_alg: args.signing_alg,
+                subject_mode: args.subject_mode,
+                sector_identifier: args.sector_identifier,
             };
             show(
                 &clients::update(&mut conn, &tenant.id, &args.client_id, change)?,
@@ -276,5 +295,9 @@ fn show(client: &Client, json: bool) -> anyhow::Result<()> {
     }
     println!("consent:        {}", view.consent);
     println!("signing alg:    {}", view.signing_alg);
+    println!("subject mode:   {}", view.subject_mode);
+    if let Some(sector) = view.sector_identifier {
+        println!("sector:         {sector}");
+    }
     Ok(())
 }

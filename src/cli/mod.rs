@@ -6,6 +6,8 @@ mod account;
 mod client;
 mod keys;
 mod output;
+mod profile;
+mod role;
 mod serve;
 mod tenant;
 
@@ -48,6 +50,12 @@ enum Command {
     /// Create and manage user accounts.
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Manage an account's profiles (personas).
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
+    /// Manage roles and their permissions, and assign them to profiles.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
     /// List, rotate and retire a tenant's signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -81,6 +89,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Keys(command) => keys::run(&settings, command),
                 Command::Client(command) => client::run(&settings, command),
                 Command::Account(command) => account::run(&settings, command),
+                Command::Profile(command) => profile::run(&settings, command),
+                Command::Role(command) => role::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }
         }

@@ -5,6 +5,6 @@ mod service;
 
 pub use model::{
     AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, ClientView,
-    ConsentPolicy, GrantType,
+    ConsentPolicy, GrantType, SubjectMode,
 };
 pub use service::{create, delete, find, list, rotate_secret, update};

@@ -31,6 +31,18 @@ pub enum GrantType {
     ClientCredentials,
 }
 
+/// What `sub` means for this client (OIDC Core §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectMode {
+    /// `sub` is the profile id: each persona is a distinct identity (the default).
+    Profile,
+    /// `sub` is the account id, and `account_id` is added: one identity across personas.
+    Account,
+    /// `sub` is derived per sector identifier: stable for a sector, unlinkable across them.
+    Pairwise,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConsentPolicy {
@@ -75,6 +87,11 @@ string_enum!(GrantType {
     ClientCredentials = "client_credentials",
 });
 string_enum!(ConsentPolicy { Required = "required", Skip = "skip" });
+string_enum!(SubjectMode {
+    Profile = "profile",
+    Account = "account",
+    Pairwise = "pairwise",
+});
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -112,6 +129,9 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     pub consent: ConsentPolicy,
     pub signing_alg: KeyAlg,
+    pub subject_mode: SubjectMode,
+    /// The pairwise sector (a host name), for `SubjectMode::Pairwise`.
+    pub sector_identifier: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -155,6 +175,8 @@ pub struct ClientView<'a> {
     pub has_jwks: bool,
     pub consent: ConsentPolicy,
     pub signing_alg: KeyAlg,
+    pub subject_mode: SubjectMode,
+    pub sector_identifier: Option<&'a str>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -173,6 +195,8 @@ impl Client {
             has_jwks: self.jwks.is_some(),
             consent: self.consent,
             signing_alg: self.signing_alg,
+            subject_mode: self.subject_mode,
+            sector_identifier: self.sector_identifier.as_deref(),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
         }
@@ -194,6 +218,9 @@ pub struct ClientSpec {
     pub jwks_uri: Option<String>,
     pub consent: ConsentPolicy,
     pub signing_alg: KeyAlg,
+    pub subject_mode: SubjectMode,
+    /// Pairwise sector; derived from the redirect URIs' host when they share one.
+    pub sector_identifier: Option<String>,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -207,6 +234,8 @@ pub struct ClientUpdate {
     pub jwks_uri: Option<String>,
     pub consent: Option<ConsentPolicy>,
     pub signing_alg: Option<KeyAlg>,
+    pub subject_mode: Option<SubjectMode>,
+    pub sector_identifier: Option<String>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -316,6 +345,55 @@ fn validate_jwks_uri(uri: &str) -> Result<(), ClientError> {
     }
 }
 
+/// The pairwise sector: the given host, or the single host all redirect URIs share.
+pub(super) fn sector_for(
+    mode: SubjectMode,
+    given: Option<&str>,
+    redirect_uris: &[RedirectUri],
+) -> Result<Option<String>, ClientError> {
+    if mode != SubjectMode::Pairwise {
+        return match given {
+            Some(_) => Err(ClientError::Invalid(
+                "--sector-identifier is only used with --subject-mode pairwise".into(),
+            )),
+            None => Ok(None),
+        };
+    }
+    if let Some(host) = given {
+        let host = host.trim().to_ascii_lowercase();
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        return if valid {
+            Ok(Some(host))
+        } else {
+            Err(ClientError::Invalid(format!(
+                "--sector-identifier must be a host name, got \"{host}\""
+            )))
+        };
+    }
+    let mut hosts: Vec<String> = redirect_uris
+        .iter()
+        .filter_map(|u| {
+            url::Url::parse(u.as_str())
+                .ok()?
+                .host_str()
+                .map(str::to_ascii_lowercase)
+        })
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    match hosts.as_slice() {
+        [one] => Ok(Some(one.clone())),
+        [] => Err(ClientError::Invalid("pairwise subjects need a sector: give --sector-identifier HOST".into())),
+        _ => Err(ClientError::Invalid(
+            "the redirect URIs use several hosts: give --sector-identifier HOST for pairwise subjects".into(),
+        )),
+    }
+}
+
 pub(super) fn parse_name(name: &str) -> Result<String, ClientError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -361,6 +439,9 @@ impl TryFrom<ClientRow> for Client {
             consent: ConsentPolicy::parse(&row.consent).ok_or_else(|| corrupt("consent policy"))?,
             signing_alg: KeyAlg::parse(&row.signing_alg)
                 .ok_or_else(|| corrupt("signing algorithm"))?,
+            subject_mode: SubjectMode::parse(&row.subject_mode)
+                .ok_or_else(|| corrupt("subject mode"))?,
+            sector_identifier: row.sector_identifier,
             id: ClientId::from_stored(row.id),
             tenant_id: TenantId::from_stored(row.tenant_id),
             name: row.name,
@@ -400,6 +481,8 @@ impl Client {
             signing_alg: self.signing_alg.as_str().into(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            subject_mode: self.subject_mode.as_str().into(),
+            sector_identifier: self.sector_identifier.clone(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Registering, changing and removing clients.
 
-use super::model::{parse_name, parse_uris, validate};
-use super::{AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, GrantType};
+use super::model::{parse_name, parse_uris, sector_for, validate};
+use super::{
+    AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, GrantType, SubjectMode,
+};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::clients as rows;
 use crate::db::AnyConnection;
@@ -29,6 +31,11 @@ pub fn create(
         spec.jwks.as_deref(),
         spec.jwks_uri.as_deref(),
     )?;
+    let sector_identifier = sector_for(
+        spec.subject_mode,
+        spec.sector_identifier.as_deref(),
+        &redirect_uris,
+    )?;
     let secret = uses_secret(auth_method).then(random_token);
     let now = unix_now();
     let client = Client {
@@ -45,6 +52,8 @@ pub fn create(
         jwks_uri: spec.jwks_uri,
         consent: spec.consent,
         signing_alg: spec.signing_alg,
+        subject_mode: spec.subject_mode,
+        sector_identifier,
         created_at: now,
         updated_at: now,
     };
@@ -109,6 +118,18 @@ pub fn update(
     if let Some(alg) = change.signing_alg {
         client.signing_alg = alg;
     }
+    if let Some(mode) = change.subject_mode {
+        client.subject_mode = mode;
+    }
+    // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
+    // subject the client has seen.
+    let kept = match client.subject_mode {
+        SubjectMode::Pairwise => client.sector_identifier.take(),
+        _ => None,
+    };
+    let given = change.sector_identifier.or(kept);
+    client.sector_identifier =
+        sector_for(client.subject_mode, given.as_deref(), &client.redirect_uris)?;
     client.grant_types = validate(
         client.client_type,
         client.auth_method,

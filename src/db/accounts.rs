@@ -29,6 +29,11 @@ pub struct ProfileRow {
     pub is_default: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email: Option<String>,
+    pub email_verified_at: Option<i64>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub attributes: String,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &AccountRow) -> Result<(), DbError> {
@@ -103,4 +108,71 @@ pub fn set_status(
     .set((accounts::status.eq(status), accounts::updated_at.eq(now)))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+pub fn find_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &str,
+) -> Result<Option<ProfileRow>, DbError> {
+    Ok(profiles::table
+        .filter(profiles::tenant_id.eq(tenant.as_str()))
+        .filter(profiles::id.eq(profile))
+        .select(ProfileRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces a profile's persona data (matched by tenant and id).
+pub fn update_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    row: &ProfileRow,
+) -> Result<(), DbError> {
+    diesel::update(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(&row.id)),
+    )
+    .set((
+        profiles::name.eq(&row.name),
+        profiles::is_default.eq(row.is_default),
+        profiles::email.eq(&row.email),
+        profiles::email_verified_at.eq(row.email_verified_at),
+        profiles::picture.eq(&row.picture),
+        profiles::locale.eq(&row.locale),
+        profiles::attributes.eq(&row.attributes),
+        profiles::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &str,
+) -> Result<(), DbError> {
+    diesel::delete(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(profile)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn profile_email_taken(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    email: &str,
+    except_profile: &str,
+) -> Result<bool, DbError> {
+    Ok(profiles::table
+        .filter(profiles::tenant_id.eq(tenant.as_str()))
+        .filter(profiles::email.eq(email))
+        .filter(profiles::id.ne(except_profile))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }

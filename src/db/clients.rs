@@ -24,6 +24,8 @@ pub struct ClientRow {
     pub signing_alg: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub subject_mode: String,
+    pub sector_identifier: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -7,7 +7,7 @@ use super::schema::{
     authorization_codes, grants, refresh_tokens, revoked_access_tokens, used_client_assertions,
 };
 use super::{AnyConnection, DbError};
-use crate::domain::{GrantId, SessionId, TenantId};
+use crate::domain::{AccountId, GrantId, SessionId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
@@ -91,6 +91,23 @@ pub fn revoke_grant(
     .set(grants::revoked_at.eq(Some(now)))
     .execute(conn)?;
     Ok(())
+}
+
+/// Revokes every grant an account holds (suspension, password reset).
+pub fn revoke_account_grants(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        grants::table
+            .filter(grants::tenant_id.eq(tenant.as_str()))
+            .filter(grants::account_id.eq(account.as_str()))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set(grants::revoked_at.eq(Some(now)))
+    .execute(conn)?)
 }
 
 /// Revokes every grant made in a browser session (at logout).

@@ -43,6 +43,23 @@ pub fn find(
         .optional()?)
 }
 
+/// Replaces the stored request (what is left to do shrinks as the user goes through pages).
+pub fn update_parameters(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    parameters: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        authorization_requests::table
+            .filter(authorization_requests::tenant_id.eq(tenant.as_str()))
+            .filter(authorization_requests::id.eq(id)),
+    )
+    .set(authorization_requests::parameters.eq(parameters))
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(), DbError> {
     diesel::delete(
         authorization_requests::table

@@ -9,6 +9,7 @@ diesel::table! {
         key_set_version -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        pairwise_salt -> Text,
     }
 }
 
@@ -44,6 +45,8 @@ diesel::table! {
         signing_alg -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        subject_mode -> Text,
+        sector_identifier -> Nullable<Text>,
     }
 }
 
@@ -69,6 +72,36 @@ diesel::table! {
         is_default -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        email -> Nullable<Text>,
+        email_verified_at -> Nullable<BigInt>,
+        picture -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        attributes -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Text,
+        tenant_id -> Text,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    profile_roles (profile_id, role_id) {
+        profile_id -> Text,
+        role_id -> Text,
+        tenant_id -> Text,
     }
 }
 
@@ -177,6 +210,8 @@ diesel::table! {
 
 diesel::joinable!(signing_keys -> tenants (tenant_id));
 diesel::joinable!(profiles -> accounts (account_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(profile_roles -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     signing_keys,
@@ -191,4 +226,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_access_tokens,
     used_client_assertions,
     consents,
+    roles,
+    role_permissions,
+    profile_roles,
 );

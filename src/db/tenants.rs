@@ -16,6 +16,7 @@ pub struct TenantRow {
     pub key_set_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub pairwise_salt: String,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &TenantRow) -> Result<(), DbError> {
@@ -65,5 +66,28 @@ pub fn key_set_version(conn: &mut AnyConnection, tenant: &TenantId) -> Result<i6
     Ok(tenants::table
         .find(tenant.as_str())
         .select(tenants::key_set_version)
+        .first(conn)?)
+}
+
+/// The tenant's pairwise-subject salt, created on first use for tenants older than it.
+pub fn pairwise_salt(conn: &mut AnyConnection, tenant: &TenantId) -> Result<String, DbError> {
+    let current: String = tenants::table
+        .find(tenant.as_str())
+        .select(tenants::pairwise_salt)
+        .first(conn)?;
+    if !current.is_empty() {
+        return Ok(current);
+    }
+    // Only one writer wins; everyone reads the winner's value back.
+    diesel::update(
+        tenants::table
+            .find(tenant.as_str())
+            .filter(tenants::pairwise_salt.eq("")),
+    )
+    .set(tenants::pairwise_salt.eq(crate::crypto::random_token()))
+    .execute(conn)?;
+    Ok(tenants::table
+        .find(tenant.as_str())
+        .select(tenants::pairwise_salt)
         .first(conn)?)
 }

@@ -4,16 +4,16 @@ use diesel::Connection;
 use serde::Serialize;
 
 use super::password::PasswordHasher;
-use crate::db::accounts::{self as rows, AccountRow, ProfileRow};
-use crate::db::{AnyConnection, DbError};
-use crate::domain::{unix_now, AccountId, Email, EmailError, ProfileId, TenantId};
+use crate::db::accounts::{self as rows, AccountRow};
+use crate::db::{grants, sessions, AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, Email, EmailError, TenantId};
+use crate::profiles::{self, ProfileError};
 
 /// Passwords shorter than this are refused (NIST 800-63B / ASVS 6.2.1 recommend 12+ without
 /// composition rules); tenant policies arrive with the account-security work.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Bounds the work an attacker can make the hasher do.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
-const DEFAULT_PROFILE_NAME: &str = "Default";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,30 +45,15 @@ impl AccountStatus {
     }
 }
 
+/// The login inside one tenant. Its personas are `profiles::Profile`s.
 #[derive(Debug, Clone, Serialize)]
-pub struct Profile {
-    pub id: ProfileId,
-    pub name: String,
-    pub is_default: bool,
-}
-
-#[derive(Debug, Clone)]
 pub struct Account {
     pub id: AccountId,
+    #[serde(skip)]
     pub tenant_id: TenantId,
     pub email: Email,
     pub email_verified: bool,
     pub status: AccountStatus,
-    pub profiles: Vec<Profile>,
-}
-
-impl Account {
-    pub fn default_profile(&self) -> Option<&Profile> {
-        self.profiles
-            .iter()
-            .find(|p| p.is_default)
-            .or_else(|| self.profiles.first())
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +70,8 @@ pub enum AccountError {
     NotFound,
     #[error("{0}")]
     Hash(#[from] super::password::HashError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -141,15 +128,7 @@ pub fn create_account(
         created_at: now,
         updated_at: now,
     };
-    let profile = ProfileRow {
-        id: ProfileId::generate().to_string(),
-        tenant_id: tenant.to_string(),
-        account_id: account.id.clone(),
-        name: DEFAULT_PROFILE_NAME.into(),
-        is_default: true,
-        created_at: now,
-        updated_at: now,
-    };
+    let id = AccountId::from_stored(account.id.clone());
     conn.transaction::<_, AccountError, _>(|conn| {
         rows::insert(conn, &account).map_err(|e| {
             if e.is_unique_violation() {
@@ -158,10 +137,10 @@ pub fn create_account(
                 e.into()
             }
         })?;
-        rows::insert_profile(conn, &profile)?;
+        profiles::create_default(conn, tenant, &id)?;
         Ok(())
     })?;
-    find_account(conn, tenant, &AccountId::from_stored(account.id))
+    find_account(conn, tenant, &id)
 }
 
 pub fn find_account(
@@ -170,28 +149,78 @@ pub fn find_account(
     account: &AccountId,
 ) -> Result<Account, AccountError> {
     let row = rows::find(conn, tenant, account)?.ok_or(AccountError::NotFound)?;
-    Ok(load(conn, row)?)
+    Ok(load(row))
 }
 
-fn load(conn: &mut AnyConnection, row: AccountRow) -> Result<Account, DbError> {
-    let tenant = TenantId::from_stored(row.tenant_id);
-    let id = AccountId::from_stored(row.id);
-    let profiles = rows::profiles(conn, &tenant, &id)?
-        .into_iter()
-        .map(|p| Profile {
-            id: ProfileId::from_stored(p.id),
-            name: p.name,
-            is_default: p.is_default,
-        })
-        .collect();
-    Ok(Account {
-        id,
-        tenant_id: tenant,
+/// An account named by its id or its email (for administrators).
+pub fn find_account_by_id_or_email(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_or_email: &str,
+) -> Result<Account, AccountError> {
+    if id_or_email.contains('@') {
+        let email = Email::parse(id_or_email)?;
+        let row =
+            rows::find_by_email(conn, tenant, email.as_str())?.ok_or(AccountError::NotFound)?;
+        return Ok(load(row));
+    }
+    find_account(
+        conn,
+        tenant,
+        &AccountId::from_stored(id_or_email.to_owned()),
+    )
+}
+
+fn load(row: AccountRow) -> Account {
+    Account {
+        id: AccountId::from_stored(row.id),
+        tenant_id: TenantId::from_stored(row.tenant_id),
         email: Email::from_stored(row.email),
         email_verified: row.email_verified_at.is_some(),
         status: AccountStatus::parse(&row.status),
-        profiles,
-    })
+    }
+}
+
+/// Suspends an account: in one transaction its status changes, its sessions end and every
+/// grant it holds (codes, refresh tokens, and through them access tokens) is revoked.
+pub fn suspend(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Account, AccountError> {
+    conn.transaction::<_, AccountError, _>(|conn| {
+        let now = unix_now();
+        if !rows::set_status(
+            conn,
+            tenant,
+            account,
+            AccountStatus::Suspended.as_str(),
+            now,
+        )? {
+            return Err(AccountError::NotFound);
+        }
+        sessions::end_all_for_account(conn, tenant, account, now)?;
+        grants::revoke_account_grants(conn, tenant, account, now)?;
+        Ok(())
+    })?;
+    find_account(conn, tenant, account)
+}
+
+pub fn resume(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Account, AccountError> {
+    if !rows::set_status(
+        conn,
+        tenant,
+        account,
+        AccountStatus::Active.as_str(),
+        unix_now(),
+    )? {
+        return Err(AccountError::NotFound);
+    }
+    find_account(conn, tenant, account)
 }
 
 /// Checks an email and password. Takes the same time whether or not the email exists: an
@@ -224,12 +253,15 @@ pub fn authenticate(
     let (Some(row), true) = (row, verified) else {
         return Err(LoginError::InvalidCredentials);
     };
-    let account = load(conn, row)?;
+    let account = load(row);
     may_sign_in(&account)?;
     Ok(account)
 }
 
-/// The one answer to "may this account sign in now?".
+/// The one answer to "may this account sign in now?", asked by every way in: password
+/// sign-in, code redemption, refresh, userinfo and introspection. (Tenant suspension is
+/// enforced before any tenant endpoint runs; email-verification policy arrives with the
+/// account-security work.)
 pub fn may_sign_in(account: &Account) -> Result<(), LoginError> {
     match account.status {
         AccountStatus::Active => Ok(()),

@@ -314,41 +314,35 @@ pub fn validate(
     ))
 }
 
-/// What has already happened in this interaction, so prompts are not repeated.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Interaction {
-    pub signed_in_now: bool,
-    pub consented_now: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     Login,
-    Consent,
-    Issue,
+    SelectProfile,
+    Consent(ProfileId),
+    /// Issue a code for this profile.
+    Issue(ProfileId),
     /// A `prompt=none` request that needs the user: answer the client with this error.
     Fail(ErrorCode, &'static str),
 }
 
-/// Decides the next step for a request, given the browser's session (if any).
+/// Decides the next step for a request, given the browser's session (if any). Pages remove
+/// the prompts they have satisfied from the pending request (`satisfied`), so a step is never
+/// asked twice.
 pub fn decide(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     client: &Client,
     request: &AuthorizationRequest,
     session: Option<&Session>,
-    interaction: Interaction,
 ) -> Result<Next, crate::db::DbError> {
     let silent = request.has_prompt("none");
     let now = unix_now();
     let usable = session.filter(|s| {
         let fresh_enough = request.max_age.is_none_or(|max| now - s.auth_time <= max);
-        let prompt_ok = interaction.signed_in_now || !request.has_prompt("login");
-        let expected_user = request
-            .hinted_subject
-            .as_deref()
-            .is_none_or(|sub| s.profile_id.as_ref().is_some_and(|p| p.as_str() == sub));
-        fresh_enough && prompt_ok && expected_user
+        let expected_user = request.hinted_subject.as_deref().is_none_or(|sub| {
+            s.profile_id.as_ref().is_some_and(|p| p.as_str() == sub) || s.account_id.as_str() == sub
+        });
+        fresh_enough && !request.has_prompt("login") && expected_user
     });
     let Some(session) = usable else {
         return Ok(if silent {
@@ -357,32 +351,66 @@ pub fn decide(
             Next::Login
         });
     };
+    let choices: Vec<ProfileId> =
+        crate::db::accounts::profiles(conn, &ctx.tenant.id, &session.account_id)?
+            .into_iter()
+            .map(|p| ProfileId::from_stored(p.id))
+            .collect();
+    let current = session.profile_id.as_ref().filter(|p| choices.contains(p));
+    let profile = match (choices.as_slice(), current) {
+        // With exactly one profile there is nothing to choose.
+        ([only], _) => only.clone(),
+        (_, Some(current)) if !request.has_prompt("select_account") => current.clone(),
+        _ => {
+            return Ok(if silent {
+                Next::Fail(
+                    ErrorCode::AccountSelectionRequired,
+                    "the user must choose a profile",
+                )
+            } else {
+                Next::SelectProfile
+            })
+        }
+    };
     let consent_needed = match client.consent {
         ConsentPolicy::Skip => false,
-        ConsentPolicy::Required if interaction.consented_now => false,
         ConsentPolicy::Required if request.has_prompt("consent") => true,
-        ConsentPolicy::Required => !has_consent(conn, ctx, client, session, &request.scopes())?,
+        ConsentPolicy::Required => !has_consent(conn, ctx, client, &profile, &request.scopes())?,
     };
     if consent_needed {
         return Ok(if silent {
             Next::Fail(ErrorCode::ConsentRequired, "the user must consent")
         } else {
-            Next::Consent
+            Next::Consent(profile)
         });
     }
-    Ok(Next::Issue)
+    Ok(Next::Issue(profile))
+}
+
+/// Marks a prompt as done for a pending request (after sign-in, profile choice or consent).
+pub fn satisfied(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    id: &str,
+    request: &mut AuthorizationRequest,
+    prompt: &str,
+) -> Result<(), crate::db::DbError> {
+    request.prompt.retain(|p| p != prompt);
+    pending_rows::update_parameters(
+        conn,
+        &ctx.tenant.id,
+        id,
+        &serde_json::to_string(request).unwrap_or_default(),
+    )
 }
 
 fn has_consent(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     client: &Client,
-    session: &Session,
+    profile: &ProfileId,
     scope: &ScopeSet,
 ) -> Result<bool, crate::db::DbError> {
-    let Some(profile) = &session.profile_id else {
-        return Ok(false);
-    };
     let granted: Vec<String> =
         pending_rows::consented_scopes(conn, &ctx.tenant.id, profile.as_str(), client.id.as_str())?;
     let granted = ScopeSet::parse(&granted.join(" ")).unwrap_or_default();

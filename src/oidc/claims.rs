@@ -1,22 +1,50 @@
 //! Claims about the signed-in user, by scope (OIDC Core §5.4): shared by ID tokens and
-//! userinfo so both always say the same thing.
+//! userinfo so both always say the same thing. They come from the chosen profile.
 
 use serde_json::{json, Map, Value};
 
+use super::subject::Subject;
 use crate::domain::ScopeSet;
-use crate::identity::{Account, Profile};
+use crate::identity::Account;
+use crate::profiles::Profile;
 
 pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
-pub fn user_claims(account: &Account, profile: &Profile, scope: &ScopeSet) -> Map<String, Value> {
+pub fn user_claims(
+    account: &Account,
+    profile: &Profile,
+    subject: &Subject,
+    scope: &ScopeSet,
+) -> Map<String, Value> {
     let mut claims = Map::new();
+    claims.insert("sub".into(), json!(subject.sub));
     claims.insert("profile_id".into(), json!(profile.id));
+    if let Some(account_id) = &subject.account_id {
+        claims.insert("account_id".into(), json!(account_id));
+    }
     if scope.contains("profile") {
         claims.insert("name".into(), json!(profile.name));
+        claims.insert("preferred_username".into(), json!(profile.name));
+        if let Some(picture) = &profile.picture {
+            claims.insert("picture".into(), json!(picture));
+        }
+        if let Some(locale) = &profile.locale {
+            claims.insert("locale".into(), json!(locale));
+        }
+        claims.insert("updated_at".into(), json!(profile.updated_at));
     }
     if scope.contains("email") {
-        claims.insert("email".into(), json!(account.email));
-        claims.insert("email_verified".into(), json!(account.email_verified));
+        // The profile's own address once verified; otherwise the account's.
+        match profile.verified_email() {
+            Some(email) => {
+                claims.insert("email".into(), json!(email));
+                claims.insert("email_verified".into(), json!(true));
+            }
+            None => {
+                claims.insert("email".into(), json!(account.email));
+                claims.insert("email_verified".into(), json!(account.email_verified));
+            }
+        }
     }
     claims
 }

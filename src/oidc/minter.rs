@@ -6,11 +6,13 @@ use sha2::{Digest, Sha256};
 
 use super::context::OidcContext;
 use super::error::OAuthError;
+use super::subject::Subject;
 use crate::clients::Client;
 use crate::crypto::{base64url, random_token, sha256_hex};
 use crate::db::grants::{self as rows, GrantRow, RefreshTokenRow};
 use crate::db::AnyConnection;
 use crate::domain::{unix_now, GrantId, ScopeSet};
+use crate::profiles::Authorization;
 
 /// RFC 9068 access-token claims, plus Tessera's own (`tenant`, `profile_id`, `grant_id`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +40,22 @@ pub struct AccessTokenClaims {
     /// Links the token to its grant, so revoking the grant revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
+    /// In account subject mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The profile's roles and permissions when the token was minted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Everything a user token says about the user: the grant, the subject as this client sees
+/// it, and the profile's roles and permissions right now.
+pub struct UserContext<'a> {
+    pub grant: &'a GrantRow,
+    pub subject: &'a Subject,
+    pub authorization: &'a Authorization,
 }
 
 /// The token endpoint's success response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -75,18 +93,19 @@ fn amr_list(amr: &str) -> Vec<String> {
         .collect()
 }
 
-/// An access token (JWT, `typ: at+jwt`) for a user grant, or for the client itself.
+/// An access token (JWT, `typ: at+jwt`) for a user, or for the client itself.
 pub fn access_token(
     ctx: &OidcContext,
     client: &Client,
     scope: &ScopeSet,
-    grant: Option<&GrantRow>,
+    user: Option<&UserContext>,
 ) -> Result<(String, i64), OAuthError> {
+    let grant = user.map(|u| u.grant);
     let now = unix_now();
     let lifetime = ctx.settings.tokens.access_token_lifetime_secs;
     let claims = AccessTokenClaims {
         iss: ctx.issuer.clone(),
-        sub: grant.map_or_else(|| client.id.to_string(), |g| g.profile_id.clone()),
+        sub: user.map_or_else(|| client.id.to_string(), |u| u.subject.sub.clone()),
         // Without resource indicators the default resource is this issuer (userinfo).
         aud: ctx.issuer.clone(),
         exp: now + lifetime,
@@ -101,6 +120,9 @@ pub fn access_token(
         sid: grant.and_then(|g| g.session_id.clone()),
         profile_id: grant.map(|g| g.profile_id.clone()),
         grant_id: grant.map(|g| g.id.clone()),
+        account_id: user.and_then(|u| u.subject.account_id.clone()),
+        roles: user.map(|u| u.authorization.roles.clone()),
+        permissions: user.map(|u| u.authorization.permissions.clone()),
     };
     Ok((sign(ctx, client, "at+jwt", &claims)?, lifetime))
 }
@@ -109,17 +131,18 @@ pub fn access_token(
 pub fn id_token(
     ctx: &OidcContext,
     client: &Client,
-    grant: &GrantRow,
+    user: &UserContext,
     nonce: Option<&str>,
     access_token: &str,
     user_claims: Map<String, Value>,
 ) -> Result<String, OAuthError> {
+    let grant = user.grant;
     let now = unix_now();
     let digest = Sha256::digest(access_token.as_bytes());
     let mut claims = user_claims;
     let standard = json!({
         "iss": ctx.issuer,
-        "sub": grant.profile_id,
+        "sub": user.subject.sub,
         "aud": client.id,
         "azp": client.id,
         "exp": now + ctx.settings.tokens.id_token_lifetime_secs,

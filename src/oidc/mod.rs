@@ -14,5 +14,6 @@ pub mod jwks_fetch;
 pub mod minter;
 pub mod pkce;
 pub mod revocation;
+pub mod subject;
 pub mod token;
 pub mod userinfo;

@@ -1,14 +1,16 @@
 //! The UserInfo endpoint (OIDC Core §5.3): claims about the token's profile, by scope.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::access_token::{self, Inactive};
 use super::claims::user_claims;
 use super::context::OidcContext;
 use super::error::{Challenge, ErrorCode, OAuthError};
+use super::subject::subject;
 use crate::db::{grants, AnyConnection};
 use crate::domain::{AccountId, GrantId, ProfileId, ScopeSet};
 use crate::identity;
+use crate::profiles;
 
 pub fn userinfo(
     conn: &mut AnyConnection,
@@ -41,19 +43,16 @@ pub fn userinfo(
         &GrantId::from_stored(grant_id.clone()),
     )?
     .ok_or_else(|| OAuthError::invalid_token("the grant is gone"))?;
-    let account = identity::find_account(
-        conn,
-        &ctx.tenant.id,
-        &AccountId::from_stored(grant.account_id),
-    )
-    .map_err(|_| OAuthError::invalid_token("the account is gone"))?;
+    let tenant = &ctx.tenant.id;
+    let account = identity::find_account(conn, tenant, &AccountId::from_stored(grant.account_id))
+        .map_err(|_| OAuthError::invalid_token("the account is gone"))?;
     let profile_id = ProfileId::from_stored(grant.profile_id);
-    let profile = account
-        .profiles
-        .iter()
-        .find(|p| p.id == profile_id)
-        .ok_or_else(|| OAuthError::invalid_token("the profile is gone"))?;
-    let mut answer = user_claims(&account, profile, &scope);
-    answer.insert("sub".into(), json!(claims.sub));
+    let profile = profiles::find(conn, tenant, &profile_id)
+        .map_err(|_| OAuthError::invalid_token("the profile is gone"))?;
+    let client = ctx
+        .client(conn, &claims.client_id)
+        .map_err(|_| OAuthError::invalid_token("the client is gone"))?;
+    let subject = subject(conn, tenant, &client, &account.id, &profile_id)?;
+    let answer = user_claims(&account, &profile, &subject, &scope);
     Ok(answer)
 }

@@ -116,6 +116,7 @@ pub fn create(
         key_set_version: 0,
         created_at: now,
         updated_at: now,
+        pairwise_salt: crate::crypto::random_token(),
     };
     let id = TenantId::from_stored(row.id.clone());
     conn.transaction::<_, TenantError, _>(|conn| {

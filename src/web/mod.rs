@@ -52,6 +52,8 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/authorize", web::post().to(pages::authorize))
     .route("/login", web::get().to(pages::login_form))
     .route("/login", web::post().to(pages::login_submit))
+    .route("/select-profile", web::get().to(pages::picker_form))
+    .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
     .route("/logout", web::get().to(pages::logout))

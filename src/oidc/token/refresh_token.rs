@@ -12,7 +12,9 @@ use crate::identity;
 use crate::oidc::claims::user_claims;
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::minter::{self, TokenResponse};
+use crate::oidc::minter::{self, TokenResponse, UserContext};
+use crate::oidc::subject::subject;
+use crate::profiles;
 
 pub fn exchange(
     conn: &mut AnyConnection,
@@ -96,27 +98,33 @@ pub(super) fn issue_for_grant(
         Some(scope) => scope,
         None => ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?,
     };
+    let tenant = &ctx.tenant.id;
     let account = identity::find_account(
         conn,
-        &ctx.tenant.id,
+        tenant,
         &AccountId::from_stored(grant.account_id.clone()),
     )
     .map_err(|_| OAuthError::invalid_grant("the account no longer exists"))?;
     identity::may_sign_in(&account)
         .map_err(|_| OAuthError::invalid_grant("the account may not sign in"))?;
     let profile_id = ProfileId::from_stored(grant.profile_id.clone());
-    let profile = account
-        .profiles
-        .iter()
-        .find(|p| p.id == profile_id)
-        .ok_or_else(|| OAuthError::invalid_grant("the profile no longer exists"))?;
-    let (access_token, expires_in) = minter::access_token(ctx, client, &scope, Some(grant))?;
+    let profile = profiles::find(conn, tenant, &profile_id)
+        .map_err(|_| OAuthError::invalid_grant("the profile no longer exists"))?;
+    let subject = subject(conn, tenant, client, &account.id, &profile_id)?;
+    // Read now, not at sign-in: role changes show up at the next refresh.
+    let authorization = profiles::authorization(conn, tenant, &profile_id)?;
+    let user = UserContext {
+        grant,
+        subject: &subject,
+        authorization: &authorization,
+    };
+    let (access_token, expires_in) = minter::access_token(ctx, client, &scope, Some(&user))?;
     let id_token = if scope.contains("openid") {
-        let claims = user_claims(&account, profile, &scope);
+        let claims = user_claims(&account, &profile, &subject, &scope);
         Some(minter::id_token(
             ctx,
             client,
-            grant,
+            &user,
             nonce,
             &access_token,
             claims,

@@ -3,9 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::flow::advance;
 use super::{browser, respond, session_value, Outcome, PageFrame};
-use crate::oidc::authorize::{self, AuthorizeError, Interaction, Next};
-use crate::oidc::error::OAuthError;
+use crate::oidc::authorize::{self, AuthorizeError};
 use crate::oidc::form::Params;
 use crate::sessions;
 use crate::tenancy::CurrentTenant;
@@ -43,7 +43,6 @@ pub async fn authorize(
         return respond(frame.failure(), cookies);
     };
     let session_cookie = session_value(&req);
-    let settings = state.settings.clone();
     let page_frame = frame.clone();
     let outcome = state
         .db
@@ -60,49 +59,21 @@ pub async fn authorize(
                 Err(AuthorizeError::Redirect(response)) => return Ok(Outcome::Client(response)),
             };
             let session = match &session_cookie {
-                Some(value) => sessions::current(conn, &settings.sessions, &ctx.tenant.id, value)?,
+                Some(value) => {
+                    sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?
+                }
                 None => None,
             };
-            let next = authorize::decide(
+            advance(
                 conn,
                 &ctx,
+                &page_frame,
                 &client,
                 &request,
                 session.as_ref(),
-                Interaction::default(),
-            )?;
-            Ok::<_, crate::db::DbError>(match next {
-                Next::Fail(code, description) => {
-                    Outcome::Client(request.error(&ctx.issuer, OAuthError::new(code, description)))
-                }
-                Next::Issue => match session
-                    .as_ref()
-                    .and_then(|s| Some((s, s.profile_id.clone()?)))
-                {
-                    Some((session, profile)) => Outcome::Client(authorize::issue_code(
-                        conn, &ctx, &client, &request, session, &profile,
-                    )?),
-                    None => page_frame.failure(),
-                },
-                Next::Login => {
-                    let id = authorize::store_pending(
-                        conn,
-                        &ctx,
-                        &request,
-                        &sessions::browser_hash(&browser),
-                    )?;
-                    Outcome::Redirect(format!("{}/login?request={id}", ctx.issuer))
-                }
-                Next::Consent => {
-                    let id = authorize::store_pending(
-                        conn,
-                        &ctx,
-                        &request,
-                        &sessions::browser_hash(&browser),
-                    )?;
-                    Outcome::Redirect(format!("{}/consent?request={id}", ctx.issuer))
-                }
-            })
+                &browser,
+                None,
+            )
         })
         .await;
     match outcome {

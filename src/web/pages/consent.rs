@@ -1,18 +1,20 @@
-//! `GET|POST {issuer}/consent`: the user allows or denies the client's requested scopes.
+//! `GET|POST {issuer}/consent`: the user allows or denies the client's requested scopes for
+//! the chosen profile.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::flow::advance;
 use super::login::RequestQuery;
 use super::{browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
 use crate::db::AnyConnection;
-use crate::domain::AccountId;
 use crate::identity;
-use crate::oidc::authorize::{self, Interaction, Next};
+use crate::oidc::authorize::{self, Next};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::profiles;
 use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
@@ -76,30 +78,29 @@ pub async fn consent_form(
             else {
                 return Ok(page_frame.expired_request());
             };
-            let Some(session) = current_session(conn, &ctx, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?request={request_id}",
-                    ctx.issuer
-                )));
+            let session = current_session(conn, &ctx, cookie.as_deref())?;
+            // Only when consent is the next step; otherwise move on.
+            let (Some(session), Next::Consent(profile_id)) = (
+                &session,
+                authorize::decide(conn, &ctx, &client, &request, session.as_ref())?,
+            ) else {
+                return advance(
+                    conn,
+                    &ctx,
+                    &page_frame,
+                    &client,
+                    &request,
+                    session.as_ref(),
+                    &browser,
+                    Some(&request_id),
+                );
             };
-            let account = identity::find_account(
-                conn,
-                &ctx.tenant.id,
-                &AccountId::from_stored(session.account_id.to_string()),
-            );
-            let user_label = match (&account, &session.profile_id) {
-                (Ok(account), Some(profile)) => {
-                    let name = account
-                        .profiles
-                        .iter()
-                        .find(|p| &p.id == profile)
-                        .map(|p| p.name.as_str())
-                        .unwrap_or_default();
-                    format!("{} ({name})", account.email)
-                }
-                (Ok(account), None) => account.email.to_string(),
-                _ => String::new(),
-            };
+            let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
+                .map(|a| a.email.to_string())
+                .unwrap_or_default();
+            let profile_name = profiles::find(conn, &ctx.tenant.id, &profile_id)
+                .map(|p| p.name)
+                .unwrap_or_default();
             let scopes = request
                 .scopes()
                 .iter()
@@ -110,7 +111,7 @@ pub async fn consent_form(
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
                 client_name: &client.name,
-                user_label: &user_label,
+                user_label: &format!("{email} ({profile_name})"),
                 scopes,
                 csrf_token: &sessions::csrf_token(&browser),
                 request_id: &request_id,
@@ -151,7 +152,7 @@ pub async fn consent_submit(
     let outcome = state
         .db
         .run(move |conn| {
-            let Some((client, request)) = authorize::load_pending(
+            let Some((client, mut request)) = authorize::load_pending(
                 conn,
                 &ctx,
                 &request_id,
@@ -160,14 +161,19 @@ pub async fn consent_submit(
             else {
                 return Ok(page_frame.expired_request());
             };
-            let Some(session) = current_session(conn, &ctx, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?request={request_id}",
-                    ctx.issuer
-                )));
-            };
-            let Some(profile) = session.profile_id.clone() else {
-                return Ok(page_frame.failure());
+            let session = current_session(conn, &ctx, cookie.as_deref())?;
+            let next = authorize::decide(conn, &ctx, &client, &request, session.as_ref())?;
+            let Next::Consent(profile) = next else {
+                return advance(
+                    conn,
+                    &ctx,
+                    &page_frame,
+                    &client,
+                    &request,
+                    session.as_ref(),
+                    &browser,
+                    Some(&request_id),
+                );
             };
             if form.decision.as_deref() != Some("allow") {
                 authorize::finish_pending(conn, &ctx, &request_id)?;
@@ -176,34 +182,17 @@ pub async fn consent_submit(
                 return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
             }
             authorize::record_consent(conn, &ctx, &client, &profile, &request)?;
-            let interaction = Interaction {
-                signed_in_now: false,
-                consented_now: true,
-            };
-            let outcome = match authorize::decide(
+            authorize::satisfied(conn, &ctx, &request_id, &mut request, "consent")?;
+            advance(
                 conn,
                 &ctx,
+                &page_frame,
                 &client,
                 &request,
-                Some(&session),
-                interaction,
-            )? {
-                Next::Issue => {
-                    authorize::finish_pending(conn, &ctx, &request_id)?;
-                    Outcome::Client(authorize::issue_code(
-                        conn, &ctx, &client, &request, &session, &profile,
-                    )?)
-                }
-                Next::Login => {
-                    Outcome::Redirect(format!("{}/login?request={request_id}", ctx.issuer))
-                }
-                Next::Consent => page_frame.failure(),
-                Next::Fail(code, description) => {
-                    authorize::finish_pending(conn, &ctx, &request_id)?;
-                    Outcome::Client(request.error(&ctx.issuer, OAuthError::new(code, description)))
-                }
-            };
-            Ok::<_, crate::db::DbError>(outcome)
+                session.as_ref(),
+                &browser,
+                Some(&request_id),
+            )
         })
         .await
         .unwrap_or_else(|_| frame.failure());

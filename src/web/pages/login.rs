@@ -5,14 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::flow::advance;
 use super::{
     browser, browser_value, csrf_ok, respond, session_cookie, session_value, Outcome, PageFrame,
 };
 use crate::db::AnyConnection;
 use crate::identity::{self, password::PasswordHasher};
-use crate::oidc::authorize::{self, Interaction, Next};
+use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
-use crate::oidc::error::OAuthError;
 use crate::sessions;
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
@@ -209,8 +209,11 @@ fn sign_in(
             return Ok((page, None));
         }
     };
-    let Some(profile) = account.default_profile().map(|p| p.id.clone()) else {
-        return Ok((frame.failure(), None));
+    // One profile is chosen at once; with several, the picker asks.
+    let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
+    let profile = match choices.as_slice() {
+        [only] => Some(crate::domain::ProfileId::from_stored(only.id.clone())),
+        _ => None,
     };
     if let Some(old) = previous_session {
         if let Some(old) = sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, old)? {
@@ -222,30 +225,21 @@ fn sign_in(
         &ctx.settings.sessions,
         &ctx.tenant.id,
         &account.id,
-        Some(&profile),
+        profile.as_ref(),
         &["pwd"],
         PASSWORD_ACR,
     )?;
-    let interaction = Interaction {
-        signed_in_now: true,
-        consented_now: false,
-    };
-    let outcome =
-        match authorize::decide(conn, ctx, &client, &request, Some(&session), interaction)? {
-            Next::Consent => {
-                Outcome::Redirect(format!("{}/consent?request={request_id}", ctx.issuer))
-            }
-            Next::Issue => {
-                authorize::finish_pending(conn, ctx, request_id)?;
-                Outcome::Client(authorize::issue_code(
-                    conn, ctx, &client, &request, &session, &profile,
-                )?)
-            }
-            Next::Fail(code, description) => {
-                authorize::finish_pending(conn, ctx, request_id)?;
-                Outcome::Client(request.error(&ctx.issuer, OAuthError::new(code, description)))
-            }
-            Next::Login => frame.failure(),
-        };
+    let mut request = request;
+    authorize::satisfied(conn, ctx, request_id, &mut request, "login")?;
+    let outcome = advance(
+        conn,
+        ctx,
+        frame,
+        &client,
+        &request,
+        Some(&session),
+        browser,
+        Some(request_id),
+    )?;
     Ok((outcome, Some(cookie)))
 }

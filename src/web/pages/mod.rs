@@ -3,13 +3,16 @@
 
 mod authorize;
 mod consent;
+mod flow;
 mod login;
 mod logout;
+mod select_profile;
 
 pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
 pub use logout::logout;
+pub use select_profile::{picker_form, picker_submit};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};

@@ -1,0 +1,12 @@
+DROP TABLE profile_roles;
+DROP TABLE role_permissions;
+DROP TABLE roles;
+DROP INDEX profiles_tenant_email;
+ALTER TABLE profiles DROP COLUMN attributes;
+ALTER TABLE profiles DROP COLUMN locale;
+ALTER TABLE profiles DROP COLUMN picture;
+ALTER TABLE profiles DROP COLUMN email_verified_at;
+ALTER TABLE profiles DROP COLUMN email;
+ALTER TABLE clients DROP COLUMN sector_identifier;
+ALTER TABLE clients DROP COLUMN subject_mode;
+ALTER TABLE tenants DROP COLUMN pairwise_salt;

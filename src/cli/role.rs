@@ -1,0 +1,184 @@
+//! `tessera role …`
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::output::print_json;
+use crate::config::Settings;
+use crate::domain::ProfileId;
+use crate::profiles::{role, Role};
+use crate::startup::open_database;
+use crate::tenancy::tenants;
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Create a role.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List roles with their permissions.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a role (profiles lose it at once; tokens at their next refresh).
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a role a permission.
+    Permit {
+        #[arg(long)]
+        tenant: String,
+        role: String,
+        permission: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a permission from a role.
+    Unpermit {
+        #[arg(long)]
+        tenant: String,
+        role: String,
+        permission: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a role to a profile.
+    Grant {
+        #[arg(long)]
+        tenant: String,
+        role: String,
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a role from a profile.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        role: String,
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn show(role: &Role, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(role);
+    }
+    println!("{}: {}", role.name, role.permissions.join(", "));
+    Ok(())
+}
+
+pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let mut conn = db.conn()?;
+    match command {
+        RoleCommand::Create { tenant, name, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            show(&role::create(&mut conn, &tenant.id, &name)?, json)
+        }
+        RoleCommand::List { tenant, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let roles = role::list(&mut conn, &tenant.id)?;
+            if json {
+                return print_json(&roles);
+            }
+            roles.iter().try_for_each(|r| show(r, false))
+        }
+        RoleCommand::Delete { tenant, name, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            role::delete(&mut conn, &tenant.id, &name)?;
+            if json {
+                return print_json(&json!({ "name": name, "deleted": true }));
+            }
+            println!("Deleted role {name}.");
+            Ok(())
+        }
+        RoleCommand::Permit {
+            tenant,
+            role: name,
+            permission,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            show(
+                &role::permit(&mut conn, &tenant.id, &name, &permission)?,
+                json,
+            )
+        }
+        RoleCommand::Unpermit {
+            tenant,
+            role: name,
+            permission,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            show(
+                &role::unpermit(&mut conn, &tenant.id, &name, &permission)?,
+                json,
+            )
+        }
+        RoleCommand::Grant {
+            tenant,
+            role: name,
+            profile,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let held = role::grant(
+                &mut conn,
+                &tenant.id,
+                &name,
+                &ProfileId::from_stored(profile.clone()),
+            )?;
+            authorization(&profile, &held, json)
+        }
+        RoleCommand::Revoke {
+            tenant,
+            role: name,
+            profile,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let held = role::revoke(
+                &mut conn,
+                &tenant.id,
+                &name,
+                &ProfileId::from_stored(profile.clone()),
+            )?;
+            authorization(&profile, &held, json)
+        }
+    }
+}
+
+fn authorization(
+    profile: &str,
+    held: &crate::profiles::Authorization,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        return print_json(
+            &json!({ "profile_id": profile, "roles": held.roles, "permissions": held.permissions }),
+        );
+    }
+    println!(
+        "profile {profile}: roles {} / permissions {}",
+        held.roles.join(", "),
+        held.permissions.join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Roles, their permissions, and which profiles hold them.
+
+use diesel::prelude::*;
+
+use super::schema::{profile_roles, role_permissions, roles};
+use super::{AnyConnection, DbError};
+use crate::domain::{ProfileId, TenantId};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roles)]
+pub struct RoleRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &RoleRow) -> Result<(), DbError> {
+    diesel::insert_into(roles::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_name(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+) -> Result<Option<RoleRow>, DbError> {
+    Ok(roles::table
+        .filter(roles::tenant_id.eq(tenant.as_str()))
+        .filter(roles::name.eq(name))
+        .select(RoleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<RoleRow>, DbError> {
+    Ok(roles::table
+        .filter(roles::tenant_id.eq(tenant.as_str()))
+        .order(roles::name.asc())
+        .select(RoleRow::as_select())
+        .load(conn)?)
+}
+
+pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, role_id: &str) -> Result<(), DbError> {
+    diesel::delete(
+        role_permissions::table
+            .filter(role_permissions::tenant_id.eq(tenant.as_str()))
+            .filter(role_permissions::role_id.eq(role_id)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        profile_roles::table
+            .filter(profile_roles::tenant_id.eq(tenant.as_str()))
+            .filter(profile_roles::role_id.eq(role_id)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        roles::table
+            .filter(roles::tenant_id.eq(tenant.as_str()))
+            .filter(roles::id.eq(role_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn permissions(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+) -> Result<Vec<String>, DbError> {
+    Ok(role_permissions::table
+        .filter(role_permissions::tenant_id.eq(tenant.as_str()))
+        .filter(role_permissions::role_id.eq(role_id))
+        .order(role_permissions::permission.asc())
+        .select(role_permissions::permission)
+        .load(conn)?)
+}
+
+/// Adds a permission; false when the role already had it.
+pub fn permit(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    permission: &str,
+) -> Result<bool, DbError> {
+    if permissions(conn, tenant, role_id)?
+        .iter()
+        .any(|p| p == permission)
+    {
+        return Ok(false);
+    }
+    diesel::insert_into(role_permissions::table)
+        .values((
+            role_permissions::role_id.eq(role_id),
+            role_permissions::tenant_id.eq(tenant.as_str()),
+            role_permissions::permission.eq(permission),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn unpermit(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    permission: &str,
+) -> Result<bool, DbError> {
+    Ok(diesel::delete(
+        role_permissions::table
+            .filter(role_permissions::tenant_id.eq(tenant.as_str()))
+            .filter(role_permissions::role_id.eq(role_id))
+            .filter(role_permissions::permission.eq(permission)),
+    )
+    .execute(conn)?
+        == 1)
+}
+
+pub fn grant(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    profile: &ProfileId,
+) -> Result<bool, DbError> {
+    let held = profile_roles::table
+        .filter(profile_roles::tenant_id.eq(tenant.as_str()))
+        .filter(profile_roles::profile_id.eq(profile.as_str()))
+        .filter(profile_roles::role_id.eq(role_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if held {
+        return Ok(false);
+    }
+    diesel::insert_into(profile_roles::table)
+        .values((
+            profile_roles::profile_id.eq(profile.as_str()),
+            profile_roles::role_id.eq(role_id),
+            profile_roles::tenant_id.eq(tenant.as_str()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn revoke(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    profile: &ProfileId,
+) -> Result<bool, DbError> {
+    Ok(diesel::delete(
+        profile_roles::table
+            .filter(profile_roles::tenant_id.eq(tenant.as_str()))
+            .filter(profile_roles::profile_id.eq(profile.as_str()))
+            .filter(profile_roles::role_id.eq(role_id)),
+    )
+    .execute(conn)?
+        == 1)
+}
+
+/// A profile's roles (names) and the union of their permissions, both sorted.
+pub fn authorization(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+) -> Result<(Vec<String>, Vec<String>), DbError> {
+    let held: Vec<(String, String)> = profile_roles::table
+        .inner_join(roles::table)
+        .filter(profile_roles::tenant_id.eq(tenant.as_str()))
+        .filter(profile_roles::profile_id.eq(profile.as_str()))
+        .order(roles::name.asc())
+        .select((roles::id, roles::name))
+        .load(conn)?;
+    let mut permissions: Vec<String> = Vec::new();
+    for (role_id, _) in &held {
+        permissions.extend(self::permissions(conn, tenant, role_id)?);
+    }
+    permissions.sort();
+    permissions.dedup();
+    Ok((
+        held.into_iter().map(|(_, name)| name).collect(),
+        permissions,
+    ))
+}

@@ -1,0 +1,15 @@
+//! Profiles (personas) of an account, and the roles and permissions they hold. Persona data
+//! only: credentials and account status live in `identity`.
+
+mod model;
+mod roles;
+mod service;
+
+pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
+pub use roles::{authorization, Authorization, Role, RoleError};
+pub use service::{create, create_default, delete, find, list, rename, set_default, update};
+
+pub mod role {
+    //! Role administration.
+    pub use super::roles::{create, delete, grant, list, permit, revoke, unpermit};
+}

@@ -1,0 +1,159 @@
+//! Roles and permissions per tenant. A profile's permissions are the union of its roles'.
+
+use serde::Serialize;
+
+use crate::db::roles::{self as rows, RoleRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{unix_now, ProfileId, TenantId};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// What a profile may do, snapshotted into tokens when they are minted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Authorization {
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error("a role name must be 1 to 64 characters: letters, digits and - _ . :")]
+    InvalidName,
+    #[error("a permission must be 1 to 100 characters: lowercase letters, digits and - _ . : *")]
+    InvalidPermission,
+    #[error("the role \"{0}\" already exists")]
+    Exists(String),
+    #[error("no role \"{0}\" in this tenant")]
+    NotFound(String),
+    #[error("no such profile in this tenant")]
+    NoProfile,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+fn valid_permission(permission: &str) -> bool {
+    (1..=100).contains(&permission.len())
+        && permission.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | ':' | '*')
+        })
+}
+
+fn role(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<RoleRow, RoleError> {
+    rows::find_by_name(conn, tenant, name)?.ok_or_else(|| RoleError::NotFound(name.to_owned()))
+}
+
+fn view(conn: &mut AnyConnection, tenant: &TenantId, row: RoleRow) -> Result<Role, RoleError> {
+    Ok(Role {
+        permissions: rows::permissions(conn, tenant, &row.id)?,
+        id: row.id,
+        name: row.name,
+    })
+}
+
+pub fn create(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<Role, RoleError> {
+    if !valid_name(name) {
+        return Err(RoleError::InvalidName);
+    }
+    if rows::find_by_name(conn, tenant, name)?.is_some() {
+        return Err(RoleError::Exists(name.to_owned()));
+    }
+    let row = RoleRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        tenant_id: tenant.to_string(),
+        name: name.to_owned(),
+        created_at: unix_now(),
+    };
+    rows::insert(conn, &row).map_err(|e| {
+        if e.is_unique_violation() {
+            RoleError::Exists(name.to_owned())
+        } else {
+            e.into()
+        }
+    })?;
+    view(conn, tenant, row)
+}
+
+pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Role>, RoleError> {
+    rows::list(conn, tenant)?
+        .into_iter()
+        .map(|row| view(conn, tenant, row))
+        .collect()
+}
+
+pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<(), RoleError> {
+    let row = role(conn, tenant, name)?;
+    diesel::Connection::transaction(conn, |conn| rows::delete(conn, tenant, &row.id))?;
+    Ok(())
+}
+
+pub fn permit(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    permission: &str,
+) -> Result<Role, RoleError> {
+    if !valid_permission(permission) {
+        return Err(RoleError::InvalidPermission);
+    }
+    let row = role(conn, tenant, name)?;
+    rows::permit(conn, tenant, &row.id, permission)?;
+    view(conn, tenant, row)
+}
+
+pub fn unpermit(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    permission: &str,
+) -> Result<Role, RoleError> {
+    let row = role(conn, tenant, name)?;
+    rows::unpermit(conn, tenant, &row.id, permission)?;
+    view(conn, tenant, row)
+}
+
+pub fn grant(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    profile: &ProfileId,
+) -> Result<Authorization, RoleError> {
+    let row = role(conn, tenant, name)?;
+    if crate::db::accounts::find_profile(conn, tenant, profile.as_str())?.is_none() {
+        return Err(RoleError::NoProfile);
+    }
+    rows::grant(conn, tenant, &row.id, profile)?;
+    Ok(authorization(conn, tenant, profile)?)
+}
+
+pub fn revoke(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    profile: &ProfileId,
+) -> Result<Authorization, RoleError> {
+    let row = role(conn, tenant, name)?;
+    rows::revoke(conn, tenant, &row.id, profile)?;
+    Ok(authorization(conn, tenant, profile)?)
+}
+
+/// The profile's roles and the union of their permissions, read now (tokens snapshot it).
+pub fn authorization(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+) -> Result<Authorization, DbError> {
+    let (roles, permissions) = rows::authorization(conn, tenant, profile)?;
+    Ok(Authorization { roles, permissions })
+}

@@ -1,0 +1,226 @@
+//! `GET|POST {issuer}/select-profile`: the profile picker. Shown after sign-in when the account
+//! has several profiles, or on `prompt=select_account`. The form is stable for scripts and
+//! conformance tools: radio inputs named `profile_id`, each labelled with the profile's name.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::flow::advance;
+use super::login::RequestQuery;
+use super::{browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
+use crate::db::AnyConnection;
+use crate::identity;
+use crate::oidc::authorize;
+use crate::oidc::context::OidcContext;
+use crate::profiles::Profile;
+use crate::sessions::{self, Session};
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::AppState;
+
+struct Choice {
+    id: String,
+    name: String,
+    email: Option<String>,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "select_profile.html")]
+struct PickerPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    client_name: &'a str,
+    email: &'a str,
+    choices: Vec<Choice>,
+    csrf_token: &'a str,
+    request_id: &'a str,
+}
+
+#[derive(Deserialize)]
+pub struct PickerForm {
+    csrf_token: Option<String>,
+    request: Option<String>,
+    profile_id: Option<String>,
+}
+
+fn session(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    cookie: Option<&str>,
+) -> Result<Option<Session>, crate::db::DbError> {
+    match cookie {
+        Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value),
+        None => Ok(None),
+    }
+}
+
+fn account_profiles(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    session: &Session,
+) -> Result<Vec<Profile>, crate::db::DbError> {
+    Ok(
+        crate::db::accounts::profiles(conn, &ctx.tenant.id, &session.account_id)?
+            .into_iter()
+            .map(Profile::from)
+            .collect(),
+    )
+}
+
+pub async fn picker_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    query: web::Query<RequestQuery>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (Some(browser), Some(request_id)) = (browser_value(&req), query.into_inner().request_id())
+    else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let Ok(ctx) = context(&state, tenant.clone()).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let cookie = session_value(&req);
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let Some((client, request)) = authorize::load_pending(
+                conn,
+                &ctx,
+                &request_id,
+                &sessions::browser_hash(&browser),
+            )?
+            else {
+                return Ok(page_frame.expired_request());
+            };
+            let Some(session) = session(conn, &ctx, cookie.as_deref())? else {
+                return Ok(Outcome::Redirect(format!(
+                    "{}/login?request={request_id}",
+                    ctx.issuer
+                )));
+            };
+            let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
+                .map(|a| a.email.to_string())
+                .unwrap_or_default();
+            let choices = account_profiles(conn, &ctx, &session)?;
+            // profile_hint (an id or a name) preselects; else the session's or default profile.
+            let hinted = request.profile_hint.as_deref().and_then(|hint| {
+                choices
+                    .iter()
+                    .find(|p| p.id.as_str() == hint || p.name.eq_ignore_ascii_case(hint))
+            });
+            let selected = hinted
+                .or_else(|| {
+                    choices
+                        .iter()
+                        .find(|p| session.profile_id.as_ref() == Some(&p.id))
+                })
+                .or_else(|| choices.iter().find(|p| p.is_default))
+                .map(|p| p.id.clone());
+            let html = PickerPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                client_name: &client.name,
+                email: &email,
+                choices: choices
+                    .iter()
+                    .map(|p| Choice {
+                        id: p.id.to_string(),
+                        name: p.name.clone(),
+                        email: p.verified_email().map(ToString::to_string),
+                        selected: selected.as_ref() == Some(&p.id),
+                    })
+                    .collect(),
+                csrf_token: &sessions::csrf_token(&browser),
+                request_id: &request_id,
+            }
+            .render();
+            Ok::<_, crate::db::DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
+
+pub async fn picker_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<PickerForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let Some(request_id) = form.request.clone() else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let Ok(ctx) = context(&state, tenant.clone()).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let cookie = session_value(&req);
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let Some((client, mut request)) = authorize::load_pending(
+                conn,
+                &ctx,
+                &request_id,
+                &sessions::browser_hash(&browser),
+            )?
+            else {
+                return Ok(page_frame.expired_request());
+            };
+            let Some(mut session) = session(conn, &ctx, cookie.as_deref())? else {
+                return Ok(Outcome::Redirect(format!(
+                    "{}/login?request={request_id}",
+                    ctx.issuer
+                )));
+            };
+            // Only a profile of the signed-in account can be chosen.
+            let choices = account_profiles(conn, &ctx, &session)?;
+            let Some(chosen) = choices
+                .iter()
+                .find(|p| Some(p.id.as_str()) == form.profile_id.as_deref())
+            else {
+                return Ok(Outcome::Redirect(format!(
+                    "{}/select-profile?request={request_id}",
+                    ctx.issuer
+                )));
+            };
+            crate::db::sessions::set_profile(
+                conn,
+                &ctx.tenant.id,
+                &session.id,
+                chosen.id.as_str(),
+            )?;
+            session.profile_id = Some(chosen.id.clone());
+            authorize::satisfied(conn, &ctx, &request_id, &mut request, "select_account")?;
+            advance(
+                conn,
+                &ctx,
+                &page_frame,
+                &client,
+                &request,
+                Some(&session),
+                &browser,
+                Some(&request_id),
+            )
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
