@@ -11,6 +11,7 @@ mod discovery;
 mod flow;
 mod health;
 mod keys;
+mod personas;
 mod serve;
 mod tenancy;
 mod token;
