@@ -176,3 +176,37 @@ pub fn profile_email_taken(
         .get_result::<i64>(conn)?
         > 0)
 }
+
+pub fn set_password_hash(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    hash: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set((
+        accounts::password_hash.eq(Some(hash)),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn password_hash(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Option<String>, DbError> {
+    Ok(accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::id.eq(account.as_str()))
+        .select(accounts::password_hash)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}

@@ -131,3 +131,39 @@ pub fn end_all_for_account(
     .set(sessions::ended_at.eq(Some(now)))
     .execute(conn)?)
 }
+
+/// The account's live sessions, newest first.
+pub fn list_active_for_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<Vec<SessionRow>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::tenant_id.eq(tenant.as_str()))
+        .filter(sessions::account_id.eq(account.as_str()))
+        .filter(sessions::ended_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// Ends every session of the account but `keep`.
+pub fn end_others(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    keep: &SessionId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant.as_str()))
+            .filter(sessions::account_id.eq(account.as_str()))
+            .filter(sessions::id.ne(keep.as_str()))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(Some(now)))
+    .execute(conn)?)
+}

@@ -68,6 +68,8 @@ pub enum AccountError {
     EmailTaken,
     #[error("no such account")]
     NotFound,
+    #[error("the current password is not correct")]
+    WrongPassword,
     #[error("{0}")]
     Hash(#[from] super::password::HashError),
     #[error(transparent)]
@@ -204,6 +206,35 @@ pub fn suspend(
         Ok(())
     })?;
     find_account(conn, tenant, account)
+}
+
+/// Changes a password after checking the current one, and ends the account's other sessions
+/// (their session-bound refresh tokens stop with them). Blocking (argon2).
+pub fn change_password(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &TenantId,
+    account: &AccountId,
+    current_session: &crate::domain::SessionId,
+    current: &str,
+    new: &str,
+) -> Result<(), AccountError> {
+    let stored = rows::password_hash(conn, tenant, account)?;
+    let verified = match stored.as_deref() {
+        Some(hash) if current.len() <= MAX_PASSWORD_BYTES => hasher.verify(current, hash),
+        _ => false,
+    };
+    if !verified {
+        return Err(AccountError::WrongPassword);
+    }
+    check_password(new)?;
+    let hash = hasher.hash(new)?;
+    conn.transaction::<_, AccountError, _>(|conn| {
+        let now = unix_now();
+        rows::set_password_hash(conn, tenant, account, &hash, now)?;
+        sessions::end_others(conn, tenant, account, current_session, now)?;
+        Ok(())
+    })
 }
 
 pub fn resume(

@@ -6,6 +6,6 @@ mod accounts;
 pub mod password;
 
 pub use accounts::{
-    authenticate, create_account, find_account, find_account_by_id_or_email, may_sign_in, resume,
-    suspend, Account, AccountError, AccountStatus, LoginError,
+    authenticate, change_password, create_account, find_account, find_account_by_id_or_email,
+    may_sign_in, resume, suspend, Account, AccountError, AccountStatus, LoginError,
 };

@@ -56,6 +56,12 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
+    .route("/account", web::get().to(pages::account_page))
+    .route(
+        "/account/{section}/{action}",
+        web::post().to(pages::account_action),
+    )
+    .route("/account/{action}", web::post().to(pages::account_action))
     .route("/logout", web::get().to(pages::logout))
     .route("/logout", web::post().to(pages::logout))
     .service(

@@ -88,6 +88,7 @@ impl Browser {
         for hidden in [
             "csrf_token",
             "request",
+            "next",
             "id_token_hint",
             "post_logout_redirect_uri",
             "state",

@@ -1,4 +1,5 @@
-//! `GET|POST {issuer}/login`: email and password, for a pending authorization request.
+//! `GET|POST {issuer}/login`: email and password, either for a pending authorization request
+//! (`request=ID`) or for the account console (`next=account`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,10 +11,11 @@ use super::{
     browser, browser_value, csrf_ok, respond, session_cookie, session_value, Outcome, PageFrame,
 };
 use crate::db::AnyConnection;
-use crate::identity::{self, password::PasswordHasher};
+use crate::domain::ProfileId;
+use crate::identity::{self, password::PasswordHasher, Account};
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
-use crate::sessions;
+use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -21,6 +23,8 @@ use crate::web::AppState;
 /// One message for every failure: it must not reveal whether the email exists.
 const LOGIN_FAILED: &str = "The email or password is incorrect, or this account cannot sign in.";
 const PASSWORD_ACR: &str = "urn:tessera:acr:pwd";
+/// Signing in to the account console instead of for a client.
+pub const ACCOUNT_CONSOLE: &str = "account";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -29,7 +33,10 @@ struct LoginPage<'a> {
     tenant_name: &'a str,
     client_name: &'a str,
     csrf_token: &'a str,
+    /// The pending authorization request, or empty for the account console.
     request_id: &'a str,
+    /// Where to go after signing in without an authorization request ("account").
+    next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
 }
@@ -37,6 +44,7 @@ struct LoginPage<'a> {
 #[derive(Deserialize)]
 pub struct RequestQuery {
     request: Option<String>,
+    next: Option<String>,
 }
 
 impl RequestQuery {
@@ -49,24 +57,47 @@ impl RequestQuery {
 pub struct LoginForm {
     csrf_token: Option<String>,
     request: Option<String>,
+    next: Option<String>,
     email: Option<String>,
     password: Option<String>,
 }
 
+/// What the sign-in is for.
+enum Target {
+    Authorization(String),
+    AccountConsole,
+}
+
+impl Target {
+    fn from(request: Option<String>, next: Option<String>) -> Option<Target> {
+        match (request.filter(|r| !r.is_empty()), next.as_deref()) {
+            (Some(id), _) => Some(Target::Authorization(id)),
+            (None, Some(ACCOUNT_CONSOLE)) => Some(Target::AccountConsole),
+            _ => None,
+        }
+    }
+}
+
+struct LoginView<'a> {
+    client_name: &'a str,
+    request_id: &'a str,
+    next: &'a str,
+}
+
 fn login_page(
     frame: &PageFrame,
-    client_name: &str,
+    view: LoginView,
     browser: &str,
-    request_id: &str,
     email: &str,
     error: Option<&str>,
 ) -> Outcome {
     let html = LoginPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        client_name,
+        client_name: view.client_name,
         csrf_token: &sessions::csrf_token(browser),
-        request_id,
+        request_id: view.request_id,
+        next: view.next,
         email,
         error,
     }
@@ -86,8 +117,20 @@ pub async fn login_form(
     let frame = PageFrame::new(&state, &tenant);
     let (browser, new_cookie) = browser(&state, &tenant, &req);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
-    let Some(request_id) = query.into_inner().request_id() else {
+    let query = query.into_inner();
+    let Some(target) = Target::from(query.request, query.next) else {
         return respond(frame.expired_request(), cookies);
+    };
+    let request_id = match target {
+        Target::AccountConsole => {
+            let view = LoginView {
+                client_name: "your account",
+                request_id: "",
+                next: ACCOUNT_CONSOLE,
+            };
+            return respond(login_page(&frame, view, &browser, "", None), cookies);
+        }
+        Target::Authorization(id) => id,
     };
     let Ok(ctx) = context(&state, tenant.clone()).await else {
         return respond(frame.failure(), cookies);
@@ -96,27 +139,24 @@ pub async fn login_form(
     let outcome = state
         .db
         .run(move |conn| {
-            Ok::<_, crate::db::DbError>(
-                match authorize::load_pending(
-                    conn,
-                    &ctx,
-                    &request_id,
-                    &sessions::browser_hash(&browser),
-                )? {
-                    None => page_frame.expired_request(),
-                    Some((client, request)) => {
-                        let email = request.login_hint.as_deref().unwrap_or_default();
-                        login_page(
-                            &page_frame,
-                            &client.name,
-                            &browser,
-                            &request_id,
-                            email,
-                            None,
-                        )
-                    }
-                },
-            )
+            let pending = authorize::load_pending(
+                conn,
+                &ctx,
+                &request_id,
+                &sessions::browser_hash(&browser),
+            )?;
+            Ok::<_, crate::db::DbError>(match pending {
+                None => page_frame.expired_request(),
+                Some((client, request)) => {
+                    let email = request.login_hint.as_deref().unwrap_or_default();
+                    let view = LoginView {
+                        client_name: &client.name,
+                        request_id: &request_id,
+                        next: "",
+                    };
+                    login_page(&page_frame, view, &browser, email, None)
+                }
+            })
         })
         .await
         .unwrap_or_else(|_| frame.failure());
@@ -137,7 +177,7 @@ pub async fn login_submit(
     ) else {
         return respond(frame.bad_form(), vec![]);
     };
-    let Some(request_id) = form.request.clone() else {
+    let Some(target) = Target::from(form.request.clone(), form.next.clone()) else {
         return respond(frame.expired_request(), vec![]);
     };
     let Ok(ctx) = context(&state, tenant.clone()).await else {
@@ -149,16 +189,14 @@ pub async fn login_submit(
     let result = state
         .db
         .run(move |conn| {
-            sign_in(
-                conn,
-                &ctx,
-                &page_frame,
-                &hasher,
-                &browser,
-                &request_id,
-                &form,
-                previous_session.as_deref(),
-            )
+            let sign_in = SignIn {
+                ctx: &ctx,
+                frame: &page_frame,
+                hasher: &hasher,
+                browser: &browser,
+                form: &form,
+            };
+            sign_in.run(conn, target, previous_session.as_deref())
         })
         .await;
     match result {
@@ -173,73 +211,107 @@ pub async fn login_submit(
     }
 }
 
-/// Checks the credentials, starts a fresh session (a new id: no fixation) and continues the
-/// authorization request. Returns the outcome and the new session cookie value.
-#[allow(clippy::too_many_arguments)]
-fn sign_in(
-    conn: &mut AnyConnection,
-    ctx: &OidcContext,
-    frame: &PageFrame,
-    hasher: &PasswordHasher,
-    browser: &str,
-    request_id: &str,
-    form: &LoginForm,
-    previous_session: Option<&str>,
-) -> Result<(Outcome, Option<String>), crate::db::DbError> {
-    let Some((client, request)) =
-        authorize::load_pending(conn, ctx, request_id, &sessions::browser_hash(browser))?
-    else {
-        return Ok((frame.expired_request(), None));
-    };
-    let email = form.email.as_deref().unwrap_or_default();
-    let password = form.password.as_deref().unwrap_or_default();
-    let account = match identity::authenticate(conn, hasher, &ctx.tenant.id, email, password) {
-        Ok(account) => account,
-        Err(identity::LoginError::Db(e)) => return Err(e),
-        Err(_) => {
-            tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
-            let page = login_page(
-                frame,
-                &client.name,
-                browser,
-                request_id,
-                email,
-                Some(LOGIN_FAILED),
-            );
-            return Ok((page, None));
-        }
-    };
-    // One profile is chosen at once; with several, the picker asks.
-    let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
-    let profile = match choices.as_slice() {
-        [only] => Some(crate::domain::ProfileId::from_stored(only.id.clone())),
-        _ => None,
-    };
-    if let Some(old) = previous_session {
-        if let Some(old) = sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, old)? {
-            sessions::end(conn, &ctx.tenant.id, &old.id)?;
-        }
+struct SignIn<'a> {
+    ctx: &'a OidcContext,
+    frame: &'a PageFrame,
+    hasher: &'a PasswordHasher,
+    browser: &'a str,
+    form: &'a LoginForm,
+}
+
+impl SignIn<'_> {
+    /// Checks the credentials, starts a fresh session (a new id: no fixation) and continues to
+    /// the target. Returns the outcome and the new session cookie value.
+    fn run(
+        &self,
+        conn: &mut AnyConnection,
+        target: Target,
+        previous_session: Option<&str>,
+    ) -> Result<(Outcome, Option<String>), crate::db::DbError> {
+        let ctx = self.ctx;
+        let pending = match &target {
+            Target::Authorization(id) => {
+                match authorize::load_pending(conn, ctx, id, &sessions::browser_hash(self.browser))?
+                {
+                    Some(pending) => Some(pending),
+                    None => return Ok((self.frame.expired_request(), None)),
+                }
+            }
+            Target::AccountConsole => None,
+        };
+        let email = self.form.email.as_deref().unwrap_or_default();
+        let password = self.form.password.as_deref().unwrap_or_default();
+        let account =
+            match identity::authenticate(conn, self.hasher, &ctx.tenant.id, email, password) {
+                Ok(account) => account,
+                Err(identity::LoginError::Db(e)) => return Err(e),
+                Err(_) => {
+                    tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
+                    let view = match (&target, &pending) {
+                        (Target::Authorization(id), Some((client, _))) => LoginView {
+                            client_name: &client.name,
+                            request_id: id,
+                            next: "",
+                        },
+                        _ => LoginView {
+                            client_name: "your account",
+                            request_id: "",
+                            next: ACCOUNT_CONSOLE,
+                        },
+                    };
+                    return Ok((
+                        login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED)),
+                        None,
+                    ));
+                }
+            };
+        let (session, cookie) = self.start_session(conn, &account, previous_session)?;
+        let outcome = match (target, pending) {
+            (Target::Authorization(id), Some((client, mut request))) => {
+                authorize::satisfied(conn, ctx, &id, &mut request, "login")?;
+                advance(
+                    conn,
+                    ctx,
+                    self.frame,
+                    &client,
+                    &request,
+                    Some(&session),
+                    self.browser,
+                    Some(&id),
+                )?
+            }
+            _ => Outcome::Redirect(format!("{}/account", ctx.issuer)),
+        };
+        Ok((outcome, Some(cookie)))
     }
-    let (session, cookie) = sessions::create(
-        conn,
-        &ctx.settings.sessions,
-        &ctx.tenant.id,
-        &account.id,
-        profile.as_ref(),
-        &["pwd"],
-        PASSWORD_ACR,
-    )?;
-    let mut request = request;
-    authorize::satisfied(conn, ctx, request_id, &mut request, "login")?;
-    let outcome = advance(
-        conn,
-        ctx,
-        frame,
-        &client,
-        &request,
-        Some(&session),
-        browser,
-        Some(request_id),
-    )?;
-    Ok((outcome, Some(cookie)))
+
+    fn start_session(
+        &self,
+        conn: &mut AnyConnection,
+        account: &Account,
+        previous_session: Option<&str>,
+    ) -> Result<(Session, String), crate::db::DbError> {
+        let ctx = self.ctx;
+        // One profile is chosen at once; with several, the picker asks.
+        let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
+        let profile = match choices.as_slice() {
+            [only] => Some(ProfileId::from_stored(only.id.clone())),
+            _ => None,
+        };
+        if let Some(old) = previous_session {
+            if let Some(old) = sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, old)?
+            {
+                sessions::end(conn, &ctx.tenant.id, &old.id)?;
+            }
+        }
+        sessions::create(
+            conn,
+            &ctx.settings.sessions,
+            &ctx.tenant.id,
+            &account.id,
+            profile.as_ref(),
+            &["pwd"],
+            PASSWORD_ACR,
+        )
+    }
 }

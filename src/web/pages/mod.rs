@@ -1,6 +1,7 @@
 //! Hosted pages: plain HTML forms (no JavaScript needed), rendered with askama.
 //! Every page is `no-store`, unframeable, and carries a CSRF token in each form.
 
+mod account;
 mod authorize;
 mod consent;
 mod flow;
@@ -8,6 +9,7 @@ mod login;
 mod logout;
 mod select_profile;
 
+pub use account::{account_action, account_page};
 pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
