@@ -1,13 +1,18 @@
 //! Moving an authorization request on to its next step: the one place that turns
 //! `authorize::decide` into a redirect, a page, or the answer to the client.
 
-use super::{Outcome, PageFrame};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{browser_value, respond, session_value, Outcome, PageFrame};
 use crate::clients::Client;
 use crate::db::{AnyConnection, DbError};
 use crate::oidc::authorize::{self, AuthorizationRequest, Next};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
 use crate::sessions::{self, Session};
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::AppState;
 
 /// Where the request goes next. `pending` is its id once stored; `browser` binds a newly stored
 /// request to this browser.
@@ -64,6 +69,89 @@ pub fn advance(
             Ok(Outcome::Client(authorize::issue_code(
                 conn, ctx, client, request, session, &profile,
             )?))
+        }
+    }
+}
+
+/// A pending authorization request resumed by the browser that started it.
+pub struct Resumed {
+    pub client: Client,
+    pub request: AuthorizationRequest,
+    pub session: Option<Session>,
+    pub browser: String,
+    pub request_id: String,
+}
+
+/// The live session a cookie names, if any.
+pub fn live_session(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    cookie: Option<&str>,
+) -> Result<Option<Session>, DbError> {
+    match cookie {
+        Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value),
+        None => Ok(None),
+    }
+}
+
+/// The shared skeleton of the pages that continue a pending authorization (profile picker,
+/// consent): load the request bound to this browser and the session, run `step` on the
+/// blocking pool, render its outcome. POST handlers check the CSRF token before calling it.
+pub async fn resume_pending<F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: &HttpRequest,
+    request_id: Option<String>,
+    step: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut AnyConnection, &OidcContext, &PageFrame, Resumed) -> Result<Outcome, DbError>
+        + Send
+        + 'static,
+{
+    let frame = PageFrame::new(&state, &tenant);
+    let (Some(browser), Some(request_id)) =
+        (browser_value(req), request_id.filter(|r| !r.is_empty()))
+    else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let Ok(ctx) = context(&state, tenant).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let cookie = session_value(req);
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let pending = authorize::load_pending(
+                conn,
+                &ctx,
+                &request_id,
+                &sessions::browser_hash(&browser),
+            )?;
+            let Some((client, request)) = pending else {
+                return Ok(page_frame.expired_request());
+            };
+            let session = live_session(conn, &ctx, cookie.as_deref())?;
+            step(
+                conn,
+                &ctx,
+                &page_frame,
+                Resumed {
+                    client,
+                    request,
+                    session,
+                    browser,
+                    request_id,
+                },
+            )
+        })
+        .await;
+    match outcome {
+        Ok(outcome) => respond(outcome, vec![]),
+        Err(e) => {
+            tracing::error!(error = %e, "page step failed");
+            respond(frame.failure(), vec![])
         }
     }
 }

@@ -7,17 +7,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::flow::advance;
+use super::flow::{advance, resume_pending, Resumed};
 use super::login::RequestQuery;
-use super::{browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
-use crate::db::AnyConnection;
+use super::{csrf_ok, respond, Outcome, PageFrame};
+use crate::db::{AnyConnection, DbError};
 use crate::identity;
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::profiles::Profile;
 use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
-use crate::web::oauth::context;
 use crate::web::AppState;
 
 struct Choice {
@@ -46,22 +45,11 @@ pub struct PickerForm {
     profile_id: Option<String>,
 }
 
-fn session(
-    conn: &mut AnyConnection,
-    ctx: &OidcContext,
-    cookie: Option<&str>,
-) -> Result<Option<Session>, crate::db::DbError> {
-    match cookie {
-        Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value),
-        None => Ok(None),
-    }
-}
-
 fn account_profiles(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     session: &Session,
-) -> Result<Vec<Profile>, crate::db::DbError> {
+) -> Result<Vec<Profile>, DbError> {
     Ok(
         crate::db::accounts::profiles(conn, &ctx.tenant.id, &session.account_id)?
             .into_iter()
@@ -76,29 +64,20 @@ pub async fn picker_form(
     req: HttpRequest,
     query: web::Query<RequestQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let (Some(browser), Some(request_id)) = (browser_value(&req), query.into_inner().request_id())
-    else {
-        return respond(frame.expired_request(), vec![]);
-    };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
-    };
-    let cookie = session_value(&req);
-    let page_frame = frame.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let Some((client, request)) = authorize::load_pending(
-                conn,
-                &ctx,
-                &request_id,
-                &sessions::browser_hash(&browser),
-            )?
-            else {
-                return Ok(page_frame.expired_request());
-            };
-            let Some(session) = session(conn, &ctx, cookie.as_deref())? else {
+    resume_pending(
+        state,
+        tenant,
+        &req,
+        query.into_inner().request_id(),
+        |conn, ctx, frame, r| {
+            let Resumed {
+                client,
+                request,
+                session,
+                browser,
+                request_id,
+            } = r;
+            let Some(session) = session else {
                 return Ok(Outcome::Redirect(format!(
                     "{}/login?request={request_id}",
                     ctx.issuer
@@ -107,7 +86,7 @@ pub async fn picker_form(
             let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
                 .map(|a| a.email.to_string())
                 .unwrap_or_default();
-            let choices = account_profiles(conn, &ctx, &session)?;
+            let choices = account_profiles(conn, ctx, &session)?;
             // profile_hint (an id or a name) preselects; else the session's or default profile.
             let hinted = request.profile_hint.as_deref().and_then(|hint| {
                 choices
@@ -123,8 +102,8 @@ pub async fn picker_form(
                 .or_else(|| choices.iter().find(|p| p.is_default))
                 .map(|p| p.id.clone());
             let html = PickerPage {
-                issuer: &page_frame.issuer,
-                tenant_name: &page_frame.tenant_name,
+                issuer: &frame.issuer,
+                tenant_name: &frame.tenant_name,
                 client_name: &client.name,
                 email: &email,
                 choices: choices
@@ -140,14 +119,13 @@ pub async fn picker_form(
                 request_id: &request_id,
             }
             .render();
-            Ok::<_, crate::db::DbError>(match html {
+            Ok(match html {
                 Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
+                Err(_) => frame.failure(),
             })
-        })
-        .await
-        .unwrap_or_else(|_| frame.failure());
-    respond(outcome, vec![])
+        },
+    )
+    .await
 }
 
 pub async fn picker_submit(
@@ -156,45 +134,35 @@ pub async fn picker_submit(
     req: HttpRequest,
     form: web::Form<PickerForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
     let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
-    let Some(request_id) = form.request.clone() else {
-        return respond(frame.expired_request(), vec![]);
-    };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
-    };
-    let cookie = session_value(&req);
-    let page_frame = frame.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let Some((client, mut request)) = authorize::load_pending(
-                conn,
-                &ctx,
-                &request_id,
-                &sessions::browser_hash(&browser),
-            )?
-            else {
-                return Ok(page_frame.expired_request());
-            };
-            let Some(mut session) = session(conn, &ctx, cookie.as_deref())? else {
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
+    }
+    let chosen_id = form.profile_id;
+    resume_pending(
+        state,
+        tenant,
+        &req,
+        form.request,
+        move |conn, ctx, frame, r| {
+            let Resumed {
+                client,
+                mut request,
+                session,
+                browser,
+                request_id,
+            } = r;
+            let Some(mut session) = session else {
                 return Ok(Outcome::Redirect(format!(
                     "{}/login?request={request_id}",
                     ctx.issuer
                 )));
             };
             // Only a profile of the signed-in account can be chosen.
-            let choices = account_profiles(conn, &ctx, &session)?;
+            let choices = account_profiles(conn, ctx, &session)?;
             let Some(chosen) = choices
                 .iter()
-                .find(|p| Some(p.id.as_str()) == form.profile_id.as_deref())
+                .find(|p| Some(p.id.as_str()) == chosen_id.as_deref())
             else {
                 return Ok(Outcome::Redirect(format!(
                     "{}/select-profile?request={request_id}",
@@ -208,19 +176,18 @@ pub async fn picker_submit(
                 chosen.id.as_str(),
             )?;
             session.profile_id = Some(chosen.id.clone());
-            authorize::satisfied(conn, &ctx, &request_id, &mut request, "select_account")?;
+            authorize::satisfied(conn, ctx, &request_id, &mut request, "select_account")?;
             advance(
                 conn,
-                &ctx,
-                &page_frame,
+                ctx,
+                frame,
                 &client,
                 &request,
                 Some(&session),
                 &browser,
                 Some(&request_id),
             )
-        })
-        .await
-        .unwrap_or_else(|_| frame.failure());
-    respond(outcome, vec![])
+        },
+    )
+    .await
 }
