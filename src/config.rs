@@ -20,6 +20,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
+    pub security: SecuritySettings,
     pub cache: CacheSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
@@ -35,6 +36,31 @@ pub struct TokenSettings {
     pub refresh_token_absolute_lifetime_secs: i64,
     pub refresh_token_reuse_grace_secs: i64,
     pub require_pkce: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub lockout_threshold: i64,
+    pub lockout_base_secs: i64,
+    pub lockout_max_secs: i64,
+    pub login_attempts_per_minute: i64,
+    pub client_auth_failures_per_minute: i64,
+}
+
+impl SecuritySettings {
+    /// How long to lock after `failures` failures in a row, if at all.
+    pub fn lock_for(&self, failures: i64) -> Option<i64> {
+        if self.lockout_threshold <= 0 || failures < self.lockout_threshold {
+            return None;
+        }
+        let doublings = (failures - self.lockout_threshold).min(30) as u32;
+        Some(
+            self.lockout_base_secs
+                .saturating_mul(1i64 << doublings)
+                .min(self.lockout_max_secs),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,6 +329,16 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn lockout_backs_off_exponentially_up_to_the_cap() {
+        let s = Settings::defaults().unwrap().security;
+        assert_eq!(s.lock_for(4), None);
+        assert_eq!(s.lock_for(5), Some(60));
+        assert_eq!(s.lock_for(6), Some(120));
+        assert_eq!(s.lock_for(8), Some(480));
+        assert_eq!(s.lock_for(100), Some(3600));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod keys;
 pub mod oidc;
 pub mod profiles;
+pub mod rate_limit;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

@@ -88,6 +88,8 @@ impl Application {
             client_jwks: Default::default(),
             tenants: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
+            // Entries carry their own end time; the TTL only bounds how long they are kept.
+            blocked_clients: Arc::new(TtlCache::new(Duration::from_secs(60), CACHE_ENTRIES)),
         };
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;

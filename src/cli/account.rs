@@ -52,6 +52,23 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Lift a brute-force lock and forget past failed sign-ins.
+    Unlock {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a password hash imported from another system (argon2 PHC or bcrypt), read from
+    /// standard input; it is upgraded to argon2id at the next successful sign-in.
+    ImportPasswordHash {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Let a suspended account sign in again.
     Resume {
         #[arg(long)]
@@ -145,6 +162,28 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
             let account = identity::suspend(&mut conn, &tenant.id, &account.id)?;
+            show(&mut conn, &tenant.id, &account, json)
+        }
+        AccountCommand::Unlock {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account = identity::unlock(&mut conn, &tenant.id, &account.id)?;
+            show(&mut conn, &tenant.id, &account, json)
+        }
+        AccountCommand::ImportPasswordHash {
+            tenant,
+            account,
+            json,
+        } => {
+            let mut hash = String::new();
+            std::io::stdin().read_to_string(&mut hash)?;
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            identity::import_password_hash(&mut conn, &tenant.id, &account.id, hash.trim())?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Resume {

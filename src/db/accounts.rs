@@ -17,6 +17,8 @@ pub struct AccountRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -209,4 +211,59 @@ pub fn password_hash(
         .first::<Option<String>>(conn)
         .optional()?
         .flatten())
+}
+
+/// Records a failed sign-in; returns the number of failures since the last success.
+pub fn record_failed_login(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<i64, DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
+    .execute(conn)?;
+    Ok(accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::id.eq(account.as_str()))
+        .select(accounts::failed_logins)
+        .first(conn)?)
+}
+
+pub fn set_locked_until(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    until: Option<i64>,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set(accounts::locked_until.eq(until))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Clears failures and any lock (a successful sign-in, or an administrator).
+pub fn clear_failed_logins(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set((
+        accounts::failed_logins.eq(0),
+        accounts::locked_until.eq(None::<i64>),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

@@ -60,6 +60,16 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        failed_logins -> BigInt,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> BigInt,
+        hits -> BigInt,
     }
 }
 
@@ -229,4 +239,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     role_permissions,
     profile_roles,
+    rate_limits,
 );

@@ -3,7 +3,8 @@
 use diesel::Connection;
 use serde::Serialize;
 
-use super::password::PasswordHasher;
+use super::password::{PasswordHasher, Verification};
+use crate::config::SecuritySettings;
 use crate::db::accounts::{self as rows, AccountRow};
 use crate::db::{grants, sessions, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, EmailError, TenantId};
@@ -70,6 +71,10 @@ pub enum AccountError {
     NotFound,
     #[error("the current password is not correct")]
     WrongPassword,
+    #[error(
+        "unsupported password hash: import argon2 (PHC string) or bcrypt ($2a$, $2b$, $2y$) hashes"
+    )]
+    UnsupportedHash,
     #[error("{0}")]
     Hash(#[from] super::password::HashError),
     #[error(transparent)]
@@ -129,6 +134,8 @@ pub fn create_account(
         status: AccountStatus::Active.as_str().into(),
         created_at: now,
         updated_at: now,
+        failed_logins: 0,
+        locked_until: None,
     };
     let id = AccountId::from_stored(account.id.clone());
     conn.transaction::<_, AccountError, _>(|conn| {
@@ -254,12 +261,16 @@ pub fn resume(
     find_account(conn, tenant, account)
 }
 
-/// Checks an email and password. Takes the same time whether or not the email exists: an
-/// unknown email is checked against a dummy hash. Blocking (argon2): never call it on an
+/// Checks an email and password. Takes the same time whether or not the email exists (an
+/// unknown email is checked against a dummy hash) and whether or not the account is locked,
+/// and fails the same way in every case. Counts failures per account and locks it with
+/// exponential back-off past the threshold; re-hashes a correct password whose hash is
+/// outdated (older argon2 parameters, imported bcrypt). Blocking (argon2): never call it on an
 /// executor thread.
 pub fn authenticate(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
+    security: &SecuritySettings,
     tenant: &TenantId,
     email: &str,
     password: &str,
@@ -268,25 +279,74 @@ pub fn authenticate(
         Ok(email) => rows::find_by_email(conn, tenant, email.as_str())?,
         Err(_) => None,
     };
-    let stored = row.as_ref().and_then(|r| r.password_hash.as_deref());
-    let verified = if password.len() > MAX_PASSWORD_BYTES {
-        hasher.verify_dummy(password);
-        false
-    } else {
-        match stored {
-            Some(hash) => hasher.verify(password, hash),
-            None => {
-                hasher.verify_dummy(password);
-                false
-            }
+    let now = unix_now();
+    let locked = row
+        .as_ref()
+        .is_some_and(|r| r.locked_until.is_some_and(|until| until > now));
+    let stored = row
+        .as_ref()
+        .and_then(|r| r.password_hash.as_deref())
+        .filter(|_| !locked);
+    let verification = match stored {
+        Some(hash) if password.len() <= MAX_PASSWORD_BYTES => hasher.check(password, hash),
+        _ => {
+            hasher.verify_dummy(password);
+            Verification::Mismatch
         }
     };
-    let (Some(row), true) = (row, verified) else {
+    let Some(row) = row else {
         return Err(LoginError::InvalidCredentials);
     };
-    let account = load(row);
+    let account = load(row.clone());
+    let Verification::Match { outdated } = verification else {
+        if !locked {
+            let failures = rows::record_failed_login(conn, tenant, &account.id)?;
+            if let Some(lock) = security.lock_for(failures) {
+                rows::set_locked_until(conn, tenant, &account.id, Some(now + lock))?;
+                tracing::warn!(account = %account.id, failures, lock_secs = lock, "account locked after failed sign-ins");
+            }
+        }
+        return Err(LoginError::InvalidCredentials);
+    };
+    if row.failed_logins > 0 || row.locked_until.is_some() {
+        rows::clear_failed_logins(conn, tenant, &account.id)?;
+    }
+    if outdated {
+        match hasher.hash(password) {
+            Ok(hash) => rows::set_password_hash(conn, tenant, &account.id, &hash, now)?,
+            Err(e) => tracing::error!(error = %e, "could not re-hash a password"),
+        }
+    }
     may_sign_in(&account)?;
     Ok(account)
+}
+
+/// Lifts a lock and forgets past failures (administrators).
+pub fn unlock(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Account, AccountError> {
+    rows::clear_failed_logins(conn, tenant, account)?;
+    find_account(conn, tenant, account)
+}
+
+/// Stores an imported password hash (argon2 PHC or bcrypt) as is; it is upgraded to argon2id
+/// with the current parameters at the account's next successful sign-in.
+pub fn import_password_hash(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    hash: &str,
+) -> Result<(), AccountError> {
+    let known = ["$2a$", "$2b$", "$2y$", "$argon2"]
+        .iter()
+        .any(|p| hash.starts_with(p));
+    if !known || argon2::PasswordHash::new(hash).is_err() && !hash.starts_with("$2") {
+        return Err(AccountError::UnsupportedHash);
+    }
+    rows::set_password_hash(conn, tenant, account, hash, unix_now())?;
+    Ok(())
 }
 
 /// The one answer to "may this account sign in now?", asked by every way in: password

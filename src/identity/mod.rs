@@ -7,5 +7,6 @@ pub mod password;
 
 pub use accounts::{
     authenticate, change_password, create_account, find_account, find_account_by_id_or_email,
-    may_sign_in, resume, suspend, Account, AccountError, AccountStatus, LoginError,
+    import_password_hash, may_sign_in, resume, suspend, unlock, Account, AccountError,
+    AccountStatus, LoginError,
 };

@@ -10,6 +10,8 @@ use crate::config::Argon2Settings;
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    /// `m=…,t=…,p=…` of the configured parameters, to spot hashes made with older ones.
+    params: String,
     /// A hash of a random password with the same parameters, verified when an email is
     /// unknown so that failures take the same time either way.
     dummy: std::sync::Arc<std::sync::OnceLock<String>>,
@@ -19,6 +21,15 @@ impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PasswordHasher(argon2id)")
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Mismatch,
+    /// The password is right; `outdated` asks for a re-hash with the current parameters.
+    Match {
+        outdated: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +47,10 @@ impl PasswordHasher {
         .map_err(|e| HashError(e.to_string()))?;
         Ok(PasswordHasher {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            params: format!(
+                "m={},t={},p={}",
+                settings.memory_kib, settings.iterations, settings.parallelism
+            ),
             dummy: Default::default(),
         })
     }
@@ -48,15 +63,38 @@ impl PasswordHasher {
             .map_err(|e| HashError(e.to_string()))
     }
 
-    /// Whether `password` matches `phc`; a malformed stored hash never matches.
-    pub fn verify(&self, password: &str, phc: &str) -> bool {
-        PasswordHash::new(phc)
-            .map(|hash| {
-                self.argon2
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+    /// Whether `password` matches the stored hash; a malformed hash never matches.
+    pub fn verify(&self, password: &str, stored: &str) -> bool {
+        matches!(self.check(password, stored), Verification::Match { .. })
+    }
+
+    /// Checks a password against an argon2 PHC string or an imported bcrypt hash
+    /// (`$2a$`/`$2b$`/`$2y$`), and says whether the hash should be replaced: bcrypt, another
+    /// argon2 variant, or parameters other than the configured ones.
+    pub fn check(&self, password: &str, stored: &str) -> Verification {
+        if ["$2a$", "$2b$", "$2y$"]
+            .iter()
+            .any(|p| stored.starts_with(p))
+        {
+            return match bcrypt::verify(password, stored) {
+                Ok(true) => Verification::Match { outdated: true },
+                _ => Verification::Mismatch,
+            };
+        }
+        let Ok(hash) = PasswordHash::new(stored) else {
+            return Verification::Mismatch;
+        };
+        if self
+            .argon2
+            .verify_password(password.as_bytes(), &hash)
+            .is_err()
+        {
+            return Verification::Mismatch;
+        }
+        let outdated = hash.algorithm.as_str() != "argon2id"
+            || hash.version != Some(19)
+            || hash.params.to_string() != self.params;
+        Verification::Match { outdated }
     }
 }
 
@@ -94,6 +132,33 @@ mod tests {
         assert!(hasher.verify("correct horse battery staple", &a));
         assert!(!hasher.verify("correct horse battery stapl", &a));
         assert!(!hasher.verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn outdated_parameters_and_bcrypt_ask_for_a_rehash() {
+        let hasher = fast();
+        let current = hasher.hash("correct horse battery staple").unwrap();
+        assert_eq!(
+            hasher.check("correct horse battery staple", &current),
+            Verification::Match { outdated: false }
+        );
+        let stronger = PasswordHasher::from_settings(&Argon2Settings {
+            memory_kib: 2048,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        assert_eq!(
+            stronger.check("correct horse battery staple", &current),
+            Verification::Match { outdated: true }
+        );
+        let legacy = bcrypt::hash("correct horse battery staple", 4).unwrap();
+        assert_eq!(
+            hasher.check("correct horse battery staple", &legacy),
+            Verification::Match { outdated: true }
+        );
+        assert_eq!(hasher.check("wrong", &legacy), Verification::Mismatch);
+        assert_eq!(hasher.check("wrong", &current), Verification::Mismatch);
     }
 
     #[test]

@@ -100,6 +100,53 @@ fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(body)
 }
 
+fn too_many_requests(retry_after: i64) -> HttpResponse {
+    let mut response = HttpResponse::TooManyRequests();
+    no_store(&mut response)
+        .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+        .json(ErrorBody {
+            error: "temporarily_unavailable",
+            error_description:
+                "too many failed client authentications from this address; retry later",
+        })
+}
+
+fn peer_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// Client authentication with brute-force protection: refuses an address over the limit of
+/// failed attempts before checking anything, and counts each `invalid_client`.
+async fn with_client_auth_limit<F, T>(
+    state: &AppState,
+    tenant: &crate::tenancy::Tenant,
+    req: &HttpRequest,
+    realm: &str,
+    work: F,
+) -> HttpResponse
+where
+    F: std::future::Future<Output = Result<T, OAuthError>>,
+    T: Serialize,
+{
+    let ip = peer_ip(req);
+    if let Some(retry_after) = state.client_auth_blocked(tenant, &ip) {
+        return too_many_requests(retry_after);
+    }
+    match work.await {
+        Ok(body) => json_ok(&body),
+        Err(error) => {
+            if error.code == crate::oidc::error::ErrorCode::InvalidClient {
+                if let Some(retry_after) = state.record_client_auth_failure(tenant, &ip).await {
+                    return too_many_requests(retry_after);
+                }
+            }
+            error_response(&error, realm)
+        }
+    }
+}
+
 /// Runs one form-based, client-authenticated protocol operation.
 async fn form_endpoint<T, F>(
     state: web::Data<AppState>,
@@ -120,7 +167,8 @@ where
         + 'static,
 {
     let realm = state.issuer(&tenant);
-    let result = async {
+    let tenant_row = tenant.0.clone();
+    let work = async {
         let ctx = context(&state, tenant).await?;
         let params = form_params(&req, &body)?;
         let authorization = authorization_header(&req);
@@ -128,12 +176,8 @@ where
             .db
             .run(move |conn| operation(conn, &ctx, authorization.as_deref(), &params))
             .await
-    }
-    .await;
-    match result {
-        Ok(body) => json_ok(&body),
-        Err(error) => error_response(&error, &realm),
-    }
+    };
+    with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await
 }
 
 /// `POST {issuer}/token`
@@ -144,16 +188,13 @@ pub async fn token(
     body: web::Bytes,
 ) -> HttpResponse {
     let realm = state.issuer(&tenant);
-    let result = async {
+    let tenant_row = tenant.0.clone();
+    let work = async {
         let ctx = context(&state, tenant).await?;
         let params = form_params(&req, &body)?;
         token::handle(&state.db, ctx, authorization_header(&req), params).await
-    }
-    .await;
-    match result {
-        Ok(body) => json_ok(&body),
-        Err(error) => error_response(&error, &realm),
-    }
+    };
+    with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await
 }
 
 /// `POST {issuer}/introspect`

@@ -23,6 +23,9 @@ pub struct AppState {
     /// Tenants by slug (see `cache`).
     pub tenants: Arc<TtlCache<String, Tenant>>,
     pub clients: Arc<ClientCache>,
+    /// Client IPs over the failed-client-authentication limit, by `tenant:ip`, with the Unix
+    /// time the block ends. Each node learns it from the shared database counter.
+    pub blocked_clients: Arc<TtlCache<String, i64>>,
 }
 
 impl AppState {
@@ -37,6 +40,34 @@ impl AppState {
             .run(move |conn| store.load(conn, &id))
             .await
             .map_err(|e: KeyError| ApiError::internal(e))
+    }
+
+    /// Seconds until `ip` may try client authentication again at this tenant, if blocked.
+    pub fn client_auth_blocked(&self, tenant: &Tenant, ip: &str) -> Option<i64> {
+        let now = crate::domain::unix_now();
+        self.blocked_clients
+            .get(&format!("{}:{ip}", tenant.id))
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+    }
+
+    /// Counts a failed client authentication from `ip` in the shared counter; returns the
+    /// `Retry-After` once the limit is passed.
+    pub async fn record_client_auth_failure(&self, tenant: &Tenant, ip: &str) -> Option<i64> {
+        let key = format!("{}:{ip}", tenant.id);
+        let counter = format!("client-auth:{key}");
+        let limit = self.settings.security.client_auth_failures_per_minute;
+        let retry_after = self
+            .db
+            .run(move |conn| crate::rate_limit::hit(conn, &counter, limit))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "could not count a failed client authentication");
+                None
+            })?;
+        self.blocked_clients
+            .insert(key, crate::domain::unix_now() + retry_after);
+        Some(retry_after)
     }
 
     pub fn issuer(&self, tenant: &Tenant) -> String {

@@ -357,6 +357,28 @@ impl TestApp {
         cli_with_env(&self.db, &self.settings, Some(&self.master_key), args)
     }
 
+    /// Runs the CLI with extra environment variables and text on standard input.
+    pub fn cli_input(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut command = cli_command(&self.db, &self.settings, Some(&self.master_key), args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run tessera");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("tessera output")
+    }
+
     /// Runs the CLI and parses its JSON output, failing the test on a non-zero exit.
     pub fn cli_json(&self, args: &[&str]) -> serde_json::Value {
         let output = self.cli(args);
@@ -392,6 +414,17 @@ pub fn cli_with_env(
     master_key: Option<&str>,
     args: &[&str],
 ) -> Output {
+    cli_command(db, settings, master_key, args)
+        .output()
+        .expect("run tessera")
+}
+
+fn cli_command(
+    db: &TestDb,
+    settings: &Settings,
+    master_key: Option<&str>,
+    args: &[&str],
+) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
         .args(args)
@@ -412,7 +445,7 @@ pub fn cli_with_env(
     if let Some(key) = master_key {
         command.env("TESSERA_KEYS__MASTER_KEY", key);
     }
-    command.output().expect("run tessera")
+    command
 }
 
 pub fn data_dir(db: &TestDb) -> PathBuf {

@@ -3,6 +3,7 @@
 mod browser;
 mod helpers;
 
+mod abuse;
 mod account_console;
 mod attacks;
 mod attacks_support;

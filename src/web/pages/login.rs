@@ -186,9 +186,21 @@ pub async fn login_submit(
     let hasher = state.password_hasher.clone();
     let previous_session = session_value(&req);
     let page_frame = frame.clone();
+    // The peer address: X-Forwarded-For is not trusted, so it cannot be spoofed to dodge the
+    // limit (behind a proxy, the proxy's address is limited; see the README).
+    let client_ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let result = state
         .db
         .run(move |conn| {
+            let key = format!("login:{}:{client_ip}", ctx.tenant.id);
+            if let Some(retry_after) =
+                crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)?
+            {
+                return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
+            }
             let sign_in = SignIn {
                 ctx: &ctx,
                 frame: &page_frame,
@@ -241,30 +253,36 @@ impl SignIn<'_> {
         };
         let email = self.form.email.as_deref().unwrap_or_default();
         let password = self.form.password.as_deref().unwrap_or_default();
-        let account =
-            match identity::authenticate(conn, self.hasher, &ctx.tenant.id, email, password) {
-                Ok(account) => account,
-                Err(identity::LoginError::Db(e)) => return Err(e),
-                Err(_) => {
-                    tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
-                    let view = match (&target, &pending) {
-                        (Target::Authorization(id), Some((client, _))) => LoginView {
-                            client_name: &client.name,
-                            request_id: id,
-                            next: "",
-                        },
-                        _ => LoginView {
-                            client_name: "your account",
-                            request_id: "",
-                            next: ACCOUNT_CONSOLE,
-                        },
-                    };
-                    return Ok((
-                        login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED)),
-                        None,
-                    ));
-                }
-            };
+        let account = match identity::authenticate(
+            conn,
+            self.hasher,
+            &ctx.settings.security,
+            &ctx.tenant.id,
+            email,
+            password,
+        ) {
+            Ok(account) => account,
+            Err(identity::LoginError::Db(e)) => return Err(e),
+            Err(_) => {
+                tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
+                let view = match (&target, &pending) {
+                    (Target::Authorization(id), Some((client, _))) => LoginView {
+                        client_name: &client.name,
+                        request_id: id,
+                        next: "",
+                    },
+                    _ => LoginView {
+                        client_name: "your account",
+                        request_id: "",
+                        next: ACCOUNT_CONSOLE,
+                    },
+                };
+                return Ok((
+                    login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED)),
+                    None,
+                ));
+            }
+        };
         let (session, cookie) = self.start_session(conn, &account, previous_session)?;
         let outcome = match (target, pending) {
             (Target::Authorization(id), Some((client, mut request))) => {

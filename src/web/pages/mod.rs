@@ -32,6 +32,8 @@ use crate::tenancy::Tenant;
 /// What a page handler decided, turned into a response by [`respond`].
 pub enum Outcome {
     Page(StatusCode, String),
+    /// 429 with `Retry-After` seconds.
+    RateLimited(PageFrame, i64),
     Redirect(String),
     Client(AuthorizationResponse),
 }
@@ -69,15 +71,18 @@ impl PageFrame {
     }
 
     pub fn message(&self, status: StatusCode, title: &str, message: &str) -> Outcome {
-        let html = MessagePage {
+        Outcome::Page(status, self.message_html(title, message))
+    }
+
+    fn message_html(&self, title: &str, message: &str) -> String {
+        MessagePage {
             issuer: &self.issuer,
             tenant_name: &self.tenant_name,
             title,
             message,
         }
         .render()
-        .unwrap_or_else(|_| message.to_owned());
-        Outcome::Page(status, html)
+        .unwrap_or_else(|_| message.to_owned())
     }
 
     pub fn expired_request(&self) -> Outcome {
@@ -131,7 +136,23 @@ fn secure(
 }
 
 pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse {
+    let outcome = match outcome {
+        Outcome::RateLimited(frame, retry_after) => {
+            let html = frame.message_html(
+                "Too many attempts",
+                "There were too many sign-in attempts from your network. Wait a minute and try again.",
+            );
+            let mut builder = HttpResponse::TooManyRequests();
+            secure(&mut builder, None, None);
+            return builder
+                .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+                .content_type("text/html; charset=utf-8")
+                .body(html);
+        }
+        other => other,
+    };
     let mut builder = match &outcome {
+        Outcome::RateLimited(..) => HttpResponse::TooManyRequests(),
         Outcome::Page(status, _) => HttpResponse::build(*status),
         Outcome::Redirect(_) => HttpResponse::SeeOther(),
         Outcome::Client(response) if response.response_mode == ResponseMode::Query => {
@@ -143,6 +164,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
         builder.cookie(cookie);
     }
     match outcome {
+        Outcome::RateLimited(..) => builder.finish(),
         Outcome::Page(_, html) => {
             secure(&mut builder, None, None);
             builder.content_type("text/html; charset=utf-8").body(html)

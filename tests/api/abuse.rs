@@ -1,0 +1,236 @@
+//! Brute force and abuse: account lockout with back-off, per-IP rate limits (429 with
+//! Retry-After), and password hash agility (re-hash, bcrypt upgrade).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tessera::config::TenantRouting;
+use tessera::db::Db;
+use tessera::domain::TenantId;
+
+use crate::both_engines;
+use crate::browser::{Browser, Page};
+use crate::helpers::{stderr, Engine, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = "ada@example.com";
+const FAILED: &str = "email or password is incorrect";
+
+async fn login_page(app: &TestApp, browser: &Browser) -> Page {
+    browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await
+}
+
+/// One sign-in attempt at the account console; true when it got in.
+async fn attempt(app: &TestApp, password: &str) -> Page {
+    let browser = Browser::default();
+    let page = login_page(app, &browser).await;
+    browser
+        .submit(&page, &[("email", EMAIL), ("password", password)])
+        .await
+}
+
+fn signed_in(page: &Page) -> bool {
+    page.status == StatusCode::SEE_OTHER
+        && page
+            .location
+            .as_deref()
+            .is_some_and(|l| l.ends_with("/account"))
+}
+
+async fn accounts_lock_with_back_off(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| {
+        s.security.lockout_threshold = 3;
+        s.security.lockout_base_secs = 2;
+        s.security.lockout_max_secs = 2;
+    })
+    .await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    for _ in 0..3 {
+        assert!(attempt(&app, "wrong password!!")
+            .await
+            .html
+            .contains(FAILED));
+    }
+    // Locked: even the right password fails, with the very same answer.
+    let locked = attempt(&app, PASSWORD).await;
+    assert!(!signed_in(&locked));
+    assert!(locked.html.contains(FAILED));
+    // After the lock expires, the right password works and clears the failures.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(signed_in(&attempt(&app, PASSWORD).await));
+    assert!(attempt(&app, "wrong password!!")
+        .await
+        .html
+        .contains(FAILED));
+    assert!(
+        signed_in(&attempt(&app, PASSWORD).await),
+        "one failure after a success does not lock"
+    );
+
+    // An administrator can lift a lock at once.
+    for _ in 0..3 {
+        attempt(&app, "wrong password!!").await;
+    }
+    assert!(!signed_in(&attempt(&app, PASSWORD).await));
+    app.cli_json(&["account", "unlock", "--tenant", "acme", EMAIL, "--json"]);
+    assert!(signed_in(&attempt(&app, PASSWORD).await));
+    // Unknown emails answer the same as locked or wrong ones.
+    let browser = Browser::default();
+    let page = login_page(&app, &browser).await;
+    let unknown = browser
+        .submit(
+            &page,
+            &[("email", "nobody@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(unknown.html.contains(FAILED));
+}
+both_engines!(accounts_lock_with_back_off);
+
+async fn sign_in_attempts_are_rate_limited_per_ip(engine: Engine) {
+    let limit = 3;
+    let app = TestApp::spawn_with(engine, |s| s.security.login_attempts_per_minute = limit).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    // Twice the limit: even if a minute boundary resets the window once, the limit is hit.
+    for _ in 0..(2 * limit + 1) {
+        let page = attempt(&app, "wrong password!!").await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = page
+                .headers
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<i64>().unwrap());
+        }
+        statuses.push(page.status);
+    }
+    assert!(
+        statuses[..limit as usize]
+            .iter()
+            .all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let retry_after = retry_after.expect("Retry-After");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+both_engines!(sign_in_attempts_are_rate_limited_per_ip);
+
+async fn failed_client_authentication_is_rate_limited(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.security.client_auth_failures_per_minute = 3).await;
+    app.create_tenant("acme");
+    let (id, secret) = app.machine_client("acme");
+    let form = [("grant_type", "client_credentials")];
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let response = app
+            .post_form("acme", "/token", &form, Some((&id, "guessed secret")))
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_eq!(response.headers()["cache-control"], "no-store");
+        }
+        statuses.push(response.status());
+    }
+    assert!(
+        statuses[..3].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // While blocked, even the right secret waits.
+    if statuses.last() == Some(&StatusCode::TOO_MANY_REQUESTS) {
+        let right = app
+            .post_form("acme", "/token", &form, Some((&id, &secret)))
+            .await;
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+both_engines!(failed_client_authentication_is_rate_limited);
+
+/// The stored password hash of the test account.
+fn stored_hash(app: &TestApp, tenant_id: &str) -> String {
+    let db = Db::connect(&app.db.url, 1, Duration::from_secs(5)).unwrap();
+    let row = tessera::db::accounts::find_by_email(
+        &mut db.conn().unwrap(),
+        &TenantId::from_stored(tenant_id.into()),
+        EMAIL,
+    )
+    .unwrap()
+    .unwrap();
+    row.password_hash.unwrap()
+}
+
+async fn outdated_and_bcrypt_hashes_are_upgraded_at_sign_in(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    let tenant = app.create_tenant("acme");
+    let tenant_id = tenant["id"].as_str().unwrap();
+    // Created with weaker parameters than the server's.
+    let created = app.cli_input(
+        &[
+            "account",
+            "create",
+            "--tenant",
+            "acme",
+            "--email",
+            EMAIL,
+            "--password-stdin",
+            "--json",
+        ],
+        &[
+            ("TESSERA_ARGON2__MEMORY_KIB", "1024"),
+            ("TESSERA_ARGON2__ITERATIONS", "1"),
+        ],
+        PASSWORD,
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stored_hash(&app, tenant_id).contains("m=1024,t=1"));
+    assert!(signed_in(&attempt(&app, PASSWORD).await));
+    let upgraded = stored_hash(&app, tenant_id);
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+
+    // An imported bcrypt hash works once and becomes argon2id.
+    let legacy = bcrypt::hash("an imported passphrase", 4).unwrap();
+    let imported = app.cli_input(
+        &[
+            "account",
+            "import-password-hash",
+            "--tenant",
+            "acme",
+            EMAIL,
+            "--json",
+        ],
+        &[],
+        &legacy,
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(stored_hash(&app, tenant_id).starts_with("$2b$"));
+    assert!(!signed_in(&attempt(&app, "a wrong passphrase").await));
+    assert!(signed_in(&attempt(&app, "an imported passphrase").await));
+    assert!(stored_hash(&app, tenant_id).starts_with("$argon2id$"));
+    assert!(
+        signed_in(&attempt(&app, "an imported passphrase").await),
+        "still works after the upgrade"
+    );
+
+    let junk = app.cli_input(
+        &["account", "import-password-hash", "--tenant", "acme", EMAIL],
+        &[],
+        "md5:abc",
+    );
+    assert!(!junk.status.success());
+    assert!(stderr(&junk).contains("unsupported password hash"));
+}
+both_engines!(outdated_and_bcrypt_hashes_are_upgraded_at_sign_in);
