@@ -85,6 +85,7 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -176,6 +177,8 @@ impl Settings {
             .prefix_separator("_")
             .separator("__")
             .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("server.trusted_proxies")
             .source(Some(env));
         let settings: Settings = builder
             .add_source(environment)
@@ -313,6 +316,21 @@ mod tests {
         assert_eq!(s.database.url.expose_secret(), "postgres://u:p@h/db");
         assert_eq!(s.database.pool_size, 3);
         assert_eq!(s.tenancy.routing, TenantRouting::Subdomain);
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_environment() {
+        let s = Settings::load_from(
+            None,
+            env(&[("TESSERA_SERVER__TRUSTED_PROXIES", "10.0.0.1,::1")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.trusted_proxies.len(), 2);
+        assert!(Settings::load_from(
+            None,
+            env(&[("TESSERA_SERVER__TRUSTED_PROXIES", "not-an-ip")])
+        )
+        .is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
 
+pub mod client_ip;
 mod discovery;
 mod error;
 mod health;

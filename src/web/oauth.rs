@@ -130,7 +130,7 @@ where
     F: std::future::Future<Output = Result<T, OAuthError>>,
     T: Serialize,
 {
-    let ip = peer_ip(req);
+    let ip = super::client_ip::client_ip(req, &state.settings.server.trusted_proxies);
     if let Some(retry_after) = state.client_auth_blocked(tenant, &ip) {
         return too_many_requests(retry_after);
     }
