@@ -111,12 +111,6 @@ fn too_many_requests(retry_after: i64) -> HttpResponse {
         })
 }
 
-fn peer_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
-}
-
 /// Client authentication with brute-force protection: refuses an address over the limit of
 /// failed attempts before checking anything, and counts each `invalid_client`.
 async fn with_client_auth_limit<F, T>(
