@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod clients;
 mod connection;
 pub mod grants;
+pub mod mfa;
 pub mod pending;
 pub mod rate_limits;
 pub mod roles;

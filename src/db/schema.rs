@@ -66,6 +66,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_factors (account_id) {
+        account_id -> Text,
+        tenant_id -> Text,
+        secret -> Binary,
+        master_key_id -> Text,
+        confirmed_at -> Nullable<BigInt>,
+        last_step -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        used_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_challenges (id) {
+        id -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        browser_hash -> Text,
+        target -> Text,
+        failures -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> BigInt,
@@ -240,4 +275,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     profile_roles,
     rate_limits,
+    totp_factors,
+    recovery_codes,
+    login_challenges,
 );

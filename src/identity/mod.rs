@@ -3,6 +3,7 @@
 //! sign in.
 
 mod accounts;
+pub mod mfa;
 pub mod password;
 
 pub use accounts::{

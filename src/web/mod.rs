@@ -53,11 +53,15 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/authorize", web::post().to(pages::authorize))
     .route("/login", web::get().to(pages::login_form))
     .route("/login", web::post().to(pages::login_submit))
+    .route("/mfa", web::get().to(pages::mfa_form))
+    .route("/mfa", web::post().to(pages::mfa_submit))
     .route("/select-profile", web::get().to(pages::picker_form))
     .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
     .route("/account", web::get().to(pages::account_page))
+    .route("/account/mfa/start", web::post().to(pages::mfa_start))
+    .route("/account/mfa/confirm", web::post().to(pages::mfa_confirm))
     .route(
         "/account/{section}/{action}",
         web::post().to(pages::account_action),

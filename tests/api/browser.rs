@@ -89,6 +89,7 @@ impl Browser {
             "csrf_token",
             "request",
             "next",
+            "challenge",
             "id_token_hint",
             "post_logout_redirect_uri",
             "state",

@@ -13,6 +13,7 @@ mod discovery;
 mod flow;
 mod health;
 mod keys;
+mod mfa;
 mod personas;
 mod serve;
 mod tenancy;

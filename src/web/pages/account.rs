@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{browser, browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
 use crate::db::{sessions as session_rows, AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, ProfileId};
-use crate::identity::{self, AccountError};
+use crate::identity::{self, mfa, AccountError};
 use crate::profiles::{self, NewProfile, ProfileChanges, ProfileError};
 use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
@@ -40,7 +40,26 @@ struct AccountPage<'a> {
     error: Option<&'a str>,
     profiles: Vec<ProfileView>,
     sessions: Vec<SessionView>,
+    mfa_enrolled: bool,
     csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mfa_enroll.html")]
+struct EnrollPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    qr_svg: &'a str,
+    secret: &'a str,
+    csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    codes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +77,7 @@ pub struct AccountForm {
     email: Option<String>,
     current_password: Option<String>,
     new_password: Option<String>,
+    code: Option<String>,
 }
 
 fn notice(code: &str) -> Option<&'static str> {
@@ -69,6 +89,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "email" => "The profile email was saved. It is used in tokens once verified.",
         "password" => "Your password was changed and your other sessions were signed out.",
         "sessions" => "Your other sessions were signed out.",
+        "mfa_off" => "Two-step verification was turned off.",
         _ => return None,
     })
 }
@@ -83,6 +104,7 @@ fn error_text(code: &str) -> Option<&'static str> {
         "wrong_password" => "The current password is not correct.",
         "weak_password" => "The new password must have at least 12 characters.",
         "not_found" => "That profile no longer exists.",
+        "mfa_code" => "That code did not match. Start the set-up again and use the newest code.",
         _ => return None,
     })
 }
@@ -154,6 +176,7 @@ pub async fn account_page(
                         current: s.id == session.id.as_str(),
                     })
                     .collect();
+            let mfa_enrolled = crate::identity::mfa::is_enrolled(conn, &tenant.id, &account.id)?;
             let html = AccountPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
@@ -162,6 +185,7 @@ pub async fn account_page(
                 error: flash.error.as_deref().and_then(error_text),
                 profiles,
                 sessions,
+                mfa_enrolled,
                 csrf_token: &sessions::csrf_token(&browser),
             }
             .render();
@@ -311,6 +335,20 @@ fn perform(
                 }
             }
         }
+        "mfa/disable" => {
+            let password = form.current_password.as_deref().unwrap_or_default();
+            match mfa::disable(
+                conn,
+                &state.password_hasher,
+                tenant_id,
+                &session.account_id,
+                password,
+            ) {
+                Ok(()) => Ok(Ok("mfa_off")),
+                Err(mfa::MfaError::Db(e)) => Err(e),
+                Err(_) => Ok(Err("wrong_password")),
+            }
+        }
         "sessions/end-others" => {
             session_rows::end_others(
                 conn,
@@ -323,4 +361,116 @@ fn perform(
         }
         _ => Ok(Err("not_found")),
     }
+}
+
+/// `POST {issuer}/account/mfa/start`: a new seed, shown as a QR code and a key.
+pub async fn mfa_start(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<AccountForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let Some(browser) = browser_value(&req).filter(|_| csrf_ok(&req, form.csrf_token.as_deref()))
+    else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let cookie = session_value(&req);
+    let (app, page_frame) = (state.clone(), frame.clone());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
+                return Ok(Outcome::Redirect(format!(
+                    "{}/login?next=account",
+                    page_frame.issuer
+                )));
+            };
+            let Ok(account) = identity::find_account(conn, &tenant.id, &session.account_id) else {
+                return Ok(page_frame.failure());
+            };
+            let enrollment = match mfa::start_enrollment(
+                conn,
+                app.keys.master(),
+                &tenant.id,
+                &account.id,
+                &tenant.name,
+                account.email.as_str(),
+            ) {
+                Ok(enrollment) => enrollment,
+                Err(mfa::MfaError::Db(e)) => return Err(e),
+                Err(_) => return Ok(Outcome::Redirect(format!("{}/account", page_frame.issuer))),
+            };
+            let qr = mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
+            let html = EnrollPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                qr_svg: &qr,
+                secret: &enrollment.secret_base32,
+                csrf_token: &sessions::csrf_token(&browser),
+            }
+            .render();
+            Ok::<_, DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
+
+/// `POST {issuer}/account/mfa/confirm`: a valid code turns it on; the recovery codes are shown once.
+pub async fn mfa_confirm(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<AccountForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(frame.bad_form(), vec![]);
+    }
+    let cookie = session_value(&req);
+    let code = form.into_inner().code.unwrap_or_default();
+    let (app, page_frame) = (state.clone(), frame.clone());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
+                return Ok(Outcome::Redirect(format!(
+                    "{}/login?next=account",
+                    page_frame.issuer
+                )));
+            };
+            let codes = match mfa::confirm_enrollment(
+                conn,
+                app.keys.master(),
+                &tenant.id,
+                &session.account_id,
+                &code,
+            ) {
+                Ok(codes) => codes,
+                Err(mfa::MfaError::Db(e)) => return Err(e),
+                Err(_) => {
+                    return Ok(Outcome::Redirect(format!(
+                        "{}/account?error=mfa_code",
+                        page_frame.issuer
+                    )))
+                }
+            };
+            let html = RecoveryCodesPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                codes,
+            }
+            .render();
+            Ok::<_, DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
 }

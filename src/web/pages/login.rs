@@ -63,12 +63,28 @@ pub struct LoginForm {
 }
 
 /// What the sign-in is for.
-enum Target {
+pub(super) enum Target {
     Authorization(String),
     AccountConsole,
 }
 
 impl Target {
+    /// The stored form, kept while a second factor is due.
+    pub(super) fn encode(&self) -> String {
+        match self {
+            Target::Authorization(id) => format!("request:{id}"),
+            Target::AccountConsole => ACCOUNT_CONSOLE.to_owned(),
+        }
+    }
+
+    pub(super) fn decode(stored: &str) -> Option<Target> {
+        match stored.strip_prefix("request:") {
+            Some(id) => Some(Target::Authorization(id.to_owned())),
+            None if stored == ACCOUNT_CONSOLE => Some(Target::AccountConsole),
+            None => None,
+        }
+    }
+
     fn from(request: Option<String>, next: Option<String>) -> Option<Target> {
         match (request.filter(|r| !r.is_empty()), next.as_deref()) {
             (Some(id), _) => Some(Target::Authorization(id)),
@@ -283,53 +299,103 @@ impl SignIn<'_> {
                 ));
             }
         };
-        let (session, cookie) = self.start_session(conn, &account, previous_session)?;
-        let outcome = match (target, pending) {
-            (Target::Authorization(id), Some((client, mut request))) => {
-                authorize::satisfied(conn, ctx, &id, &mut request, "login")?;
-                advance(
-                    conn,
-                    ctx,
-                    self.frame,
-                    &client,
-                    &request,
-                    Some(&session),
-                    self.browser,
-                    Some(&id),
-                )?
-            }
-            _ => Outcome::Redirect(format!("{}/account", ctx.issuer)),
-        };
-        Ok((outcome, Some(cookie)))
-    }
-
-    fn start_session(
-        &self,
-        conn: &mut AnyConnection,
-        account: &Account,
-        previous_session: Option<&str>,
-    ) -> Result<(Session, String), crate::db::DbError> {
-        let ctx = self.ctx;
-        // One profile is chosen at once; with several, the picker asks.
-        let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
-        let profile = match choices.as_slice() {
-            [only] => Some(ProfileId::from_stored(only.id.clone())),
-            _ => None,
-        };
-        if let Some(old) = previous_session {
-            if let Some(old) = sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, old)?
-            {
-                sessions::end(conn, &ctx.tenant.id, &old.id)?;
-            }
+        // A second factor, when enrolled, comes before any session exists.
+        if crate::identity::mfa::is_enrolled(conn, &ctx.tenant.id, &account.id)? {
+            let id = super::mfa::start_challenge(conn, ctx, &account, self.browser, &target)?;
+            return Ok((
+                Outcome::Redirect(format!("{}/mfa?challenge={id}", ctx.issuer)),
+                None,
+            ));
         }
-        sessions::create(
+        let signed_in = SignedIn {
+            account: &account,
+            amr: &["pwd"],
+            acr: PASSWORD_ACR,
+        };
+        complete_sign_in(
             conn,
-            &ctx.settings.sessions,
-            &ctx.tenant.id,
-            &account.id,
-            profile.as_ref(),
-            &["pwd"],
-            PASSWORD_ACR,
+            ctx,
+            self.frame,
+            self.browser,
+            signed_in,
+            target,
+            previous_session,
         )
     }
+}
+
+/// Who signed in, and how.
+pub(super) struct SignedIn<'a> {
+    pub account: &'a Account,
+    pub amr: &'a [&'a str],
+    pub acr: &'a str,
+}
+
+/// Starts a fresh session (a new id: no fixation) for a fully authenticated account and
+/// continues to the target. Returns the outcome and the new session cookie value.
+pub(super) fn complete_sign_in(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    browser: &str,
+    signed_in: SignedIn,
+    target: Target,
+    previous_session: Option<&str>,
+) -> Result<(Outcome, Option<String>), crate::db::DbError> {
+    let pending = match &target {
+        Target::Authorization(id) => {
+            match authorize::load_pending(conn, ctx, id, &sessions::browser_hash(browser))? {
+                Some(pending) => Some(pending),
+                None => return Ok((frame.expired_request(), None)),
+            }
+        }
+        Target::AccountConsole => None,
+    };
+    let (session, cookie) = start_session(conn, ctx, &signed_in, previous_session)?;
+    let outcome = match (target, pending) {
+        (Target::Authorization(id), Some((client, mut request))) => {
+            authorize::satisfied(conn, ctx, &id, &mut request, "login")?;
+            advance(
+                conn,
+                ctx,
+                frame,
+                &client,
+                &request,
+                Some(&session),
+                browser,
+                Some(&id),
+            )?
+        }
+        _ => Outcome::Redirect(format!("{}/account", ctx.issuer)),
+    };
+    Ok((outcome, Some(cookie)))
+}
+
+fn start_session(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    signed_in: &SignedIn,
+    previous_session: Option<&str>,
+) -> Result<(Session, String), crate::db::DbError> {
+    let account = signed_in.account;
+    // One profile is chosen at once; with several, the picker asks.
+    let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
+    let profile = match choices.as_slice() {
+        [only] => Some(ProfileId::from_stored(only.id.clone())),
+        _ => None,
+    };
+    if let Some(old) = previous_session {
+        if let Some(old) = sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, old)? {
+            sessions::end(conn, &ctx.tenant.id, &old.id)?;
+        }
+    }
+    sessions::create(
+        conn,
+        &ctx.settings.sessions,
+        &ctx.tenant.id,
+        &account.id,
+        profile.as_ref(),
+        signed_in.amr,
+        signed_in.acr,
+    )
 }

@@ -7,13 +7,15 @@ mod consent;
 mod flow;
 mod login;
 mod logout;
+mod mfa;
 mod select_profile;
 
-pub use account::{account_action, account_page};
+pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
 pub use logout::logout;
+pub use mfa::{mfa_form, mfa_submit};
 pub use select_profile::{picker_form, picker_submit};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

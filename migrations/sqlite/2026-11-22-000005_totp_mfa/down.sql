@@ -1,0 +1,3 @@
+DROP TABLE login_challenges;
+DROP TABLE recovery_codes;
+DROP TABLE totp_factors;

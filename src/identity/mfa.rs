@@ -1,0 +1,269 @@
+//! TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, for authenticator-app
+//! compatibility) with single-use recovery codes. Seeds are sealed under the master key; a
+//! code from a time step already used is refused.
+
+use diesel::Connection;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretSlice};
+use totp_rs::{Algorithm, Builder, Totp};
+
+use super::password::PasswordHasher;
+use crate::crypto::sha256_hex;
+use crate::db::mfa::{self as rows, TotpRow};
+use crate::db::{accounts, AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, TenantId};
+use crate::keys::envelope;
+use crate::keys::MasterKey;
+
+pub const RECOVERY_CODES: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MfaError {
+    #[error("two-step verification is already on")]
+    AlreadyEnrolled,
+    #[error("start the set-up first")]
+    NotStarted,
+    #[error("the code is not valid")]
+    InvalidCode,
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("the second factor could not be read: {0}")]
+    Sealed(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for MfaError {
+    fn from(e: diesel::result::Error) -> Self {
+        MfaError::Db(DbError::Query(e))
+    }
+}
+
+/// What the enrollment page shows: the manual key and the otpauth:// URL for the QR code.
+#[derive(Debug)]
+pub struct Enrollment {
+    pub secret_base32: String,
+    pub otpauth_url: String,
+}
+
+/// How the second factor was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    Totp,
+    RecoveryCode,
+}
+
+fn associated_data(tenant: &TenantId, account: &AccountId) -> Vec<u8> {
+    format!("tessera totp\0{tenant}\0{account}").into_bytes()
+}
+
+fn totp(secret: Vec<u8>, issuer: &str, label: &str) -> Result<Totp, MfaError> {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(1)
+        .with_secret(secret)
+        .with_issuer(Some(issuer.replace(':', " ")))
+        .with_account_name(label.replace(':', " "))
+        .build()
+        .map_err(|e| MfaError::Sealed(e.to_string()))
+}
+
+fn open(
+    master: &MasterKey,
+    tenant: &TenantId,
+    account: &AccountId,
+    row: &TotpRow,
+) -> Result<SecretSlice<u8>, MfaError> {
+    envelope::open(
+        master,
+        &row.master_key_id,
+        &row.secret,
+        &associated_data(tenant, account),
+    )
+    .map(SecretSlice::from)
+    .map_err(|e| MfaError::Sealed(e.to_string()))
+}
+
+/// Whether the account has a confirmed second factor.
+pub fn is_enrolled(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<bool, DbError> {
+    Ok(rows::find_totp(conn, tenant, account)?.is_some_and(|f| f.confirmed_at.is_some()))
+}
+
+/// Starts (or restarts) enrollment with a fresh 160-bit seed.
+pub fn start_enrollment(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    tenant: &TenantId,
+    account: &AccountId,
+    issuer: &str,
+    label: &str,
+) -> Result<Enrollment, MfaError> {
+    if is_enrolled(conn, tenant, account)? {
+        return Err(MfaError::AlreadyEnrolled);
+    }
+    let mut seed = vec![0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    let sealed = envelope::seal(master, &seed, &associated_data(tenant, account))
+        .map_err(|e| MfaError::Sealed(e.to_string()))?;
+    let generator = totp(seed, issuer, label)?;
+    conn.transaction::<_, MfaError, _>(|conn| {
+        rows::delete_totp(conn, tenant, account)?;
+        rows::insert_totp(
+            conn,
+            &TotpRow {
+                account_id: account.to_string(),
+                tenant_id: tenant.to_string(),
+                secret: sealed.ciphertext,
+                master_key_id: sealed.master_key_id,
+                confirmed_at: None,
+                last_step: 0,
+                created_at: unix_now(),
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(Enrollment {
+        secret_base32: generator.secret().to_base32(),
+        otpauth_url: generator
+            .to_url()
+            .map_err(|e| MfaError::Sealed(e.to_string()))?,
+    })
+}
+
+/// Confirms enrollment with a current code; returns the recovery codes, shown this once.
+pub fn confirm_enrollment(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    tenant: &TenantId,
+    account: &AccountId,
+    code: &str,
+) -> Result<Vec<String>, MfaError> {
+    let row = rows::find_totp(conn, tenant, account)?.ok_or(MfaError::NotStarted)?;
+    if row.confirmed_at.is_some() {
+        return Err(MfaError::AlreadyEnrolled);
+    }
+    check_totp(conn, master, tenant, account, &row, code)?;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    conn.transaction::<_, MfaError, _>(|conn| {
+        let now = unix_now();
+        rows::confirm_totp(conn, tenant, account, now)?;
+        for code in &codes {
+            rows::insert_recovery_code(conn, tenant, account, &sha256_hex(&normalize(code)), now)?;
+        }
+        Ok(())
+    })?;
+    Ok(codes)
+}
+
+/// `xxxxx-xxxxx`: 50 random bits in an easy-to-type alphabet.
+fn recovery_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 10];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let chars: String = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{}", &chars[..5], &chars[5..])
+}
+
+fn normalize(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn check_totp(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    tenant: &TenantId,
+    account: &AccountId,
+    row: &TotpRow,
+    code: &str,
+) -> Result<(), MfaError> {
+    let seed = open(master, tenant, account, row)?;
+    let generator = totp(seed.expose_secret().to_vec(), "tessera", "user")?;
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let step = generator
+        .check_current(&digits)
+        .ok_or(MfaError::InvalidCode)?;
+    let step = i64::try_from(step).map_err(|_| MfaError::InvalidCode)?;
+    // A step already used (replay, or the same code twice) is refused.
+    if !rows::advance_step(conn, tenant, account, step)? {
+        return Err(MfaError::InvalidCode);
+    }
+    Ok(())
+}
+
+/// Checks a second-factor code at sign-in: a current TOTP code, or an unused recovery code.
+pub fn verify(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    tenant: &TenantId,
+    account: &AccountId,
+    code: &str,
+) -> Result<Proof, MfaError> {
+    let row = rows::find_totp(conn, tenant, account)?
+        .filter(|r| r.confirmed_at.is_some())
+        .ok_or(MfaError::NotStarted)?;
+    let trimmed = code.trim();
+    if trimmed.len() == 6 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        check_totp(conn, master, tenant, account, &row, trimmed)?;
+        return Ok(Proof::Totp);
+    }
+    if rows::use_recovery_code(
+        conn,
+        tenant,
+        account,
+        &sha256_hex(&normalize(trimmed)),
+        unix_now(),
+    )? {
+        return Ok(Proof::RecoveryCode);
+    }
+    Err(MfaError::InvalidCode)
+}
+
+/// Turns the second factor off; requires the current password (re-authentication).
+pub fn disable(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &TenantId,
+    account: &AccountId,
+    current_password: &str,
+) -> Result<(), MfaError> {
+    let stored = accounts::password_hash(conn, tenant, account)?;
+    if !stored
+        .as_deref()
+        .is_some_and(|hash| hasher.verify(current_password, hash))
+    {
+        return Err(MfaError::WrongPassword);
+    }
+    rows::delete_totp(conn, tenant, account)?;
+    Ok(())
+}
+
+/// Renders a QR code for `text` as an SVG path (no image crate needed).
+pub fn qr_svg(text: &str) -> Option<String> {
+    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
+    let size = qr.size();
+    let border = 4;
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    let full = size + 2 * border;
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {full} {full}\" width=\"200\" height=\"200\" role=\"img\" aria-label=\"QR code for your authenticator app\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}

@@ -1,0 +1,197 @@
+//! `GET|POST {issuer}/mfa`: the second factor after a correct password. The challenge is
+//! bound to the browser, expires in five minutes and dies after five wrong codes; the field is
+//! named `code` and takes a TOTP code or a recovery code.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::login::{complete_sign_in, SignedIn, Target};
+use super::{browser_value, csrf_ok, respond, session_cookie, session_value, Outcome, PageFrame};
+use crate::crypto::random_token;
+use crate::db::mfa::{self as rows, ChallengeRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId};
+use crate::identity::{self, mfa, Account};
+use crate::oidc::context::OidcContext;
+use crate::sessions;
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::AppState;
+
+const CHALLENGE_LIFETIME_SECS: i64 = 300;
+const MAX_WRONG_CODES: i64 = 5;
+const MFA_ACR: &str = "urn:tessera:acr:mfa";
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    csrf_token: &'a str,
+    challenge: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct ChallengeQuery {
+    challenge: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct MfaForm {
+    csrf_token: Option<String>,
+    challenge: Option<String>,
+    code: Option<String>,
+}
+
+/// Records that `account` passed its password and owes a second factor; returns the id.
+pub(super) fn start_challenge(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    account: &Account,
+    browser: &str,
+    target: &Target,
+) -> Result<String, DbError> {
+    let now = unix_now();
+    let id = random_token();
+    rows::insert_challenge(
+        conn,
+        &ChallengeRow {
+            id: id.clone(),
+            tenant_id: ctx.tenant.id.to_string(),
+            account_id: account.id.to_string(),
+            browser_hash: sessions::browser_hash(browser),
+            target: target.encode(),
+            failures: 0,
+            created_at: now,
+            expires_at: now + CHALLENGE_LIFETIME_SECS,
+        },
+    )?;
+    Ok(id)
+}
+
+fn page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) -> Outcome {
+    let html = MfaPage {
+        issuer: &frame.issuer,
+        tenant_name: &frame.tenant_name,
+        csrf_token: &sessions::csrf_token(browser),
+        challenge,
+        error,
+    }
+    .render();
+    match html {
+        Ok(html) => Outcome::Page(StatusCode::OK, html),
+        Err(_) => frame.failure(),
+    }
+}
+
+pub async fn mfa_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    query: web::Query<ChallengeQuery>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (Some(browser), Some(challenge)) = (browser_value(&req), query.into_inner().challenge)
+    else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let page_frame = frame.clone();
+    let tenant_id = tenant.id.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            Ok::<_, DbError>(
+                match rows::find_challenge(
+                    conn,
+                    &tenant_id,
+                    &challenge,
+                    &sessions::browser_hash(&browser),
+                    unix_now(),
+                )? {
+                    Some(_) => page(&page_frame, &browser, &challenge, None),
+                    None => page_frame.expired_request(),
+                },
+            )
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
+
+pub async fn mfa_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<MfaForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let Some(challenge) = form.challenge.clone() else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let Ok(ctx) = context(&state, tenant.clone()).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let master = state.keys.clone();
+    let previous_session = session_value(&req);
+    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let page_frame = frame.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let key = format!("mfa:{}:{client_ip}", ctx.tenant.id);
+            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)? {
+                return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
+            }
+            let tenant_id = &ctx.tenant.id;
+            let Some(row) = rows::find_challenge(conn, tenant_id, &challenge, &sessions::browser_hash(&browser), unix_now())? else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            let account_id = AccountId::from_stored(row.account_id.clone());
+            let code = form.code.as_deref().unwrap_or_default();
+            match mfa::verify(conn, master.master(), tenant_id, &account_id, code) {
+                Ok(_) => {}
+                Err(mfa::MfaError::Db(e)) => return Err(e),
+                Err(_) => {
+                    rows::count_challenge_failure(conn, tenant_id, &challenge)?;
+                    if row.failures + 1 >= MAX_WRONG_CODES {
+                        rows::delete_challenge(conn, tenant_id, &challenge)?;
+                        return Ok((page_frame.message(StatusCode::FORBIDDEN, "Too many wrong codes", "Sign in again to get a new chance."), None));
+                    }
+                    return Ok((page(&page_frame, &browser, &challenge, Some("That code is not valid. Try the current code from your app, or a recovery code.")), None));
+                }
+            }
+            rows::delete_challenge(conn, tenant_id, &challenge)?;
+            let Some(target) = Target::decode(&row.target) else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            if identity::may_sign_in(&account).is_err() {
+                return Ok((page_frame.message(StatusCode::FORBIDDEN, "Sign-in refused", "This account cannot sign in."), None));
+            }
+            let signed_in = SignedIn { account: &account, amr: &["pwd", "otp"], acr: MFA_ACR };
+            complete_sign_in(conn, &ctx, &page_frame, &browser, signed_in, target, previous_session.as_deref())
+        })
+        .await;
+    match result {
+        Ok((outcome, Some(cookie))) => {
+            respond(outcome, vec![session_cookie(&state, &tenant, cookie)])
+        }
+        Ok((outcome, None)) => respond(outcome, vec![]),
+        Err(e) => {
+            tracing::error!(error = %e, "second factor failed");
+            respond(frame.failure(), vec![])
+        }
+    }
+}
