@@ -141,8 +141,14 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             };
             let tenant = tenants::find(&mut conn, &tenant)?;
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
-            let account =
-                identity::create_account(&mut conn, &hasher, &tenant.id, &email, &password)?;
+            let account = identity::create_account(
+                &mut conn,
+                &hasher,
+                &tenant.id,
+                &email,
+                &password,
+                tenant.policy.password_min_length,
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Show {

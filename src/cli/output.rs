@@ -19,6 +19,7 @@ pub struct TenantView {
     pub name: String,
     pub status: &'static str,
     pub issuer: String,
+    pub policy: crate::tenancy::policy::TenantPolicy,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -31,6 +32,7 @@ impl TenantView {
             name: tenant.name.clone(),
             status: tenant.status.as_str(),
             issuer: crate::tenancy::issuer(settings, &tenant.slug),
+            policy: tenant.policy.clone(),
             created_at: rfc3339(tenant.created_at),
             updated_at: rfc3339(tenant.updated_at),
         }

@@ -5,7 +5,9 @@ use clap::Subcommand;
 use super::output::{print_json, TenantView};
 use crate::config::Settings;
 use crate::startup::{load_master_key, open_database};
-use crate::tenancy::{tenants, TenantStatus};
+use crate::tenancy::policy::MfaPolicy;
+use crate::tenancy::tenants::{self, PolicyChanges};
+use crate::tenancy::TenantStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
@@ -36,12 +38,46 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show or change the tenant's policies (options change, the rest stay).
+    Policy {
+        slug: String,
+        /// Shortest accepted password (8-64; passwords up to 1024 bytes are always accepted).
+        #[arg(long)]
+        password_min_length: Option<usize>,
+        /// Second factor: off, optional (for users who enrolled) or required (for everyone).
+        #[arg(long, value_parser = parse_mfa)]
+        mfa: Option<MfaPolicy>,
+        /// Allow self sign-up (enforced with the sign-up flow).
+        #[arg(long)]
+        self_signup: Option<bool>,
+        /// optional or required (enforced with the email-verification flow).
+        #[arg(long)]
+        email_verification: Option<String>,
+        /// Lifetime overrides in seconds; 0 returns to the instance default.
+        #[arg(long)]
+        session_idle_secs: Option<i64>,
+        #[arg(long)]
+        session_absolute_secs: Option<i64>,
+        #[arg(long)]
+        access_token_secs: Option<i64>,
+        #[arg(long)]
+        refresh_idle_secs: Option<i64>,
+        #[arg(long)]
+        refresh_absolute_secs: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Resume a suspended tenant.
     Resume {
         slug: String,
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_mfa(input: &str) -> Result<MfaPolicy, String> {
+    MfaPolicy::parse(input)
+        .ok_or_else(|| format!("unknown MFA policy {input}: use off, optional or required"))
 }
 
 pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
@@ -92,6 +128,38 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
         TenantCommand::Suspend { slug, json } => {
             let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Suspended)?;
             show(&TenantView::new(settings, &tenant), json)
+        }
+        TenantCommand::Policy {
+            slug,
+            password_min_length,
+            mfa,
+            self_signup,
+            email_verification,
+            session_idle_secs,
+            session_absolute_secs,
+            access_token_secs,
+            refresh_idle_secs,
+            refresh_absolute_secs,
+            json,
+        } => {
+            let changes = PolicyChanges {
+                password_min_length,
+                mfa,
+                self_signup,
+                email_verification,
+                session_idle_secs,
+                session_absolute_secs,
+                access_token_secs,
+                refresh_idle_secs,
+                refresh_absolute_secs,
+            };
+            let tenant = tenants::set_policy(&mut conn, &slug, changes)?;
+            let view = TenantView::new(settings, &tenant);
+            if json {
+                return print_json(&view.policy);
+            }
+            println!("{}", serde_json::to_string_pretty(&view.policy)?);
+            Ok(())
         }
         TenantCommand::Resume { slug, json } => {
             let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Active)?;

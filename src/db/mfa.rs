@@ -195,3 +195,19 @@ pub fn delete_challenge(
     .execute(conn)?;
     Ok(())
 }
+
+pub fn set_challenge_target(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    target: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        login_challenges::table
+            .filter(login_challenges::tenant_id.eq(tenant.as_str()))
+            .filter(login_challenges::id.eq(id)),
+    )
+    .set(login_challenges::target.eq(target))
+    .execute(conn)?;
+    Ok(())
+}

@@ -10,6 +10,15 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         pairwise_salt -> Text,
+        password_min_length -> BigInt,
+        mfa_policy -> Text,
+        self_signup -> Bool,
+        email_verification -> Text,
+        session_idle_secs -> Nullable<BigInt>,
+        session_absolute_secs -> Nullable<BigInt>,
+        access_token_secs -> Nullable<BigInt>,
+        refresh_idle_secs -> Nullable<BigInt>,
+        refresh_absolute_secs -> Nullable<BigInt>,
     }
 }
 

@@ -17,6 +17,42 @@ pub struct TenantRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub pairwise_salt: String,
+    pub password_min_length: i64,
+    pub mfa_policy: String,
+    pub self_signup: bool,
+    pub email_verification: String,
+    pub session_idle_secs: Option<i64>,
+    pub session_absolute_secs: Option<i64>,
+    pub access_token_secs: Option<i64>,
+    pub refresh_idle_secs: Option<i64>,
+    pub refresh_absolute_secs: Option<i64>,
+}
+
+/// The policy columns of a tenant, for `set_policy`.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tenants, treat_none_as_null = true)]
+pub struct PolicyRow {
+    pub password_min_length: i64,
+    pub mfa_policy: String,
+    pub self_signup: bool,
+    pub email_verification: String,
+    pub session_idle_secs: Option<i64>,
+    pub session_absolute_secs: Option<i64>,
+    pub access_token_secs: Option<i64>,
+    pub refresh_idle_secs: Option<i64>,
+    pub refresh_absolute_secs: Option<i64>,
+    pub updated_at: i64,
+}
+
+pub fn set_policy(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    policy: &PolicyRow,
+) -> Result<(), DbError> {
+    diesel::update(tenants::table.find(tenant.as_str()))
+        .set(policy)
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &TenantRow) -> Result<(), DbError> {

@@ -7,7 +7,7 @@ pub mod mfa;
 pub mod password;
 
 pub use accounts::{
-    authenticate, change_password, create_account, find_account, find_account_by_id_or_email,
-    import_password_hash, may_sign_in, resume, suspend, unlock, Account, AccountError,
-    AccountStatus, LoginError,
+    authenticate, change_password, check_password, create_account, find_account,
+    find_account_by_id_or_email, import_password_hash, may_sign_in, resume, suspend, unlock,
+    Account, AccountError, AccountStatus, LoginError, PasswordChange,
 };

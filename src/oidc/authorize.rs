@@ -22,6 +22,9 @@ use crate::sessions::Session;
 /// Longest value accepted for free-form parameters (state, nonce, hints): they are stored.
 const MAX_PARAMETER_LEN: usize = 2048;
 const PROMPTS: &[&str] = &["none", "login", "consent", "select_account"];
+/// Authentication context classes: a password, or a password and a second factor.
+pub const PASSWORD_ACR: &str = "urn:tessera:acr:pwd";
+pub const MFA_ACR: &str = "urn:tessera:acr:mfa";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +55,13 @@ pub struct AuthorizationRequest {
 impl AuthorizationRequest {
     pub fn has_prompt(&self, prompt: &str) -> bool {
         self.prompt.iter().any(|p| p == prompt)
+    }
+
+    /// Whether the client asked for a second factor (`acr_values` naming the MFA level).
+    pub fn wants_mfa(&self) -> bool {
+        self.acr_values
+            .as_deref()
+            .is_some_and(|values| values.split(' ').any(|v| v == MFA_ACR))
     }
 
     pub fn scopes(&self) -> ScopeSet {
@@ -342,7 +352,9 @@ pub fn decide(
         let expected_user = request.hinted_subject.as_deref().is_none_or(|sub| {
             s.profile_id.as_ref().is_some_and(|p| p.as_str() == sub) || s.account_id.as_str() == sub
         });
-        fresh_enough && !request.has_prompt("login") && expected_user
+        // A client asking for a second factor needs a session that had one (step-up).
+        let strong_enough = !request.wants_mfa() || s.acr == MFA_ACR;
+        fresh_enough && !request.has_prompt("login") && expected_user && strong_enough
     });
     let Some(session) = usable else {
         return Ok(if silent {

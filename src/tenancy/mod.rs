@@ -1,6 +1,7 @@
 //! Tenants: the model, their lifecycle, issuer URLs, and finding the tenant of a request.
 
 mod extractor;
+pub mod policy;
 mod resolve;
 mod service;
 
@@ -10,5 +11,5 @@ pub use service::{Tenant, TenantError, TenantStatus};
 
 pub mod tenants {
     //! The tenant lifecycle, as called by the CLI and (later) the admin console and API.
-    pub use super::service::{create, find, list, resolve, set_status};
+    pub use super::service::{create, find, list, resolve, set_policy, set_status, PolicyChanges};
 }

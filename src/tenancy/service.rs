@@ -3,6 +3,7 @@
 use diesel::Connection;
 use serde::Serialize;
 
+use super::policy::{MfaPolicy, TenantPolicy, PASSWORD_MIN_LENGTH_RANGE};
 use crate::db::tenants::{self as rows, TenantRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{unix_now, TenantId, TenantSlug};
@@ -32,6 +33,7 @@ pub struct Tenant {
     pub status: TenantStatus,
     /// Changes whenever the tenant's signing keys change (see `keys::store`).
     pub key_set_version: i64,
+    pub policy: TenantPolicy,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -48,6 +50,8 @@ pub enum TenantError {
     NotFound(String),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error("{0}")]
+    InvalidPolicy(String),
     #[error(transparent)]
     Db(DbError),
 }
@@ -79,6 +83,17 @@ impl TryFrom<TenantRow> for Tenant {
             name: row.name,
             status,
             key_set_version: row.key_set_version,
+            policy: TenantPolicy {
+                password_min_length: usize::try_from(row.password_min_length).unwrap_or(12),
+                mfa: MfaPolicy::parse(&row.mfa_policy).unwrap_or(MfaPolicy::Optional),
+                self_signup: row.self_signup,
+                email_verification: row.email_verification,
+                session_idle_secs: row.session_idle_secs,
+                session_absolute_secs: row.session_absolute_secs,
+                access_token_secs: row.access_token_secs,
+                refresh_idle_secs: row.refresh_idle_secs,
+                refresh_absolute_secs: row.refresh_absolute_secs,
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -117,6 +132,15 @@ pub fn create(
         created_at: now,
         updated_at: now,
         pairwise_salt: crate::crypto::random_token(),
+        password_min_length: 12,
+        mfa_policy: MfaPolicy::Optional.as_str().into(),
+        self_signup: false,
+        email_verification: "optional".into(),
+        session_idle_secs: None,
+        session_absolute_secs: None,
+        access_token_secs: None,
+        refresh_idle_secs: None,
+        refresh_absolute_secs: None,
     };
     let id = TenantId::from_stored(row.id.clone());
     conn.transaction::<_, TenantError, _>(|conn| {
@@ -162,5 +186,87 @@ pub fn set_status(
 ) -> Result<Tenant, TenantError> {
     let tenant = find(conn, slug)?;
     rows::set_status(conn, &tenant.id, status.as_str(), unix_now())?;
+    find(conn, slug)
+}
+
+/// A change to a tenant's policy; `None` keeps a value. Lifetimes: `Some(0)` clears the
+/// override (back to the instance default).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyChanges {
+    pub password_min_length: Option<usize>,
+    pub mfa: Option<MfaPolicy>,
+    pub self_signup: Option<bool>,
+    pub email_verification: Option<String>,
+    pub session_idle_secs: Option<i64>,
+    pub session_absolute_secs: Option<i64>,
+    pub access_token_secs: Option<i64>,
+    pub refresh_idle_secs: Option<i64>,
+    pub refresh_absolute_secs: Option<i64>,
+}
+
+pub fn set_policy(
+    conn: &mut AnyConnection,
+    slug: &str,
+    changes: PolicyChanges,
+) -> Result<Tenant, TenantError> {
+    let tenant = find(conn, slug)?;
+    let mut policy = tenant.policy.clone();
+    let invalid = |m: String| Err(TenantError::InvalidPolicy(m));
+    if let Some(length) = changes.password_min_length {
+        if !PASSWORD_MIN_LENGTH_RANGE.contains(&length) {
+            return invalid(format!(
+                "the minimum password length must be between {} and {}",
+                PASSWORD_MIN_LENGTH_RANGE.start(),
+                PASSWORD_MIN_LENGTH_RANGE.end()
+            ));
+        }
+        policy.password_min_length = length;
+    }
+    if let Some(mfa) = changes.mfa {
+        policy.mfa = mfa;
+    }
+    if let Some(signup) = changes.self_signup {
+        policy.self_signup = signup;
+    }
+    if let Some(verification) = changes.email_verification {
+        if !matches!(verification.as_str(), "optional" | "required") {
+            return invalid("email verification must be optional or required".into());
+        }
+        policy.email_verification = verification;
+    }
+    let lifetime =
+        |current: Option<i64>, change: Option<i64>| -> Result<Option<i64>, TenantError> {
+            match change {
+                None => Ok(current),
+                Some(0) => Ok(None),
+                Some(v) if v > 0 => Ok(Some(v)),
+                Some(_) => Err(TenantError::InvalidPolicy(
+                    "lifetimes must be positive (0 clears the override)".into(),
+                )),
+            }
+        };
+    policy.session_idle_secs = lifetime(policy.session_idle_secs, changes.session_idle_secs)?;
+    policy.session_absolute_secs =
+        lifetime(policy.session_absolute_secs, changes.session_absolute_secs)?;
+    policy.access_token_secs = lifetime(policy.access_token_secs, changes.access_token_secs)?;
+    policy.refresh_idle_secs = lifetime(policy.refresh_idle_secs, changes.refresh_idle_secs)?;
+    policy.refresh_absolute_secs =
+        lifetime(policy.refresh_absolute_secs, changes.refresh_absolute_secs)?;
+    rows::set_policy(
+        conn,
+        &tenant.id,
+        &crate::db::tenants::PolicyRow {
+            password_min_length: policy.password_min_length as i64,
+            mfa_policy: policy.mfa.as_str().into(),
+            self_signup: policy.self_signup,
+            email_verification: policy.email_verification.clone(),
+            session_idle_secs: policy.session_idle_secs,
+            session_absolute_secs: policy.session_absolute_secs,
+            access_token_secs: policy.access_token_secs,
+            refresh_idle_secs: policy.refresh_idle_secs,
+            refresh_absolute_secs: policy.refresh_absolute_secs,
+            updated_at: unix_now(),
+        },
+    )?;
     find(conn, slug)
 }

@@ -21,7 +21,7 @@ pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcCont
         .await
         .map_err(OAuthError::server_error)?;
     Ok(OidcContext {
-        settings: state.settings.clone(),
+        settings: tenant.policy.effective_settings(&state.settings),
         issuer: state.issuer(&tenant),
         tenant: tenant.0,
         keys,

@@ -15,6 +15,7 @@ mod health;
 mod keys;
 mod mfa;
 mod personas;
+mod policies;
 mod serve;
 mod tenancy;
 mod token;

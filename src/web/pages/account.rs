@@ -46,20 +46,26 @@ struct AccountPage<'a> {
 
 #[derive(Template)]
 #[template(path = "mfa_enroll.html")]
-struct EnrollPage<'a> {
-    issuer: &'a str,
-    tenant_name: &'a str,
-    qr_svg: &'a str,
-    secret: &'a str,
-    csrf_token: &'a str,
+pub(super) struct EnrollPage<'a> {
+    pub issuer: &'a str,
+    pub tenant_name: &'a str,
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub csrf_token: &'a str,
+    /// Where the code goes: the console, or the sign-in that requires enrollment.
+    pub action: &'a str,
+    pub challenge: Option<&'a str>,
+    pub notice: Option<&'a str>,
 }
 
 #[derive(Template)]
 #[template(path = "recovery_codes.html")]
-struct RecoveryCodesPage<'a> {
-    issuer: &'a str,
-    tenant_name: &'a str,
-    codes: Vec<String>,
+pub(super) struct RecoveryCodesPage<'a> {
+    pub issuer: &'a str,
+    pub tenant_name: &'a str,
+    pub codes: Vec<String>,
+    pub csrf_token: &'a str,
+    pub challenge: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -102,7 +108,8 @@ fn error_text(code: &str) -> Option<&'static str> {
         "email" => "That email address is not valid.",
         "email_taken" => "That email address is already used by another profile.",
         "wrong_password" => "The current password is not correct.",
-        "weak_password" => "The new password must have at least 12 characters.",
+        "weak_password" => "The new password is too short for this organisation's policy.",
+        "common_password" => "That password is too common. Choose another.",
         "not_found" => "That profile no longer exists.",
         "mfa_code" => "That code did not match. Start the set-up again and use the newest code.",
         _ => return None,
@@ -313,21 +320,26 @@ fn perform(
             }
         }
         "password" => {
+            let change = identity::PasswordChange {
+                current: form.current_password.as_deref().unwrap_or_default(),
+                new: form.new_password.as_deref().unwrap_or_default(),
+                min_chars: tenant.policy.password_min_length,
+                keep_session: &session.id,
+            };
             let result = identity::change_password(
                 conn,
                 &state.password_hasher,
                 tenant_id,
                 &session.account_id,
-                &session.id,
-                form.current_password.as_deref().unwrap_or_default(),
-                form.new_password.as_deref().unwrap_or_default(),
+                change,
             );
             match result {
                 Ok(()) => Ok(Ok("password")),
                 Err(AccountError::WrongPassword) => Ok(Err("wrong_password")),
-                Err(AccountError::PasswordTooShort | AccountError::PasswordTooLong) => {
+                Err(AccountError::PasswordTooShort(_) | AccountError::PasswordTooLong) => {
                     Ok(Err("weak_password"))
                 }
+                Err(AccountError::CommonPassword) => Ok(Err("common_password")),
                 Err(AccountError::Db(e)) => Err(e),
                 Err(e) => {
                     tracing::error!(error = %e, "password change failed");
@@ -408,6 +420,9 @@ pub async fn mfa_start(
                 qr_svg: &qr,
                 secret: &enrollment.secret_base32,
                 csrf_token: &sessions::csrf_token(&browser),
+                action: &format!("{}/account/mfa/confirm", page_frame.issuer),
+                challenge: None,
+                notice: None,
             }
             .render();
             Ok::<_, DbError>(match html {
@@ -463,6 +478,8 @@ pub async fn mfa_confirm(
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
                 codes,
+                csrf_token: "",
+                challenge: None,
             }
             .render();
             Ok::<_, DbError>(match html {

@@ -16,13 +16,14 @@ use crate::identity::{self, password::PasswordHasher, Account};
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::sessions::{self, Session};
+use crate::tenancy::policy::MfaPolicy;
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
 
 /// One message for every failure: it must not reveal whether the email exists.
 const LOGIN_FAILED: &str = "The email or password is incorrect, or this account cannot sign in.";
-const PASSWORD_ACR: &str = "urn:tessera:acr:pwd";
+use crate::oidc::authorize::PASSWORD_ACR;
 /// Signing in to the account console instead of for a client.
 pub const ACCOUNT_CONSOLE: &str = "account";
 
@@ -299,11 +300,23 @@ impl SignIn<'_> {
                 ));
             }
         };
-        // A second factor, when enrolled, comes before any session exists.
-        if crate::identity::mfa::is_enrolled(conn, &ctx.tenant.id, &account.id)? {
+        // A second factor comes before any session exists: when the user enrolled (unless the
+        // tenant turned it off), when the tenant requires it, or when the client asks for it
+        // (acr_values). Without a factor yet, the user enrolls now.
+        let enrolled = crate::identity::mfa::is_enrolled(conn, &ctx.tenant.id, &account.id)?;
+        let client_wants_mfa = pending
+            .as_ref()
+            .is_some_and(|(_, request)| request.wants_mfa());
+        let needed = match ctx.tenant.policy.mfa {
+            MfaPolicy::Off => client_wants_mfa,
+            MfaPolicy::Optional => enrolled || client_wants_mfa,
+            MfaPolicy::Required => true,
+        };
+        if needed {
             let id = super::mfa::start_challenge(conn, ctx, &account, self.browser, &target)?;
+            let step = if enrolled { "mfa" } else { "mfa/setup" };
             return Ok((
-                Outcome::Redirect(format!("{}/mfa?challenge={id}", ctx.issuer)),
+                Outcome::Redirect(format!("{}/{step}?challenge={id}", ctx.issuer)),
                 None,
             ));
         }

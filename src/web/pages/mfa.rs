@@ -22,7 +22,7 @@ use crate::web::AppState;
 
 const CHALLENGE_LIFETIME_SECS: i64 = 300;
 const MAX_WRONG_CODES: i64 = 5;
-const MFA_ACR: &str = "urn:tessera:acr:mfa";
+use crate::oidc::authorize::MFA_ACR;
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -191,6 +191,250 @@ pub async fn mfa_submit(
         Ok((outcome, None)) => respond(outcome, vec![]),
         Err(e) => {
             tracing::error!(error = %e, "second factor failed");
+            respond(frame.failure(), vec![])
+        }
+    }
+}
+
+/// Marks a challenge whose second factor was just set up and proven.
+const ENROLLED: &str = "enrolled:";
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    csrf_token: Option<String>,
+    challenge: Option<String>,
+    code: Option<String>,
+}
+
+/// `GET {issuer}/mfa/setup?challenge=…`: a sign-in that needs a second factor the user does not
+/// have yet (tenant policy, or the client's `acr_values`): enroll now.
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    query: web::Query<ChallengeQuery>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (Some(browser), Some(challenge)) = (browser_value(&req), query.into_inner().challenge)
+    else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let page_frame = frame.clone();
+    let app = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let tenant_id = &tenant.id;
+            let Some(row) = rows::find_challenge(
+                conn,
+                tenant_id,
+                &challenge,
+                &sessions::browser_hash(&browser),
+                unix_now(),
+            )?
+            else {
+                return Ok(page_frame.expired_request());
+            };
+            let account_id = AccountId::from_stored(row.account_id);
+            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+                return Ok(page_frame.expired_request());
+            };
+            let enrollment = match mfa::start_enrollment(
+                conn,
+                app.keys.master(),
+                tenant_id,
+                &account.id,
+                &tenant.name,
+                account.email.as_str(),
+            ) {
+                Ok(enrollment) => enrollment,
+                Err(mfa::MfaError::Db(e)) => return Err(e),
+                Err(_) => {
+                    return Ok(Outcome::Redirect(format!(
+                        "{}/mfa?challenge={challenge}",
+                        page_frame.issuer
+                    )))
+                }
+            };
+            let qr = mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
+            let html = super::account::EnrollPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                qr_svg: &qr,
+                secret: &enrollment.secret_base32,
+                csrf_token: &sessions::csrf_token(&browser),
+                action: &format!("{}/mfa/setup", page_frame.issuer),
+                challenge: Some(&challenge),
+                notice: Some("This sign-in needs two-step verification. Set it up to continue."),
+            }
+            .render();
+            Ok::<_, DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
+
+/// `POST {issuer}/mfa/setup`: a valid code turns the factor on; the recovery codes follow,
+/// then `/mfa/continue` finishes the sign-in.
+pub async fn setup_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<SetupForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let Some(challenge) = form.challenge else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let code = form.code.unwrap_or_default();
+    let page_frame = frame.clone();
+    let app = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let tenant_id = &tenant.id;
+            let Some(row) = rows::find_challenge(
+                conn,
+                tenant_id,
+                &challenge,
+                &sessions::browser_hash(&browser),
+                unix_now(),
+            )?
+            else {
+                return Ok(page_frame.expired_request());
+            };
+            let account_id = AccountId::from_stored(row.account_id.clone());
+            let codes = match mfa::confirm_enrollment(
+                conn,
+                app.keys.master(),
+                tenant_id,
+                &account_id,
+                &code,
+            ) {
+                Ok(codes) => codes,
+                Err(mfa::MfaError::Db(e)) => return Err(e),
+                // A wrong code: start over with a fresh key.
+                Err(_) => {
+                    return Ok(Outcome::Redirect(format!(
+                        "{}/mfa/setup?challenge={challenge}",
+                        page_frame.issuer
+                    )))
+                }
+            };
+            rows::set_challenge_target(
+                conn,
+                tenant_id,
+                &challenge,
+                &format!("{ENROLLED}{}", row.target),
+            )?;
+            let html = super::account::RecoveryCodesPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                codes,
+                csrf_token: &sessions::csrf_token(&browser),
+                challenge: Some(&challenge),
+            }
+            .render();
+            Ok::<_, DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
+
+/// `POST {issuer}/mfa/continue`: finishes a sign-in whose factor was just enrolled.
+pub async fn setup_continue(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<SetupForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let Some(challenge) = form.challenge else {
+        return respond(frame.expired_request(), vec![]);
+    };
+    let Ok(ctx) = context(&state, tenant.clone()).await else {
+        return respond(frame.failure(), vec![]);
+    };
+    let previous_session = session_value(&req);
+    let page_frame = frame.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let tenant_id = &ctx.tenant.id;
+            let Some(row) = rows::find_challenge(
+                conn,
+                tenant_id,
+                &challenge,
+                &sessions::browser_hash(&browser),
+                unix_now(),
+            )?
+            else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            // Only a challenge whose factor was proven at set-up may continue.
+            let Some(target) = row.target.strip_prefix(ENROLLED).and_then(Target::decode) else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            rows::delete_challenge(conn, tenant_id, &challenge)?;
+            let account_id = AccountId::from_stored(row.account_id);
+            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+                return Ok((page_frame.expired_request(), None));
+            };
+            if identity::may_sign_in(&account).is_err() {
+                return Ok((
+                    page_frame.message(
+                        StatusCode::FORBIDDEN,
+                        "Sign-in refused",
+                        "This account cannot sign in.",
+                    ),
+                    None,
+                ));
+            }
+            let signed_in = SignedIn {
+                account: &account,
+                amr: &["pwd", "otp"],
+                acr: MFA_ACR,
+            };
+            complete_sign_in(
+                conn,
+                &ctx,
+                &page_frame,
+                &browser,
+                signed_in,
+                target,
+                previous_session.as_deref(),
+            )
+        })
+        .await;
+    match result {
+        Ok((outcome, Some(cookie))) => {
+            respond(outcome, vec![session_cookie(&state, &tenant, cookie)])
+        }
+        Ok((outcome, None)) => respond(outcome, vec![]),
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor set-up failed");
             respond(frame.failure(), vec![])
         }
     }

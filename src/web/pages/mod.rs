@@ -15,7 +15,7 @@ pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
 pub use logout::logout;
-pub use mfa::{mfa_form, mfa_submit};
+pub use mfa::{mfa_form, mfa_submit, setup_continue, setup_form, setup_submit};
 pub use select_profile::{picker_form, picker_submit};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

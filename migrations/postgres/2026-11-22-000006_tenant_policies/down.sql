@@ -1,0 +1,9 @@
+ALTER TABLE tenants DROP COLUMN refresh_absolute_secs;
+ALTER TABLE tenants DROP COLUMN refresh_idle_secs;
+ALTER TABLE tenants DROP COLUMN access_token_secs;
+ALTER TABLE tenants DROP COLUMN session_absolute_secs;
+ALTER TABLE tenants DROP COLUMN session_idle_secs;
+ALTER TABLE tenants DROP COLUMN email_verification;
+ALTER TABLE tenants DROP COLUMN self_signup;
+ALTER TABLE tenants DROP COLUMN mfa_policy;
+ALTER TABLE tenants DROP COLUMN password_min_length;

@@ -1,0 +1,295 @@
+//! Tenant policies: password rules, required MFA (enrollment at sign-in), `acr_values`
+//! step-up, and token lifetime overrides.
+
+use base64::Engine as _;
+use serde_json::Value;
+use tessera::config::TenantRouting;
+use totp_rs::{Algorithm, Builder, Secret};
+
+use crate::attacks_support::tokens;
+use crate::both_engines;
+use crate::browser::{Browser, Page};
+use crate::flow::{authorize_url, exchange, pkce, register_rp, Rp};
+use crate::helpers::{eventually, stderr, Engine, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = "ada@example.com";
+const RP: &str = "http://127.0.0.1:9";
+
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn current_code(page: &Page) -> String {
+    let start = page
+        .html
+        .find("<code id=\"manual-key\">")
+        .expect("manual key")
+        + 22;
+    let key = &page.html[start..start + page.html[start..].find('<').unwrap()];
+    let totp = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_secret(Secret::try_from_base32(key).unwrap())
+        .build()
+        .unwrap();
+    totp.generate_current().to_string()
+}
+
+async fn password_policy(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let policy = app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--password-min-length",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(policy["password_min_length"], 16);
+    let short = app.cli(&[
+        "account",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        EMAIL,
+        "--password",
+        "fourteen chars",
+    ]);
+    assert!(
+        stderr(&short).contains("at least 16 characters"),
+        "{}",
+        stderr(&short)
+    );
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--password-min-length",
+        "12",
+        "--json",
+    ]);
+    let common = app.cli(&[
+        "account",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        EMAIL,
+        "--password",
+        "Password1234",
+    ]);
+    assert!(
+        stderr(&common).contains("too common"),
+        "{}",
+        stderr(&common)
+    );
+    app.create_account("acme", EMAIL, PASSWORD);
+    for bad in [
+        &["--password-min-length", "6"][..],
+        &["--mfa", "sometimes"],
+        &["--access-token-secs", "-5"],
+    ] {
+        let mut args = vec!["tenant", "policy", "acme"];
+        args.extend_from_slice(bad);
+        assert!(!app.cli(&args).status.success(), "{bad:?}");
+    }
+}
+both_engines!(password_policy);
+
+/// Follows a sign-in that must enroll a second factor; returns the redirect to the RP.
+async fn enroll_during_sign_in(browser: &Browser, page: Page) -> Page {
+    assert!(
+        page.location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/mfa/setup?challenge="),
+        "{:?}",
+        page.location
+    );
+    let setup = browser.get(page.location.as_deref().unwrap()).await;
+    assert!(setup.html.contains("needs two-step verification"));
+    // A wrong code starts the set-up over with a new key.
+    let again = browser
+        .follow(browser.submit(&setup, &[("code", "000000")]).await, RP)
+        .await;
+    assert!(again.html.contains("manual-key"));
+    let codes = browser
+        .submit(&again, &[("code", &current_code(&again))])
+        .await;
+    assert_eq!(codes.html.matches("<li><code>").count(), 10);
+    browser.submit(&codes, &[]).await
+}
+
+async fn required_mfa_enrolls_at_sign_in(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    app.cli_json(&["tenant", "policy", "acme", "--mfa", "required", "--json"]);
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(&app, "acme", &rp, &challenge, &[]);
+    let browser = Browser::default();
+    let mut page = browser.follow(browser.get(&url).await, RP).await;
+    // The policy reaches the running node within the cache TTL (1 s).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    page = browser
+        .submit(&page, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let back = enroll_during_sign_in(&browser, page).await;
+    let code = back
+        .query_param("code")
+        .unwrap_or_else(|| panic!("{:?} {}", back.location, back.html));
+    let issued = tokens(exchange(&app, "acme", &rp, &code, Some(&verifier)).await).await;
+    let id = claims(issued["id_token"].as_str().unwrap());
+    assert_eq!(id["amr"], serde_json::json!(["pwd", "otp"]));
+    assert_eq!(id["acr"], "urn:tessera:acr:mfa");
+}
+both_engines!(required_mfa_enrolls_at_sign_in);
+
+async fn acr_values_step_up(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp: Rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let browser = Browser::default();
+    // A password is enough without acr_values.
+    let (verifier, challenge) = pkce();
+    let login = browser
+        .follow(
+            browser
+                .get(&authorize_url(&app, "acme", &rp, &challenge, &[]))
+                .await,
+            RP,
+        )
+        .await;
+    let back = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let issued = tokens(
+        exchange(
+            &app,
+            "acme",
+            &rp,
+            &back.query_param("code").unwrap(),
+            Some(&verifier),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        claims(issued["id_token"].as_str().unwrap())["acr"],
+        "urn:tessera:acr:pwd"
+    );
+
+    // Asking for MFA: a silent request cannot step up; an interactive one signs in again.
+    let mfa = [("acr_values", "urn:tessera:acr:mfa")];
+    let (_, challenge) = pkce();
+    let silent = browser
+        .get(&authorize_url(
+            &app,
+            "acme",
+            &rp,
+            &challenge,
+            &[mfa[0], ("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        silent.query_param("error").as_deref(),
+        Some("login_required")
+    );
+    let (verifier, challenge) = pkce();
+    let login = browser
+        .follow(
+            browser
+                .get(&authorize_url(&app, "acme", &rp, &challenge, &mfa))
+                .await,
+            RP,
+        )
+        .await;
+    assert!(
+        login.html.contains("name=\"password\""),
+        "step-up must sign in again"
+    );
+    let page = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let back = enroll_during_sign_in(&browser, page).await;
+    let issued = tokens(
+        exchange(
+            &app,
+            "acme",
+            &rp,
+            &back.query_param("code").unwrap(),
+            Some(&verifier),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        claims(issued["id_token"].as_str().unwrap())["acr"],
+        "urn:tessera:acr:mfa"
+    );
+    // Now the session is strong enough: no new sign-in.
+    let (_, challenge) = pkce();
+    let again = browser
+        .get(&authorize_url(&app, "acme", &rp, &challenge, &mfa))
+        .await;
+    assert!(again.query_param("code").is_some(), "{:?}", again.location);
+}
+both_engines!(acr_values_step_up);
+
+async fn token_lifetime_override(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (id, secret) = app.machine_client("acme");
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--access-token-secs",
+        "60",
+        "--json",
+    ]);
+    eventually("lifetime override", || async {
+        let response = app
+            .post_form(
+                "acme",
+                "/token",
+                &[("grant_type", "client_credentials")],
+                Some((&id, &secret)),
+            )
+            .await;
+        response.json::<Value>().await.unwrap()["expires_in"] == 60
+    })
+    .await;
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--access-token-secs",
+        "0",
+        "--json",
+    ]);
+    eventually("default lifetime", || async {
+        let response = app
+            .post_form(
+                "acme",
+                "/token",
+                &[("grant_type", "client_credentials")],
+                Some((&id, &secret)),
+            )
+            .await;
+        response.json::<Value>().await.unwrap()["expires_in"] == 900
+    })
+    .await;
+}
+both_engines!(token_lifetime_override);
