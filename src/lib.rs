@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod identity;
 pub mod keys;
+pub mod mail;
 pub mod oidc;
 pub mod profiles;
 pub mod rate_limit;

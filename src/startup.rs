@@ -80,6 +80,7 @@ impl Application {
         })
         .await??;
         let cache_ttl = Duration::from_millis(settings.cache.ttl_ms);
+        let (mailer, mail_from) = crate::mail::Mailer::from_settings(&settings)?;
         let state = AppState {
             settings: settings.clone(),
             db: db.clone(),
@@ -90,6 +91,8 @@ impl Application {
             clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             // Entries carry their own end time; the TTL only bounds how long they are kept.
             blocked_clients: Arc::new(TtlCache::new(Duration::from_secs(60), CACHE_ENTRIES)),
+            mailer,
+            mail_from,
         };
         let port = listener.local_addr()?.port();
         let server = serve(listener, state, &settings)?;

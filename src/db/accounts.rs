@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{accounts, profiles};
+use super::schema::{account_tokens, accounts, profiles};
 use super::{AnyConnection, DbError};
 use crate::domain::{AccountId, TenantId};
 
@@ -266,4 +266,63 @@ pub fn clear_failed_logins(
     ))
     .execute(conn)?;
     Ok(())
+}
+
+pub fn insert_account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), DbError> {
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::token_hash.eq(token_hash),
+            account_tokens::tenant_id.eq(tenant.as_str()),
+            account_tokens::account_id.eq(account.as_str()),
+            account_tokens::purpose.eq(purpose),
+            account_tokens::created_at.eq(now),
+            account_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The account a live (unused, unexpired) token of `purpose` belongs to.
+pub fn find_account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(account_tokens::table
+        .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+        .filter(account_tokens::token_hash.eq(token_hash))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(account_tokens::account_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Spends a token; false when it was already used (atomic).
+pub fn use_account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        account_tokens::table
+            .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+            .filter(account_tokens::token_hash.eq(token_hash))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn)?
+        == 1)
 }

@@ -110,6 +110,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        purpose -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> BigInt,
@@ -287,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     totp_factors,
     recovery_codes,
     login_challenges,
+    account_tokens,
 );

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Client IPs over the failed-client-authentication limit, by `tenant:ip`, with the Unix
     /// time the block ends. Each node learns it from the shared database counter.
     pub blocked_clients: Arc<TtlCache<String, i64>>,
+    pub mailer: crate::mail::Mailer,
+    pub mail_from: lettre::message::Mailbox,
 }
 
 impl AppState {

@@ -90,6 +90,7 @@ impl Browser {
             "request",
             "next",
             "challenge",
+            "token",
             "id_token_hint",
             "post_logout_redirect_uri",
             "state",

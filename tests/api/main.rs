@@ -16,6 +16,7 @@ mod keys;
 mod mfa;
 mod personas;
 mod policies;
+mod reset;
 mod serve;
 mod tenancy;
 mod token;

@@ -8,6 +8,7 @@ mod flow;
 mod login;
 mod logout;
 mod mfa;
+mod reset;
 mod select_profile;
 
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
@@ -16,6 +17,7 @@ pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
 pub use logout::logout;
 pub use mfa::{mfa_form, mfa_submit, setup_continue, setup_form, setup_submit};
+pub use reset::{reset_form, reset_request_form, reset_request_submit, reset_submit};
 pub use select_profile::{picker_form, picker_submit};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

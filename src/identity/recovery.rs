@@ -1,0 +1,102 @@
+//! Password reset by mail: a single-use link, stored hashed, valid for 30 minutes. Using it
+//! sets the password, ends every session and revokes every grant. It never signs the user in,
+//! so a second factor is still asked at the next sign-in.
+
+use diesel::Connection;
+
+use super::accounts::{check_password, AccountError};
+use super::password::PasswordHasher;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::{accounts as rows, grants, sessions, AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, Email, TenantId};
+
+pub const RESET_LIFETIME_SECS: i64 = 30 * 60;
+const RESET: &str = "reset";
+
+/// A reset link token for the account with this email, if there is an active one. Callers
+/// answer the same way either way.
+pub fn request_reset(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    email: &str,
+) -> Result<Option<(Email, String)>, DbError> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    let Some(row) = rows::find_by_email(conn, tenant, email.as_str())? else {
+        return Ok(None);
+    };
+    if row.status != "active" {
+        return Ok(None);
+    }
+    let token = random_token();
+    let now = unix_now();
+    rows::insert_account_token(
+        conn,
+        tenant,
+        &AccountId::from_stored(row.id),
+        &sha256_hex(&token),
+        RESET,
+        now,
+        now + RESET_LIFETIME_SECS,
+    )?;
+    Ok(Some((email, token)))
+}
+
+/// Whether a reset token is live (to show the form, or not).
+pub fn reset_token_is_live(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token: &str,
+) -> Result<bool, DbError> {
+    Ok(rows::find_account_token(conn, tenant, &sha256_hex(token), RESET, unix_now())?.is_some())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("the link is invalid, used or expired")]
+    InvalidLink,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+impl From<DbError> for ResetError {
+    fn from(e: DbError) -> Self {
+        ResetError::Account(AccountError::Db(e))
+    }
+}
+
+impl From<diesel::result::Error> for ResetError {
+    fn from(e: diesel::result::Error) -> Self {
+        ResetError::Account(AccountError::Db(DbError::Query(e)))
+    }
+}
+
+/// Sets a new password with a reset token. Blocking (argon2).
+pub fn reset_password(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &TenantId,
+    token: &str,
+    new_password: &str,
+    min_chars: usize,
+) -> Result<(), ResetError> {
+    let hash = sha256_hex(token);
+    let now = unix_now();
+    let account = rows::find_account_token(conn, tenant, &hash, RESET, now)?
+        .ok_or(ResetError::InvalidLink)?;
+    // Check the password before spending the link, so a rejected password can be retried.
+    check_password(new_password, min_chars)?;
+    let new_hash = hasher.hash(new_password).map_err(AccountError::from)?;
+    let account = AccountId::from_stored(account);
+    conn.transaction::<_, ResetError, _>(|conn| {
+        if !rows::use_account_token(conn, tenant, &hash, now)? {
+            return Err(ResetError::InvalidLink);
+        }
+        rows::set_password_hash(conn, tenant, &account, &new_hash, now)?;
+        rows::clear_failed_logins(conn, tenant, &account)?;
+        sessions::end_all_for_account(conn, tenant, &account, now)?;
+        grants::revoke_account_grants(conn, tenant, &account, now)?;
+        Ok(())
+    })
+}

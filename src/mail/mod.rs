@@ -1,0 +1,109 @@
+//! Outgoing mail with lettre: SMTP for production, .eml files as the local default.
+//! Messages are askama templates (text and HTML) naming the tenant.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::{MailTransport, Settings, SmtpSecurity};
+
+pub mod messages;
+
+#[derive(Clone)]
+pub enum Mailer {
+    File {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: PathBuf,
+    },
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// A message ready to be composed: recipient, subject, and both renderings.
+pub struct Outgoing {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<(Mailer, Mailbox)> {
+        let mail = &settings.mail;
+        let from: Mailbox = mail
+            .from
+            .parse()
+            .with_context(|| format!("mail.from is not an address: {}", mail.from))?;
+        let mailer = match mail.transport {
+            MailTransport::File => {
+                let dir = if mail.file_dir.as_os_str().is_empty() {
+                    settings.server.data_dir.join("mail")
+                } else {
+                    mail.file_dir.clone()
+                };
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("could not create {}", dir.display()))?;
+                Mailer::File {
+                    transport: AsyncFileTransport::new(&dir),
+                    dir,
+                }
+            }
+            MailTransport::Smtp => {
+                let host = mail.smtp_host.as_str();
+                let mut builder = match mail.smtp_security {
+                    SmtpSecurity::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?
+                    }
+                    SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+                    SmtpSecurity::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                    }
+                }
+                .port(mail.smtp_port);
+                if let (Some(user), Some(password)) = (&mail.smtp_username, &mail.smtp_password) {
+                    builder = builder.credentials(Credentials::new(
+                        user.clone(),
+                        password.expose_secret().to_owned(),
+                    ));
+                }
+                Mailer::Smtp(builder.build())
+            }
+        };
+        Ok((mailer, from))
+    }
+
+    /// Sends one message; failures are logged with the recipient's domain only.
+    pub async fn send(&self, from: &Mailbox, mail: Outgoing) {
+        let domain = mail.to.rsplit('@').next().unwrap_or_default().to_owned();
+        let message = match compose(from, mail) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::error!(error = %e, "could not compose a message");
+                return;
+            }
+        };
+        match self {
+            Mailer::File { transport, dir } => match transport.send(message).await {
+                Ok(id) => {
+                    tracing::info!(path = %dir.join(format!("{id}.eml")).display(), "mail written")
+                }
+                Err(e) => tracing::error!(error = %e, "could not write a message"),
+            },
+            Mailer::Smtp(transport) => match transport.send(message).await {
+                Ok(_) => tracing::info!(domain, "mail sent"),
+                Err(e) => tracing::error!(error = %e, domain, "could not send a message"),
+            },
+        }
+    }
+}
+
+fn compose(from: &Mailbox, mail: Outgoing) -> anyhow::Result<Message> {
+    Ok(Message::builder()
+        .from(from.clone())
+        .to(mail.to.parse()?)
+        .subject(mail.subject)
+        .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))?)
+}

@@ -1,0 +1,250 @@
+//! `GET|POST {issuer}/reset` and `{issuer}/reset/confirm`: password reset by mail. The request
+//! page answers the same for known and unknown addresses, and the mail is sent in the
+//! background so the timing does not tell either.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{browser, browser_value, csrf_ok, respond, Outcome, PageFrame};
+use crate::db::DbError;
+use crate::identity::recovery::{self, ResetError, RESET_LIFETIME_SECS};
+use crate::identity::AccountError;
+use crate::sessions;
+use crate::tenancy::CurrentTenant;
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+struct RequestPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    csrf_token: &'a str,
+    sent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reset_form.html")]
+struct ResetPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    csrf_token: &'a str,
+    token: &'a str,
+    min_length: usize,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    csrf_token: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf_token: Option<String>,
+    token: Option<String>,
+    password: Option<String>,
+}
+
+fn request_page(frame: &PageFrame, browser: &str, sent: bool) -> Outcome {
+    let html = RequestPage {
+        issuer: &frame.issuer,
+        tenant_name: &frame.tenant_name,
+        csrf_token: &sessions::csrf_token(browser),
+        sent,
+    }
+    .render();
+    match html {
+        Ok(html) => Outcome::Page(StatusCode::OK, html),
+        Err(_) => frame.failure(),
+    }
+}
+
+pub async fn reset_request_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    respond(
+        request_page(&frame, &browser, false),
+        new_cookie.into_iter().collect(),
+    )
+}
+
+pub async fn reset_request_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<RequestForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let limit = state.settings.security.login_attempts_per_minute;
+    let tenant_id = tenant.id.clone();
+    let email = form.email.unwrap_or_default();
+    let result = state
+        .db
+        .run(move |conn| {
+            if let Some(retry_after) =
+                crate::rate_limit::hit(conn, &format!("reset:{tenant_id}:{client_ip}"), limit)?
+            {
+                return Ok::<_, DbError>(Err(retry_after));
+            }
+            Ok(Ok(recovery::request_reset(conn, &tenant_id, &email)?))
+        })
+        .await;
+    match result {
+        Ok(Err(retry_after)) => respond(Outcome::RateLimited(frame, retry_after), vec![]),
+        Ok(Ok(found)) => {
+            if let Some((email, token)) = found {
+                let link = format!("{}/reset/confirm?token={token}", frame.issuer);
+                match crate::mail::messages::password_reset(
+                    email.as_str(),
+                    &tenant.name,
+                    &link,
+                    RESET_LIFETIME_SECS / 60,
+                ) {
+                    Ok(message) => {
+                        let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+                        // In the background: the answer must not wait for (and so reveal) a send.
+                        actix_web::rt::spawn(async move { mailer.send(&from, message).await });
+                    }
+                    Err(e) => tracing::error!(error = %e, "could not render the reset mail"),
+                }
+            }
+            respond(request_page(&frame, &browser, true), vec![])
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reset request failed");
+            respond(frame.failure(), vec![])
+        }
+    }
+}
+
+fn expired(frame: &PageFrame) -> Outcome {
+    frame.message(
+        StatusCode::BAD_REQUEST,
+        "This link has expired",
+        "The link is invalid, already used, or older than 30 minutes. Ask for a new one.",
+    )
+}
+
+pub async fn reset_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let cookies: Vec<_> = new_cookie.into_iter().collect();
+    let Some(token) = query.into_inner().token else {
+        return respond(expired(&frame), cookies);
+    };
+    let tenant_id = tenant.id.clone();
+    let min_length = tenant.policy.password_min_length;
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            Ok::<_, DbError>(
+                if recovery::reset_token_is_live(conn, &tenant_id, &token)? {
+                    let html = ResetPage {
+                        issuer: &page_frame.issuer,
+                        tenant_name: &page_frame.tenant_name,
+                        csrf_token: &sessions::csrf_token(&browser),
+                        token: &token,
+                        min_length,
+                        error: None,
+                    }
+                    .render();
+                    match html {
+                        Ok(html) => Outcome::Page(StatusCode::OK, html),
+                        Err(_) => page_frame.failure(),
+                    }
+                } else {
+                    expired(&page_frame)
+                },
+            )
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, cookies)
+}
+
+pub async fn reset_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let token = form.token.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let min_length = tenant.policy.password_min_length;
+    let tenant_id = tenant.id.clone();
+    let hasher = state.password_hasher.clone();
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let error = match recovery::reset_password(
+                conn, &hasher, &tenant_id, &token, &password, min_length,
+            ) {
+                Ok(()) => {
+                    return Ok(page_frame.message(
+                        StatusCode::OK,
+                        "Your password was changed",
+                        "Every session was signed out. Sign in again with your new password.",
+                    ))
+                }
+                Err(ResetError::InvalidLink) => return Ok(expired(&page_frame)),
+                Err(ResetError::Account(AccountError::Db(e))) => return Err(e),
+                Err(ResetError::Account(AccountError::CommonPassword)) => {
+                    "That password is too common. Choose another."
+                }
+                Err(ResetError::Account(_)) => {
+                    "That password is too short for this organisation's policy."
+                }
+            };
+            let html = ResetPage {
+                issuer: &page_frame.issuer,
+                tenant_name: &page_frame.tenant_name,
+                csrf_token: &sessions::csrf_token(&browser),
+                token: &token,
+                min_length,
+                error: Some(error),
+            }
+            .render();
+            Ok::<_, DbError>(match html {
+                Ok(html) => Outcome::Page(StatusCode::OK, html),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}
