@@ -234,7 +234,12 @@ async fn reset_through_smtp(engine: Engine) {
                 return None;
             }
             seen.extend_from_slice(&buffer[..n]);
-            let text = decode_quoted_printable(&String::from_utf8_lossy(&seen));
+            // Only a whole message: a chunk may end inside a quoted-printable soft break.
+            let raw = String::from_utf8_lossy(&seen);
+            if !raw.contains("END MESSAGE") {
+                continue;
+            }
+            let text = decode_quoted_printable(&raw);
             if let Some(link) = text.lines().find_map(link_in) {
                 return Some((link, text));
             }
