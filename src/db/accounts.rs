@@ -326,3 +326,39 @@ pub fn use_account_token(
     .execute(conn)?
         == 1)
 }
+
+/// A live token of any purpose: (account id, purpose).
+pub fn find_any_account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(String, String)>, DbError> {
+    Ok(account_tokens::table
+        .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+        .filter(account_tokens::token_hash.eq(token_hash))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select((account_tokens::account_id, account_tokens::purpose))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_email_verified(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set((
+        accounts::email_verified_at.eq(Some(now)),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -95,6 +95,9 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("this account cannot sign in")]
     AccountUnavailable,
+    /// The password was right, but the tenant requires a verified email first.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified(AccountId),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -299,6 +302,7 @@ pub fn authenticate(
     tenant: &TenantId,
     email: &str,
     password: &str,
+    require_verified_email: bool,
 ) -> Result<Account, LoginError> {
     let row = match Email::parse(email) {
         Ok(email) => rows::find_by_email(conn, tenant, email.as_str())?,
@@ -343,6 +347,9 @@ pub fn authenticate(
         }
     }
     may_sign_in(&account)?;
+    if require_verified_email && !account.email_verified {
+        return Err(LoginError::EmailNotVerified(account.id));
+    }
     Ok(account)
 }
 

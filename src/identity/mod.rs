@@ -6,6 +6,7 @@ mod accounts;
 pub mod mfa;
 pub mod password;
 pub mod recovery;
+pub mod verification;
 
 pub use accounts::{
     authenticate, change_password, check_password, create_account, find_account,

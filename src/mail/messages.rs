@@ -43,3 +43,71 @@ pub fn password_reset(
         .render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/verify.txt")]
+struct VerifyText<'a> {
+    tenant_name: &'a str,
+    email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify.html")]
+struct VerifyHtml<'a> {
+    tenant_name: &'a str,
+    email: &'a str,
+    link: &'a str,
+}
+
+pub fn verify_email(to: &str, tenant_name: &str, link: &str) -> anyhow::Result<Outgoing> {
+    Ok(Outgoing {
+        to: to.to_owned(),
+        subject: format!("Confirm your email address for {tenant_name}"),
+        text: VerifyText {
+            tenant_name,
+            email: to,
+            link,
+        }
+        .render()?,
+        html: VerifyHtml {
+            tenant_name,
+            email: to,
+            link,
+        }
+        .render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_exists.txt")]
+struct ExistsText<'a> {
+    tenant_name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_exists.html")]
+struct ExistsHtml<'a> {
+    tenant_name: &'a str,
+    link: &'a str,
+}
+
+/// Sent instead of a sign-up when the address already has an account: the page says the same
+/// either way, only the inbox owner learns which.
+pub fn signup_exists(to: &str, tenant_name: &str, reset_link: &str) -> anyhow::Result<Outgoing> {
+    Ok(Outgoing {
+        to: to.to_owned(),
+        subject: format!("Your {tenant_name} account"),
+        text: ExistsText {
+            tenant_name,
+            link: reset_link,
+        }
+        .render()?,
+        html: ExistsHtml {
+            tenant_name,
+            link: reset_link,
+        }
+        .render()?,
+    })
+}

@@ -18,6 +18,7 @@ mod personas;
 mod policies;
 mod reset;
 mod serve;
+mod signup;
 mod tenancy;
 mod token;
 mod variants;

@@ -55,9 +55,12 @@ async fn link_from_file(dir: &Path) -> String {
     for _ in 0..50 {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
-                let text = decode_quoted_printable(
-                    &std::fs::read_to_string(entry.path()).unwrap_or_default(),
-                );
+                let raw = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                // Only a complete message (it ends with the closing MIME boundary).
+                if !raw.trim_end().ends_with("--") {
+                    continue;
+                }
+                let text = decode_quoted_printable(&raw);
                 if let Some(link) = text.lines().find_map(link_in) {
                     assert!(
                         text.contains("Subject: Reset your acme Inc. password"),

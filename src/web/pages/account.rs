@@ -96,6 +96,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "password" => "Your password was changed and your other sessions were signed out.",
         "sessions" => "Your other sessions were signed out.",
         "mfa_off" => "Two-step verification was turned off.",
+        "verify_sent" => "We sent a confirmation link to the profile's address.",
         _ => return None,
     })
 }
@@ -133,8 +134,10 @@ fn current(
     tenant: &CurrentTenant,
     cookie: Option<&str>,
 ) -> Result<Option<Session>, DbError> {
+    // The tenant's own session timeouts, as everywhere else.
+    let settings = tenant.policy.effective_settings(&state.settings);
     match cookie {
-        Some(value) => sessions::current(conn, &state.settings.sessions, &tenant.id, value),
+        Some(value) => sessions::current(conn, &settings.sessions, &tenant.id, value),
         None => Ok(None),
     }
 }
@@ -284,6 +287,27 @@ fn perform(
                 profiles::create(conn, tenant_id, &session.account_id, new),
                 "created",
             )
+        }
+        "profile/verify" => {
+            let Some(profile) = own_profile(conn)? else {
+                return Ok(Err("not_found"));
+            };
+            let Some((email, token)) = crate::identity::verification::profile_token(
+                conn,
+                tenant_id,
+                &session.account_id,
+                &profile,
+            )?
+            else {
+                return Ok(Err("not_found"));
+            };
+            let link = format!("{}/verify?token={token}", state.issuer(tenant));
+            if let Ok(mail) = crate::mail::messages::verify_email(&email, &tenant.name, &link) {
+                let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+                tokio::runtime::Handle::current()
+                    .spawn(async move { mailer.send(&from, mail).await });
+            }
+            Ok(Ok("verify_sent"))
         }
         "profile/rename" | "profile/email" | "profile/default" | "profile/delete" => {
             let Some(profile) = own_profile(conn)? else {

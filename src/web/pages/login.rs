@@ -201,6 +201,7 @@ pub async fn login_submit(
         return respond(frame.failure(), vec![]);
     };
     let hasher = state.password_hasher.clone();
+    let mail = (state.mailer.clone(), state.mail_from.clone());
     let previous_session = session_value(&req);
     let page_frame = frame.clone();
     // The peer address: X-Forwarded-For is not trusted, so it cannot be spoofed to dodge the
@@ -219,6 +220,7 @@ pub async fn login_submit(
                 return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
             }
             let sign_in = SignIn {
+                mail: mail.clone(),
                 ctx: &ctx,
                 frame: &page_frame,
                 hasher: &hasher,
@@ -241,6 +243,7 @@ pub async fn login_submit(
 }
 
 struct SignIn<'a> {
+    mail: (crate::mail::Mailer, lettre::message::Mailbox),
     ctx: &'a OidcContext,
     frame: &'a PageFrame,
     hasher: &'a PasswordHasher,
@@ -277,9 +280,34 @@ impl SignIn<'_> {
             &ctx.tenant.id,
             email,
             password,
+            ctx.tenant.policy.email_verification == "required",
         ) {
             Ok(account) => account,
             Err(identity::LoginError::Db(e)) => return Err(e),
+            Err(identity::LoginError::EmailNotVerified(account_id)) => {
+                // Only someone who knows the password gets here: send a fresh link.
+                let token = crate::identity::verification::account_token(
+                    conn,
+                    &ctx.tenant.id,
+                    &account_id,
+                )?;
+                let link = format!("{}/verify?token={token}", ctx.issuer);
+                if let Ok(mail) =
+                    crate::mail::messages::verify_email(email.trim(), &ctx.tenant.name, &link)
+                {
+                    let (mailer, from) = self.mail.clone();
+                    tokio::runtime::Handle::current()
+                        .spawn(async move { mailer.send(&from, mail).await });
+                }
+                return Ok((
+                    self.frame.message(
+                        actix_web::http::StatusCode::FORBIDDEN,
+                        "Confirm your email address",
+                        "This organisation asks you to confirm your email address first. We sent you a new link.",
+                    ),
+                    None,
+                ));
+            }
             Err(_) => {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
                 let view = match (&target, &pending) {

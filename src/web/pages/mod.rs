@@ -10,6 +10,7 @@ mod logout;
 mod mfa;
 mod reset;
 mod select_profile;
+mod signup;
 
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;
@@ -19,6 +20,7 @@ pub use logout::logout;
 pub use mfa::{mfa_form, mfa_submit, setup_continue, setup_form, setup_submit};
 pub use reset::{reset_form, reset_request_form, reset_request_submit, reset_submit};
 pub use select_profile::{picker_form, picker_submit};
+pub use signup::{signup_form, signup_submit, verify};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};

@@ -1,0 +1,107 @@
+//! Email verification by mail: the account's address, and each profile's own address. Links
+//! are single use, stored hashed, and expire after a day. A profile link names the address it
+//! was sent to, so changing the address in between voids it.
+
+use super::accounts::AccountError;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::{accounts as rows, AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, ProfileId, TenantId};
+
+pub const VERIFY_LIFETIME_SECS: i64 = 24 * 3600;
+const ACCOUNT: &str = "verify";
+
+/// What a verification link proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    Account(AccountId),
+    Profile(ProfileId),
+}
+
+fn profile_purpose(profile: &ProfileId, email: &str) -> String {
+    format!("verify-profile:{profile}:{email}")
+}
+
+/// A link token proving the account's own email.
+pub fn account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<String, DbError> {
+    let token = random_token();
+    let now = unix_now();
+    rows::insert_account_token(
+        conn,
+        tenant,
+        account,
+        &sha256_hex(&token),
+        ACCOUNT,
+        now,
+        now + VERIFY_LIFETIME_SECS,
+    )?;
+    Ok(token)
+}
+
+/// A link token proving a profile's email; `None` when the profile has no email or is not
+/// the account's.
+pub fn profile_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    profile: &ProfileId,
+) -> Result<Option<(String, String)>, DbError> {
+    let Some(row) = rows::find_profile(conn, tenant, profile.as_str())? else {
+        return Ok(None);
+    };
+    let Some(email) = row.email.filter(|_| row.account_id == account.as_str()) else {
+        return Ok(None);
+    };
+    let token = random_token();
+    let now = unix_now();
+    rows::insert_account_token(
+        conn,
+        tenant,
+        account,
+        &sha256_hex(&token),
+        &profile_purpose(profile, &email),
+        now,
+        now + VERIFY_LIFETIME_SECS,
+    )?;
+    Ok(Some((email, token)))
+}
+
+/// Spends a verification link and marks the address verified.
+pub fn verify(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token: &str,
+) -> Result<Option<Verified>, AccountError> {
+    let hash = sha256_hex(token);
+    let now = unix_now();
+    let Some((account, purpose)) = rows::find_any_account_token(conn, tenant, &hash, now)? else {
+        return Ok(None);
+    };
+    let account = AccountId::from_stored(account);
+    if purpose == ACCOUNT {
+        if !rows::use_account_token(conn, tenant, &hash, now)? {
+            return Ok(None);
+        }
+        rows::set_email_verified(conn, tenant, &account, now)?;
+        return Ok(Some(Verified::Account(account)));
+    }
+    let Some(rest) = purpose.strip_prefix("verify-profile:") else {
+        return Ok(None);
+    };
+    let Some((profile, email)) = rest.split_once(':') else {
+        return Ok(None);
+    };
+    let Some(mut row) = rows::find_profile(conn, tenant, profile)? else {
+        return Ok(None);
+    };
+    if row.email.as_deref() != Some(email) || !rows::use_account_token(conn, tenant, &hash, now)? {
+        return Ok(None);
+    }
+    row.email_verified_at = Some(now);
+    row.updated_at = now;
+    rows::update_profile(conn, tenant, &row)?;
+    Ok(Some(Verified::Profile(ProfileId::from_stored(row.id))))
+}

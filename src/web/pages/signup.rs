@@ -1,0 +1,228 @@
+//! `GET|POST {issuer}/signup` (when the tenant allows self sign-up) and `GET {issuer}/verify`.
+//! Sign-up answers the same for new and existing addresses, spends the same hashing time, and
+//! mails either a verification link or a "you already have an account" note in the background.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{browser, browser_value, csrf_ok, respond, Outcome, PageFrame};
+use crate::db::DbError;
+use crate::identity::verification::{self, Verified};
+use crate::identity::{self, AccountError};
+use crate::mail::{messages, Outgoing};
+use crate::sessions;
+use crate::tenancy::CurrentTenant;
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    csrf_token: &'a str,
+    min_length: usize,
+    sent: bool,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    csrf_token: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+fn page(
+    frame: &PageFrame,
+    browser: &str,
+    min_length: usize,
+    sent: bool,
+    error: Option<&str>,
+) -> Outcome {
+    let html = SignupPage {
+        issuer: &frame.issuer,
+        tenant_name: &frame.tenant_name,
+        csrf_token: &sessions::csrf_token(browser),
+        min_length,
+        sent,
+        error,
+    }
+    .render();
+    match html {
+        Ok(html) => Outcome::Page(StatusCode::OK, html),
+        Err(_) => frame.failure(),
+    }
+}
+
+fn closed(frame: &PageFrame) -> Outcome {
+    frame.message(
+        StatusCode::NOT_FOUND,
+        "Sign-up is closed",
+        "Accounts here are created by an administrator.",
+    )
+}
+
+pub async fn signup_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    if !tenant.policy.self_signup {
+        return respond(closed(&frame), vec![]);
+    }
+    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    respond(
+        page(
+            &frame,
+            &browser,
+            tenant.policy.password_min_length,
+            false,
+            None,
+        ),
+        new_cookie.into_iter().collect(),
+    )
+}
+
+pub async fn signup_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<SignupForm>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    if !tenant.policy.self_signup {
+        return respond(closed(&frame), vec![]);
+    }
+    let form = form.into_inner();
+    let (Some(browser), true) = (
+        browser_value(&req),
+        csrf_ok(&req, form.csrf_token.as_deref()),
+    ) else {
+        return respond(frame.bad_form(), vec![]);
+    };
+    let min_length = tenant.policy.password_min_length;
+    let email = form.email.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    // Rules that do not depend on whether the address is known are checked first, openly.
+    if let Err(e) = identity::check_password(&password, min_length) {
+        return respond(
+            page(&frame, &browser, min_length, false, Some(&e.to_string())),
+            vec![],
+        );
+    }
+    if crate::domain::Email::parse(&email).is_err() {
+        return respond(
+            page(
+                &frame,
+                &browser,
+                min_length,
+                false,
+                Some("That email address is not valid."),
+            ),
+            vec![],
+        );
+    }
+    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let limit = state.settings.security.login_attempts_per_minute;
+    let hasher = state.password_hasher.clone();
+    let tenant_id = tenant.id.clone();
+    let issuer = frame.issuer.clone();
+    let tenant_name = tenant.name.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            if let Some(retry_after) =
+                crate::rate_limit::hit(conn, &format!("signup:{tenant_id}:{client_ip}"), limit)?
+            {
+                return Ok::<_, DbError>(Err(retry_after));
+            }
+            let mail = match identity::create_account(
+                conn, &hasher, &tenant_id, &email, &password, min_length,
+            ) {
+                Ok(account) => {
+                    let token = verification::account_token(conn, &tenant_id, &account.id)?;
+                    messages::verify_email(
+                        account.email.as_str(),
+                        &tenant_name,
+                        &format!("{issuer}/verify?token={token}"),
+                    )
+                }
+                Err(AccountError::EmailTaken) => {
+                    // Spend the hashing time a new account costs, so timing tells nothing.
+                    let _ = hasher.hash(&password);
+                    messages::signup_exists(&email, &tenant_name, &format!("{issuer}/reset"))
+                }
+                Err(AccountError::Db(e)) => return Err(e),
+                Err(e) => {
+                    tracing::error!(error = %e, "sign-up failed");
+                    return Ok(Ok(None));
+                }
+            };
+            Ok(Ok(mail.ok()))
+        })
+        .await;
+    match result {
+        Ok(Err(retry_after)) => respond(Outcome::RateLimited(frame, retry_after), vec![]),
+        Ok(Ok(mail)) => {
+            if let Some(mail) = mail {
+                send_later(&state, mail);
+            }
+            respond(page(&frame, &browser, min_length, true, None), vec![])
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sign-up failed");
+            respond(frame.failure(), vec![])
+        }
+    }
+}
+
+/// Sends in the background: pages never wait for, or reveal, a delivery.
+pub(super) fn send_later(state: &AppState, mail: Outgoing) {
+    let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+    actix_web::rt::spawn(async move { mailer.send(&from, mail).await });
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    query: web::Query<TokenQuery>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let token = query.into_inner().token.unwrap_or_default();
+    let tenant_id = tenant.id.clone();
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            Ok::<_, DbError>(match verification::verify(conn, &tenant_id, &token) {
+                Ok(Some(Verified::Account(_))) => page_frame.message(
+                    StatusCode::OK,
+                    "Address confirmed",
+                    "Thank you: your email address is confirmed. You can sign in.",
+                ),
+                Ok(Some(Verified::Profile(_))) => page_frame.message(
+                    StatusCode::OK,
+                    "Address confirmed",
+                    "Thank you: the profile's email address is confirmed.",
+                ),
+                Ok(None) => page_frame.message(
+                    StatusCode::BAD_REQUEST,
+                    "This link has expired",
+                    "The link is invalid, already used, or too old. Ask for a new one.",
+                ),
+                Err(AccountError::Db(e)) => return Err(e),
+                Err(_) => page_frame.failure(),
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, vec![])
+}

@@ -1,0 +1,269 @@
+//! Self sign-up and email verification (accounts and profile emails), through the file
+//! transport; sign-up answers alike for new and existing addresses.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tessera::config::TenantRouting;
+
+use crate::both_engines;
+use crate::browser::{Browser, Page};
+use crate::helpers::{data_dir, Engine, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Complete messages in the file transport's directory, quoted-printable decoded.
+fn mails(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|raw| raw.trim_end().ends_with("--"))
+        .map(|raw| {
+            let joined = raw.replace("=\r\n", "").replace("=\n", "");
+            let mut out = Vec::new();
+            let bytes = joined.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'=' && i + 2 < bytes.len() {
+                    if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                }
+                out.push(bytes[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        })
+        .collect()
+}
+
+/// Waits for a message to `to` whose subject contains `subject`; returns it.
+async fn mail_to(app: &TestApp, to: &str, subject: &str) -> String {
+    let dir = data_dir(&app.db).join("mail");
+    for _ in 0..50 {
+        if let Some(mail) = mails(&dir)
+            .into_iter()
+            .find(|m| m.contains(&format!("To: {to}")) && m.contains(subject))
+        {
+            return mail;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mail to {to} about {subject}");
+}
+
+fn link(mail: &str, fragment: &str) -> String {
+    let start = mail
+        .find("http")
+        .and_then(|_| mail.find(fragment))
+        .expect("a link");
+    let begin = mail[..start].rfind("http").unwrap();
+    let end = mail[begin..]
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .unwrap()
+        + begin;
+    mail[begin..end].to_owned()
+}
+
+async fn sign_up(app: &TestApp, email: &str) -> Page {
+    let browser = Browser::default();
+    let form = browser.get(&app.tenant_url("acme", "/signup")).await;
+    browser
+        .submit(&form, &[("email", email), ("password", PASSWORD)])
+        .await
+}
+
+async fn sign_up_and_verify(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let closed = Browser::default()
+        .get(&app.tenant_url("acme", "/signup"))
+        .await;
+    assert_eq!(closed.status, StatusCode::NOT_FOUND);
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--self-signup",
+        "true",
+        "--json",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the tenant cache TTL
+
+    app.create_account("acme", "taken@example.com", PASSWORD);
+    let new = sign_up(&app, "new@example.com").await;
+    let existing = sign_up(&app, "taken@example.com").await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(new.html.contains("Check your inbox"));
+    assert_eq!(
+        (new.status, &new.html),
+        (existing.status, &existing.html),
+        "new and existing answer alike"
+    );
+    // Rules that do not depend on the address are shown openly.
+    let weak = sign_up(&app, "other@example.com").await;
+    assert!(weak.html.contains("Check your inbox"));
+    let browser = Browser::default();
+    let form = browser.get(&app.tenant_url("acme", "/signup")).await;
+    let short = browser
+        .submit(&form, &[("email", "x@example.com"), ("password", "short")])
+        .await;
+    assert!(short.html.contains("at least 12 characters"));
+
+    // The owner of the taken address learns it by mail, not the page.
+    mail_to(&app, "taken@example.com", "Your acme Inc. account").await;
+    let verify = mail_to(&app, "new@example.com", "Confirm your email address").await;
+    let shown = app.cli_json(&[
+        "account",
+        "show",
+        "--tenant",
+        "acme",
+        "new@example.com",
+        "--json",
+    ]);
+    assert_eq!(shown["email_verified"], false);
+    let confirmed = Browser::default()
+        .get(&link(&verify, "/verify?token="))
+        .await;
+    assert!(
+        confirmed.html.contains("Address confirmed"),
+        "{}",
+        confirmed.html
+    );
+    let shown = app.cli_json(&[
+        "account",
+        "show",
+        "--tenant",
+        "acme",
+        "new@example.com",
+        "--json",
+    ]);
+    assert_eq!(shown["email_verified"], true);
+    let again = Browser::default()
+        .get(&link(&verify, "/verify?token="))
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "single use");
+}
+both_engines!(sign_up_and_verify);
+
+async fn required_verification_blocks_sign_in_until_confirmed(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--email-verification",
+        "required",
+        "--json",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the tenant cache TTL
+    let attempt = || async {
+        let browser = Browser::default();
+        let login = browser
+            .get(&app.tenant_url("acme", "/login?next=account"))
+            .await;
+        browser
+            .submit(
+                &login,
+                &[("email", "ada@example.com"), ("password", PASSWORD)],
+            )
+            .await
+    };
+    let blocked = attempt().await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert!(blocked.html.contains("Confirm your email address"));
+    let verify = mail_to(&app, "ada@example.com", "Confirm your email address").await;
+    Browser::default()
+        .get(&link(&verify, "/verify?token="))
+        .await;
+    let allowed = attempt().await;
+    assert!(
+        allowed
+            .location
+            .as_deref()
+            .is_some_and(|l| l.ends_with("/account")),
+        "{:?}",
+        allowed.location
+    );
+}
+both_engines!(required_verification_blocks_sign_in_until_confirmed);
+
+async fn profile_email_verification(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let work = app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        "ada@example.com",
+        "--name",
+        "Work",
+        "--email",
+        "ada@work.example",
+        "--json",
+    ]);
+    assert_eq!(work["email_verified"], false);
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .follow(
+            browser
+                .submit(
+                    &login,
+                    &[("email", "ada@example.com"), ("password", PASSWORD)],
+                )
+                .await,
+            "http://127.0.0.1:9",
+        )
+        .await;
+    assert!(page.html.contains("Send a confirmation link"));
+    let csrf = page.field("csrf_token").unwrap();
+    let sent = browser
+        .post(
+            &app.tenant_url("acme", "/account/profile/verify"),
+            &[
+                ("csrf_token", &csrf),
+                ("profile_id", work["id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    let page = browser.follow(sent, "http://127.0.0.1:9").await;
+    assert!(page.html.contains("We sent a confirmation link"));
+    let mail = mail_to(&app, "ada@work.example", "Confirm your email address").await;
+    let confirmed = Browser::default().get(&link(&mail, "/verify?token=")).await;
+    assert!(
+        confirmed.html.contains("email address is confirmed"),
+        "{}",
+        confirmed.html
+    );
+    let list = app.cli_json(&[
+        "profile",
+        "list",
+        "--tenant",
+        "acme",
+        "--account",
+        "ada@example.com",
+        "--json",
+    ]);
+    let work = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Work")
+        .unwrap();
+    assert_eq!(work["email_verified"], true);
+}
+both_engines!(profile_email_verification);
