@@ -17,6 +17,7 @@ mod mfa;
 mod personas;
 mod policies;
 mod reset;
+mod robustness;
 mod serve;
 mod signup;
 mod tenancy;
