@@ -1,5 +1,6 @@
 //! Tessera: a multi-tenant OpenID Connect provider.
 
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod clients;

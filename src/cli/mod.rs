@@ -3,6 +3,7 @@
 //! errors go to stderr with a non-zero exit code.
 
 mod account;
+mod audit;
 mod client;
 mod keys;
 mod output;
@@ -56,6 +57,9 @@ enum Command {
     /// Manage roles and their permissions, and assign them to profiles.
     #[command(subcommand)]
     Role(role::RoleCommand),
+    /// Verify and export the tenant's hash-chained audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// List, rotate and retire a tenant's signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -91,6 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Account(command) => account::run(&settings, command),
                 Command::Profile(command) => profile::run(&settings, command),
                 Command::Role(command) => role::run(&settings, command),
+                Command::Audit(command) => audit::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }
         }

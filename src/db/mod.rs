@@ -2,6 +2,7 @@
 //! pool through [`Db::run`], never on the async executor threads.
 
 pub mod accounts;
+pub mod audit;
 pub mod clients;
 mod connection;
 pub mod grants;

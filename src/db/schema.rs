@@ -122,6 +122,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        seq -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        ip -> Text,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> BigInt,
@@ -300,4 +316,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     login_challenges,
     account_tokens,
+    audit_events,
 );

@@ -224,6 +224,17 @@ pub fn suspend(
         }
         sessions::end_all_for_account(conn, tenant, account, now)?;
         grants::revoke_account_grants(conn, tenant, account, now)?;
+        crate::audit::record(
+            conn,
+            tenant,
+            crate::audit::Event {
+                actor: "cli",
+                action: "account.suspend",
+                target: account.as_str(),
+                ip: "",
+                details: serde_json::json!({}),
+            },
+        )?;
         Ok(())
     })?;
     find_account(conn, tenant, account)
@@ -277,15 +288,29 @@ pub fn resume(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Account, AccountError> {
-    if !rows::set_status(
-        conn,
-        tenant,
-        account,
-        AccountStatus::Active.as_str(),
-        unix_now(),
-    )? {
-        return Err(AccountError::NotFound);
-    }
+    conn.transaction::<_, AccountError, _>(|conn| {
+        if !rows::set_status(
+            conn,
+            tenant,
+            account,
+            AccountStatus::Active.as_str(),
+            unix_now(),
+        )? {
+            return Err(AccountError::NotFound);
+        }
+        crate::audit::record(
+            conn,
+            tenant,
+            crate::audit::Event {
+                actor: "cli",
+                action: "account.resume",
+                target: account.as_str(),
+                ip: "",
+                details: serde_json::json!({}),
+            },
+        )?;
+        Ok(())
+    })?;
     find_account(conn, tenant, account)
 }
 

@@ -132,7 +132,22 @@ pub fn rotate(
     algs: &[KeyAlg],
 ) -> Result<Vec<KeyInfo>, KeyError> {
     let keys = generate(algs)?;
-    conn.transaction(|conn| install(conn, master, tenant, &keys))
+    conn.transaction(|conn| {
+        let installed = install(conn, master, tenant, &keys)?;
+        let kids: Vec<&str> = installed.iter().map(|k| k.kid.as_str()).collect();
+        crate::audit::record(
+            conn,
+            tenant,
+            crate::audit::Event {
+                actor: "cli",
+                action: "keys.rotate",
+                target: tenant.as_str(),
+                ip: "",
+                details: serde_json::json!({ "new": kids }),
+            },
+        )?;
+        Ok(installed)
+    })
 }
 
 /// Unpublishes an inactive key and erases its private half.
@@ -146,6 +161,17 @@ pub fn retire(conn: &mut AnyConnection, tenant: &TenantId, kid: &str) -> Result<
         }
         let kid = KeyId::from_stored(row.id);
         rows::retire(conn, tenant, &kid, unix_now())?;
+        crate::audit::record(
+            conn,
+            tenant,
+            crate::audit::Event {
+                actor: "cli",
+                action: "keys.retire",
+                target: kid.as_str(),
+                ip: "",
+                details: serde_json::json!({}),
+            },
+        )?;
         db::tenants::bump_key_set_version(conn, tenant)?;
         let row = rows::find(conn, tenant, kid.as_str())?
             .ok_or_else(|| KeyError::NotFound(kid.to_string()))?;

@@ -30,18 +30,40 @@ pub fn revoke(
         if row.client_id != client.id.as_str() {
             return Err(not_yours());
         }
-        grants::revoke_grant(
-            conn,
-            tenant,
-            &GrantId::from_stored(row.grant_id),
-            unix_now(),
-        )?;
+        let grant = GrantId::from_stored(row.grant_id);
+        diesel::Connection::transaction(conn, |conn| {
+            grants::revoke_grant(conn, tenant, &grant, unix_now())?;
+            crate::audit::record(
+                conn,
+                tenant,
+                crate::audit::Event {
+                    actor: client.id.as_str(),
+                    action: "token.revoke",
+                    target: grant.as_str(),
+                    ip: "",
+                    details: serde_json::json!({ "token_type": "refresh_token" }),
+                },
+            )
+        })?;
         return Ok(());
     }
     match access_token::verify_signature_only(ctx, token) {
         Ok(claims) if claims.client_id != client.id.as_str() => Err(not_yours()),
         Ok(claims) => {
-            grants::revoke_access_token(conn, tenant, &claims.jti, claims.exp)?;
+            diesel::Connection::transaction(conn, |conn| {
+                grants::revoke_access_token(conn, tenant, &claims.jti, claims.exp)?;
+                crate::audit::record(
+                    conn,
+                    tenant,
+                    crate::audit::Event {
+                        actor: client.id.as_str(),
+                        action: "token.revoke",
+                        target: &claims.jti,
+                        ip: "",
+                        details: serde_json::json!({ "token_type": "access_token" }),
+                    },
+                )
+            })?;
             Ok(())
         }
         Err(access_token::Inactive::Db(e)) => Err(e.into()),

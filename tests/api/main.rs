@@ -7,6 +7,7 @@ mod abuse;
 mod account_console;
 mod attacks;
 mod attacks_support;
+mod audit;
 mod cli;
 mod clients;
 mod discovery;

@@ -52,5 +52,19 @@ pub fn exchange(
     let grant = rows::find_grant(conn, tenant, &grant_id)?
         .filter(|g| g.revoked_at.is_none())
         .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
-    conn.transaction(|conn| issue_for_grant(conn, ctx, client, &grant, row.nonce.as_deref(), None))
+    conn.transaction(|conn| {
+        let issued = issue_for_grant(conn, ctx, client, &grant, row.nonce.as_deref(), None)?;
+        crate::audit::record(
+            conn,
+            &ctx.tenant.id,
+            crate::audit::Event {
+                actor: client.id.as_str(),
+                action: "token.issue",
+                target: &grant.id,
+                ip: "",
+                details: serde_json::json!({ "grant_type": "authorization_code", "scope": issued.scope }),
+            },
+        )?;
+        Ok(issued)
+    })
 }

@@ -81,7 +81,21 @@ pub fn exchange(
         }
         None => Some(ScopeSet::parse(&row.scope).map_err(OAuthError::server_error)?),
     };
-    conn.transaction(|conn| issue_for_grant(conn, ctx, client, &grant, None, narrowed))
+    conn.transaction(|conn| {
+        let issued = issue_for_grant(conn, ctx, client, &grant, None, narrowed)?;
+        crate::audit::record(
+            conn,
+            &ctx.tenant.id,
+            crate::audit::Event {
+                actor: client.id.as_str(),
+                action: "token.issue",
+                target: &grant.id,
+                ip: "",
+                details: serde_json::json!({ "grant_type": "refresh_token", "scope": issued.scope }),
+            },
+        )?;
+        Ok(issued)
+    })
 }
 
 /// Access token, ID token (with `openid`) and refresh token (when the client may refresh) for

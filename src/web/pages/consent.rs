@@ -144,6 +144,17 @@ pub async fn consent_submit(
                 return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
             }
             authorize::record_consent(conn, ctx, &client, &profile, &request)?;
+            crate::audit::record_alone(
+                conn,
+                &ctx.tenant.id,
+                crate::audit::Event {
+                    actor: profile.as_str(),
+                    action: "consent.grant",
+                    target: client.id.as_str(),
+                    ip: "",
+                    details: serde_json::json!({ "scope": request.scope }),
+                },
+            );
             authorize::satisfied(conn, ctx, &request_id, &mut request, "consent")?;
             advance(
                 conn,

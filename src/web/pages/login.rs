@@ -221,6 +221,7 @@ pub async fn login_submit(
             }
             let sign_in = SignIn {
                 mail: mail.clone(),
+                ip: &client_ip,
                 ctx: &ctx,
                 frame: &page_frame,
                 hasher: &hasher,
@@ -243,6 +244,7 @@ pub async fn login_submit(
 }
 
 struct SignIn<'a> {
+    ip: &'a str,
     mail: (crate::mail::Mailer, lettre::message::Mailbox),
     ctx: &'a OidcContext,
     frame: &'a PageFrame,
@@ -310,6 +312,17 @@ impl SignIn<'_> {
             }
             Err(_) => {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
+                crate::audit::record_alone(
+                    conn,
+                    &ctx.tenant.id,
+                    crate::audit::Event {
+                        actor: "anonymous",
+                        action: "signin.failure",
+                        target: "password",
+                        ip: self.ip,
+                        details: serde_json::json!({ "email": email }),
+                    },
+                );
                 let view = match (&target, &pending) {
                     (Target::Authorization(id), Some((client, _))) => LoginView {
                         client_name: &client.name,
@@ -348,6 +361,17 @@ impl SignIn<'_> {
                 None,
             ));
         }
+        crate::audit::record_alone(
+            conn,
+            &ctx.tenant.id,
+            crate::audit::Event {
+                actor: account.id.as_str(),
+                action: "signin.success",
+                target: account.id.as_str(),
+                ip: self.ip,
+                details: serde_json::json!({ "method": "password" }),
+            },
+        );
         let signed_in = SignedIn {
             account: &account,
             amr: &["pwd"],

@@ -159,10 +159,11 @@ pub async fn mfa_submit(
             let account_id = AccountId::from_stored(row.account_id.clone());
             let code = form.code.as_deref().unwrap_or_default();
             match mfa::verify(conn, master.master(), tenant_id, &account_id, code) {
-                Ok(_) => {}
+                Ok(proof) => crate::audit::record_alone(conn, tenant_id, crate::audit::Event { actor: account_id.as_str(), action: "mfa.success", target: account_id.as_str(), ip: &client_ip, details: serde_json::json!({ "method": format!("{proof:?}") }) }),
                 Err(mfa::MfaError::Db(e)) => return Err(e),
                 Err(_) => {
                     rows::count_challenge_failure(conn, tenant_id, &challenge)?;
+                    crate::audit::record_alone(conn, tenant_id, crate::audit::Event { actor: account_id.as_str(), action: "mfa.failure", target: account_id.as_str(), ip: &client_ip, details: serde_json::json!({}) });
                     if row.failures + 1 >= MAX_WRONG_CODES {
                         rows::delete_challenge(conn, tenant_id, &challenge)?;
                         return Ok((page_frame.message(StatusCode::FORBIDDEN, "Too many wrong codes", "Sign in again to get a new chance."), None));

@@ -176,6 +176,17 @@ pub async fn picker_submit(
                 chosen.id.as_str(),
             )?;
             session.profile_id = Some(chosen.id.clone());
+            crate::audit::record_alone(
+                conn,
+                &ctx.tenant.id,
+                crate::audit::Event {
+                    actor: session.account_id.as_str(),
+                    action: "profile.select",
+                    target: chosen.id.as_str(),
+                    ip: "",
+                    details: serde_json::json!({ "client_id": client.id }),
+                },
+            );
             authorize::satisfied(conn, ctx, &request_id, &mut request, "select_account")?;
             advance(
                 conn,

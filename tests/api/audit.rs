@@ -1,0 +1,151 @@
+//! The hash-chained audit log: events recorded, no secrets in it, and `tessera audit verify`
+//! catching an edited row and a deleted row.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+use tessera::config::TenantRouting;
+use tessera::db::Db;
+
+use crate::both_engines;
+use crate::browser::Browser;
+use crate::flow::{authorize_url, exchange, pkce, register_rp};
+use crate::helpers::{stderr, Engine, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = "ada@example.com";
+
+fn export(app: &TestApp) -> Vec<Value> {
+    let output = app.cli(&["audit", "export", "--tenant", "acme"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn tamper(app: &TestApp, sql: &str) {
+    let db = Db::connect(&app.db.url, 1, Duration::from_secs(5)).unwrap();
+    db.conn().unwrap().batch_execute(sql).unwrap();
+}
+
+async fn audit_chain_records_and_detects_tampering(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    // A failed and a successful sign-in, a token, a revocation, a rotation, a suspension.
+    let browser = Browser::default();
+    let (verifier, challenge) = pkce();
+    let login = browser
+        .follow(
+            browser
+                .get(&authorize_url(&app, "acme", &rp, &challenge, &[]))
+                .await,
+            "http://127.0.0.1:9",
+        )
+        .await;
+    let retry = browser
+        .submit(
+            &login,
+            &[("email", EMAIL), ("password", "wrong password!!")],
+        )
+        .await;
+    let back = browser
+        .submit(&retry, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let response = exchange(
+        &app,
+        "acme",
+        &rp,
+        &back.query_param("code").unwrap(),
+        Some(&verifier),
+    )
+    .await;
+    let issued: Value = response.json().await.unwrap();
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    app.post_form(
+        "acme",
+        "/revoke",
+        &[("token", refresh)],
+        Some((&rp.id, &rp.secret)),
+    )
+    .await;
+    app.cli_json(&[
+        "keys", "rotate", "--tenant", "acme", "--alg", "ES256", "--json",
+    ]);
+    app.cli_json(&["account", "suspend", "--tenant", "acme", EMAIL, "--json"]);
+
+    let events = export(&app);
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "client.create",
+        "signin.failure",
+        "signin.success",
+        "token.issue",
+        "token.revoke",
+        "keys.rotate",
+        "account.suspend",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>());
+    // No secrets: not the client secret, not a password, not a token.
+    let all = serde_json::to_string(&events).unwrap();
+    for secret in [
+        rp.secret.as_str(),
+        PASSWORD,
+        "wrong password!!",
+        refresh,
+        issued["access_token"].as_str().unwrap(),
+    ] {
+        assert!(!all.contains(secret), "a secret reached the audit log");
+    }
+    let verified = app.cli_json(&["audit", "verify", "--tenant", "acme", "--json"]);
+    assert_eq!(verified["entries"], events.len());
+    assert!(verified["broken"].is_null());
+
+    // An edited row is caught, at that row.
+    tamper(
+        &app,
+        "UPDATE audit_events SET actor = 'someone-else' WHERE seq = 2",
+    );
+    let edited = app.cli(&["audit", "verify", "--tenant", "acme"]);
+    assert!(!edited.status.success());
+    assert!(
+        stderr(&edited).contains("entry 2 was modified"),
+        "{}",
+        stderr(&edited)
+    );
+    tamper(
+        &app,
+        &format!(
+            "UPDATE audit_events SET actor = '{}' WHERE seq = 2",
+            events[1]["actor"].as_str().unwrap()
+        ),
+    );
+    assert!(
+        app.cli(&["audit", "verify", "--tenant", "acme"])
+            .status
+            .success(),
+        "restored"
+    );
+    // A deleted row is caught too.
+    tamper(&app, "DELETE FROM audit_events WHERE seq = 3");
+    let deleted = app.cli(&["audit", "verify", "--tenant", "acme"]);
+    assert!(!deleted.status.success());
+    assert!(
+        stderr(&deleted).contains("entry 3 is missing"),
+        "{}",
+        stderr(&deleted)
+    );
+}
+both_engines!(audit_chain_records_and_detects_tampering);
