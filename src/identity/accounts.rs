@@ -210,6 +210,7 @@ pub fn suspend(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
+    actor: &str,
 ) -> Result<Account, AccountError> {
     conn.transaction::<_, AccountError, _>(|conn| {
         let now = unix_now();
@@ -228,7 +229,7 @@ pub fn suspend(
             conn,
             tenant,
             crate::audit::Event {
-                actor: "cli",
+                actor,
                 action: "account.suspend",
                 target: account.as_str(),
                 ip: "",
@@ -287,6 +288,7 @@ pub fn resume(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
+    actor: &str,
 ) -> Result<Account, AccountError> {
     conn.transaction::<_, AccountError, _>(|conn| {
         if !rows::set_status(
@@ -302,7 +304,7 @@ pub fn resume(
             conn,
             tenant,
             crate::audit::Event {
-                actor: "cli",
+                actor,
                 action: "account.resume",
                 target: account.as_str(),
                 ip: "",

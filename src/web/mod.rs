@@ -1,5 +1,6 @@
 //! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
 
+mod admin_api;
 pub mod client_ip;
 mod discovery;
 mod error;
@@ -69,6 +70,18 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
+    .route(
+        "/admin/api/v1/clients",
+        web::get().to(admin_api::list_clients),
+    )
+    .route(
+        "/admin/api/v1/clients/{client_id}",
+        web::get().to(admin_api::get_client),
+    )
+    .route(
+        "/admin/api/v1/accounts/{account_id}/{action}",
+        web::post().to(admin_api::account_status),
+    )
     .route("/account", web::get().to(pages::account_page))
     .route("/account/mfa/start", web::post().to(pages::mfa_start))
     .route("/account/mfa/confirm", web::post().to(pages::mfa_confirm))

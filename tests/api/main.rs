@@ -5,6 +5,7 @@ mod helpers;
 
 mod abuse;
 mod account_console;
+mod admin_api;
 mod attacks;
 mod attacks_support;
 mod audit;

@@ -1,0 +1,209 @@
+//! The admin REST API's first slice: one authorization step (401 / 403 / 404), pagination,
+//! account suspension by an administrator, and permissions read fresh on every request.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tessera::config::TenantRouting;
+
+use crate::attacks_support::tokens;
+use crate::both_engines;
+use crate::browser::Browser;
+use crate::flow::{authorize_url, exchange, pkce, register_rp, Rp};
+use crate::helpers::{Engine, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn access_token(app: &TestApp, slug: &str, rp: &Rp, email: &str) -> String {
+    let browser = Browser::default();
+    let (verifier, challenge) = pkce();
+    let login = browser
+        .follow(
+            browser
+                .get(&authorize_url(app, slug, rp, &challenge, &[]))
+                .await,
+            "http://127.0.0.1:9",
+        )
+        .await;
+    let back = browser
+        .submit(&login, &[("email", email), ("password", PASSWORD)])
+        .await;
+    let code = back
+        .query_param("code")
+        .unwrap_or_else(|| panic!("{:?}", back.location));
+    tokens(exchange(app, slug, rp, &code, Some(&verifier)).await).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    slug: &str,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut request = app.client.request(
+        method,
+        app.tenant_url(slug, &format!("/admin/api/v1{path}")),
+    );
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+async fn admin_api_authorization(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_tenant("globex");
+    let admin = app.create_account("acme", "admin@example.com", PASSWORD);
+    let user = app.create_account("acme", "user@example.com", PASSWORD);
+    app.create_account("globex", "admin@example.com", PASSWORD);
+    let admin_profile = admin["profiles"][0]["id"].as_str().unwrap().to_owned();
+    app.cli_json(&["role", "create", "--tenant", "acme", "admins", "--json"]);
+    for permission in ["clients:read", "accounts:write"] {
+        app.cli_json(&[
+            "role", "permit", "--tenant", "acme", "admins", permission, "--json",
+        ]);
+    }
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "admins",
+        "--profile",
+        &admin_profile,
+        "--json",
+    ]);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let extra = register_rp(&app, "acme", &[]);
+    let globex_rp = register_rp(&app, "globex", &["--consent", "skip"]);
+    let admin_token = access_token(&app, "acme", &rp, "admin@example.com").await;
+    let user_token = access_token(&app, "acme", &rp, "user@example.com").await;
+    let foreign_token = access_token(&app, "globex", &globex_rp, "admin@example.com").await;
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+
+    // 401 without or with a bad token, or another tenant's token.
+    for token in [None, Some("not-a-token"), Some(foreign_token.as_str())] {
+        let (status, body, headers) = call(&app, get.clone(), "acme", "/clients", token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(body["error"], "unauthorized");
+        assert_eq!(headers["www-authenticate"], "Bearer");
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    // 403 without the permission.
+    let (status, body, _) = call(&app, get.clone(), "acme", "/clients", Some(&user_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["message"].as_str().unwrap().contains("clients:read"));
+    // 200 with it, paginated.
+    let (status, page, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        "/clients?limit=1",
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let next = page["next"].as_str().expect("a next page").to_owned();
+    let (_, second, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("/clients?limit=1&after={next}"),
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next"].is_null());
+    let ids: Vec<&str> = [&page, &second]
+        .iter()
+        .map(|p| p["items"][0]["client_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&rp.id.as_str()) && ids.contains(&extra.id.as_str()));
+    assert!(!page.to_string().contains(&rp.secret), "no secrets");
+    // 404 for another tenant's object.
+    let (status, _, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("/clients/{}", globex_rp.id),
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, one, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("/clients/{}", rp.id),
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["client_id"], rp.id.as_str());
+
+    // An administrator suspends an account; the audit log names the administrator.
+    let user_id = user["id"].as_str().unwrap();
+    let (status, _, _) = call(
+        &app,
+        post.clone(),
+        "acme",
+        &format!("/accounts/{user_id}/suspend"),
+        Some(&user_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = call(
+        &app,
+        post.clone(),
+        "acme",
+        &format!("/accounts/{user_id}/suspend"),
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "suspended");
+    let export = app.cli(&["audit", "export", "--tenant", "acme"]);
+    let audit = String::from_utf8_lossy(&export.stdout);
+    let suspension: Value = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["action"] == "account.suspend")
+        .expect("audited");
+    assert_eq!(suspension["actor"], admin_profile.as_str());
+    let (status, _, _) = call(
+        &app,
+        post.clone(),
+        "acme",
+        "/accounts/nobody/suspend",
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Taking the role away works at once, even for a token minted before.
+    app.cli_json(&[
+        "role",
+        "revoke",
+        "--tenant",
+        "acme",
+        "admins",
+        "--profile",
+        &admin_profile,
+        "--json",
+    ]);
+    let (status, _, _) = call(&app, get, "acme", "/clients", Some(&admin_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+both_engines!(admin_api_authorization);
