@@ -3,7 +3,6 @@
 //! form acting only on the session's own account, and redirects back with a fixed message
 //! (never echoing input).
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -199,10 +198,7 @@ pub async fn account_page(
                 csrf_token: &sessions::csrf_token(&browser),
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());
@@ -449,10 +445,7 @@ pub async fn mfa_start(
                 notice: None,
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());
@@ -506,10 +499,7 @@ pub async fn mfa_confirm(
                 challenge: None,
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());

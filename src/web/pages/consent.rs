@@ -1,7 +1,6 @@
 //! `GET|POST {issuer}/consent`: the user allows or denies the client's requested scopes for
 //! the chosen profile.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -91,10 +90,7 @@ pub async fn consent_form(
                 request_id: &request_id,
             }
             .render();
-            Ok(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => frame.failure(),
-            })
+            Ok(frame.page(html))
         },
     )
     .await

@@ -1,14 +1,13 @@
 //! `GET|POST {issuer}/login`: email and password, either for a pending authorization request
 //! (`request=ID`) or for the account console (`next=account`).
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::flow::advance;
 use super::{
-    browser, browser_value, csrf_ok, respond, session_cookie, session_value, Outcome, PageFrame,
+    browser, browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
 };
 use crate::db::AnyConnection;
 use crate::domain::ProfileId;
@@ -119,10 +118,7 @@ fn login_page(
         error,
     }
     .render();
-    match html {
-        Ok(html) => Outcome::Page(StatusCode::OK, html),
-        Err(_) => frame.failure(),
-    }
+    frame.page(html)
 }
 
 pub async fn login_form(
@@ -231,16 +227,7 @@ pub async fn login_submit(
             sign_in.run(conn, target, previous_session.as_deref())
         })
         .await;
-    match result {
-        Ok((outcome, Some(cookie_value))) => {
-            respond(outcome, vec![session_cookie(&state, &tenant, cookie_value)])
-        }
-        Ok((outcome, None)) => respond(outcome, vec![]),
-        Err(e) => {
-            tracing::error!(error = %e, "sign-in failed");
-            respond(frame.failure(), vec![])
-        }
-    }
+    respond_signed_in(&state, &tenant, &frame, result)
 }
 
 struct SignIn<'a> {

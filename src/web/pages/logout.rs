@@ -170,13 +170,7 @@ fn decide(
             carried,
         }
         .render();
-        return Ok((
-            match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => frame.failure(),
-            },
-            false,
-        ));
+        return Ok((frame.page(html), false));
     }
     if let Some(session) = &session {
         sessions::end(conn, &ctx.tenant.id, &session.id)?;

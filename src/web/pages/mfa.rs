@@ -8,7 +8,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::login::{complete_sign_in, SignedIn, Target};
-use super::{browser_value, csrf_ok, respond, session_cookie, session_value, Outcome, PageFrame};
+use super::{
+    browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
+};
 use crate::crypto::random_token;
 use crate::db::mfa::{self as rows, ChallengeRow};
 use crate::db::{AnyConnection, DbError};
@@ -72,6 +74,22 @@ pub(super) fn start_challenge(
     Ok(id)
 }
 
+/// The unexpired challenge `id`, if this browser started it.
+fn live_challenge(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+    id: &str,
+    browser: &str,
+) -> Result<Option<ChallengeRow>, DbError> {
+    rows::find_challenge(
+        conn,
+        tenant,
+        id,
+        &sessions::browser_hash(browser),
+        unix_now(),
+    )
+}
+
 fn page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) -> Outcome {
     let html = MfaPage {
         issuer: &frame.issuer,
@@ -81,10 +99,7 @@ fn page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) 
         error,
     }
     .render();
-    match html {
-        Ok(html) => Outcome::Page(StatusCode::OK, html),
-        Err(_) => frame.failure(),
-    }
+    frame.page(html)
 }
 
 pub async fn mfa_form(
@@ -104,13 +119,7 @@ pub async fn mfa_form(
         .db
         .run(move |conn| {
             Ok::<_, DbError>(
-                match rows::find_challenge(
-                    conn,
-                    &tenant_id,
-                    &challenge,
-                    &sessions::browser_hash(&browser),
-                    unix_now(),
-                )? {
+                match live_challenge(conn, &tenant_id, &challenge, &browser)? {
                     Some(_) => page(&page_frame, &browser, &challenge, None),
                     None => page_frame.expired_request(),
                 },
@@ -153,7 +162,7 @@ pub async fn mfa_submit(
                 return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
             }
             let tenant_id = &ctx.tenant.id;
-            let Some(row) = rows::find_challenge(conn, tenant_id, &challenge, &sessions::browser_hash(&browser), unix_now())? else {
+            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
                 return Ok((page_frame.expired_request(), None));
             };
             let account_id = AccountId::from_stored(row.account_id.clone());
@@ -185,16 +194,7 @@ pub async fn mfa_submit(
             complete_sign_in(conn, &ctx, &page_frame, &browser, signed_in, target, previous_session.as_deref())
         })
         .await;
-    match result {
-        Ok((outcome, Some(cookie))) => {
-            respond(outcome, vec![session_cookie(&state, &tenant, cookie)])
-        }
-        Ok((outcome, None)) => respond(outcome, vec![]),
-        Err(e) => {
-            tracing::error!(error = %e, "second factor failed");
-            respond(frame.failure(), vec![])
-        }
-    }
+    respond_signed_in(&state, &tenant, &frame, result)
 }
 
 /// Marks a challenge whose second factor was just set up and proven.
@@ -226,14 +226,7 @@ pub async fn setup_form(
         .db
         .run(move |conn| {
             let tenant_id = &tenant.id;
-            let Some(row) = rows::find_challenge(
-                conn,
-                tenant_id,
-                &challenge,
-                &sessions::browser_hash(&browser),
-                unix_now(),
-            )?
-            else {
+            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
                 return Ok(page_frame.expired_request());
             };
             let account_id = AccountId::from_stored(row.account_id);
@@ -269,10 +262,7 @@ pub async fn setup_form(
                 notice: Some("This sign-in needs two-step verification. Set it up to continue."),
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());
@@ -305,14 +295,7 @@ pub async fn setup_submit(
         .db
         .run(move |conn| {
             let tenant_id = &tenant.id;
-            let Some(row) = rows::find_challenge(
-                conn,
-                tenant_id,
-                &challenge,
-                &sessions::browser_hash(&browser),
-                unix_now(),
-            )?
-            else {
+            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
                 return Ok(page_frame.expired_request());
             };
             let account_id = AccountId::from_stored(row.account_id.clone());
@@ -347,10 +330,7 @@ pub async fn setup_submit(
                 challenge: Some(&challenge),
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());
@@ -384,14 +364,7 @@ pub async fn setup_continue(
         .db
         .run(move |conn| {
             let tenant_id = &ctx.tenant.id;
-            let Some(row) = rows::find_challenge(
-                conn,
-                tenant_id,
-                &challenge,
-                &sessions::browser_hash(&browser),
-                unix_now(),
-            )?
-            else {
+            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
                 return Ok((page_frame.expired_request(), None));
             };
             // Only a challenge whose factor was proven at set-up may continue.
@@ -429,14 +402,5 @@ pub async fn setup_continue(
             )
         })
         .await;
-    match result {
-        Ok((outcome, Some(cookie))) => {
-            respond(outcome, vec![session_cookie(&state, &tenant, cookie)])
-        }
-        Ok((outcome, None)) => respond(outcome, vec![]),
-        Err(e) => {
-            tracing::error!(error = %e, "second-factor set-up failed");
-            respond(frame.failure(), vec![])
-        }
-    }
+    respond_signed_in(&state, &tenant, &frame, result)
 }

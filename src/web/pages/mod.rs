@@ -76,6 +76,17 @@ impl PageFrame {
         }
     }
 
+    /// A rendered page (200), or the failure page when the template could not render.
+    pub fn page(&self, rendered: askama::Result<String>) -> Outcome {
+        match rendered {
+            Ok(html) => Outcome::Page(StatusCode::OK, html),
+            Err(e) => {
+                tracing::error!(error = %e, "a page could not be rendered");
+                self.failure()
+            }
+        }
+    }
+
     pub fn message(&self, status: StatusCode, title: &str, message: &str) -> Outcome {
         Outcome::Page(status, self.message_html(title, message))
     }
@@ -282,6 +293,26 @@ pub fn csrf_ok(req: &HttpRequest, presented: Option<&str>) -> bool {
     match (browser_value(req), presented) {
         (Some(browser), Some(token)) => sessions::csrf_matches(&browser, token),
         _ => false,
+    }
+}
+
+/// The end of a sign-in step: its page or redirect, with the new session cookie when one
+/// started (password sign-in, second factor, factor set-up).
+pub fn respond_signed_in(
+    state: &AppState,
+    tenant: &Tenant,
+    frame: &PageFrame,
+    result: Result<(Outcome, Option<String>), crate::db::DbError>,
+) -> HttpResponse {
+    match result {
+        Ok((outcome, Some(cookie))) => {
+            respond(outcome, vec![session_cookie(state, tenant, cookie)])
+        }
+        Ok((outcome, None)) => respond(outcome, vec![]),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in step failed");
+            respond(frame.failure(), vec![])
+        }
     }
 }
 

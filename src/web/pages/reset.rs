@@ -61,10 +61,7 @@ fn request_page(frame: &PageFrame, browser: &str, sent: bool) -> Outcome {
         sent,
     }
     .render();
-    match html {
-        Ok(html) => Outcome::Page(StatusCode::OK, html),
-        Err(_) => frame.failure(),
-    }
+    frame.page(html)
 }
 
 pub async fn reset_request_form(
@@ -174,10 +171,7 @@ pub async fn reset_form(
                         error: None,
                     }
                     .render();
-                    match html {
-                        Ok(html) => Outcome::Page(StatusCode::OK, html),
-                        Err(_) => page_frame.failure(),
-                    }
+                    page_frame.page(html)
                 } else {
                     expired(&page_frame)
                 },
@@ -239,10 +233,7 @@ pub async fn reset_submit(
                 error: Some(error),
             }
             .render();
-            Ok::<_, DbError>(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => page_frame.failure(),
-            })
+            Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|_| frame.failure());

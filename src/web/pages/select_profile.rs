@@ -2,7 +2,6 @@
 //! has several profiles, or on `prompt=select_account`. The form is stable for scripts and
 //! conformance tools: radio inputs named `profile_id`, each labelled with the profile's name.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -119,10 +118,7 @@ pub async fn picker_form(
                 request_id: &request_id,
             }
             .render();
-            Ok(match html {
-                Ok(html) => Outcome::Page(StatusCode::OK, html),
-                Err(_) => frame.failure(),
-            })
+            Ok(frame.page(html))
         },
     )
     .await

@@ -55,10 +55,7 @@ fn page(
         error,
     }
     .render();
-    match html {
-        Ok(html) => Outcome::Page(StatusCode::OK, html),
-        Err(_) => frame.failure(),
-    }
+    frame.page(html)
 }
 
 fn closed(frame: &PageFrame) -> Outcome {
