@@ -1,5 +1,6 @@
 //! Tessera: a multi-tenant OpenID Connect provider.
 
+pub mod admin;
 pub mod audit;
 pub mod cache;
 pub mod cli;

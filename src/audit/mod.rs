@@ -12,6 +12,34 @@ use crate::domain::{unix_now, TenantId};
 const GENESIS: &str = "genesis";
 const PAGE: i64 = 1000;
 
+/// Who made a change, as recorded: a profile id, a client id, or `cli`; and from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub ip: String,
+}
+
+impl Actor {
+    /// The command line on the server itself.
+    pub fn cli() -> Actor {
+        Actor {
+            id: "cli".into(),
+            ip: String::new(),
+        }
+    }
+
+    /// An event by this actor.
+    pub fn event<'a>(&'a self, action: &'a str, target: &'a str, details: Value) -> Event<'a> {
+        Event {
+            actor: &self.id,
+            action,
+            target,
+            ip: &self.ip,
+            details,
+        }
+    }
+}
+
 /// One fact to record.
 pub struct Event<'a> {
     /// Who: an account id, a client id, or `cli`.

@@ -167,7 +167,12 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let account = identity::suspend(&mut conn, &tenant.id, &account.id, "cli")?;
+            let account = identity::suspend(
+                &mut conn,
+                &tenant.id,
+                &account.id,
+                &crate::audit::Actor::cli(),
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Unlock {
@@ -199,7 +204,12 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let account = identity::resume(&mut conn, &tenant.id, &account.id, "cli")?;
+            let account = identity::resume(
+                &mut conn,
+                &tenant.id,
+                &account.id,
+                &crate::audit::Actor::cli(),
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
     }

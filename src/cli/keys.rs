@@ -62,7 +62,13 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
                 algs = KeyAlg::ALL.to_vec();
             }
             algs.dedup();
-            let created = keys::rotate(&mut conn, &master, &tenant.id, &algs)?;
+            let created = keys::rotate(
+                &mut conn,
+                &master,
+                &tenant.id,
+                &algs,
+                &crate::audit::Actor::cli(),
+            )?;
             if json {
                 return print_keys(&created, true);
             }
@@ -77,7 +83,7 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Retire { tenant, kid, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let retired = keys::retire(&mut conn, &tenant.id, &kid)?;
+            let retired = keys::retire(&mut conn, &tenant.id, &kid, &crate::audit::Actor::cli())?;
             if json {
                 return print_json(&KeyView::from(&retired));
             }

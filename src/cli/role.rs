@@ -53,23 +53,27 @@ pub enum RoleCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Assign a role to a profile.
+    /// Assign a role to a profile, or to a client (for client_credentials tokens).
     Grant {
         #[arg(long)]
         tenant: String,
         role: String,
+        #[arg(long, required_unless_present = "client", conflicts_with = "client")]
+        profile: Option<String>,
         #[arg(long)]
-        profile: String,
+        client: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Remove a role from a profile.
+    /// Remove a role from a profile or a client.
     Revoke {
         #[arg(long)]
         tenant: String,
         role: String,
+        #[arg(long, required_unless_present = "client", conflicts_with = "client")]
+        profile: Option<String>,
         #[arg(long)]
-        profile: String,
+        client: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -136,47 +140,77 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             tenant,
             role: name,
             profile,
+            client,
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let held = role::grant(
-                &mut conn,
-                &tenant.id,
-                &name,
-                &ProfileId::from_stored(profile.clone()),
-            )?;
-            authorization(&profile, &held, json)
+            let holder = Holder::of(profile, client);
+            let held = match &holder {
+                Holder::Profile(id) => role::grant(
+                    &mut conn,
+                    &tenant.id,
+                    &name,
+                    &ProfileId::from_stored(id.clone()),
+                )?,
+                Holder::Client(id) => role::grant_client(&mut conn, &tenant.id, &name, id)?,
+            };
+            authorization(&holder, &held, json)
         }
         RoleCommand::Revoke {
             tenant,
             role: name,
             profile,
+            client,
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let held = role::revoke(
-                &mut conn,
-                &tenant.id,
-                &name,
-                &ProfileId::from_stored(profile.clone()),
-            )?;
-            authorization(&profile, &held, json)
+            let holder = Holder::of(profile, client);
+            let held = match &holder {
+                Holder::Profile(id) => role::revoke(
+                    &mut conn,
+                    &tenant.id,
+                    &name,
+                    &ProfileId::from_stored(id.clone()),
+                )?,
+                Holder::Client(id) => role::revoke_client(&mut conn, &tenant.id, &name, id)?,
+            };
+            authorization(&holder, &held, json)
+        }
+    }
+}
+
+/// Who holds a role: clap guarantees exactly one of the two options.
+enum Holder {
+    Profile(String),
+    Client(String),
+}
+
+impl Holder {
+    fn of(profile: Option<String>, client: Option<String>) -> Holder {
+        match (profile, client) {
+            (Some(profile), _) => Holder::Profile(profile),
+            (None, client) => Holder::Client(client.unwrap_or_default()),
         }
     }
 }
 
 fn authorization(
-    profile: &str,
+    holder: &Holder,
     held: &crate::profiles::Authorization,
     json: bool,
 ) -> anyhow::Result<()> {
+    let (field, id) = match holder {
+        Holder::Profile(id) => ("profile_id", id),
+        Holder::Client(id) => ("client_id", id),
+    };
     if json {
         return print_json(
-            &json!({ "profile_id": profile, "roles": held.roles, "permissions": held.permissions }),
+            &json!({ field: id, "roles": held.roles, "permissions": held.permissions }),
         );
     }
+    let kind = field.trim_end_matches("_id");
     println!(
-        "profile {profile}: roles {} / permissions {}",
+        "{kind} {id}: roles {} / permissions {}",
         held.roles.join(", "),
         held.permissions.join(", ")
     );

@@ -7,14 +7,18 @@ use crate::db::DbError;
 use crate::domain::{rfc3339, ClientId, RedirectUri, RedirectUriError, TenantId};
 use crate::keys::KeyAlg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientType {
     Confidential,
     Public,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     ClientSecretBasic,
@@ -23,7 +27,18 @@ pub enum AuthMethod {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     AuthorizationCode,
@@ -32,7 +47,9 @@ pub enum GrantType {
 }
 
 /// What `sub` means for this client (OIDC Core §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SubjectMode {
     /// `sub` is the profile id: each persona is a distinct identity (the default).
@@ -43,7 +60,9 @@ pub enum SubjectMode {
     Pairwise,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ConsentPolicy {
     /// Ask the user once per profile and set of scopes.
@@ -134,6 +153,9 @@ pub struct Client {
     pub sector_identifier: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Roles held by the client itself (client_credentials); loaded for clients allowed that
+    /// grant, empty otherwise.
+    pub authorization: crate::profiles::Authorization,
 }
 
 impl Client {
@@ -162,14 +184,16 @@ impl Client {
 }
 
 /// What a client looks like from the outside (CLI, admin API): no secret material.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ClientView<'a> {
     pub client_id: &'a str,
     pub name: &'a str,
     pub client_type: ClientType,
     pub auth_method: AuthMethod,
     pub grant_types: &'a [GrantType],
+    #[schemars(with = "Vec<String>")]
     pub redirect_uris: &'a [RedirectUri],
+    #[schemars(with = "Vec<String>")]
     pub post_logout_redirect_uris: &'a [RedirectUri],
     pub jwks_uri: Option<&'a str>,
     pub has_jwks: bool,
@@ -177,6 +201,9 @@ pub struct ClientView<'a> {
     pub signing_alg: KeyAlg,
     pub subject_mode: SubjectMode,
     pub sector_identifier: Option<&'a str>,
+    /// Roles the client holds for client_credentials tokens.
+    pub roles: &'a [String],
+    pub permissions: &'a [String],
     pub created_at: String,
     pub updated_at: String,
 }
@@ -197,6 +224,8 @@ impl Client {
             signing_alg: self.signing_alg,
             subject_mode: self.subject_mode,
             sector_identifier: self.sector_identifier.as_deref(),
+            roles: &self.authorization.roles,
+            permissions: &self.authorization.permissions,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
         }
@@ -268,25 +297,23 @@ pub(super) fn validate(
         return invalid("client_credentials needs a confidential client");
     }
     if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return invalid("authorization_code needs at least one --redirect-uri");
+        return invalid("authorization_code needs at least one redirect URI");
     }
     if grants.contains(&GrantType::RefreshToken) && !grants.contains(&GrantType::AuthorizationCode)
     {
         return invalid("refresh_token is only issued with authorization_code");
     }
     match auth_method {
-        AuthMethod::PrivateKeyJwt => {
-            match (jwks, jwks_uri) {
-                (Some(_), Some(_)) => return invalid("give either --jwks or --jwks-uri, not both"),
-                (None, None) => return invalid(
-                    "private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URI",
-                ),
-                (Some(jwks), None) => validate_jwks(jwks)?,
-                (None, Some(uri)) => validate_jwks_uri(uri)?,
+        AuthMethod::PrivateKeyJwt => match (jwks, jwks_uri) {
+            (Some(_), Some(_)) => return invalid("give either jwks or jwks_uri, not both"),
+            (None, None) => {
+                return invalid("private_key_jwt needs the client's public keys: jwks or jwks_uri")
             }
-        }
+            (Some(jwks), None) => validate_jwks(jwks)?,
+            (None, Some(uri)) => validate_jwks_uri(uri)?,
+        },
         _ if jwks.is_some() || jwks_uri.is_some() => {
-            return invalid("--jwks and --jwks-uri are only used with private_key_jwt")
+            return invalid("jwks and jwks_uri are only used with private_key_jwt")
         }
         _ => {}
     }
@@ -340,7 +367,7 @@ fn validate_jwks_uri(uri: &str) -> Result<(), ClientError> {
             Ok(())
         }
         _ => Err(ClientError::Invalid(format!(
-            "--jwks-uri must be an https URL, got \"{uri}\""
+            "jwks_uri must be an https URL, got \"{uri}\""
         ))),
     }
 }
@@ -446,6 +473,7 @@ impl TryFrom<ClientRow> for Client {
             tenant_id: TenantId::from_stored(row.tenant_id),
             name: row.name,
             secret_hash: row.secret_hash,
+            authorization: Default::default(),
             jwks: row.jwks,
             jwks_uri: row.jwks_uri,
             created_at: row.created_at,

@@ -15,6 +15,7 @@ pub fn create(
     tenant: &TenantId,
     spec: ClientSpec,
 ) -> Result<(Client, Option<String>), ClientError> {
+    let name = parse_name(&spec.name)?;
     let auth_method = spec.auth_method.unwrap_or(match spec.client_type {
         ClientType::Confidential => AuthMethod::ClientSecretBasic,
         ClientType::Public => AuthMethod::None,
@@ -41,7 +42,7 @@ pub fn create(
     let client = Client {
         id: ClientId::generate(),
         tenant_id: tenant.clone(),
-        name: parse_name(&spec.name)?,
+        name,
         client_type: spec.client_type,
         secret_hash: secret.as_deref().map(sha256_hex),
         auth_method,
@@ -56,6 +57,7 @@ pub fn create(
         sector_identifier,
         created_at: now,
         updated_at: now,
+        authorization: Default::default(),
     };
     rows::insert(conn, &client.to_row())?;
     Ok((client, secret))
@@ -73,16 +75,28 @@ pub fn find(
     tenant: &TenantId,
     client_id: &str,
 ) -> Result<Client, ClientError> {
-    rows::find(conn, tenant, client_id)?
-        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?
-        .try_into()
+    let row = rows::find(conn, tenant, client_id)?
+        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?;
+    with_roles(conn, row.try_into()?)
 }
 
 pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Client>, ClientError> {
     rows::list(conn, tenant)?
         .into_iter()
-        .map(Client::try_from)
+        .map(|row| with_roles(conn, row.try_into()?))
         .collect()
+}
+
+/// Loads the roles a machine client holds (they go into its client_credentials tokens).
+fn with_roles(conn: &mut AnyConnection, mut client: Client) -> Result<Client, ClientError> {
+    if client.allows_grant(GrantType::ClientCredentials) {
+        client.authorization = crate::profiles::role::client_authorization(
+            conn,
+            &client.tenant_id,
+            client.id.as_str(),
+        )?;
+    }
+    Ok(client)
 }
 
 pub fn update(

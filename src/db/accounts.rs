@@ -362,3 +362,33 @@ pub fn set_email_verified(
     .execute(conn)?;
     Ok(())
 }
+
+/// Accounts whose email contains `fragment` (lowercase), ordered by email, after the `after`
+/// email cursor; at most `limit`.
+pub fn search(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    fragment: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AccountRow>, DbError> {
+    let escaped: String = fragment
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let mut query = accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::email.like(format!("%{escaped}%")).escape('\\'))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(accounts::email.gt(after.to_owned()));
+    }
+    Ok(query
+        .order(accounts::email.asc())
+        .limit(limit)
+        .select(AccountRow::as_select())
+        .load(conn)?)
+}

@@ -67,3 +67,70 @@ pub fn list(
         .select(AuditRow::as_select())
         .load(conn)?)
 }
+
+/// Which entries a search returns (all conditions must hold).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// An exact action, or an area prefix ending in `.` (`client.`).
+    pub action: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// Matching entries: newest first before the `before` sequence number, or (for exports) oldest
+/// first after `after`.
+pub fn search(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    filter: &AuditFilter,
+    cursor: Cursor,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut query = audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .into_boxed();
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor.eq(actor.clone()));
+    }
+    match filter.action.as_deref() {
+        Some(area) if area.ends_with('.') => {
+            let escaped = area
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            query = query.filter(
+                audit_events::action
+                    .like(format!("{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        Some(action) => query = query.filter(audit_events::action.eq(action.to_owned())),
+        None => {}
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_events::at.le(to));
+    }
+    query = match cursor {
+        Cursor::NewestBefore(Some(seq)) => query
+            .filter(audit_events::seq.lt(seq))
+            .order(audit_events::seq.desc()),
+        Cursor::NewestBefore(None) => query.order(audit_events::seq.desc()),
+        Cursor::OldestAfter(seq) => query
+            .filter(audit_events::seq.gt(seq))
+            .order(audit_events::seq.asc()),
+    };
+    Ok(query
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Cursor {
+    NewestBefore(Option<i64>),
+    OldestAfter(i64),
+}

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{profile_roles, role_permissions, roles};
+use super::schema::{client_roles, profile_roles, role_permissions, roles};
 use super::{AnyConnection, DbError};
 use crate::domain::{ProfileId, TenantId};
 
@@ -172,6 +172,74 @@ pub fn authorization(
         .order(roles::name.asc())
         .select((roles::id, roles::name))
         .load(conn)?;
+    union(conn, tenant, held)
+}
+
+/// Gives a client a role; false when it already held it.
+pub fn grant_client(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    client_id: &str,
+) -> Result<bool, DbError> {
+    let held = client_roles::table
+        .filter(client_roles::tenant_id.eq(tenant.as_str()))
+        .filter(client_roles::client_id.eq(client_id))
+        .filter(client_roles::role_id.eq(role_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if held {
+        return Ok(false);
+    }
+    diesel::insert_into(client_roles::table)
+        .values((
+            client_roles::client_id.eq(client_id),
+            client_roles::role_id.eq(role_id),
+            client_roles::tenant_id.eq(tenant.as_str()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn revoke_client(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &str,
+    client_id: &str,
+) -> Result<bool, DbError> {
+    Ok(diesel::delete(
+        client_roles::table
+            .filter(client_roles::tenant_id.eq(tenant.as_str()))
+            .filter(client_roles::client_id.eq(client_id))
+            .filter(client_roles::role_id.eq(role_id)),
+    )
+    .execute(conn)?
+        == 1)
+}
+
+/// A client's roles (names) and the union of their permissions, both sorted.
+pub fn client_authorization(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<(Vec<String>, Vec<String>), DbError> {
+    let held: Vec<(String, String)> = client_roles::table
+        .inner_join(roles::table)
+        .filter(client_roles::tenant_id.eq(tenant.as_str()))
+        .filter(client_roles::client_id.eq(client_id))
+        .order(roles::name.asc())
+        .select((roles::id, roles::name))
+        .load(conn)?;
+    union(conn, tenant, held)
+}
+
+/// Role names and the union of the roles' permissions, sorted.
+fn union(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    held: Vec<(String, String)>,
+) -> Result<(Vec<String>, Vec<String>), DbError> {
     let mut permissions: Vec<String> = Vec::new();
     for (role_id, _) in &held {
         permissions.extend(self::permissions(conn, tenant, role_id)?);

@@ -19,6 +19,8 @@ diesel::table! {
         access_token_secs -> Nullable<BigInt>,
         refresh_idle_secs -> Nullable<BigInt>,
         refresh_absolute_secs -> Nullable<BigInt>,
+        logo_url -> Nullable<Text>,
+        accent_color -> Nullable<Text>,
     }
 }
 
@@ -188,6 +190,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_roles (client_id, role_id) {
+        client_id -> Text,
+        role_id -> Text,
+        tenant_id -> Text,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         token_hash -> Text,
@@ -294,6 +304,7 @@ diesel::joinable!(signing_keys -> tenants (tenant_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(profile_roles -> roles (role_id));
+diesel::joinable!(client_roles -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     signing_keys,
@@ -311,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     role_permissions,
     profile_roles,
+    client_roles,
     rate_limits,
     totp_factors,
     recovery_codes,

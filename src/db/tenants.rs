@@ -26,6 +26,8 @@ pub struct TenantRow {
     pub access_token_secs: Option<i64>,
     pub refresh_idle_secs: Option<i64>,
     pub refresh_absolute_secs: Option<i64>,
+    pub logo_url: Option<String>,
+    pub accent_color: Option<String>,
 }
 
 /// The policy columns of a tenant, for `set_policy`.
@@ -51,6 +53,26 @@ pub fn set_policy(
 ) -> Result<(), DbError> {
     diesel::update(tenants::table.find(tenant.as_str()))
         .set(policy)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Display name and branding, validated by `tenancy::branding`.
+pub fn set_branding(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    logo_url: Option<&str>,
+    accent_color: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(tenants::table.find(tenant.as_str()))
+        .set((
+            tenants::name.eq(name),
+            tenants::logo_url.eq(logo_url),
+            tenants::accent_color.eq(accent_color),
+            tenants::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

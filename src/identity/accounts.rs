@@ -210,7 +210,7 @@ pub fn suspend(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
-    actor: &str,
+    actor: &crate::audit::Actor,
 ) -> Result<Account, AccountError> {
     conn.transaction::<_, AccountError, _>(|conn| {
         let now = unix_now();
@@ -228,13 +228,7 @@ pub fn suspend(
         crate::audit::record(
             conn,
             tenant,
-            crate::audit::Event {
-                actor,
-                action: "account.suspend",
-                target: account.as_str(),
-                ip: "",
-                details: serde_json::json!({}),
-            },
+            actor.event("account.suspend", account.as_str(), serde_json::json!({})),
         )?;
         Ok(())
     })?;
@@ -288,7 +282,7 @@ pub fn resume(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
-    actor: &str,
+    actor: &crate::audit::Actor,
 ) -> Result<Account, AccountError> {
     conn.transaction::<_, AccountError, _>(|conn| {
         if !rows::set_status(
@@ -303,13 +297,7 @@ pub fn resume(
         crate::audit::record(
             conn,
             tenant,
-            crate::audit::Event {
-                actor,
-                action: "account.resume",
-                target: account.as_str(),
-                ip: "",
-                details: serde_json::json!({}),
-            },
+            actor.event("account.resume", account.as_str(), serde_json::json!({})),
         )?;
         Ok(())
     })?;

@@ -249,6 +249,17 @@ pub fn disable(
     Ok(())
 }
 
+/// Removes the second factor and its recovery codes without a password: an administrator's
+/// reset for a user who lost their device (audited by the caller).
+pub fn reset(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), MfaError> {
+    rows::delete_totp(conn, tenant, account)?;
+    Ok(())
+}
+
 /// Renders a QR code for `text` as an SVG path (no image crate needed).
 pub fn qr_svg(text: &str) -> Option<String> {
     let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::domain::KeyId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub enum KeyAlg {
     #[serde(rename = "RS256")]
     Rs256,
@@ -45,7 +47,9 @@ impl fmt::Display for KeyAlg {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     /// Signs new tokens.

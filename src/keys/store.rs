@@ -49,7 +49,7 @@ impl From<diesel::result::Error> for KeyError {
 }
 
 /// What the CLI and admin surfaces show about a key: never key material.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct KeyInfo {
     pub kid: String,
     pub alg: String,
@@ -130,6 +130,7 @@ pub fn rotate(
     master: &MasterKey,
     tenant: &TenantId,
     algs: &[KeyAlg],
+    actor: &crate::audit::Actor,
 ) -> Result<Vec<KeyInfo>, KeyError> {
     let keys = generate(algs)?;
     conn.transaction(|conn| {
@@ -138,20 +139,23 @@ pub fn rotate(
         crate::audit::record(
             conn,
             tenant,
-            crate::audit::Event {
-                actor: "cli",
-                action: "keys.rotate",
-                target: tenant.as_str(),
-                ip: "",
-                details: serde_json::json!({ "new": kids }),
-            },
+            actor.event(
+                "keys.rotate",
+                tenant.as_str(),
+                serde_json::json!({ "new": kids }),
+            ),
         )?;
         Ok(installed)
     })
 }
 
 /// Unpublishes an inactive key and erases its private half.
-pub fn retire(conn: &mut AnyConnection, tenant: &TenantId, kid: &str) -> Result<KeyInfo, KeyError> {
+pub fn retire(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    kid: &str,
+    actor: &crate::audit::Actor,
+) -> Result<KeyInfo, KeyError> {
     conn.transaction(|conn| {
         let row = rows::find(conn, tenant, kid)?.ok_or_else(|| KeyError::NotFound(kid.into()))?;
         match KeyStatus::parse(&row.status) {
@@ -164,13 +168,7 @@ pub fn retire(conn: &mut AnyConnection, tenant: &TenantId, kid: &str) -> Result<
         crate::audit::record(
             conn,
             tenant,
-            crate::audit::Event {
-                actor: "cli",
-                action: "keys.retire",
-                target: kid.as_str(),
-                ip: "",
-                details: serde_json::json!({}),
-            },
+            actor.event("keys.retire", kid.as_str(), serde_json::json!({})),
         )?;
         db::tenants::bump_key_set_version(conn, tenant)?;
         let row = rows::find(conn, tenant, kid.as_str())?

@@ -103,6 +103,9 @@ pub fn access_token(
     let grant = user.map(|u| u.grant);
     let now = unix_now();
     let lifetime = ctx.settings.tokens.access_token_lifetime_secs;
+    // A user's roles, or for client_credentials those the client itself holds (if any).
+    let authorization = user.map_or(&client.authorization, |u| u.authorization);
+    let carries_roles = user.is_some() || !authorization.roles.is_empty();
     let claims = AccessTokenClaims {
         iss: ctx.issuer.clone(),
         sub: user.map_or_else(|| client.id.to_string(), |u| u.subject.sub.clone()),
@@ -121,8 +124,8 @@ pub fn access_token(
         profile_id: grant.map(|g| g.profile_id.clone()),
         grant_id: grant.map(|g| g.id.clone()),
         account_id: user.and_then(|u| u.subject.account_id.clone()),
-        roles: user.map(|u| u.authorization.roles.clone()),
-        permissions: user.map(|u| u.authorization.permissions.clone()),
+        roles: carries_roles.then(|| authorization.roles.clone()),
+        permissions: carries_roles.then(|| authorization.permissions.clone()),
     };
     Ok((sign(ctx, client, "at+jwt", &claims)?, lifetime))
 }

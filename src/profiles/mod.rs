@@ -11,5 +11,8 @@ pub use service::{create, create_default, delete, find, list, rename, set_defaul
 
 pub mod role {
     //! Role administration.
-    pub use super::roles::{create, delete, grant, list, permit, revoke, unpermit};
+    pub use super::roles::{
+        client_authorization, create, delete, grant, grant_client, list, permit, revoke,
+        revoke_client, unpermit,
+    };
 }

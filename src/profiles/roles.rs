@@ -6,7 +6,7 @@ use crate::db::roles::{self as rows, RoleRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{unix_now, ProfileId, TenantId};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Role {
     pub id: String,
     pub name: String,
@@ -32,6 +32,8 @@ pub enum RoleError {
     NotFound(String),
     #[error("no such profile in this tenant")]
     NoProfile,
+    #[error("no such client in this tenant")]
+    NoClient,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -155,5 +157,42 @@ pub fn authorization(
     profile: &ProfileId,
 ) -> Result<Authorization, DbError> {
     let (roles, permissions) = rows::authorization(conn, tenant, profile)?;
+    Ok(Authorization { roles, permissions })
+}
+
+/// Gives a client a role: its client_credentials tokens carry the role's permissions, and the
+/// admin API authorizes it with them.
+pub fn grant_client(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    client_id: &str,
+) -> Result<Authorization, RoleError> {
+    let row = role(conn, tenant, name)?;
+    if crate::db::clients::find(conn, tenant, client_id)?.is_none() {
+        return Err(RoleError::NoClient);
+    }
+    rows::grant_client(conn, tenant, &row.id, client_id)?;
+    Ok(client_authorization(conn, tenant, client_id)?)
+}
+
+pub fn revoke_client(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+    client_id: &str,
+) -> Result<Authorization, RoleError> {
+    let row = role(conn, tenant, name)?;
+    rows::revoke_client(conn, tenant, &row.id, client_id)?;
+    Ok(client_authorization(conn, tenant, client_id)?)
+}
+
+/// The client's roles and the union of their permissions, read now.
+pub fn client_authorization(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<Authorization, DbError> {
+    let (roles, permissions) = rows::client_authorization(conn, tenant, client_id)?;
     Ok(Authorization { roles, permissions })
 }

@@ -1,5 +1,6 @@
 //! Tenants: the model, their lifecycle, issuer URLs, and finding the tenant of a request.
 
+pub mod branding;
 mod extractor;
 pub mod policy;
 mod resolve;
@@ -11,5 +12,6 @@ pub use service::{Tenant, TenantError, TenantStatus};
 
 pub mod tenants {
     //! The tenant lifecycle, as called by the CLI and (later) the admin console and API.
+    pub use super::branding::{set_branding, BrandingChanges};
     pub use super::service::{create, find, list, resolve, set_policy, set_status, PolicyChanges};
 }

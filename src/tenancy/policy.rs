@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::config::Settings;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MfaPolicy {
     /// Never asked, even when a user enrolled.
@@ -34,7 +36,7 @@ impl MfaPolicy {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TenantPolicy {
     pub password_min_length: usize,
     pub mfa: MfaPolicy,

@@ -3,6 +3,7 @@
 use diesel::Connection;
 use serde::Serialize;
 
+use super::branding::Branding;
 use super::policy::{MfaPolicy, TenantPolicy, PASSWORD_MIN_LENGTH_RANGE};
 use crate::db::tenants::{self as rows, TenantRow};
 use crate::db::{AnyConnection, DbError};
@@ -34,6 +35,7 @@ pub struct Tenant {
     /// Changes whenever the tenant's signing keys change (see `keys::store`).
     pub key_set_version: i64,
     pub policy: TenantPolicy,
+    pub branding: Branding,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -94,13 +96,17 @@ impl TryFrom<TenantRow> for Tenant {
                 refresh_idle_secs: row.refresh_idle_secs,
                 refresh_absolute_secs: row.refresh_absolute_secs,
             },
+            branding: Branding {
+                logo_url: row.logo_url,
+                accent_color: row.accent_color,
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
 }
 
-fn parse_name(name: &str) -> Result<String, TenantError> {
+pub(super) fn parse_name(name: &str) -> Result<String, TenantError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(TenantError::InvalidName);
@@ -141,6 +147,8 @@ pub fn create(
         access_token_secs: None,
         refresh_idle_secs: None,
         refresh_absolute_secs: None,
+        logo_url: None,
+        accent_color: None,
     };
     let id = TenantId::from_stored(row.id.clone());
     conn.transaction::<_, TenantError, _>(|conn| {
@@ -191,7 +199,8 @@ pub fn set_status(
 
 /// A change to a tenant's policy; `None` keeps a value. Lifetimes: `Some(0)` clears the
 /// override (back to the instance default).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyChanges {
     pub password_min_length: Option<usize>,
     pub mfa: Option<MfaPolicy>,

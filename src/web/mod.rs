@@ -1,6 +1,6 @@
 //! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
 
-mod admin_api;
+mod admin;
 pub mod client_ip;
 mod discovery;
 mod error;
@@ -50,6 +50,7 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/jwks.json", web::get().to(discovery::jwks))
     .route("/assets/tessera.css", web::get().to(pages::stylesheet))
+    .route("/assets/brand.css", web::get().to(pages::brand_stylesheet))
     .route("/authorize", web::get().to(pages::authorize))
     .route("/authorize", web::post().to(pages::authorize))
     .route("/login", web::get().to(pages::login_form))
@@ -70,18 +71,8 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
-    .route(
-        "/admin/api/v1/clients",
-        web::get().to(admin_api::list_clients),
-    )
-    .route(
-        "/admin/api/v1/clients/{client_id}",
-        web::get().to(admin_api::get_client),
-    )
-    .route(
-        "/admin/api/v1/accounts/{account_id}/{action}",
-        web::post().to(admin_api::account_status),
-    )
+    .configure(admin::api::routes)
+    .configure(console_routes)
     .route("/account", web::get().to(pages::account_page))
     .route("/account/mfa/start", web::post().to(pages::mfa_start))
     .route("/account/mfa/confirm", web::post().to(pages::mfa_confirm))
@@ -116,3 +107,36 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub use error::not_found;
+
+/// The tenant console: pages (GET) and their forms (POST).
+fn console_routes(cfg: &mut web::ServiceConfig) {
+    use admin::console as c;
+    cfg.route("/admin", web::get().to(c::overview))
+        .route("/admin/profile", web::get().to(c::profile_form))
+        .route("/admin/profile", web::post().to(c::profile_submit))
+        .route("/admin/clients", web::get().to(c::clients))
+        .route("/admin/clients", web::post().to(c::create_client))
+        .route("/admin/clients/{client_id}", web::get().to(c::client))
+        .route(
+            "/admin/clients/{client_id}/{action}",
+            web::post().to(c::client_action),
+        )
+        .route("/admin/accounts", web::get().to(c::accounts))
+        .route("/admin/accounts/{account_id}", web::get().to(c::account))
+        .route(
+            "/admin/accounts/{account_id}/{action}",
+            web::post().to(c::account_action),
+        )
+        .route("/admin/roles", web::get().to(c::roles))
+        .route("/admin/roles", web::post().to(c::role_action))
+        .route("/admin/roles/{action}", web::post().to(c::role_action))
+        .route("/admin/settings", web::get().to(c::settings))
+        .route(
+            "/admin/settings/{section}",
+            web::post().to(c::settings_action),
+        )
+        .route("/admin/keys", web::get().to(c::keys))
+        .route("/admin/keys/{action}", web::post().to(c::key_action))
+        .route("/admin/audit", web::get().to(c::audit))
+        .route("/admin/audit/export", web::get().to(c::audit_export));
+}

@@ -368,15 +368,7 @@ async fn prompt_none_and_max_age(engine: Engine) {
 }
 both_engines!(prompt_none_and_max_age);
 
-fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
+use crate::attacks_support::claims;
 
 async fn tokens_are_bound_to_their_tenant(engine: Engine) {
     let (app, rp) = setup(engine).await;

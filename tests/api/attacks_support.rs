@@ -17,3 +17,15 @@ pub async fn error_of(response: reqwest::Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"].as_str().unwrap_or_default().to_owned()
 }
+
+/// A JWT's claims, unverified (the tests verify signatures where that is the point).
+pub fn claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}

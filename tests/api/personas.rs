@@ -1,7 +1,6 @@
 //! One login, many personas: accounts per tenant, profiles, the picker, subject modes, claims,
 //! roles and permissions, and account suspension.
 
-use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tessera::config::TenantRouting;
@@ -16,15 +15,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "ada@example.com";
 const RP_HOST: &str = "http://127.0.0.1:9";
 
-fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
+use crate::attacks_support::claims;
 
 /// The `profile_id` radio value labelled `name` on a picker page.
 fn profile_choice(page: &Page, name: &str) -> Option<String> {

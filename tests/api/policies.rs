@@ -1,7 +1,6 @@
 //! Tenant policies: password rules, required MFA (enrollment at sign-in), `acr_values`
 //! step-up, and token lifetime overrides.
 
-use base64::Engine as _;
 use serde_json::Value;
 use tessera::config::TenantRouting;
 use totp_rs::{Algorithm, Builder, Secret};
@@ -16,15 +15,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "ada@example.com";
 const RP: &str = "http://127.0.0.1:9";
 
-fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
+use crate::attacks_support::claims;
 
 fn current_code(page: &Page) -> String {
     let start = page

@@ -23,8 +23,6 @@ use crate::web::AppState;
 /// One message for every failure: it must not reveal whether the email exists.
 const LOGIN_FAILED: &str = "The email or password is incorrect, or this account cannot sign in.";
 use crate::oidc::authorize::PASSWORD_ACR;
-/// Signing in to the account console instead of for a client.
-pub const ACCOUNT_CONSOLE: &str = "account";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -65,7 +63,48 @@ pub struct LoginForm {
 /// What the sign-in is for.
 pub(super) enum Target {
     Authorization(String),
-    AccountConsole,
+    /// One of the tenant's own consoles (no client involved).
+    Console(Console),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Console {
+    /// `{issuer}/account`: self-service.
+    Account,
+    /// `{issuer}/admin`: the tenant console.
+    Admin,
+}
+
+impl Console {
+    /// The `next` value and the path under the issuer.
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Console::Account => "account",
+            Console::Admin => "admin",
+        }
+    }
+
+    fn parse(input: &str) -> Option<Console> {
+        [Console::Account, Console::Admin]
+            .into_iter()
+            .find(|c| c.as_str() == input)
+    }
+
+    /// How the login page names where the user is going.
+    fn label(self) -> &'static str {
+        match self {
+            Console::Account => "your account",
+            Console::Admin => "the admin console",
+        }
+    }
+
+    fn login_view(self) -> LoginView<'static> {
+        LoginView {
+            client_name: self.label(),
+            request_id: "",
+            next: self.as_str(),
+        }
+    }
 }
 
 impl Target {
@@ -73,22 +112,21 @@ impl Target {
     pub(super) fn encode(&self) -> String {
         match self {
             Target::Authorization(id) => format!("request:{id}"),
-            Target::AccountConsole => ACCOUNT_CONSOLE.to_owned(),
+            Target::Console(console) => console.as_str().to_owned(),
         }
     }
 
     pub(super) fn decode(stored: &str) -> Option<Target> {
         match stored.strip_prefix("request:") {
             Some(id) => Some(Target::Authorization(id.to_owned())),
-            None if stored == ACCOUNT_CONSOLE => Some(Target::AccountConsole),
-            None => None,
+            None => Console::parse(stored).map(Target::Console),
         }
     }
 
     fn from(request: Option<String>, next: Option<String>) -> Option<Target> {
         match (request.filter(|r| !r.is_empty()), next.as_deref()) {
             (Some(id), _) => Some(Target::Authorization(id)),
-            (None, Some(ACCOUNT_CONSOLE)) => Some(Target::AccountConsole),
+            (None, Some(next)) => Console::parse(next).map(Target::Console),
             _ => None,
         }
     }
@@ -135,12 +173,8 @@ pub async fn login_form(
         return respond(frame.expired_request(), cookies);
     };
     let request_id = match target {
-        Target::AccountConsole => {
-            let view = LoginView {
-                client_name: "your account",
-                request_id: "",
-                next: ACCOUNT_CONSOLE,
-            };
+        Target::Console(console) => {
+            let view = console.login_view();
             return respond(login_page(&frame, view, &browser, "", None), cookies);
         }
         Target::Authorization(id) => id,
@@ -258,7 +292,7 @@ impl SignIn<'_> {
                     None => return Ok((self.frame.expired_request(), None)),
                 }
             }
-            Target::AccountConsole => None,
+            Target::Console(_) => None,
         };
         let email = self.form.email.as_deref().unwrap_or_default();
         let password = self.form.password.as_deref().unwrap_or_default();
@@ -316,11 +350,8 @@ impl SignIn<'_> {
                         request_id: id,
                         next: "",
                     },
-                    _ => LoginView {
-                        client_name: "your account",
-                        request_id: "",
-                        next: ACCOUNT_CONSOLE,
-                    },
+                    (Target::Console(console), _) => console.login_view(),
+                    (Target::Authorization(_), None) => Console::Account.login_view(),
                 };
                 return Ok((
                     login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED)),
@@ -401,7 +432,7 @@ pub(super) fn complete_sign_in(
                 None => return Ok((frame.expired_request(), None)),
             }
         }
-        Target::AccountConsole => None,
+        Target::Console(_) => None,
     };
     let (session, cookie) = start_session(conn, ctx, &signed_in, previous_session)?;
     let outcome = match (target, pending) {
@@ -418,7 +449,10 @@ pub(super) fn complete_sign_in(
                 Some(&id),
             )?
         }
-        _ => Outcome::Redirect(format!("{}/account", ctx.issuer)),
+        (Target::Console(console), _) => {
+            Outcome::Redirect(format!("{}/{}", ctx.issuer, console.as_str()))
+        }
+        (Target::Authorization(_), None) => Outcome::Redirect(format!("{}/account", ctx.issuer)),
     };
     Ok((outcome, Some(cookie)))
 }

@@ -18,7 +18,9 @@ pub use consent::{consent_form, consent_submit};
 pub use login::{login_form, login_submit};
 pub use logout::logout;
 pub use mfa::{mfa_form, mfa_submit, setup_continue, setup_form, setup_submit};
-pub use reset::{reset_form, reset_request_form, reset_request_submit, reset_submit};
+pub use reset::{
+    mail_reset_link, reset_form, reset_request_form, reset_request_submit, reset_submit,
+};
 pub use select_profile::{picker_form, picker_submit};
 pub use signup::{signup_form, signup_submit, verify};
 
@@ -135,7 +137,7 @@ fn secure(
     form_action: Option<&str>,
 ) {
     let mut csp = String::from(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; base-uri 'none'",
     );
     if let Some(nonce) = script_nonce {
         csp.push_str(&format!("; script-src 'nonce-{nonce}'"));
@@ -314,6 +316,14 @@ pub fn respond_signed_in(
             respond(frame.failure(), vec![])
         }
     }
+}
+
+/// `GET {issuer}/assets/brand.css`: the tenant's accent colour and logo (see `tenancy::branding`).
+pub async fn brand_stylesheet(tenant: crate::tenancy::CurrentTenant) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .body(crate::tenancy::branding::stylesheet(&tenant.branding))
 }
 
 /// `GET {issuer}/assets/tessera.css`

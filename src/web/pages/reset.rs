@@ -110,20 +110,7 @@ pub async fn reset_request_submit(
         Ok(Err(retry_after)) => respond(Outcome::RateLimited(frame, retry_after), vec![]),
         Ok(Ok(found)) => {
             if let Some((email, token)) = found {
-                let link = format!("{}/reset/confirm?token={token}", frame.issuer);
-                match crate::mail::messages::password_reset(
-                    email.as_str(),
-                    &tenant.name,
-                    &link,
-                    RESET_LIFETIME_SECS / 60,
-                ) {
-                    Ok(message) => {
-                        let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-                        // In the background: the answer must not wait for (and so reveal) a send.
-                        actix_web::rt::spawn(async move { mailer.send(&from, message).await });
-                    }
-                    Err(e) => tracing::error!(error = %e, "could not render the reset mail"),
-                }
+                mail_reset_link(&state, &frame.issuer, &tenant.name, email.as_str(), &token);
             }
             respond(request_page(&frame, &browser, true), vec![])
         }
@@ -238,4 +225,18 @@ pub async fn reset_submit(
         .await
         .unwrap_or_else(|_| frame.failure());
     respond(outcome, vec![])
+}
+
+/// Mails a reset link in the background: the answer must not wait for (and so reveal) a send.
+/// Delivery problems are logged by the mailer.
+pub fn mail_reset_link(state: &AppState, issuer: &str, tenant_name: &str, to: &str, token: &str) {
+    let link = format!("{issuer}/reset/confirm?token={token}");
+    match crate::mail::messages::password_reset(to, tenant_name, &link, RESET_LIFETIME_SECS / 60) {
+        Ok(message) => {
+            let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+            tokio::runtime::Handle::current()
+                .spawn(async move { mailer.send(&from, message).await });
+        }
+        Err(e) => tracing::error!(error = %e, "could not render the reset mail"),
+    }
 }

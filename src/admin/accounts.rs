@@ -1,0 +1,239 @@
+//! Accounts: search by email, view profiles and sessions, suspend/resume, reset the second
+//! factor, send a password-reset mail, sign out everywhere. Administrators can trigger a reset
+//! but never set or see a password.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{audited, AdminError, Audited, Page, PageRequest, Permission, Principal};
+use crate::db::{accounts as rows, grants, sessions, AnyConnection};
+use crate::domain::{rfc3339, unix_now, AccountId, Email, ProfileId};
+use crate::identity::{self, mfa, AccountError};
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AccountSummary {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    /// `pending`, `active`, `suspended` or `deleted`.
+    pub status: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ProfileSummary {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SessionSummary {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    /// Authentication methods, e.g. `pwd otp`.
+    pub amr: String,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub account: AccountSummary,
+    pub mfa_enrolled: bool,
+    /// Set while the account is locked after failed sign-ins.
+    pub locked_until: Option<String>,
+    pub profiles: Vec<ProfileSummary>,
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// A password-reset mail to send (the web layer sends it; the link is never stored or logged).
+pub struct ResetMail {
+    pub to: Email,
+    pub token: String,
+}
+
+fn summary(row: &rows::AccountRow) -> AccountSummary {
+    AccountSummary {
+        id: row.id.clone(),
+        email: row.email.clone(),
+        email_verified: row.email_verified_at.is_some(),
+        status: row.status.clone(),
+        created_at: rfc3339(row.created_at),
+    }
+}
+
+fn account_row(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<rows::AccountRow, AdminError> {
+    rows::find(conn, who.tenant(), &AccountId::from_stored(id.to_owned()))?
+        .ok_or(AdminError::NotFound)
+}
+
+fn account_error(e: AccountError) -> AdminError {
+    match e {
+        AccountError::NotFound => AdminError::NotFound,
+        AccountError::Db(e) => e.into(),
+        other => AdminError::Invalid(other.to_string()),
+    }
+}
+
+/// Accounts whose email contains `email` (any case), ordered by email.
+pub fn search(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    email: &str,
+    page: &PageRequest,
+) -> Result<Page<AccountSummary>, AdminError> {
+    who.require(Permission::AccountsRead)?;
+    let limit = page.limit();
+    let found = rows::search(
+        conn,
+        who.tenant(),
+        &email.trim().to_lowercase(),
+        page.after.as_deref(),
+        limit as i64 + 1,
+    )?;
+    Ok(Page::from_overfetch(found, limit, |row| row.email.clone()).map(|row| summary(&row)))
+}
+
+pub fn detail(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<AccountDetail, AdminError> {
+    who.require(Permission::AccountsRead)?;
+    let row = account_row(conn, who, id)?;
+    let account = AccountId::from_stored(row.id.clone());
+    let now = unix_now();
+    let mut profiles = Vec::new();
+    for p in rows::profiles(conn, who.tenant(), &account)? {
+        let roles = crate::profiles::authorization(
+            conn,
+            who.tenant(),
+            &ProfileId::from_stored(p.id.clone()),
+        )?
+        .roles;
+        profiles.push(ProfileSummary {
+            id: p.id,
+            name: p.name,
+            is_default: p.is_default,
+            email: p.email,
+            email_verified: p.email_verified_at.is_some(),
+            roles,
+        });
+    }
+    let sessions = sessions::list_active_for_account(conn, who.tenant(), &account, now)?
+        .into_iter()
+        .map(|s| SessionSummary {
+            id: s.id,
+            created_at: rfc3339(s.created_at),
+            last_seen_at: rfc3339(s.last_seen_at),
+            expires_at: rfc3339(s.expires_at),
+            amr: s.amr,
+        })
+        .collect();
+    Ok(AccountDetail {
+        account: summary(&row),
+        mfa_enrolled: mfa::is_enrolled(conn, who.tenant(), &account)?,
+        locked_until: row.locked_until.filter(|t| *t > now).map(rfc3339),
+        profiles,
+        sessions,
+    })
+}
+
+/// Suspends (ending sessions, revoking grants) or resumes an account.
+pub fn set_suspended(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+    suspended: bool,
+) -> Result<AccountDetail, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+    let result = if suspended {
+        identity::suspend(conn, who.tenant(), &account, who.actor())
+    } else {
+        identity::resume(conn, who.tenant(), &account, who.actor())
+    };
+    result.map_err(account_error)?;
+    detail(conn, who, id)
+}
+
+/// Removes the account's second factor; it enrolls again at its next sign-in if the policy
+/// requires one.
+pub fn reset_mfa(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "account.reset_mfa", |conn| {
+        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        mfa::reset(conn, who.tenant(), &account).map_err(|e| match e {
+            mfa::MfaError::Db(e) => AdminError::from(e),
+            other => AdminError::Internal(other.to_string()),
+        })?;
+        Ok(Audited {
+            target: account.to_string(),
+            details: json!({}),
+            result: (),
+        })
+    })
+}
+
+/// Creates a reset link for the account's own address; the caller mails it.
+pub fn send_reset(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<ResetMail, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "account.send_reset", |conn| {
+        let row = account_row(conn, who, id)?;
+        let Some((to, token)) = identity::recovery::request_reset(conn, who.tenant(), &row.email)?
+        else {
+            return Err(AdminError::Conflict(
+                "only an active account can be sent a reset link".into(),
+            ));
+        };
+        Ok(Audited {
+            target: row.id,
+            details: json!({}),
+            result: ResetMail { to, token },
+        })
+    })
+}
+
+/// Ends every session and revokes every grant (refresh tokens, and through them access tokens).
+pub fn sign_out_everywhere(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<(), AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "account.sign_out_everywhere", |conn| {
+        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let now = unix_now();
+        let ended = sessions::end_all_for_account(conn, who.tenant(), &account, now)?;
+        grants::revoke_account_grants(conn, who.tenant(), &account, now)?;
+        Ok(Audited {
+            target: account.to_string(),
+            details: json!({ "sessions_ended": ended }),
+            result: (),
+        })
+    })
+}
+
+/// `alice@example.com` → `a••••@example.com`: enough to recognise, not to harvest.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}••••@{domain}")
+        }
+        None => "••••".into(),
+    }
+}

@@ -1,0 +1,202 @@
+//! Clients: list, show, register, change, rotate the secret, delete.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{audited, AdminError, Audited, Page, PageRequest, Permission, Principal};
+use crate::clients::{
+    self, AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, ConsentPolicy,
+    GrantType, SubjectMode,
+};
+use crate::db::AnyConnection;
+use crate::keys::KeyAlg;
+
+/// A client registration (`POST …/clients`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub name: String,
+    /// `confidential` (default) or `public`.
+    pub client_type: Option<ClientType>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Default: authorization_code and refresh_token.
+    pub grant_types: Option<Vec<GrantType>>,
+    /// Default: client_secret_basic (confidential) or none (public).
+    pub auth_method: Option<AuthMethod>,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// `required` (default) or `skip` (first-party).
+    pub consent: Option<ConsentPolicy>,
+    /// Default: RS256.
+    pub signing_alg: Option<KeyAlg>,
+    /// Default: profile.
+    pub subject_mode: Option<SubjectMode>,
+    pub sector_identifier: Option<String>,
+}
+
+/// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub consent: Option<ConsentPolicy>,
+    pub signing_alg: Option<KeyAlg>,
+    pub subject_mode: Option<SubjectMode>,
+    pub sector_identifier: Option<String>,
+}
+
+/// A new secret, shown once.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Secret {
+    pub client_id: String,
+    /// Shown only in this response; only its hash is stored.
+    pub client_secret: Option<String>,
+}
+
+fn client_error(e: ClientError) -> AdminError {
+    match e {
+        ClientError::NotFound(_) => AdminError::NotFound,
+        ClientError::Db(e) => e.into(),
+        other => AdminError::Invalid(other.to_string()),
+    }
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    page: &PageRequest,
+) -> Result<Page<Client>, AdminError> {
+    who.require(Permission::ClientsRead)?;
+    let limit = page.limit();
+    let mut all = clients::list(conn, who.tenant()).map_err(client_error)?;
+    all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let after: Vec<Client> = all
+        .into_iter()
+        .filter(|c| page.after.as_deref().is_none_or(|a| c.id.as_str() > a))
+        .take(limit + 1)
+        .collect();
+    Ok(Page::from_overfetch(after, limit, |c| c.id.to_string()))
+}
+
+pub fn get(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<Client, AdminError> {
+    who.require(Permission::ClientsRead)?;
+    clients::find(conn, who.tenant(), id).map_err(client_error)
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    new: NewClient,
+) -> Result<(Client, Option<String>), AdminError> {
+    who.require(Permission::ClientsWrite)?;
+    let spec = ClientSpec {
+        name: new.name,
+        client_type: new.client_type.unwrap_or(ClientType::Confidential),
+        redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
+        grant_types: new.grant_types,
+        auth_method: new.auth_method,
+        jwks: new.jwks,
+        jwks_uri: new.jwks_uri,
+        consent: new.consent.unwrap_or(ConsentPolicy::Required),
+        signing_alg: new.signing_alg.unwrap_or(KeyAlg::Rs256),
+        subject_mode: new.subject_mode.unwrap_or(SubjectMode::Profile),
+        sector_identifier: new.sector_identifier,
+    };
+    audited(conn, who, "client.create", |conn| {
+        let (client, secret) = clients::create(conn, who.tenant(), spec).map_err(client_error)?;
+        Ok(Audited {
+            target: client.id.to_string(),
+            details: json!({ "name": client.name, "grant_types": client.grant_types }),
+            result: (client, secret),
+        })
+    })
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+    changes: ClientChanges,
+) -> Result<Client, AdminError> {
+    who.require(Permission::ClientsWrite)?;
+    // Names of the changed fields only: values (JWKS, URIs) stay out of the log.
+    let changed: Vec<&str> = [
+        ("name", changes.name.is_some()),
+        ("redirect_uris", changes.redirect_uris.is_some()),
+        (
+            "post_logout_redirect_uris",
+            changes.post_logout_redirect_uris.is_some(),
+        ),
+        ("grant_types", changes.grant_types.is_some()),
+        ("jwks", changes.jwks.is_some()),
+        ("jwks_uri", changes.jwks_uri.is_some()),
+        ("consent", changes.consent.is_some()),
+        ("signing_alg", changes.signing_alg.is_some()),
+        ("subject_mode", changes.subject_mode.is_some()),
+        ("sector_identifier", changes.sector_identifier.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect();
+    let update = ClientUpdate {
+        name: changes.name,
+        redirect_uris: changes.redirect_uris,
+        post_logout_redirect_uris: changes.post_logout_redirect_uris,
+        grant_types: changes.grant_types,
+        jwks: changes.jwks,
+        jwks_uri: changes.jwks_uri,
+        consent: changes.consent,
+        signing_alg: changes.signing_alg,
+        subject_mode: changes.subject_mode,
+        sector_identifier: changes.sector_identifier,
+    };
+    audited(conn, who, "client.update", |conn| {
+        let client = clients::update(conn, who.tenant(), id, update).map_err(client_error)?;
+        Ok(Audited {
+            target: client.id.to_string(),
+            details: json!({ "changed": changed }),
+            result: client,
+        })
+    })
+}
+
+pub fn rotate_secret(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<Secret, AdminError> {
+    who.require(Permission::ClientsWrite)?;
+    audited(conn, who, "client.rotate_secret", |conn| {
+        let (client, secret) =
+            clients::rotate_secret(conn, who.tenant(), id).map_err(client_error)?;
+        Ok(Audited {
+            target: client.id.to_string(),
+            details: json!({}),
+            result: Secret {
+                client_id: client.id.to_string(),
+                client_secret: Some(secret),
+            },
+        })
+    })
+}
+
+pub fn delete(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {
+    who.require(Permission::ClientsWrite)?;
+    audited(conn, who, "client.delete", |conn| {
+        clients::delete(conn, who.tenant(), id).map_err(client_error)?;
+        Ok(Audited {
+            target: id.to_owned(),
+            details: json!({}),
+            result: (),
+        })
+    })
+}

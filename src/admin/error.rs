@@ -1,0 +1,48 @@
+//! Admin errors with stable codes, shared by the console and the REST API.
+
+use super::Permission;
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No valid session or token.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this needs the {} (or tenant:admin) permission", .0.as_str())]
+    Forbidden(Permission),
+    /// Also for another tenant's objects: they do not exist from here.
+    #[error("no such object in this tenant")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AdminError {
+    /// The stable machine-readable code (the `error` field of API responses).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdminError::Unauthorized(_) => "unauthorized",
+            AdminError::Forbidden(_) => "forbidden",
+            AdminError::NotFound => "not_found",
+            AdminError::Invalid(_) => "invalid_request",
+            AdminError::Conflict(_) => "conflict",
+            AdminError::Internal(_) => "server_error",
+        }
+    }
+}
+
+impl From<DbError> for AdminError {
+    fn from(e: DbError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for AdminError {
+    fn from(e: diesel::result::Error) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,47 @@
+//! Signing keys: list, rotate (a new active key per algorithm; earlier ones stay published
+//! until retired), retire.
+
+use super::{AdminError, Permission, Principal};
+use crate::db::AnyConnection;
+use crate::keys::{self, KeyAlg, KeyError, KeyInfo, MasterKey};
+
+fn key_error(e: KeyError) -> AdminError {
+    match e {
+        KeyError::NotFound(_) => AdminError::NotFound,
+        KeyError::StillActive(kid) => AdminError::Conflict(format!(
+            "key {kid} is still active: rotate first, then retire it"
+        )),
+        KeyError::AlreadyRetired(kid) => {
+            AdminError::Conflict(format!("key {kid} is already retired"))
+        }
+        other => AdminError::Internal(other.to_string()),
+    }
+}
+
+pub fn list(conn: &mut AnyConnection, who: &Principal) -> Result<Vec<KeyInfo>, AdminError> {
+    who.require(Permission::KeysWrite)?;
+    keys::list(conn, who.tenant()).map_err(key_error)
+}
+
+/// New active keys for `algs` (all algorithms when empty). Audited by `keys::rotate`.
+pub fn rotate(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    who: &Principal,
+    algs: &[KeyAlg],
+) -> Result<Vec<KeyInfo>, AdminError> {
+    who.require(Permission::KeysWrite)?;
+    let mut algs = if algs.is_empty() {
+        KeyAlg::ALL.to_vec()
+    } else {
+        algs.to_vec()
+    };
+    algs.dedup();
+    keys::rotate(conn, master, who.tenant(), &algs, who.actor()).map_err(key_error)
+}
+
+/// Unpublishes an inactive key and erases its private half. Audited by `keys::retire`.
+pub fn retire(conn: &mut AnyConnection, who: &Principal, kid: &str) -> Result<KeyInfo, AdminError> {
+    who.require(Permission::KeysWrite)?;
+    keys::retire(conn, who.tenant(), kid, who.actor()).map_err(key_error)
+}

@@ -1,0 +1,136 @@
+//! Roles and their permissions, and who holds them (profiles, and clients for
+//! client_credentials). Everything here needs `roles:write`: a role grants power.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{audited, AdminError, Audited, Permission, Principal};
+use crate::db::AnyConnection;
+use crate::domain::ProfileId;
+use crate::profiles::{role, Role, RoleError};
+
+/// Who receives or loses a role.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Holder {
+    /// A profile of this tenant…
+    pub profile_id: Option<String>,
+    /// …or a client (its client_credentials tokens carry the role's permissions).
+    pub client_id: Option<String>,
+}
+
+fn role_error(e: RoleError) -> AdminError {
+    match e {
+        RoleError::NotFound(_) | RoleError::NoProfile | RoleError::NoClient => AdminError::NotFound,
+        RoleError::Exists(name) => {
+            AdminError::Conflict(format!("the role \"{name}\" already exists"))
+        }
+        RoleError::Db(e) => e.into(),
+        other => AdminError::Invalid(other.to_string()),
+    }
+}
+
+pub fn list(conn: &mut AnyConnection, who: &Principal) -> Result<Vec<Role>, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    role::list(conn, who.tenant()).map_err(role_error)
+}
+
+pub fn create(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<Role, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    audited(conn, who, "role.create", |conn| {
+        let role = role::create(conn, who.tenant(), name.trim()).map_err(role_error)?;
+        Ok(Audited {
+            target: role.name.clone(),
+            details: json!({}),
+            result: role,
+        })
+    })
+}
+
+pub fn delete(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<(), AdminError> {
+    who.require(Permission::RolesWrite)?;
+    audited(conn, who, "role.delete", |conn| {
+        role::delete(conn, who.tenant(), name).map_err(role_error)?;
+        Ok(Audited {
+            target: name.to_owned(),
+            details: json!({}),
+            result: (),
+        })
+    })
+}
+
+/// Adds (`granted`) or removes a permission of a role.
+pub fn set_permission(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    name: &str,
+    permission: &str,
+    granted: bool,
+) -> Result<Role, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    let permission = permission.trim();
+    let action = if granted {
+        "role.permit"
+    } else {
+        "role.unpermit"
+    };
+    audited(conn, who, action, |conn| {
+        let role = if granted {
+            role::permit(conn, who.tenant(), name, permission)
+        } else {
+            role::unpermit(conn, who.tenant(), name, permission)
+        }
+        .map_err(role_error)?;
+        Ok(Audited {
+            target: role.name.clone(),
+            details: json!({ "permission": permission }),
+            result: role,
+        })
+    })
+}
+
+/// Gives (`granted`) or takes a role to or from a profile or a client; returns the holder's
+/// roles afterwards.
+pub fn set_holder(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    name: &str,
+    holder: &Holder,
+    granted: bool,
+) -> Result<Vec<String>, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    let action = if granted { "role.grant" } else { "role.revoke" };
+    audited(conn, who, action, |conn| {
+        let tenant = who.tenant();
+        let (authorization, holder_field, holder_id) = match (&holder.profile_id, &holder.client_id)
+        {
+            (Some(profile), None) => {
+                let profile_id = ProfileId::from_stored(profile.trim().to_owned());
+                let result = if granted {
+                    role::grant(conn, tenant, name, &profile_id)
+                } else {
+                    role::revoke(conn, tenant, name, &profile_id)
+                };
+                (result.map_err(role_error)?, "profile_id", profile.trim())
+            }
+            (None, Some(client)) => {
+                let result = if granted {
+                    role::grant_client(conn, tenant, name, client.trim())
+                } else {
+                    role::revoke_client(conn, tenant, name, client.trim())
+                };
+                (result.map_err(role_error)?, "client_id", client.trim())
+            }
+            _ => {
+                return Err(AdminError::Invalid(
+                    "name exactly one holder: profile_id or client_id".into(),
+                ))
+            }
+        };
+        Ok(Audited {
+            target: name.to_owned(),
+            details: json!({ holder_field: holder_id }),
+            result: authorization.roles,
+        })
+    })
+}

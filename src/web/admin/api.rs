@@ -1,0 +1,617 @@
+//! The admin REST API under `{issuer}/admin/api/v1/`, authenticated by this tenant's own
+//! access tokens: a profile's (authorization code flow) or a client's own
+//! (client_credentials, with roles granted to the client). Errors are JSON
+//! `{"error": code, "message": text}` with stable codes; lists paginate with `limit` and
+//! `after` and answer `{"items": [...], "next": cursor|null}`.
+//!
+//! The route table below is the single source of the routes and of the OpenAPI document.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::caller_ip;
+use super::openapi::{Operation, Schema};
+use crate::admin::{
+    self, accounts::AccountDetail, accounts::AccountSummary, audit_log::AuditEntry,
+    clients::ClientChanges, clients::NewClient, clients::Secret, settings::TenantSettings,
+    AdminError, Page, PageRequest, Permission, Principal,
+};
+use crate::clients::ClientView;
+use crate::db::audit::AuditFilter;
+use crate::db::AnyConnection;
+use crate::domain::ProfileId;
+use crate::keys::{KeyAlg, KeyInfo};
+use crate::oidc::access_token::{self, Inactive};
+use crate::oidc::context::OidcContext;
+use crate::profiles::Role;
+use crate::tenancy::branding::BrandingChanges;
+use crate::tenancy::tenants::PolicyChanges;
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::AppState;
+
+pub const PREFIX: &str = "/admin/api/v1";
+
+/// Declares every API operation once: registers its route and describes it for OpenAPI.
+macro_rules! operations {
+    ($( $method:ident $path:literal => $handler:ident,
+        $permission:expr, $status:literal, $summary:literal,
+        body: $body:ty, response: $response:ty; )*) => {
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $( cfg.route(concat!("/admin/api/v1", $path), web::$method().to($handler)); )*
+        }
+
+        /// The permission an operation documents, enforced before its input is read (so a
+        /// caller without it learns nothing from validation errors).
+        fn permission_of(handler: &str) -> Option<Permission> {
+            $( if handler == stringify!($handler) { return $permission; } )*
+            None
+        }
+
+        pub(super) fn operations() -> Vec<Operation> {
+            vec![$( Operation {
+                method: stringify!($method),
+                path: $path,
+                handler: stringify!($handler),
+                permission: $permission,
+                status: $status,
+                summary: $summary,
+                body: Schema::of::<$body>,
+                response: Schema::of::<$response>,
+            } ),*]
+        }
+    };
+}
+
+/// No request body, or no response body.
+pub type Empty = ();
+
+operations! {
+    get "/clients" => list_clients, Some(Permission::ClientsRead), 200,
+        "List clients, ordered by client_id", body: Empty, response: Page<ClientView<'static>>;
+    post "/clients" => create_client, Some(Permission::ClientsWrite), 201,
+        "Register a client; the secret is in this response only", body: NewClient, response: Created;
+    get "/clients/{client_id}" => get_client, Some(Permission::ClientsRead), 200,
+        "Show a client", body: Empty, response: ClientView<'static>;
+    patch "/clients/{client_id}" => update_client, Some(Permission::ClientsWrite), 200,
+        "Change a client; absent fields stay", body: ClientChanges, response: ClientView<'static>;
+    delete "/clients/{client_id}" => delete_client, Some(Permission::ClientsWrite), 204,
+        "Delete a client", body: Empty, response: Empty;
+    post "/clients/{client_id}/secret" => rotate_client_secret, Some(Permission::ClientsWrite), 200,
+        "Replace the client secret at once; the new one is in this response only", body: Empty, response: Secret;
+    get "/accounts" => search_accounts, Some(Permission::AccountsRead), 200,
+        "Search accounts by email (query `email`: any part of the address)", body: Empty, response: Page<AccountSummary>;
+    get "/accounts/{account_id}" => get_account, Some(Permission::AccountsRead), 200,
+        "Show an account with its profiles and live sessions", body: Empty, response: AccountDetail;
+    post "/accounts/{account_id}/suspend" => suspend_account, Some(Permission::AccountsWrite), 200,
+        "Suspend: ends sessions and revokes every grant", body: Empty, response: AccountDetail;
+    post "/accounts/{account_id}/resume" => resume_account, Some(Permission::AccountsWrite), 200,
+        "Resume a suspended account", body: Empty, response: AccountDetail;
+    post "/accounts/{account_id}/reset-mfa" => reset_account_mfa, Some(Permission::AccountsWrite), 204,
+        "Remove the second factor and recovery codes", body: Empty, response: Empty;
+    post "/accounts/{account_id}/send-reset" => send_account_reset, Some(Permission::AccountsWrite), 202,
+        "Mail a password-reset link to the account's address", body: Empty, response: Empty;
+    post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
+        "End every session and revoke every grant", body: Empty, response: Empty;
+    get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
+        "List roles with their permissions", body: Empty, response: Vec<Role>;
+    post "/roles" => create_role, Some(Permission::RolesWrite), 201,
+        "Create a role", body: NewRole, response: Role;
+    delete "/roles/{role}" => delete_role, Some(Permission::RolesWrite), 204,
+        "Delete a role (holders lose it)", body: Empty, response: Empty;
+    put "/roles/{role}/permissions/{permission}" => permit_role, Some(Permission::RolesWrite), 200,
+        "Add a permission to a role", body: Empty, response: Role;
+    delete "/roles/{role}/permissions/{permission}" => unpermit_role, Some(Permission::RolesWrite), 200,
+        "Remove a permission from a role", body: Empty, response: Role;
+    put "/roles/{role}/profiles/{profile_id}" => grant_profile_role, Some(Permission::RolesWrite), 200,
+        "Give a profile the role", body: Empty, response: HeldRoles;
+    delete "/roles/{role}/profiles/{profile_id}" => revoke_profile_role, Some(Permission::RolesWrite), 200,
+        "Take the role from a profile", body: Empty, response: HeldRoles;
+    put "/roles/{role}/clients/{client_id}" => grant_client_role, Some(Permission::RolesWrite), 200,
+        "Give a client the role (its client_credentials tokens carry it)", body: Empty, response: HeldRoles;
+    delete "/roles/{role}/clients/{client_id}" => revoke_client_role, Some(Permission::RolesWrite), 200,
+        "Take the role from a client", body: Empty, response: HeldRoles;
+    get "/settings" => get_settings, Some(Permission::SettingsWrite), 200,
+        "Show policies and branding", body: Empty, response: TenantSettings;
+    patch "/settings/policy" => set_policy, Some(Permission::SettingsWrite), 200,
+        "Change policies; absent fields stay, 0 clears a lifetime override", body: PolicyChanges, response: TenantSettings;
+    put "/settings/branding" => set_branding, Some(Permission::SettingsWrite), 200,
+        "Replace display name, logo URL and accent colour", body: BrandingChanges, response: TenantSettings;
+    get "/keys" => list_keys, Some(Permission::KeysWrite), 200,
+        "List signing keys (never key material)", body: Empty, response: Vec<KeyInfo>;
+    post "/keys/rotate" => rotate_keys, Some(Permission::KeysWrite), 200,
+        "Make new active keys (all algorithms when none are named)", body: RotateKeys, response: Vec<KeyInfo>;
+    post "/keys/{kid}/retire" => retire_key, Some(Permission::KeysWrite), 200,
+        "Unpublish an inactive key and erase its private half", body: Empty, response: KeyInfo;
+    get "/audit" => list_audit, Some(Permission::AuditRead), 200,
+        "Audit entries, newest first; filter with actor, action (or area prefix like `client.`), from, to (Unix seconds)", body: Empty, response: Page<AuditEntry>;
+    get "/audit/export" => export_audit, Some(Permission::AuditRead), 200,
+        "Every matching audit entry, oldest first, as JSON lines (application/x-ndjson)", body: Empty, response: String;
+    get "/openapi.json" => openapi_document, None, 200,
+        "This document", body: Empty, response: serde_json::Value;
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Created {
+    pub client: ClientView<'static>,
+    /// Shown only in this response; only its hash is stored.
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub name: String,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeys {
+    #[serde(default)]
+    pub algs: Vec<KeyAlg>,
+}
+
+/// The holder's roles after the change.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HeldRoles {
+    pub roles: Vec<String>,
+}
+
+/// What a handler answers: a JSON body with a status, an empty body, or JSON lines.
+enum Reply {
+    Json(StatusCode, serde_json::Value),
+    Empty(StatusCode),
+    Lines(String),
+}
+
+fn json<T: Serialize>(status: StatusCode, value: T) -> Result<Reply, AdminError> {
+    serde_json::to_value(value)
+        .map(|v| Reply::Json(status, v))
+        .map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+fn ok<T: Serialize>(value: T) -> Result<Reply, AdminError> {
+    json(StatusCode::OK, value)
+}
+
+fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
+    let (status, body) = match result {
+        Ok(Reply::Json(status, body)) => (status, Some(body)),
+        Ok(Reply::Empty(status)) => (status, None),
+        Ok(Reply::Lines(lines)) => {
+            return HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .content_type("application/x-ndjson")
+                .body(lines)
+        }
+        Err(e) => {
+            let status = match e {
+                AdminError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+                AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AdminError::NotFound => StatusCode::NOT_FOUND,
+                AdminError::Invalid(_) => StatusCode::BAD_REQUEST,
+                AdminError::Conflict(_) => StatusCode::CONFLICT,
+                AdminError::Internal(ref cause) => {
+                    tracing::error!(error = %cause, "admin API request failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            let message = match &e {
+                AdminError::Internal(_) => "the request could not be completed".to_owned(),
+                other => other.to_string(),
+            };
+            (
+                status,
+                Some(json!({ "error": e.code(), "message": message })),
+            )
+        }
+    };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    if status == StatusCode::UNAUTHORIZED {
+        response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+    }
+    match body {
+        Some(body) => response.json(body),
+        None => response.finish(),
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    (value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "))
+        .then(|| value[7..].trim().to_owned())
+}
+
+/// Authenticates an access token of this tenant: a profile's, or a client's own.
+fn principal(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    token: Option<&str>,
+    ip: &str,
+) -> Result<Principal, AdminError> {
+    let token = token.ok_or(AdminError::Unauthorized(
+        "an access token of this tenant is required",
+    ))?;
+    let claims = match access_token::verify(conn, ctx, token) {
+        Ok(claims) => claims,
+        Err(Inactive::Db(e)) => return Err(e.into()),
+        Err(Inactive::Invalid(_)) => {
+            return Err(AdminError::Unauthorized(
+                "the access token is invalid or expired",
+            ))
+        }
+    };
+    let tenant = &ctx.tenant.id;
+    match &claims.profile_id {
+        Some(profile) => Ok(Principal::profile(
+            conn,
+            tenant,
+            &ProfileId::from_stored(profile.clone()),
+            ip,
+        )?),
+        None => {
+            // A client_credentials token: the client must still exist.
+            if crate::db::clients::find(conn, tenant, &claims.client_id)?.is_none() {
+                return Err(AdminError::Unauthorized("the client no longer exists"));
+            }
+            Ok(Principal::client(conn, tenant, &claims.client_id, ip)?)
+        }
+    }
+}
+
+/// Inputs a handler reads inside the authorized closure, so that 401/403 come before 400.
+struct Input {
+    body: web::Bytes,
+    query: String,
+    path: actix_web::dev::Path<actix_web::dev::Url>,
+}
+
+impl Input {
+    fn body<T: DeserializeOwned + Default>(&self) -> Result<T, AdminError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        self.required_body()
+    }
+
+    fn required_body<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| AdminError::Invalid(format!("the request body is not valid: {e}")))
+    }
+
+    fn query<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
+        web::Query::<T>::from_query(&self.query)
+            .map(web::Query::into_inner)
+            .map_err(|e| AdminError::Invalid(format!("the query is not valid: {e}")))
+    }
+
+    /// A path parameter by name (in path mode the route also holds `{tenant}`).
+    fn param(&self, name: &str) -> String {
+        self.path.get(name).unwrap_or_default().to_owned()
+    }
+}
+
+struct Call<'a> {
+    conn: &'a mut AnyConnection,
+    ctx: &'a OidcContext,
+    state: &'a AppState,
+    who: Principal,
+    input: Input,
+}
+
+async fn run<F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+    operation: &'static str,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(Call) -> Result<Reply, AdminError> + Send + 'static,
+{
+    let token = bearer(&req);
+    let ip = caller_ip(&state, &req);
+    let input = Input {
+        body,
+        query: req.query_string().to_owned(),
+        path: req.match_info().clone(),
+    };
+    let Ok(ctx) = context(&state, tenant).await else {
+        return respond(Err(AdminError::Internal("no key set".into())));
+    };
+    let app = state.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let who = principal(conn, &ctx, token.as_deref(), &ip)?;
+            if let Some(needed) = permission_of(operation) {
+                who.require(needed)?;
+            }
+            work(Call {
+                conn,
+                ctx: &ctx,
+                state: &app,
+                who,
+                input,
+            })
+        })
+        .await;
+    respond(result)
+}
+
+/// Declares a handler: `handler!(name, |call| …)`.
+macro_rules! handler {
+    ($name:ident, |$call:ident| $body:expr) => {
+        pub async fn $name(
+            state: web::Data<AppState>,
+            tenant: CurrentTenant,
+            req: HttpRequest,
+            body: web::Bytes,
+        ) -> HttpResponse {
+            run(
+                state,
+                tenant,
+                req,
+                body,
+                stringify!($name),
+                move |$call: Call| $body,
+            )
+            .await
+        }
+    };
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    limit: Option<usize>,
+    after: Option<String>,
+    email: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl PageQuery {
+    fn page(&self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            after: self.after.clone(),
+        }
+    }
+
+    fn audit_filter(&self) -> AuditFilter {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        AuditFilter {
+            actor: nonempty(&self.actor),
+            action: nonempty(&self.action),
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
+/// This node's cached copy goes at once; other nodes refresh within the cache TTL.
+pub(super) fn forget_client(ctx: &OidcContext, client_id: &str) {
+    ctx.clients
+        .remove(&(ctx.tenant.id.clone(), client_id.to_owned()));
+}
+
+handler!(list_clients, |c| {
+    let q: PageQuery = c.input.query()?;
+    let page = admin::clients::list(c.conn, &c.who, &q.page())?;
+    ok(page.map(|client| serde_json::to_value(client.view()).unwrap_or_default()))
+});
+
+handler!(create_client, |c| {
+    let new: NewClient = c.input.required_body()?;
+    let (client, secret) = admin::clients::create(c.conn, &c.who, new)?;
+    json(
+        StatusCode::CREATED,
+        json!({ "client": client.view(), "client_secret": secret }),
+    )
+});
+
+handler!(get_client, |c| {
+    let client = admin::clients::get(c.conn, &c.who, &c.input.param("client_id"))?;
+    ok(client.view())
+});
+
+handler!(update_client, |c| {
+    let changes: ClientChanges = c.input.required_body()?;
+    let client = admin::clients::update(c.conn, &c.who, &c.input.param("client_id"), changes)?;
+    forget_client(c.ctx, client.id.as_str());
+    ok(client.view())
+});
+
+handler!(delete_client, |c| {
+    admin::clients::delete(c.conn, &c.who, &c.input.param("client_id"))?;
+    forget_client(c.ctx, &c.input.param("client_id"));
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(rotate_client_secret, |c| {
+    let secret = admin::clients::rotate_secret(c.conn, &c.who, &c.input.param("client_id"))?;
+    forget_client(c.ctx, &secret.client_id);
+    ok(secret)
+});
+
+handler!(search_accounts, |c| {
+    let q: PageQuery = c.input.query()?;
+    let email = q.email.clone().unwrap_or_default();
+    ok(admin::accounts::search(c.conn, &c.who, &email, &q.page())?)
+});
+
+handler!(get_account, |c| ok(admin::accounts::detail(
+    c.conn,
+    &c.who,
+    &c.input.param("account_id")
+)?));
+
+handler!(suspend_account, |c| ok(admin::accounts::set_suspended(
+    c.conn,
+    &c.who,
+    &c.input.param("account_id"),
+    true
+)?));
+
+handler!(resume_account, |c| ok(admin::accounts::set_suspended(
+    c.conn,
+    &c.who,
+    &c.input.param("account_id"),
+    false
+)?));
+
+handler!(reset_account_mfa, |c| {
+    admin::accounts::reset_mfa(c.conn, &c.who, &c.input.param("account_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(send_account_reset, |c| {
+    let mail = admin::accounts::send_reset(c.conn, &c.who, &c.input.param("account_id"))?;
+    crate::web::pages::mail_reset_link(
+        c.state,
+        &c.ctx.issuer,
+        &c.ctx.tenant.name,
+        mail.to.as_str(),
+        &mail.token,
+    );
+    Ok(Reply::Empty(StatusCode::ACCEPTED))
+});
+
+handler!(sign_out_account, |c| {
+    admin::accounts::sign_out_everywhere(c.conn, &c.who, &c.input.param("account_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(list_roles, |c| ok(admin::roles::list(c.conn, &c.who)?));
+
+handler!(create_role, |c| {
+    let new: NewRole = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::roles::create(c.conn, &c.who, &new.name)?,
+    )
+});
+
+handler!(delete_role, |c| {
+    admin::roles::delete(c.conn, &c.who, &c.input.param("role"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(permit_role, |c| ok(admin::roles::set_permission(
+    c.conn,
+    &c.who,
+    &c.input.param("role"),
+    &c.input.param("permission"),
+    true
+)?));
+
+handler!(unpermit_role, |c| ok(admin::roles::set_permission(
+    c.conn,
+    &c.who,
+    &c.input.param("role"),
+    &c.input.param("permission"),
+    false
+)?));
+
+fn holder(c: &Call, profile: bool) -> admin::roles::Holder {
+    let id = c
+        .input
+        .param(if profile { "profile_id" } else { "client_id" });
+    admin::roles::Holder {
+        profile_id: profile.then(|| id.clone()),
+        client_id: (!profile).then_some(id),
+    }
+}
+
+fn set_holder(c: Call, granted: bool, profile: bool) -> Result<Reply, AdminError> {
+    let holder = holder(&c, profile);
+    let roles = admin::roles::set_holder(c.conn, &c.who, &c.input.param("role"), &holder, granted)?;
+    if let Some(client) = &holder.client_id {
+        forget_client(c.ctx, client);
+    }
+    ok(HeldRoles { roles })
+}
+
+handler!(grant_profile_role, |c| set_holder(c, true, true));
+handler!(revoke_profile_role, |c| set_holder(c, false, true));
+handler!(grant_client_role, |c| set_holder(c, true, false));
+handler!(revoke_client_role, |c| set_holder(c, false, false));
+
+handler!(get_settings, |c| ok(admin::settings::get(
+    c.conn,
+    &c.who,
+    &c.ctx.tenant
+)?));
+
+handler!(set_policy, |c| {
+    let changes: PolicyChanges = c.input.required_body()?;
+    ok(admin::settings::set_policy(
+        c.conn,
+        &c.who,
+        &c.ctx.tenant,
+        changes,
+    )?)
+});
+
+handler!(set_branding, |c| {
+    let changes: BrandingChanges = c.input.required_body()?;
+    ok(admin::settings::set_branding(
+        c.conn,
+        &c.who,
+        &c.ctx.tenant,
+        &changes,
+    )?)
+});
+
+handler!(list_keys, |c| ok(admin::keys::list(c.conn, &c.who)?));
+
+handler!(rotate_keys, |c| {
+    let body: RotateKeys = c.input.body()?;
+    ok(admin::keys::rotate(
+        c.conn,
+        c.state.keys.master(),
+        &c.who,
+        &body.algs,
+    )?)
+});
+
+handler!(retire_key, |c| ok(admin::keys::retire(
+    c.conn,
+    &c.who,
+    &c.input.param("kid")
+)?));
+
+handler!(list_audit, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::audit_log::list(
+        c.conn,
+        &c.who,
+        &q.audit_filter(),
+        &q.page(),
+    )?)
+});
+
+handler!(export_audit, |c| {
+    let q: PageQuery = c.input.query()?;
+    Ok(Reply::Lines(admin::audit_log::export(
+        c.conn,
+        &c.who,
+        &q.audit_filter(),
+    )?))
+});
+
+/// `GET …/admin/api/v1/openapi.json`: generated from the route table above.
+pub async fn openapi_document(state: web::Data<AppState>, tenant: CurrentTenant) -> HttpResponse {
+    let issuer = state.issuer(&tenant);
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .json(super::openapi::document(&issuer, &operations()))
+}

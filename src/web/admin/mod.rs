@@ -1,0 +1,18 @@
+//! The tenant console (`{issuer}/admin`, HTML) and the admin REST API
+//! (`{issuer}/admin/api/v1`, JSON). Both only authenticate the caller and translate: the
+//! permission checks, the changes and their audit entries live in `crate::admin`, so the two
+//! surfaces cannot disagree about who may do what.
+
+pub mod api;
+pub mod console;
+mod openapi;
+
+use actix_web::HttpRequest;
+
+use super::client_ip::client_ip;
+use super::AppState;
+
+/// The caller's address as recorded in audit entries.
+fn caller_ip(state: &AppState, req: &HttpRequest) -> String {
+    client_ip(req, &state.settings.server.trusted_proxies)
+}
