@@ -6,6 +6,7 @@ mod helpers;
 mod abuse;
 mod account_console;
 mod admin_api;
+mod admin_console;
 mod admin_matrix;
 mod attacks;
 mod attacks_support;
