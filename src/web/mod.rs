@@ -20,8 +20,13 @@ use crate::config::TenantRouting;
 /// live at the root of each tenant host.
 pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz));
+        // Browsers ask for it on every origin; an empty answer keeps their consoles clean.
+        cfg.route(
+            "/favicon.ico",
+            web::get().to(|| async { actix_web::HttpResponse::NoContent().finish() }),
+        )
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz));
         match routing {
             TenantRouting::Path => {
                 cfg.service(web::scope("/t/{tenant}").configure(tenant_routes))

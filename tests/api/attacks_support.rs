@@ -29,3 +29,24 @@ pub fn claims(jwt: &str) -> Value {
     )
     .unwrap()
 }
+
+/// The TOTP code for a base32 key, `offset_secs` from now (SHA-1, 6 digits, 30 s).
+pub fn totp_code(key: &str, offset_secs: i64) -> String {
+    use totp_rs::{Algorithm, Builder, Secret};
+    let secret = Secret::try_from_base32(key).expect("base32 key");
+    let totp = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_secret(secret)
+        .build()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset_secs;
+    totp.generate(now as u64).to_string()
+}
+
+/// The manual-entry key shown on an enrollment page.
+pub fn manual_key(html: &str) -> String {
+    let start = html.find("<code id=\"manual-key\">").expect("manual key") + 22;
+    let end = html[start..].find('<').unwrap() + start;
+    html[start..end].to_owned()
+}

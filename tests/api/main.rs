@@ -2,6 +2,7 @@
 
 mod browser;
 mod helpers;
+mod webdriver;
 
 mod abuse;
 mod account_console;
@@ -20,6 +21,7 @@ mod keys;
 mod mfa;
 mod personas;
 mod policies;
+mod real_browser;
 mod reset;
 mod robustness;
 mod serve;

@@ -5,7 +5,6 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tessera::config::TenantRouting;
-use totp_rs::{Algorithm, Builder, Secret};
 
 use crate::attacks_support::tokens;
 use crate::both_engines;
@@ -18,25 +17,11 @@ const EMAIL: &str = "ada@example.com";
 const RP: &str = "http://127.0.0.1:9";
 
 fn code_at(key: &str, offset_secs: i64) -> String {
-    let secret = Secret::try_from_base32(key).expect("base32 key");
-    let totp = Builder::new()
-        .with_algorithm(Algorithm::SHA1)
-        .with_digits(6)
-        .with_secret(secret)
-        .build()
-        .unwrap();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset_secs;
-    totp.generate(now as u64).to_string()
+    crate::attacks_support::totp_code(key, offset_secs)
 }
 
 fn manual_key(page: &Page) -> String {
-    let start = page
-        .html
-        .find("<code id=\"manual-key\">")
-        .expect("manual key")
-        + 22;
-    let end = page.html[start..].find('<').unwrap() + start;
-    page.html[start..end].to_owned()
+    crate::attacks_support::manual_key(&page.html)
 }
 
 async fn console(app: &TestApp, browser: &Browser) -> Page {

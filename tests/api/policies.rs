@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 use tessera::config::TenantRouting;
-use totp_rs::{Algorithm, Builder, Secret};
 
 use crate::attacks_support::tokens;
 use crate::both_engines;
@@ -18,19 +17,7 @@ const RP: &str = "http://127.0.0.1:9";
 use crate::attacks_support::claims;
 
 fn current_code(page: &Page) -> String {
-    let start = page
-        .html
-        .find("<code id=\"manual-key\">")
-        .expect("manual key")
-        + 22;
-    let key = &page.html[start..start + page.html[start..].find('<').unwrap()];
-    let totp = Builder::new()
-        .with_algorithm(Algorithm::SHA1)
-        .with_digits(6)
-        .with_secret(Secret::try_from_base32(key).unwrap())
-        .build()
-        .unwrap();
-    totp.generate_current().to_string()
+    crate::attacks_support::totp_code(&crate::attacks_support::manual_key(&page.html), 0)
 }
 
 async fn password_policy(engine: Engine) {

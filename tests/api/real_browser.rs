@@ -1,0 +1,280 @@
+//! Real-browser tests: headless Chromium driven over WebDriver through the hosted pages and
+//! the console. Each page is screenshotted under target/browser-screenshots/, checked for
+//! console errors (CSP violations, failed loads) and for usability at 375 px.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tessera::config::TenantRouting;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::admin_console::grant;
+use crate::attacks_support::{claims, manual_key, tokens, totp_code};
+use crate::both_engines;
+use crate::flow::pkce;
+use crate::helpers::{Engine, TestApp};
+use crate::webdriver::{self, Driver};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A relying party's callback: answers every request with a small page.
+async fn relying_party() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>RP</title></head><body><p>Back at the application.</p></body></html>";
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// The text between `start` and the next `<` in the page source.
+fn text_after(source: &str, start: &str) -> String {
+    let from = source
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not in page"))
+        + start.len();
+    source[from..from + source[from..].find('<').unwrap()].to_owned()
+}
+
+/// Screenshot, console check and phone check of the current page.
+async fn check(driver: &Driver, name: &str) {
+    driver.screenshot(name).await;
+    driver.assert_no_console_errors(name).await;
+    driver.assert_usable_on_phone(name).await;
+}
+
+/// Forgets the tenant's session and browser cookies. WebDriver deletes only the cookies the
+/// current page can see, and they are scoped to the tenant's path: go there first.
+async fn clear_cookies(driver: &Driver, app: &TestApp) {
+    driver
+        .goto(&app.tenant_url("acme", "/assets/brand.css"))
+        .await;
+    driver.delete_cookies().await;
+}
+
+async fn sign_in_flow_and_console(engine: Engine) {
+    if !webdriver::available() {
+        return;
+    }
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.cli_json(&["tenant", "policy", "acme", "--mfa", "required", "--json"]);
+    let ada = app.create_account("acme", "ada@example.com", PASSWORD);
+    let ada_id = ada["id"].as_str().unwrap().to_owned();
+    let personal = app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        &ada_id,
+        "--name",
+        "Personal",
+        "--json",
+    ]);
+    let personal_id = personal["id"].as_str().unwrap().to_owned();
+    let rp_port = relying_party().await;
+    let callback = format!("http://127.0.0.1:{rp_port}/cb");
+    let client = app.create_client("acme", &["--redirect-uri", &callback]);
+    let (client_id, secret) = (
+        client["client_id"].as_str().unwrap().to_owned(),
+        client["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let driver = Driver::start(&format!("flow-{engine:?}").to_lowercase()).await;
+
+    // First sign-in: password, then the required second factor is set up.
+    let (verifier, challenge) = pkce();
+    let authorize = format!(
+        "{}?response_type=code&client_id={client_id}&redirect_uri={callback}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+        app.tenant_url("acme", "/authorize")
+    );
+    driver.goto(&authorize).await;
+    driver.url_with("/login").await;
+    check(&driver, "login").await;
+    driver.fill("input[name=email]", "ada@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    let source = driver.source_with("manual-key").await;
+    check(&driver, "mfa-enroll").await;
+    driver
+        .fill("input[name=code]", &totp_code(&manual_key(&source), 0))
+        .await;
+    driver.click("button[type=submit]").await;
+    let source = driver.source_with("<li><code>").await;
+    check(&driver, "recovery-codes").await;
+    let recovery = text_after(&source, "<li><code>");
+    driver.click("button[type=submit]").await;
+    // Several profiles: the picker asks.
+    driver.url_with("/select-profile").await;
+    check(&driver, "select-profile").await;
+    driver
+        .click(&format!("label[for=profile-{personal_id}]"))
+        .await;
+    driver.click("button[type=submit]").await;
+    driver.url_with("/consent").await;
+    check(&driver, "consent").await;
+    driver.click("button[value=allow]").await;
+    let back = url::Url::parse(&driver.url().await).unwrap();
+    assert_eq!(back.port(), Some(rp_port), "{back}");
+    let params: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(params["state"], "s1");
+    assert_eq!(params["iss"], app.issuer("acme"));
+    let response = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &params["code"]),
+                ("redirect_uri", &callback),
+                ("code_verifier", &verifier),
+            ],
+            Some((&client_id, &secret)),
+        )
+        .await;
+    let issued = tokens(response).await;
+    let id_token = claims(issued["id_token"].as_str().unwrap());
+    assert_eq!(id_token["profile_id"], personal_id.as_str());
+    assert_eq!(id_token["amr"], serde_json::json!(["pwd", "otp"]));
+
+    // Second sign-in in a fresh browser state: the second factor is asked (a recovery code
+    // here: the TOTP step just used is refused), then the picker and the redirect.
+    clear_cookies(&driver, &app).await;
+    driver
+        .goto(&authorize.replace("state=s1", "state=s2"))
+        .await;
+    driver.fill("input[name=email]", "ada@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.url_with("/mfa").await;
+    check(&driver, "mfa").await;
+    driver.fill("input[name=code]", &recovery).await;
+    driver.click("button[type=submit]").await;
+    check(&driver, "select-profile-again").await;
+    // Consent was given for the Personal profile: choosing it again skips the question.
+    driver
+        .click(&format!("label[for=profile-{personal_id}]"))
+        .await;
+    driver.click("button[type=submit]").await;
+    driver.url_with(&callback).await;
+    let back = driver.url().await;
+    assert!(
+        back.starts_with(&callback) && back.contains("state=s2"),
+        "consent remembered: {back}"
+    );
+
+    // The administrator: console sign-in, a new client, a suspension, a key rotation.
+    let admin = app.create_account("acme", "admin@example.com", PASSWORD);
+    grant(&app, "acme", &admin, &["tenant:admin"]);
+    app.cli_json(&["tenant", "policy", "acme", "--mfa", "optional", "--json"]);
+    // Policy changes reach the hosted pages within the tenant cache's second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clear_cookies(&driver, &app).await;
+    driver.goto(&app.tenant_url("acme", "/admin")).await;
+    check_status_page(&driver, "console-signed-out").await;
+    driver.click("a[href$='login?next=admin']").await;
+    driver.fill("input[name=email]", "admin@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.goto(&app.tenant_url("acme", "/admin")).await;
+    driver.source_with("Administration").await;
+    check(&driver, "console-overview").await;
+
+    driver.goto(&app.tenant_url("acme", "/admin/clients")).await;
+    check(&driver, "console-clients").await;
+    driver.fill("#new-client-name", "Nightly export").await;
+    driver.click("#new-client-grant_authorization_code").await;
+    driver.click("#new-client-grant_refresh_token").await;
+    driver.click("#new-client-grant_client_credentials").await;
+    driver.click("form#new-client button[type=submit]").await;
+    let source = driver.source_with("The client was created.").await;
+    check(&driver, "console-client-created").await;
+    let new_id = text_after(&source, "<dt>Client ID</dt><dd>");
+    let new_secret = text_after(&source, "<p><code>");
+    let machine = app
+        .post_form(
+            "acme",
+            "/token",
+            &[("grant_type", "client_credentials")],
+            Some((&new_id, &new_secret)),
+        )
+        .await;
+    assert_eq!(machine.status(), StatusCode::OK, "the new client works");
+
+    driver
+        .goto(&app.tenant_url("acme", "/admin/accounts?email=ada"))
+        .await;
+    check(&driver, "console-accounts").await;
+    driver.click("td a").await;
+    check(&driver, "console-account").await;
+    driver
+        .click(&format!(
+            "form[action$='/accounts/{ada_id}/suspend'] button"
+        ))
+        .await;
+    driver.source_with("The account was suspended").await;
+    check(&driver, "console-account-suspended").await;
+
+    driver.goto(&app.tenant_url("acme", "/admin/keys")).await;
+    let before = driver.source().await.matches("<tr>").count();
+    driver.click("form#rotate button[type=submit]").await;
+    let after = driver.source_with("New signing keys are active.").await;
+    assert_eq!(
+        after.matches("<tr>").count(),
+        before + 3,
+        "one new key per algorithm"
+    );
+    check(&driver, "console-keys").await;
+
+    for page in ["roles", "settings", "audit"] {
+        driver
+            .goto(&app.tenant_url("acme", &format!("/admin/{page}")))
+            .await;
+        check(&driver, &format!("console-{page}")).await;
+    }
+    assert!(driver.source().await.contains("account.suspend"));
+
+    // The suspended user is refused.
+    clear_cookies(&driver, &app).await;
+    driver
+        .goto(&authorize.replace("state=s1", "state=s3"))
+        .await;
+    driver.fill("input[name=email]", "ada@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.source_with("cannot sign in").await;
+    driver.url_with("/login").await;
+    check(&driver, "login-refused").await;
+    driver.quit().await;
+}
+both_engines!(sign_in_flow_and_console);
+
+/// A page answered with an error status: Chromium logs the status itself as a console error,
+/// so only other errors count.
+async fn check_status_page(driver: &Driver, name: &str) {
+    driver.screenshot(name).await;
+    let errors: Vec<Value> = driver
+        .console()
+        .await
+        .into_iter()
+        .filter(|m| m["level"] == "SEVERE")
+        .filter(|m| {
+            !m["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("the server responded with a status of")
+        })
+        .collect();
+    assert!(errors.is_empty(), "console errors on {name}: {errors:?}");
+    driver.assert_usable_on_phone(name).await;
+}
