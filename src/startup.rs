@@ -111,6 +111,17 @@ impl Application {
             .ok()
     }
 
+    /// A one-time link token to create the first platform administrator, while none exists.
+    pub async fn platform_setup_token(&self) -> Option<String> {
+        match self.db.run(crate::platform::issue_setup_token).await {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not issue a platform setup link");
+                None
+            }
+        }
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -28,8 +28,8 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     match command {
         AuditCommand::Verify { tenant, json } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let result = crate::audit::verify(&mut conn, &tenant.id)?;
+            let tenant = chain(&mut conn, &tenant)?;
+            let result = crate::audit::verify(&mut conn, &tenant)?;
             if json {
                 print_json(&result)?;
             } else if let Some((_, why)) = &result.broken {
@@ -43,9 +43,9 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             }
         }
         AuditCommand::Export { tenant } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
+            let tenant = chain(&mut conn, &tenant)?;
             let mut failure = None;
-            crate::audit::export(&mut conn, &tenant.id, |row| {
+            crate::audit::export(&mut conn, &tenant, |row| {
                 if let Err(e) = serde_json::to_string(row).map(|line| println!("{line}")) {
                     failure = Some(e);
                 }
@@ -56,4 +56,16 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The tenant whose chain to read; `_platform` names the platform administrators' own chain
+/// (tenant creation, suspension, deletion, platform sign-ins).
+fn chain(
+    conn: &mut crate::db::AnyConnection,
+    slug: &str,
+) -> anyhow::Result<crate::domain::TenantId> {
+    if slug == crate::tenancy::INTERNAL_SLUG {
+        return Ok(crate::platform::internal_tenant(conn)?);
+    }
+    Ok(tenants::find(conn, slug)?.id)
 }

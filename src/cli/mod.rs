@@ -3,6 +3,7 @@
 //! errors go to stderr with a non-zero exit code.
 
 mod account;
+mod admin;
 mod audit;
 mod client;
 mod keys;
@@ -42,6 +43,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Platform administrators (who manage tenants in the platform console).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Create and manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&log);
             match command {
                 Command::Migrate { json } => migrate(&settings, json),
+                Command::Admin(command) => admin::run(&settings, command),
                 Command::Tenant(command) => tenant::run(&settings, command),
                 Command::Keys(command) => keys::run(&settings, command),
                 Command::Client(command) => client::run(&settings, command),

@@ -8,6 +8,14 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone()).await?;
         print_banner(&settings, app.port(), app.tenant_count().await);
+        if let Some(token) = app.platform_setup_token().await {
+            println!();
+            println!(
+                "No platform administrator yet. Create one within the hour at this one-time link:"
+            );
+            println!("    {}", super::admin::setup_link(&settings, &token));
+            println!("  (or: tessera admin create --email you@example.com --password-stdin)");
+        }
         // actix stops gracefully on SIGTERM/SIGINT: no new connections, in-flight requests get
         // server.shutdown_timeout_secs to finish.
         app.run_until_stopped().await?;

@@ -190,6 +190,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    platform_setup_tokens (token_hash) {
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     client_roles (client_id, role_id) {
         client_id -> Text,
         role_id -> Text,
@@ -323,6 +332,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     profile_roles,
     client_roles,
+    platform_setup_tokens,
     rate_limits,
     totp_factors,
     recovery_codes,

@@ -149,3 +149,90 @@ pub fn pairwise_salt(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Stri
         .select(tenants::pairwise_salt)
         .first(conn)?)
 }
+
+/// Accounts and clients per tenant id, for the platform console.
+pub fn counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64, i64)>, DbError> {
+    use super::schema::{accounts, clients};
+    let account_counts: Vec<(String, i64)> = accounts::table
+        .group_by(accounts::tenant_id)
+        .select((accounts::tenant_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let client_counts: Vec<(String, i64)> = clients::table
+        .group_by(clients::tenant_id)
+        .select((clients::tenant_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut ids: Vec<String> = account_counts
+        .iter()
+        .chain(client_counts.iter())
+        .map(|(id, _)| id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let get = |list: &[(String, i64)], id: &str| {
+        list.iter().find(|(t, _)| t == id).map_or(0, |(_, n)| *n)
+    };
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let (a, c) = (get(&account_counts, &id), get(&client_counts, &id));
+            (id, a, c)
+        })
+        .collect())
+}
+
+/// Deletes a tenant and, through the foreign keys, everything it owns.
+pub fn delete(conn: &mut AnyConnection, tenant: &TenantId) -> Result<bool, DbError> {
+    Ok(diesel::delete(tenants::table.find(tenant.as_str())).execute(conn)? == 1)
+}
+
+pub fn insert_setup_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), DbError> {
+    use super::schema::platform_setup_tokens as t;
+    // Only the newest link works: a restart issues a new one.
+    diesel::delete(t::table).execute(conn)?;
+    diesel::insert_into(t::table)
+        .values((
+            t::token_hash.eq(token_hash),
+            t::created_at.eq(now),
+            t::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a live setup token used; false when unknown, used or expired.
+pub fn use_setup_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    use super::schema::platform_setup_tokens as t;
+    Ok(diesel::update(
+        t::table
+            .filter(t::token_hash.eq(token_hash))
+            .filter(t::used_at.is_null())
+            .filter(t::expires_at.gt(now)),
+    )
+    .set(t::used_at.eq(Some(now)))
+    .execute(conn)?
+        == 1)
+}
+
+pub fn setup_token_is_live(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    use super::schema::platform_setup_tokens as t;
+    Ok(t::table
+        .filter(t::token_hash.eq(token_hash))
+        .filter(t::used_at.is_null())
+        .filter(t::expires_at.gt(now))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}

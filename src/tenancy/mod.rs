@@ -8,7 +8,7 @@ mod service;
 
 pub use extractor::CurrentTenant;
 pub use resolve::{issuer, slug_from_host};
-pub use service::{Tenant, TenantError, TenantStatus};
+pub use service::{Tenant, TenantError, TenantStatus, INTERNAL_SLUG};
 
 pub mod tenants {
     //! The tenant lifecycle, as called by the CLI and (later) the admin console and API.

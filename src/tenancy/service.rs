@@ -165,7 +165,14 @@ pub fn create(
     find(conn, slug.as_str())
 }
 
+/// The reserved slug of the internal tenant whose accounts are the platform administrators.
+/// It is not a valid tenant slug, so no request, list or command can reach it as a tenant.
+pub const INTERNAL_SLUG: &str = "_platform";
+
 pub fn find(conn: &mut AnyConnection, slug: &str) -> Result<Tenant, TenantError> {
+    if slug == INTERNAL_SLUG {
+        return Err(TenantError::NotFound(slug.into()));
+    }
     let row = rows::find_by_slug(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.into()))?;
     Ok(Tenant::try_from(row)?)
 }
@@ -183,6 +190,7 @@ pub fn resolve(conn: &mut AnyConnection, slug: &str) -> Result<Option<Tenant>, D
 pub fn list(conn: &mut AnyConnection) -> Result<Vec<Tenant>, TenantError> {
     Ok(rows::list(conn)?
         .into_iter()
+        .filter(|row| row.slug != INTERNAL_SLUG)
         .map(Tenant::try_from)
         .collect::<Result<_, _>>()?)
 }

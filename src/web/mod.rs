@@ -25,6 +25,7 @@ pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
             "/favicon.ico",
             web::get().to(|| async { actix_web::HttpResponse::NoContent().finish() }),
         )
+        .configure(platform_routes)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
         match routing {
@@ -112,6 +113,31 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub use error::not_found;
+
+/// The platform console on the root host.
+fn platform_routes(cfg: &mut web::ServiceConfig) {
+    use admin::platform as p;
+    cfg.route("/platform", web::get().to(p::tenants))
+        .route("/platform/login", web::get().to(p::login_form))
+        .route("/platform/login", web::post().to(p::login_submit))
+        .route("/platform/logout", web::post().to(p::logout))
+        .route("/platform/setup", web::get().to(p::setup_form))
+        .route("/platform/setup", web::post().to(p::setup_submit))
+        .route("/platform/tenants", web::post().to(p::create_tenant))
+        .route("/platform/tenants/{slug}", web::get().to(p::tenant))
+        .route(
+            "/platform/tenants/{slug}/{action}",
+            web::post().to(p::tenant_action),
+        )
+        .route(
+            "/platform/assets/tessera.css",
+            web::get().to(pages::stylesheet),
+        )
+        .route(
+            "/platform/assets/brand.css",
+            web::get().to(p::brand_stylesheet),
+        );
+}
 
 /// The tenant console: pages (GET) and their forms (POST).
 fn console_routes(cfg: &mut web::ServiceConfig) {

@@ -90,7 +90,7 @@ async fn invalid_registrations_are_refused(engine: Engine) {
             "fragment",
         ),
         (&["--redirect-uri", "/relative"], "not an absolute URI"),
-        (&[], "authorization_code needs at least one --redirect-uri"),
+        (&[], "authorization_code needs at least one redirect URI"),
         (
             &["--public", "--grant", "client_credentials"],
             "confidential",

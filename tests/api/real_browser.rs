@@ -124,7 +124,7 @@ async fn sign_in_flow_and_console(engine: Engine) {
     driver.url_with("/consent").await;
     check(&driver, "consent").await;
     driver.click("button[value=allow]").await;
-    let back = url::Url::parse(&driver.url().await).unwrap();
+    let back = url::Url::parse(&driver.url_with(&callback).await).unwrap();
     assert_eq!(back.port(), Some(rp_port), "{back}");
     let params: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
     assert_eq!(params["state"], "s1");
@@ -160,6 +160,7 @@ async fn sign_in_flow_and_console(engine: Engine) {
     check(&driver, "mfa").await;
     driver.fill("input[name=code]", &recovery).await;
     driver.click("button[type=submit]").await;
+    driver.url_with("/select-profile").await;
     check(&driver, "select-profile-again").await;
     // Consent was given for the Personal profile: choosing it again skips the question.
     driver
@@ -186,7 +187,7 @@ async fn sign_in_flow_and_console(engine: Engine) {
     driver.fill("input[name=email]", "admin@example.com").await;
     driver.fill("input[name=password]", PASSWORD).await;
     driver.click("button[type=submit]").await;
-    driver.goto(&app.tenant_url("acme", "/admin")).await;
+    driver.url_with(&app.tenant_url("acme", "/admin")).await;
     driver.source_with("Administration").await;
     check(&driver, "console-overview").await;
 
@@ -216,6 +217,7 @@ async fn sign_in_flow_and_console(engine: Engine) {
         .await;
     check(&driver, "console-accounts").await;
     driver.click("td a").await;
+    driver.url_with(&format!("/admin/accounts/{ada_id}")).await;
     check(&driver, "console-account").await;
     driver
         .click(&format!(

@@ -19,7 +19,7 @@ const NEW_PASSWORD: &str = "a brand new passphrase";
 const EMAIL: &str = "ada@example.com";
 
 /// Undoes quoted-printable encoding (soft line breaks and `=XX` escapes) in a raw message.
-fn decode_quoted_printable(raw: &str) -> String {
+pub fn decode_quoted_printable(raw: &str) -> String {
     let joined = raw.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -51,7 +51,7 @@ fn link_in(text: &str) -> Option<String> {
 }
 
 /// Waits for a mail in the file transport's directory and returns its reset link.
-async fn link_from_file(dir: &Path) -> String {
+pub async fn link_from_file(dir: &Path, tenant_name: &str) -> String {
     for _ in 0..50 {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
@@ -63,7 +63,7 @@ async fn link_from_file(dir: &Path) -> String {
                 let text = decode_quoted_printable(&raw);
                 if let Some(link) = text.lines().find_map(link_in) {
                     assert!(
-                        text.contains("Subject: Reset your acme Inc. password"),
+                        text.contains(&format!("Subject: Reset your {tenant_name} password")),
                         "{text}"
                     );
                     assert!(text.contains("Content-Type: text/html"), "HTML part");
@@ -125,7 +125,7 @@ async fn reset_through_the_file_transport(engine: Engine) {
     );
     assert!(known.html.contains("If an account exists"));
 
-    let link = link_from_file(&data_dir(&app.db).join("mail")).await;
+    let link = link_from_file(&data_dir(&app.db).join("mail"), "acme Inc.").await;
     let form = browser.get(&link).await;
     assert!(form.html.contains("Choose a new password"));
     let short = browser.submit(&form, &[("password", "too short")]).await;

@@ -46,6 +46,21 @@ async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
         banner.push_str(&line);
     }
     assert!(banner.contains("tenant create"), "{banner}");
+    // No platform administrator yet: a one-time setup link.
+    let setup = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no setup link: {banner}"
+        );
+        banner.push_str(&line);
+        if let Some(at) = line.find("/platform/setup?token=") {
+            break format!("http://127.0.0.1:{port}{}", line[at..].trim());
+        }
+    };
+    let mut hint = String::new();
+    stdout.read_line(&mut hint).unwrap();
+    assert!(hint.contains("tessera admin create"), "{hint}");
     assert!(
         banner.contains("/t/acme/.well-known/openid-configuration"),
         "{banner}"
@@ -64,6 +79,13 @@ async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
         .unwrap()
         .status()
         .is_success());
+    let form = client.get(&setup).send().await.unwrap();
+    assert_eq!(form.status(), reqwest::StatusCode::OK);
+    assert!(form
+        .text()
+        .await
+        .unwrap()
+        .contains("first platform administrator"));
     let missing = client
         .get(format!("{base}/t/nobody/jwks.json"))
         .send()

@@ -34,10 +34,10 @@ use crate::web::AppState;
 // ----- page model -------------------------------------------------------------------------
 
 pub struct ConsolePage {
-    title: String,
-    notice: Option<String>,
-    error: Option<String>,
-    blocks: Vec<Block>,
+    pub(super) title: String,
+    pub(super) notice: Option<String>,
+    pub(super) error: Option<String>,
+    pub(super) blocks: Vec<Block>,
 }
 
 pub enum Block {
@@ -51,19 +51,19 @@ pub enum Block {
 }
 
 pub struct LinkView {
-    text: String,
-    href: String,
+    pub(super) text: String,
+    pub(super) href: String,
 }
 
 pub struct SecretView {
-    label: String,
-    value: String,
+    pub(super) label: String,
+    pub(super) value: String,
 }
 
 pub struct TableView {
-    headers: Vec<&'static str>,
-    rows: Vec<Vec<Cell>>,
-    empty: &'static str,
+    pub(super) headers: Vec<&'static str>,
+    pub(super) rows: Vec<Vec<Cell>>,
+    pub(super) empty: &'static str,
 }
 
 pub enum Cell {
@@ -75,30 +75,30 @@ pub enum Cell {
 
 /// A one-button form inside a table cell.
 pub struct ButtonForm {
-    action: String,
-    submit: &'static str,
-    danger: bool,
-    hidden: Vec<(&'static str, String)>,
+    pub(super) action: String,
+    pub(super) submit: &'static str,
+    pub(super) danger: bool,
+    pub(super) hidden: Vec<(&'static str, String)>,
 }
 
 pub struct FormView {
-    id: &'static str,
-    title: Option<&'static str>,
-    method: &'static str,
-    action: String,
-    hidden: Vec<(&'static str, String)>,
-    fields: Vec<Field>,
-    submit: &'static str,
-    danger: bool,
+    pub(super) id: &'static str,
+    pub(super) title: Option<&'static str>,
+    pub(super) method: &'static str,
+    pub(super) action: String,
+    pub(super) hidden: Vec<(&'static str, String)>,
+    pub(super) fields: Vec<Field>,
+    pub(super) submit: &'static str,
+    pub(super) danger: bool,
 }
 
 pub struct Field {
-    name: &'static str,
-    label: &'static str,
-    kind: FieldKind,
-    value: String,
-    hint: Option<&'static str>,
-    required: bool,
+    pub(super) name: &'static str,
+    pub(super) label: &'static str,
+    pub(super) kind: FieldKind,
+    pub(super) value: String,
+    pub(super) hint: Option<&'static str>,
+    pub(super) required: bool,
 }
 
 pub enum FieldKind {
@@ -109,7 +109,7 @@ pub enum FieldKind {
 }
 
 impl Field {
-    fn input(
+    pub(super) fn input(
         name: &'static str,
         label: &'static str,
         kind: &'static str,
@@ -125,18 +125,18 @@ impl Field {
         }
     }
 
-    fn text(name: &'static str, label: &'static str, value: impl Into<String>) -> Field {
+    pub(super) fn text(name: &'static str, label: &'static str, value: impl Into<String>) -> Field {
         Field::input(name, label, "text", value)
     }
 
-    fn area(name: &'static str, label: &'static str, value: impl Into<String>) -> Field {
+    pub(super) fn area(name: &'static str, label: &'static str, value: impl Into<String>) -> Field {
         Field {
             kind: FieldKind::TextArea,
             ..Field::text(name, label, value)
         }
     }
 
-    fn select(
+    pub(super) fn select(
         name: &'static str,
         label: &'static str,
         options: &[(&str, &str)],
@@ -153,26 +153,26 @@ impl Field {
         }
     }
 
-    fn checkbox(name: &'static str, label: &'static str, checked: bool) -> Field {
+    pub(super) fn checkbox(name: &'static str, label: &'static str, checked: bool) -> Field {
         Field {
             kind: FieldKind::Checkbox(checked),
             ..Field::text(name, label, "")
         }
     }
 
-    fn hint(mut self, hint: &'static str) -> Field {
+    pub(super) fn hint(mut self, hint: &'static str) -> Field {
         self.hint = Some(hint);
         self
     }
 
-    fn required(mut self) -> Field {
+    pub(super) fn required(mut self) -> Field {
         self.required = true;
         self
     }
 }
 
 impl FormView {
-    fn post(
+    pub(super) fn post(
         id: &'static str,
         action: String,
         submit: &'static str,
@@ -190,18 +190,27 @@ impl FormView {
         }
     }
 
-    fn titled(mut self, title: &'static str) -> FormView {
+    pub(super) fn titled(mut self, title: &'static str) -> FormView {
         self.title = Some(title);
         self
     }
 
-    fn danger(mut self) -> FormView {
+    pub(super) fn danger(mut self) -> FormView {
         self.danger = true;
+        self
+    }
+
+    pub(super) fn hidden(mut self, name: &'static str, value: impl Into<String>) -> FormView {
+        self.hidden.push((name, value.into()));
         self
     }
 }
 
-fn button(action: String, submit: &'static str, hidden: Vec<(&'static str, String)>) -> Cell {
+pub(super) fn button(
+    action: String,
+    submit: &'static str,
+    hidden: Vec<(&'static str, String)>,
+) -> Cell {
     Cell::Button(ButtonForm {
         action,
         submit,
@@ -210,7 +219,7 @@ fn button(action: String, submit: &'static str, hidden: Vec<(&'static str, Strin
     })
 }
 
-fn danger_button(
+pub(super) fn danger_button(
     action: String,
     submit: &'static str,
     hidden: Vec<(&'static str, String)>,
@@ -223,7 +232,7 @@ fn danger_button(
     })
 }
 
-fn link(text: impl Into<String>, href: impl Into<String>) -> LinkView {
+pub(super) fn link(text: impl Into<String>, href: impl Into<String>) -> LinkView {
     LinkView {
         text: text.into(),
         href: href.into(),
@@ -231,7 +240,7 @@ fn link(text: impl Into<String>, href: impl Into<String>) -> LinkView {
 }
 
 impl ConsolePage {
-    fn new(title: impl Into<String>) -> ConsolePage {
+    pub(super) fn new(title: impl Into<String>) -> ConsolePage {
         ConsolePage {
             title: title.into(),
             notice: None,
@@ -240,26 +249,28 @@ impl ConsolePage {
         }
     }
 
-    fn push(&mut self, block: Block) -> &mut ConsolePage {
+    pub(super) fn push(&mut self, block: Block) -> &mut ConsolePage {
         self.blocks.push(block);
         self
     }
 }
 
 pub struct NavItem {
-    label: &'static str,
-    href: String,
-    current: bool,
+    pub(super) label: &'static str,
+    pub(super) href: String,
+    pub(super) current: bool,
 }
 
 #[derive(Template)]
 #[template(path = "admin/page.html")]
-struct Rendered<'a> {
-    issuer: &'a str,
-    tenant_name: &'a str,
-    nav: Vec<NavItem>,
-    page: &'a ConsolePage,
-    csrf_token: &'a str,
+pub(super) struct Rendered<'a> {
+    pub(super) issuer: &'a str,
+    pub(super) tenant_name: &'a str,
+    pub(super) nav: Vec<NavItem>,
+    pub(super) page: &'a ConsolePage,
+    pub(super) csrf_token: &'a str,
+    /// The signed-in user's own account page, if there is one (not on the platform console).
+    pub(super) account_href: Option<String>,
 }
 
 /// Console sections, each shown to those holding its permission.
@@ -272,7 +283,7 @@ const SECTIONS: [(&str, &str, Permission); 6] = [
     ("Audit log", "audit", Permission::AuditRead),
 ];
 
-fn nav(issuer: &str, who: &Principal, current: &str) -> Vec<NavItem> {
+pub(super) fn nav(issuer: &str, who: &Principal, current: &str) -> Vec<NavItem> {
     let mut items = vec![NavItem {
         label: "Overview",
         href: format!("{issuer}/admin"),
@@ -426,6 +437,7 @@ fn sign_in_page(frame: &PageFrame) -> String {
         nav: Vec::new(),
         page: &page,
         csrf_token: "",
+        account_href: Some(format!("{}/account", frame.issuer)),
     }
     .render()
     .unwrap_or_default()
@@ -480,6 +492,7 @@ where
                         nav: nav(&ctx.issuer, &call.who, section),
                         page: &page,
                         csrf_token: &sessions::csrf_token(&browser),
+                        account_href: Some(format!("{}/account", ctx.issuer)),
                     }
                     .render();
                     match page_frame.page(html) {
@@ -759,6 +772,7 @@ async fn choose_profile(
                 nav: Vec::new(),
                 page: &page,
                 csrf_token: &sessions::csrf_token(&browser),
+                account_href: Some(format!("{}/account", ctx.issuer)),
             }
             .render();
             Ok::<_, DbError>(page_frame.page(html))

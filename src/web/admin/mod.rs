@@ -6,6 +6,7 @@
 pub mod api;
 pub mod console;
 mod openapi;
+pub mod platform;
 
 use actix_web::HttpRequest;
 

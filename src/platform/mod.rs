@@ -1,0 +1,308 @@
+//! Platform administration: the people who run this Tessera and manage its tenants.
+//!
+//! Platform administrators are accounts of a reserved internal tenant (`_platform`, a slug no
+//! request, list or command accepts as a tenant), so their sign-in, lockout, password hashing,
+//! sessions and audit chain are the identity, session and audit modules' own — nothing about
+//! credentials is written twice. The first administrator is created through a one-time setup
+//! link (printed at start while there is none, valid for an hour) or `tessera admin create`.
+
+use diesel::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Actor;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::tenants::{self as rows, TenantRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::{rfc3339, unix_now, Email, ProfileId, TenantId};
+use crate::identity::{self, password::PasswordHasher, Account, AccountError};
+use crate::keys::MasterKey;
+use crate::tenancy::policy::MfaPolicy;
+use crate::tenancy::tenants;
+use crate::tenancy::{Tenant, TenantError, TenantStatus, INTERNAL_SLUG};
+
+/// How long a setup link works.
+pub const SETUP_LIFETIME_SECS: i64 = 3600;
+/// Platform administrators' passwords: at least this long.
+pub const ADMIN_PASSWORD_MIN: usize = 12;
+/// The role a new tenant's first administrator receives.
+pub const TENANT_ADMIN_ROLE: &str = "tenant-admins";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("this setup link is unknown, used or expired: start the server again for a new one, or use `tessera admin create`")]
+    SetupLinkInvalid,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for PlatformError {
+    fn from(e: diesel::result::Error) -> Self {
+        PlatformError::Db(DbError::Query(e))
+    }
+}
+
+/// The internal tenant's id, creating its row on first use. It has no keys or clients.
+pub fn internal_tenant(conn: &mut AnyConnection) -> Result<TenantId, DbError> {
+    if let Some(row) = rows::find_by_slug(conn, INTERNAL_SLUG)? {
+        return Ok(TenantId::from_stored(row.id));
+    }
+    let now = unix_now();
+    let row = TenantRow {
+        id: TenantId::generate().to_string(),
+        slug: INTERNAL_SLUG.into(),
+        name: "Platform".into(),
+        status: TenantStatus::Active.as_str().into(),
+        key_set_version: 0,
+        created_at: now,
+        updated_at: now,
+        pairwise_salt: random_token(),
+        password_min_length: ADMIN_PASSWORD_MIN as i64,
+        mfa_policy: MfaPolicy::Optional.as_str().into(),
+        self_signup: false,
+        email_verification: "optional".into(),
+        session_idle_secs: None,
+        session_absolute_secs: None,
+        access_token_secs: None,
+        refresh_idle_secs: None,
+        refresh_absolute_secs: None,
+        logo_url: None,
+        accent_color: None,
+    };
+    match rows::insert(conn, &row) {
+        Ok(()) => Ok(TenantId::from_stored(row.id)),
+        // Another node created it at the same moment.
+        Err(e) if e.is_unique_violation() => rows::find_by_slug(conn, INTERNAL_SLUG)?
+            .map(|row| TenantId::from_stored(row.id))
+            .ok_or(e),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn has_admin(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    let platform = internal_tenant(conn)?;
+    Ok(!crate::db::accounts::search(conn, &platform, "", None, 1)?.is_empty())
+}
+
+/// A new one-time setup token while no administrator exists (earlier links stop working).
+pub fn issue_setup_token(conn: &mut AnyConnection) -> Result<Option<String>, DbError> {
+    if has_admin(conn)? {
+        return Ok(None);
+    }
+    let token = random_token();
+    let now = unix_now();
+    rows::insert_setup_token(conn, &sha256_hex(&token), now, now + SETUP_LIFETIME_SECS)?;
+    Ok(Some(token))
+}
+
+pub fn setup_token_is_live(conn: &mut AnyConnection, token: &str) -> Result<bool, DbError> {
+    Ok(!has_admin(conn)? && rows::setup_token_is_live(conn, &sha256_hex(token), unix_now())?)
+}
+
+/// Creates a platform administrator (CLI, or the setup link's form).
+pub fn create_admin(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: &str,
+    actor: &Actor,
+) -> Result<Account, PlatformError> {
+    let platform = internal_tenant(conn)?;
+    let account =
+        identity::create_account(conn, hasher, &platform, email, password, ADMIN_PASSWORD_MIN)?;
+    crate::audit::record(
+        conn,
+        &platform,
+        actor.event("platform.admin.create", account.id.as_str(), json!({})),
+    )?;
+    Ok(account)
+}
+
+/// Uses a setup token to create the first administrator; refused once one exists.
+pub fn complete_setup(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    token: &str,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<Account, PlatformError> {
+    conn.transaction(|conn| {
+        if has_admin(conn)? || !rows::use_setup_token(conn, &sha256_hex(token), unix_now())? {
+            return Err(PlatformError::SetupLinkInvalid);
+        }
+        let actor = Actor {
+            id: "setup-link".into(),
+            ip: ip.to_owned(),
+        };
+        create_admin(conn, hasher, email, password, &actor)
+    })
+}
+
+/// A tenant as the platform console lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantSummary {
+    pub slug: String,
+    pub name: String,
+    pub status: String,
+    pub accounts: i64,
+    pub clients: i64,
+    pub created_at: String,
+}
+
+pub fn tenant_summaries(conn: &mut AnyConnection) -> Result<Vec<TenantSummary>, DbError> {
+    let counts = rows::counts(conn)?;
+    Ok(rows::list(conn)?
+        .into_iter()
+        .filter(|row| row.slug != INTERNAL_SLUG)
+        .map(|row| {
+            let (accounts, clients) = counts
+                .iter()
+                .find(|(id, _, _)| *id == row.id)
+                .map_or((0, 0), |(_, a, c)| (*a, *c));
+            TenantSummary {
+                slug: row.slug,
+                name: row.name,
+                status: row.status,
+                accounts,
+                clients,
+                created_at: rfc3339(row.created_at),
+            }
+        })
+        .collect())
+}
+
+/// The first administrator of a new tenant, invited by mail to choose a password.
+pub struct Invitation {
+    pub to: Email,
+    pub token: String,
+}
+
+/// Creates a tenant (with its signing keys) and, given an email, its first administrator:
+/// an account holding `tenant:admin` whose password is set through a reset link.
+pub fn create_tenant(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    hasher: &PasswordHasher,
+    actor: &Actor,
+    slug: &str,
+    name: &str,
+    admin_email: Option<&str>,
+) -> Result<(Tenant, Option<Invitation>), PlatformError> {
+    let admin_email = admin_email.map(str::trim).filter(|e| !e.is_empty());
+    if let Some(email) = admin_email {
+        Email::parse(email).map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    }
+    let tenant = tenants::create(conn, master, slug, name)?;
+    let platform = internal_tenant(conn)?;
+    let invitation = conn.transaction::<_, PlatformError, _>(|conn| {
+        let invitation = match admin_email {
+            Some(email) => Some(invite_admin(conn, hasher, &tenant, email)?),
+            None => None,
+        };
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event(
+                "tenant.create",
+                tenant.slug.as_str(),
+                json!({ "name": tenant.name, "admin_invited": invitation.is_some() }),
+            ),
+        )?;
+        Ok(invitation)
+    });
+    match invitation {
+        Ok(invitation) => Ok((tenant, invitation)),
+        Err(e) => {
+            // Do not leave a half-made tenant behind.
+            rows::delete(conn, &tenant.id)?;
+            Err(e)
+        }
+    }
+}
+
+fn invite_admin(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    email: &str,
+) -> Result<Invitation, PlatformError> {
+    // A random password nobody knows: the administrator chooses one through the link.
+    let account = identity::create_account(
+        conn,
+        hasher,
+        &tenant.id,
+        email,
+        &random_token(),
+        tenant.policy.password_min_length,
+    )?;
+    let role = crate::profiles::role::create(conn, &tenant.id, TENANT_ADMIN_ROLE)
+        .map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    crate::profiles::role::permit(conn, &tenant.id, &role.name, "tenant:admin")
+        .map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    let profile = crate::db::accounts::profiles(conn, &tenant.id, &account.id)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PlatformError::Invalid("the account has no profile".into()))?;
+    crate::profiles::role::grant(
+        conn,
+        &tenant.id,
+        &role.name,
+        &ProfileId::from_stored(profile.id),
+    )
+    .map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    let (to, token) = identity::recovery::request_reset(conn, &tenant.id, email)?
+        .ok_or_else(|| PlatformError::Invalid("the new account is not active".into()))?;
+    Ok(Invitation { to, token })
+}
+
+/// Suspends (every hosted page and endpoint answers 403) or resumes a tenant.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<Tenant, PlatformError> {
+    let platform = internal_tenant(conn)?;
+    conn.transaction(|conn| {
+        let tenant = tenants::set_status(conn, slug, status)?;
+        let action = match status {
+            TenantStatus::Active => "tenant.resume",
+            TenantStatus::Suspended => "tenant.suspend",
+        };
+        crate::audit::record(conn, &platform, actor.event(action, slug, json!({})))?;
+        Ok(tenant)
+    })
+}
+
+/// Deletes a tenant and everything it owns; `confirmation` must repeat its slug.
+pub fn delete_tenant(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    slug: &str,
+    confirmation: &str,
+) -> Result<(), PlatformError> {
+    if confirmation.trim() != slug {
+        return Err(PlatformError::Invalid(format!(
+            "type the tenant's slug ({slug}) to confirm: everything it holds is deleted"
+        )));
+    }
+    let platform = internal_tenant(conn)?;
+    conn.transaction(|conn| {
+        let tenant = tenants::find(conn, slug)?;
+        rows::delete(conn, &tenant.id)?;
+        // Recorded in the platform's chain: the tenant's own went with it.
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event("tenant.delete", slug, json!({ "name": tenant.name })),
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,752 @@
+//! The platform console on the root host under `/platform`: platform administrators sign in
+//! (accounts of the internal tenant, see `crate::platform`) and list, create, suspend, resume
+//! and delete tenants. Its cookies are scoped to `/platform` and its sessions live in the
+//! internal tenant, so a tenant's session can never open it (nor the reverse).
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::caller_ip;
+use super::console::{
+    danger_button, link, Block, Cell, ConsolePage, Field, FormView, NavItem, Rendered, TableView,
+};
+use crate::audit::Actor;
+use crate::config::TenantRouting;
+use crate::crypto::random_token;
+use crate::db::{AnyConnection, DbError};
+use crate::domain::TenantId;
+use crate::platform::{self, PlatformError};
+use crate::sessions::{self, Session};
+use crate::tenancy::{TenantError, TenantStatus};
+use crate::web::pages::{respond, Outcome, PageFrame};
+use crate::web::AppState;
+
+const SESSION: &str = "tessera_platform";
+const BROWSER: &str = "tessera_platform_browser";
+const PATH: &str = "/platform";
+
+fn base(state: &AppState) -> String {
+    format!("{}{PATH}", state.settings.public_base())
+}
+
+fn frame(state: &AppState) -> PageFrame {
+    PageFrame {
+        issuer: base(state),
+        tenant_name: "Tessera platform".into(),
+    }
+}
+
+/// In subdomain mode the console answers on the root host only.
+fn on_root_host(state: &AppState, req: &HttpRequest) -> bool {
+    match state.settings.tenancy.routing {
+        TenantRouting::Path => true,
+        TenantRouting::Subdomain => {
+            let root = state
+                .settings
+                .server
+                .public_url
+                .host_str()
+                .unwrap_or_default();
+            let host = req.connection_info().host().to_owned();
+            let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            host.eq_ignore_ascii_case(root)
+        }
+    }
+}
+
+fn cookie(state: &AppState, name: &'static str, value: String, max_age: i64) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(PATH)
+        .http_only(true)
+        .secure(state.settings.server.public_url.scheme() == "https")
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds(max_age))
+        .finish()
+}
+
+/// The browser cookie behind CSRF tokens (created when missing).
+fn browser(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    match req
+        .cookie(BROWSER)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 43)
+    {
+        Some(value) => (value, None),
+        None => {
+            let value = random_token();
+            (
+                value.clone(),
+                Some(cookie(state, BROWSER, value, 400 * 24 * 3600)),
+            )
+        }
+    }
+}
+
+fn csrf_ok(req: &HttpRequest, presented: Option<&str>) -> bool {
+    match (req.cookie(BROWSER), presented) {
+        (Some(browser), Some(token)) => sessions::csrf_matches(browser.value(), token),
+        _ => false,
+    }
+}
+
+fn current(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    platform: &TenantId,
+    cookie: Option<&str>,
+) -> Result<Option<Session>, DbError> {
+    match cookie {
+        Some(value) => sessions::current(conn, &state.settings.sessions, platform, value),
+        None => Ok(None),
+    }
+}
+
+fn render(
+    state: &AppState,
+    page: &ConsolePage,
+    browser: &str,
+    signed_in: bool,
+    status: StatusCode,
+) -> Outcome {
+    let base = base(state);
+    let nav = if signed_in {
+        vec![NavItem {
+            label: "Tenants",
+            href: base.clone(),
+            current: true,
+        }]
+    } else {
+        Vec::new()
+    };
+    let html = Rendered {
+        issuer: &base,
+        tenant_name: "Tessera platform",
+        nav,
+        page,
+        csrf_token: &sessions::csrf_token(browser),
+        account_href: None,
+    }
+    .render();
+    match frame(state).page(html) {
+        Outcome::Page(_, html) => Outcome::Page(status, html),
+        other => other,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PlatformForm {
+    csrf_token: Option<String>,
+    token: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    slug: Option<String>,
+    name: Option<String>,
+    admin_email: Option<String>,
+    confirm: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PlatformQuery {
+    token: Option<String>,
+}
+
+/// What a request needs: a platform session, or (login and setup) none.
+enum Gate {
+    SignedIn,
+    Anonymous,
+}
+
+/// An outcome and the cookies to set with it.
+type Answer = (Outcome, Vec<Cookie<'static>>);
+
+fn page_only(outcome: Outcome) -> Result<Answer, DbError> {
+    Ok((outcome, Vec::new()))
+}
+
+/// What a handler sees.
+struct Call<'a> {
+    conn: &'a mut AnyConnection,
+    state: &'a AppState,
+    platform: TenantId,
+    session: Option<Session>,
+    browser: String,
+    ip: String,
+}
+
+impl Call<'_> {
+    fn actor(&self) -> Actor {
+        Actor {
+            id: self
+                .session
+                .as_ref()
+                .map(|s| s.account_id.to_string())
+                .unwrap_or_default(),
+            ip: self.ip.clone(),
+        }
+    }
+
+    fn render(&self, page: &ConsolePage, status: StatusCode) -> Outcome {
+        render(
+            self.state,
+            page,
+            &self.browser,
+            self.session.is_some(),
+            status,
+        )
+    }
+}
+
+/// Runs a platform request on the blocking pool with the session resolved.
+async fn serve<F>(state: web::Data<AppState>, req: HttpRequest, gate: Gate, work: F) -> HttpResponse
+where
+    F: FnOnce(&mut Call) -> Result<Answer, DbError> + Send + 'static,
+{
+    let frame = frame(&state);
+    if !on_root_host(&state, &req) {
+        return respond(
+            frame.message(StatusCode::NOT_FOUND, "Not found", "There is nothing here."),
+            vec![],
+        );
+    }
+    let (browser, new_cookie) = browser(&state, &req);
+    let session_cookie = req.cookie(SESSION).map(|c| c.value().to_owned());
+    let ip = caller_ip(&state, &req);
+    let app = state.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let platform = platform::internal_tenant(conn)?;
+            let session = current(conn, &app, &platform, session_cookie.as_deref())?;
+            if matches!(gate, Gate::SignedIn) && session.is_none() {
+                return page_only(signed_out(conn, &app, &browser)?);
+            }
+            let mut call = Call {
+                conn,
+                state: &app,
+                platform,
+                session,
+                browser,
+                ip,
+            };
+            work(&mut call)
+        })
+        .await;
+    let (outcome, mut cookies) = result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "platform request failed");
+        (frame.failure(), Vec::new())
+    });
+    cookies.extend(new_cookie);
+    respond(outcome, cookies)
+}
+
+/// 401: a way to sign in (or, before the first administrator exists, how to create one).
+fn signed_out(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    browser: &str,
+) -> Result<Outcome, DbError> {
+    let mut page = ConsolePage::new("Platform administration");
+    if platform::has_admin(conn)? {
+        page.push(Block::Text("Sign in as a platform administrator.".into()));
+        page.push(Block::Link(link(
+            "Sign in",
+            format!("{}/login", base(state)),
+        )));
+    } else {
+        page.push(Block::Text(
+            "There is no platform administrator yet. Open the one-time setup link the server printed when it started (valid for an hour), or run `tessera admin create --email you@example.com --password-stdin`.".into(),
+        ));
+    }
+    Ok(render(
+        state,
+        &page,
+        browser,
+        false,
+        StatusCode::UNAUTHORIZED,
+    ))
+}
+
+/// A POST's CSRF check, before anything else.
+fn checked(state: &AppState, req: &HttpRequest, form: &PlatformForm) -> Option<HttpResponse> {
+    (!csrf_ok(req, form.csrf_token.as_deref())).then(|| respond(frame(state).bad_form(), vec![]))
+}
+
+// ----- sign-in, setup, sign-out -----------------------------------------------------------
+
+fn login_page(call: &Call, error: Option<&str>, status: StatusCode) -> Outcome {
+    let mut page = ConsolePage::new("Sign in");
+    page.error = error.map(str::to_owned);
+    page.push(Block::Form(FormView::post(
+        "login",
+        format!("{}/login", base(call.state)),
+        "Sign in",
+        vec![
+            Field::input("email", "Email", "email", "").required(),
+            Field::input("password", "Password", "password", "").required(),
+        ],
+    )));
+    render(call.state, &page, &call.browser, false, status)
+}
+
+/// Starts a platform session: a fresh id (the previous one ends) and its cookie.
+fn start_session(call: &mut Call, account: &crate::identity::Account) -> Result<Answer, DbError> {
+    if let Some(old) = call.session.take() {
+        sessions::end(call.conn, &call.platform, &old.id)?;
+    }
+    let (_, value) = sessions::create(
+        call.conn,
+        &call.state.settings.sessions,
+        &call.platform,
+        &account.id,
+        None,
+        &["pwd"],
+        crate::oidc::authorize::PASSWORD_ACR,
+    )?;
+    crate::audit::record(
+        call.conn,
+        &call.platform,
+        Actor {
+            id: account.id.to_string(),
+            ip: call.ip.clone(),
+        }
+        .event("signin.success", "platform", serde_json::json!({})),
+    )?;
+    let cookie = cookie(
+        call.state,
+        SESSION,
+        value,
+        call.state.settings.sessions.absolute_lifetime_secs,
+    );
+    Ok((Outcome::Redirect(base(call.state)), vec![cookie]))
+}
+
+pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    serve(state, req, Gate::Anonymous, |call| {
+        page_only(login_page(call, None, StatusCode::OK))
+    })
+    .await
+}
+
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    serve(state, req, Gate::Anonymous, move |call| {
+        let key = format!("platform-login:{}", call.ip);
+        let limit = call.state.settings.security.login_attempts_per_minute;
+        if let Some(retry_after) = crate::rate_limit::hit(call.conn, &key, limit)? {
+            return page_only(Outcome::RateLimited(frame(call.state), retry_after));
+        }
+        let result = crate::identity::authenticate(
+            call.conn,
+            &call.state.password_hasher,
+            &call.state.settings.security,
+            &call.platform,
+            form.email.as_deref().unwrap_or_default(),
+            form.password.as_deref().unwrap_or_default(),
+            false,
+        );
+        match result {
+            Ok(account) => start_session(call, &account),
+            Err(crate::identity::LoginError::Db(e)) => Err(e),
+            Err(_) => {
+                crate::audit::record_alone(
+                    call.conn,
+                    &call.platform,
+                    Actor {
+                        id: "anonymous".into(),
+                        ip: call.ip.clone(),
+                    }
+                    .event("signin.failure", "platform", serde_json::json!({})),
+                );
+                page_only(login_page(
+                    call,
+                    Some("The email or password is incorrect, or this account cannot sign in."),
+                    StatusCode::UNAUTHORIZED,
+                ))
+            }
+        }
+    })
+    .await
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    serve(state, req, Gate::Anonymous, |call| {
+        if let Some(session) = call.session.take() {
+            sessions::end(call.conn, &call.platform, &session.id)?;
+        }
+        let mut removal = cookie(call.state, SESSION, String::new(), 0);
+        removal.make_removal();
+        Ok((
+            Outcome::Redirect(format!("{}/login", base(call.state))),
+            vec![removal],
+        ))
+    })
+    .await
+}
+
+fn setup_page(call: &Call, token: &str, error: Option<String>, status: StatusCode) -> Outcome {
+    let mut page = ConsolePage::new("Create the first platform administrator");
+    page.error = error;
+    page.push(Block::Form(
+        FormView::post(
+            "setup",
+            format!("{}/setup", base(call.state)),
+            "Create administrator",
+            vec![
+                Field::input("email", "Email", "email", "").required(),
+                Field::input("password", "Password", "password", "")
+                    .required()
+                    .hint("At least 12 characters."),
+            ],
+        )
+        .hidden("token", token),
+    ));
+    call.render(&page, status)
+}
+
+fn setup_expired(call: &Call) -> Outcome {
+    let mut page = ConsolePage::new("This setup link no longer works");
+    page.push(Block::Text(
+        "It was used, it expired (links last an hour), or an administrator exists already. Start the server again for a new link, or use `tessera admin create`.".into(),
+    ));
+    call.render(&page, StatusCode::GONE)
+}
+
+/// `GET /platform/setup?token=…`: the one-time link printed at start.
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<PlatformQuery>,
+) -> HttpResponse {
+    let token = query.into_inner().token.unwrap_or_default();
+    serve(state, req, Gate::Anonymous, move |call| {
+        if platform::setup_token_is_live(call.conn, &token)? {
+            page_only(setup_page(call, &token, None, StatusCode::OK))
+        } else {
+            page_only(setup_expired(call))
+        }
+    })
+    .await
+}
+
+pub async fn setup_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    serve(state, req, Gate::Anonymous, move |call| {
+        let token = form.token.clone().unwrap_or_default();
+        let created = platform::complete_setup(
+            call.conn,
+            &call.state.password_hasher,
+            &token,
+            form.email.as_deref().unwrap_or_default(),
+            form.password.as_deref().unwrap_or_default(),
+            &call.ip,
+        );
+        match created {
+            Ok(account) => start_session(call, &account),
+            Err(PlatformError::SetupLinkInvalid) => page_only(setup_expired(call)),
+            Err(PlatformError::Db(e)) => Err(e),
+            Err(e) => page_only(setup_page(
+                call,
+                &token,
+                Some(e.to_string()),
+                StatusCode::BAD_REQUEST,
+            )),
+        }
+    })
+    .await
+}
+
+// ----- tenants ----------------------------------------------------------------------------
+
+fn notice(code: Option<&str>) -> Option<String> {
+    Some(
+        match code? {
+            "created" => "The tenant was created.",
+            "invited" => "The tenant was created and its administrator was mailed a link to choose a password.",
+            "suspended" => "The tenant was suspended: its pages and endpoints answer 403.",
+            "resumed" => "The tenant is active again.",
+            "deleted" => "The tenant and everything it held were deleted.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, DbError> {
+    let base = base(call.state);
+    let list = platform::tenant_summaries(call.conn)?;
+    let mut page = ConsolePage::new("Tenants");
+    page.error = error;
+    page.push(Block::Table(TableView {
+        headers: vec!["Slug", "Name", "Status", "Accounts", "Clients", "Created"],
+        rows: list
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::Link(link(&t.slug, format!("{base}/tenants/{}", t.slug))),
+                    Cell::Text(t.name.clone()),
+                    Cell::Text(t.status.clone()),
+                    Cell::Text(t.accounts.to_string()),
+                    Cell::Text(t.clients.to_string()),
+                    Cell::Text(t.created_at.clone()),
+                ]
+            })
+            .collect(),
+        empty: "No tenants yet.",
+    }));
+    page.push(Block::Form(
+        FormView::post(
+            "new-tenant",
+            format!("{base}/tenants"),
+            "Create tenant",
+            vec![
+                Field::text("slug", "Slug", "")
+                    .required()
+                    .hint("Lowercase letters, digits and hyphens; part of the issuer URL."),
+                Field::text("name", "Display name", "").required(),
+                Field::input("admin_email", "First administrator's email", "email", "")
+                    .hint("Optional: they get tenant:admin and a link to choose a password."),
+            ],
+        )
+        .titled("New tenant"),
+    ));
+    page.push(Block::Form(
+        FormView::post("logout", format!("{base}/logout"), "Sign out", Vec::new())
+            .titled("Session"),
+    ));
+    Ok(page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+pub async fn tenants(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let done = web::Query::<Done>::from_query(req.query_string())
+        .map(|q| q.into_inner().done)
+        .unwrap_or_default();
+    serve(state, req, Gate::SignedIn, move |call| {
+        let mut page = tenants_page(call, None)?;
+        page.notice = notice(done.as_deref());
+        page_only(call.render(&page, StatusCode::OK))
+    })
+    .await
+}
+
+fn tenant_error(e: PlatformError) -> Result<String, DbError> {
+    match e {
+        PlatformError::Db(e) | PlatformError::Tenant(TenantError::Db(e)) => Err(e),
+        PlatformError::Account(crate::identity::AccountError::Db(e)) => Err(e),
+        other => Ok(other.to_string()),
+    }
+}
+
+pub async fn create_tenant(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    serve(state, req, Gate::SignedIn, move |call| {
+        let actor = call.actor();
+        let created = platform::create_tenant(
+            call.conn,
+            call.state.keys.master(),
+            &call.state.password_hasher,
+            &actor,
+            form.slug.as_deref().unwrap_or_default().trim(),
+            form.name.as_deref().unwrap_or_default(),
+            form.admin_email.as_deref(),
+        );
+        match created {
+            Ok((tenant, invitation)) => {
+                let code = match invitation {
+                    Some(invitation) => {
+                        let issuer = call.state.issuer(&tenant);
+                        crate::web::pages::mail_reset_link(
+                            call.state,
+                            &issuer,
+                            &tenant.name,
+                            invitation.to.as_str(),
+                            &invitation.token,
+                        );
+                        "invited"
+                    }
+                    None => "created",
+                };
+                page_only(Outcome::Redirect(format!(
+                    "{}?done={code}",
+                    base(call.state)
+                )))
+            }
+            Err(e) => {
+                let message = tenant_error(e)?;
+                let page = tenants_page(call, Some(message))?;
+                page_only(call.render(&page, StatusCode::BAD_REQUEST))
+            }
+        }
+    })
+    .await
+}
+
+fn tenant_page(
+    call: &mut Call,
+    slug: &str,
+    error: Option<String>,
+) -> Result<Option<ConsolePage>, DbError> {
+    let Some(tenant) = crate::tenancy::tenants::resolve(call.conn, slug)? else {
+        return Ok(None);
+    };
+    let Some(summary) = platform::tenant_summaries(call.conn)?
+        .into_iter()
+        .find(|t| t.slug == slug)
+    else {
+        return Ok(None);
+    };
+    let base = base(call.state);
+    let mut page = ConsolePage::new(format!("Tenant {}", summary.slug));
+    page.error = error;
+    page.push(Block::Facts(vec![
+        ("Name".into(), summary.name.clone()),
+        ("Issuer".into(), call.state.issuer(&tenant)),
+        (
+            "Console".into(),
+            format!("{}/admin", call.state.issuer(&tenant)),
+        ),
+        ("Status".into(), summary.status.clone()),
+        ("Accounts".into(), summary.accounts.to_string()),
+        ("Clients".into(), summary.clients.to_string()),
+        ("Created".into(), summary.created_at.clone()),
+    ]));
+    let action = |verb: &str| format!("{base}/tenants/{slug}/{verb}");
+    let status_button = if summary.status == "active" {
+        danger_button(action("suspend"), "Suspend tenant", vec![])
+    } else {
+        super::console::button(action("resume"), "Resume tenant", vec![])
+    };
+    page.push(Block::Table(TableView {
+        headers: vec!["Action"],
+        rows: vec![vec![status_button]],
+        empty: "",
+    }));
+    page.push(Block::Form(
+        FormView::post(
+            "delete-tenant",
+            action("delete"),
+            "Delete tenant and all its data",
+            vec![Field::text("confirm", "Type the slug to confirm", "").required()],
+        )
+        .titled("Delete")
+        .danger(),
+    ));
+    Ok(Some(page))
+}
+
+fn not_found(call: &Call) -> Outcome {
+    let mut page = ConsolePage::new("Not found");
+    page.push(Block::Text("There is no such tenant.".into()));
+    call.render(&page, StatusCode::NOT_FOUND)
+}
+
+pub async fn tenant(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    serve(state, req, Gate::SignedIn, move |call| {
+        match tenant_page(call, &slug, None)? {
+            Some(page) => page_only(call.render(&page, StatusCode::OK)),
+            None => page_only(not_found(call)),
+        }
+    })
+    .await
+}
+
+pub async fn tenant_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    let verb = req
+        .match_info()
+        .get("action")
+        .unwrap_or_default()
+        .to_owned();
+    serve(state, req, Gate::SignedIn, move |call| {
+        let actor = call.actor();
+        let result = match verb.as_str() {
+            "suspend" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Suspended)
+                .map(|_| "suspended"),
+            "resume" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Active)
+                .map(|_| "resumed"),
+            "delete" => platform::delete_tenant(
+                call.conn,
+                &actor,
+                &slug,
+                form.confirm.as_deref().unwrap_or_default(),
+            )
+            .map(|_| "deleted"),
+            _ => return page_only(not_found(call)),
+        };
+        match result {
+            Ok(code) => {
+                // This node forgets the tenant at once; others within the cache TTL.
+                call.state.tenants.remove(&slug);
+                let base = base(call.state);
+                let back = if code == "deleted" {
+                    base.clone()
+                } else {
+                    format!("{base}/tenants/{slug}")
+                };
+                page_only(Outcome::Redirect(format!("{back}?done={code}")))
+            }
+            Err(PlatformError::Tenant(TenantError::NotFound(_))) => page_only(not_found(call)),
+            Err(e) => {
+                let message = tenant_error(e)?;
+                match tenant_page(call, &slug, Some(message))? {
+                    Some(page) => page_only(call.render(&page, StatusCode::BAD_REQUEST)),
+                    None => page_only(not_found(call)),
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// `GET /platform/assets/tessera.css` and the (empty) brand sheet: the console's own styles.
+pub async fn brand_stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=60"))
+        .body("")
+}

@@ -1,0 +1,299 @@
+//! The platform console: first administrator through the one-time setup link or the CLI,
+//! tenants created (with an invited first administrator who then runs the tenant console),
+//! suspended, resumed and deleted with typed confirmation; tenant sessions never open it.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tessera::config::TenantRouting;
+
+use crate::admin_console::console_sign_in;
+use crate::both_engines;
+use crate::browser::{Browser, Page};
+use crate::helpers::{data_dir, Engine, TestApp};
+use crate::reset::link_from_file;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn url(app: &TestApp, path: &str) -> String {
+    format!("{}/platform{path}", app.address)
+}
+
+/// Posts a platform form with this browser's CSRF token (from the sign-in form).
+async fn post(app: &TestApp, browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+    let csrf = browser
+        .get(&url(app, "/login"))
+        .await
+        .field("csrf_token")
+        .expect("CSRF token");
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(&url(app, path), &form).await
+}
+
+async fn platform_console(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    let browser = Browser::default();
+
+    // No administrator yet: the console says how to create one.
+    let first = browser.get(&url(&app, "")).await;
+    assert_eq!(first.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        first.html.contains("no platform administrator yet"),
+        "{}",
+        first.html
+    );
+
+    // The one-time setup link: a weak password is refused, then the administrator exists.
+    let link = app.cli_json(&["admin", "setup-link", "--json"]);
+    assert_eq!(link["expires_in"], 3600);
+    let link = link["setup_link"].as_str().unwrap().to_owned();
+    let older = app.cli_json(&["admin", "setup-link", "--json"])["setup_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        browser.get(&link).await.status,
+        StatusCode::GONE,
+        "only the newest link works"
+    );
+    let form = browser.get(&older).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let weak = browser
+        .submit(
+            &form,
+            &[("email", "root@example.com"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    let created = browser
+        .submit(
+            &form,
+            &[("email", "root@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    assert!(created.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Path=/platform"));
+    assert_eq!(
+        browser.get(&older).await.status,
+        StatusCode::GONE,
+        "single use"
+    );
+    let again = app.cli(&["admin", "setup-link"]);
+    assert!(
+        !again.status.success(),
+        "no setup link once an administrator exists"
+    );
+
+    // Signed in: the tenants list.
+    let list = browser.get(&url(&app, "")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains("No tenants yet."));
+
+    // Create a tenant and invite its first administrator.
+    let bad = post(
+        &app,
+        &browser,
+        "/tenants",
+        &[("slug", "Not A Slug"), ("name", "x")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let made = post(
+        &app,
+        &browser,
+        "/tenants",
+        &[
+            ("slug", "acme"),
+            ("name", "Acme Corp"),
+            ("admin_email", "boss@acme.example"),
+        ],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let list = browser.get(made.location.as_deref().unwrap()).await;
+    assert!(list.html.contains("administrator was mailed"));
+    assert!(
+        list.html.contains("<td>1</td>"),
+        "one account: {}",
+        list.html
+    );
+    let taken = post(
+        &app,
+        &browser,
+        "/tenants",
+        &[("slug", "acme"), ("name", "Again")],
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST);
+    assert!(taken.html.contains("already taken"));
+
+    // The invited administrator chooses a password and runs the tenant console.
+    let reset = link_from_file(&data_dir(&app.db).join("mail"), "Acme Corp").await;
+    let boss = Browser::default();
+    let form = boss.get(&reset).await;
+    let chosen = boss
+        .submit(&form, &[("password", PASSWORD), ("new_password", PASSWORD)])
+        .await;
+    assert!(
+        chosen.status.is_success() || chosen.status.is_redirection(),
+        "{}",
+        chosen.html
+    );
+    let (boss, landed) = console_sign_in(&app, "acme", "boss@acme.example").await;
+    assert_eq!(landed.status, StatusCode::OK, "{}", landed.html);
+    assert!(landed.html.contains("tenant:admin"));
+    // …but never the platform console, with or without its own session cookie.
+    assert_eq!(
+        boss.get(&url(&app, "")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let tenant_cookie = app
+        .client
+        .get(url(&app, ""))
+        .header("cookie", format!("tessera_platform={}", "x".repeat(43)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tenant_cookie.status(), StatusCode::UNAUTHORIZED);
+
+    // Suspend, resume, delete (typed confirmation).
+    let suspended = post(&app, &browser, "/tenants/acme/suspend", &[]).await;
+    assert_eq!(suspended.status, StatusCode::SEE_OTHER);
+    crate::helpers::eventually("the tenant is suspended", || async {
+        discovery(&app).await == StatusCode::FORBIDDEN
+    })
+    .await;
+    post(&app, &browser, "/tenants/acme/resume", &[]).await;
+    crate::helpers::eventually("the tenant is back", || async {
+        discovery(&app).await == StatusCode::OK
+    })
+    .await;
+    let refused = post(
+        &app,
+        &browser,
+        "/tenants/acme/delete",
+        &[("confirm", "acm")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(discovery(&app).await, StatusCode::OK, "nothing deleted");
+    let deleted = post(
+        &app,
+        &browser,
+        "/tenants/acme/delete",
+        &[("confirm", "acme")],
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    crate::helpers::eventually("the tenant is gone", || async {
+        discovery(&app).await == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_eq!(
+        browser.get(&url(&app, "/tenants/acme")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let tenants = app.cli_json(&["tenant", "list", "--json"]);
+    assert_eq!(
+        tenants,
+        serde_json::json!([]),
+        "the internal tenant is never listed"
+    );
+
+    // Forms need the CSRF token; the platform's own audit chain holds it all and verifies.
+    let forged = browser
+        .post(
+            &url(&app, "/tenants"),
+            &[("slug", "evil"), ("name", "Evil")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let export = app.cli(&["audit", "export", "--tenant", "_platform"]);
+    let actions: Vec<String> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for expected in [
+        "platform.admin.create",
+        "signin.success",
+        "tenant.create",
+        "tenant.suspend",
+        "tenant.resume",
+        "tenant.delete",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} in {actions:?}"
+        );
+    }
+    assert!(app
+        .cli(&["audit", "verify", "--tenant", "_platform"])
+        .status
+        .success());
+    assert!(!app.cli(&["tenant", "show", "_platform"]).status.success());
+}
+both_engines!(platform_console);
+
+async fn platform_admin_from_the_cli(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Subdomain).await;
+    let created = app.cli_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+            "--json",
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        crate::helpers::stderr(&created)
+    );
+    let browser = Browser::default();
+    let login = browser.get(&url(&app, "/login")).await;
+    assert_eq!(login.status, StatusCode::OK);
+    let wrong = browser
+        .submit(
+            &login,
+            &[
+                ("email", "ops@example.com"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains("incorrect"));
+    let signed_in = browser
+        .submit(
+            &login,
+            &[("email", "ops@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(browser.get(&url(&app, "")).await.status, StatusCode::OK);
+    // In subdomain mode the console answers on the root host only.
+    app.create_tenant("acme");
+    let on_tenant_host = app
+        .get_with_host(&format!("acme.localhost:{}", app.port), "/platform/login")
+        .await;
+    assert_eq!(on_tenant_host.status(), StatusCode::NOT_FOUND);
+}
+both_engines!(platform_admin_from_the_cli);
+
+async fn discovery(app: &TestApp) -> StatusCode {
+    app.get_tenant("acme", "/.well-known/openid-configuration")
+        .await
+        .status()
+}
