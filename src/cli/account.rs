@@ -130,15 +130,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             password_stdin,
             json,
         } => {
-            let password = match password {
-                Some(password) => password,
-                None if password_stdin => {
-                    let mut input = String::new();
-                    std::io::stdin().read_to_string(&mut input)?;
-                    input.lines().next().unwrap_or_default().to_owned()
-                }
-                None => anyhow::bail!("give --password or --password-stdin"),
-            };
+            let password = super::output::read_password(password, password_stdin)?;
             let tenant = tenants::find(&mut conn, &tenant)?;
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             let account = identity::create_account(

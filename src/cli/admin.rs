@@ -1,7 +1,5 @@
 //! `tessera admin …`: platform administrators (they manage tenants in the platform console).
 
-use std::io::Read;
-
 use clap::Subcommand;
 use serde_json::json;
 
@@ -46,15 +44,7 @@ pub fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
             password_stdin,
             json,
         } => {
-            let password = match password {
-                Some(password) => password,
-                None if password_stdin => {
-                    let mut input = String::new();
-                    std::io::stdin().read_to_string(&mut input)?;
-                    input.lines().next().unwrap_or_default().to_owned()
-                }
-                None => anyhow::bail!("give --password or --password-stdin"),
-            };
+            let password = super::output::read_password(password, password_stdin)?;
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             let account = crate::platform::create_admin(
                 &mut conn,

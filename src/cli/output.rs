@@ -76,3 +76,18 @@ pub fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The password given with `--password`, or the first line of standard input with
+/// `--password-stdin` (clap makes them exclusive and requires one).
+pub fn read_password(password: Option<String>, from_stdin: bool) -> anyhow::Result<String> {
+    use std::io::Read;
+    match password {
+        Some(password) => Ok(password),
+        None if from_stdin => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            Ok(input.lines().next().unwrap_or_default().to_owned())
+        }
+        None => anyhow::bail!("give --password or --password-stdin"),
+    }
+}

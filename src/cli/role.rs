@@ -93,7 +93,9 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
     match command {
         RoleCommand::Create { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            show(&role::create(&mut conn, &tenant.id, &name)?, json)
+            let role = role::create(&mut conn, &tenant.id, &name)?;
+            audit(&mut conn, &tenant.id, "role.create", &name, json!({}));
+            show(&role, json)
         }
         RoleCommand::List { tenant, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
@@ -106,6 +108,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Delete { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             role::delete(&mut conn, &tenant.id, &name)?;
+            audit(&mut conn, &tenant.id, "role.delete", &name, json!({}));
             if json {
                 return print_json(&json!({ "name": name, "deleted": true }));
             }
@@ -119,10 +122,15 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            show(
-                &role::permit(&mut conn, &tenant.id, &name, &permission)?,
-                json,
-            )
+            let role = role::permit(&mut conn, &tenant.id, &name, &permission)?;
+            audit(
+                &mut conn,
+                &tenant.id,
+                "role.permit",
+                &name,
+                json!({ "permission": permission }),
+            );
+            show(&role, json)
         }
         RoleCommand::Unpermit {
             tenant,
@@ -131,10 +139,17 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            show(
-                &role::unpermit(&mut conn, &tenant.id, &name, &permission)?,
-                json,
-            )
+            {
+                let role = role::unpermit(&mut conn, &tenant.id, &name, &permission)?;
+                audit(
+                    &mut conn,
+                    &tenant.id,
+                    "role.unpermit",
+                    &name,
+                    json!({ "permission": permission }),
+                );
+                show(&role, json)
+            }
         }
         RoleCommand::Grant {
             tenant,
@@ -154,6 +169,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 )?,
                 Holder::Client(id) => role::grant_client(&mut conn, &tenant.id, &name, id)?,
             };
+            audit(&mut conn, &tenant.id, "role.grant", &name, holder.details());
             authorization(&holder, &held, json)
         }
         RoleCommand::Revoke {
@@ -174,6 +190,13 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 )?,
                 Holder::Client(id) => role::revoke_client(&mut conn, &tenant.id, &name, id)?,
             };
+            audit(
+                &mut conn,
+                &tenant.id,
+                "role.revoke",
+                &name,
+                holder.details(),
+            );
             authorization(&holder, &held, json)
         }
     }
@@ -186,6 +209,13 @@ enum Holder {
 }
 
 impl Holder {
+    fn details(&self) -> serde_json::Value {
+        match self {
+            Holder::Profile(id) => json!({ "profile_id": id }),
+            Holder::Client(id) => json!({ "client_id": id }),
+        }
+    }
+
     fn of(profile: Option<String>, client: Option<String>) -> Holder {
         match (profile, client) {
             (Some(profile), _) => Holder::Profile(profile),
@@ -215,4 +245,19 @@ fn authorization(
         held.permissions.join(", ")
     );
     Ok(())
+}
+
+/// Records a change made at the command line (actor `cli`) in the tenant's audit chain.
+fn audit(
+    conn: &mut crate::db::AnyConnection,
+    tenant: &crate::domain::TenantId,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) {
+    crate::audit::record_alone(
+        conn,
+        tenant,
+        crate::audit::Actor::cli().event(action, target, details),
+    );
 }

@@ -153,7 +153,21 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 refresh_idle_secs,
                 refresh_absolute_secs,
             };
+            let before = serde_json::to_value(tenants::find(&mut conn, &slug)?.policy)?;
             let tenant = tenants::set_policy(&mut conn, &slug, changes)?;
+            let after = serde_json::to_value(&tenant.policy)?;
+            // Without options the command only shows the policy: nothing to record.
+            if before != after {
+                crate::audit::record_alone(
+                    &mut conn,
+                    &tenant.id,
+                    crate::audit::Actor::cli().event(
+                        "settings.policy",
+                        tenant.slug.as_str(),
+                        serde_json::json!({ "before": before, "after": after }),
+                    ),
+                );
+            }
             let view = TenantView::new(settings, &tenant);
             if json {
                 return print_json(&view.policy);

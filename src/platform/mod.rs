@@ -12,12 +12,11 @@ use serde_json::json;
 
 use crate::audit::Actor;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::tenants::{self as rows, TenantRow};
+use crate::db::tenants as rows;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, Email, ProfileId, TenantId};
 use crate::identity::{self, password::PasswordHasher, Account, AccountError};
 use crate::keys::MasterKey;
-use crate::tenancy::policy::MfaPolicy;
 use crate::tenancy::tenants;
 use crate::tenancy::{Tenant, TenantError, TenantStatus, INTERNAL_SLUG};
 
@@ -53,28 +52,7 @@ pub fn internal_tenant(conn: &mut AnyConnection) -> Result<TenantId, DbError> {
     if let Some(row) = rows::find_by_slug(conn, INTERNAL_SLUG)? {
         return Ok(TenantId::from_stored(row.id));
     }
-    let now = unix_now();
-    let row = TenantRow {
-        id: TenantId::generate().to_string(),
-        slug: INTERNAL_SLUG.into(),
-        name: "Platform".into(),
-        status: TenantStatus::Active.as_str().into(),
-        key_set_version: 0,
-        created_at: now,
-        updated_at: now,
-        pairwise_salt: random_token(),
-        password_min_length: ADMIN_PASSWORD_MIN as i64,
-        mfa_policy: MfaPolicy::Optional.as_str().into(),
-        self_signup: false,
-        email_verification: "optional".into(),
-        session_idle_secs: None,
-        session_absolute_secs: None,
-        access_token_secs: None,
-        refresh_idle_secs: None,
-        refresh_absolute_secs: None,
-        logo_url: None,
-        accent_color: None,
-    };
+    let row = crate::tenancy::service::new_row(INTERNAL_SLUG, "Platform".into());
     match rows::insert(conn, &row) {
         Ok(()) => Ok(TenantId::from_stored(row.id)),
         // Another node created it at the same moment.

@@ -4,7 +4,7 @@ pub mod branding;
 mod extractor;
 pub mod policy;
 mod resolve;
-mod service;
+pub(crate) mod service;
 
 pub use extractor::CurrentTenant;
 pub use resolve::{issuer, slug_from_host};

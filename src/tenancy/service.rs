@@ -114,24 +114,12 @@ pub(super) fn parse_name(name: &str) -> Result<String, TenantError> {
     Ok(name.to_owned())
 }
 
-/// Creates an active tenant with a fresh RS256 and ES256 signing key, atomically.
-pub fn create(
-    conn: &mut AnyConnection,
-    master: &MasterKey,
-    slug: &str,
-    name: &str,
-) -> Result<Tenant, TenantError> {
-    let slug = TenantSlug::parse(slug)?;
-    let name = parse_name(name)?;
-    if rows::find_by_slug(conn, slug.as_str())?.is_some() {
-        return Err(TenantError::SlugTaken(slug.to_string()));
-    }
-    // RSA generation takes a while: do it before the transaction holds any lock.
-    let keys = keys::generate_keys(&KeyAlg::ALL)?;
+/// A new active tenant's row with the default policies (no keys yet).
+pub(crate) fn new_row(slug: &str, name: String) -> TenantRow {
     let now = unix_now();
-    let row = TenantRow {
+    TenantRow {
         id: TenantId::generate().to_string(),
-        slug: slug.to_string(),
+        slug: slug.to_owned(),
         name,
         status: TenantStatus::Active.as_str().to_owned(),
         key_set_version: 0,
@@ -149,7 +137,24 @@ pub fn create(
         refresh_absolute_secs: None,
         logo_url: None,
         accent_color: None,
-    };
+    }
+}
+
+/// Creates an active tenant with a fresh RS256 and ES256 signing key, atomically.
+pub fn create(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    slug: &str,
+    name: &str,
+) -> Result<Tenant, TenantError> {
+    let slug = TenantSlug::parse(slug)?;
+    let name = parse_name(name)?;
+    if rows::find_by_slug(conn, slug.as_str())?.is_some() {
+        return Err(TenantError::SlugTaken(slug.to_string()));
+    }
+    // RSA generation takes a while: do it before the transaction holds any lock.
+    let keys = keys::generate_keys(&KeyAlg::ALL)?;
+    let row = new_row(slug.as_str(), name);
     let id = TenantId::from_stored(row.id.clone());
     conn.transaction::<_, TenantError, _>(|conn| {
         rows::insert(conn, &row).map_err(|e| {

@@ -182,6 +182,16 @@ async fn admin_api_authorization(engine: Engine) {
         .find(|e| e["action"] == "account.suspend")
         .expect("audited");
     assert_eq!(suspension["actor"], admin_profile.as_str());
+    // Role changes made at the command line are recorded too, with the actor `cli`.
+    for action in ["role.create", "role.permit", "role.grant"] {
+        assert!(
+            audit.lines().any(|l| {
+                let e: Value = serde_json::from_str(l).unwrap();
+                e["action"] == action && e["actor"] == "cli"
+            }),
+            "{action} by the CLI is audited"
+        );
+    }
     let (status, _, _) = call(
         &app,
         post.clone(),

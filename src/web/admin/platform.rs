@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::caller_ip;
-use super::console::{
+use super::console::page::{
     danger_button, link, Block, Cell, ConsolePage, Field, FormView, NavItem, Rendered, TableView,
 };
 use crate::audit::Actor;
@@ -650,7 +650,7 @@ fn tenant_page(
     let status_button = if summary.status == "active" {
         danger_button(action("suspend"), "Suspend tenant", vec![])
     } else {
-        super::console::button(action("resume"), "Resume tenant", vec![])
+        super::console::page::button(action("resume"), "Resume tenant", vec![])
     };
     page.push(Block::Table(TableView {
         headers: vec!["Action"],

@@ -1,0 +1,257 @@
+//! The console's accounts section.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::admin::{self, accounts::mask_email, AdminError, PageRequest, Permission};
+use crate::tenancy::CurrentTenant;
+use crate::web::AppState;
+
+use super::page::*;
+use super::*;
+
+page_handler!(accounts, "accounts", accounts_page);
+page_handler!(account, "accounts", account_page);
+
+pub(super) fn reveal_link(call: &Call, flash: &Flash, base: &str) -> Option<Block> {
+    (!flash.revealed())
+        .then(|| {
+            let separator = if base.contains('?') { '&' } else { '?' };
+            Block::Link(link(
+                "Show full email addresses and details",
+                format!("{base}{separator}reveal=1"),
+            ))
+        })
+        .filter(|_| call.who.may(Permission::AccountsRead) || call.who.may(Permission::AuditRead))
+}
+
+fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let flash: Flash = call.query();
+    let email = flash.email.clone().unwrap_or_default();
+    let found = admin::accounts::search(
+        call.conn,
+        &call.who,
+        &email,
+        &PageRequest {
+            limit: Some(50),
+            after: flash.after.clone(),
+        },
+    )?;
+    let mut page = ConsolePage::new("Accounts");
+    page.push(Block::Form(FormView {
+        method: "get",
+        ..FormView::post(
+            "search",
+            call.url("/accounts"),
+            "Search",
+            vec![Field::input(
+                "email",
+                "Email contains",
+                "search",
+                email.clone(),
+            )],
+        )
+    }));
+    let shown = |e: &str| {
+        if flash.revealed() {
+            e.to_owned()
+        } else {
+            mask_email(e)
+        }
+    };
+    let rows = found
+        .items
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::Link(link(
+                    shown(&a.email),
+                    call.url(&format!("/accounts/{}", a.id)),
+                )),
+                Cell::Text(a.status.clone()),
+                Cell::Text(if a.email_verified { "yes" } else { "no" }.into()),
+                Cell::Text(a.created_at.clone()),
+            ]
+        })
+        .collect();
+    page.push(Block::Table(TableView {
+        headers: vec!["Email", "Status", "Verified", "Created"],
+        rows,
+        empty: "No matching accounts.",
+    }));
+    let query = |extra: &str| {
+        let mut q = format!("/accounts?email={}", urlencode(&email));
+        if flash.revealed() {
+            q.push_str("&reveal=1");
+        }
+        q.push_str(extra);
+        q
+    };
+    if let Some(next) = &found.next {
+        page.push(Block::Link(link(
+            "Next page",
+            call.url(&query(&format!("&after={}", urlencode(next)))),
+        )));
+    }
+    if let Some(block) = reveal_link(call, &flash, &call.url(&query(""))) {
+        page.push(block);
+    }
+    Ok(page)
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let flash: Flash = call.query();
+    let id = call.param("account_id");
+    let detail = admin::accounts::detail(call.conn, &call.who, &id)?;
+    let shown = |e: &str| {
+        if flash.revealed() {
+            e.to_owned()
+        } else {
+            mask_email(e)
+        }
+    };
+    let mut page = ConsolePage::new(format!("Account {}", shown(&detail.account.email)));
+    page.push(Block::Facts(vec![
+        ("Account ID".into(), detail.account.id.clone()),
+        ("Email".into(), shown(&detail.account.email)),
+        (
+            "Email verified".into(),
+            detail.account.email_verified.to_string(),
+        ),
+        ("Status".into(), detail.account.status.clone()),
+        (
+            "Two-step verification".into(),
+            if detail.mfa_enrolled { "on" } else { "off" }.into(),
+        ),
+        (
+            "Locked until".into(),
+            detail
+                .locked_until
+                .clone()
+                .unwrap_or_else(|| "not locked".into()),
+        ),
+        ("Created".into(), detail.account.created_at.clone()),
+    ]));
+    page.push(Block::Heading("Profiles".into()));
+    page.push(Block::Table(TableView {
+        headers: vec!["Name", "Profile ID", "Email", "Roles"],
+        rows: detail
+            .profiles
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::Text(if p.is_default {
+                        format!("{} (default)", p.name)
+                    } else {
+                        p.name.clone()
+                    }),
+                    Cell::Code(p.id.clone()),
+                    Cell::Text(p.email.as_deref().map(shown).unwrap_or_default()),
+                    Cell::Text(p.roles.join(", ")),
+                ]
+            })
+            .collect(),
+        empty: "No profiles.",
+    }));
+    page.push(Block::Heading("Live sessions".into()));
+    page.push(Block::Table(TableView {
+        headers: vec!["Started", "Last seen", "Methods"],
+        rows: detail
+            .sessions
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(s.created_at.clone()),
+                    Cell::Text(s.last_seen_at.clone()),
+                    Cell::Text(s.amr.clone()),
+                ]
+            })
+            .collect(),
+        empty: "No live sessions.",
+    }));
+    if call.who.may(Permission::AccountsWrite) {
+        let action = |verb: &str| call.url(&format!("/accounts/{id}/{verb}"));
+        page.push(Block::Heading("Actions".into()));
+        let mut buttons = Vec::new();
+        if detail.account.status == "suspended" {
+            buttons.push(button(action("resume"), "Resume account", vec![]));
+        } else {
+            buttons.push(danger_button(action("suspend"), "Suspend account", vec![]));
+        }
+        buttons.push(button(action("sign-out"), "Sign out everywhere", vec![]));
+        buttons.push(button(
+            action("send-reset"),
+            "Send password-reset mail",
+            vec![],
+        ));
+        if detail.mfa_enrolled {
+            buttons.push(danger_button(
+                action("reset-mfa"),
+                "Reset two-step verification",
+                vec![],
+            ));
+        }
+        page.push(Block::Table(TableView {
+            headers: vec!["Action"],
+            rows: buttons.into_iter().map(|b| vec![b]).collect(),
+            empty: "",
+        }));
+        page.push(Block::Text(
+            "Administrators never set or see passwords: a reset mail lets the user choose one."
+                .into(),
+        ));
+    }
+    if let Some(block) = reveal_link(call, &flash, &call.url(&format!("/accounts/{id}"))) {
+        page.push(block);
+    }
+    Ok(page)
+}
+
+pub async fn account_action(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ConsoleForm>,
+) -> HttpResponse {
+    act(state, tenant, req, form, |call, _| {
+        let id = call.param("account_id");
+        let back = format!("/accounts/{id}");
+        let code = match call.param("action").as_str() {
+            "suspend" => {
+                admin::accounts::set_suspended(call.conn, &call.who, &id, true)?;
+                "suspended"
+            }
+            "resume" => {
+                admin::accounts::set_suspended(call.conn, &call.who, &id, false)?;
+                "resumed"
+            }
+            "reset-mfa" => {
+                admin::accounts::reset_mfa(call.conn, &call.who, &id)?;
+                "mfa_reset"
+            }
+            "sign-out" => {
+                admin::accounts::sign_out_everywhere(call.conn, &call.who, &id)?;
+                "signed_out"
+            }
+            "send-reset" => match admin::accounts::send_reset(call.conn, &call.who, &id) {
+                Ok(mail) => {
+                    crate::web::pages::mail_reset_link(
+                        call.state,
+                        &call.ctx.issuer,
+                        &call.ctx.tenant.name,
+                        mail.to.as_str(),
+                        &mail.token,
+                    );
+                    "reset_sent"
+                }
+                Err(e) => return retry(call, "accounts", e, account_page),
+            },
+            _ => return Err(AdminError::NotFound),
+        };
+        Ok(done(call, &back, code))
+    })
+    .await
+}

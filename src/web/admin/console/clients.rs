@@ -1,0 +1,352 @@
+//! The console's clients section.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::admin::{self, AdminError, PageRequest, Permission};
+use crate::clients::{ConsentPolicy, GrantType};
+use crate::domain::rfc3339;
+use crate::tenancy::CurrentTenant;
+use crate::web::AppState;
+
+use super::page::*;
+use super::*;
+
+page_handler!(clients, "clients", clients_page);
+page_handler!(client, "clients", client_page);
+
+fn lines(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
+    let mut grants = Vec::new();
+    if form.grant_authorization_code.is_some() {
+        grants.push(GrantType::AuthorizationCode);
+    }
+    if form.grant_refresh_token.is_some() {
+        grants.push(GrantType::RefreshToken);
+    }
+    if form.grant_client_credentials.is_some() {
+        grants.push(GrantType::ClientCredentials);
+    }
+    grants
+}
+
+fn consent_from(form: &ConsoleForm) -> Option<ConsentPolicy> {
+    match form.consent.as_deref() {
+        Some("skip") => Some(ConsentPolicy::Skip),
+        Some("required") => Some(ConsentPolicy::Required),
+        _ => None,
+    }
+}
+
+const CONSENT_OPTIONS: [(&str, &str); 2] = [
+    ("required", "Ask the user (third-party application)"),
+    ("skip", "Do not ask (first-party application)"),
+];
+
+fn grant_fields(grants: &[GrantType]) -> Vec<Field> {
+    vec![
+        Field::checkbox(
+            "grant_authorization_code",
+            "Authorization code (users sign in)",
+            grants.contains(&GrantType::AuthorizationCode),
+        ),
+        Field::checkbox(
+            "grant_refresh_token",
+            "Refresh tokens",
+            grants.contains(&GrantType::RefreshToken),
+        ),
+        Field::checkbox(
+            "grant_client_credentials",
+            "Client credentials (machine access)",
+            grants.contains(&GrantType::ClientCredentials),
+        ),
+    ]
+}
+
+fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let flash: Flash = call.query();
+    let list = admin::clients::list(
+        call.conn,
+        &call.who,
+        &PageRequest {
+            limit: Some(admin::MAX_PAGE),
+            after: flash.after.clone(),
+        },
+    )?;
+    let mut page = ConsolePage::new("Clients");
+    let rows = list
+        .items
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::Link(link(&c.name, call.url(&format!("/clients/{}", c.id)))),
+                Cell::Code(c.id.to_string()),
+                Cell::Text(format!("{:?}", c.client_type).to_lowercase()),
+                Cell::Text(
+                    c.grant_types
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ]
+        })
+        .collect();
+    page.push(Block::Table(TableView {
+        headers: vec!["Name", "Client ID", "Type", "Grants"],
+        rows,
+        empty: "No clients yet.",
+    }));
+    if let Some(next) = list.next {
+        page.push(Block::Link(link(
+            "Next page",
+            call.url(&format!("/clients?after={next}")),
+        )));
+    }
+    if call.who.may(Permission::ClientsWrite) {
+        let mut fields = vec![
+            Field::text("name", "Name", "").required(),
+            Field::select(
+                "client_type",
+                "Type",
+                &[
+                    (
+                        "confidential",
+                        "Confidential (a server that keeps a secret)",
+                    ),
+                    ("public", "Public (browser or mobile app, PKCE only)"),
+                ],
+                "confidential",
+            ),
+            Field::area("redirect_uris", "Redirect URIs", "")
+                .hint("One per line; exact match. https, or http on loopback."),
+            Field::area("post_logout_redirect_uris", "Post-logout redirect URIs", "")
+                .hint("One per line (optional)."),
+            Field::select("consent", "Consent", &CONSENT_OPTIONS, "required"),
+        ];
+        fields.extend(grant_fields(&[
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+        ]));
+        page.push(Block::Form(
+            FormView::post("new-client", call.url("/clients"), "Create client", fields)
+                .titled("New client"),
+        ));
+    }
+    Ok(page)
+}
+
+fn client_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let id = call.param("client_id");
+    client_view(call, &id)
+}
+
+fn client_view(call: &mut Call, id: &str) -> Result<ConsolePage, AdminError> {
+    let client = admin::clients::get(call.conn, &call.who, id)?;
+    let mut page = ConsolePage::new(format!("Client: {}", client.name));
+    let uris = |list: &[crate::domain::RedirectUri]| {
+        list.iter()
+            .map(|u| u.as_str().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    page.push(Block::Facts(vec![
+        ("Client ID".into(), client.id.to_string()),
+        (
+            "Type".into(),
+            format!("{:?}", client.client_type).to_lowercase(),
+        ),
+        ("Authentication".into(), client.auth_method.to_string()),
+        (
+            "Grants".into(),
+            client
+                .grant_types
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "Roles (machine access)".into(),
+            client.authorization.roles.join(", "),
+        ),
+        ("Created".into(), rfc3339(client.created_at)),
+        ("Changed".into(), rfc3339(client.updated_at)),
+    ]));
+    if call.who.may(Permission::ClientsWrite) {
+        let consent = match client.consent {
+            ConsentPolicy::Skip => "skip",
+            ConsentPolicy::Required => "required",
+        };
+        let mut fields = vec![
+            Field::text("name", "Name", client.name.clone()).required(),
+            Field::area(
+                "redirect_uris",
+                "Redirect URIs",
+                uris(&client.redirect_uris),
+            )
+            .hint("One per line; exact match."),
+            Field::area(
+                "post_logout_redirect_uris",
+                "Post-logout redirect URIs",
+                uris(&client.post_logout_redirect_uris),
+            ),
+            Field::select("consent", "Consent", &CONSENT_OPTIONS, consent),
+        ];
+        fields.extend(grant_fields(&client.grant_types));
+        page.push(Block::Form(
+            FormView::post(
+                "edit-client",
+                call.url(&format!("/clients/{id}/update")),
+                "Save",
+                fields,
+            )
+            .titled("Settings"),
+        ));
+        if client.secret_hash.is_some() {
+            page.push(Block::Form(
+                FormView::post(
+                    "rotate-secret",
+                    call.url(&format!("/clients/{id}/rotate")),
+                    "Rotate secret",
+                    Vec::new(),
+                )
+                .titled("Secret")
+                .danger(),
+            ));
+        }
+        page.push(Block::Form(
+            FormView::post(
+                "delete-client",
+                call.url(&format!("/clients/{id}/delete")),
+                "Delete client",
+                vec![Field::text("name", "Type the client's name to confirm", "").required()],
+            )
+            .titled("Delete")
+            .danger(),
+        ));
+    }
+    Ok(page)
+}
+
+pub async fn create_client(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ConsoleForm>,
+) -> HttpResponse {
+    act(state, tenant, req, form, |call, form| {
+        let new = admin::clients::NewClient {
+            name: form.name.clone().unwrap_or_default(),
+            client_type: match form.client_type.as_deref() {
+                Some("public") => Some(crate::clients::ClientType::Public),
+                _ => Some(crate::clients::ClientType::Confidential),
+            },
+            redirect_uris: lines(form.redirect_uris.as_deref()),
+            post_logout_redirect_uris: lines(form.post_logout_redirect_uris.as_deref()),
+            grant_types: Some(grants_from(&form)),
+            auth_method: None,
+            jwks: None,
+            jwks_uri: None,
+            consent: consent_from(&form),
+            signing_alg: None,
+            subject_mode: None,
+            sector_identifier: None,
+        };
+        match admin::clients::create(call.conn, &call.who, new) {
+            Ok((client, secret)) => {
+                let mut page = client_view(call, client.id.as_str())?;
+                page.notice = Some("The client was created.".into());
+                if let Some(secret) = secret {
+                    page.blocks.insert(
+                        0,
+                        Block::Secret(SecretView {
+                            label: "Client secret".into(),
+                            value: secret,
+                        }),
+                    );
+                }
+                Ok(Answer::Page(StatusCode::CREATED, "clients", page))
+            }
+            Err(e) => retry(call, "clients", e, clients_page),
+        }
+    })
+    .await
+}
+
+pub async fn client_action(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ConsoleForm>,
+) -> HttpResponse {
+    act(state, tenant, req, form, |call, form| {
+        let id = call.param("client_id");
+        match call.param("action").as_str() {
+            "update" => {
+                let changes = admin::clients::ClientChanges {
+                    name: form.name.clone(),
+                    redirect_uris: Some(lines(form.redirect_uris.as_deref())),
+                    post_logout_redirect_uris: Some(lines(
+                        form.post_logout_redirect_uris.as_deref(),
+                    )),
+                    grant_types: Some(grants_from(&form)),
+                    consent: consent_from(&form),
+                    ..Default::default()
+                };
+                match admin::clients::update(call.conn, &call.who, &id, changes) {
+                    Ok(client) => {
+                        crate::web::admin::api::forget_client(call.ctx, client.id.as_str());
+                        Ok(done(call, &format!("/clients/{id}"), "client_updated"))
+                    }
+                    Err(e) => retry(call, "clients", e, client_page),
+                }
+            }
+            "rotate" => {
+                let secret = match admin::clients::rotate_secret(call.conn, &call.who, &id) {
+                    Ok(secret) => secret,
+                    Err(e) => return retry(call, "clients", e, client_page),
+                };
+                crate::web::admin::api::forget_client(call.ctx, &id);
+                let mut page = client_page(call)?;
+                page.notice = Some("The secret was replaced: the old one no longer works.".into());
+                if let Some(value) = secret.client_secret {
+                    page.blocks.insert(
+                        0,
+                        Block::Secret(SecretView {
+                            label: "New client secret".into(),
+                            value,
+                        }),
+                    );
+                }
+                Ok(Answer::Page(StatusCode::OK, "clients", page))
+            }
+            "delete" => {
+                let client = admin::clients::get(call.conn, &call.who, &id)?;
+                if form.name.as_deref().map(str::trim) != Some(client.name.as_str()) {
+                    return retry(
+                        call,
+                        "clients",
+                        AdminError::Invalid(
+                            "Type the client's exact name to confirm the deletion.".into(),
+                        ),
+                        client_page,
+                    );
+                }
+                admin::clients::delete(call.conn, &call.who, &id)?;
+                crate::web::admin::api::forget_client(call.ctx, &id);
+                Ok(done(call, "/clients", "client_deleted"))
+            }
+            _ => Err(AdminError::NotFound),
+        }
+    })
+    .await
+}

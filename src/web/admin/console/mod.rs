@@ -1,0 +1,533 @@
+//! The tenant console at `{issuer}/admin`: plain HTML forms (no JavaScript), signed in through
+//! the tenant's own hosted login. Every request authenticates the session and reads the
+//! profile's permissions afresh; the operations (and their permission checks and audit
+//! entries) are the same `crate::admin` functions the REST API calls.
+//!
+//! Pages are described as blocks (facts, tables, forms) and rendered by one template, so every
+//! page looks and behaves alike. Sensitive values (user emails, addresses, event details) are
+//! masked unless the admin asks to show them (`reveal=1`).
+
+/// A GET handler for a section page: `page_handler!(name, "section", builder)`.
+macro_rules! page_handler {
+    ($name:ident, $section:literal, $build:ident) => {
+        pub async fn $name(
+            state: web::Data<AppState>,
+            tenant: CurrentTenant,
+            req: HttpRequest,
+        ) -> HttpResponse {
+            serve(state, tenant, req, |call| {
+                page_result(call, $section, $build)
+            })
+            .await
+        }
+    };
+}
+
+mod accounts;
+mod audit;
+mod clients;
+mod keys;
+pub(super) mod page;
+mod roles;
+mod settings;
+
+pub use accounts::{account, account_action, accounts};
+pub use audit::{audit, audit_export};
+pub use clients::{client, client_action, clients, create_client};
+pub use keys::{key_action, keys};
+pub use roles::{role_action, roles};
+pub use settings::{settings, settings_action};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::caller_ip;
+use crate::admin::{AdminError, Permission, Principal};
+use crate::db::{AnyConnection, DbError};
+use crate::oidc::context::OidcContext;
+use crate::sessions::{self, Session};
+use crate::tenancy::CurrentTenant;
+use crate::web::oauth::context;
+use crate::web::pages::{
+    browser, browser_value, csrf_ok, respond, session_value, Outcome, PageFrame,
+};
+use crate::web::AppState;
+
+use page::*;
+
+// ----- authentication ---------------------------------------------------------------------
+
+/// Why a console request cannot go on.
+enum Denied {
+    /// No live session: 401 with a way to sign in.
+    NoSession,
+    /// Signed in, but no profile chosen yet.
+    NoProfile,
+    Admin(AdminError),
+}
+
+impl From<DbError> for Denied {
+    fn from(e: DbError) -> Self {
+        Denied::Admin(e.into())
+    }
+}
+
+impl From<AdminError> for Denied {
+    fn from(e: AdminError) -> Self {
+        Denied::Admin(e)
+    }
+}
+
+fn signed_in(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    cookie: Option<&str>,
+) -> Result<Session, Denied> {
+    let Some(cookie) = cookie else {
+        return Err(Denied::NoSession);
+    };
+    sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, cookie)?
+        .ok_or(Denied::NoSession)
+}
+
+/// The signed-in profile as a principal. Anyone without any admin permission is refused
+/// here, before any page is built.
+fn principal(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    cookie: Option<&str>,
+    ip: &str,
+) -> Result<(Principal, Session), Denied> {
+    let session = signed_in(conn, ctx, cookie)?;
+    let Some(profile) = session.profile_id.clone() else {
+        return Err(Denied::NoProfile);
+    };
+    let who = Principal::profile(conn, &ctx.tenant.id, &profile, ip)?;
+    if !who.is_admin() {
+        return Err(Denied::Admin(AdminError::Forbidden(
+            Permission::TenantAdmin,
+        )));
+    }
+    Ok((who, session))
+}
+
+// ----- request plumbing -------------------------------------------------------------------
+
+/// Everything a page builder or action sees.
+struct Call<'a> {
+    conn: &'a mut AnyConnection,
+    ctx: &'a OidcContext,
+    state: &'a AppState,
+    who: Principal,
+    path: actix_web::dev::Path<actix_web::dev::Url>,
+    query: String,
+}
+
+impl Call<'_> {
+    fn param(&self, name: &str) -> String {
+        self.path.get(name).unwrap_or_default().to_owned()
+    }
+
+    fn url(&self, rest: &str) -> String {
+        format!("{}/admin{rest}", self.ctx.issuer)
+    }
+
+    fn query<T: for<'de> Deserialize<'de> + Default>(&self) -> T {
+        web::Query::<T>::from_query(&self.query)
+            .map(web::Query::into_inner)
+            .unwrap_or_default()
+    }
+}
+
+/// What a console handler decided.
+enum Answer {
+    Page(StatusCode, &'static str, ConsolePage),
+    Redirect(String),
+}
+
+fn denied_outcome(frame: &PageFrame, denied: Denied) -> Outcome {
+    match denied {
+        Denied::NoSession => Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame)),
+        Denied::NoProfile => Outcome::Redirect(format!("{}/admin/profile", frame.issuer)),
+        Denied::Admin(AdminError::Forbidden(permission)) => frame.message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            &format!(
+                "Your profile does not hold the {} permission (or tenant:admin) this page needs.",
+                permission.as_str()
+            ),
+        ),
+        Denied::Admin(AdminError::NotFound) => frame.message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such object in this organisation.",
+        ),
+        Denied::Admin(AdminError::Unauthorized(_)) => {
+            Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame))
+        }
+        Denied::Admin(e) => {
+            tracing::error!(error = %e, "console request failed");
+            frame.failure()
+        }
+    }
+}
+
+fn sign_in_page(frame: &PageFrame) -> String {
+    let page = {
+        let mut page = ConsolePage::new("Sign in to the admin console");
+        page.push(Block::Text(
+            "The console needs a signed-in profile with administration permissions.".into(),
+        ));
+        page.push(Block::Link(link(
+            "Sign in",
+            format!("{}/login?next=admin", frame.issuer),
+        )));
+        page
+    };
+    Rendered {
+        issuer: &frame.issuer,
+        tenant_name: &frame.tenant_name,
+        nav: Vec::new(),
+        page: &page,
+        csrf_token: "",
+        account_href: Some(format!("{}/account", frame.issuer)),
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+/// Runs a console request: session → principal → `work`, then renders.
+async fn serve<F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut Call) -> Result<Answer, AdminError> + Send + 'static,
+{
+    let frame = PageFrame::new(&state, &tenant);
+    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let cookies: Vec<_> = new_cookie.into_iter().collect();
+    let cookie = session_value(&req);
+    let ip = caller_ip(&state, &req);
+    let path = req.match_info().clone();
+    let query = req.query_string().to_owned();
+    let Ok(ctx) = context(&state, tenant).await else {
+        return respond(frame.failure(), cookies);
+    };
+    let (app, page_frame) = (state.clone(), frame.clone());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let (who, _session) = match principal(conn, &ctx, cookie.as_deref(), &ip) {
+                Ok(found) => found,
+                Err(denied) => return Ok(denied_outcome(&page_frame, denied)),
+            };
+            let mut call = Call {
+                conn,
+                ctx: &ctx,
+                state: &app,
+                who,
+                path,
+                query,
+            };
+            let answer = match work(&mut call) {
+                Ok(answer) => answer,
+                Err(e) => return Ok(denied_outcome(&page_frame, Denied::Admin(e))),
+            };
+            Ok::<_, DbError>(match answer {
+                Answer::Redirect(location) => Outcome::Redirect(location),
+                Answer::Page(status, section, page) => {
+                    let html = Rendered {
+                        issuer: &ctx.issuer,
+                        tenant_name: &ctx.tenant.name,
+                        nav: nav(&ctx.issuer, &call.who, section),
+                        page: &page,
+                        csrf_token: &sessions::csrf_token(&browser),
+                        account_href: Some(format!("{}/account", ctx.issuer)),
+                    }
+                    .render();
+                    match page_frame.page(html) {
+                        Outcome::Page(_, html) => Outcome::Page(status, html),
+                        other => other,
+                    }
+                }
+            })
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, cookies)
+}
+
+/// Form fields of every console form; each action reads what it needs.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConsoleForm {
+    csrf_token: Option<String>,
+    // Clients
+    name: Option<String>,
+    client_type: Option<String>,
+    redirect_uris: Option<String>,
+    post_logout_redirect_uris: Option<String>,
+    consent: Option<String>,
+    grant_client_credentials: Option<String>,
+    grant_refresh_token: Option<String>,
+    grant_authorization_code: Option<String>,
+    // Roles
+    role: Option<String>,
+    permission: Option<String>,
+    holder: Option<String>,
+    holder_id: Option<String>,
+    // Settings
+    password_min_length: Option<String>,
+    mfa: Option<String>,
+    self_signup: Option<String>,
+    email_verification: Option<String>,
+    session_idle_secs: Option<String>,
+    session_absolute_secs: Option<String>,
+    access_token_secs: Option<String>,
+    refresh_idle_secs: Option<String>,
+    refresh_absolute_secs: Option<String>,
+    logo_url: Option<String>,
+    accent_color: Option<String>,
+    // Keys
+    alg: Option<String>,
+    kid: Option<String>,
+    // Profile choice
+    profile_id: Option<String>,
+}
+
+/// A console form submission: CSRF first, then the same gate as pages. On success the
+/// action answers a redirect (or a page, for secrets shown once); on invalid input the
+/// section's page is shown again with the error.
+async fn act<F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ConsoleForm>,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut Call, ConsoleForm) -> Result<Answer, AdminError> + Send + 'static,
+{
+    let form = form.into_inner();
+    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
+    }
+    serve(state, tenant, req, move |call| work(call, form)).await
+}
+
+/// Shows `section`'s page again with an error, for input the operation refused.
+fn retry(
+    call: &mut Call,
+    section: &'static str,
+    error: AdminError,
+    build: fn(&mut Call) -> Result<ConsolePage, AdminError>,
+) -> Result<Answer, AdminError> {
+    match error {
+        AdminError::Invalid(message) | AdminError::Conflict(message) => {
+            let mut page = build(call)?;
+            page.error = Some(message);
+            Ok(Answer::Page(StatusCode::BAD_REQUEST, section, page))
+        }
+        other => Err(other),
+    }
+}
+
+/// Ends a form action: success redirects to `back` with its notice; refused input shows the
+/// section's page again with the reason (`missing` when the form named an unknown object).
+fn finish(
+    call: &mut Call,
+    (section, back): (&'static str, &str),
+    result: Result<&'static str, AdminError>,
+    missing: &str,
+    build: fn(&mut Call) -> Result<ConsolePage, AdminError>,
+) -> Result<Answer, AdminError> {
+    match result {
+        Ok(code) => Ok(done(call, back, code)),
+        Err(AdminError::NotFound) => {
+            retry(call, section, AdminError::Invalid(missing.into()), build)
+        }
+        Err(e) => retry(call, section, e, build),
+    }
+}
+
+fn done(call: &Call, rest: &str, code: &str) -> Answer {
+    let separator = if rest.contains('?') { '&' } else { '?' };
+    Answer::Redirect(format!("{}{separator}done={code}", call.url(rest)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Flash {
+    done: Option<String>,
+    reveal: Option<String>,
+    email: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+}
+
+impl Flash {
+    fn revealed(&self) -> bool {
+        self.reveal.as_deref() == Some("1")
+    }
+}
+
+/// Fixed texts for `done=` codes: nothing from the query is echoed.
+fn notice(code: Option<&str>) -> Option<String> {
+    Some(
+        match code? {
+            "client_updated" => "The client was saved.",
+            "client_deleted" => "The client was deleted.",
+            "suspended" => "The account was suspended: its sessions ended and its tokens were revoked.",
+            "resumed" => "The account can sign in again.",
+            "mfa_reset" => "The second factor was removed. The user sets up a new one at the next sign-in if the policy requires it.",
+            "reset_sent" => "A password-reset link was sent to the account's address.",
+            "signed_out" => "Every session of the account ended and its tokens were revoked.",
+            "role_created" => "The role was created.",
+            "role_deleted" => "The role was deleted.",
+            "role_changed" => "The role was changed.",
+            "policy" => "The policies were saved. Hosted pages use them within a second.",
+            "branding" => "The branding was saved. Hosted pages show it within a second.",
+            "rotated" => "New signing keys are active. Earlier keys stay published until retired.",
+            "retired" => "The key was retired.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+fn page_result(
+    call: &mut Call,
+    section: &'static str,
+    build: fn(&mut Call) -> Result<ConsolePage, AdminError>,
+) -> Result<Answer, AdminError> {
+    let mut page = build(call)?;
+    page.notice = notice(call.query::<Flash>().done.as_deref());
+    Ok(Answer::Page(StatusCode::OK, section, page))
+}
+
+page_handler!(overview, "", overview_page);
+
+// ----- overview and profile choice --------------------------------------------------------
+
+fn overview_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let mut page = ConsolePage::new("Administration");
+    let held: Vec<&str> = Permission::ALL
+        .iter()
+        .filter(|p| call.who.may(**p))
+        .map(|p| p.as_str())
+        .collect();
+    page.push(Block::Facts(vec![
+        ("Organisation".into(), call.ctx.tenant.name.clone()),
+        ("Issuer".into(), call.ctx.issuer.clone()),
+        ("Acting as profile".into(), call.who.actor().id.clone()),
+        ("Permissions".into(), held.join(", ")),
+    ]));
+    for (label, path, permission) in SECTIONS {
+        if call.who.may(permission) {
+            page.push(Block::Link(link(label, call.url(&format!("/{path}")))));
+        }
+    }
+    Ok(page)
+}
+
+/// `GET {issuer}/admin/profile`: which of the account's profiles acts in the console.
+pub async fn profile_form(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+) -> HttpResponse {
+    choose_profile(state, tenant, req, None).await
+}
+
+/// `POST {issuer}/admin/profile`
+pub async fn profile_submit(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    form: web::Form<ConsoleForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
+    }
+    choose_profile(
+        state,
+        tenant,
+        req,
+        Some(form.profile_id.unwrap_or_default()),
+    )
+    .await
+}
+
+/// The profile choice works before a profile is chosen, so it has its own small gate.
+async fn choose_profile(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    chosen: Option<String>,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant);
+    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let cookies: Vec<_> = new_cookie.into_iter().collect();
+    let cookie = session_value(&req);
+    let Ok(ctx) = context(&state, tenant).await else {
+        return respond(frame.failure(), cookies);
+    };
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let session = match signed_in(conn, &ctx, cookie.as_deref()) {
+                Ok(session) => session,
+                Err(denied) => return Ok(denied_outcome(&page_frame, denied)),
+            };
+            let profiles =
+                crate::db::accounts::profiles(conn, &ctx.tenant.id, &session.account_id)?;
+            if let Some(chosen) = chosen {
+                // Only one of the session's own account's profiles.
+                if profiles.iter().any(|p| p.id == chosen) {
+                    crate::db::sessions::set_profile(conn, &ctx.tenant.id, &session.id, &chosen)?;
+                    return Ok(Outcome::Redirect(format!("{}/admin", ctx.issuer)));
+                }
+            }
+            let mut page = ConsolePage::new("Choose a profile");
+            page.push(Block::Text(
+                "Administration permissions belong to profiles. Choose the profile to act as."
+                    .into(),
+            ));
+            let options: Vec<(&str, &str)> = profiles
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_str()))
+                .collect();
+            let selected = session
+                .profile_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            page.push(Block::Form(FormView::post(
+                "profile",
+                format!("{}/admin/profile", ctx.issuer),
+                "Continue",
+                vec![Field::select("profile_id", "Profile", &options, &selected)],
+            )));
+            let html = Rendered {
+                issuer: &ctx.issuer,
+                tenant_name: &ctx.tenant.name,
+                nav: Vec::new(),
+                page: &page,
+                csrf_token: &sessions::csrf_token(&browser),
+                account_href: Some(format!("{}/account", ctx.issuer)),
+            }
+            .render();
+            Ok::<_, DbError>(page_frame.page(html))
+        })
+        .await
+        .unwrap_or_else(|_| frame.failure());
+    respond(outcome, cookies)
+}
