@@ -123,6 +123,8 @@ fn platform_routes(cfg: &mut web::ServiceConfig) {
         .route("/platform/logout", web::post().to(p::logout))
         .route("/platform/setup", web::get().to(p::setup_form))
         .route("/platform/setup", web::post().to(p::setup_submit))
+        .route("/platform/security", web::get().to(p::security))
+        .route("/platform/mfa/{action}", web::post().to(p::mfa_action))
         .route("/platform/tenants", web::post().to(p::create_tenant))
         .route("/platform/tenants/{slug}", web::get().to(p::tenant))
         .route(

@@ -445,3 +445,72 @@ async fn console_actions(engine: Engine) {
     assert!(!lines.contains(&secret), "no secrets in the log");
 }
 both_engines!(console_actions);
+
+async fn console_profile_choice(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", "ada@example.com", PASSWORD);
+    let id = account["id"].as_str().unwrap();
+    let work = app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        id,
+        "--name",
+        "Work",
+        "--json",
+    ]);
+    let work_id = work["id"].as_str().unwrap();
+    // Only the Work profile administers.
+    grant(
+        &app,
+        "acme",
+        &serde_json::json!({ "profiles": [work] }),
+        &["tenant:admin"],
+    );
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=admin"))
+        .await;
+    browser
+        .submit(
+            &login,
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    // Two profiles: the console asks which one acts.
+    let console = browser.get(&app.tenant_url("acme", "/admin")).await;
+    assert_eq!(console.status, StatusCode::SEE_OTHER);
+    let choice = browser.get(console.location.as_deref().unwrap()).await;
+    assert_eq!(choice.status, StatusCode::OK);
+    assert!(choice.html.contains("Work"));
+    let default = account["profiles"][0]["id"].as_str().unwrap();
+    let chosen = browser.submit(&choice, &[("profile_id", default)]).await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER);
+    let refused = browser.get(&app.tenant_url("acme", "/admin")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "the default profile has no role"
+    );
+    // A profile of another account cannot be chosen.
+    let other = app.create_account("acme", "eve@example.com", PASSWORD);
+    let foreign = browser
+        .submit(
+            &choice,
+            &[("profile_id", other["profiles"][0]["id"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::OK, "the form is shown again");
+    assert_eq!(
+        browser.get(&app.tenant_url("acme", "/admin")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    browser.submit(&choice, &[("profile_id", work_id)]).await;
+    let allowed = browser.get(&app.tenant_url("acme", "/admin")).await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    assert!(allowed.html.contains(work_id), "acting as the Work profile");
+}
+both_engines!(console_profile_choice);

@@ -283,6 +283,78 @@ async fn platform_admin_from_the_cli(engine: Engine) {
         .await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     assert_eq!(browser.get(&url(&app, "")).await.status, StatusCode::OK);
+
+    // The administrator turns on a second factor; sign-in then needs a code.
+    let security = browser.get(&url(&app, "/security")).await;
+    assert!(security.html.contains("Off."), "{}", security.html);
+    let started = post(&app, &browser, "/mfa/start", &[]).await;
+    assert_eq!(started.status, StatusCode::OK);
+    assert!(started.html.contains("<svg"), "a QR code");
+    let key = started
+        .html
+        .split("<dt>Key</dt><dd>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let wrong = post(&app, &browser, "/mfa/confirm", &[("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    let started = post(&app, &browser, "/mfa/start", &[]).await;
+    let key = started
+        .html
+        .split("<dt>Key</dt><dd>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .unwrap_or(key);
+    let on = post(
+        &app,
+        &browser,
+        "/mfa/confirm",
+        &[("code", &crate::attacks_support::totp_code(&key, 0))],
+    )
+    .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.html);
+    let recovery = on
+        .html
+        .split("<td><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    post(&app, &browser, "/logout", &[]).await;
+    assert_eq!(
+        browser.get(&url(&app, "")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let login = browser.get(&url(&app, "/login")).await;
+    let without = browser
+        .submit(
+            &login,
+            &[("email", "ops@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        without.status,
+        StatusCode::UNAUTHORIZED,
+        "the password alone is not enough"
+    );
+    assert!(without.html.contains("password or code is incorrect"));
+    let with = browser
+        .submit(
+            &login,
+            &[
+                ("email", "ops@example.com"),
+                ("password", PASSWORD),
+                ("code", &recovery),
+            ],
+        )
+        .await;
+    assert_eq!(with.status, StatusCode::SEE_OTHER);
+    assert_eq!(browser.get(&url(&app, "")).await.status, StatusCode::OK);
+    let export = app.cli(&["audit", "export", "--tenant", "_platform"]);
+    assert!(String::from_utf8_lossy(&export.stdout).contains("\"mfa.enroll\""));
+
     // In subdomain mode the console answers on the root host only.
     app.create_tenant("acme");
     let on_tenant_host = app

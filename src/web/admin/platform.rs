@@ -18,6 +18,7 @@ use crate::config::TenantRouting;
 use crate::crypto::random_token;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::TenantId;
+use crate::identity::mfa;
 use crate::platform::{self, PlatformError};
 use crate::sessions::{self, Session};
 use crate::tenancy::{TenantError, TenantStatus};
@@ -113,11 +114,20 @@ fn render(
 ) -> Outcome {
     let base = base(state);
     let nav = if signed_in {
-        vec![NavItem {
-            label: "Tenants",
-            href: base.clone(),
-            current: true,
-        }]
+        // The security pages' titles name two-step verification; everything else is tenants.
+        let security = page.title.starts_with("Two-step");
+        vec![
+            NavItem {
+                label: "Tenants",
+                href: base.clone(),
+                current: !security,
+            },
+            NavItem {
+                label: "Two-step verification",
+                href: format!("{base}/security"),
+                current: security,
+            },
+        ]
     } else {
         Vec::new()
     };
@@ -142,6 +152,7 @@ pub struct PlatformForm {
     token: Option<String>,
     email: Option<String>,
     password: Option<String>,
+    code: Option<String>,
     slug: Option<String>,
     name: Option<String>,
     admin_email: Option<String>,
@@ -286,13 +297,20 @@ fn login_page(call: &Call, error: Option<&str>, status: StatusCode) -> Outcome {
         vec![
             Field::input("email", "Email", "email", "").required(),
             Field::input("password", "Password", "password", "").required(),
+            Field::input("code", "Authentication code", "text", "").hint(
+                "From your authenticator app, or a recovery code, if two-step verification is on.",
+            ),
         ],
     )));
     render(call.state, &page, &call.browser, false, status)
 }
 
 /// Starts a platform session: a fresh id (the previous one ends) and its cookie.
-fn start_session(call: &mut Call, account: &crate::identity::Account) -> Result<Answer, DbError> {
+fn start_session(
+    call: &mut Call,
+    account: &crate::identity::Account,
+    amr: &[&str],
+) -> Result<Answer, DbError> {
     if let Some(old) = call.session.take() {
         sessions::end(call.conn, &call.platform, &old.id)?;
     }
@@ -302,8 +320,12 @@ fn start_session(call: &mut Call, account: &crate::identity::Account) -> Result<
         &call.platform,
         &account.id,
         None,
-        &["pwd"],
-        crate::oidc::authorize::PASSWORD_ACR,
+        amr,
+        if amr.contains(&"otp") {
+            crate::oidc::authorize::MFA_ACR
+        } else {
+            crate::oidc::authorize::PASSWORD_ACR
+        },
     )?;
     crate::audit::record(
         call.conn,
@@ -355,27 +377,56 @@ pub async fn login_submit(
             false,
         );
         match result {
-            Ok(account) => start_session(call, &account),
+            Ok(account) => match second_factor(call, &account, form.code.as_deref())? {
+                Some(amr) => start_session(call, &account, amr),
+                None => refuse(call),
+            },
             Err(crate::identity::LoginError::Db(e)) => Err(e),
-            Err(_) => {
-                crate::audit::record_alone(
-                    call.conn,
-                    &call.platform,
-                    Actor {
-                        id: "anonymous".into(),
-                        ip: call.ip.clone(),
-                    }
-                    .event("signin.failure", "platform", serde_json::json!({})),
-                );
-                page_only(login_page(
-                    call,
-                    Some("The email or password is incorrect, or this account cannot sign in."),
-                    StatusCode::UNAUTHORIZED,
-                ))
-            }
+            Err(_) => refuse(call),
         }
     })
     .await
+}
+
+/// The second factor, when the administrator set one up: the sign-in's methods, or None
+/// when the code is missing or wrong (answered like a wrong password: no oracle).
+fn second_factor(
+    call: &mut Call,
+    account: &crate::identity::Account,
+    code: Option<&str>,
+) -> Result<Option<&'static [&'static str]>, DbError> {
+    if !mfa::is_enrolled(call.conn, &call.platform, &account.id)? {
+        return Ok(Some(&["pwd"]));
+    }
+    let master = call.state.keys.master();
+    match mfa::verify(
+        call.conn,
+        master,
+        &call.platform,
+        &account.id,
+        code.unwrap_or_default(),
+    ) {
+        Ok(_) => Ok(Some(&["pwd", "otp"])),
+        Err(mfa::MfaError::Db(e)) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+fn refuse(call: &mut Call) -> Result<Answer, DbError> {
+    crate::audit::record_alone(
+        call.conn,
+        &call.platform,
+        Actor {
+            id: "anonymous".into(),
+            ip: call.ip.clone(),
+        }
+        .event("signin.failure", "platform", serde_json::json!({})),
+    );
+    page_only(login_page(
+        call,
+        Some("The email, password or code is incorrect, or this account cannot sign in."),
+        StatusCode::UNAUTHORIZED,
+    ))
 }
 
 pub async fn logout(
@@ -466,7 +517,7 @@ pub async fn setup_submit(
             &call.ip,
         );
         match created {
-            Ok(account) => start_session(call, &account),
+            Ok(account) => start_session(call, &account, &["pwd"]),
             Err(PlatformError::SetupLinkInvalid) => page_only(setup_expired(call)),
             Err(PlatformError::Db(e)) => Err(e),
             Err(e) => page_only(setup_page(
@@ -541,15 +592,8 @@ fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, D
     Ok(page)
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 pub async fn tenants(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let done = web::Query::<Done>::from_query(req.query_string())
-        .map(|q| q.into_inner().done)
-        .unwrap_or_default();
+    let done = done_code(&req);
     serve(state, req, Gate::SignedIn, move |call| {
         let mut page = tenants_page(call, None)?;
         page.notice = notice(done.as_deref());
@@ -741,6 +785,195 @@ pub async fn tenant_action(
         }
     })
     .await
+}
+
+// ----- the administrator's own second factor ------------------------------------------
+
+fn signed_in_account(call: &Call) -> crate::domain::AccountId {
+    call.session
+        .as_ref()
+        .map(|s| s.account_id.clone())
+        .unwrap_or_else(|| crate::domain::AccountId::from_stored(String::new()))
+}
+
+fn security_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, DbError> {
+    let account = signed_in_account(call);
+    let enrolled = mfa::is_enrolled(call.conn, &call.platform, &account)?;
+    let base = base(call.state);
+    let mut page = ConsolePage::new("Two-step verification");
+    page.error = error;
+    if enrolled {
+        page.push(Block::Text(
+            "On: signing in asks for a code from your authenticator app (or a recovery code)."
+                .into(),
+        ));
+        page.push(Block::Form(
+            FormView::post(
+                "mfa-off",
+                format!("{base}/mfa/disable"),
+                "Turn off",
+                vec![Field::input("password", "Current password", "password", "").required()],
+            )
+            .titled("Turn off")
+            .danger(),
+        ));
+    } else {
+        page.push(Block::Text(
+            "Off. Platform administrators can create and delete tenants: protect this account with a second factor.".into(),
+        ));
+        page.push(Block::Form(FormView::post(
+            "mfa-start",
+            format!("{base}/mfa/start"),
+            "Set up",
+            Vec::new(),
+        )));
+    }
+    Ok(page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+fn done_code(req: &HttpRequest) -> Option<String> {
+    web::Query::<Done>::from_query(req.query_string())
+        .map(|q| q.into_inner().done)
+        .unwrap_or_default()
+}
+
+/// `GET /platform/security`
+pub async fn security(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let done = done_code(&req);
+    serve(state, req, Gate::SignedIn, move |call| {
+        let mut page = security_page(call, None)?;
+        page.notice = match done.as_deref() {
+            Some("mfa_on") => Some("Two-step verification is on.".into()),
+            Some("mfa_off") => Some("Two-step verification is off.".into()),
+            _ => None,
+        };
+        page_only(call.render(&page, StatusCode::OK))
+    })
+    .await
+}
+
+/// `POST /platform/mfa/{start|confirm|disable}`
+pub async fn mfa_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if let Some(refused) = checked(&state, &req, &form) {
+        return refused;
+    }
+    let action = req
+        .match_info()
+        .get("action")
+        .unwrap_or_default()
+        .to_owned();
+    serve(state, req, Gate::SignedIn, move |call| {
+        let result = match action.as_str() {
+            "start" => mfa_start(call),
+            "confirm" => mfa_confirm(call, form.code.as_deref().unwrap_or_default()),
+            "disable" => mfa_disable(call, form.password.as_deref().unwrap_or_default()),
+            _ => return page_only(not_found(call)),
+        };
+        match result {
+            Ok(answer) => Ok(answer),
+            Err(mfa::MfaError::Db(e)) => Err(e),
+            Err(e) => {
+                let message = match e {
+                    mfa::MfaError::InvalidCode => {
+                        "That code did not match. Set up again and use the newest code.".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                let page = security_page(call, Some(message))?;
+                page_only(call.render(&page, StatusCode::BAD_REQUEST))
+            }
+        }
+    })
+    .await
+}
+
+/// A new seed: the QR code, the key, and the form for the first code.
+fn mfa_start(call: &mut Call) -> Result<Answer, mfa::MfaError> {
+    let account = signed_in_account(call);
+    let email = crate::identity::find_account(call.conn, &call.platform, &account)
+        .map(|a| a.email.to_string())
+        .unwrap_or_default();
+    let enrollment = mfa::start_enrollment(
+        call.conn,
+        call.state.keys.master(),
+        &call.platform,
+        &account,
+        "Tessera platform",
+        &email,
+    )?;
+    let mut page = ConsolePage::new("Two-step verification: set up");
+    page.push(Block::Text(
+        "Scan the code with an authenticator app, or enter the key by hand, then type the 6-digit code it shows.".into(),
+    ));
+    if let Some(svg) = mfa::qr_svg(&enrollment.otpauth_url) {
+        page.push(Block::Qr(svg));
+    }
+    page.push(Block::Facts(vec![("Key".into(), enrollment.secret_base32)]));
+    page.push(Block::Form(FormView::post(
+        "mfa-confirm",
+        format!("{}/mfa/confirm", base(call.state)),
+        "Turn on",
+        vec![Field::input("code", "Code", "text", "").required()],
+    )));
+    Ok(page_only(call.render(&page, StatusCode::OK))?)
+}
+
+/// The first code turns it on; the recovery codes are shown this once.
+fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
+    let account = signed_in_account(call);
+    let codes = mfa::confirm_enrollment(
+        call.conn,
+        call.state.keys.master(),
+        &call.platform,
+        &account,
+        code,
+    )?;
+    let actor = call.actor();
+    let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
+    crate::audit::record(call.conn, &call.platform, event)?;
+    let mut page = ConsolePage::new("Two-step verification is on");
+    page.push(Block::Text(
+        "Keep these recovery codes somewhere safe. Each works once, if you lose your authenticator. They are shown only now.".into(),
+    ));
+    page.push(Block::Table(TableView {
+        headers: vec!["Recovery codes"],
+        rows: codes.into_iter().map(|c| vec![Cell::Code(c)]).collect(),
+        empty: "",
+    }));
+    page.push(Block::Link(link(
+        "Done",
+        format!("{}/security", base(call.state)),
+    )));
+    Ok(page_only(call.render(&page, StatusCode::OK))?)
+}
+
+/// Turning it off needs the current password.
+fn mfa_disable(call: &mut Call, password: &str) -> Result<Answer, mfa::MfaError> {
+    let account = signed_in_account(call);
+    mfa::disable(
+        call.conn,
+        &call.state.password_hasher,
+        &call.platform,
+        &account,
+        password,
+    )?;
+    let actor = call.actor();
+    let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
+    crate::audit::record(call.conn, &call.platform, event)?;
+    Ok(page_only(Outcome::Redirect(format!(
+        "{}/security?done=mfa_off",
+        base(call.state)
+    )))?)
 }
 
 /// `GET /platform/assets/tessera.css` and the (empty) brand sheet: the console's own styles.

@@ -151,6 +151,11 @@ fn denied_outcome(frame: &PageFrame, denied: Denied) -> Outcome {
     match denied {
         Denied::NoSession => Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame)),
         Denied::NoProfile => Outcome::Redirect(format!("{}/admin/profile", frame.issuer)),
+        Denied::Admin(AdminError::Forbidden(Permission::TenantAdmin)) => frame.message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "The profile you are using holds no administration permission. Ask an administrator for a role, or sign in with another profile.",
+        ),
         Denied::Admin(AdminError::Forbidden(permission)) => frame.message(
             StatusCode::FORBIDDEN,
             "Not allowed",
