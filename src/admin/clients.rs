@@ -75,15 +75,8 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<Client>, AdminError> {
     who.require(Permission::ClientsRead)?;
-    let limit = page.limit();
-    let mut all = clients::list(conn, who.tenant()).map_err(client_error)?;
-    all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-    let after: Vec<Client> = all
-        .into_iter()
-        .filter(|c| page.after.as_deref().is_none_or(|a| c.id.as_str() > a))
-        .take(limit + 1)
-        .collect();
-    Ok(Page::from_overfetch(after, limit, |c| c.id.to_string()))
+    let all = clients::list(conn, who.tenant()).map_err(client_error)?;
+    Ok(Page::of_list(all, page, |c| c.id.to_string()))
 }
 
 pub fn get(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<Client, AdminError> {

@@ -1,7 +1,7 @@
 //! Signing keys: list, rotate (a new active key per algorithm; earlier ones stay published
 //! until retired), retire.
 
-use super::{AdminError, Permission, Principal};
+use super::{AdminError, Page, PageRequest, Permission, Principal};
 use crate::db::AnyConnection;
 use crate::keys::{self, KeyAlg, KeyError, KeyInfo, MasterKey};
 
@@ -18,9 +18,15 @@ fn key_error(e: KeyError) -> AdminError {
     }
 }
 
-pub fn list(conn: &mut AnyConnection, who: &Principal) -> Result<Vec<KeyInfo>, AdminError> {
+/// Keys in creation order (their ids are time-ordered).
+pub fn list(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    page: &PageRequest,
+) -> Result<Page<KeyInfo>, AdminError> {
     who.require(Permission::KeysWrite)?;
-    keys::list(conn, who.tenant()).map_err(key_error)
+    let all = keys::list(conn, who.tenant()).map_err(key_error)?;
+    Ok(Page::of_list(all, page, |k| k.kid.clone()))
 }
 
 /// New active keys for `algs` (all algorithms when empty). Audited by `keys::rotate`.

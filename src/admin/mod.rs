@@ -52,6 +52,22 @@ impl<T> Page<T> {
         Page { items, next }
     }
 
+    /// A page of a list held in memory (short lists: clients, roles, keys), ordered by `key`.
+    pub fn of_list(mut all: Vec<T>, page: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
+        all.sort_by_key(|item| key(item));
+        let limit = page.limit();
+        let rest: Vec<T> = all
+            .into_iter()
+            .filter(|item| {
+                page.after
+                    .as_deref()
+                    .is_none_or(|after| key(item).as_str() > after)
+            })
+            .take(limit + 1)
+            .collect();
+        Page::from_overfetch(rest, limit, key)
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{audited, AdminError, Audited, Permission, Principal};
+use super::{audited, AdminError, Audited, Page, PageRequest, Permission, Principal};
 use crate::db::AnyConnection;
 use crate::domain::ProfileId;
 use crate::profiles::{role, Role, RoleError};
@@ -30,9 +30,14 @@ fn role_error(e: RoleError) -> AdminError {
     }
 }
 
-pub fn list(conn: &mut AnyConnection, who: &Principal) -> Result<Vec<Role>, AdminError> {
+pub fn list(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    page: &PageRequest,
+) -> Result<Page<Role>, AdminError> {
     who.require(Permission::RolesWrite)?;
-    role::list(conn, who.tenant()).map_err(role_error)
+    let all = role::list(conn, who.tenant()).map_err(role_error)?;
+    Ok(Page::of_list(all, page, |r| r.name.clone()))
 }
 
 pub fn create(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<Role, AdminError> {

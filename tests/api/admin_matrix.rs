@@ -407,6 +407,24 @@ async fn admin_api_operations(engine: Engine) {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // Roles paginate like every list (a role per machine administrator exists already).
+    let (_, first, _) = call(&app, Method::GET, "acme", "/roles?limit=1", token, None).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let after = first["next"].as_str().expect("more roles").to_owned();
+    let (_, second, _) = call(
+        &app,
+        Method::GET,
+        "acme",
+        &format!("/roles?after={after}"),
+        token,
+        None,
+    )
+    .await;
+    assert!(second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["name"].as_str().unwrap() > after.as_str()));
 
     // Accounts: search, detail, actions.
     let (status, found, _) = call(
@@ -567,7 +585,8 @@ async fn admin_api_operations(engine: Engine) {
 
     // Keys: rotate one algorithm, retire the old key; an active key cannot be retired.
     let (_, before, _) = call(&app, Method::GET, "acme", "/keys", token, None).await;
-    let old_es256 = before
+    assert!(before["next"].is_null(), "one page of keys");
+    let old_es256 = before["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -98,7 +98,7 @@ operations! {
     post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
         "End every session and revoke every grant", body: Empty, response: Empty;
     get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
-        "List roles with their permissions", body: Empty, response: Vec<Role>;
+        "List roles with their permissions, ordered by name", body: Empty, response: Page<Role>;
     post "/roles" => create_role, Some(Permission::RolesWrite), 201,
         "Create a role", body: NewRole, response: Role;
     delete "/roles/{role}" => delete_role, Some(Permission::RolesWrite), 204,
@@ -122,7 +122,7 @@ operations! {
     put "/settings/branding" => set_branding, Some(Permission::SettingsWrite), 200,
         "Replace display name, logo URL and accent colour", body: BrandingChanges, response: TenantSettings;
     get "/keys" => list_keys, Some(Permission::KeysWrite), 200,
-        "List signing keys (never key material)", body: Empty, response: Vec<KeyInfo>;
+        "List signing keys in creation order (never key material)", body: Empty, response: Page<KeyInfo>;
     post "/keys/rotate" => rotate_keys, Some(Permission::KeysWrite), 200,
         "Make new active keys (all algorithms when none are named)", body: RotateKeys, response: Vec<KeyInfo>;
     post "/keys/{kid}/retire" => retire_key, Some(Permission::KeysWrite), 200,
@@ -490,7 +490,10 @@ handler!(sign_out_account, |c| {
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 
-handler!(list_roles, |c| ok(admin::roles::list(c.conn, &c.who)?));
+handler!(list_roles, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::roles::list(c.conn, &c.who, &q.page())?)
+});
 
 handler!(create_role, |c| {
     let new: NewRole = c.input.required_body()?;
@@ -571,7 +574,10 @@ handler!(set_branding, |c| {
     )?)
 });
 
-handler!(list_keys, |c| ok(admin::keys::list(c.conn, &c.who)?));
+handler!(list_keys, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::keys::list(c.conn, &c.who, &q.page())?)
+});
 
 handler!(rotate_keys, |c| {
     let body: RotateKeys = c.input.body()?;

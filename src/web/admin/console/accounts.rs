@@ -98,10 +98,6 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     Ok(page)
 }
 
-fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
 fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let flash: Flash = call.query();
     let id = call.param("account_id");

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::admin::{self, AdminError, PageRequest, Permission};
+use crate::admin::{self, AdminError, Permission};
 use crate::clients::{ConsentPolicy, GrantType};
 use crate::domain::rfc3339;
 use crate::tenancy::CurrentTenant;
@@ -72,15 +72,7 @@ fn grant_fields(grants: &[GrantType]) -> Vec<Field> {
 }
 
 fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
-    let flash: Flash = call.query();
-    let list = admin::clients::list(
-        call.conn,
-        &call.who,
-        &PageRequest {
-            limit: Some(admin::MAX_PAGE),
-            after: flash.after.clone(),
-        },
-    )?;
+    let list = admin::clients::list(call.conn, &call.who, &listing(call))?;
     let mut page = ConsolePage::new("Clients");
     let rows = list
         .items
@@ -105,12 +97,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         rows,
         empty: "No clients yet.",
     }));
-    if let Some(next) = list.next {
-        page.push(Block::Link(link(
-            "Next page",
-            call.url(&format!("/clients?after={next}")),
-        )));
-    }
+    next_page(call, &mut page, "clients", list.next.clone());
     if call.who.may(Permission::ClientsWrite) {
         let mut fields = vec![
             Field::text("name", "Name", "").required(),

@@ -14,7 +14,8 @@ use super::*;
 page_handler!(keys, "keys", keys_page);
 
 fn keys_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
-    let keys = admin::keys::list(call.conn, &call.who)?;
+    let listed = admin::keys::list(call.conn, &call.who, &listing(call))?;
+    let keys = &listed.items;
     let mut page = ConsolePage::new("Signing keys");
     page.push(Block::Text(
         "Rotation makes new keys active at once; earlier keys stay published (so tokens they signed still verify) until you retire them.".into(),
@@ -44,6 +45,7 @@ fn keys_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .collect(),
         empty: "No keys.",
     }));
+    next_page(call, &mut page, "keys", listed.next.clone());
     page.push(Block::Form(
         FormView::post(
             "rotate",

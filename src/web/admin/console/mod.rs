@@ -359,6 +359,22 @@ fn finish(
     }
 }
 
+/// The page of a listing this request asks for (`?after=`), as long as the API allows.
+fn listing(call: &Call) -> crate::admin::PageRequest {
+    crate::admin::PageRequest {
+        limit: Some(crate::admin::MAX_PAGE),
+        after: call.query::<Flash>().after,
+    }
+}
+
+/// A "next page" link when the listing goes on.
+fn next_page(call: &Call, page: &mut ConsolePage, section: &str, next: Option<String>) {
+    if let Some(next) = next {
+        let href = call.url(&format!("/{section}?after={}", urlencode(&next)));
+        page.push(Block::Link(link("Next page", href)));
+    }
+}
+
 fn done(call: &Call, rest: &str, code: &str) -> Answer {
     let separator = if rest.contains('?') { '&' } else { '?' };
     Answer::Redirect(format!("{}{separator}done={code}", call.url(rest)))
@@ -535,4 +551,8 @@ async fn choose_profile(
         .await
         .unwrap_or_else(|_| frame.failure());
     respond(outcome, cookies)
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

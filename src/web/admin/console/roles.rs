@@ -12,7 +12,8 @@ use super::*;
 page_handler!(roles, "roles", roles_page);
 
 fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
-    let roles = admin::roles::list(call.conn, &call.who)?;
+    let listed = admin::roles::list(call.conn, &call.who, &listing(call))?;
+    let roles = &listed.items;
     let mut page = ConsolePage::new("Roles and permissions");
     page.push(Block::Text(
         "A profile's permissions are the union of its roles'. Console permissions: tenant:admin, clients:read, clients:write, accounts:read, accounts:write, roles:write, settings:write, keys:write, audit:read.".into(),
@@ -39,6 +40,7 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         .iter()
         .map(|r| (r.name.as_str(), r.name.as_str()))
         .collect();
+    next_page(call, &mut page, "roles", listed.next.clone());
     page.push(Block::Form(
         FormView::post(
             "new-role",
