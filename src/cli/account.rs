@@ -141,6 +141,13 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 &password,
                 tenant.policy.password_min_length,
             )?;
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "account.create",
+                account.id.as_str(),
+                json!({}),
+            );
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Show {
@@ -175,6 +182,13 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
             let account = identity::unlock(&mut conn, &tenant.id, &account.id)?;
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "account.unlock",
+                account.id.as_str(),
+                json!({}),
+            );
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::ImportPasswordHash {
@@ -187,6 +201,14 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
             identity::import_password_hash(&mut conn, &tenant.id, &account.id, hash.trim())?;
+            // Never the hash itself.
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "account.import_password_hash",
+                account.id.as_str(),
+                json!({}),
+            );
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Resume {

@@ -126,3 +126,19 @@ fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
         Ok(())
     }
 }
+
+/// Records a change made at the command line (actor `cli`) in the tenant's audit chain, right
+/// after it succeeded.
+fn audit_change(
+    conn: &mut crate::db::AnyConnection,
+    tenant: &crate::domain::TenantId,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) {
+    crate::audit::record_alone(
+        conn,
+        tenant,
+        crate::audit::Actor::cli().event(action, target, details),
+    );
+}

@@ -137,10 +137,15 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 attributes,
                 make_default: default,
             };
-            show(
-                &profiles::create(&mut conn, &tenant.id, &account.id, new)?,
-                json,
-            )
+            let profile = profiles::create(&mut conn, &tenant.id, &account.id, new)?;
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "profile.create",
+                profile.id.as_str(),
+                json!({ "account_id": account.id }),
+            );
+            show(&profile, json)
         }
         ProfileCommand::List {
             tenant,
@@ -162,15 +167,16 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            show(
-                &profiles::rename(
-                    &mut conn,
-                    &tenant.id,
-                    &ProfileId::from_stored(profile),
-                    &name,
-                )?,
-                json,
-            )
+            let id = ProfileId::from_stored(profile);
+            let renamed = profiles::rename(&mut conn, &tenant.id, &id, &name)?;
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "profile.rename",
+                id.as_str(),
+                json!({}),
+            );
+            show(&renamed, json)
         }
         ProfileCommand::Update {
             tenant,
@@ -196,6 +202,13 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             if default {
                 updated = profiles::set_default(&mut conn, &tenant.id, &id)?;
             }
+            super::audit_change(
+                &mut conn,
+                &tenant.id,
+                "profile.update",
+                id.as_str(),
+                json!({}),
+            );
             show(&updated, json)
         }
         ProfileCommand::Delete {
@@ -209,6 +222,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 &tenant.id,
                 &ProfileId::from_stored(profile.clone()),
             )?;
+            super::audit_change(&mut conn, &tenant.id, "profile.delete", &profile, json!({}));
             if json {
                 return print_json(&json!({ "id": profile, "deleted": true }));
             }

@@ -94,7 +94,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Create { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let role = role::create(&mut conn, &tenant.id, &name)?;
-            audit(&mut conn, &tenant.id, "role.create", &name, json!({}));
+            super::audit_change(&mut conn, &tenant.id, "role.create", &name, json!({}));
             show(&role, json)
         }
         RoleCommand::List { tenant, json } => {
@@ -108,7 +108,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Delete { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             role::delete(&mut conn, &tenant.id, &name)?;
-            audit(&mut conn, &tenant.id, "role.delete", &name, json!({}));
+            super::audit_change(&mut conn, &tenant.id, "role.delete", &name, json!({}));
             if json {
                 return print_json(&json!({ "name": name, "deleted": true }));
             }
@@ -123,7 +123,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let role = role::permit(&mut conn, &tenant.id, &name, &permission)?;
-            audit(
+            super::audit_change(
                 &mut conn,
                 &tenant.id,
                 "role.permit",
@@ -141,7 +141,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             {
                 let role = role::unpermit(&mut conn, &tenant.id, &name, &permission)?;
-                audit(
+                super::audit_change(
                     &mut conn,
                     &tenant.id,
                     "role.unpermit",
@@ -169,7 +169,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 )?,
                 Holder::Client(id) => role::grant_client(&mut conn, &tenant.id, &name, id)?,
             };
-            audit(&mut conn, &tenant.id, "role.grant", &name, holder.details());
+            super::audit_change(&mut conn, &tenant.id, "role.grant", &name, holder.details());
             authorization(&holder, &held, json)
         }
         RoleCommand::Revoke {
@@ -190,7 +190,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 )?,
                 Holder::Client(id) => role::revoke_client(&mut conn, &tenant.id, &name, id)?,
             };
-            audit(
+            super::audit_change(
                 &mut conn,
                 &tenant.id,
                 "role.revoke",
@@ -245,19 +245,4 @@ fn authorization(
         held.permissions.join(", ")
     );
     Ok(())
-}
-
-/// Records a change made at the command line (actor `cli`) in the tenant's audit chain.
-fn audit(
-    conn: &mut crate::db::AnyConnection,
-    tenant: &crate::domain::TenantId,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) {
-    crate::audit::record_alone(
-        conn,
-        tenant,
-        crate::audit::Actor::cli().event(action, target, details),
-    );
 }

@@ -87,7 +87,18 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
         TenantCommand::Create { slug, name, json } => {
             let master = load_master_key(settings, &db)?;
             let name = name.unwrap_or_else(|| slug.clone());
-            let tenant = tenants::create(&mut conn, &master, &slug, &name)?;
+            // Through the platform module: the platform's audit chain records it.
+            let hasher =
+                crate::identity::password::PasswordHasher::from_settings(&settings.argon2)?;
+            let (tenant, _) = crate::platform::create_tenant(
+                &mut conn,
+                &master,
+                &hasher,
+                &crate::audit::Actor::cli(),
+                &slug,
+                &name,
+                None,
+            )?;
             let view = TenantView::new(settings, &tenant);
             if json {
                 return print_json(&view);
@@ -126,7 +137,12 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             show(&view, json)
         }
         TenantCommand::Suspend { slug, json } => {
-            let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Suspended)?;
+            let tenant = crate::platform::set_status(
+                &mut conn,
+                &crate::audit::Actor::cli(),
+                &slug,
+                TenantStatus::Suspended,
+            )?;
             show(&TenantView::new(settings, &tenant), json)
         }
         TenantCommand::Policy {
@@ -158,14 +174,13 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             let after = serde_json::to_value(&tenant.policy)?;
             // Without options the command only shows the policy: nothing to record.
             if before != after {
-                crate::audit::record_alone(
+                let details = serde_json::json!({ "before": before, "after": after });
+                super::audit_change(
                     &mut conn,
                     &tenant.id,
-                    crate::audit::Actor::cli().event(
-                        "settings.policy",
-                        tenant.slug.as_str(),
-                        serde_json::json!({ "before": before, "after": after }),
-                    ),
+                    "settings.policy",
+                    tenant.slug.as_str(),
+                    details,
                 );
             }
             let view = TenantView::new(settings, &tenant);
@@ -176,7 +191,12 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             Ok(())
         }
         TenantCommand::Resume { slug, json } => {
-            let tenant = tenants::set_status(&mut conn, &slug, TenantStatus::Active)?;
+            let tenant = crate::platform::set_status(
+                &mut conn,
+                &crate::audit::Actor::cli(),
+                &slug,
+                TenantStatus::Active,
+            )?;
             show(&TenantView::new(settings, &tenant), json)
         }
     }

@@ -149,3 +149,87 @@ async fn audit_chain_records_and_detects_tampering(engine: Engine) {
     );
 }
 both_engines!(audit_chain_records_and_detects_tampering);
+
+async fn command_line_changes_are_audited(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", "ada@example.com", "correct horse battery staple");
+    let id = account["id"].as_str().unwrap();
+    let profile = app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        id,
+        "--name",
+        "Work",
+        "--json",
+    ]);
+    let profile_id = profile["id"].as_str().unwrap();
+    app.cli_json(&[
+        "profile", "rename", "--tenant", "acme", profile_id, "--name", "Office", "--json",
+    ]);
+    app.cli_json(&[
+        "profile", "delete", "--tenant", "acme", profile_id, "--json",
+    ]);
+    app.cli_json(&["account", "unlock", "--tenant", "acme", id, "--json"]);
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--password-min-length",
+        "14",
+        "--json",
+    ]);
+    app.cli_json(&["tenant", "policy", "acme", "--json"]);
+    app.cli_json(&["tenant", "suspend", "acme", "--json"]);
+    app.cli_json(&["tenant", "resume", "acme", "--json"]);
+
+    let chain = |slug: &str| -> Vec<serde_json::Value> {
+        let export = app.cli(&["audit", "export", "--tenant", slug]);
+        String::from_utf8_lossy(&export.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let acme = chain("acme");
+    for action in [
+        "account.create",
+        "profile.create",
+        "profile.rename",
+        "profile.delete",
+        "account.unlock",
+        "settings.policy",
+    ] {
+        assert!(
+            acme.iter()
+                .any(|e| e["action"] == action && e["actor"] == "cli"),
+            "{action} in {acme:?}"
+        );
+    }
+    let policies = acme
+        .iter()
+        .filter(|e| e["action"] == "settings.policy")
+        .count();
+    assert_eq!(
+        policies, 1,
+        "showing the policy changes nothing and records nothing"
+    );
+    let platform = chain("_platform");
+    for action in ["tenant.create", "tenant.suspend", "tenant.resume"] {
+        assert!(
+            platform
+                .iter()
+                .any(|e| e["action"] == action && e["actor"] == "cli" && e["target"] == "acme"),
+            "{action} in {platform:?}"
+        );
+    }
+    for slug in ["acme", "_platform"] {
+        assert!(app
+            .cli(&["audit", "verify", "--tenant", slug])
+            .status
+            .success());
+    }
+}
+both_engines!(command_line_changes_are_audited);

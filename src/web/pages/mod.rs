@@ -322,7 +322,8 @@ pub fn respond_signed_in(
 pub async fn brand_stylesheet(tenant: crate::tenancy::CurrentTenant) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        // Revalidated every time: a branding change shows at the next page view.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(crate::tenancy::branding::stylesheet(&tenant.branding))
 }
 
