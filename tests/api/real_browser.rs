@@ -280,3 +280,46 @@ async fn check_status_page(driver: &Driver, name: &str) {
     assert!(errors.is_empty(), "console errors on {name}: {errors:?}");
     driver.assert_usable_on_phone(name).await;
 }
+
+/// The platform console in Chromium: the setup link, the tenants list, creating a tenant, a
+/// tenant's page and the administrator's second factor, each checked like the hosted pages.
+async fn platform_console_in_chromium(engine: Engine) {
+    if !webdriver::available() {
+        return;
+    }
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    let link = app.cli_json(&["admin", "setup-link", "--json"])["setup_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let driver = Driver::start(&format!("platform-{engine:?}").to_lowercase()).await;
+    driver.goto(&format!("{}/platform", app.address)).await;
+    check_status_page(&driver, "platform-not-set-up").await;
+    driver.goto(&link).await;
+    check(&driver, "platform-setup").await;
+    driver.fill("input[name=email]", "root@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("form#setup button[type=submit]").await;
+    driver.source_with("No tenants yet.").await;
+    check(&driver, "platform-tenants-empty").await;
+    driver.fill("#new-tenant-slug", "acme").await;
+    driver.fill("#new-tenant-name", "Acme Corp").await;
+    driver
+        .fill("#new-tenant-admin_email", "boss@acme.example")
+        .await;
+    driver.click("form#new-tenant button[type=submit]").await;
+    driver.source_with("administrator was mailed").await;
+    check(&driver, "platform-tenants").await;
+    driver.click("td a").await;
+    driver.url_with("/platform/tenants/acme").await;
+    check(&driver, "platform-tenant").await;
+    driver
+        .goto(&format!("{}/platform/security", app.address))
+        .await;
+    check(&driver, "platform-security").await;
+    driver.click("form#mfa-start button[type=submit]").await;
+    driver.source_with("<svg").await;
+    check(&driver, "platform-mfa-setup").await;
+    driver.quit().await;
+}
+both_engines!(platform_console_in_chromium);
