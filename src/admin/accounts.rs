@@ -156,7 +156,22 @@ pub fn set_suspended(
     suspended: bool,
 ) -> Result<AccountDetail, AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+    let row = account_row(conn, who, id)?;
+    // Resuming lifts a suspension only: it never activates a pending or deleted account.
+    match (suspended, row.status.as_str()) {
+        (true, "deleted") => {
+            return Err(AdminError::Conflict(
+                "a deleted account cannot be suspended".into(),
+            ))
+        }
+        (false, status) if status != "suspended" => {
+            return Err(AdminError::Conflict(format!(
+                "only a suspended account can be resumed (this one is {status})"
+            )))
+        }
+        _ => {}
+    }
+    let account = AccountId::from_stored(row.id);
     let result = if suspended {
         identity::suspend(conn, who.tenant(), &account, who.actor())
     } else {

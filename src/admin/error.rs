@@ -10,6 +10,12 @@ pub enum AdminError {
     Unauthorized(&'static str),
     #[error("this needs the {} (or tenant:admin) permission", .0.as_str())]
     Forbidden(Permission),
+    /// A user's access token without the admin scope.
+    #[error(
+        "a user's access token needs the {} scope for the admin API",
+        super::ADMIN_SCOPE
+    )]
+    InsufficientScope,
     /// Also for another tenant's objects: they do not exist from here.
     #[error("no such object in this tenant")]
     NotFound,
@@ -27,6 +33,7 @@ impl AdminError {
         match self {
             AdminError::Unauthorized(_) => "unauthorized",
             AdminError::Forbidden(_) => "forbidden",
+            AdminError::InsufficientScope => "insufficient_scope",
             AdminError::NotFound => "not_found",
             AdminError::Invalid(_) => "invalid_request",
             AdminError::Conflict(_) => "conflict",

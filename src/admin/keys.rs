@@ -42,6 +42,8 @@ pub fn rotate(
     } else {
         algs.to_vec()
     };
+    // Each algorithm once, however often it is named (RSA keys are costly to make).
+    algs.sort_by_key(|alg| alg.as_str());
     algs.dedup();
     keys::rotate(conn, master, who.tenant(), &algs, who.actor()).map_err(key_error)
 }

@@ -20,6 +20,10 @@ use serde::Serialize;
 
 use crate::db::AnyConnection;
 
+/// The scope a user's access token needs for the admin API: without it, an application the
+/// administrator merely signed in to could use their token to administer the tenant.
+pub const ADMIN_SCOPE: &str = "tessera:admin";
+
 /// Largest page a list returns.
 pub const MAX_PAGE: usize = 200;
 

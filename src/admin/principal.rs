@@ -60,6 +60,11 @@ impl Permission {
         }
     }
 
+    /// The administration permission a role permission names, if it is one.
+    pub fn parse(input: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == input)
+    }
+
     /// The permissions that satisfy this one.
     fn satisfied_by(self) -> &'static [&'static str] {
         match self {

@@ -1,5 +1,7 @@
 //! Roles and their permissions, and who holds them (profiles, and clients for
-//! client_credentials). Everything here needs `roles:write`: a role grants power.
+//! client_credentials). Everything here needs `roles:write`; and since a role grants power, an
+//! administrator can only hand out (or take away) administration permissions they hold
+//! themselves: `roles:write` alone never leads to `tenant:admin`.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -17,6 +19,28 @@ pub struct Holder {
     pub profile_id: Option<String>,
     /// …or a client (its client_credentials tokens carry the role's permissions).
     pub client_id: Option<String>,
+}
+
+/// Refuses unless the caller holds every administration permission in `permissions`.
+fn require_all(who: &Principal, permissions: &[String]) -> Result<(), AdminError> {
+    permissions
+        .iter()
+        .filter_map(|p| Permission::parse(p))
+        .try_for_each(|p| who.require(p))
+}
+
+/// The permissions of the role named `name` (empty when there is no such role).
+fn held_by(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    name: &str,
+) -> Result<Vec<String>, AdminError> {
+    Ok(role::list(conn, who.tenant())
+        .map_err(role_error)?
+        .into_iter()
+        .find(|r| r.name == name)
+        .map(|r| r.permissions)
+        .unwrap_or_default())
 }
 
 fn role_error(e: RoleError) -> AdminError {
@@ -54,6 +78,7 @@ pub fn create(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<R
 
 pub fn delete(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<(), AdminError> {
     who.require(Permission::RolesWrite)?;
+    require_all(who, &held_by(conn, who, name)?)?;
     audited(conn, who, "role.delete", |conn| {
         role::delete(conn, who.tenant(), name).map_err(role_error)?;
         Ok(Audited {
@@ -74,6 +99,7 @@ pub fn set_permission(
 ) -> Result<Role, AdminError> {
     who.require(Permission::RolesWrite)?;
     let permission = permission.trim();
+    require_all(who, &[permission.to_owned()])?;
     let action = if granted {
         "role.permit"
     } else {
@@ -104,6 +130,7 @@ pub fn set_holder(
     granted: bool,
 ) -> Result<Vec<String>, AdminError> {
     who.require(Permission::RolesWrite)?;
+    require_all(who, &held_by(conn, who, name)?)?;
     let action = if granted { "role.grant" } else { "role.revoke" };
     audited(conn, who, action, |conn| {
         let tenant = who.tenant();

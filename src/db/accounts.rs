@@ -255,10 +255,16 @@ pub fn clear_failed_logins(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<(), DbError> {
+    // Written only when there is something to clear: most sign-ins follow no failure.
     diesel::update(
         accounts::table
             .filter(accounts::tenant_id.eq(tenant.as_str()))
-            .filter(accounts::id.eq(account.as_str())),
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(
+                accounts::failed_logins
+                    .gt(0)
+                    .or(accounts::locked_until.is_not_null()),
+            ),
     )
     .set((
         accounts::failed_logins.eq(0),

@@ -78,6 +78,28 @@ pub struct AuditFilter {
     pub to: Option<i64>,
 }
 
+impl AuditFilter {
+    /// A filter from user input: blank values mean "any".
+    pub fn new(
+        actor: Option<&str>,
+        action: Option<&str>,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> AuditFilter {
+        let given = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        AuditFilter {
+            actor: given(actor),
+            action: given(action),
+            from,
+            to,
+        }
+    }
+}
+
 /// Matching entries: newest first before the `before` sequence number, or (for exports) oldest
 /// first after `after`.
 pub fn search(

@@ -344,17 +344,10 @@ pub fn authenticate(
     let account = load(row.clone());
     let Verification::Match { outdated } = verification else {
         if !locked {
-            let failures = rows::record_failed_login(conn, tenant, &account.id)?;
-            if let Some(lock) = security.lock_for(failures) {
-                rows::set_locked_until(conn, tenant, &account.id, Some(now + lock))?;
-                tracing::warn!(account = %account.id, failures, lock_secs = lock, "account locked after failed sign-ins");
-            }
+            count_failed_attempt(conn, security, tenant, &account.id)?;
         }
         return Err(LoginError::InvalidCredentials);
     };
-    if row.failed_logins > 0 || row.locked_until.is_some() {
-        rows::clear_failed_logins(conn, tenant, &account.id)?;
-    }
     if outdated {
         match hasher.hash(password) {
             Ok(hash) => rows::set_password_hash(conn, tenant, &account.id, &hash, now)?,
@@ -366,6 +359,32 @@ pub fn authenticate(
         return Err(LoginError::EmailNotVerified(account.id));
     }
     Ok(account)
+}
+
+/// A sign-in completed with every factor it needed: past failures are forgotten. (Not after
+/// the password alone: wrong second-factor codes must keep counting toward the lock.)
+pub fn sign_in_completed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    rows::clear_failed_logins(conn, tenant, account)
+}
+
+/// Counts a failed sign-in step (a wrong password, or a wrong second factor where the caller
+/// asks for it in the same step) and locks the account with back-off past the threshold.
+pub fn count_failed_attempt(
+    conn: &mut AnyConnection,
+    security: &SecuritySettings,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    let failures = rows::record_failed_login(conn, tenant, account)?;
+    if let Some(lock) = security.lock_for(failures) {
+        rows::set_locked_until(conn, tenant, account, Some(unix_now() + lock))?;
+        tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
+    }
+    Ok(())
 }
 
 /// Lifts a lock and forgets past failures (administrators).

@@ -9,7 +9,8 @@ pub mod recovery;
 pub mod verification;
 
 pub use accounts::{
-    authenticate, change_password, check_password, create_account, find_account,
-    find_account_by_id_or_email, import_password_hash, may_sign_in, resume, suspend, unlock,
-    Account, AccountError, AccountStatus, LoginError, PasswordChange,
+    authenticate, change_password, check_password, count_failed_attempt, create_account,
+    find_account, find_account_by_id_or_email, import_password_hash, may_sign_in, resume,
+    sign_in_completed, suspend, unlock, Account, AccountError, AccountStatus, LoginError,
+    PasswordChange,
 };

@@ -557,6 +557,9 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
         "profile" => Some("See your profile name"),
         "email" => Some("See your email address"),
         "offline_access" => Some("Keep access when you are not using it (stay signed in)"),
+        crate::admin::ADMIN_SCOPE => {
+            Some("Administer this organisation with your administration permissions")
+        }
         _ => None,
     }
 }

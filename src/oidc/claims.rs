@@ -8,7 +8,13 @@ use crate::domain::ScopeSet;
 use crate::identity::Account;
 use crate::profiles::Profile;
 
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub const SUPPORTED_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    crate::admin::ADMIN_SCOPE,
+];
 
 pub fn user_claims(
     account: &Account,

@@ -92,14 +92,16 @@ pub fn create_admin(
     actor: &Actor,
 ) -> Result<Account, PlatformError> {
     let platform = internal_tenant(conn)?;
-    let account =
-        identity::create_account(conn, hasher, &platform, email, password, ADMIN_PASSWORD_MIN)?;
-    crate::audit::record(
-        conn,
-        &platform,
-        actor.event("platform.admin.create", account.id.as_str(), json!({})),
-    )?;
-    Ok(account)
+    conn.transaction(|conn| {
+        let account =
+            identity::create_account(conn, hasher, &platform, email, password, ADMIN_PASSWORD_MIN)?;
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event("platform.admin.create", account.id.as_str(), json!({})),
+        )?;
+        Ok(account)
+    })
 }
 
 /// Uses a setup token to create the first administrator; refused once one exists.
@@ -177,11 +179,13 @@ pub fn create_tenant(
     if let Some(email) = admin_email {
         Email::parse(email).map_err(|e| PlatformError::Invalid(e.to_string()))?;
     }
-    let tenant = tenants::create(conn, master, slug, name)?;
     let platform = internal_tenant(conn)?;
-    let invitation = conn.transaction::<_, PlatformError, _>(|conn| {
+    // One transaction: no half-made tenant if the invitation fails (the tenant's own creation
+    // nests as a savepoint).
+    conn.transaction::<_, PlatformError, _>(|conn| {
+        let tenant = tenants::create(conn, master, slug, name)?;
         let invitation = match admin_email {
-            Some(email) => Some(invite_admin(conn, hasher, &tenant, email)?),
+            Some(email) => Some(invite_admin(conn, hasher, actor, &tenant, email)?),
             None => None,
         };
         crate::audit::record(
@@ -193,21 +197,14 @@ pub fn create_tenant(
                 json!({ "name": tenant.name, "admin_invited": invitation.is_some() }),
             ),
         )?;
-        Ok(invitation)
-    });
-    match invitation {
-        Ok(invitation) => Ok((tenant, invitation)),
-        Err(e) => {
-            // Do not leave a half-made tenant behind.
-            rows::delete(conn, &tenant.id)?;
-            Err(e)
-        }
-    }
+        Ok((tenant, invitation))
+    })
 }
 
 fn invite_admin(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
+    actor: &Actor,
     tenant: &Tenant,
     email: &str,
 ) -> Result<Invitation, PlatformError> {
@@ -228,15 +225,38 @@ fn invite_admin(
         .into_iter()
         .next()
         .ok_or_else(|| PlatformError::Invalid("the account has no profile".into()))?;
+    let profile_id = profile.id;
     crate::profiles::role::grant(
         conn,
         &tenant.id,
         &role.name,
-        &ProfileId::from_stored(profile.id),
+        &ProfileId::from_stored(profile_id.clone()),
     )
     .map_err(|e| PlatformError::Invalid(e.to_string()))?;
     let (to, token) = identity::recovery::request_reset(conn, &tenant.id, email)?
         .ok_or_else(|| PlatformError::Invalid("the new account is not active".into()))?;
+    // The tenant's own log explains where its first tenant:admin holder came from.
+    for (action, target, details) in [
+        (
+            "account.create",
+            account.id.as_str(),
+            json!({ "invited": true }),
+        ),
+        ("role.create", TENANT_ADMIN_ROLE, json!({})),
+        (
+            "role.permit",
+            TENANT_ADMIN_ROLE,
+            json!({ "permission": "tenant:admin" }),
+        ),
+        (
+            "role.grant",
+            TENANT_ADMIN_ROLE,
+            json!({ "profile_id": profile_id }),
+        ),
+        ("account.send_reset", account.id.as_str(), json!({})),
+    ] {
+        crate::audit::record(conn, &tenant.id, actor.event(action, target, details))?;
+    }
     Ok(Invitation { to, token })
 }
 

@@ -13,16 +13,16 @@ use crate::helpers::{Engine, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn access_token(app: &TestApp, slug: &str, rp: &Rp, email: &str) -> String {
+/// A user's access token; with `admin`, issued with the admin API's scope.
+async fn token_for(app: &TestApp, slug: &str, rp: &Rp, email: &str, admin: bool) -> String {
     let browser = Browser::default();
     let (verifier, challenge) = pkce();
+    let mut url = authorize_url(app, slug, rp, &challenge, &[]);
+    if admin {
+        url = url.replace("scope=openid+email+profile", "scope=openid+tessera%3Aadmin");
+    }
     let login = browser
-        .follow(
-            browser
-                .get(&authorize_url(app, slug, rp, &challenge, &[]))
-                .await,
-            "http://127.0.0.1:9",
-        )
+        .follow(browser.get(&url).await, "http://127.0.0.1:9")
         .await;
     let back = browser
         .submit(&login, &[("email", email), ("password", PASSWORD)])
@@ -34,6 +34,10 @@ async fn access_token(app: &TestApp, slug: &str, rp: &Rp, email: &str) -> String
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+async fn access_token(app: &TestApp, slug: &str, rp: &Rp, email: &str) -> String {
+    token_for(app, slug, rp, email, true).await
 }
 
 async fn call(
@@ -100,6 +104,16 @@ async fn admin_api_authorization(engine: Engine) {
         assert_eq!(headers["www-authenticate"], "Bearer");
         assert_eq!(headers["cache-control"], "no-store");
     }
+    // A user's token issued for an ordinary sign-in (no tessera:admin scope) is refused even
+    // for an administrator: an application they signed in to cannot administer with it.
+    let plain = token_for(&app, "acme", &rp, "admin@example.com", false).await;
+    let (status, body, headers) = call(&app, get.clone(), "acme", "/clients", Some(&plain)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"], "insufficient_scope");
+    assert!(headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
     // 403 without the permission.
     let (status, body, _) = call(&app, get.clone(), "acme", "/clients", Some(&user_token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -426,6 +426,66 @@ async fn admin_api_operations(engine: Engine) {
         .iter()
         .all(|r| r["name"].as_str().unwrap() > after.as_str()));
 
+    // roles:write alone never leads to more: administration permissions can only be handed
+    // out by someone holding them.
+    let (_, role_writer) = machine_admin(&app, "acme", &["roles:write"]).await;
+    let writer = Some(role_writer.as_str());
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/roles/billing/permissions/tenant:admin",
+        writer,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no self-promotion");
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/roles/billing/permissions/keys:write",
+        writer,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/roles/billing/permissions/reports:read",
+        writer,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "application permissions are fine");
+    let admin_role = format!("role-{admin_id}");
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        &format!("/roles/{admin_role}/clients/{client_id}"),
+        writer,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a role holding tenant:admin cannot be handed out"
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        "acme",
+        &format!("/roles/{admin_role}"),
+        writer,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
     // Accounts: search, detail, actions.
     let (status, found, _) = call(
         &app,
@@ -499,6 +559,20 @@ async fn admin_api_operations(engine: Engine) {
         .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{action}");
     }
+    let (status, answer, _) = call(
+        &app,
+        Method::POST,
+        "acme",
+        &format!("/accounts/{user_id}/resume"),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "only a suspended account resumes: {answer}"
+    );
     let (status, suspended, _) = call(
         &app,
         Method::POST,

@@ -361,6 +361,54 @@ async fn platform_admin_from_the_cli(engine: Engine) {
         .get_with_host(&format!("acme.localhost:{}", app.port), "/platform/login")
         .await;
     assert_eq!(on_tenant_host.status(), StatusCode::NOT_FOUND);
+    let spoofed = app
+        .client
+        .get(format!("{}/platform/login", app.address))
+        .header("x-forwarded-host", format!("acme.localhost:{}", app.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        spoofed.status(),
+        StatusCode::OK,
+        "X-Forwarded-Host is not trusted"
+    );
+
+    // Knowing the password does not buy unlimited guesses at the code: wrong codes lock the
+    // account like wrong passwords, and then even a right code is refused.
+    let fresh = Browser::default();
+    let login = fresh.get(&url(&app, "/login")).await;
+    for _ in 0..5 {
+        let guess = fresh
+            .submit(
+                &login,
+                &[
+                    ("email", "ops@example.com"),
+                    ("password", PASSWORD),
+                    ("code", "123456"),
+                ],
+            )
+            .await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    }
+    let second_recovery = on
+        .html
+        .split("<td><code>")
+        .nth(2)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let locked = fresh
+        .submit(
+            &login,
+            &[
+                ("email", "ops@example.com"),
+                ("password", PASSWORD),
+                ("code", &second_recovery),
+            ],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED, "locked");
 }
 both_engines!(platform_admin_from_the_cli);
 

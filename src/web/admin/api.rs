@@ -191,7 +191,7 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
         Err(e) => {
             let status = match e {
                 AdminError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-                AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AdminError::Forbidden(_) | AdminError::InsufficientScope => StatusCode::FORBIDDEN,
                 AdminError::NotFound => StatusCode::NOT_FOUND,
                 AdminError::Invalid(_) => StatusCode::BAD_REQUEST,
                 AdminError::Conflict(_) => StatusCode::CONFLICT,
@@ -214,6 +214,16 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+    }
+    if body
+        .as_ref()
+        .is_some_and(|b| b["error"] == "insufficient_scope")
+    {
+        // RFC 6750 §3.1.
+        response.insert_header((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer error="insufficient_scope", scope="tessera:admin""#),
+        ));
     }
     match body {
         Some(body) => response.json(body),
@@ -248,16 +258,34 @@ fn principal(
     };
     let tenant = &ctx.tenant.id;
     match &claims.profile_id {
-        Some(profile) => Ok(Principal::profile(
-            conn,
-            tenant,
-            &ProfileId::from_stored(profile.clone()),
-            ip,
-        )?),
+        Some(profile) => {
+            // A user's token works here only if it was issued for administration.
+            if !claims
+                .scope
+                .split(' ')
+                .any(|s| s == crate::admin::ADMIN_SCOPE)
+            {
+                return Err(AdminError::InsufficientScope);
+            }
+            Ok(Principal::profile(
+                conn,
+                tenant,
+                &ProfileId::from_stored(profile.clone()),
+                ip,
+            )?)
+        }
         None => {
-            // A client_credentials token: the client must still exist.
-            if crate::db::clients::find(conn, tenant, &claims.client_id)?.is_none() {
-                return Err(AdminError::Unauthorized("the client no longer exists"));
+            // A client_credentials token: the client must still exist and still be allowed
+            // that grant (roles it held stay on record but stop working).
+            let allowed = match crate::clients::find(conn, tenant, &claims.client_id) {
+                Ok(client) => client.allows_grant(crate::clients::GrantType::ClientCredentials),
+                Err(crate::clients::ClientError::NotFound(_)) => false,
+                Err(e) => return Err(AdminError::Internal(e.to_string())),
+            };
+            if !allowed {
+                return Err(AdminError::Unauthorized(
+                    "the client no longer exists or may no longer use client_credentials",
+                ));
             }
             Ok(Principal::client(conn, tenant, &claims.client_id, ip)?)
         }
@@ -387,13 +415,12 @@ impl PageQuery {
     }
 
     fn audit_filter(&self) -> AuditFilter {
-        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        AuditFilter {
-            actor: nonempty(&self.actor),
-            action: nonempty(&self.action),
-            from: self.from,
-            to: self.to,
-        }
+        AuditFilter::new(
+            self.actor.as_deref(),
+            self.action.as_deref(),
+            self.from,
+            self.to,
+        )
     }
 }
 
@@ -556,22 +583,16 @@ handler!(get_settings, |c| ok(admin::settings::get(
 
 handler!(set_policy, |c| {
     let changes: PolicyChanges = c.input.required_body()?;
-    ok(admin::settings::set_policy(
-        c.conn,
-        &c.who,
-        &c.ctx.tenant,
-        changes,
-    )?)
+    let settings = admin::settings::set_policy(c.conn, &c.who, &c.ctx.tenant, changes)?;
+    super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
+    ok(settings)
 });
 
 handler!(set_branding, |c| {
     let changes: BrandingChanges = c.input.required_body()?;
-    ok(admin::settings::set_branding(
-        c.conn,
-        &c.who,
-        &c.ctx.tenant,
-        &changes,
-    )?)
+    let settings = admin::settings::set_branding(c.conn, &c.who, &c.ctx.tenant, &changes)?;
+    super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
+    ok(settings)
 });
 
 handler!(list_keys, |c| {

@@ -17,3 +17,9 @@ use super::AppState;
 fn caller_ip(state: &AppState, req: &HttpRequest) -> String {
     client_ip(req, &state.settings.server.trusted_proxies)
 }
+
+/// Settings changed: this node forgets its cached copy of the tenant at once (other nodes
+/// within the cache TTL), so the next page already shows them.
+fn forget_tenant(state: &AppState, slug: &str) {
+    state.tenants.remove(&slug.to_owned());
+}

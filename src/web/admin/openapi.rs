@@ -94,9 +94,11 @@ pub fn document(issuer: &str, operations: &[Operation]) -> Value {
             operation.insert("parameters".into(), Value::Array(parameters));
         }
         if let Some(schema) = (op.body)(&mut generator) {
+            // Rotation without a body rotates every algorithm.
+            let required = op.handler != "rotate_keys";
             operation.insert(
                 "requestBody".into(),
-                json!({ "required": true, "content": { "application/json": { "schema": schema } } }),
+                json!({ "required": required, "content": { "application/json": { "schema": schema } } }),
             );
         }
         let media = if op.handler == "export_audit" {
@@ -122,13 +124,23 @@ pub fn document(issuer: &str, operations: &[Operation]) -> Value {
                 );
                 responses.insert(
                     "403".into(),
-                    error_response(&format!("Needs {} or tenant:admin", permission.as_str())),
+                    error_response(&format!(
+                        "Needs {} or tenant:admin (forbidden); a user's token also needs the {} scope (insufficient_scope)",
+                        permission.as_str(),
+                        crate::admin::ADMIN_SCOPE
+                    )),
                 );
                 responses.insert("400".into(), error_response("Invalid input"));
                 if op.path.contains('{') {
                     responses.insert(
                         "404".into(),
                         error_response("No such object in this tenant"),
+                    );
+                }
+                if op.method != "get" {
+                    responses.insert(
+                        "409".into(),
+                        error_response("Conflicts with the current state (exists already, key still active, account not suspended, …)"),
                     );
                 }
             }
@@ -151,7 +163,7 @@ pub fn document(issuer: &str, operations: &[Operation]) -> Value {
             "type": "object",
             "required": ["error", "message"],
             "properties": {
-                "error": { "type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_request", "conflict", "server_error"] },
+                "error": { "type": "string", "enum": ["unauthorized", "forbidden", "insufficient_scope", "not_found", "invalid_request", "conflict", "server_error"] },
                 "message": { "type": "string" }
             }
         }),
@@ -161,7 +173,7 @@ pub fn document(issuer: &str, operations: &[Operation]) -> Value {
         "info": {
             "title": "Tessera admin API",
             "version": "1",
-            "description": "Tenant administration. Authenticate with an access token of this tenant (a profile's, or a client's own from client_credentials). Each operation names the permission it needs in x-permission; tenant:admin grants all, and an area's write grants its read.",
+            "description": "Tenant administration. Authenticate with an access token of this tenant: a user's, issued with the tessera:admin scope (the user's profile permissions apply), or a client's own from client_credentials (the client's roles apply). Each operation names the permission it needs in x-permission; tenant:admin grants all, and an area's write grants its read.",
         },
         "servers": [{ "url": format!("{issuer}{}", super::api::PREFIX) }],
         "paths": paths,

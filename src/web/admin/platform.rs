@@ -7,6 +7,7 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
 
 use super::caller_ip;
@@ -51,8 +52,14 @@ fn on_root_host(state: &AppState, req: &HttpRequest) -> bool {
                 .public_url
                 .host_str()
                 .unwrap_or_default();
-            let host = req.connection_info().host().to_owned();
-            let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            // The Host header only, like tenant resolution: X-Forwarded-Host is not trusted.
+            let host = req
+                .headers()
+                .get(actix_web::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| req.uri().host())
+                .unwrap_or_default();
+            let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
             host.eq_ignore_ascii_case(root)
         }
     }
@@ -314,28 +321,28 @@ fn start_session(
     if let Some(old) = call.session.take() {
         sessions::end(call.conn, &call.platform, &old.id)?;
     }
-    let (_, value) = sessions::create(
-        call.conn,
-        &call.state.settings.sessions,
-        &call.platform,
-        &account.id,
-        None,
-        amr,
-        if amr.contains(&"otp") {
+    let (platform, ip) = (call.platform.clone(), call.ip.clone());
+    let settings = &call.state.settings.sessions;
+    // The session and its audit entry land together.
+    let value = call.conn.transaction::<_, DbError, _>(|conn| {
+        crate::identity::sign_in_completed(conn, &platform, &account.id)?;
+        let acr = if amr.contains(&"otp") {
             crate::oidc::authorize::MFA_ACR
         } else {
             crate::oidc::authorize::PASSWORD_ACR
-        },
-    )?;
-    crate::audit::record(
-        call.conn,
-        &call.platform,
-        Actor {
+        };
+        let (_, value) = sessions::create(conn, settings, &platform, &account.id, None, amr, acr)?;
+        let actor = Actor {
             id: account.id.to_string(),
-            ip: call.ip.clone(),
-        }
-        .event("signin.success", "platform", serde_json::json!({})),
-    )?;
+            ip,
+        };
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event("signin.success", "platform", serde_json::json!({})),
+        )?;
+        Ok(value)
+    })?;
     let cookie = cookie(
         call.state,
         SESSION,
@@ -408,7 +415,17 @@ fn second_factor(
     ) {
         Ok(_) => Ok(Some(&["pwd", "otp"])),
         Err(mfa::MfaError::Db(e)) => Err(e),
-        Err(_) => Ok(None),
+        Err(_) => {
+            // Counts toward the account's lockout like a wrong password, so knowing the
+            // password does not buy unlimited guesses at the code.
+            crate::identity::count_failed_attempt(
+                call.conn,
+                &call.state.settings.security,
+                &call.platform,
+                &account.id,
+            )?;
+            Ok(None)
+        }
     }
 }
 
@@ -765,7 +782,7 @@ pub async fn tenant_action(
         match result {
             Ok(code) => {
                 // This node forgets the tenant at once; others within the cache TTL.
-                call.state.tenants.remove(&slug);
+                super::forget_tenant(call.state, &slug);
                 let base = base(call.state);
                 let back = if code == "deleted" {
                     base.clone()
@@ -931,16 +948,18 @@ fn mfa_start(call: &mut Call) -> Result<Answer, mfa::MfaError> {
 /// The first code turns it on; the recovery codes are shown this once.
 fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
     let account = signed_in_account(call);
-    let codes = mfa::confirm_enrollment(
-        call.conn,
+    let (master, platform, actor) = (
         call.state.keys.master(),
-        &call.platform,
-        &account,
-        code,
-    )?;
-    let actor = call.actor();
-    let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
-    crate::audit::record(call.conn, &call.platform, event)?;
+        call.platform.clone(),
+        call.actor(),
+    );
+    // The factor and its audit entry land together.
+    let codes = call.conn.transaction::<_, mfa::MfaError, _>(|conn| {
+        let codes = mfa::confirm_enrollment(conn, master, &platform, &account, code)?;
+        let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
+        crate::audit::record(conn, &platform, event)?;
+        Ok(codes)
+    })?;
     let mut page = ConsolePage::new("Two-step verification is on");
     page.push(Block::Text(
         "Keep these recovery codes somewhere safe. Each works once, if you lose your authenticator. They are shown only now.".into(),
@@ -960,16 +979,17 @@ fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
 /// Turning it off needs the current password.
 fn mfa_disable(call: &mut Call, password: &str) -> Result<Answer, mfa::MfaError> {
     let account = signed_in_account(call);
-    mfa::disable(
-        call.conn,
+    let (hasher, platform, actor) = (
         &call.state.password_hasher,
-        &call.platform,
-        &account,
-        password,
-    )?;
-    let actor = call.actor();
-    let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
-    crate::audit::record(call.conn, &call.platform, event)?;
+        call.platform.clone(),
+        call.actor(),
+    );
+    call.conn.transaction::<_, mfa::MfaError, _>(|conn| {
+        mfa::disable(conn, hasher, &platform, &account, password)?;
+        let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
+        crate::audit::record(conn, &platform, event)?;
+        Ok(())
+    })?;
     Ok(page_only(Outcome::Redirect(format!(
         "{}/security?done=mfa_off",
         base(call.state)

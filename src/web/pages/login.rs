@@ -464,6 +464,7 @@ fn start_session(
     previous_session: Option<&str>,
 ) -> Result<(Session, String), crate::db::DbError> {
     let account = signed_in.account;
+    identity::sign_in_completed(conn, &ctx.tenant.id, &account.id)?;
     // One profile is chosen at once; with several, the picker asks.
     let choices = crate::db::accounts::profiles(conn, &ctx.tenant.id, &account.id)?;
     let profile = match choices.as_slice() {

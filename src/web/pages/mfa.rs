@@ -172,6 +172,9 @@ pub async fn mfa_submit(
                 Err(mfa::MfaError::Db(e)) => return Err(e),
                 Err(_) => {
                     rows::count_challenge_failure(conn, tenant_id, &challenge)?;
+                    // Also toward the account's lock: new challenges (a password away) must
+                    // not reset the count of wrong codes.
+                    identity::count_failed_attempt(conn, &ctx.settings.security, tenant_id, &account_id)?;
                     crate::audit::record_alone(conn, tenant_id, crate::audit::Event { actor: account_id.as_str(), action: "mfa.failure", target: account_id.as_str(), ip: &client_ip, details: serde_json::json!({}) });
                     if row.failures + 1 >= MAX_WRONG_CODES {
                         rows::delete_challenge(conn, tenant_id, &challenge)?;

@@ -31,17 +31,12 @@ fn day(input: Option<&str>, end_of_day: bool) -> Option<i64> {
 }
 
 fn audit_filter(flash: &Flash) -> AuditFilter {
-    let nonempty = |v: &Option<String>| {
-        v.clone()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    AuditFilter {
-        actor: nonempty(&flash.actor),
-        action: nonempty(&flash.action),
-        from: day(flash.from.as_deref(), false),
-        to: day(flash.to.as_deref(), true),
-    }
+    AuditFilter::new(
+        flash.actor.as_deref(),
+        flash.action.as_deref(),
+        day(flash.from.as_deref(), false),
+        day(flash.to.as_deref(), true),
+    )
 }
 
 fn audit_query(flash: &Flash) -> String {

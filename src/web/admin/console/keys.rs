@@ -77,14 +77,20 @@ pub async fn key_action(
     act(state, tenant, req, form, |call, form| {
         let result = match call.param("action").as_str() {
             "rotate" => {
-                let algs: Vec<KeyAlg> = form
+                // Empty means every algorithm; anything else must name one.
+                match form
                     .alg
                     .as_deref()
-                    .and_then(KeyAlg::parse)
-                    .into_iter()
-                    .collect();
-                admin::keys::rotate(call.conn, call.state.keys.master(), &call.who, &algs)
-                    .map(|_| "rotated")
+                    .filter(|a| !a.is_empty())
+                    .map(KeyAlg::parse)
+                {
+                    Some(None) => Err(AdminError::Invalid("Unknown algorithm.".into())),
+                    choice => {
+                        let algs: Vec<KeyAlg> = choice.flatten().into_iter().collect();
+                        admin::keys::rotate(call.conn, call.state.keys.master(), &call.who, &algs)
+                            .map(|_| "rotated")
+                    }
+                }
             }
             "retire" => admin::keys::retire(
                 call.conn,

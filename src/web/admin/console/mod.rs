@@ -169,6 +169,12 @@ fn denied_outcome(frame: &PageFrame, denied: Denied) -> Outcome {
             "Not found",
             "There is no such object in this organisation.",
         ),
+        Denied::Admin(AdminError::Invalid(message)) => {
+            frame.message(StatusCode::BAD_REQUEST, "Not understood", &message)
+        }
+        Denied::Admin(AdminError::Conflict(message)) => {
+            frame.message(StatusCode::CONFLICT, "Not possible now", &message)
+        }
         Denied::Admin(AdminError::Unauthorized(_)) => {
             Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame))
         }

@@ -149,7 +149,7 @@ pub async fn settings_action(
         };
         match result {
             Ok(code) => {
-                call.state.tenants.remove(&tenant.slug.to_string());
+                crate::web::admin::forget_tenant(call.state, tenant.slug.as_str());
                 Ok(done(call, "/settings", code))
             }
             Err(e) => retry(call, "settings", e, settings_page),
