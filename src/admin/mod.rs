@@ -58,7 +58,7 @@ impl<T> Page<T> {
 
     /// A page of a list held in memory (short lists: clients, roles, keys), ordered by `key`.
     pub fn of_list(mut all: Vec<T>, page: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
-        all.sort_by_key(|item| key(item));
+        all.sort_by_cached_key(|item| key(item));
         let limit = page.limit();
         let rest: Vec<T> = all
             .into_iter()

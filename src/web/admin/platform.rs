@@ -287,9 +287,22 @@ fn signed_out(
     ))
 }
 
-/// A POST's CSRF check, before anything else.
-fn checked(state: &AppState, req: &HttpRequest, form: &PlatformForm) -> Option<HttpResponse> {
-    (!csrf_ok(req, form.csrf_token.as_deref())).then(|| respond(frame(state).bad_form(), vec![]))
+/// A form submission: the CSRF check before anything else, then `serve` with the form.
+async fn act<F>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PlatformForm>,
+    gate: Gate,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut Call, PlatformForm) -> Result<Answer, DbError> + Send + 'static,
+{
+    let form = form.into_inner();
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(frame(&state).bad_form(), vec![]);
+    }
+    serve(state, req, gate, move |call| work(call, form)).await
 }
 
 // ----- sign-in, setup, sign-out -----------------------------------------------------------
@@ -364,11 +377,7 @@ pub async fn login_submit(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
-    serve(state, req, Gate::Anonymous, move |call| {
+    act(state, req, form, Gate::Anonymous, move |call, form| {
         let key = format!("platform-login:{}", call.ip);
         let limit = call.state.settings.security.login_attempts_per_minute;
         if let Some(retry_after) = crate::rate_limit::hit(call.conn, &key, limit)? {
@@ -451,11 +460,7 @@ pub async fn logout(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
-    serve(state, req, Gate::Anonymous, |call| {
+    act(state, req, form, Gate::Anonymous, move |call, _form| {
         if let Some(session) = call.session.take() {
             sessions::end(call.conn, &call.platform, &session.id)?;
         }
@@ -519,11 +524,7 @@ pub async fn setup_submit(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
-    serve(state, req, Gate::Anonymous, move |call| {
+    act(state, req, form, Gate::Anonymous, move |call, form| {
         let token = form.token.clone().unwrap_or_default();
         let created = platform::complete_setup(
             call.conn,
@@ -632,11 +633,7 @@ pub async fn create_tenant(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
-    serve(state, req, Gate::SignedIn, move |call| {
+    act(state, req, form, Gate::SignedIn, move |call, form| {
         let actor = call.actor();
         let created = platform::create_tenant(
             call.conn,
@@ -753,17 +750,13 @@ pub async fn tenant_action(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
     let verb = req
         .match_info()
         .get("action")
         .unwrap_or_default()
         .to_owned();
-    serve(state, req, Gate::SignedIn, move |call| {
+    act(state, req, form, Gate::SignedIn, move |call, form| {
         let actor = call.actor();
         let result = match verb.as_str() {
             "suspend" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Suspended)
@@ -880,16 +873,12 @@ pub async fn mfa_action(
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if let Some(refused) = checked(&state, &req, &form) {
-        return refused;
-    }
     let action = req
         .match_info()
         .get("action")
         .unwrap_or_default()
         .to_owned();
-    serve(state, req, Gate::SignedIn, move |call| {
+    act(state, req, form, Gate::SignedIn, move |call, form| {
         let result = match action.as_str() {
             "start" => mfa_start(call),
             "confirm" => mfa_confirm(call, form.code.as_deref().unwrap_or_default()),
