@@ -23,6 +23,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub cache: CacheSettings,
+    pub audit: AuditSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
 }
@@ -100,6 +101,13 @@ pub struct CacheSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// How often each node's sequencer chains committed audit events.
+    pub chain_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     pub idle_timeout_secs: i64,
     pub absolute_lifetime_secs: i64,
@@ -147,6 +155,7 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    pub lock_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,6 +185,9 @@ pub struct Argon2Settings {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    /// Hashes computed at once per process; 0 means one per CPU core.
+    #[serde(default)]
+    pub max_concurrent: usize,
 }
 
 impl Settings {
@@ -271,6 +283,12 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             bail!("database.pool_size must be at least 1");
+        }
+        if self.audit.chain_interval_ms == 0 {
+            bail!("audit.chain_interval_ms must be at least 1");
+        }
+        if self.database.lock_timeout_ms == 0 {
+            bail!("database.lock_timeout_ms must be at least 1");
         }
         crate::identity::password::PasswordHasher::from_settings(&self.argon2)
             .context("invalid [argon2] parameters")?;

@@ -28,8 +28,7 @@ use crate::web::{self as routes, AppState};
 pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(
         settings.database.url.expose_secret(),
-        settings.database.pool_size,
-        Duration::from_secs(settings.database.connect_timeout_secs),
+        crate::db::PoolOptions::from_settings(&settings.database),
     )?;
     let applied = db.migrate()?;
     if !applied.is_empty() {
@@ -95,6 +94,10 @@ impl Application {
             mail_from,
         };
         let port = listener.local_addr()?.port();
+        tokio::spawn(crate::audit::run_sequencer(
+            db.clone(),
+            Duration::from_millis(settings.audit.chain_interval_ms),
+        ));
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })
     }

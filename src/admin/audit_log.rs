@@ -45,6 +45,7 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<AuditEntry>, AdminError> {
     who.require(Permission::AuditRead)?;
+    crate::audit::chain_pending(conn, who.tenant())?;
     let before = match page.after.as_deref() {
         None | Some("") => None,
         Some(cursor) => Some(
@@ -71,6 +72,7 @@ pub fn export(
     filter: &AuditFilter,
 ) -> Result<String, AdminError> {
     who.require(Permission::AuditRead)?;
+    crate::audit::chain_pending(conn, who.tenant())?;
     let mut out = String::new();
     let mut after = 0;
     loop {

@@ -105,7 +105,8 @@ pub fn create(
         sector_identifier: new.sector_identifier,
     };
     audited(conn, who, "client.create", |conn| {
-        let (client, secret) = clients::create(conn, who.tenant(), spec).map_err(client_error)?;
+        let (client, secret) =
+            clients::create(conn, who.tenant(), spec.clone()).map_err(client_error)?;
         Ok(Audited {
             target: client.id.to_string(),
             details: json!({ "name": client.name, "grant_types": client.grant_types }),
@@ -153,7 +154,8 @@ pub fn update(
         sector_identifier: changes.sector_identifier,
     };
     audited(conn, who, "client.update", |conn| {
-        let client = clients::update(conn, who.tenant(), id, update).map_err(client_error)?;
+        let client =
+            clients::update(conn, who.tenant(), id, update.clone()).map_err(client_error)?;
         Ok(Audited {
             target: client.id.to_string(),
             details: json!({ "changed": changed }),

@@ -25,7 +25,12 @@ pub enum AdminError {
     Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Storage failed: transient (503 + Retry-After) or a bug (500), see `DbError`.
+    #[error(transparent)]
+    Db(DbError),
 }
+
+crate::storage_failure!(AdminError);
 
 impl AdminError {
     /// The stable machine-readable code (the `error` field of API responses).
@@ -38,18 +43,20 @@ impl AdminError {
             AdminError::Invalid(_) => "invalid_request",
             AdminError::Conflict(_) => "conflict",
             AdminError::Internal(_) => "server_error",
+            AdminError::Db(e) if e.is_transient() => "temporarily_unavailable",
+            AdminError::Db(_) => "server_error",
         }
     }
 }
 
 impl From<DbError> for AdminError {
     fn from(e: DbError) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Db(e)
     }
 }
 
 impl From<diesel::result::Error> for AdminError {
     fn from(e: diesel::result::Error) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Db(e.into())
     }
 }

@@ -15,7 +15,6 @@ pub mod settings;
 pub use error::AdminError;
 pub use principal::{Permission, Principal};
 
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::AnyConnection;
@@ -92,9 +91,9 @@ pub(crate) fn audited<T>(
     conn: &mut AnyConnection,
     who: &Principal,
     action: &str,
-    change: impl FnOnce(&mut AnyConnection) -> Result<Audited<T>, AdminError>,
+    mut change: impl FnMut(&mut AnyConnection) -> Result<Audited<T>, AdminError>,
 ) -> Result<T, AdminError> {
-    conn.transaction::<_, AdminError, _>(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let Audited {
             result,
             target,

@@ -66,8 +66,8 @@ pub fn set_policy(
     let tenant = fresh(conn, who, tenant)?;
     audited(conn, who, "settings.policy", |conn| {
         let before = serde_json::to_value(&tenant.policy).unwrap_or_default();
-        let updated =
-            tenants::set_policy(conn, tenant.slug.as_str(), changes).map_err(tenant_error)?;
+        let updated = tenants::set_policy(conn, tenant.slug.as_str(), changes.clone())
+            .map_err(tenant_error)?;
         let after = serde_json::to_value(&updated.policy).unwrap_or_default();
         Ok(Audited {
             target: updated.slug.to_string(),

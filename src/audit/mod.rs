@@ -1,16 +1,32 @@
-//! The audit log: append-only, hash-chained per tenant, written in the same transaction as the
-//! change it records (where there is one). Entries hold no secrets: ids, actions, addresses.
+//! The audit log: append-only, hash-chained per tenant.
+//!
+//! Two steps keep both guarantees without a per-tenant hot lock:
+//! 1. [`record`] inserts the fact, unchained, in the transaction of the change it records:
+//!    both commit or neither does, and if the fact cannot be written the change fails.
+//! 2. The sequencer ([`chain_pending`], run by every node in the background and before every
+//!    read of the log) gives committed facts their `seq`, `prev_hash` and `hash`, in batches,
+//!    one sequencer per tenant at a time (it locks the tenant's chain head, a row no business
+//!    transaction touches).
+//!
+//! Between commit and chaining (normally well under a second) a fact is stored but not yet
+//! covered by the chain: an edit in that window is not detectable. Entries hold no secrets.
+
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::db::audit::{self as rows, AuditRow};
-use crate::db::{AnyConnection, DbError};
+use crate::db::audit::{self as rows, AuditRow, EventRow, Head};
+use crate::db::{tx, AnyConnection, Db, DbError};
 use crate::domain::{unix_now, TenantId};
 
 const GENESIS: &str = "genesis";
 const PAGE: i64 = 1000;
+/// Events chained per sequencer transaction: short transactions, bounded memory.
+const CHAIN_BATCH: i64 = 500;
+/// Tenants one background round looks at.
+const TENANTS_PER_ROUND: i64 = 1000;
 
 /// Who made a change, as recorded: a profile id, a client id, or `cli`; and from where.
 #[derive(Debug, Clone)]
@@ -52,48 +68,118 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
-fn digest(row: &AuditRow) -> String {
+/// The hash of one entry: its fields, its place and its predecessor's hash.
+fn digest(event: &EventRow, seq: i64, prev_hash: &str) -> String {
     let canonical = json!([
-        row.tenant_id,
-        row.seq,
-        row.at,
-        row.actor,
-        row.action,
-        row.target,
-        row.ip,
-        row.details,
-        row.prev_hash
+        event.tenant_id,
+        seq,
+        event.at,
+        event.actor,
+        event.action,
+        event.target,
+        event.ip,
+        event.details,
+        prev_hash
     ]);
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Appends an event to the tenant's chain. Call it inside the transaction of the change.
-pub fn record(conn: &mut AnyConnection, tenant: &TenantId, event: Event) -> Result<(), DbError> {
-    rows::lock_chain(conn, tenant)?;
-    let last = rows::last(conn, tenant)?;
-    let mut row = AuditRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        tenant_id: tenant.to_string(),
-        seq: last.as_ref().map_or(1, |l| l.seq + 1),
-        at: unix_now(),
-        actor: event.actor.to_owned(),
-        action: event.action.to_owned(),
-        target: event.target.to_owned(),
-        ip: event.ip.to_owned(),
-        details: event.details.to_string(),
-        prev_hash: last.map_or_else(|| GENESIS.to_owned(), |l| l.hash),
-        hash: String::new(),
+fn chained_digest(row: &AuditRow) -> String {
+    let event = EventRow {
+        id: row.id.clone(),
+        tenant_id: row.tenant_id.clone(),
+        seq: None,
+        at: row.at,
+        actor: row.actor.clone(),
+        action: row.action.clone(),
+        target: row.target.clone(),
+        ip: row.ip.clone(),
+        details: row.details.clone(),
+        prev_hash: None,
+        hash: None,
     };
-    row.hash = digest(&row);
-    rows::insert(conn, &row)
+    digest(&event, row.seq, &row.prev_hash)
 }
 
-/// Records an event in its own transaction (facts that change nothing else, like a failed
-/// sign-in). Failures are logged, never shown to the user.
-pub fn record_alone(conn: &mut AnyConnection, tenant: &TenantId, event: Event) {
-    let result = diesel::Connection::transaction(conn, |conn| record(conn, tenant, event));
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not write an audit event");
+/// Records an event. Call it inside the transaction of the change it records (a fact that
+/// changes nothing else, like a failed sign-in, may stand alone): if it cannot be written, the
+/// change must fail with it.
+pub fn record(conn: &mut AnyConnection, tenant: &TenantId, event: Event) -> Result<(), DbError> {
+    rows::insert(
+        conn,
+        &EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            tenant_id: tenant.to_string(),
+            seq: None,
+            at: unix_now(),
+            actor: event.actor.to_owned(),
+            action: event.action.to_owned(),
+            target: event.target.to_owned(),
+            ip: event.ip.to_owned(),
+            details: event.details.to_string(),
+            prev_hash: None,
+            hash: None,
+        },
+    )
+}
+
+/// Chains the tenant's committed, unchained events in the order they were recorded. Safe to
+/// run on several nodes at once: the head lock lets one sequencer per tenant work at a time.
+/// Returns how many events it chained.
+pub fn chain_pending(conn: &mut AnyConnection, tenant: &TenantId) -> Result<usize, DbError> {
+    let mut total = 0;
+    loop {
+        let chained = tx::write(conn, |conn| chain_batch(conn, tenant))?;
+        total += chained;
+        if (chained as i64) < CHAIN_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+fn chain_batch(conn: &mut AnyConnection, tenant: &TenantId) -> Result<usize, DbError> {
+    let now = unix_now();
+    rows::ensure_head(conn, tenant, GENESIS, now)?;
+    let mut head = rows::lock_head(conn, tenant)?;
+    // Read after the lock: on PostgreSQL each statement sees what committed before it, so
+    // this includes everything a previous sequencer left.
+    let pending = rows::unchained(conn, tenant, CHAIN_BATCH)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    for event in &pending {
+        let seq = head.seq + 1;
+        let hash = digest(event, seq, &head.hash);
+        rows::chain(conn, &event.id, seq, &head.hash, &hash)?;
+        head = Head { seq, hash };
+    }
+    rows::set_head(conn, tenant, &head, now)?;
+    Ok(pending.len())
+}
+
+/// One round of the background sequencer: chains every tenant's pending events.
+pub fn chain_all(conn: &mut AnyConnection) -> Result<usize, DbError> {
+    let mut total = 0;
+    for tenant in rows::tenants_with_unchained(conn, TENANTS_PER_ROUND)? {
+        total += chain_pending(conn, &tenant)?;
+    }
+    Ok(total)
+}
+
+/// Runs the sequencer every `interval` until the process ends. Every node runs one; they
+/// take turns per tenant through the head lock.
+pub async fn run_sequencer(db: Db, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match db.run(chain_all).await {
+            Ok(0) => {}
+            Ok(chained) => tracing::debug!(chained, "audit events chained"),
+            // Transient failures are retried at the next tick; nothing is lost, the events
+            // wait in the table.
+            Err(e) => tracing::warn!(error = %e, "audit sequencer round failed"),
+        }
     }
 }
 
@@ -102,19 +188,50 @@ pub struct Verification {
     pub entries: i64,
     /// The first broken link: its sequence number and why.
     pub broken: Option<(i64, String)>,
+    /// Events committed but not chained yet (recorded while the check ran).
+    pub pending: i64,
 }
 
-/// Walks the chain and reports the first entry that was edited, removed or reordered.
+/// Chains what is pending, then walks the chain and reports the first entry that was edited,
+/// removed or reordered, or newest entries removed behind the chain head.
 pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbError> {
+    chain_pending(conn, tenant)?;
+    tx::read(conn, |conn| walk(conn, tenant))
+}
+
+fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbError> {
+    let head = rows::head(conn, tenant)?.unwrap_or(Head {
+        seq: 0,
+        hash: GENESIS.to_owned(),
+    });
+    let pending = rows::count_unchained(conn, tenant)?;
     let mut expected_seq = 1;
     let mut prev = GENESIS.to_owned();
     let mut entries = 0;
     loop {
         let page = rows::list(conn, tenant, expected_seq - 1, PAGE)?;
         if page.is_empty() {
+            let broken = if head.seq > entries {
+                Some((
+                    entries + 1,
+                    format!(
+                        "entries {} to {} are missing (the newest entries were deleted)",
+                        entries + 1,
+                        head.seq
+                    ),
+                ))
+            } else if head.seq < entries || head.hash != prev {
+                Some((
+                    head.seq,
+                    "the chain head does not match the newest entry".to_owned(),
+                ))
+            } else {
+                None
+            };
             return Ok(Verification {
                 entries,
-                broken: None,
+                broken,
+                pending,
             });
         }
         for row in page {
@@ -122,6 +239,7 @@ pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verificatio
                 Ok(Verification {
                     entries,
                     broken: Some((row.seq, why)),
+                    pending,
                 })
             };
             if row.seq != expected_seq {
@@ -131,6 +249,7 @@ pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verificatio
                         expected_seq,
                         format!("entry {expected_seq} is missing (deleted)"),
                     )),
+                    pending,
                 });
             }
             if row.prev_hash != prev {
@@ -140,7 +259,7 @@ pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verificatio
                     row.seq - 1
                 ));
             }
-            if digest(&row) != row.hash {
+            if chained_digest(&row) != row.hash {
                 return broken(format!("entry {} was modified", row.seq));
             }
             prev = row.hash.clone();
@@ -150,12 +269,13 @@ pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verificatio
     }
 }
 
-/// Every entry, oldest first (for `tessera audit export`).
+/// Every entry, oldest first (for `tessera audit export`), after chaining what is pending.
 pub fn export(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     mut each: impl FnMut(&AuditRow),
 ) -> Result<(), DbError> {
+    chain_pending(conn, tenant)?;
     let mut after = 0;
     loop {
         let page = rows::list(conn, tenant, after, PAGE)?;

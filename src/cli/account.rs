@@ -147,7 +147,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 "account.create",
                 account.id.as_str(),
                 json!({}),
-            );
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Show {
@@ -188,7 +188,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 "account.unlock",
                 account.id.as_str(),
                 json!({}),
-            );
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::ImportPasswordHash {
@@ -208,7 +208,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 "account.import_password_hash",
                 account.id.as_str(),
                 json!({}),
-            );
+            )?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Resume {

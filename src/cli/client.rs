@@ -200,11 +200,11 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 sector_identifier: args.sector_identifier,
             };
             let (client, secret) = clients::create(&mut conn, &tenant.id, spec)?;
-            crate::audit::record_alone(
+            crate::audit::record(
                 &mut conn,
                 &tenant.id,
                 cli_event("client.create", client.id.as_str()),
-            );
+            )?;
             print_created(&client, secret.as_deref(), args.json)
         }
         ClientCommand::List { tenant, json } => {
@@ -257,11 +257,11 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             clients::delete(&mut conn, &tenant.id, &client_id)?;
-            crate::audit::record_alone(
+            crate::audit::record(
                 &mut conn,
                 &tenant.id,
                 cli_event("client.delete", &client_id),
-            );
+            )?;
             if json {
                 return print_json(&json!({ "client_id": client_id, "deleted": true }));
             }
@@ -275,11 +275,11 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let (client, secret) = clients::rotate_secret(&mut conn, &tenant.id, &client_id)?;
-            crate::audit::record_alone(
+            crate::audit::record(
                 &mut conn,
                 &tenant.id,
                 cli_event("client.rotate_secret", &client_id),
-            );
+            )?;
             print_created(&client, Some(&secret), json)
         }
     }

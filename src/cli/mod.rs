@@ -110,8 +110,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
     let db = crate::db::Db::connect(
         secrecy::ExposeSecret::expose_secret(&settings.database.url),
-        1,
-        std::time::Duration::from_secs(settings.database.connect_timeout_secs),
+        crate::db::PoolOptions {
+            size: 1,
+            ..crate::db::PoolOptions::from_settings(&settings.database)
+        },
     )?;
     let applied = db.migrate()?;
     if json {
@@ -127,18 +129,21 @@ fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Records a change made at the command line (actor `cli`) in the tenant's audit chain, right
-/// after it succeeded.
+/// Records a change made at the command line (actor `cli`) in the tenant's audit log, right
+/// after it succeeded; the command fails if the entry cannot be written.
 fn audit_change(
     conn: &mut crate::db::AnyConnection,
     tenant: &crate::domain::TenantId,
     action: &str,
     target: &str,
     details: serde_json::Value,
-) {
-    crate::audit::record_alone(
+) -> anyhow::Result<()> {
+    crate::audit::record(
         conn,
         tenant,
         crate::audit::Actor::cli().event(action, target, details),
-    );
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("the change was made, but its audit entry could not be written: {e}")
+    })
 }

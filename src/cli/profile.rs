@@ -144,7 +144,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 "profile.create",
                 profile.id.as_str(),
                 json!({ "account_id": account.id }),
-            );
+            )?;
             show(&profile, json)
         }
         ProfileCommand::List {
@@ -175,7 +175,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 "profile.rename",
                 id.as_str(),
                 json!({}),
-            );
+            )?;
             show(&renamed, json)
         }
         ProfileCommand::Update {
@@ -208,7 +208,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 "profile.update",
                 id.as_str(),
                 json!({}),
-            );
+            )?;
             show(&updated, json)
         }
         ProfileCommand::Delete {
@@ -222,7 +222,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 &tenant.id,
                 &ProfileId::from_stored(profile.clone()),
             )?;
-            super::audit_change(&mut conn, &tenant.id, "profile.delete", &profile, json!({}));
+            super::audit_change(&mut conn, &tenant.id, "profile.delete", &profile, json!({}))?;
             if json {
                 return print_json(&json!({ "id": profile, "deleted": true }));
             }

@@ -94,7 +94,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Create { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let role = role::create(&mut conn, &tenant.id, &name)?;
-            super::audit_change(&mut conn, &tenant.id, "role.create", &name, json!({}));
+            super::audit_change(&mut conn, &tenant.id, "role.create", &name, json!({}))?;
             show(&role, json)
         }
         RoleCommand::List { tenant, json } => {
@@ -108,7 +108,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Delete { tenant, name, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             role::delete(&mut conn, &tenant.id, &name)?;
-            super::audit_change(&mut conn, &tenant.id, "role.delete", &name, json!({}));
+            super::audit_change(&mut conn, &tenant.id, "role.delete", &name, json!({}))?;
             if json {
                 return print_json(&json!({ "name": name, "deleted": true }));
             }
@@ -129,7 +129,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 "role.permit",
                 &name,
                 json!({ "permission": permission }),
-            );
+            )?;
             show(&role, json)
         }
         RoleCommand::Unpermit {
@@ -147,7 +147,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                     "role.unpermit",
                     &name,
                     json!({ "permission": permission }),
-                );
+                )?;
                 show(&role, json)
             }
         }
@@ -169,7 +169,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 )?,
                 Holder::Client(id) => role::grant_client(&mut conn, &tenant.id, &name, id)?,
             };
-            super::audit_change(&mut conn, &tenant.id, "role.grant", &name, holder.details());
+            super::audit_change(&mut conn, &tenant.id, "role.grant", &name, holder.details())?;
             authorization(&holder, &held, json)
         }
         RoleCommand::Revoke {
@@ -196,7 +196,7 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
                 "role.revoke",
                 &name,
                 holder.details(),
-            );
+            )?;
             authorization(&holder, &held, json)
         }
     }

@@ -181,7 +181,7 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                     "settings.policy",
                     tenant.slug.as_str(),
                     details,
-                );
+                )?;
             }
             let view = TenantView::new(settings, &tenant);
             if json {

@@ -126,6 +126,8 @@ pub enum ClientError {
     Db(#[from] DbError),
 }
 
+crate::storage_failure!(ClientError);
+
 impl From<diesel::result::Error> for ClientError {
     fn from(e: diesel::result::Error) -> Self {
         ClientError::Db(DbError::Query(e))

@@ -213,24 +213,30 @@ pub fn password_hash(
         .flatten())
 }
 
-/// Records a failed sign-in; returns the number of failures since the last success.
+/// Records a failed sign-in unless the account is locked at `now`; returns the failures since
+/// the last success, or `None` when the lock was already on (a locked account's attempts do
+/// not count). One statement: concurrent failures are each counted exactly once, and none
+/// counts once a concurrent one has set the lock.
 pub fn record_failed_login(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
-) -> Result<i64, DbError> {
-    diesel::update(
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    Ok(diesel::update(
         accounts::table
             .filter(accounts::tenant_id.eq(tenant.as_str()))
-            .filter(accounts::id.eq(account.as_str())),
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(
+                accounts::locked_until
+                    .is_null()
+                    .or(accounts::locked_until.le(now)),
+            ),
     )
     .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
-    .execute(conn)?;
-    Ok(accounts::table
-        .filter(accounts::tenant_id.eq(tenant.as_str()))
-        .filter(accounts::id.eq(account.as_str()))
-        .select(accounts::failed_logins)
-        .first(conn)?)
+    .returning(accounts::failed_logins)
+    .get_result::<i64>(conn)
+    .optional()?)
 }
 
 pub fn set_locked_until(

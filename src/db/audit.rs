@@ -1,15 +1,16 @@
-//! Audit rows. Appends are serialised per tenant (a row lock on PostgreSQL; SQLite has one
-//! writer), so sequence numbers and the hash chain never fork.
+//! Audit rows. Events are inserted unchained inside the change's transaction; the sequencer
+//! (`audit::chain_pending`) later gives them `seq`, `prev_hash` and `hash` while holding the
+//! tenant's head row, which no business transaction touches.
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
-use super::schema::audit_events;
+use super::schema::{audit_chain_heads, audit_events};
 use super::{AnyConnection, DbError};
 use crate::domain::TenantId;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = audit_events)]
+/// A chained entry (the only kind readers see).
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditRow {
     pub id: String,
     pub tenant_id: String,
@@ -24,31 +25,187 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-/// Locks the tenant's chain head for the rest of the transaction.
-pub fn lock_chain(conn: &mut AnyConnection, tenant: &TenantId) -> Result<(), DbError> {
-    if let AnyConnection::Postgresql(pg) = conn {
-        // The id is a UUID we generated; quoting keeps the statement safe regardless.
-        let id = tenant.as_str().replace('\'', "''");
-        pg.batch_execute(&format!(
-            "SELECT id FROM tenants WHERE id = '{id}' FOR UPDATE"
-        ))?;
+/// An event as stored: unchained until the sequencer reaches it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct EventRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub seq: Option<i64>,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub ip: String,
+    pub details: String,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+impl EventRow {
+    fn chained(self) -> Option<AuditRow> {
+        Some(AuditRow {
+            seq: self.seq?,
+            prev_hash: self.prev_hash?,
+            hash: self.hash?,
+            id: self.id,
+            tenant_id: self.tenant_id,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            ip: self.ip,
+            details: self.details,
+        })
     }
+}
+
+fn chained(rows: Vec<EventRow>) -> Vec<AuditRow> {
+    rows.into_iter().filter_map(EventRow::chained).collect()
+}
+
+/// The newest chained entry of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = audit_chain_heads)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Stores an unchained event. Inside the change's transaction: both land or neither.
+pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> Result<(), DbError> {
+    diesel::insert_into(audit_events::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn last(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Option<AuditRow>, DbError> {
-    Ok(audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant.as_str()))
-        .order(audit_events::seq.desc())
-        .select(AuditRow::as_select())
+/// Creates the tenant's head (nothing chained yet) unless it exists. Idempotent under
+/// concurrency on both engines.
+pub fn ensure_head(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    genesis: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "INSERT INTO audit_chain_heads (tenant_id, seq, hash, chained_at) \
+         VALUES ($1, 0, $2, $3) ON CONFLICT (tenant_id) DO NOTHING",
+    )
+    .bind::<Text, _>(tenant.as_str())
+    .bind::<Text, _>(genesis)
+    .bind::<BigInt, _>(now)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The tenant's head, locked for the rest of the transaction (PostgreSQL `FOR UPDATE`; on
+/// SQLite the write transaction already excludes every other writer). Only the sequencer
+/// takes this lock, so it serialises sequencers, never business transactions.
+pub fn lock_head(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Head, DbError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        return Ok(audit_chain_heads::table
+            .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+            .select(Head::as_select())
+            .for_update()
+            .first(pg)?);
+    }
+    Ok(audit_chain_heads::table
+        .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+        .select(Head::as_select())
+        .first(conn)?)
+}
+
+/// The tenant's head without locking it (verification).
+pub fn head(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Option<Head>, DbError> {
+    Ok(audit_chain_heads::table
+        .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+        .select(Head::as_select())
         .first(conn)
         .optional()?)
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &AuditRow) -> Result<(), DbError> {
-    diesel::insert_into(audit_events::table)
-        .values(row)
-        .execute(conn)?;
+pub fn set_head(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    head: &Head,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        audit_chain_heads::table.filter(audit_chain_heads::tenant_id.eq(tenant.as_str())),
+    )
+    .set((
+        audit_chain_heads::seq.eq(head.seq),
+        audit_chain_heads::hash.eq(&head.hash),
+        audit_chain_heads::chained_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Committed events not chained yet, in the order they were recorded.
+pub fn unchained(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    limit: i64,
+) -> Result<Vec<EventRow>, DbError> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.is_null())
+        .order(audit_events::id.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// Tenants with events waiting to be chained.
+pub fn tenants_with_unchained(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<TenantId>, DbError> {
+    let ids: Vec<String> = audit_events::table
+        .filter(audit_events::seq.is_null())
+        .select(audit_events::tenant_id)
+        .distinct()
+        .limit(limit)
+        .load(conn)?;
+    Ok(ids.into_iter().map(TenantId::from_stored).collect())
+}
+
+/// How many of the tenant's events wait to be chained.
+pub fn count_unchained(conn: &mut AnyConnection, tenant: &TenantId) -> Result<i64, DbError> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Gives an unchained event its place in the chain. Fails if it was chained meanwhile, which
+/// the head lock rules out: the transaction then rolls back rather than fork the chain.
+pub fn chain(
+    conn: &mut AnyConnection,
+    id: &str,
+    seq: i64,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<(), DbError> {
+    let updated = diesel::update(
+        audit_events::table
+            .filter(audit_events::id.eq(id))
+            .filter(audit_events::seq.is_null()),
+    )
+    .set((
+        audit_events::seq.eq(Some(seq)),
+        audit_events::prev_hash.eq(Some(prev_hash)),
+        audit_events::hash.eq(Some(hash)),
+    ))
+    .execute(conn)?;
+    if updated != 1 {
+        return Err(DbError::Contended(format!(
+            "audit event {id} was chained by another sequencer"
+        )));
+    }
     Ok(())
 }
 
@@ -59,13 +216,15 @@ pub fn list(
     after: i64,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
-    Ok(audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant.as_str()))
-        .filter(audit_events::seq.gt(after))
-        .order(audit_events::seq.asc())
-        .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)?)
+    Ok(chained(
+        audit_events::table
+            .filter(audit_events::tenant_id.eq(tenant.as_str()))
+            .filter(audit_events::seq.gt(after))
+            .order(audit_events::seq.asc())
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)?,
+    ))
 }
 
 /// Which entries a search returns (all conditions must hold).
@@ -111,6 +270,7 @@ pub fn search(
 ) -> Result<Vec<AuditRow>, DbError> {
     let mut query = audit_events::table
         .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.is_not_null())
         .into_boxed();
     if let Some(actor) = &filter.actor {
         query = query.filter(audit_events::actor.eq(actor.clone()));
@@ -145,10 +305,12 @@ pub fn search(
             .filter(audit_events::seq.gt(seq))
             .order(audit_events::seq.asc()),
     };
-    Ok(query
-        .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)?)
+    Ok(chained(
+        query
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)?,
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]

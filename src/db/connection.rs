@@ -81,11 +81,12 @@ pub enum ConnectError {
 
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    lock_timeout: std::time::Duration,
 }
 
 impl ConnectionManager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub fn new(url: DatabaseUrl, lock_timeout: std::time::Duration) -> Self {
+        Self { url, lock_timeout }
     }
 }
 
@@ -96,19 +97,27 @@ impl ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<AnyConnection, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
-                Ok(AnyConnection::Postgresql(PgConnection::establish(url)?))
+                let mut conn = PgConnection::establish(url)?;
+                // A lock wait is bounded: past it the request answers 503 instead of hanging.
+                conn.batch_execute(&format!(
+                    "SET lock_timeout = {}",
+                    self.lock_timeout.as_millis()
+                ))?;
+                Ok(AnyConnection::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(ConnectError::Directory)?;
                 }
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside the writer; the busy timeout makes concurrent
-                // writers wait instead of failing with "database is locked".
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                // WAL lets readers run beside the writer; the busy timeout makes writers
+                // (which all begin with BEGIN IMMEDIATE, see db::tx) queue for the lock instead
+                // of failing with "database is locked".
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )?;
+                    self.lock_timeout.as_millis()
+                ))?;
                 Ok(AnyConnection::Sqlite(conn))
             }
         }

@@ -3,9 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{
-    authorization_codes, grants, refresh_tokens, revoked_access_tokens, used_client_assertions,
-};
+use super::schema::{authorization_codes, grants, refresh_tokens, revoked_access_tokens};
 use super::{AnyConnection, DbError};
 use crate::domain::{AccountId, GrantId, SessionId, TenantId};
 
@@ -212,21 +210,15 @@ pub fn revoke_access_token(
     jti: &str,
     expires_at: i64,
 ) -> Result<(), DbError> {
-    let exists = revoked_access_tokens::table
-        .filter(revoked_access_tokens::tenant_id.eq(tenant.as_str()))
-        .filter(revoked_access_tokens::jti.eq(jti))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if !exists {
-        diesel::insert_into(revoked_access_tokens::table)
-            .values((
-                revoked_access_tokens::jti.eq(jti),
-                revoked_access_tokens::tenant_id.eq(tenant.as_str()),
-                revoked_access_tokens::expires_at.eq(expires_at),
-            ))
-            .execute(conn)?;
-    }
+    // Idempotent under concurrency: two revocations of one token both succeed.
+    diesel::sql_query(
+        "INSERT INTO revoked_access_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(jti)
+    .bind::<diesel::sql_types::Text, _>(tenant.as_str())
+    .bind::<diesel::sql_types::BigInt, _>(expires_at)
+    .execute(conn)?;
     Ok(())
 }
 
@@ -250,19 +242,15 @@ pub fn record_client_assertion(
     jti_hash: &str,
     expires_at: i64,
 ) -> Result<bool, DbError> {
-    let result = diesel::insert_into(used_client_assertions::table)
-        .values((
-            used_client_assertions::jti_hash.eq(jti_hash),
-            used_client_assertions::tenant_id.eq(tenant.as_str()),
-            used_client_assertions::expires_at.eq(expires_at),
-        ))
-        .execute(conn);
-    match result {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    // No unique-violation error (which would abort a surrounding PostgreSQL transaction):
+    // the insert either happens or is skipped, atomically.
+    let inserted = diesel::sql_query(
+        "INSERT INTO used_client_assertions (jti_hash, tenant_id, expires_at) \
+         VALUES ($1, $2, $3) ON CONFLICT (jti_hash) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(jti_hash)
+    .bind::<diesel::sql_types::Text, _>(tenant.as_str())
+    .bind::<diesel::sql_types::BigInt, _>(expires_at)
+    .execute(conn)?;
+    Ok(inserted == 1)
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 mod connection;
+mod error;
 pub mod grants;
 pub mod mfa;
 pub mod pending;
@@ -14,6 +15,7 @@ pub mod schema;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod tx;
 
 use std::time::Duration;
 
@@ -23,35 +25,36 @@ use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use connection::{AnyConnection, ConnectionManager, DatabaseUrl, DatabaseUrlError};
+pub use error::{DbError, StorageFailure, RETRY_AFTER_SECS};
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// Serialises migrations when several nodes start at once on one PostgreSQL.
 const MIGRATION_LOCK_ID: i64 = 0x0074_6573_7365_7261;
 
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("no database connection available: {0}")]
-    Pool(#[from] diesel::r2d2::PoolError),
-    #[error(transparent)]
-    Query(#[from] diesel::result::Error),
-    #[error("database task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+pub type Conn = PooledConnection<ConnectionManager>;
+
+/// How the pool behaves under load.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Connections per process.
+    pub size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub connect_timeout: Duration,
+    /// How long a statement waits for a lock held by another transaction (SQLite's
+    /// `busy_timeout`, PostgreSQL's `lock_timeout`) before it is answered 503.
+    pub lock_timeout: Duration,
 }
 
-impl DbError {
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(
-            self,
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
-        )
+impl PoolOptions {
+    pub fn from_settings(settings: &crate::config::DatabaseSettings) -> PoolOptions {
+        PoolOptions {
+            size: settings.pool_size,
+            connect_timeout: Duration::from_secs(settings.connect_timeout_secs),
+            lock_timeout: Duration::from_millis(settings.lock_timeout_ms),
+        }
     }
 }
-
-pub type Conn = PooledConnection<ConnectionManager>;
 
 #[derive(Clone)]
 pub struct Db {
@@ -61,20 +64,20 @@ pub struct Db {
 
 impl Db {
     /// Opens the pool, failing at once with the real cause when the database is unreachable.
-    pub fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Db> {
+    pub fn connect(url: &str, options: PoolOptions) -> anyhow::Result<Db> {
         let url = DatabaseUrl::parse(url)?;
         let engine = url.engine_name();
-        let manager = ConnectionManager::new(url);
+        let manager = ConnectionManager::new(url, options.lock_timeout);
         // r2d2 hides the cause behind a timeout; one direct attempt reports it.
         diesel::r2d2::ManageConnection::connect(&manager)
             .with_context(|| format!("could not connect to the {engine} database"))?;
         let pool = Pool::builder()
-            .max_size(pool_size)
+            .max_size(options.size)
             // No background top-ups: a connection being opened on r2d2's thread while the
             // process exits crashes inside libpq/OpenSSL teardown. Connections open on demand
             // and are kept for reuse.
             .min_idle(Some(0))
-            .connection_timeout(connect_timeout)
+            .connection_timeout(options.connect_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
         Ok(Db { pool, engine })

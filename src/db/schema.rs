@@ -127,15 +127,24 @@ diesel::table! {
     audit_events (id) {
         id -> Text,
         tenant_id -> Text,
-        seq -> BigInt,
+        seq -> Nullable<BigInt>,
         at -> BigInt,
         actor -> Text,
         action -> Text,
         target -> Text,
         ip -> Text,
         details -> Text,
-        prev_hash -> Text,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain_heads (tenant_id) {
+        tenant_id -> Text,
+        seq -> BigInt,
         hash -> Text,
+        chained_at -> BigInt,
     }
 }
 
@@ -339,4 +348,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_challenges,
     account_tokens,
     audit_events,
+    audit_chain_heads,
 );

@@ -1,12 +1,11 @@
 //! Accounts (the login inside one tenant) and the sign-in check.
 
-use diesel::Connection;
 use serde::Serialize;
 
-use super::password::{PasswordHasher, Verification};
+use super::password::PasswordHasher;
 use crate::config::SecuritySettings;
 use crate::db::accounts::{self as rows, AccountRow};
-use crate::db::{grants, sessions, AnyConnection, DbError};
+use crate::db::{grants, sessions, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, EmailError, TenantId};
 use crate::profiles::{self, ProfileError};
 
@@ -82,6 +81,16 @@ pub enum AccountError {
     Db(#[from] DbError),
 }
 
+impl crate::db::StorageFailure for AccountError {
+    fn storage_error(&self) -> Option<&DbError> {
+        match self {
+            AccountError::Db(e) => Some(e),
+            AccountError::Profile(e) => crate::db::StorageFailure::storage_error(e),
+            _ => None,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AccountError {
     fn from(e: diesel::result::Error) -> Self {
         AccountError::Db(DbError::Query(e))
@@ -101,6 +110,8 @@ pub enum LoginError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+crate::storage_failure!(LoginError);
 
 /// A bundled list of the most common long passwords (a stopgap: see docs/architecture.md).
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
@@ -152,7 +163,7 @@ pub fn create_account(
         locked_until: None,
     };
     let id = AccountId::from_stored(account.id.clone());
-    conn.transaction::<_, AccountError, _>(|conn| {
+    tx::write(conn, |conn| {
         rows::insert(conn, &account).map_err(|e| {
             if e.is_unique_violation() {
                 AccountError::EmailTaken
@@ -161,7 +172,7 @@ pub fn create_account(
             }
         })?;
         profiles::create_default(conn, tenant, &id)?;
-        Ok(())
+        Ok::<_, AccountError>(())
     })?;
     find_account(conn, tenant, &id)
 }
@@ -194,7 +205,7 @@ pub fn find_account_by_id_or_email(
     )
 }
 
-fn load(row: AccountRow) -> Account {
+pub(super) fn load(row: AccountRow) -> Account {
     Account {
         id: AccountId::from_stored(row.id),
         tenant_id: TenantId::from_stored(row.tenant_id),
@@ -212,7 +223,7 @@ pub fn suspend(
     account: &AccountId,
     actor: &crate::audit::Actor,
 ) -> Result<Account, AccountError> {
-    conn.transaction::<_, AccountError, _>(|conn| {
+    tx::write(conn, |conn| {
         let now = unix_now();
         if !rows::set_status(
             conn,
@@ -230,7 +241,7 @@ pub fn suspend(
             tenant,
             actor.event("account.suspend", account.as_str(), serde_json::json!({})),
         )?;
-        Ok(())
+        Ok::<_, AccountError>(())
     })?;
     find_account(conn, tenant, account)
 }
@@ -270,11 +281,11 @@ pub fn change_password(
     }
     check_password(new, min_password_chars)?;
     let hash = hasher.hash(new)?;
-    conn.transaction::<_, AccountError, _>(|conn| {
+    tx::write(conn, |conn| {
         let now = unix_now();
         rows::set_password_hash(conn, tenant, account, &hash, now)?;
         sessions::end_others(conn, tenant, account, current_session, now)?;
-        Ok(())
+        Ok::<_, AccountError>(())
     })
 }
 
@@ -284,7 +295,7 @@ pub fn resume(
     account: &AccountId,
     actor: &crate::audit::Actor,
 ) -> Result<Account, AccountError> {
-    conn.transaction::<_, AccountError, _>(|conn| {
+    tx::write(conn, |conn| {
         if !rows::set_status(
             conn,
             tenant,
@@ -299,17 +310,13 @@ pub fn resume(
             tenant,
             actor.event("account.resume", account.as_str(), serde_json::json!({})),
         )?;
-        Ok(())
+        Ok::<_, AccountError>(())
     })?;
     find_account(conn, tenant, account)
 }
 
-/// Checks an email and password. Takes the same time whether or not the email exists (an
-/// unknown email is checked against a dummy hash) and whether or not the account is locked,
-/// and fails the same way in every case. Counts failures per account and locks it with
-/// exponential back-off past the threshold; re-hashes a correct password whose hash is
-/// outdated (older argon2 parameters, imported bcrypt). Blocking (argon2): never call it on an
-/// executor thread.
+/// Checks an email and password in one call: [`super::signin`]'s three steps, with the
+/// password checked while `conn` is held (for callers outside the request path).
 pub fn authenticate(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
@@ -319,46 +326,11 @@ pub fn authenticate(
     password: &str,
     require_verified_email: bool,
 ) -> Result<Account, LoginError> {
-    let row = match Email::parse(email) {
-        Ok(email) => rows::find_by_email(conn, tenant, email.as_str())?,
-        Err(_) => None,
-    };
-    let now = unix_now();
-    let locked = row
-        .as_ref()
-        .is_some_and(|r| r.locked_until.is_some_and(|until| until > now));
-    let stored = row
-        .as_ref()
-        .and_then(|r| r.password_hash.as_deref())
-        .filter(|_| !locked);
-    let verification = match stored {
-        Some(hash) if password.len() <= MAX_PASSWORD_BYTES => hasher.check(password, hash),
-        _ => {
-            hasher.verify_dummy(password);
-            Verification::Mismatch
-        }
-    };
-    let Some(row) = row else {
-        return Err(LoginError::InvalidCredentials);
-    };
-    let account = load(row.clone());
-    let Verification::Match { outdated } = verification else {
-        if !locked {
-            count_failed_attempt(conn, security, tenant, &account.id)?;
-        }
-        return Err(LoginError::InvalidCredentials);
-    };
-    if outdated {
-        match hasher.hash(password) {
-            Ok(hash) => rows::set_password_hash(conn, tenant, &account.id, &hash, now)?,
-            Err(e) => tracing::error!(error = %e, "could not re-hash a password"),
-        }
-    }
-    may_sign_in(&account)?;
-    if require_verified_email && !account.email_verified {
-        return Err(LoginError::EmailNotVerified(account.id));
-    }
-    Ok(account)
+    let candidate = super::signin::find(conn, tenant, email)?;
+    let checked = super::signin::check(hasher, candidate, password);
+    tx::write(conn, |conn| {
+        super::signin::settle(conn, security, tenant, &checked, require_verified_email)
+    })
 }
 
 /// A sign-in completed with every factor it needed: past failures are forgotten. (Not after
@@ -373,18 +345,25 @@ pub fn sign_in_completed(
 
 /// Counts a failed sign-in step (a wrong password, or a wrong second factor where the caller
 /// asks for it in the same step) and locks the account with back-off past the threshold.
+/// Atomic: under concurrent failures the count is exact, and attempts that arrive once the
+/// lock is on do not count.
 pub fn count_failed_attempt(
     conn: &mut AnyConnection,
     security: &SecuritySettings,
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<(), DbError> {
-    let failures = rows::record_failed_login(conn, tenant, account)?;
-    if let Some(lock) = security.lock_for(failures) {
-        rows::set_locked_until(conn, tenant, account, Some(unix_now() + lock))?;
-        tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
-    }
-    Ok(())
+    tx::write(conn, |conn| {
+        let now = unix_now();
+        let Some(failures) = rows::record_failed_login(conn, tenant, account, now)? else {
+            return Ok(());
+        };
+        if let Some(lock) = security.lock_for(failures) {
+            rows::set_locked_until(conn, tenant, account, Some(now + lock))?;
+            tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
+        }
+        Ok(())
+    })
 }
 
 /// Lifts a lock and forgets past failures (administrators).

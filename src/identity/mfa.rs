@@ -2,7 +2,6 @@
 //! compatibility) with single-use recovery codes. Seeds are sealed under the master key; a
 //! code from a time step already used is refused.
 
-use diesel::Connection;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretSlice};
 use totp_rs::{Algorithm, Builder, Totp};
@@ -10,7 +9,7 @@ use totp_rs::{Algorithm, Builder, Totp};
 use super::password::PasswordHasher;
 use crate::crypto::sha256_hex;
 use crate::db::mfa::{self as rows, TotpRow};
-use crate::db::{accounts, AnyConnection, DbError};
+use crate::db::{accounts, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, TenantId};
 use crate::keys::envelope;
 use crate::keys::MasterKey;
@@ -32,6 +31,8 @@ pub enum MfaError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+crate::storage_failure!(MfaError);
 
 impl From<diesel::result::Error> for MfaError {
     fn from(e: diesel::result::Error) -> Self {
@@ -112,21 +113,19 @@ pub fn start_enrollment(
     let sealed = envelope::seal(master, &seed, &associated_data(tenant, account))
         .map_err(|e| MfaError::Sealed(e.to_string()))?;
     let generator = totp(seed, issuer, label)?;
-    conn.transaction::<_, MfaError, _>(|conn| {
+    let row = TotpRow {
+        account_id: account.to_string(),
+        tenant_id: tenant.to_string(),
+        secret: sealed.ciphertext,
+        master_key_id: sealed.master_key_id,
+        confirmed_at: None,
+        last_step: 0,
+        created_at: unix_now(),
+    };
+    tx::write(conn, |conn| {
         rows::delete_totp(conn, tenant, account)?;
-        rows::insert_totp(
-            conn,
-            &TotpRow {
-                account_id: account.to_string(),
-                tenant_id: tenant.to_string(),
-                secret: sealed.ciphertext,
-                master_key_id: sealed.master_key_id,
-                confirmed_at: None,
-                last_step: 0,
-                created_at: unix_now(),
-            },
-        )?;
-        Ok(())
+        rows::insert_totp(conn, &row)?;
+        Ok::<_, MfaError>(())
     })?;
     Ok(Enrollment {
         secret_base32: generator.secret().to_base32(),
@@ -150,13 +149,13 @@ pub fn confirm_enrollment(
     }
     check_totp(conn, master, tenant, account, &row, code)?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-    conn.transaction::<_, MfaError, _>(|conn| {
+    tx::write(conn, |conn| {
         let now = unix_now();
         rows::confirm_totp(conn, tenant, account, now)?;
         for code in &codes {
             rows::insert_recovery_code(conn, tenant, account, &sha256_hex(&normalize(code)), now)?;
         }
-        Ok(())
+        Ok::<_, MfaError>(())
     })?;
     Ok(codes)
 }

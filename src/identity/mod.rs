@@ -6,11 +6,12 @@ mod accounts;
 pub mod mfa;
 pub mod password;
 pub mod recovery;
+pub mod signin;
 pub mod verification;
 
 pub use accounts::{
     authenticate, change_password, check_password, count_failed_attempt, create_account,
     find_account, find_account_by_id_or_email, import_password_hash, may_sign_in, resume,
     sign_in_completed, suspend, unlock, Account, AccountError, AccountStatus, LoginError,
-    PasswordChange,
+    PasswordChange, MAX_PASSWORD_BYTES,
 };

@@ -1,5 +1,9 @@
 //! argon2id password hashing with parameters from `[argon2]`. Slow by design: callers run it
-//! on the blocking pool, never on an executor thread.
+//! on the blocking pool, never on an executor thread, and never while holding a database
+//! connection or transaction. At most `max_concurrent` hashes run at once per process: each
+//! takes `memory_kib` of memory, and more at once than there are cores is not faster.
+
+use std::sync::{Arc, Condvar, Mutex};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
@@ -15,6 +19,43 @@ pub struct PasswordHasher {
     /// A hash of a random password with the same parameters, verified when an email is
     /// unknown so that failures take the same time either way.
     dummy: std::sync::Arc<std::sync::OnceLock<String>>,
+    gate: Arc<Gate>,
+}
+
+/// A counting semaphore for blocking threads: hashing waits here for its turn.
+struct Gate {
+    running: Mutex<usize>,
+    turn: Condvar,
+    limit: usize,
+}
+
+struct Turn<'a>(&'a Gate);
+
+impl Gate {
+    fn new(limit: usize) -> Gate {
+        Gate {
+            running: Mutex::new(0),
+            turn: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    fn enter(&self) -> Turn<'_> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.limit {
+            running = self.turn.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Turn(self)
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        self.0.turn.notify_one();
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -52,11 +93,16 @@ impl PasswordHasher {
                 settings.memory_kib, settings.iterations, settings.parallelism
             ),
             dummy: Default::default(),
+            gate: Arc::new(Gate::new(match settings.max_concurrent {
+                0 => std::thread::available_parallelism().map_or(1, usize::from),
+                n => n,
+            })),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
+        let _turn = self.gate.enter();
         self.argon2
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
@@ -72,6 +118,7 @@ impl PasswordHasher {
     /// (`$2a$`/`$2b$`/`$2y$`), and says whether the hash should be replaced: bcrypt, another
     /// argon2 variant, or parameters other than the configured ones.
     pub fn check(&self, password: &str, stored: &str) -> Verification {
+        let _turn = self.gate.enter();
         if ["$2a$", "$2b$", "$2y$"]
             .iter()
             .any(|p| stored.starts_with(p))
@@ -118,6 +165,7 @@ mod tests {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
+            max_concurrent: 0,
         })
         .unwrap()
     }
@@ -146,6 +194,7 @@ mod tests {
             memory_kib: 2048,
             iterations: 1,
             parallelism: 1,
+            max_concurrent: 0,
         })
         .unwrap();
         assert_eq!(
@@ -167,6 +216,7 @@ mod tests {
             memory_kib: 1,
             iterations: 0,
             parallelism: 1,
+            max_concurrent: 0,
         });
         assert!(err.is_err());
     }

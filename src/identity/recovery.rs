@@ -2,12 +2,10 @@
 //! sets the password, ends every session and revokes every grant. It never signs the user in,
 //! so a second factor is still asked at the next sign-in.
 
-use diesel::Connection;
-
 use super::accounts::{check_password, AccountError};
 use super::password::PasswordHasher;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{accounts as rows, grants, sessions, AnyConnection, DbError};
+use crate::db::{accounts as rows, grants, sessions, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, TenantId};
 
 pub const RESET_LIFETIME_SECS: i64 = 30 * 60;
@@ -60,6 +58,15 @@ pub enum ResetError {
     Account(#[from] AccountError),
 }
 
+impl crate::db::StorageFailure for ResetError {
+    fn storage_error(&self) -> Option<&DbError> {
+        match self {
+            ResetError::Account(e) => e.storage_error(),
+            ResetError::InvalidLink => None,
+        }
+    }
+}
+
 impl From<DbError> for ResetError {
     fn from(e: DbError) -> Self {
         ResetError::Account(AccountError::Db(e))
@@ -89,7 +96,7 @@ pub fn reset_password(
     check_password(new_password, min_chars)?;
     let new_hash = hasher.hash(new_password).map_err(AccountError::from)?;
     let account = AccountId::from_stored(account);
-    conn.transaction::<_, ResetError, _>(|conn| {
+    tx::write(conn, |conn| {
         if !rows::use_account_token(conn, tenant, &hash, now)? {
             return Err(ResetError::InvalidLink);
         }
@@ -97,6 +104,6 @@ pub fn reset_password(
         rows::clear_failed_logins(conn, tenant, &account)?;
         sessions::end_all_for_account(conn, tenant, &account, now)?;
         grants::revoke_account_grants(conn, tenant, &account, now)?;
-        Ok(())
+        Ok::<_, ResetError>(())
     })
 }

@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use diesel::Connection;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
@@ -41,6 +40,8 @@ pub enum KeyError {
     #[error("key {0} is already retired")]
     AlreadyRetired(String),
 }
+
+crate::storage_failure!(KeyError);
 
 impl From<diesel::result::Error> for KeyError {
     fn from(e: diesel::result::Error) -> Self {
@@ -133,7 +134,7 @@ pub fn rotate(
     actor: &crate::audit::Actor,
 ) -> Result<Vec<KeyInfo>, KeyError> {
     let keys = generate(algs)?;
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let installed = install(conn, master, tenant, &keys)?;
         let kids: Vec<&str> = installed.iter().map(|k| k.kid.as_str()).collect();
         crate::audit::record(
@@ -156,7 +157,7 @@ pub fn retire(
     kid: &str,
     actor: &crate::audit::Actor,
 ) -> Result<KeyInfo, KeyError> {
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let row = rows::find(conn, tenant, kid)?.ok_or_else(|| KeyError::NotFound(kid.into()))?;
         match KeyStatus::parse(&row.status) {
             Some(KeyStatus::Active) => return Err(KeyError::StillActive(row.id)),
@@ -278,7 +279,7 @@ impl KeyStore {
         tenant: &TenantId,
     ) -> Result<Arc<TenantKeySet>, KeyError> {
         // Version and rows from one snapshot, so the label never claims newer keys than loaded.
-        let (version, published) = conn.transaction::<_, KeyError, _>(|conn| {
+        let (version, published) = crate::db::tx::read::<_, KeyError, _>(conn, |conn| {
             let version = db::tenants::key_set_version(conn, tenant)?;
             Ok((version, rows::list_published(conn, tenant)?))
         })?;

@@ -141,12 +141,13 @@ pub enum AuthorizeError {
     Page(String),
     /// Send the error to the verified redirect URI.
     Redirect(AuthorizationResponse),
+    /// The database failed (perhaps only for a moment): the caller answers it.
+    Storage(crate::db::DbError),
 }
 
 impl From<crate::db::DbError> for AuthorizeError {
     fn from(e: crate::db::DbError) -> Self {
-        tracing::error!(error = %e, "authorization request failed");
-        AuthorizeError::Page("The request could not be processed. Please try again.".into())
+        AuthorizeError::Storage(e)
     }
 }
 
@@ -487,7 +488,7 @@ pub fn issue_code(
         expires_at: now + tokens.authorization_code_lifetime_secs,
         used_at: None,
     };
-    diesel::Connection::transaction(conn, |conn| {
+    crate::db::tx::write(conn, |conn| {
         grant_rows::insert_grant(conn, &grant)?;
         grant_rows::insert_code(conn, &row)
     })?;

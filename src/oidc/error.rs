@@ -72,6 +72,15 @@ pub struct OAuthError {
     pub challenge: Challenge,
     /// Logged, never sent.
     pub cause: Option<String>,
+    /// The storage failure behind a `server_error` or `temporarily_unavailable`, so a
+    /// transaction can be retried and the answer can carry `Retry-After`.
+    pub storage: Option<Box<DbError>>,
+}
+
+impl crate::db::StorageFailure for OAuthError {
+    fn storage_error(&self) -> Option<&DbError> {
+        self.storage.as_deref()
+    }
 }
 
 impl OAuthError {
@@ -81,6 +90,7 @@ impl OAuthError {
             description: description.into(),
             challenge: Challenge::None,
             cause: None,
+            storage: None,
         }
     }
 
@@ -130,14 +140,30 @@ impl OAuthError {
 }
 
 impl From<DbError> for OAuthError {
+    /// A passing database condition is `temporarily_unavailable` (503 with `Retry-After`);
+    /// anything else is a `server_error`.
     fn from(e: DbError) -> Self {
-        OAuthError::server_error(e)
+        let base = if e.is_transient() {
+            OAuthError {
+                cause: Some(e.to_string()),
+                ..Self::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the server is busy; retry the request shortly",
+                )
+            }
+        } else {
+            OAuthError::server_error(&e)
+        };
+        OAuthError {
+            storage: Some(Box::new(e)),
+            ..base
+        }
     }
 }
 
 impl From<diesel::result::Error> for OAuthError {
     fn from(e: diesel::result::Error) -> Self {
-        OAuthError::server_error(e)
+        DbError::from(e).into()
     }
 }
 

@@ -7,7 +7,7 @@ use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
 use crate::crypto::sha256_hex;
-use crate::db::{grants, AnyConnection};
+use crate::db::{grants, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, GrantId};
 
 pub fn revoke(
@@ -31,7 +31,7 @@ pub fn revoke(
             return Err(not_yours());
         }
         let grant = GrantId::from_stored(row.grant_id);
-        diesel::Connection::transaction(conn, |conn| {
+        tx::write(conn, |conn| {
             grants::revoke_grant(conn, tenant, &grant, unix_now())?;
             crate::audit::record(
                 conn,
@@ -43,14 +43,15 @@ pub fn revoke(
                     ip: "",
                     details: serde_json::json!({ "token_type": "refresh_token" }),
                 },
-            )
+            )?;
+            Ok::<_, DbError>(())
         })?;
         return Ok(());
     }
     match access_token::verify_signature_only(ctx, token) {
         Ok(claims) if claims.client_id != client.id.as_str() => Err(not_yours()),
         Ok(claims) => {
-            diesel::Connection::transaction(conn, |conn| {
+            tx::write(conn, |conn| {
                 grants::revoke_access_token(conn, tenant, &claims.jti, claims.exp)?;
                 crate::audit::record(
                     conn,
@@ -62,7 +63,8 @@ pub fn revoke(
                         ip: "",
                         details: serde_json::json!({ "token_type": "access_token" }),
                     },
-                )
+                )?;
+                Ok::<_, DbError>(())
             })?;
             Ok(())
         }

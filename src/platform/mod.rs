@@ -6,7 +6,6 @@
 //! credentials is written twice. The first administrator is created through a one-time setup
 //! link (printed at start while there is none, valid for an hour) or `tessera admin create`.
 
-use diesel::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -39,6 +38,17 @@ pub enum PlatformError {
     Invalid(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl crate::db::StorageFailure for PlatformError {
+    fn storage_error(&self) -> Option<&DbError> {
+        match self {
+            PlatformError::Db(e) => Some(e),
+            PlatformError::Account(e) => e.storage_error(),
+            PlatformError::Tenant(e) => e.storage_error(),
+            _ => None,
+        }
+    }
 }
 
 impl From<diesel::result::Error> for PlatformError {
@@ -92,7 +102,7 @@ pub fn create_admin(
     actor: &Actor,
 ) -> Result<Account, PlatformError> {
     let platform = internal_tenant(conn)?;
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let account =
             identity::create_account(conn, hasher, &platform, email, password, ADMIN_PASSWORD_MIN)?;
         crate::audit::record(
@@ -113,7 +123,7 @@ pub fn complete_setup(
     password: &str,
     ip: &str,
 ) -> Result<Account, PlatformError> {
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         if has_admin(conn)? || !rows::use_setup_token(conn, &sha256_hex(token), unix_now())? {
             return Err(PlatformError::SetupLinkInvalid);
         }
@@ -182,7 +192,7 @@ pub fn create_tenant(
     let platform = internal_tenant(conn)?;
     // One transaction: no half-made tenant if the invitation fails (the tenant's own creation
     // nests as a savepoint).
-    conn.transaction::<_, PlatformError, _>(|conn| {
+    crate::db::tx::write::<_, PlatformError, _>(conn, |conn| {
         let tenant = tenants::create(conn, master, slug, name)?;
         let invitation = match admin_email {
             Some(email) => Some(invite_admin(conn, hasher, actor, &tenant, email)?),
@@ -268,7 +278,7 @@ pub fn set_status(
     status: TenantStatus,
 ) -> Result<Tenant, PlatformError> {
     let platform = internal_tenant(conn)?;
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let tenant = tenants::set_status(conn, slug, status)?;
         let action = match status {
             TenantStatus::Active => "tenant.resume",
@@ -292,7 +302,7 @@ pub fn delete_tenant(
         )));
     }
     let platform = internal_tenant(conn)?;
-    conn.transaction(|conn| {
+    crate::db::tx::write(conn, |conn| {
         let tenant = tenants::find(conn, slug)?;
         rows::delete(conn, &tenant.id)?;
         // Recorded in the platform's chain: the tenant's own went with it.

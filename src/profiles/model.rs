@@ -60,6 +60,8 @@ pub enum ProfileError {
     Db(#[from] DbError),
 }
 
+crate::storage_failure!(ProfileError);
+
 impl From<diesel::result::Error> for ProfileError {
     fn from(e: diesel::result::Error) -> Self {
         ProfileError::Db(DbError::Query(e))

@@ -38,6 +38,8 @@ pub enum RoleError {
     Db(#[from] DbError),
 }
 
+crate::storage_failure!(RoleError);
+
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
@@ -96,7 +98,7 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Role>, Ro
 
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<(), RoleError> {
     let row = role(conn, tenant, name)?;
-    diesel::Connection::transaction(conn, |conn| rows::delete(conn, tenant, &row.id))?;
+    crate::db::tx::write(conn, |conn| rows::delete(conn, tenant, &row.id))?;
     Ok(())
 }
 

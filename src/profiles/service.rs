@@ -1,7 +1,5 @@
 //! Creating and changing profiles. Every function is scoped to a tenant.
 
-use diesel::Connection;
-
 use super::model::{parse_attributes, parse_locale, parse_name, parse_picture};
 use super::{NewProfile, Profile, ProfileChanges, ProfileError};
 use crate::db::accounts::{self as rows, ProfileRow};
@@ -65,7 +63,7 @@ pub fn create(
             None => "{}".into(),
         },
     };
-    conn.transaction::<_, ProfileError, _>(|conn| {
+    crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
         if make_default {
             clear_default(conn, tenant, &existing)?;
         }
@@ -198,7 +196,7 @@ pub fn set_default(
 ) -> Result<Profile, ProfileError> {
     let row = load_row(conn, tenant, profile)?;
     let account = AccountId::from_stored(row.account_id.clone());
-    conn.transaction::<_, ProfileError, _>(|conn| {
+    crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
         let siblings = list(conn, tenant, &account)?;
         clear_default(conn, tenant, &siblings)?;
         let mut row = load_row(conn, tenant, profile)?;
@@ -218,7 +216,7 @@ pub fn delete(
 ) -> Result<(), ProfileError> {
     let row = load_row(conn, tenant, profile)?;
     let account = AccountId::from_stored(row.account_id.clone());
-    conn.transaction::<_, ProfileError, _>(|conn| {
+    crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
         let siblings = list(conn, tenant, &account)?;
         if siblings.len() <= 1 {
             return Err(ProfileError::LastProfile);

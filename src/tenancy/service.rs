@@ -1,6 +1,5 @@
 //! The tenant model and lifecycle.
 
-use diesel::Connection;
 use serde::Serialize;
 
 use super::branding::Branding;
@@ -56,6 +55,16 @@ pub enum TenantError {
     InvalidPolicy(String),
     #[error(transparent)]
     Db(DbError),
+}
+
+impl crate::db::StorageFailure for TenantError {
+    fn storage_error(&self) -> Option<&DbError> {
+        match self {
+            TenantError::Db(e) => Some(e),
+            TenantError::Keys(e) => crate::db::StorageFailure::storage_error(e),
+            _ => None,
+        }
+    }
 }
 
 impl From<DbError> for TenantError {
@@ -156,7 +165,7 @@ pub fn create(
     let keys = keys::generate_keys(&KeyAlg::ALL)?;
     let row = new_row(slug.as_str(), name);
     let id = TenantId::from_stored(row.id.clone());
-    conn.transaction::<_, TenantError, _>(|conn| {
+    crate::db::tx::write::<_, TenantError, _>(conn, |conn| {
         rows::insert(conn, &row).map_err(|e| {
             if e.is_unique_violation() {
                 TenantError::SlugTaken(slug.to_string())

@@ -45,14 +45,21 @@ fn quoted(text: &str) -> String {
 }
 
 pub fn error_response(error: &OAuthError, realm: &str) -> HttpResponse {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     if let Some(cause) = &error.cause {
-        tracing::error!(error = %cause, "protocol request failed");
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %cause, "protocol request met a busy database");
+        } else {
+            tracing::error!(error = %cause, "protocol request failed");
+        }
     } else {
         tracing::info!(error = error.code.as_str(), description = %error.description, "protocol request refused");
     }
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = HttpResponse::build(status);
     no_store(&mut response);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()));
+    }
     let challenge = match error.challenge {
         Challenge::None if status == StatusCode::UNAUTHORIZED => {
             Some(format!("Basic realm=\"{}\"", quoted(realm)))

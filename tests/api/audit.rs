@@ -1,8 +1,6 @@
 //! The hash-chained audit log: events recorded, no secrets in it, and `tessera audit verify`
 //! catching an edited row and a deleted row.
 
-use std::time::Duration;
-
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use tessera::config::TenantRouting;
@@ -26,7 +24,7 @@ fn export(app: &TestApp) -> Vec<Value> {
 }
 
 fn tamper(app: &TestApp, sql: &str) {
-    let db = Db::connect(&app.db.url, 1, Duration::from_secs(5)).unwrap();
+    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
     db.conn().unwrap().batch_execute(sql).unwrap();
 }
 

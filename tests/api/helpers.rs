@@ -473,3 +473,12 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Pool options for a test's own direct connection to an app's database.
+pub fn pool_options() -> tessera::db::PoolOptions {
+    tessera::db::PoolOptions {
+        size: 1,
+        connect_timeout: std::time::Duration::from_secs(5),
+        lock_timeout: std::time::Duration::from_secs(5),
+    }
+}

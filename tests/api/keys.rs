@@ -41,7 +41,7 @@ fn kids(jwks: &Value) -> BTreeSet<String> {
 /// Signs an ID token with the tenant's active key, the way the token endpoint will: through
 /// the app's own key store, reading the keys from the database under the master key.
 fn sign_id_token(app: &TestApp, tenant_id: &str, alg: KeyAlg, claims: &Value) -> String {
-    let db = Db::connect(&app.db.url, 1, std::time::Duration::from_secs(5)).unwrap();
+    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
     let store = KeyStore::new(app.master());
     let set = store
         .load(

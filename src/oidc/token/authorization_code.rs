@@ -1,14 +1,16 @@
 //! `authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3): single use, short-lived, bound to
 //! the client, the redirect URI and the PKCE challenge. Presenting a code twice revokes every
 //! token issued from it (RFC 9700 §4.5).
+//!
+//! One write transaction spends the code, reads the grant and stores what is issued, so two
+//! redemptions of one code at the same instant are ordered by the code row: exactly one wins,
+//! and the other, seeing the code spent, revokes the grant.
 
-use diesel::Connection;
-
-use super::refresh_token::issue_for_grant;
+use super::issue::{self, Prepared};
 use crate::clients::Client;
 use crate::crypto::sha256_hex;
 use crate::db::grants as rows;
-use crate::db::AnyConnection;
+use crate::db::{tx, AnyConnection};
 use crate::domain::{unix_now, GrantId};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
@@ -23,48 +25,81 @@ pub fn exchange(
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let tenant = &ctx.tenant.id;
     let code_hash = sha256_hex(code);
-    let row = rows::find_code(conn, tenant, &code_hash)?
-        .ok_or_else(|| OAuthError::invalid_grant("unknown or expired code"))?;
+    // The inner result is the answer; refusals still commit (a spent code stays spent, a
+    // replay's revocation stands). The outer one rolls back.
+    let prepared = tx::write(conn, |conn| {
+        redeem(conn, ctx, client, &code_hash, redirect_uri, code_verifier)
+    })??;
+    prepared.sign(ctx, client)
+}
+
+fn redeem(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    code_hash: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<Result<Prepared, OAuthError>, OAuthError> {
+    let tenant = &ctx.tenant.id;
+    let Some(row) = rows::find_code(conn, tenant, code_hash)? else {
+        return Ok(Err(OAuthError::invalid_grant("unknown or expired code")));
+    };
     let grant_id = GrantId::from_stored(row.grant_id.clone());
     let now = unix_now();
-    if !rows::use_code(conn, tenant, &code_hash, now)? {
+    if !rows::use_code(conn, tenant, code_hash, now)? {
         // A replay: whoever holds this code may hold a stolen copy. Revoke everything.
         rows::revoke_grant(conn, tenant, &grant_id, now)?;
-        tracing::warn!(client_id = %client.id, grant = %grant_id, "authorization code reused; grant revoked");
-        return Err(OAuthError::invalid_grant("code already used"));
-    }
-    if row.client_id != client.id.as_str() {
-        return Err(OAuthError::invalid_grant(
-            "code was issued to another client",
-        ));
-    }
-    if row.expires_at < now {
-        return Err(OAuthError::invalid_grant("unknown or expired code"));
-    }
-    if redirect_uri != Some(row.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri must be the one used in the authorization request",
-        ));
-    }
-    pkce::verify(row.code_challenge.as_deref(), code_verifier)?;
-    let grant = rows::find_grant(conn, tenant, &grant_id)?
-        .filter(|g| g.revoked_at.is_none())
-        .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
-    conn.transaction(|conn| {
-        let issued = issue_for_grant(conn, ctx, client, &grant, row.nonce.as_deref(), None)?;
         crate::audit::record(
             conn,
-            &ctx.tenant.id,
+            tenant,
             crate::audit::Event {
                 actor: client.id.as_str(),
-                action: "token.issue",
-                target: &grant.id,
+                action: "grant.revoke",
+                target: grant_id.as_str(),
                 ip: "",
-                details: serde_json::json!({ "grant_type": "authorization_code", "scope": issued.scope }),
+                details: serde_json::json!({ "reason": "authorization code reused" }),
             },
         )?;
-        Ok(issued)
-    })
+        tracing::warn!(client_id = %client.id, grant = %grant_id, "authorization code reused; grant revoked");
+        return Ok(Err(OAuthError::invalid_grant("code already used")));
+    }
+    if row.client_id != client.id.as_str() {
+        return Ok(Err(OAuthError::invalid_grant(
+            "code was issued to another client",
+        )));
+    }
+    if row.expires_at < now {
+        return Ok(Err(OAuthError::invalid_grant("unknown or expired code")));
+    }
+    if redirect_uri != Some(row.redirect_uri.as_str()) {
+        return Ok(Err(OAuthError::invalid_grant(
+            "redirect_uri must be the one used in the authorization request",
+        )));
+    }
+    if let Err(refused) = pkce::verify(row.code_challenge.as_deref(), code_verifier) {
+        return Ok(Err(refused));
+    }
+    let Some(grant) = rows::find_grant(conn, tenant, &grant_id)?.filter(|g| g.revoked_at.is_none())
+    else {
+        return Ok(Err(OAuthError::invalid_grant("the grant was revoked")));
+    };
+    let prepared = match issue::prepare(conn, ctx, client, grant, row.nonce.clone(), None) {
+        Ok(prepared) => prepared,
+        Err(e) if e.storage.is_some() => return Err(e),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    crate::audit::record(
+        conn,
+        tenant,
+        crate::audit::Event {
+            actor: client.id.as_str(),
+            action: "token.issue",
+            target: prepared.grant_id(),
+            ip: "",
+            details: serde_json::json!({ "grant_type": "authorization_code", "scope": prepared.scope().to_string() }),
+        },
+    )?;
+    Ok(Ok(prepared))
 }

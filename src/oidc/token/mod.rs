@@ -3,6 +3,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod issue;
 mod refresh_token;
 
 use super::client_auth::{self, Method, PresentedCredentials};

@@ -1,20 +1,20 @@
 //! `refresh_token` (RFC 6749 §6): opaque tokens, rotated on every use. Reusing a rotated token
 //! revokes the whole family (its grant), except within the configured grace window.
+//!
+//! One write transaction rotates the token, checks the grant and stores the new token. Two
+//! refreshes of one token at once are ordered by its row: the second sees it rotated and
+//! either joins the family (inside the grace window) or revokes it. Every token hangs off the
+//! grant, so a revocation that commits at any point leaves nothing issued alive.
 
-use diesel::Connection;
-
-use crate::clients::{Client, GrantType};
+use super::issue::{self, Prepared};
+use crate::clients::Client;
 use crate::crypto::sha256_hex;
-use crate::db::grants::{self as rows, GrantRow};
-use crate::db::{sessions, AnyConnection};
-use crate::domain::{unix_now, AccountId, GrantId, ProfileId, ScopeSet, SessionId};
-use crate::identity;
-use crate::oidc::claims::user_claims;
+use crate::db::grants as rows;
+use crate::db::{sessions, tx, AnyConnection};
+use crate::domain::{unix_now, GrantId, ScopeSet, SessionId};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::minter::{self, TokenResponse, UserContext};
-use crate::oidc::subject::subject;
-use crate::profiles;
+use crate::oidc::minter::TokenResponse;
 
 pub fn exchange(
     conn: &mut AnyConnection,
@@ -23,35 +23,63 @@ pub fn exchange(
     token: &str,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let tenant = &ctx.tenant.id;
     let hash = sha256_hex(token);
-    let row = rows::find_refresh_token(conn, tenant, &hash)?
-        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    // The inner result is the answer; refusals still commit (a reuse's revocation stands).
+    let prepared = tx::write(conn, |conn| rotate(conn, ctx, client, &hash, scope))??;
+    prepared.sign(ctx, client)
+}
+
+fn rotate(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    hash: &str,
+    scope: Option<&str>,
+) -> Result<Result<Prepared, OAuthError>, OAuthError> {
+    let tenant = &ctx.tenant.id;
+    let Some(row) = rows::find_refresh_token(conn, tenant, hash)? else {
+        return Ok(Err(OAuthError::invalid_grant("unknown refresh token")));
+    };
     if row.client_id != client.id.as_str() {
-        return Err(OAuthError::invalid_grant(
+        return Ok(Err(OAuthError::invalid_grant(
             "refresh token was issued to another client",
-        ));
+        )));
     }
     let grant_id = GrantId::from_stored(row.grant_id.clone());
     let now = unix_now();
     if row.expires_at < now {
-        return Err(OAuthError::invalid_grant("refresh token expired"));
+        return Ok(Err(OAuthError::invalid_grant("refresh token expired")));
     }
     let grace = ctx.settings.tokens.refresh_token_reuse_grace_secs;
-    let rotated_now = rows::rotate_refresh_token(conn, tenant, &hash, now)?;
-    if !rotated_now {
-        let rotated_at = rows::find_refresh_token(conn, tenant, &hash)?
+    if !rows::rotate_refresh_token(conn, tenant, hash, now)? {
+        // Read again: a concurrent refresh may have rotated it after the first read.
+        let rotated_at = rows::find_refresh_token(conn, tenant, hash)?
             .and_then(|r| r.rotated_at)
             .unwrap_or(0);
-        if now - rotated_at > grace || grace == 0 {
+        if grace == 0 || now - rotated_at > grace {
             rows::revoke_grant(conn, tenant, &grant_id, now)?;
+            crate::audit::record(
+                conn,
+                tenant,
+                crate::audit::Event {
+                    actor: client.id.as_str(),
+                    action: "grant.revoke",
+                    target: grant_id.as_str(),
+                    ip: "",
+                    details: serde_json::json!({ "reason": "refresh token reused" }),
+                },
+            )?;
             tracing::warn!(client_id = %client.id, grant = %grant_id, "refresh token reused; family revoked");
-            return Err(OAuthError::invalid_grant("refresh token already used"));
+            return Ok(Err(OAuthError::invalid_grant("refresh token already used")));
         }
     }
-    let grant = rows::find_grant(conn, tenant, &grant_id)?
+    let Some(grant) = rows::find_grant(conn, tenant, &grant_id)?
         .filter(|g| g.revoked_at.is_none() && g.expires_at >= now)
-        .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked or has expired"))?;
+    else {
+        return Ok(Err(OAuthError::invalid_grant(
+            "the grant was revoked or has expired",
+        )));
+    };
     let granted = ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?;
     // Without offline_access, a refresh token lives only as long as the browser session.
     if !granted.contains("offline_access") {
@@ -62,101 +90,42 @@ pub fn exchange(
             None => false,
         };
         if !alive {
-            return Err(OAuthError::invalid_grant(
+            return Ok(Err(OAuthError::invalid_grant(
                 "the session this token belongs to has ended",
-            ));
+            )));
         }
     }
     let narrowed = match scope {
         Some(requested) => {
-            let requested = ScopeSet::parse(requested)
-                .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+            let requested = match ScopeSet::parse(requested) {
+                Ok(requested) => requested,
+                Err(e) => return Ok(Err(OAuthError::new(ErrorCode::InvalidScope, e.to_string()))),
+            };
             if !requested.is_subset(&granted) {
-                return Err(OAuthError::new(
+                return Ok(Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     "a refresh may only narrow the granted scope",
-                ));
+                )));
             }
-            Some(requested)
+            requested
         }
-        None => Some(ScopeSet::parse(&row.scope).map_err(OAuthError::server_error)?),
+        None => ScopeSet::parse(&row.scope).map_err(OAuthError::server_error)?,
     };
-    conn.transaction(|conn| {
-        let issued = issue_for_grant(conn, ctx, client, &grant, None, narrowed)?;
-        crate::audit::record(
-            conn,
-            &ctx.tenant.id,
-            crate::audit::Event {
-                actor: client.id.as_str(),
-                action: "token.issue",
-                target: &grant.id,
-                ip: "",
-                details: serde_json::json!({ "grant_type": "refresh_token", "scope": issued.scope }),
-            },
-        )?;
-        Ok(issued)
-    })
-}
-
-/// Access token, ID token (with `openid`) and refresh token (when the client may refresh) for
-/// a user grant; shared by the code and refresh grants.
-pub(super) fn issue_for_grant(
-    conn: &mut AnyConnection,
-    ctx: &OidcContext,
-    client: &Client,
-    grant: &GrantRow,
-    nonce: Option<&str>,
-    scope: Option<ScopeSet>,
-) -> Result<TokenResponse, OAuthError> {
-    let scope = match scope {
-        Some(scope) => scope,
-        None => ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?,
+    let prepared = match issue::prepare(conn, ctx, client, grant, None, Some(narrowed)) {
+        Ok(prepared) => prepared,
+        Err(e) if e.storage.is_some() => return Err(e),
+        Err(refused) => return Ok(Err(refused)),
     };
-    let tenant = &ctx.tenant.id;
-    let account = identity::find_account(
+    crate::audit::record(
         conn,
         tenant,
-        &AccountId::from_stored(grant.account_id.clone()),
-    )
-    .map_err(|_| OAuthError::invalid_grant("the account no longer exists"))?;
-    identity::may_sign_in(&account)
-        .map_err(|_| OAuthError::invalid_grant("the account may not sign in"))?;
-    let profile_id = ProfileId::from_stored(grant.profile_id.clone());
-    let profile = profiles::find(conn, tenant, &profile_id)
-        .map_err(|_| OAuthError::invalid_grant("the profile no longer exists"))?;
-    let subject = subject(conn, tenant, client, &account.id, &profile_id)?;
-    // Read now, not at sign-in: role changes show up at the next refresh.
-    let authorization = profiles::authorization(conn, tenant, &profile_id)?;
-    let user = UserContext {
-        grant,
-        subject: &subject,
-        authorization: &authorization,
-    };
-    let (access_token, expires_in) = minter::access_token(ctx, client, &scope, Some(&user))?;
-    let id_token = if scope.contains("openid") {
-        let claims = user_claims(&account, &profile, &subject, &scope);
-        Some(minter::id_token(
-            ctx,
-            client,
-            &user,
-            nonce,
-            &access_token,
-            claims,
-        )?)
-    } else {
-        None
-    };
-    let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
-        Some(minter::refresh_token(conn, ctx, grant, &scope)?)
-    } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        refresh_token,
-        id_token,
-        scope: scope.to_string(),
-    })
+        crate::audit::Event {
+            actor: client.id.as_str(),
+            action: "token.issue",
+            target: prepared.grant_id(),
+            ip: "",
+            details: serde_json::json!({ "grant_type": "refresh_token", "scope": prepared.scope().to_string() }),
+        },
+    )?;
+    Ok(Ok(prepared))
 }

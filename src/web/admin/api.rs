@@ -199,9 +199,22 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
                     tracing::error!(error = %cause, "admin API request failed");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
+                AdminError::Db(ref cause) if cause.is_transient() => {
+                    tracing::warn!(error = %cause, "admin API request met a busy database");
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                AdminError::Db(ref cause) => {
+                    tracing::error!(error = %cause, "admin API request failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
             };
             let message = match &e {
-                AdminError::Internal(_) => "the request could not be completed".to_owned(),
+                AdminError::Internal(_) | AdminError::Db(_)
+                    if status == StatusCode::INTERNAL_SERVER_ERROR =>
+                {
+                    "the request could not be completed".to_owned()
+                }
+                AdminError::Db(_) => "the database is busy; retry shortly".to_owned(),
                 other => other.to_string(),
             };
             (
@@ -214,6 +227,9 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()));
     }
     if body
         .as_ref()

@@ -7,7 +7,6 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::caller_ip;
@@ -252,10 +251,7 @@ where
             work(&mut call)
         })
         .await;
-    let (outcome, mut cookies) = result.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "platform request failed");
-        (frame.failure(), Vec::new())
-    });
+    let (outcome, mut cookies) = result.unwrap_or_else(|e| (frame.error(&e), Vec::new()));
     cookies.extend(new_cookie);
     respond(outcome, cookies)
 }
@@ -337,7 +333,7 @@ fn start_session(
     let (platform, ip) = (call.platform.clone(), call.ip.clone());
     let settings = &call.state.settings.sessions;
     // The session and its audit entry land together.
-    let value = call.conn.transaction::<_, DbError, _>(|conn| {
+    let value = crate::db::tx::write::<_, DbError, _>(call.conn, |conn| {
         crate::identity::sign_in_completed(conn, &platform, &account.id)?;
         let acr = if amr.contains(&"otp") {
             crate::oidc::authorize::MFA_ACR
@@ -347,7 +343,7 @@ fn start_session(
         let (_, value) = sessions::create(conn, settings, &platform, &account.id, None, amr, acr)?;
         let actor = Actor {
             id: account.id.to_string(),
-            ip,
+            ip: ip.clone(),
         };
         crate::audit::record(
             conn,
@@ -439,7 +435,7 @@ fn second_factor(
 }
 
 fn refuse(call: &mut Call) -> Result<Answer, DbError> {
-    crate::audit::record_alone(
+    crate::audit::record(
         call.conn,
         &call.platform,
         Actor {
@@ -447,7 +443,7 @@ fn refuse(call: &mut Call) -> Result<Answer, DbError> {
             ip: call.ip.clone(),
         }
         .event("signin.failure", "platform", serde_json::json!({})),
-    );
+    )?;
     page_only(login_page(
         call,
         Some("The email, password or code is incorrect, or this account cannot sign in."),
@@ -943,7 +939,7 @@ fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
         call.actor(),
     );
     // The factor and its audit entry land together.
-    let codes = call.conn.transaction::<_, mfa::MfaError, _>(|conn| {
+    let codes = crate::db::tx::write::<_, mfa::MfaError, _>(call.conn, |conn| {
         let codes = mfa::confirm_enrollment(conn, master, &platform, &account, code)?;
         let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
         crate::audit::record(conn, &platform, event)?;
@@ -973,7 +969,7 @@ fn mfa_disable(call: &mut Call, password: &str) -> Result<Answer, mfa::MfaError>
         call.platform.clone(),
         call.actor(),
     );
-    call.conn.transaction::<_, mfa::MfaError, _>(|conn| {
+    crate::db::tx::write::<_, mfa::MfaError, _>(call.conn, |conn| {
         mfa::disable(conn, hasher, &platform, &account, password)?;
         let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
         crate::audit::record(conn, &platform, event)?;

@@ -201,7 +201,7 @@ pub async fn account_page(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
 }
 
@@ -245,7 +245,7 @@ pub async fn account_action(
             )))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
@@ -448,7 +448,7 @@ pub async fn mfa_start(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
@@ -502,6 +502,6 @@ pub async fn mfa_confirm(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::flow::advance;
 use super::{browser, respond, session_value, Outcome, PageFrame};
+use crate::db::tx;
 use crate::oidc::authorize::{self, AuthorizeError};
 use crate::oidc::form::Params;
 use crate::sessions;
@@ -39,48 +40,53 @@ pub async fn authorize(
             )
         }
     };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), cookies);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), cookies),
     };
     let session_cookie = session_value(&req);
     let page_frame = frame.clone();
     let outcome = state
         .db
         .run(move |conn| {
-            let (client, request) = match authorize::validate(conn, &ctx, &params) {
-                Ok(valid) => valid,
-                Err(AuthorizeError::Page(message)) => {
-                    return Ok(page_frame.message(
-                        StatusCode::BAD_REQUEST,
-                        "Invalid sign-in request",
-                        &message,
-                    ))
-                }
-                Err(AuthorizeError::Redirect(response)) => return Ok(Outcome::Client(response)),
-            };
-            let session = match &session_cookie {
-                Some(value) => {
-                    sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?
-                }
-                None => None,
-            };
-            advance(
-                conn,
-                &ctx,
-                &page_frame,
-                &client,
-                &request,
-                session.as_ref(),
-                &browser,
-                None,
-            )
+            // One transaction: the pending request stored, or the code issued, with the
+            // session as read.
+            tx::write(conn, |conn| {
+                let (client, request) = match authorize::validate(conn, &ctx, &params) {
+                    Ok(valid) => valid,
+                    Err(AuthorizeError::Page(message)) => {
+                        return Ok(page_frame.message(
+                            StatusCode::BAD_REQUEST,
+                            "Invalid sign-in request",
+                            &message,
+                        ))
+                    }
+                    Err(AuthorizeError::Redirect(response)) => {
+                        return Ok(Outcome::Client(response))
+                    }
+                    Err(AuthorizeError::Storage(e)) => return Err(e),
+                };
+                let session = match &session_cookie {
+                    Some(value) => {
+                        sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?
+                    }
+                    None => None,
+                };
+                advance(
+                    conn,
+                    &ctx,
+                    &page_frame,
+                    &client,
+                    &request,
+                    session.as_ref(),
+                    &browser,
+                    None,
+                )
+            })
         })
         .await;
     match outcome {
         Ok(outcome) => respond(outcome, cookies),
-        Err(e) => {
-            tracing::error!(error = %e, "authorization failed");
-            respond(frame.failure(), cookies)
-        }
+        Err(e) => respond(frame.error(&e), cookies),
     }
 }

@@ -140,7 +140,7 @@ pub async fn consent_submit(
                 return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
             }
             authorize::record_consent(conn, ctx, &client, &profile, &request)?;
-            crate::audit::record_alone(
+            crate::audit::record(
                 conn,
                 &ctx.tenant.id,
                 crate::audit::Event {
@@ -150,7 +150,7 @@ pub async fn consent_submit(
                     ip: "",
                     details: serde_json::json!({ "scope": request.scope }),
                 },
-            );
+            )?;
             authorize::satisfied(conn, ctx, &request_id, &mut request, "consent")?;
             advance(
                 conn,

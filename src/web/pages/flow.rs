@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{browser_value, respond, session_value, Outcome, PageFrame};
 use crate::clients::Client;
-use crate::db::{AnyConnection, DbError};
+use crate::db::{tx, AnyConnection, DbError};
 use crate::oidc::authorize::{self, AuthorizationRequest, Next};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
@@ -105,7 +105,7 @@ pub async fn resume_pending<F>(
     step: F,
 ) -> HttpResponse
 where
-    F: FnOnce(&mut AnyConnection, &OidcContext, &PageFrame, Resumed) -> Result<Outcome, DbError>
+    F: FnMut(&mut AnyConnection, &OidcContext, &PageFrame, Resumed) -> Result<Outcome, DbError>
         + Send
         + 'static,
 {
@@ -115,43 +115,46 @@ where
     else {
         return respond(frame.expired_request(), vec![]);
     };
-    let Ok(ctx) = context(&state, tenant).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
     let cookie = session_value(req);
     let page_frame = frame.clone();
+    let mut step = step;
     let outcome = state
         .db
         .run(move |conn| {
-            let pending = authorize::load_pending(
-                conn,
-                &ctx,
-                &request_id,
-                &sessions::browser_hash(&browser),
-            )?;
-            let Some((client, request)) = pending else {
-                return Ok(page_frame.expired_request());
-            };
-            let session = live_session(conn, &ctx, cookie.as_deref())?;
-            step(
-                conn,
-                &ctx,
-                &page_frame,
-                Resumed {
-                    client,
-                    request,
-                    session,
-                    browser,
-                    request_id,
-                },
-            )
+            // The whole step is one transaction: what it reads and what it writes (consent,
+            // the chosen profile, a code) stay consistent under concurrent requests.
+            tx::write(conn, |conn| {
+                let pending = authorize::load_pending(
+                    conn,
+                    &ctx,
+                    &request_id,
+                    &sessions::browser_hash(&browser),
+                )?;
+                let Some((client, request)) = pending else {
+                    return Ok(page_frame.expired_request());
+                };
+                let session = live_session(conn, &ctx, cookie.as_deref())?;
+                step(
+                    conn,
+                    &ctx,
+                    &page_frame,
+                    Resumed {
+                        client,
+                        request,
+                        session,
+                        browser: browser.clone(),
+                        request_id: request_id.clone(),
+                    },
+                )
+            })
         })
         .await;
     match outcome {
         Ok(outcome) => respond(outcome, vec![]),
-        Err(e) => {
-            tracing::error!(error = %e, "page step failed");
-            respond(frame.failure(), vec![])
-        }
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }

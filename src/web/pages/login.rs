@@ -9,9 +9,9 @@ use super::flow::advance;
 use super::{
     browser, browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
 };
-use crate::db::AnyConnection;
+use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::ProfileId;
-use crate::identity::{self, password::PasswordHasher, Account};
+use crate::identity::{self, signin, Account};
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::sessions::{self, Session};
@@ -61,6 +61,7 @@ pub struct LoginForm {
 }
 
 /// What the sign-in is for.
+#[derive(Clone)]
 pub(super) enum Target {
     Authorization(String),
     /// One of the tenant's own consoles (no client involved).
@@ -179,8 +180,9 @@ pub async fn login_form(
         }
         Target::Authorization(id) => id,
     };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), cookies);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), cookies),
     };
     let page_frame = frame.clone();
     let outcome = state
@@ -192,7 +194,7 @@ pub async fn login_form(
                 &request_id,
                 &sessions::browser_hash(&browser),
             )?;
-            Ok::<_, crate::db::DbError>(match pending {
+            Ok::<_, DbError>(match pending {
                 None => page_frame.expired_request(),
                 Some((client, request)) => {
                     let email = request.login_hint.as_deref().unwrap_or_default();
@@ -206,7 +208,7 @@ pub async fn login_form(
             })
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
 }
 
@@ -227,82 +229,118 @@ pub async fn login_submit(
     let Some(target) = Target::from(form.request.clone(), form.next.clone()) else {
         return respond(frame.expired_request(), vec![]);
     };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
+    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let email = form.email.clone().unwrap_or_default();
+
+    // 1. The per-address limit (its own statement: requests from one address never queue
+    //    behind each other's transactions) and the account the email names.
+    let (tenant_id, limit) = (
+        ctx.tenant.id.clone(),
+        ctx.settings.security.login_attempts_per_minute,
+    );
+    let (key, looked_up_email) = (
+        format!("login:{}:{client_ip}", ctx.tenant.id),
+        email.clone(),
+    );
+    let limited_frame = frame.clone();
+    let looked_up = state
+        .db
+        .run(move |conn| {
+            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, limit)? {
+                return Ok(Err(Outcome::RateLimited(limited_frame, retry_after)));
+            }
+            Ok::<_, DbError>(Ok(signin::find(conn, &tenant_id, &looked_up_email)?))
+        })
+        .await;
+    let candidate = match looked_up {
+        Ok(Ok(candidate)) => candidate,
+        Ok(Err(limited)) => return respond(limited, vec![]),
+        Err(e) => return respond(frame.error(&e), vec![]),
+    };
+
+    // 2. The password, on the blocking pool with no database connection held.
     let hasher = state.password_hasher.clone();
-    let mail = (state.mailer.clone(), state.mail_from.clone());
+    let password = form.password.clone().unwrap_or_default();
+    let checked = match web::block(move || signin::check(&hasher, candidate, &password)).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            tracing::error!(error = %e, "password check failed");
+            return respond(frame.failure(), vec![]);
+        }
+    };
+
+    // 3. One write transaction: the outcome counted or the session started, with its audit
+    //    entry, and the authorization moved on.
     let previous_session = session_value(&req);
     let page_frame = frame.clone();
-    // The peer address: X-Forwarded-For is not trusted, so it cannot be spoofed to dodge the
-    // limit (behind a proxy, the proxy's address is limited; see the README).
-    let client_ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
     let result = state
         .db
         .run(move |conn| {
-            let key = format!("login:{}:{client_ip}", ctx.tenant.id);
-            if let Some(retry_after) =
-                crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)?
-            {
-                return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
-            }
             let sign_in = SignIn {
-                mail: mail.clone(),
                 ip: &client_ip,
                 ctx: &ctx,
                 frame: &page_frame,
-                hasher: &hasher,
                 browser: &browser,
-                form: &form,
+                email: &email,
             };
-            sign_in.run(conn, target, previous_session.as_deref())
+            tx::write(conn, |conn| {
+                sign_in.run(conn, &target, &checked, previous_session.as_deref())
+            })
         })
         .await;
+    let result = result.map(|(step, mail)| {
+        if let Some(mail) = mail {
+            let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+            actix_web::rt::spawn(async move { mailer.send(&from, mail).await });
+        }
+        step
+    });
     respond_signed_in(&state, &tenant, &frame, result)
 }
 
+/// A message to send once the transaction that asked for it has committed.
+type AfterCommit = Option<crate::mail::Outgoing>;
+
 struct SignIn<'a> {
     ip: &'a str,
-    mail: (crate::mail::Mailer, lettre::message::Mailbox),
     ctx: &'a OidcContext,
     frame: &'a PageFrame,
-    hasher: &'a PasswordHasher,
     browser: &'a str,
-    form: &'a LoginForm,
+    /// As typed.
+    email: &'a str,
 }
 
 impl SignIn<'_> {
-    /// Checks the credentials, starts a fresh session (a new id: no fixation) and continues to
-    /// the target. Returns the outcome and the new session cookie value.
+    /// Settles the checked password, starts a fresh session (a new id: no fixation) and
+    /// continues to the target. Runs inside the step's write transaction.
     fn run(
         &self,
         conn: &mut AnyConnection,
-        target: Target,
+        target: &Target,
+        checked: &signin::Checked,
         previous_session: Option<&str>,
-    ) -> Result<(Outcome, Option<String>), crate::db::DbError> {
+    ) -> Result<((Outcome, Option<String>), AfterCommit), DbError> {
         let ctx = self.ctx;
-        let pending = match &target {
+        let pending = match target {
             Target::Authorization(id) => {
                 match authorize::load_pending(conn, ctx, id, &sessions::browser_hash(self.browser))?
                 {
                     Some(pending) => Some(pending),
-                    None => return Ok((self.frame.expired_request(), None)),
+                    None => return Ok(((self.frame.expired_request(), None), None)),
                 }
             }
             Target::Console(_) => None,
         };
-        let email = self.form.email.as_deref().unwrap_or_default();
-        let password = self.form.password.as_deref().unwrap_or_default();
-        let account = match identity::authenticate(
+        let email = self.email;
+        let account = match signin::settle(
             conn,
-            self.hasher,
             &ctx.settings.security,
             &ctx.tenant.id,
-            email,
-            password,
+            checked,
             ctx.tenant.policy.email_verification == "required",
         ) {
             Ok(account) => account,
@@ -315,25 +353,18 @@ impl SignIn<'_> {
                     &account_id,
                 )?;
                 let link = format!("{}/verify?token={token}", ctx.issuer);
-                if let Ok(mail) =
-                    crate::mail::messages::verify_email(email.trim(), &ctx.tenant.name, &link)
-                {
-                    let (mailer, from) = self.mail.clone();
-                    tokio::runtime::Handle::current()
-                        .spawn(async move { mailer.send(&from, mail).await });
-                }
-                return Ok((
-                    self.frame.message(
-                        actix_web::http::StatusCode::FORBIDDEN,
-                        "Confirm your email address",
-                        "This organisation asks you to confirm your email address first. We sent you a new link.",
-                    ),
-                    None,
-                ));
+                let mail =
+                    crate::mail::messages::verify_email(email.trim(), &ctx.tenant.name, &link).ok();
+                let page = self.frame.message(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "Confirm your email address",
+                    "This organisation asks you to confirm your email address first. We sent you a new link.",
+                );
+                return Ok(((page, None), mail));
             }
             Err(_) => {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
-                crate::audit::record_alone(
+                crate::audit::record(
                     conn,
                     &ctx.tenant.id,
                     crate::audit::Event {
@@ -343,8 +374,8 @@ impl SignIn<'_> {
                         ip: self.ip,
                         details: serde_json::json!({ "email": email }),
                     },
-                );
-                let view = match (&target, &pending) {
+                )?;
+                let view = match (target, &pending) {
                     (Target::Authorization(id), Some((client, _))) => LoginView {
                         client_name: &client.name,
                         request_id: id,
@@ -353,10 +384,8 @@ impl SignIn<'_> {
                     (Target::Console(console), _) => console.login_view(),
                     (Target::Authorization(_), None) => Console::Account.login_view(),
                 };
-                return Ok((
-                    login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED)),
-                    None,
-                ));
+                let page = login_page(self.frame, view, self.browser, email, Some(LOGIN_FAILED));
+                return Ok(((page, None), None));
             }
         };
         // A second factor comes before any session exists: when the user enrolled (unless the
@@ -372,14 +401,12 @@ impl SignIn<'_> {
             MfaPolicy::Required => true,
         };
         if needed {
-            let id = super::mfa::start_challenge(conn, ctx, &account, self.browser, &target)?;
+            let id = super::mfa::start_challenge(conn, ctx, &account, self.browser, target)?;
             let step = if enrolled { "mfa" } else { "mfa/setup" };
-            return Ok((
-                Outcome::Redirect(format!("{}/{step}?challenge={id}", ctx.issuer)),
-                None,
-            ));
+            let next = Outcome::Redirect(format!("{}/{step}?challenge={id}", ctx.issuer));
+            return Ok(((next, None), None));
         }
-        crate::audit::record_alone(
+        crate::audit::record(
             conn,
             &ctx.tenant.id,
             crate::audit::Event {
@@ -389,21 +416,22 @@ impl SignIn<'_> {
                 ip: self.ip,
                 details: serde_json::json!({ "method": "password" }),
             },
-        );
+        )?;
         let signed_in = SignedIn {
             account: &account,
             amr: &["pwd"],
             acr: PASSWORD_ACR,
         };
-        complete_sign_in(
+        let step = complete_sign_in(
             conn,
             ctx,
             self.frame,
             self.browser,
             signed_in,
-            target,
+            target.clone(),
             previous_session,
-        )
+        )?;
+        Ok((step, None))
     }
 }
 

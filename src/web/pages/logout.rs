@@ -64,8 +64,9 @@ pub async fn logout(
     // Only our own confirmation form (POST with this browser's CSRF token) counts as consent.
     let confirmed = is_post && csrf_ok(&req, params.get("csrf_token"));
     let (browser, new_browser_cookie) = browser(&state, &tenant, &req);
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
     let cookie = session_value(&req);
     let page_frame = frame.clone();
@@ -91,10 +92,7 @@ pub async fn logout(
             }
             respond(outcome, cookies)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "logout failed");
-            respond(frame.failure(), vec![])
-        }
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }
 

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::crypto::random_token;
 use crate::db::mfa::{self as rows, ChallengeRow};
-use crate::db::{AnyConnection, DbError};
+use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId};
 use crate::identity::{self, mfa, Account};
 use crate::oidc::context::OidcContext;
@@ -126,7 +126,7 @@ pub async fn mfa_form(
             )
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
@@ -147,8 +147,9 @@ pub async fn mfa_submit(
     let Some(challenge) = form.challenge.clone() else {
         return respond(frame.expired_request(), vec![]);
     };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
     let master = state.keys.clone();
     let previous_session = session_value(&req);
@@ -157,47 +158,126 @@ pub async fn mfa_submit(
     let result = state
         .db
         .run(move |conn| {
+            // The limit in its own statement; the step in one write transaction.
             let key = format!("mfa:{}:{client_ip}", ctx.tenant.id);
-            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)? {
+            if let Some(retry_after) =
+                crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)?
+            {
                 return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
             }
-            let tenant_id = &ctx.tenant.id;
-            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            let account_id = AccountId::from_stored(row.account_id.clone());
-            let code = form.code.as_deref().unwrap_or_default();
-            match mfa::verify(conn, master.master(), tenant_id, &account_id, code) {
-                Ok(proof) => crate::audit::record_alone(conn, tenant_id, crate::audit::Event { actor: account_id.as_str(), action: "mfa.success", target: account_id.as_str(), ip: &client_ip, details: serde_json::json!({ "method": format!("{proof:?}") }) }),
-                Err(mfa::MfaError::Db(e)) => return Err(e),
-                Err(_) => {
-                    rows::count_challenge_failure(conn, tenant_id, &challenge)?;
-                    // Also toward the account's lock: new challenges (a password away) must
-                    // not reset the count of wrong codes.
-                    identity::count_failed_attempt(conn, &ctx.settings.security, tenant_id, &account_id)?;
-                    crate::audit::record_alone(conn, tenant_id, crate::audit::Event { actor: account_id.as_str(), action: "mfa.failure", target: account_id.as_str(), ip: &client_ip, details: serde_json::json!({}) });
-                    if row.failures + 1 >= MAX_WRONG_CODES {
-                        rows::delete_challenge(conn, tenant_id, &challenge)?;
-                        return Ok((page_frame.message(StatusCode::FORBIDDEN, "Too many wrong codes", "Sign in again to get a new chance."), None));
-                    }
-                    return Ok((page(&page_frame, &browser, &challenge, Some("That code is not valid. Try the current code from your app, or a recovery code.")), None));
-                }
-            }
-            rows::delete_challenge(conn, tenant_id, &challenge)?;
-            let Some(target) = Target::decode(&row.target) else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            if identity::may_sign_in(&account).is_err() {
-                return Ok((page_frame.message(StatusCode::FORBIDDEN, "Sign-in refused", "This account cannot sign in."), None));
-            }
-            let signed_in = SignedIn { account: &account, amr: &["pwd", "otp"], acr: MFA_ACR };
-            complete_sign_in(conn, &ctx, &page_frame, &browser, signed_in, target, previous_session.as_deref())
+            tx::write(conn, |conn| {
+                let code = form.code.as_deref().unwrap_or_default();
+                let step = CodeStep {
+                    ctx: &ctx,
+                    frame: &page_frame,
+                    browser: &browser,
+                    challenge: &challenge,
+                    ip: &client_ip,
+                };
+                step.run(conn, master.master(), code, previous_session.as_deref())
+            })
         })
         .await;
     respond_signed_in(&state, &tenant, &frame, result)
+}
+
+/// One submitted second-factor code, checked inside the step's write transaction.
+struct CodeStep<'a> {
+    ctx: &'a OidcContext,
+    frame: &'a PageFrame,
+    browser: &'a str,
+    challenge: &'a str,
+    ip: &'a str,
+}
+
+impl CodeStep<'_> {
+    fn run(
+        &self,
+        conn: &mut AnyConnection,
+        master: &crate::keys::MasterKey,
+        code: &str,
+        previous_session: Option<&str>,
+    ) -> Result<(Outcome, Option<String>), DbError> {
+        let (ctx, frame, challenge) = (self.ctx, self.frame, self.challenge);
+        let tenant_id = &ctx.tenant.id;
+        let Some(row) = live_challenge(conn, tenant_id, challenge, self.browser)? else {
+            return Ok((frame.expired_request(), None));
+        };
+        let account_id = AccountId::from_stored(row.account_id.clone());
+        let event = |action: &'static str, details: serde_json::Value| crate::audit::Event {
+            actor: account_id.as_str(),
+            action,
+            target: account_id.as_str(),
+            ip: self.ip,
+            details,
+        };
+        match mfa::verify(conn, master, tenant_id, &account_id, code) {
+            Ok(proof) => crate::audit::record(
+                conn,
+                tenant_id,
+                event(
+                    "mfa.success",
+                    serde_json::json!({ "method": format!("{proof:?}") }),
+                ),
+            )?,
+            Err(mfa::MfaError::Db(e)) => return Err(e),
+            Err(_) => {
+                rows::count_challenge_failure(conn, tenant_id, challenge)?;
+                // Also toward the account's lock: new challenges (a password away) must not
+                // reset the count of wrong codes.
+                identity::count_failed_attempt(
+                    conn,
+                    &ctx.settings.security,
+                    tenant_id,
+                    &account_id,
+                )?;
+                crate::audit::record(conn, tenant_id, event("mfa.failure", serde_json::json!({})))?;
+                if row.failures + 1 >= MAX_WRONG_CODES {
+                    rows::delete_challenge(conn, tenant_id, challenge)?;
+                    return Ok((
+                        frame.message(
+                            StatusCode::FORBIDDEN,
+                            "Too many wrong codes",
+                            "Sign in again to get a new chance.",
+                        ),
+                        None,
+                    ));
+                }
+                return Ok((page(frame, self.browser, challenge, Some("That code is not valid. Try the current code from your app, or a recovery code.")), None));
+            }
+        }
+        rows::delete_challenge(conn, tenant_id, challenge)?;
+        let Some(target) = Target::decode(&row.target) else {
+            return Ok((frame.expired_request(), None));
+        };
+        let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+            return Ok((frame.expired_request(), None));
+        };
+        if identity::may_sign_in(&account).is_err() {
+            return Ok((
+                frame.message(
+                    StatusCode::FORBIDDEN,
+                    "Sign-in refused",
+                    "This account cannot sign in.",
+                ),
+                None,
+            ));
+        }
+        let signed_in = SignedIn {
+            account: &account,
+            amr: &["pwd", "otp"],
+            acr: MFA_ACR,
+        };
+        complete_sign_in(
+            conn,
+            ctx,
+            frame,
+            self.browser,
+            signed_in,
+            target,
+            previous_session,
+        )
+    }
 }
 
 /// Marks a challenge whose second factor was just set up and proven.
@@ -268,7 +348,7 @@ pub async fn setup_form(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
@@ -336,7 +416,7 @@ pub async fn setup_submit(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
@@ -358,8 +438,9 @@ pub async fn setup_continue(
     let Some(challenge) = form.challenge else {
         return respond(frame.expired_request(), vec![]);
     };
-    let Ok(ctx) = context(&state, tenant.clone()).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant.clone()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
     let previous_session = session_value(&req);
     let page_frame = frame.clone();

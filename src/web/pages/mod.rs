@@ -42,6 +42,8 @@ pub enum Outcome {
     Page(StatusCode, String),
     /// 429 with `Retry-After` seconds.
     RateLimited(PageFrame, i64),
+    /// 503 with `Retry-After`: the database is passing through a busy moment.
+    Unavailable(PageFrame),
     Redirect(String),
     Client(AuthorizationResponse),
 }
@@ -127,6 +129,21 @@ impl PageFrame {
             "The request could not be completed. Please try again in a moment.",
         )
     }
+
+    /// The page for a failed step: 503 with `Retry-After` when the database was only busy
+    /// (nothing was changed: the user can simply try again), else the failure page (a bug).
+    pub fn error<E>(&self, error: &E) -> Outcome
+    where
+        E: crate::db::StorageFailure + std::fmt::Display,
+    {
+        if error.is_transient() {
+            tracing::warn!(error = %error, "page step met a busy database");
+            Outcome::Unavailable(self.clone())
+        } else {
+            tracing::error!(error = %error, "page step failed");
+            self.failure()
+        }
+    }
 }
 
 /// Page security headers. No `form-action`: Chromium applies it to the redirect that follows
@@ -156,6 +173,18 @@ fn secure(
 
 pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse {
     let outcome = match outcome {
+        Outcome::Unavailable(frame) => {
+            let html = frame.message_html(
+                "Busy for a moment",
+                "Tessera is very busy right now and nothing was changed. Please try again in a few seconds.",
+            );
+            let mut builder = HttpResponse::ServiceUnavailable();
+            secure(&mut builder, None, None);
+            return builder
+                .insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()))
+                .content_type("text/html; charset=utf-8")
+                .body(html);
+        }
         Outcome::RateLimited(frame, retry_after) => {
             let html = frame.message_html(
                 "Too many attempts",
@@ -172,6 +201,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
     };
     let mut builder = match &outcome {
         Outcome::RateLimited(..) => HttpResponse::TooManyRequests(),
+        Outcome::Unavailable(..) => HttpResponse::ServiceUnavailable(),
         Outcome::Page(status, _) => HttpResponse::build(*status),
         Outcome::Redirect(_) => HttpResponse::SeeOther(),
         Outcome::Client(response) if response.response_mode == ResponseMode::Query => {
@@ -183,7 +213,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
         builder.cookie(cookie);
     }
     match outcome {
-        Outcome::RateLimited(..) => builder.finish(),
+        Outcome::RateLimited(..) | Outcome::Unavailable(..) => builder.finish(),
         Outcome::Page(_, html) => {
             secure(&mut builder, None, None);
             builder.content_type("text/html; charset=utf-8").body(html)
@@ -311,10 +341,7 @@ pub fn respond_signed_in(
             respond(outcome, vec![session_cookie(state, tenant, cookie)])
         }
         Ok((outcome, None)) => respond(outcome, vec![]),
-        Err(e) => {
-            tracing::error!(error = %e, "sign-in step failed");
-            respond(frame.failure(), vec![])
-        }
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }
 

@@ -114,10 +114,7 @@ pub async fn reset_request_submit(
             }
             respond(request_page(&frame, &browser, true), vec![])
         }
-        Err(e) => {
-            tracing::error!(error = %e, "reset request failed");
-            respond(frame.failure(), vec![])
-        }
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }
 
@@ -165,7 +162,7 @@ pub async fn reset_form(
             )
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
 }
 
@@ -223,7 +220,7 @@ pub async fn reset_submit(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 

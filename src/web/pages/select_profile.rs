@@ -172,7 +172,7 @@ pub async fn picker_submit(
                 chosen.id.as_str(),
             )?;
             session.profile_id = Some(chosen.id.clone());
-            crate::audit::record_alone(
+            crate::audit::record(
                 conn,
                 &ctx.tenant.id,
                 crate::audit::Event {
@@ -182,7 +182,7 @@ pub async fn picker_submit(
                     ip: "",
                     details: serde_json::json!({ "client_id": client.id }),
                 },
-            );
+            )?;
             authorize::satisfied(conn, ctx, &request_id, &mut request, "select_account")?;
             advance(
                 conn,

@@ -174,10 +174,7 @@ pub async fn signup_submit(
             }
             respond(page(&frame, &browser, min_length, true, None), vec![])
         }
-        Err(e) => {
-            tracing::error!(error = %e, "sign-up failed");
-            respond(frame.failure(), vec![])
-        }
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }
 
@@ -220,6 +217,6 @@ pub async fn verify(
             })
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }

@@ -163,8 +163,9 @@ pub async fn audit_export(
     let flash = web::Query::<Flash>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
-    let Ok(ctx) = context(&state, tenant).await else {
-        return respond(frame.failure(), vec![]);
+    let ctx = match context(&state, tenant).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), vec![]),
     };
     let page_frame = frame.clone();
     let result = state
@@ -186,6 +187,6 @@ pub async fn audit_export(
             .content_type("application/x-ndjson")
             .body(lines),
         Ok(Err(outcome)) => respond(outcome, vec![]),
-        Err(_) => respond(frame.failure(), vec![]),
+        Err(e) => respond(frame.error(&e), vec![]),
     }
 }

@@ -178,10 +178,7 @@ fn denied_outcome(frame: &PageFrame, denied: Denied) -> Outcome {
         Denied::Admin(AdminError::Unauthorized(_)) => {
             Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame))
         }
-        Denied::Admin(e) => {
-            tracing::error!(error = %e, "console request failed");
-            frame.failure()
-        }
+        Denied::Admin(e) => frame.error(&e),
     }
 }
 
@@ -226,8 +223,9 @@ where
     let ip = caller_ip(&state, &req);
     let path = req.match_info().clone();
     let query = req.query_string().to_owned();
-    let Ok(ctx) = context(&state, tenant).await else {
-        return respond(frame.failure(), cookies);
+    let ctx = match context(&state, tenant).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), cookies),
     };
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
@@ -269,7 +267,7 @@ where
             })
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
 }
 
@@ -503,8 +501,9 @@ async fn choose_profile(
     let (browser, new_cookie) = browser(&state, &tenant, &req);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let cookie = session_value(&req);
-    let Ok(ctx) = context(&state, tenant).await else {
-        return respond(frame.failure(), cookies);
+    let ctx = match context(&state, tenant).await {
+        Ok(ctx) => ctx,
+        Err(e) => return respond(frame.error(&e), cookies),
     };
     let page_frame = frame.clone();
     let outcome = state
@@ -555,7 +554,7 @@ async fn choose_profile(
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
-        .unwrap_or_else(|_| frame.failure());
+        .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
 }
 

@@ -1,0 +1,151 @@
+//! The one place transactions begin.
+//!
+//! - [`write`]: a transaction that will (or may) write. On SQLite it starts as the writer
+//!   (`BEGIN IMMEDIATE`): a deferred transaction that reads first cannot upgrade its lock while
+//!   another connection writes, and SQLite answers `database is locked` at once instead of
+//!   waiting, so every writer must ask for the lock up front and queue on `busy_timeout`. On
+//!   PostgreSQL it is a READ COMMITTED transaction; writers take row locks in one order
+//!   (see `docs/architecture.md`), and a transaction the server aborts anyway (`40001`,
+//!   `40P01`) runs again, a bounded number of times.
+//! - [`read`]: a consistent snapshot for several reads (PostgreSQL `REPEATABLE READ READ
+//!   ONLY`, SQLite deferred). It must not write.
+//!
+//! The work is a closure that may run more than once: it must only touch the database, and
+//! leave effects outside it (mail, caches) until the transaction has returned.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+
+use super::{AnyConnection, DbError, StorageFailure};
+
+/// Attempts of a transaction the engine keeps aborting in favour of concurrent ones.
+const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Write,
+    Read,
+}
+
+/// Runs `work` in a write transaction: commits on `Ok`, rolls back on `Err`, retries when the
+/// engine aborted it to let a concurrent transaction through.
+pub fn write<T, E, F>(conn: &mut AnyConnection, work: F) -> Result<T, E>
+where
+    E: StorageFailure,
+    F: FnMut(&mut AnyConnection) -> Result<T, E>,
+{
+    run(conn, Mode::Write, work)
+}
+
+/// Runs `work` on one consistent snapshot, without writing.
+pub fn read<T, E, F>(conn: &mut AnyConnection, work: F) -> Result<T, E>
+where
+    E: StorageFailure,
+    F: FnMut(&mut AnyConnection) -> Result<T, E>,
+{
+    run(conn, Mode::Read, work)
+}
+
+fn run<T, E, F>(conn: &mut AnyConnection, mode: Mode, mut work: F) -> Result<T, E>
+where
+    E: StorageFailure,
+    F: FnMut(&mut AnyConnection) -> Result<T, E>,
+{
+    if in_transaction(conn) {
+        // Part of an enclosing transaction: a savepoint, so a failure here can be handled by
+        // the caller; retrying is the outermost transaction's job.
+        return once(conn, savepoint, &mut work);
+    }
+    let mut attempt = 1;
+    loop {
+        match once(conn, |conn| begin(conn, mode), &mut work) {
+            Err(error) if error.storage_error().is_some_and(DbError::is_conflict) => {
+                if attempt == MAX_ATTEMPTS {
+                    let cause = error
+                        .storage_error()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    tracing::warn!(attempts = attempt, error = %cause, "transaction kept conflicting");
+                    return Err(E::from(DbError::Contended(cause)));
+                }
+                tracing::debug!(attempt, "transaction conflicted; running it again");
+                std::thread::sleep(backoff(attempt));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Begins, runs `work`, then commits on `Ok` or rolls back on `Err`.
+fn once<T, E, F>(
+    conn: &mut AnyConnection,
+    begin: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<()>,
+    work: &mut F,
+) -> Result<T, E>
+where
+    E: StorageFailure,
+    F: FnMut(&mut AnyConnection) -> Result<T, E>,
+{
+    begin(conn).map_err(|e| E::from(e.into()))?;
+    match work(conn) {
+        Ok(value) => commit(conn).map(|()| value).map_err(|e| E::from(e.into())),
+        Err(error) => {
+            if let Err(rollback) = rollback(conn) {
+                // The connection is now marked broken and will not return to the pool.
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn savepoint(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::begin_transaction(conn)
+}
+
+fn in_transaction(conn: &mut AnyConnection) -> bool {
+    !matches!(
+        <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(None)
+    )
+}
+
+fn begin(conn: &mut AnyConnection, mode: Mode) -> diesel::QueryResult<()> {
+    match (conn, mode) {
+        (AnyConnection::Sqlite(c), Mode::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        (AnyConnection::Sqlite(c), Mode::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")
+        }
+        (AnyConnection::Postgresql(c), Mode::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL READ COMMITTED")
+        }
+        (AnyConnection::Postgresql(c), Mode::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )
+        }
+    }
+}
+
+fn commit(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)
+}
+
+fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)
+}
+
+/// 2, 4, 8, 16 ms plus up to as much again at random, so retries of transactions that collided
+/// do not collide again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let base = 1u64 << attempt.min(6);
+    let jitter = rand::random::<u64>() % (base + 1);
+    Duration::from_millis(base + jitter)
+}

@@ -1,0 +1,125 @@
+//! Tokens for a user grant, shared by the code and refresh grants, in two steps: [`prepare`]
+//! reads what the tokens say and stores the new refresh token inside the grant's transaction;
+//! [`Prepared::sign`] signs after it committed, so no lock is held while a signature (about a
+//! millisecond for RS256) is computed.
+
+use crate::clients::{Client, GrantType};
+use crate::db::grants::GrantRow;
+use crate::db::AnyConnection;
+use crate::domain::{AccountId, ProfileId, ScopeSet};
+use crate::identity::{self, Account};
+use crate::oidc::claims::user_claims;
+use crate::oidc::context::OidcContext;
+use crate::oidc::error::OAuthError;
+use crate::oidc::minter::{self, TokenResponse, UserContext};
+use crate::oidc::subject::{subject, Subject};
+use crate::profiles::{self, Authorization, Profile};
+
+/// Everything the tokens of one issuance say, read in the grant's transaction.
+pub(super) struct Prepared {
+    grant: GrantRow,
+    account: Account,
+    profile: Profile,
+    subject: Subject,
+    authorization: Authorization,
+    scope: ScopeSet,
+    nonce: Option<String>,
+    refresh_token: Option<String>,
+}
+
+impl Prepared {
+    pub(super) fn grant_id(&self) -> &str {
+        &self.grant.id
+    }
+
+    pub(super) fn scope(&self) -> &ScopeSet {
+        &self.scope
+    }
+
+    /// Access token, ID token (with `openid`) and the stored refresh token.
+    pub(super) fn sign(
+        self,
+        ctx: &OidcContext,
+        client: &Client,
+    ) -> Result<TokenResponse, OAuthError> {
+        let user = UserContext {
+            grant: &self.grant,
+            subject: &self.subject,
+            authorization: &self.authorization,
+        };
+        let (access_token, expires_in) =
+            minter::access_token(ctx, client, &self.scope, Some(&user))?;
+        let id_token = if self.scope.contains("openid") {
+            let claims = user_claims(&self.account, &self.profile, &self.subject, &self.scope);
+            Some(minter::id_token(
+                ctx,
+                client,
+                &user,
+                self.nonce.as_deref(),
+                &access_token,
+                claims,
+            )?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: self.refresh_token,
+            id_token,
+            scope: self.scope.to_string(),
+        })
+    }
+}
+
+/// Checks the account may still sign in, reads the profile, subject and roles (now, not at
+/// sign-in: role changes show at the next refresh), and stores a new refresh token when the
+/// client may refresh. Call inside the grant's write transaction.
+pub(super) fn prepare(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    grant: GrantRow,
+    nonce: Option<String>,
+    scope: Option<ScopeSet>,
+) -> Result<Prepared, OAuthError> {
+    let scope = match scope {
+        Some(scope) => scope,
+        None => ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?,
+    };
+    let tenant = &ctx.tenant.id;
+    let account = identity::find_account(
+        conn,
+        tenant,
+        &AccountId::from_stored(grant.account_id.clone()),
+    )
+    .map_err(|e| match e {
+        identity::AccountError::Db(e) => e.into(),
+        _ => OAuthError::invalid_grant("the account no longer exists"),
+    })?;
+    identity::may_sign_in(&account)
+        .map_err(|_| OAuthError::invalid_grant("the account may not sign in"))?;
+    let profile_id = ProfileId::from_stored(grant.profile_id.clone());
+    let profile = profiles::find(conn, tenant, &profile_id).map_err(|e| match e {
+        profiles::ProfileError::Db(e) => e.into(),
+        _ => OAuthError::invalid_grant("the profile no longer exists"),
+    })?;
+    let subject = subject(conn, tenant, client, &account.id, &profile_id)?;
+    let authorization = profiles::authorization(conn, tenant, &profile_id)?;
+    let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
+        Some(minter::refresh_token(conn, ctx, &grant, &scope)?)
+    } else {
+        None
+    };
+    Ok(Prepared {
+        grant,
+        account,
+        profile,
+        subject,
+        authorization,
+        scope,
+        nonce,
+        refresh_token,
+    })
+}
