@@ -57,6 +57,25 @@ impl Default for Browser {
 }
 
 impl Browser {
+    /// A browser whose requests reach Tessera through a trusted proxy that reports `address`
+    /// as the client (apps configured with `server.trusted_proxies = ["127.0.0.1"]`): many
+    /// simulated users need not share one rate-limit bucket.
+    pub fn at(address: &str) -> Browser {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            header::HeaderValue::from_str(address).expect("an address"),
+        );
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .default_headers(headers)
+                .build()
+                .expect("client"),
+        }
+    }
+
     async fn page(response: reqwest::Response) -> Page {
         let status = response.status();
         let headers = response.headers().clone();

@@ -439,6 +439,15 @@ fn cli_command(
             "TESSERA_TENANCY__ROUTING",
             settings.tenancy.routing.as_str(),
         )
+        // Accounts the CLI creates are hashed like the app would hash them.
+        .env(
+            "TESSERA_ARGON2__MEMORY_KIB",
+            settings.argon2.memory_kib.to_string(),
+        )
+        .env(
+            "TESSERA_ARGON2__ITERATIONS",
+            settings.argon2.iterations.to_string(),
+        )
         .env_remove("TESSERA_KEYS__MASTER_KEY")
         .env_remove("TESSERA_CONFIG")
         .env_remove("RUST_LOG");

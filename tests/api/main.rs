@@ -14,6 +14,7 @@ mod attacks_support;
 mod audit;
 mod cli;
 mod clients;
+mod concurrency;
 mod discovery;
 mod flow;
 mod health;
