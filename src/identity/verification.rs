@@ -75,6 +75,15 @@ pub fn verify(
     tenant: &TenantId,
     token: &str,
 ) -> Result<Option<Verified>, AccountError> {
+    // The link is spent and the address confirmed together, or neither.
+    crate::db::tx::write(conn, |conn| confirm(conn, tenant, token))
+}
+
+fn confirm(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token: &str,
+) -> Result<Option<Verified>, AccountError> {
     let hash = sha256_hex(token);
     let now = unix_now();
     let Some((account, purpose)) = rows::find_any_account_token(conn, tenant, &hash, now)? else {

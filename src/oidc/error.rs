@@ -81,6 +81,11 @@ impl crate::db::StorageFailure for OAuthError {
     fn storage_error(&self) -> Option<&DbError> {
         self.storage.as_deref()
     }
+
+    fn is_transient(&self) -> bool {
+        self.code == ErrorCode::TemporarilyUnavailable
+            || self.storage_error().is_some_and(DbError::is_transient)
+    }
 }
 
 impl OAuthError {

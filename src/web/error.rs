@@ -37,8 +37,14 @@ impl ApiError {
 }
 
 impl From<crate::db::DbError> for ApiError {
+    /// A passing database condition is 503 with `Retry-After`; anything else is a bug.
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::internal(e)
+        if e.is_transient() {
+            tracing::warn!(error = %e, "request met a busy database");
+            ApiError::Unavailable("the database is busy; retry shortly")
+        } else {
+            ApiError::internal(e)
+        }
     }
 }
 
@@ -62,12 +68,15 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-            .json(ErrorBody {
-                error: self.code(),
-                error_description: self.to_string(),
-            })
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let ApiError::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            error_description: self.to_string(),
+        })
     }
 }
 

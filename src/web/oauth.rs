@@ -9,17 +9,18 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::oidc::context::OidcContext;
-use crate::oidc::error::{Challenge, ErrorBody, OAuthError};
+use crate::oidc::error::{Challenge, ErrorBody, ErrorCode, OAuthError};
 use crate::oidc::form::Params;
 use crate::oidc::{introspection, revocation, token, userinfo};
 use crate::tenancy::CurrentTenant;
+use crate::web::ApiError;
 
 /// The protocol context for this tenant: settings, issuer, and its current keys.
 pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcContext, OAuthError> {
-    let keys = state
-        .key_set(&tenant)
-        .await
-        .map_err(OAuthError::server_error)?;
+    let keys = state.key_set(&tenant).await.map_err(|e| match e {
+        ApiError::Unavailable(why) => OAuthError::new(ErrorCode::TemporarilyUnavailable, why),
+        other => OAuthError::server_error(other),
+    })?;
     Ok(OidcContext {
         settings: tenant.policy.effective_settings(&state.settings),
         issuer: state.issuer(&tenant),

@@ -41,7 +41,10 @@ impl AppState {
         self.db
             .run(move |conn| store.load(conn, &id))
             .await
-            .map_err(|e: KeyError| ApiError::internal(e))
+            .map_err(|e: KeyError| match e {
+                KeyError::Db(e) => ApiError::from(e),
+                other => ApiError::internal(other),
+            })
     }
 
     /// Seconds until `ip` may try client authentication again at this tenant, if blocked.
