@@ -74,19 +74,31 @@ printf 'argon2id alone:      %8.1f hashes/s (the ceiling: one hash per sign-in)\
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  perf record -F 299 -e cpu-clock --call-graph dwarf,16384 -o "$BENCH_PROFILE" -p "$server" >/dev/null 2>&1 &
+  profiler=$!
+fi
+: "cpu ticks of a process: user + system"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for c in $concurrency; do
-  result=$("$load" --issuer "http://127.0.0.1:$port/t/bench" --client-id "$client_id" \
+  before=$(cpu "$server")
+  result=$(/usr/bin/time -f '%U %S' -o "$work/load.time" "$load" --issuer "http://127.0.0.1:$port/t/bench" --client-id "$client_id" \
     --client-secret "$client_secret" --password "$password" --accounts $((c - shared)) \
     --shared-browsers "$shared" --seconds "$seconds" --json)
-  python3 - "$result" "$ceiling" <<'EOF'
+  server_secs=$(( $(cpu "$server") - before ))
+  python3 - "$result" "$ceiling" "$server_secs" "$(getconf CLK_TCK)" "$(cat "$work/load.time")" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1]); ceiling = float(sys.argv[2])
+server_cpu = int(sys.argv[3]) / int(sys.argv[4]); load_cpu = sum(map(float, sys.argv[5].split()))
+flows = max(r["flows"], 1)
 print(f"{r['concurrency']:>3} concurrent flows: {r['flows_per_sec']:8.1f} flows/s = {100 * r['flows_per_sec'] / ceiling:5.1f} % of argon2id alone, "
-      f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, {r['errors']} errors")
+      f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, {r['errors']} errors; "
+      f"CPU per flow: server {1000 * server_cpu / flows:.1f} ms, load generator {1000 * load_cpu / flows:.1f} ms")
 for e in r["first_errors"]:
     print("    error:", e)
 EOF
 done
+if [ -n "${profiler:-}" ]; then kill -INT "$profiler"; wait "$profiler" || true; fi
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 awk -v kb="$peak" 'BEGIN { printf "server peak RSS:     %8.1f MB\n", kb / 1024 }'
 if grep -qiE "error|locked|deadlock" "$work/serve.log"; then

@@ -91,7 +91,7 @@ fn argon2_rate(params: &str, seconds: u64, json: bool) -> anyhow::Result<()> {
                 let argon2 = argon2::Argon2::new(
                     argon2::Algorithm::Argon2id,
                     argon2::Version::V0x13,
-                    params,
+                    params.clone(),
                 );
                 let mut out = [0u8; 32];
                 while Instant::now() < deadline {
@@ -159,7 +159,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
             } else {
                 "shared@bench.example".to_owned()
             };
-            tokio::task::spawn_local(async move {
+            tokio::spawn(async move {
                 // Keep-alive connections per worker; cookies are per flow (a new browser).
                 let http = Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
@@ -180,16 +180,10 @@ async fn load(args: Args) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let local = tokio::task::LocalSet::new();
-    let tallies = local
-        .run_until(async {
-            let mut all = Vec::new();
-            for task in tasks {
-                all.push(task.await.unwrap_or_default());
-            }
-            all
-        })
-        .await;
+    let mut tallies = Vec::new();
+    for task in tasks {
+        tallies.push(task.await.unwrap_or_default());
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut latencies: Vec<Duration> = tallies.iter().flat_map(|t| t.latencies.clone()).collect();
     let errors: Vec<String> = tallies.iter().flat_map(|t| t.errors.clone()).collect();
@@ -359,6 +353,11 @@ async fn sign_in(http: &Client, target: &Target, email: &str, address: &str) -> 
             return tokens(&mut browser, target, &code, &verifier).await;
         }
         let page = browser.get(&location).await?;
+        if page.status == StatusCode::SEE_OTHER {
+            // The step was already satisfied (another browser of the account consented).
+            answer = page;
+            continue;
+        }
         expect(&page, StatusCode::OK, "page")?;
         let csrf = field(&page.body, "csrf_token").ok_or("no csrf_token")?;
         let request = field(&page.body, "request").unwrap_or_default();

@@ -60,6 +60,10 @@ impl PoolOptions {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     engine: &'static str,
+    /// SQLite has one writer at a time: this process's writers queue here (woken the moment
+    /// the previous one commits) rather than in SQLite's busy handler, which sleeps in steps
+    /// of up to 100 ms and so leaves the lock idle while requests wait.
+    writers: Option<tx::WriterQueue>,
 }
 
 impl Db {
@@ -67,6 +71,7 @@ impl Db {
     pub fn connect(url: &str, options: PoolOptions) -> anyhow::Result<Db> {
         let url = DatabaseUrl::parse(url)?;
         let engine = url.engine_name();
+        let writers = matches!(url, DatabaseUrl::Sqlite(_)).then(tx::WriterQueue::default);
         let manager = ConnectionManager::new(url, options.lock_timeout);
         // r2d2 hides the cause behind a timeout; one direct attempt reports it.
         diesel::r2d2::ManageConnection::connect(&manager)
@@ -80,7 +85,11 @@ impl Db {
             .connection_timeout(options.connect_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            writers,
+        })
     }
 
     pub fn engine(&self) -> &'static str {
@@ -99,10 +108,10 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, writers) = (self.pool.clone(), self.writers.clone());
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
-            work(&mut conn)
+            tx::queue_writers_on(writers.as_ref(), || work(&mut conn))
         })
         .await
         .map_err(DbError::from)?

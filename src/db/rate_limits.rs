@@ -16,6 +16,10 @@ struct Hits {
 /// counter's row lock only for itself (never inside a longer transaction), so requests from
 /// one address never queue behind each other's work.
 pub fn hit(conn: &mut AnyConnection, key: &str, window_start: i64) -> Result<i64, DbError> {
+    super::tx::statement(conn, |conn| count(conn, key, window_start))
+}
+
+fn count(conn: &mut AnyConnection, key: &str, window_start: i64) -> Result<i64, DbError> {
     let counted: Hits = diesel::sql_query(
         "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (key) DO UPDATE SET \

@@ -13,6 +13,8 @@
 //! The work is a closure that may run more than once: it must only touch the database, and
 //! leave effects outside it (mail, caches) until the transaction has returned.
 
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -48,6 +50,41 @@ where
     run(conn, Mode::Read, work)
 }
 
+/// Runs one write statement outside any transaction. On SQLite it waits its turn in this
+/// process's writer queue like a write transaction would; elsewhere it just runs.
+pub fn statement<T>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let sqlite = matches!(conn, AnyConnection::Sqlite(_));
+    let queue = if sqlite && !in_transaction(conn) {
+        WRITERS.with(|w| w.borrow().clone())
+    } else {
+        None
+    };
+    let _turn = queue
+        .as_ref()
+        .map(|q| q.0.lock().unwrap_or_else(|e| e.into_inner()));
+    work(conn)
+}
+
+/// The writers of one SQLite database in this process, served one at a time.
+#[derive(Clone, Default)]
+pub struct WriterQueue(Arc<Mutex<()>>);
+
+thread_local! {
+    /// The queue of the database the current blocking task works on (set by `Db::run`).
+    static WRITERS: RefCell<Option<WriterQueue>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` with `queue` as the writer queue of this thread's write transactions.
+pub(super) fn queue_writers_on<T>(queue: Option<&WriterQueue>, work: impl FnOnce() -> T) -> T {
+    let previous = WRITERS.with(|w| w.replace(queue.cloned()));
+    let result = work();
+    WRITERS.with(|w| *w.borrow_mut() = previous);
+    result
+}
+
 fn run<T, E, F>(conn: &mut AnyConnection, mode: Mode, mut work: F) -> Result<T, E>
 where
     E: StorageFailure,
@@ -58,6 +95,15 @@ where
         // the caller; retrying is the outermost transaction's job.
         return once(conn, savepoint, &mut work);
     }
+    // SQLite writers of this process take turns here before asking SQLite for the lock
+    // (other processes, like the CLI, still meet them in SQLite's busy handler).
+    let queue = match (&*conn, mode) {
+        (AnyConnection::Sqlite(_), Mode::Write) => WRITERS.with(|w| w.borrow().clone()),
+        _ => None,
+    };
+    let _turn = queue
+        .as_ref()
+        .map(|q| q.0.lock().unwrap_or_else(|e| e.into_inner()));
     let mut attempt = 1;
     loop {
         match once(conn, |conn| begin(conn, mode), &mut work) {

@@ -1,19 +1,27 @@
 //! argon2id password hashing with parameters from `[argon2]`. Slow by design: callers run it
 //! on the blocking pool, never on an executor thread, and never while holding a database
-//! connection or transaction. At most `max_concurrent` hashes run at once per process: each
-//! takes `memory_kib` of memory, and more at once than there are cores is not faster.
+//! connection or transaction.
+//!
+//! At most `max_concurrent` hashes run at once per process: each needs `memory_kib` of
+//! working memory, and more at once than there are cores is not faster. That memory is
+//! allocated once per concurrent slot and reused: a fresh 19 MiB allocation per sign-in costs
+//! time to fault in, and the allocator keeps freed blocks per thread arena, so a server that
+//! hashed on many blocking threads grew to hundreds of megabytes.
 
 use std::sync::{Arc, Condvar, Mutex};
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore;
+use subtle::ConstantTimeEq;
 
 use crate::config::Argon2Settings;
 
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    argon2_params: Params,
     /// `m=…,t=…,p=…` of the configured parameters, to spot hashes made with older ones.
     params: String,
     /// A hash of a random password with the same parameters, verified when an email is
@@ -22,41 +30,71 @@ pub struct PasswordHasher {
     gate: Arc<Gate>,
 }
 
-/// A counting semaphore for blocking threads: hashing waits here for its turn.
+/// A counting semaphore for blocking threads with one working memory per slot: hashing waits
+/// here for its turn and borrows a memory.
 struct Gate {
-    running: Mutex<usize>,
+    slots: Mutex<Slots>,
     turn: Condvar,
     limit: usize,
 }
 
-struct Turn<'a>(&'a Gate);
+struct Slots {
+    running: usize,
+    /// Working memories not in use.
+    memories: Vec<Vec<Block>>,
+}
+
+struct Turn<'a> {
+    gate: &'a Gate,
+    memory: Vec<Block>,
+}
 
 impl Gate {
     fn new(limit: usize) -> Gate {
         Gate {
-            running: Mutex::new(0),
+            slots: Mutex::new(Slots {
+                running: 0,
+                memories: Vec::new(),
+            }),
             turn: Condvar::new(),
             limit: limit.max(1),
         }
     }
 
     fn enter(&self) -> Turn<'_> {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= self.limit {
-            running = self.turn.wait(running).unwrap_or_else(|e| e.into_inner());
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        while slots.running >= self.limit {
+            slots = self.turn.wait(slots).unwrap_or_else(|e| e.into_inner());
         }
-        *running += 1;
-        Turn(self)
+        slots.running += 1;
+        let memory = slots.memories.pop().unwrap_or_default();
+        Turn { gate: self, memory }
+    }
+}
+
+impl Turn<'_> {
+    /// Working memory of `blocks` blocks (grown once; a hash with other parameters than the
+    /// configured ones may grow it further).
+    fn memory(&mut self, blocks: usize) -> &mut [Block] {
+        if self.memory.len() < blocks {
+            self.memory.resize(blocks, Block::default());
+        }
+        &mut self.memory[..blocks]
     }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
-        *running -= 1;
-        self.0.turn.notify_one();
+        let mut slots = self.gate.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.running -= 1;
+        slots.memories.push(std::mem::take(&mut self.memory));
+        self.gate.turn.notify_one();
     }
 }
+
+/// Output length of new hashes (the argon2 crate's default).
+const OUTPUT_LEN: usize = 32;
+const SALT_LEN: usize = 16;
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,7 +125,8 @@ impl PasswordHasher {
         )
         .map_err(|e| HashError(e.to_string()))?;
         Ok(PasswordHasher {
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            argon2_params: params,
             params: format!(
                 "m={},t={},p={}",
                 settings.memory_kib, settings.iterations, settings.parallelism
@@ -102,11 +141,20 @@ impl PasswordHasher {
 
     /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _turn = self.gate.enter();
+        let mut salt = [0u8; SALT_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        let mut output = [0u8; OUTPUT_LEN];
+        let mut turn = self.gate.enter();
+        let memory = turn.memory(self.argon2_params.block_count());
         self.argon2
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|e| HashError(e.to_string()))
+            .hash_password_into_with_memory(password.as_bytes(), &salt, &mut output, memory)
+            .map_err(|e| HashError(e.to_string()))?;
+        Ok(format!(
+            "$argon2id$v=19${}${}${}",
+            self.params,
+            STANDARD_NO_PAD.encode(salt),
+            STANDARD_NO_PAD.encode(output)
+        ))
     }
 
     /// Whether `password` matches the stored hash; a malformed hash never matches.
@@ -118,7 +166,7 @@ impl PasswordHasher {
     /// (`$2a$`/`$2b$`/`$2y$`), and says whether the hash should be replaced: bcrypt, another
     /// argon2 variant, or parameters other than the configured ones.
     pub fn check(&self, password: &str, stored: &str) -> Verification {
-        let _turn = self.gate.enter();
+        let mut turn = self.gate.enter();
         if ["$2a$", "$2b$", "$2y$"]
             .iter()
             .any(|p| stored.starts_with(p))
@@ -131,11 +179,7 @@ impl PasswordHasher {
         let Ok(hash) = PasswordHash::new(stored) else {
             return Verification::Mismatch;
         };
-        if self
-            .argon2
-            .verify_password(password.as_bytes(), &hash)
-            .is_err()
-        {
+        if !Self::argon2_matches(&mut turn, password, &hash) {
             return Verification::Mismatch;
         }
         let outdated = hash.algorithm.as_str() != "argon2id"
@@ -146,6 +190,33 @@ impl PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Recomputes a stored argon2 hash (whatever its variant and parameters) in the turn's
+    /// memory and compares in constant time.
+    fn argon2_matches(turn: &mut Turn, password: &str, hash: &PasswordHash) -> bool {
+        let computed = (|| {
+            let algorithm = Algorithm::new(hash.algorithm.as_str()).ok()?;
+            let version = match hash.version {
+                Some(v) => Version::try_from(v).ok()?,
+                None => Version::default(),
+            };
+            let params = Params::try_from(hash).ok()?;
+            let salt = hash.salt.as_ref()?;
+            let expected = hash.hash.as_ref()?;
+            let mut output = vec![0u8; expected.len()];
+            let blocks = params.block_count();
+            Argon2::new(algorithm, version, params)
+                .hash_password_into_with_memory(
+                    password.as_bytes(),
+                    salt,
+                    &mut output,
+                    turn.memory(blocks),
+                )
+                .ok()?;
+            Some(bool::from(output.ct_eq(expected.as_bytes())))
+        })();
+        computed.unwrap_or(false)
+    }
+
     /// Spends the time of one verification and always fails.
     pub fn verify_dummy(&self, password: &str) {
         let dummy = self.dummy.get_or_init(|| {
@@ -208,6 +279,44 @@ mod tests {
         );
         assert_eq!(hasher.check("wrong", &legacy), Verification::Mismatch);
         assert_eq!(hasher.check("wrong", &current), Verification::Mismatch);
+    }
+
+    #[test]
+    fn interoperates_with_the_argon2_crates_own_phc_strings() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = fast();
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(1024, 1, 1, None).unwrap(),
+        );
+        // Ours verify with the crate's verifier…
+        let ours = hasher.hash("correct horse battery staple").unwrap();
+        assert!(reference
+            .verify_password(
+                b"correct horse battery staple",
+                &PasswordHash::new(&ours).unwrap()
+            )
+            .is_ok());
+        // …and the crate's (stored by earlier versions) verify with ours, other variants too.
+        let theirs = reference
+            .hash_password(b"correct horse battery staple")
+            .unwrap()
+            .to_string();
+        assert!(hasher.verify("correct horse battery staple", &theirs));
+        assert!(!hasher.verify("correct horse battery stapl", &theirs));
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(2048, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery staple")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            hasher.check("correct horse battery staple", &argon2i),
+            Verification::Match { outdated: true }
+        );
     }
 
     #[test]

@@ -4,9 +4,10 @@
 
 use super::context::OidcContext;
 use super::minter::AccessTokenClaims;
-use crate::db::{grants, AnyConnection, DbError};
+use crate::db::grants::{self, GrantRow};
+use crate::db::{AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, GrantId};
-use crate::identity;
+use crate::identity::{self, Account};
 
 /// Why a token is not active; logged, never sent (RFC 7662 answers only `active: false`).
 #[derive(Debug, thiserror::Error)]
@@ -19,11 +20,18 @@ pub enum Inactive {
 
 /// The claims of an active access token. Signature and `typ` are checked first, so ID tokens
 /// and tokens of other tenants never get further.
+/// An access token that is valid now, with the grant and account it was checked against
+/// (none for a client's own token).
+pub struct Active {
+    pub claims: AccessTokenClaims,
+    pub user: Option<(GrantRow, Account)>,
+}
+
 pub fn verify(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     token: &str,
-) -> Result<AccessTokenClaims, Inactive> {
+) -> Result<Active, Inactive> {
     let claims = verify_signature_only(ctx, token)?;
     if claims.exp <= unix_now() {
         return Err(Inactive::Invalid("expired"));
@@ -44,13 +52,17 @@ pub fn verify(
         let account = identity::find_account(
             conn,
             &ctx.tenant.id,
-            &AccountId::from_stored(grant.account_id),
+            &AccountId::from_stored(grant.account_id.clone()),
         )
         .map_err(|_| Inactive::Invalid("account is gone"))?;
         identity::may_sign_in(&account)
             .map_err(|_| Inactive::Invalid("account may not sign in"))?;
+        return Ok(Active {
+            claims,
+            user: Some((grant, account)),
+        });
     }
-    Ok(claims)
+    Ok(Active { claims, user: None })
 }
 
 /// Signature, `typ`, issuer and tenant only: for revocation, which must accept expired tokens.

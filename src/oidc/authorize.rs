@@ -450,6 +450,7 @@ pub fn record_consent(
 }
 
 /// Issues a code for a signed-in user: a new grant, and a single-use code pointing at it.
+/// Call inside the step's write transaction (the grant and its code land together).
 pub fn issue_code(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
@@ -488,10 +489,8 @@ pub fn issue_code(
         expires_at: now + tokens.authorization_code_lifetime_secs,
         used_at: None,
     };
-    crate::db::tx::write(conn, |conn| {
-        grant_rows::insert_grant(conn, &grant)?;
-        grant_rows::insert_code(conn, &row)
-    })?;
+    grant_rows::insert_grant(conn, &grant)?;
+    grant_rows::insert_code(conn, &row)?;
     Ok(request
         .redirect(&ctx.issuer)
         .respond(vec![("code".into(), code)]))

@@ -51,8 +51,9 @@ fn access_token_claims(
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
     match access_token::verify(conn, ctx, token) {
-        Ok(claims) => {
-            let mut answer = serde_json::to_value(&claims).map_err(OAuthError::server_error)?;
+        Ok(active) => {
+            let mut answer =
+                serde_json::to_value(&active.claims).map_err(OAuthError::server_error)?;
             answer["active"] = json!(true);
             answer["token_type"] = json!("Bearer");
             Ok(Some(answer))

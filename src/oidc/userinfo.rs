@@ -7,9 +7,8 @@ use super::claims::user_claims;
 use super::context::OidcContext;
 use super::error::{Challenge, ErrorCode, OAuthError};
 use super::subject::subject;
-use crate::db::{grants, AnyConnection};
-use crate::domain::{AccountId, GrantId, ProfileId, ScopeSet};
-use crate::identity;
+use crate::db::AnyConnection;
+use crate::domain::{ProfileId, ScopeSet};
 use crate::profiles;
 
 pub fn userinfo(
@@ -17,8 +16,8 @@ pub fn userinfo(
     ctx: &OidcContext,
     token: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let claims = match access_token::verify(conn, ctx, token) {
-        Ok(claims) => claims,
+    let (claims, user) = match access_token::verify(conn, ctx, token) {
+        Ok(active) => (active.claims, active.user),
         Err(Inactive::Db(e)) => return Err(e.into()),
         Err(Inactive::Invalid(why)) => {
             return Err(OAuthError::invalid_token(format!(
@@ -34,18 +33,11 @@ pub fn userinfo(
         )
         .with_challenge(Challenge::Bearer)
     };
-    let (Some(grant_id), true) = (&claims.grant_id, scope.contains("openid")) else {
+    // The grant and account were read (and checked) with the token.
+    let (Some((grant, account)), true) = (user, scope.contains("openid")) else {
         return Err(insufficient());
     };
-    let grant = grants::find_grant(
-        conn,
-        &ctx.tenant.id,
-        &GrantId::from_stored(grant_id.clone()),
-    )?
-    .ok_or_else(|| OAuthError::invalid_token("the grant is gone"))?;
     let tenant = &ctx.tenant.id;
-    let account = identity::find_account(conn, tenant, &AccountId::from_stored(grant.account_id))
-        .map_err(|_| OAuthError::invalid_token("the account is gone"))?;
     let profile_id = ProfileId::from_stored(grant.profile_id);
     let profile = profiles::find(conn, tenant, &profile_id)
         .map_err(|_| OAuthError::invalid_token("the profile is gone"))?;

@@ -45,8 +45,31 @@ pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// Routes are matched in order, and patterns with placeholders cost a regular-expression match
+/// each: the protocol endpoints every sign-in uses come first, administration last.
 fn tenant_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
+    cfg.service(
+        web::resource("/token")
+            .route(web::post().to(oauth::token))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/introspect")
+            .route(web::post().to(oauth::introspect))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/revoke")
+            .route(web::post().to(oauth::revoke))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/userinfo")
+            .route(web::get().to(oauth::userinfo))
+            .route(web::post().to(oauth::userinfo))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .route(
         "/.well-known/openid-configuration",
         web::get().to(discovery::provider_metadata),
     )
@@ -77,8 +100,6 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/select-profile", web::post().to(pages::picker_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
-    .configure(admin::api::routes)
-    .configure(console_routes)
     .route("/account", web::get().to(pages::account_page))
     .route("/account/mfa/start", web::post().to(pages::mfa_start))
     .route("/account/mfa/confirm", web::post().to(pages::mfa_confirm))
@@ -89,27 +110,8 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/account/{action}", web::post().to(pages::account_action))
     .route("/logout", web::get().to(pages::logout))
     .route("/logout", web::post().to(pages::logout))
-    .service(
-        web::resource("/token")
-            .route(web::post().to(oauth::token))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/introspect")
-            .route(web::post().to(oauth::introspect))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/revoke")
-            .route(web::post().to(oauth::revoke))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/userinfo")
-            .route(web::get().to(oauth::userinfo))
-            .route(web::post().to(oauth::userinfo))
-            .default_service(web::to(oauth::method_not_allowed)),
-    );
+    .configure(admin::api::routes)
+    .configure(console_routes);
 }
 
 pub use error::not_found;

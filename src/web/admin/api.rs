@@ -264,7 +264,7 @@ fn principal(
         "an access token of this tenant is required",
     ))?;
     let claims = match access_token::verify(conn, ctx, token) {
-        Ok(claims) => claims,
+        Ok(active) => active.claims,
         Err(Inactive::Db(e)) => return Err(e.into()),
         Err(Inactive::Invalid(_)) => {
             return Err(AdminError::Unauthorized(

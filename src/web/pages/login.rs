@@ -422,13 +422,14 @@ impl SignIn<'_> {
             amr: &["pwd"],
             acr: PASSWORD_ACR,
         };
-        let step = complete_sign_in(
+        let step = finish_sign_in(
             conn,
             ctx,
             self.frame,
             self.browser,
             signed_in,
             target.clone(),
+            pending,
             previous_session,
         )?;
         Ok((step, None))
@@ -452,7 +453,7 @@ pub(super) fn complete_sign_in(
     signed_in: SignedIn,
     target: Target,
     previous_session: Option<&str>,
-) -> Result<(Outcome, Option<String>), crate::db::DbError> {
+) -> Result<(Outcome, Option<String>), DbError> {
     let pending = match &target {
         Target::Authorization(id) => {
             match authorize::load_pending(conn, ctx, id, &sessions::browser_hash(browser))? {
@@ -462,6 +463,30 @@ pub(super) fn complete_sign_in(
         }
         Target::Console(_) => None,
     };
+    finish_sign_in(
+        conn,
+        ctx,
+        frame,
+        browser,
+        signed_in,
+        target,
+        pending,
+        previous_session,
+    )
+}
+
+/// [`complete_sign_in`] with the pending request already loaded in this transaction.
+#[allow(clippy::too_many_arguments)]
+fn finish_sign_in(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    browser: &str,
+    signed_in: SignedIn,
+    target: Target,
+    pending: Option<(crate::clients::Client, authorize::AuthorizationRequest)>,
+    previous_session: Option<&str>,
+) -> Result<(Outcome, Option<String>), DbError> {
     let (session, cookie) = start_session(conn, ctx, &signed_in, previous_session)?;
     let outcome = match (target, pending) {
         (Target::Authorization(id), Some((client, mut request))) => {
@@ -490,7 +515,7 @@ fn start_session(
     ctx: &OidcContext,
     signed_in: &SignedIn,
     previous_session: Option<&str>,
-) -> Result<(Session, String), crate::db::DbError> {
+) -> Result<(Session, String), DbError> {
     let account = signed_in.account;
     identity::sign_in_completed(conn, &ctx.tenant.id, &account.id)?;
     // One profile is chosen at once; with several, the picker asks.

@@ -308,44 +308,48 @@ pub async fn setup_form(
     let outcome = state
         .db
         .run(move |conn| {
-            let tenant_id = &tenant.id;
-            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                return Ok(page_frame.expired_request());
-            };
-            let account_id = AccountId::from_stored(row.account_id);
-            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-                return Ok(page_frame.expired_request());
-            };
-            let enrollment = match mfa::start_enrollment(
-                conn,
-                app.keys.master(),
-                tenant_id,
-                &account.id,
-                &tenant.name,
-                account.email.as_str(),
-            ) {
-                Ok(enrollment) => enrollment,
-                Err(mfa::MfaError::Db(e)) => return Err(e),
-                Err(_) => {
-                    return Ok(Outcome::Redirect(format!(
-                        "{}/mfa?challenge={challenge}",
-                        page_frame.issuer
-                    )))
+            tx::write(conn, |conn| {
+                let tenant_id = &tenant.id;
+                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
+                    return Ok(page_frame.expired_request());
+                };
+                let account_id = AccountId::from_stored(row.account_id);
+                let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+                    return Ok(page_frame.expired_request());
+                };
+                let enrollment = match mfa::start_enrollment(
+                    conn,
+                    app.keys.master(),
+                    tenant_id,
+                    &account.id,
+                    &tenant.name,
+                    account.email.as_str(),
+                ) {
+                    Ok(enrollment) => enrollment,
+                    Err(mfa::MfaError::Db(e)) => return Err(e),
+                    Err(_) => {
+                        return Ok(Outcome::Redirect(format!(
+                            "{}/mfa?challenge={challenge}",
+                            page_frame.issuer
+                        )))
+                    }
+                };
+                let qr = mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
+                let html = super::account::EnrollPage {
+                    issuer: &page_frame.issuer,
+                    tenant_name: &page_frame.tenant_name,
+                    qr_svg: &qr,
+                    secret: &enrollment.secret_base32,
+                    csrf_token: &sessions::csrf_token(&browser),
+                    action: &format!("{}/mfa/setup", page_frame.issuer),
+                    challenge: Some(&challenge),
+                    notice: Some(
+                        "This sign-in needs two-step verification. Set it up to continue.",
+                    ),
                 }
-            };
-            let qr = mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
-            let html = super::account::EnrollPage {
-                issuer: &page_frame.issuer,
-                tenant_name: &page_frame.tenant_name,
-                qr_svg: &qr,
-                secret: &enrollment.secret_base32,
-                csrf_token: &sessions::csrf_token(&browser),
-                action: &format!("{}/mfa/setup", page_frame.issuer),
-                challenge: Some(&challenge),
-                notice: Some("This sign-in needs two-step verification. Set it up to continue."),
-            }
-            .render();
-            Ok::<_, DbError>(page_frame.page(html))
+                .render();
+                Ok::<_, DbError>(page_frame.page(html))
+            })
         })
         .await
         .unwrap_or_else(|e| frame.error(&e));
@@ -377,43 +381,45 @@ pub async fn setup_submit(
     let outcome = state
         .db
         .run(move |conn| {
-            let tenant_id = &tenant.id;
-            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                return Ok(page_frame.expired_request());
-            };
-            let account_id = AccountId::from_stored(row.account_id.clone());
-            let codes = match mfa::confirm_enrollment(
-                conn,
-                app.keys.master(),
-                tenant_id,
-                &account_id,
-                &code,
-            ) {
-                Ok(codes) => codes,
-                Err(mfa::MfaError::Db(e)) => return Err(e),
-                // A wrong code: start over with a fresh key.
-                Err(_) => {
-                    return Ok(Outcome::Redirect(format!(
-                        "{}/mfa/setup?challenge={challenge}",
-                        page_frame.issuer
-                    )))
+            tx::write(conn, |conn| {
+                let tenant_id = &tenant.id;
+                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
+                    return Ok(page_frame.expired_request());
+                };
+                let account_id = AccountId::from_stored(row.account_id.clone());
+                let codes = match mfa::confirm_enrollment(
+                    conn,
+                    app.keys.master(),
+                    tenant_id,
+                    &account_id,
+                    &code,
+                ) {
+                    Ok(codes) => codes,
+                    Err(mfa::MfaError::Db(e)) => return Err(e),
+                    // A wrong code: start over with a fresh key.
+                    Err(_) => {
+                        return Ok(Outcome::Redirect(format!(
+                            "{}/mfa/setup?challenge={challenge}",
+                            page_frame.issuer
+                        )))
+                    }
+                };
+                rows::set_challenge_target(
+                    conn,
+                    tenant_id,
+                    &challenge,
+                    &format!("{ENROLLED}{}", row.target),
+                )?;
+                let html = super::account::RecoveryCodesPage {
+                    issuer: &page_frame.issuer,
+                    tenant_name: &page_frame.tenant_name,
+                    codes,
+                    csrf_token: &sessions::csrf_token(&browser),
+                    challenge: Some(&challenge),
                 }
-            };
-            rows::set_challenge_target(
-                conn,
-                tenant_id,
-                &challenge,
-                &format!("{ENROLLED}{}", row.target),
-            )?;
-            let html = super::account::RecoveryCodesPage {
-                issuer: &page_frame.issuer,
-                tenant_name: &page_frame.tenant_name,
-                codes,
-                csrf_token: &sessions::csrf_token(&browser),
-                challenge: Some(&challenge),
-            }
-            .render();
-            Ok::<_, DbError>(page_frame.page(html))
+                .render();
+                Ok::<_, DbError>(page_frame.page(html))
+            })
         })
         .await
         .unwrap_or_else(|e| frame.error(&e));
@@ -447,43 +453,46 @@ pub async fn setup_continue(
     let result = state
         .db
         .run(move |conn| {
-            let tenant_id = &ctx.tenant.id;
-            let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            // Only a challenge whose factor was proven at set-up may continue.
-            let Some(target) = row.target.strip_prefix(ENROLLED).and_then(Target::decode) else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            rows::delete_challenge(conn, tenant_id, &challenge)?;
-            let account_id = AccountId::from_stored(row.account_id);
-            let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-                return Ok((page_frame.expired_request(), None));
-            };
-            if identity::may_sign_in(&account).is_err() {
-                return Ok((
-                    page_frame.message(
-                        StatusCode::FORBIDDEN,
-                        "Sign-in refused",
-                        "This account cannot sign in.",
-                    ),
-                    None,
-                ));
-            }
-            let signed_in = SignedIn {
-                account: &account,
-                amr: &["pwd", "otp"],
-                acr: MFA_ACR,
-            };
-            complete_sign_in(
-                conn,
-                &ctx,
-                &page_frame,
-                &browser,
-                signed_in,
-                target,
-                previous_session.as_deref(),
-            )
+            tx::write(conn, |conn| {
+                let tenant_id = &ctx.tenant.id;
+                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
+                    return Ok((page_frame.expired_request(), None));
+                };
+                // Only a challenge whose factor was proven at set-up may continue.
+                let Some(target) = row.target.strip_prefix(ENROLLED).and_then(Target::decode)
+                else {
+                    return Ok((page_frame.expired_request(), None));
+                };
+                rows::delete_challenge(conn, tenant_id, &challenge)?;
+                let account_id = AccountId::from_stored(row.account_id);
+                let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
+                    return Ok((page_frame.expired_request(), None));
+                };
+                if identity::may_sign_in(&account).is_err() {
+                    return Ok((
+                        page_frame.message(
+                            StatusCode::FORBIDDEN,
+                            "Sign-in refused",
+                            "This account cannot sign in.",
+                        ),
+                        None,
+                    ));
+                }
+                let signed_in = SignedIn {
+                    account: &account,
+                    amr: &["pwd", "otp"],
+                    acr: MFA_ACR,
+                };
+                complete_sign_in(
+                    conn,
+                    &ctx,
+                    &page_frame,
+                    &browser,
+                    signed_in,
+                    target,
+                    previous_session.as_deref(),
+                )
+            })
         })
         .await;
     respond_signed_in(&state, &tenant, &frame, result)
