@@ -3,9 +3,9 @@
 # client and accounts, then drives full browser sign-ins with bench/signin_load.rs
 # (authorize → hosted login → consent when shown → code → token → refresh → userinfo):
 # N concurrent distinct accounts plus several browsers sharing one account, at 16 and at 64
-# at once. Before the load it measures argon2id alone on every core at the server's
+# at once. Around every run it measures argon2id alone on every core at the server's
 # parameters, so sign-ins read as a ratio of what the machine can hash. It ends with the
-# server's peak memory (VmHWM).
+# server's peak memory (VmHWM) and, on PostgreSQL, the deadlocks the server detected.
 #
 # Usage: bench/signin.sh [seconds per run, default 10]
 #   BENCH_POSTGRES=postgres://user@host/db   run on a fresh database created on that server
@@ -67,8 +67,10 @@ done
 printf '%s' "$password" | "$bin" account create --tenant bench --email shared@bench.example --password-stdin >/dev/null
 
 echo "tessera $("$bin" --version | awk '{print $2}') on $(nproc) cores, database: ${TESSERA_DATABASE__URL%%:*}, argon2id m=$m t=$t, signing ${BENCH_SIGNING_ALG:-RS256}, ${seconds}s per run"
-ceiling=$("$load" --argon2-only "$m,$t,1" --seconds 5 --json | field argon2_hashes_per_sec)
-printf 'argon2id alone:      %8.1f hashes/s (the ceiling: one hash per sign-in)\n' "$ceiling"
+# The machine is shared and its speed drifts: argon2id alone is measured before and after every
+# run (the server paused), and each run is compared with the mean of the two around it.
+argon2_alone() { "$load" --argon2-only "$m,$t,1" --seconds 5 --json | field argon2_hashes_per_sec; }
+ceiling=$(argon2_alone)
 
 "$bin" serve >/dev/null 2>"$work/serve.log" &
 server=$!
@@ -78,29 +80,25 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
   perf record -F 299 -e cpu-clock --call-graph dwarf,16384 -o "$BENCH_PROFILE" -p "$server" >/dev/null 2>&1 &
   profiler=$!
 fi
-: "cpu ticks of a process: user + system"
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system ticks of a process
 for c in $concurrency; do
   before=$(cpu "$server")
-  result=$(/usr/bin/time -f '%U %S' -o "$work/load.time" "$load" --issuer "http://127.0.0.1:$port/t/bench" --client-id "$client_id" \
-    --client-secret "$client_secret" --password "$password" --accounts $((c - shared)) \
-    --shared-browsers "$shared" --seconds "$seconds" --json)
-  server_secs=$(( $(cpu "$server") - before ))
-  python3 - "$result" "$ceiling" "$server_secs" "$(getconf CLK_TCK)" "$(cat "$work/load.time")" <<'EOF'
-import json, sys
-r = json.loads(sys.argv[1]); ceiling = float(sys.argv[2])
-server_cpu = int(sys.argv[3]) / int(sys.argv[4]); load_cpu = sum(map(float, sys.argv[5].split()))
-flows = max(r["flows"], 1)
-print(f"{r['concurrency']:>3} concurrent flows: {r['flows_per_sec']:8.1f} flows/s = {100 * r['flows_per_sec'] / ceiling:5.1f} % of argon2id alone, "
-      f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, {r['errors']} errors; "
-      f"CPU per flow: server {1000 * server_cpu / flows:.1f} ms, load generator {1000 * load_cpu / flows:.1f} ms")
-for e in r["first_errors"]:
-    print("    error:", e)
-EOF
+  result=$(/usr/bin/time -f '%U %S' -o "$work/load.time" "$load" --issuer "http://127.0.0.1:$port/t/bench" \
+    --client-id "$client_id" --client-secret "$client_secret" --password "$password" \
+    --accounts $((c - shared)) --shared-browsers "$shared" --seconds "$seconds" --json)
+  server_ticks=$(( $(cpu "$server") - before ))
+  kill -STOP "$server"; after=$(argon2_alone); kill -CONT "$server"
+  python3 bench/signin_report.py "$result" "$ceiling" "$after" "$server_ticks" "$(getconf CLK_TCK)" \
+    "$(cat "$work/load.time")"
+  ceiling=$after
 done
 if [ -n "${profiler:-}" ]; then kill -INT "$profiler"; wait "$profiler" || true; fi
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
-awk -v kb="$peak" 'BEGIN { printf "server peak RSS:     %8.1f MB\n", kb / 1024 }'
+awk -v kb="$peak" 'BEGIN { printf "server peak RSS: %.1f MB\n", kb / 1024 }'
+if [ -n "$database" ]; then
+  deadlocks=$(psql -Atq "$BENCH_POSTGRES" -c "SELECT deadlocks FROM pg_stat_database WHERE datname = '$database'")
+  echo "PostgreSQL deadlocks detected: $deadlocks"
+fi
 if grep -qiE "error|locked|deadlock" "$work/serve.log"; then
   echo "server log:"; grep -iE "error|locked|deadlock" "$work/serve.log" | head -5
 fi

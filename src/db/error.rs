@@ -11,6 +11,8 @@ pub const RETRY_AFTER_SECS: u64 = 1;
 pub enum DbError {
     #[error("no database connection available: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    #[error("no database connection became free within {0:?}")]
+    NoConnection(std::time::Duration),
     #[error(transparent)]
     Query(#[from] QueryError),
     #[error("database task failed: {0}")]
@@ -54,7 +56,7 @@ impl DbError {
     /// the connection was lost, or a conflict outlived its retries. Answer 503 + Retry-After.
     pub fn is_transient(&self) -> bool {
         match self {
-            DbError::Pool(_) | DbError::Contended(_) => true,
+            DbError::Pool(_) | DbError::NoConnection(_) | DbError::Contended(_) => true,
             DbError::Task(_) => false,
             DbError::Query(error) => is_transient_query_error(error),
         }

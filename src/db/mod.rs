@@ -64,6 +64,11 @@ pub struct Db {
     /// the previous one commits) rather than in SQLite's busy handler, which sleeps in steps
     /// of up to 100 ms and so leaves the lock idle while requests wait.
     writers: Option<tx::WriterQueue>,
+    /// One permit per pooled connection: requests wait for a connection here, as futures,
+    /// instead of as blocking threads parked inside the pool (64 waiting requests were 64
+    /// threads and their memory).
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    connect_timeout: Duration,
 }
 
 impl Db {
@@ -89,6 +94,8 @@ impl Db {
             pool,
             engine,
             writers,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(options.size as usize)),
+            connect_timeout: options.connect_timeout,
         })
     }
 
@@ -108,8 +115,14 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let permit =
+            tokio::time::timeout(self.connect_timeout, self.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| DbError::NoConnection(self.connect_timeout))?
+                .map_err(|_| DbError::NoConnection(self.connect_timeout))?;
         let (pool, writers) = (self.pool.clone(), self.writers.clone());
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get().map_err(DbError::from)?;
             tx::queue_writers_on(writers.as_ref(), || work(&mut conn))
         })

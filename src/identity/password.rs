@@ -28,6 +28,9 @@ pub struct PasswordHasher {
     /// unknown so that failures take the same time either way.
     dummy: std::sync::Arc<std::sync::OnceLock<String>>,
     gate: Arc<Gate>,
+    /// The same number of turns for async callers, who wait here as futures rather than as
+    /// parked blocking threads (64 waiting sign-ins would otherwise be 64 threads).
+    queue: Arc<tokio::sync::Semaphore>,
 }
 
 /// A counting semaphore for blocking threads with one working memory per slot: hashing waits
@@ -117,6 +120,10 @@ pub struct HashError(String);
 
 impl PasswordHasher {
     pub fn from_settings(settings: &Argon2Settings) -> Result<PasswordHasher, HashError> {
+        let limit = match settings.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -132,10 +139,8 @@ impl PasswordHasher {
                 settings.memory_kib, settings.iterations, settings.parallelism
             ),
             dummy: Default::default(),
-            gate: Arc::new(Gate::new(match settings.max_concurrent {
-                0 => std::thread::available_parallelism().map_or(1, usize::from),
-                n => n,
-            })),
+            gate: Arc::new(Gate::new(limit)),
+            queue: Arc::new(tokio::sync::Semaphore::new(limit)),
         })
     }
 
@@ -190,6 +195,23 @@ impl PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Runs hashing work on the blocking pool once a turn is free, waiting for it as a future.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, HashError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&PasswordHasher) -> T + Send + 'static,
+    {
+        let _turn = self
+            .queue
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.to_string()))?;
+        let hasher = self.clone();
+        tokio::task::spawn_blocking(move || work(&hasher))
+            .await
+            .map_err(|e| HashError(e.to_string()))
+    }
+
     /// Recomputes a stored argon2 hash (whatever its variant and parameters) in the turn's
     /// memory and compares in constant time.
     fn argon2_matches(turn: &mut Turn, password: &str, hash: &PasswordHash) -> bool {

@@ -262,10 +262,10 @@ pub async fn login_submit(
         Err(e) => return respond(frame.error(&e), vec![]),
     };
 
-    // 2. The password, on the blocking pool with no database connection held.
-    let hasher = state.password_hasher.clone();
+    // 2. The password, on the blocking pool with no database connection held, in turn.
     let password = form.password.clone().unwrap_or_default();
-    let checked = match web::block(move || signin::check(&hasher, candidate, &password)).await {
+    let check = move |hasher: &_| signin::check(hasher, candidate, &password);
+    let checked = match state.password_hasher.run(check).await {
         Ok(checked) => checked,
         Err(e) => {
             tracing::error!(error = %e, "password check failed");
