@@ -7,7 +7,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock diesel.toml ./
+# Build settings for the bundled SQLite (see .cargo/config.toml).
+COPY .cargo .cargo
 COPY src src
+COPY bench bench
 COPY migrations migrations
 COPY config config
 COPY templates templates

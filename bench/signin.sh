@@ -77,15 +77,16 @@ server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
 if [ -n "${BENCH_PROFILE:-}" ]; then
-  perf record -F 299 -e cpu-clock --call-graph dwarf,16384 -o "$BENCH_PROFILE" -p "$server" >/dev/null 2>&1 &
+  perf record -F 999 -e cpu-clock -o "$BENCH_PROFILE" -p "$server" >/dev/null 2>&1 &
   profiler=$!
 fi
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system ticks of a process
 for c in $concurrency; do
   before=$(cpu "$server")
-  result=$(/usr/bin/time -f '%U %S' -o "$work/load.time" "$load" --issuer "http://127.0.0.1:$port/t/bench" \
-    --client-id "$client_id" --client-secret "$client_secret" --password "$password" \
-    --accounts $((c - shared)) --shared-browsers "$shared" --seconds "$seconds" --json)
+  # --flag=value: a secret may begin with '-'.
+  result=$(/usr/bin/time -f '%U %S' -o "$work/load.time" "$load" --issuer="http://127.0.0.1:$port/t/bench" \
+    --client-id="$client_id" --client-secret="$client_secret" --password="$password" \
+    --accounts=$((c - shared)) --shared-browsers="$shared" --seconds="$seconds" --json)
   server_ticks=$(( $(cpu "$server") - before ))
   kill -STOP "$server"; after=$(argon2_alone); kill -CONT "$server"
   python3 bench/signin_report.py "$result" "$ceiling" "$after" "$server_ticks" "$(getconf CLK_TCK)" \

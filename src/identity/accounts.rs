@@ -315,24 +315,6 @@ pub fn resume(
     find_account(conn, tenant, account)
 }
 
-/// Checks an email and password in one call: [`super::signin`]'s three steps, with the
-/// password checked while `conn` is held (for callers outside the request path).
-pub fn authenticate(
-    conn: &mut AnyConnection,
-    hasher: &PasswordHasher,
-    security: &SecuritySettings,
-    tenant: &TenantId,
-    email: &str,
-    password: &str,
-    require_verified_email: bool,
-) -> Result<Account, LoginError> {
-    let candidate = super::signin::find(conn, tenant, email)?;
-    let checked = super::signin::check(hasher, candidate, password);
-    tx::write(conn, |conn| {
-        super::signin::settle(conn, security, tenant, &checked, require_verified_email)
-    })
-}
-
 /// A sign-in completed with every factor it needed: past failures are forgotten. (Not after
 /// the password alone: wrong second-factor codes must keep counting toward the lock.)
 pub fn sign_in_completed(

@@ -10,8 +10,9 @@ pub mod signin;
 pub mod verification;
 
 pub use accounts::{
-    authenticate, change_password, check_password, count_failed_attempt, create_account,
-    find_account, find_account_by_id_or_email, import_password_hash, may_sign_in, resume,
-    sign_in_completed, suspend, unlock, Account, AccountError, AccountStatus, LoginError,
-    PasswordChange, MAX_PASSWORD_BYTES,
+    change_password, check_password, count_failed_attempt, create_account, find_account,
+    find_account_by_id_or_email, import_password_hash, may_sign_in, resume, sign_in_completed,
+    suspend, unlock, Account, AccountError, AccountStatus, LoginError, PasswordChange,
+    MAX_PASSWORD_BYTES,
 };
+pub use signin::authenticate;

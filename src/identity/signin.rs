@@ -13,7 +13,7 @@ use super::password::{PasswordHasher, Verification};
 use super::MAX_PASSWORD_BYTES;
 use crate::config::SecuritySettings;
 use crate::db::accounts::{self as rows, AccountRow};
-use crate::db::{AnyConnection, DbError};
+use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::{unix_now, Email, TenantId};
 
 /// The account an email names, as read before the password check.
@@ -129,4 +129,22 @@ pub fn settle(
         return Err(LoginError::EmailNotVerified(account.id));
     }
     Ok(account)
+}
+
+/// Checks an email and password in one call: the three steps above, with the
+/// password checked while `conn` is held (for callers outside the request path).
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    security: &SecuritySettings,
+    tenant: &TenantId,
+    email: &str,
+    password: &str,
+    require_verified_email: bool,
+) -> Result<Account, LoginError> {
+    let candidate = find(conn, tenant, email)?;
+    let checked = check(hasher, candidate, password);
+    tx::write(conn, |conn| {
+        settle(conn, security, tenant, &checked, require_verified_email)
+    })
 }
