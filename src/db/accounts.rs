@@ -213,6 +213,26 @@ pub fn password_hash(
         .flatten())
 }
 
+/// Locks the account's row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`,
+/// which leaves foreign-key inserts of other transactions alone; SQLite's write transaction
+/// already excludes other writers). Every sign-in step takes it first, so concurrent steps of
+/// one account run one after another and take their other locks in one order.
+pub fn lock(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str()))
+            .select(accounts::id)
+            .for_no_key_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// Records a failed sign-in unless the account is locked at `now`; returns the failures since
 /// the last success, or `None` when the lock was already on (a locked account's attempts do
 /// not count). One statement: concurrent failures are each counted exactly once, and none

@@ -167,17 +167,38 @@ pub fn find_challenge(
         .optional()?)
 }
 
-pub fn count_challenge_failure(
+/// Takes one of the challenge's `limit` attempts at a code: the attempts taken so far, or
+/// `None` when they were used up. One statement: parallel submissions cannot take more than
+/// `limit` between them.
+pub fn take_challenge_attempt(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &str,
-) -> Result<(), DbError> {
-    diesel::update(
+    limit: i64,
+) -> Result<Option<i64>, DbError> {
+    Ok(diesel::update(
         login_challenges::table
             .filter(login_challenges::tenant_id.eq(tenant.as_str()))
-            .filter(login_challenges::id.eq(id)),
+            .filter(login_challenges::id.eq(id))
+            .filter(login_challenges::failures.lt(limit)),
     )
     .set(login_challenges::failures.eq(login_challenges::failures + 1))
+    .returning(login_challenges::failures)
+    .get_result::<i64>(conn)
+    .optional()?)
+}
+
+/// Voids every open challenge of an account (it was locked).
+pub fn delete_account_challenges(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    diesel::delete(
+        login_challenges::table
+            .filter(login_challenges::tenant_id.eq(tenant.as_str()))
+            .filter(login_challenges::account_id.eq(account.as_str())),
+    )
     .execute(conn)?;
     Ok(())
 }

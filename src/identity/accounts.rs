@@ -246,9 +246,9 @@ pub fn suspend(
     find_account(conn, tenant, account)
 }
 
-/// A password change requested by the signed-in user.
+/// A password change requested by the signed-in user, who re-authenticated first
+/// (`signin::reauthenticate_password`).
 pub struct PasswordChange<'a> {
-    pub current: &'a str,
     pub new: &'a str,
     /// The tenant policy's minimum length.
     pub min_chars: usize,
@@ -256,8 +256,8 @@ pub struct PasswordChange<'a> {
     pub keep_session: &'a crate::domain::SessionId,
 }
 
-/// Changes a password after checking the current one, and ends the account's other sessions
-/// (their session-bound refresh tokens stop with them). Blocking (argon2).
+/// Sets a new password and ends the account's other sessions (their session-bound refresh
+/// tokens stop with them). Blocking (argon2 for the new hash, before the transaction).
 pub fn change_password(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
@@ -266,19 +266,10 @@ pub fn change_password(
     change: PasswordChange,
 ) -> Result<(), AccountError> {
     let PasswordChange {
-        current,
         new,
         min_chars: min_password_chars,
         keep_session: current_session,
     } = change;
-    let stored = rows::password_hash(conn, tenant, account)?;
-    let verified = match stored.as_deref() {
-        Some(hash) if current.len() <= MAX_PASSWORD_BYTES => hasher.verify(current, hash),
-        _ => false,
-    };
-    if !verified {
-        return Err(AccountError::WrongPassword);
-    }
     check_password(new, min_password_chars)?;
     let hash = hasher.hash(new)?;
     tx::write(conn, |conn| {
@@ -325,26 +316,29 @@ pub fn sign_in_completed(
     rows::clear_failed_logins(conn, tenant, account)
 }
 
-/// Counts a failed sign-in step (a wrong password, or a wrong second factor where the caller
-/// asks for it in the same step) and locks the account with back-off past the threshold.
-/// Atomic: under concurrent failures the count is exact, and attempts that arrive once the
-/// lock is on do not count.
+/// Counts a failed sign-in step (a wrong password, a wrong second factor, a wrong current
+/// password) and locks the account with back-off past the threshold; true when this failure
+/// set the lock. Atomic: under concurrent failures the count is exact, and attempts that
+/// arrive once the lock is on do not count. A lock voids the account's open challenges, so
+/// codes are not accepted while it holds.
 pub fn count_failed_attempt(
     conn: &mut AnyConnection,
     security: &SecuritySettings,
     tenant: &TenantId,
     account: &AccountId,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     tx::write(conn, |conn| {
         let now = unix_now();
         let Some(failures) = rows::record_failed_login(conn, tenant, account, now)? else {
-            return Ok(());
+            return Ok(false);
         };
-        if let Some(lock) = security.lock_for(failures) {
-            rows::set_locked_until(conn, tenant, account, Some(now + lock))?;
-            tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
-        }
-        Ok(())
+        let Some(lock) = security.lock_for(failures) else {
+            return Ok(false);
+        };
+        rows::set_locked_until(conn, tenant, account, Some(now + lock))?;
+        super::challenge::void_all(conn, tenant, account)?;
+        tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
+        Ok(true)
     })
 }
 

@@ -6,10 +6,10 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretSlice};
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::password::PasswordHasher;
+use crate::audit::Actor;
 use crate::crypto::sha256_hex;
 use crate::db::mfa::{self as rows, TotpRow};
-use crate::db::{accounts, tx, AnyConnection, DbError};
+use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, TenantId};
 use crate::keys::envelope;
 use crate::keys::MasterKey;
@@ -135,13 +135,16 @@ pub fn start_enrollment(
     })
 }
 
-/// Confirms enrollment with a current code; returns the recovery codes, shown this once.
+/// Confirms enrollment with a current code; returns the recovery codes, shown this once. The
+/// factor and its audit entry (`mfa.enroll`, by `actor`) land together, whichever surface
+/// turned it on.
 pub fn confirm_enrollment(
     conn: &mut AnyConnection,
     master: &MasterKey,
     tenant: &TenantId,
     account: &AccountId,
     code: &str,
+    actor: &Actor,
 ) -> Result<Vec<String>, MfaError> {
     let row = rows::find_totp(conn, tenant, account)?.ok_or(MfaError::NotStarted)?;
     if row.confirmed_at.is_some() {
@@ -155,6 +158,8 @@ pub fn confirm_enrollment(
         for code in &codes {
             rows::insert_recovery_code(conn, tenant, account, &sha256_hex(&normalize(code)), now)?;
         }
+        let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
+        crate::audit::record(conn, tenant, event)?;
         Ok::<_, MfaError>(())
     })?;
     Ok(codes)
@@ -229,23 +234,20 @@ pub fn verify(
     Err(MfaError::InvalidCode)
 }
 
-/// Turns the second factor off; requires the current password (re-authentication).
+/// Turns the second factor off, with its audit entry (`mfa.disable`, by `actor`). The caller
+/// re-authenticated the account first (`signin::reauthenticate`).
 pub fn disable(
     conn: &mut AnyConnection,
-    hasher: &PasswordHasher,
     tenant: &TenantId,
     account: &AccountId,
-    current_password: &str,
+    actor: &Actor,
 ) -> Result<(), MfaError> {
-    let stored = accounts::password_hash(conn, tenant, account)?;
-    if !stored
-        .as_deref()
-        .is_some_and(|hash| hasher.verify(current_password, hash))
-    {
-        return Err(MfaError::WrongPassword);
-    }
-    rows::delete_totp(conn, tenant, account)?;
-    Ok(())
+    tx::write(conn, |conn| {
+        rows::delete_totp(conn, tenant, account)?;
+        let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
+        crate::audit::record(conn, tenant, event)?;
+        Ok(())
+    })
 }
 
 /// Removes the second factor and its recovery codes without a password: an administrator's

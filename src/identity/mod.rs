@@ -3,6 +3,7 @@
 //! sign in.
 
 mod accounts;
+pub mod challenge;
 pub mod mfa;
 pub mod password;
 pub mod recovery;
@@ -15,4 +16,3 @@ pub use accounts::{
     suspend, unlock, Account, AccountError, AccountStatus, LoginError, PasswordChange,
     MAX_PASSWORD_BYTES,
 };
-pub use signin::authenticate;

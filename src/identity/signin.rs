@@ -1,25 +1,144 @@
-//! Signing in with a password, in three steps that keep the slow part out of the database:
+//! Signing in: the one place that decides whether someone may sign in and how, for tenant
+//! users and platform administrators alike. Handlers call these steps inside the step's write
+//! transaction and only map the typed answer to a page or a redirect; nothing else writes
+//! sign-in rows.
+//!
+//! A password sign-in runs in three phases that keep the slow part out of the database:
 //!
 //! 1. [`find`]: the account an email names, if any (a read).
 //! 2. [`check`]: the password against its hash: argon2 on the blocking pool, with no database
 //!    connection or transaction held. Unknown emails and locked accounts are checked against a
 //!    dummy hash, so every failure costs the same time. An outdated hash is recomputed here.
-//! 3. [`settle`]: inside the write transaction of the sign-in step: a failure is counted
-//!    toward the lockout (exactly, even under concurrent attempts), a success stores the
-//!    upgraded hash and hands back the account if it may sign in.
+//! 3. [`password`]: inside the write transaction: a failure is counted toward the lockout
+//!    (exactly, even under concurrent attempts) and audited; a success stores the upgraded
+//!    hash, applies the email-verification gate and the second-factor rule, and either starts
+//!    a session or opens a challenge.
+//!
+//! The second factor ([`code`]), its set-up during sign-in ([`begin_enrolment`],
+//! [`confirm_enrolment`], [`finish_enrolment`]) and re-authentication of a signed-in account
+//! ([`reauthenticate`]) are steps here too, so lockout, status checks and audit apply to every
+//! way in alike. Every step first locks the account's row: steps of one account never
+//! interleave, and take their other locks in one order.
+
+use serde_json::json;
 
 use super::accounts::{count_failed_attempt, load, may_sign_in, Account, LoginError};
+use super::challenge::{self, Challenge, Kind};
+use super::mfa::{self, Enrollment, MfaError};
 use super::password::{PasswordHasher, Verification};
 use super::MAX_PASSWORD_BYTES;
-use crate::config::SecuritySettings;
+use crate::audit::{self, Actor};
+use crate::config::{SecuritySettings, SessionSettings};
 use crate::db::accounts::{self as rows, AccountRow};
 use crate::db::{tx, AnyConnection, DbError};
-use crate::domain::{unix_now, Email, TenantId};
+use crate::domain::{unix_now, AccountId, Email, ProfileId, TenantId};
+use crate::keys::MasterKey;
+use crate::sessions::{self, Session};
+
+/// `acr` of a session signed in with a password alone.
+pub const PASSWORD_ACR: &str = "urn:tessera:acr:pwd";
+/// `acr` of a session signed in with a password and a second factor.
+pub const MFA_ACR: &str = "urn:tessera:acr:mfa";
+
+/// Where and for whom a sign-in step runs.
+pub struct Attempt<'a> {
+    pub tenant: &'a TenantId,
+    pub security: &'a SecuritySettings,
+    pub sessions: &'a SessionSettings,
+    /// The client's address, for the audit log.
+    pub ip: &'a str,
+    /// The browser the step came from (challenges are bound to it).
+    pub browser_hash: &'a str,
+    /// The browser's current session cookie: it ends when a new session starts.
+    pub previous_session: Option<&'a str>,
+}
+
+/// When a password needs a second factor after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorRule {
+    /// Only when the client asks for one (the tenant turned second factors off).
+    WhenAsked,
+    /// When the account has one, or the client asks.
+    WhenEnrolled,
+    /// Always: an account without one sets it up during sign-in.
+    Always,
+}
+
+/// How the second factor is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Factor<'a> {
+    /// On a page of its own (hosted sign-in): a challenge remembers `target`, where the
+    /// sign-in goes afterwards.
+    Challenge {
+        rule: FactorRule,
+        asked_by_client: bool,
+        target: &'a str,
+    },
+    /// In the same form as the password (platform console): required once the account has
+    /// a factor, and a missing or wrong code is refused like a wrong password.
+    Inline(Option<&'a str>),
+}
+
+/// A session just started, with a new id: the previous one (if any) ended.
+pub struct SignedIn {
+    pub account: Account,
+    pub session: Session,
+    /// The new session cookie's value.
+    pub cookie: String,
+}
+
+/// What a password step decided.
+pub enum Step {
+    SignedIn(SignedIn),
+    /// The challenge to send the browser to for a code.
+    NeedsCode(String),
+    /// The challenge to send the browser to for setting up a factor.
+    NeedsEnrolment(String),
+    /// The password was right but the tenant wants a confirmed address first: mail this link
+    /// token to the account's address.
+    EmailUnverified {
+        email: Email,
+        link_token: String,
+    },
+    /// The client asked for a second factor the account does not have (OIDC Core §3.1.2.6
+    /// `unmet_authentication_requirements`); none is offered here.
+    Unmet,
+    /// One answer for every failure: unknown email, wrong password or code, locked or
+    /// suspended account.
+    Refused,
+}
+
+/// What a second-factor step decided.
+pub enum CodeStep {
+    SignedIn {
+        signed_in: Box<SignedIn>,
+        target: String,
+    },
+    /// A wrong code; more attempts are left.
+    Wrong,
+    /// No attempts left: the challenge is gone, sign in again.
+    Exhausted,
+    /// Unknown, expired, or another browser's challenge.
+    Expired,
+    /// The account is locked or may not sign in.
+    Refused,
+}
+
+/// What confirming a factor set up during sign-in decided.
+pub enum EnrolStep {
+    /// The factor is on: show these recovery codes, then continue.
+    RecoveryCodes(Vec<String>),
+    /// A wrong code: set up again.
+    Wrong,
+    Expired,
+}
 
 /// The account an email names, as read before the password check.
 pub struct Candidate {
     row: Option<AccountRow>,
     locked: bool,
+    /// As typed (audited for failures).
+    email: String,
 }
 
 impl Candidate {
@@ -56,7 +175,11 @@ pub fn find(
     let locked = row
         .as_ref()
         .is_some_and(|r| r.locked_until.is_some_and(|until| until > now));
-    Ok(Candidate { row, locked })
+    Ok(Candidate {
+        row,
+        locked,
+        email: email.to_owned(),
+    })
 }
 
 /// Checks the password. Blocking (argon2): run it on the blocking pool, holding no
@@ -91,8 +214,8 @@ pub fn check(hasher: &PasswordHasher, candidate: Candidate, password: &str) -> C
     Checked { candidate, verdict }
 }
 
-/// Settles a checked password inside the sign-in step's write transaction. A wrong password
-/// for an existing, unlocked account counts toward its lockout.
+/// Settles a checked password inside the step's write transaction. A wrong password for an
+/// existing, unlocked account counts toward its lockout.
 pub fn settle(
     conn: &mut AnyConnection,
     security: &SecuritySettings,
@@ -103,6 +226,7 @@ pub fn settle(
     let Some(row) = &checked.candidate.row else {
         return Err(LoginError::InvalidCredentials);
     };
+    rows::lock(conn, tenant, &load(row.clone()).id)?;
     let rehash = match &checked.verdict {
         Verdict::Wrong => {
             if !checked.candidate.locked {
@@ -131,20 +255,453 @@ pub fn settle(
     Ok(account)
 }
 
-/// Checks an email and password in one call: the three steps above, with the
-/// password checked while `conn` is held (for callers outside the request path).
-pub fn authenticate(
+/// The password step: settles the checked password, then the email-verification gate and the
+/// second factor, and starts the session when nothing else is due. Inside the step's write
+/// transaction.
+pub fn password(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    checked: &Checked,
+    factor: Factor,
+    require_verified_email: bool,
+    master: &MasterKey,
+) -> Result<Step, DbError> {
+    let account = match settle(
+        conn,
+        attempt.security,
+        attempt.tenant,
+        checked,
+        require_verified_email,
+    ) {
+        Ok(account) => account,
+        Err(LoginError::Db(e)) => return Err(e),
+        Err(LoginError::EmailNotVerified(id)) => {
+            // Only someone who knows the password gets here: a fresh link for the owner.
+            let link_token = super::verification::account_token(conn, attempt.tenant, &id)?;
+            let email = checked.candidate.row.clone().map(load).map(|a| a.email);
+            return Ok(match email {
+                Some(email) => Step::EmailUnverified { email, link_token },
+                None => Step::Refused,
+            });
+        }
+        Err(_) => {
+            let typed = checked.candidate.email.as_str();
+            record(
+                conn,
+                attempt,
+                "anonymous",
+                "signin.failure",
+                "password",
+                json!({ "email": typed }),
+            )?;
+            return Ok(Step::Refused);
+        }
+    };
+    let enrolled = mfa::is_enrolled(conn, attempt.tenant, &account.id)?;
+    match factor {
+        Factor::Inline(code) => {
+            if !enrolled {
+                return start_session(conn, attempt, account, &["pwd"], "password")
+                    .map(Step::SignedIn);
+            }
+            match mfa::verify(
+                conn,
+                master,
+                attempt.tenant,
+                &account.id,
+                code.unwrap_or_default(),
+            ) {
+                Ok(proof) => {
+                    record_factor(conn, attempt, &account.id, Ok(proof))?;
+                    start_session(conn, attempt, account, &["pwd", "otp"], "password")
+                        .map(Step::SignedIn)
+                }
+                Err(MfaError::Db(e)) => Err(e),
+                Err(_) => {
+                    count_failed_attempt(conn, attempt.security, attempt.tenant, &account.id)?;
+                    record_factor(conn, attempt, &account.id, Err(()))?;
+                    Ok(Step::Refused)
+                }
+            }
+        }
+        Factor::Challenge {
+            rule,
+            asked_by_client,
+            target,
+        } => {
+            let needed = match rule {
+                FactorRule::WhenAsked => asked_by_client,
+                FactorRule::WhenEnrolled => enrolled || asked_by_client,
+                FactorRule::Always => true,
+            };
+            if !needed {
+                return start_session(conn, attempt, account, &["pwd"], "password")
+                    .map(Step::SignedIn);
+            }
+            if enrolled {
+                let id = challenge::start(
+                    conn,
+                    attempt.tenant,
+                    &account.id,
+                    attempt.browser_hash,
+                    Kind::Code,
+                    target,
+                )?;
+                return Ok(Step::NeedsCode(id));
+            }
+            // Setting a factor up during sign-in only where the tenant requires one: a client
+            // asking for step-up must not let whoever holds the password enrol their own.
+            if rule != FactorRule::Always {
+                return Ok(Step::Unmet);
+            }
+            let id = challenge::start(
+                conn,
+                attempt.tenant,
+                &account.id,
+                attempt.browser_hash,
+                Kind::Enrolment,
+                target,
+            )?;
+            Ok(Step::NeedsEnrolment(id))
+        }
+    }
+}
+
+/// A second-factor code for a challenge. Refused while the account is locked; each attempt is
+/// taken before the code is checked, so parallel submissions cannot pass the limit; a wrong
+/// code counts toward the account's lockout, and a lock voids every open challenge.
+pub fn code(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    master: &MasterKey,
+    challenge_id: &str,
+    code: &str,
+) -> Result<CodeStep, DbError> {
+    let Some(challenge) =
+        challenge::find(conn, attempt.tenant, challenge_id, attempt.browser_hash)?
+    else {
+        return Ok(CodeStep::Expired);
+    };
+    let Some(account) = signable(conn, attempt, &challenge.account)? else {
+        challenge::void_all(conn, attempt.tenant, &challenge.account)?;
+        return Ok(CodeStep::Refused);
+    };
+    let Some(attempts) = challenge::take_attempt(conn, attempt.tenant, &challenge)? else {
+        challenge::finish(conn, attempt.tenant, &challenge)?;
+        return Ok(CodeStep::Exhausted);
+    };
+    match mfa::verify(conn, master, attempt.tenant, &account.id, code) {
+        Ok(proof) => record_factor(conn, attempt, &account.id, Ok(proof))?,
+        Err(MfaError::Db(e)) => return Err(e),
+        Err(_) => {
+            record_factor(conn, attempt, &account.id, Err(()))?;
+            // A lock this failure sets voids the challenge with the account's others.
+            if count_failed_attempt(conn, attempt.security, attempt.tenant, &account.id)? {
+                return Ok(CodeStep::Exhausted);
+            }
+            if attempts >= challenge::MAX_ATTEMPTS {
+                challenge::finish(conn, attempt.tenant, &challenge)?;
+                return Ok(CodeStep::Exhausted);
+            }
+            return Ok(CodeStep::Wrong);
+        }
+    }
+    challenge::finish(conn, attempt.tenant, &challenge)?;
+    let signed_in = start_session(conn, attempt, account, &["pwd", "otp"], "password")?;
+    Ok(CodeStep::SignedIn {
+        signed_in: Box::new(signed_in),
+        target: challenge.target,
+    })
+}
+
+/// A new factor for an enrolment challenge (the tenant requires one); `None` when the
+/// challenge is not one, or is gone.
+pub fn begin_enrolment(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    master: &MasterKey,
+    challenge_id: &str,
+    issuer_name: &str,
+) -> Result<Option<Enrollment>, DbError> {
+    let Some((challenge, account)) =
+        enrolment_challenge(conn, attempt, challenge_id, Kind::Enrolment)?
+    else {
+        return Ok(None);
+    };
+    match mfa::start_enrollment(
+        conn,
+        master,
+        attempt.tenant,
+        &challenge.account,
+        issuer_name,
+        account.email.as_str(),
+    ) {
+        Ok(enrollment) => Ok(Some(enrollment)),
+        Err(MfaError::Db(e)) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The first code of a factor set up during sign-in: turns it on (audited), marks the
+/// challenge so only continuing is left, and hands back the recovery codes.
+pub fn confirm_enrolment(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    master: &MasterKey,
+    challenge_id: &str,
+    code: &str,
+) -> Result<EnrolStep, DbError> {
+    let Some((challenge, account)) =
+        enrolment_challenge(conn, attempt, challenge_id, Kind::Enrolment)?
+    else {
+        return Ok(EnrolStep::Expired);
+    };
+    let actor = actor(attempt, &account.id);
+    match mfa::confirm_enrollment(conn, master, attempt.tenant, &account.id, code, &actor) {
+        Ok(codes) => {
+            challenge::mark_enrolled(conn, attempt.tenant, &challenge)?;
+            Ok(EnrolStep::RecoveryCodes(codes))
+        }
+        Err(MfaError::Db(e)) => Err(e),
+        Err(_) => Ok(EnrolStep::Wrong),
+    }
+}
+
+/// Finishes a sign-in whose factor was set up and proven during it.
+pub fn finish_enrolment(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    challenge_id: &str,
+) -> Result<CodeStep, DbError> {
+    let Some((challenge, account)) =
+        enrolment_challenge(conn, attempt, challenge_id, Kind::Enrolled)?
+    else {
+        return Ok(CodeStep::Expired);
+    };
+    challenge::finish(conn, attempt.tenant, &challenge)?;
+    let signed_in = start_session(conn, attempt, account, &["pwd", "otp"], "password")?;
+    Ok(CodeStep::SignedIn {
+        signed_in: Box::new(signed_in),
+        target: challenge.target,
+    })
+}
+
+/// Starts a session for an account that proved everything it had to: past failures are
+/// forgotten, the browser's previous session ends, a new one (new id: no fixation) begins
+/// with its single profile chosen, and the sign-in is audited.
+pub fn start_session(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    account: Account,
+    amr: &[&str],
+    method: &str,
+) -> Result<SignedIn, DbError> {
+    let tenant = attempt.tenant;
+    rows::clear_failed_logins(conn, tenant, &account.id)?;
+    if let Some(previous) = attempt.previous_session {
+        if let Some(old) = sessions::current(conn, attempt.sessions, tenant, previous)? {
+            sessions::end(conn, tenant, &old.id)?;
+        }
+    }
+    // One profile is chosen at once; with several, the picker asks.
+    let choices = rows::profiles(conn, tenant, &account.id)?;
+    let profile = match choices.as_slice() {
+        [only] => Some(ProfileId::from_stored(only.id.clone())),
+        _ => None,
+    };
+    let acr = if amr.contains(&"otp") {
+        MFA_ACR
+    } else {
+        PASSWORD_ACR
+    };
+    let (session, cookie) = sessions::create(
+        conn,
+        attempt.sessions,
+        tenant,
+        &account.id,
+        profile.as_ref(),
+        amr,
+        acr,
+    )?;
+    record(
+        conn,
+        attempt,
+        account.id.as_str(),
+        "signin.success",
+        account.id.as_str(),
+        json!({ "method": method }),
+    )?;
+    Ok(SignedIn {
+        account,
+        session,
+        cookie,
+    })
+}
+
+/// The answer to a re-authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reauth {
+    Confirmed,
+    /// Wrong, or the account is locked: one answer.
+    Refused,
+    /// Too many attempts from this address: retry after this many seconds.
+    RateLimited(i64),
+}
+
+/// Re-authenticates a signed-in account with its current password (changing the password,
+/// turning the second factor off): the same per-address limit and lockout as a sign-in, and a
+/// wrong password counts toward both. Blocking (argon2, with the connection held but no
+/// transaction).
+pub fn reauthenticate_password(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
-    security: &SecuritySettings,
-    tenant: &TenantId,
-    email: &str,
+    attempt: &Attempt,
+    account: &AccountId,
     password: &str,
-    require_verified_email: bool,
-) -> Result<Account, LoginError> {
-    let candidate = find(conn, tenant, email)?;
+) -> Result<Reauth, DbError> {
+    let key = format!("login:{}:{}", attempt.tenant, attempt.ip);
+    if let Some(retry_after) =
+        crate::rate_limit::hit(conn, &key, attempt.security.login_attempts_per_minute)?
+    {
+        return Ok(Reauth::RateLimited(retry_after));
+    }
+    let candidate = find_by_id(conn, attempt.tenant, account)?;
     let checked = check(hasher, candidate, password);
-    tx::write(conn, |conn| {
-        settle(conn, security, tenant, &checked, require_verified_email)
+    let confirmed = tx::write(conn, |conn| {
+        reauthenticate(conn, attempt, account, &checked)
+    })?;
+    Ok(if confirmed {
+        Reauth::Confirmed
+    } else {
+        Reauth::Refused
     })
+}
+
+/// The candidate for re-authenticating a signed-in account.
+pub fn find_by_id(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Candidate, DbError> {
+    let row = rows::find(conn, tenant, account)?;
+    let now = unix_now();
+    let locked = row
+        .as_ref()
+        .is_some_and(|r| r.locked_until.is_some_and(|until| until > now));
+    let email = row.as_ref().map(|r| r.email.clone()).unwrap_or_default();
+    Ok(Candidate { row, locked, email })
+}
+
+/// Settles a checked current password of a signed-in account inside the step's write
+/// transaction: false when wrong (counted toward the lockout) or when the account is locked.
+pub fn reauthenticate(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    account: &AccountId,
+    checked: &Checked,
+) -> Result<bool, DbError> {
+    let same_account = checked
+        .candidate
+        .row
+        .as_ref()
+        .is_some_and(|row| row.id == account.as_str());
+    if !same_account {
+        return Ok(false);
+    }
+    match settle(conn, attempt.security, attempt.tenant, checked, false) {
+        Ok(_) => Ok(true),
+        Err(LoginError::Db(e)) => Err(e),
+        Err(_) => {
+            record(
+                conn,
+                attempt,
+                account.as_str(),
+                "reauth.failure",
+                account.as_str(),
+                json!({}),
+            )?;
+            Ok(false)
+        }
+    }
+}
+
+/// The account behind a challenge, locked for this step, if it may sign in now.
+fn signable(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    account: &AccountId,
+) -> Result<Option<Account>, DbError> {
+    rows::lock(conn, attempt.tenant, account)?;
+    let now = unix_now();
+    Ok(rows::find(conn, attempt.tenant, account)?
+        .filter(|row| row.locked_until.is_none_or(|until| until <= now))
+        .map(load)
+        .filter(|account| may_sign_in(account).is_ok()))
+}
+
+fn enrolment_challenge(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    challenge_id: &str,
+    kind: Kind,
+) -> Result<Option<(Challenge, Account)>, DbError> {
+    let Some(challenge) =
+        challenge::find(conn, attempt.tenant, challenge_id, attempt.browser_hash)?
+            .filter(|c| c.kind == kind)
+    else {
+        return Ok(None);
+    };
+    let Some(account) = signable(conn, attempt, &challenge.account)? else {
+        challenge::void_all(conn, attempt.tenant, &challenge.account)?;
+        return Ok(None);
+    };
+    Ok(Some((challenge, account)))
+}
+
+fn actor(attempt: &Attempt, account: &AccountId) -> Actor {
+    Actor {
+        id: account.to_string(),
+        ip: attempt.ip.to_owned(),
+    }
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    actor: &str,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> Result<(), DbError> {
+    audit::record(
+        conn,
+        attempt.tenant,
+        audit::Event {
+            actor,
+            action,
+            target,
+            ip: attempt.ip,
+            details,
+        },
+    )
+}
+
+fn record_factor(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    account: &AccountId,
+    outcome: Result<mfa::Proof, ()>,
+) -> Result<(), DbError> {
+    let (action, details) = match outcome {
+        Ok(proof) => ("mfa.success", json!({ "method": format!("{proof:?}") })),
+        Err(()) => ("mfa.failure", json!({})),
+    };
+    record(
+        conn,
+        attempt,
+        account.as_str(),
+        action,
+        account.as_str(),
+        details,
+    )
 }

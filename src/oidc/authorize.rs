@@ -23,8 +23,7 @@ use crate::sessions::Session;
 const MAX_PARAMETER_LEN: usize = 2048;
 const PROMPTS: &[&str] = &["none", "login", "consent", "select_account"];
 /// Authentication context classes: a password, or a password and a second factor.
-pub const PASSWORD_ACR: &str = "urn:tessera:acr:pwd";
-pub const MFA_ACR: &str = "urn:tessera:acr:mfa";
+pub use crate::identity::signin::{MFA_ACR, PASSWORD_ACR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

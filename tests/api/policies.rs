@@ -184,7 +184,9 @@ async fn acr_values_step_up(engine: Engine) {
         silent.query_param("error").as_deref(),
         Some("login_required")
     );
-    let (verifier, challenge) = pkce();
+    // Without a second factor the requirement cannot be met: the client is told so, and no
+    // set-up is offered (whoever holds the password must not enrol their own authenticator).
+    let (_, challenge) = pkce();
     let login = browser
         .follow(
             browser
@@ -197,10 +199,44 @@ async fn acr_values_step_up(engine: Engine) {
         login.html.contains("name=\"password\""),
         "step-up must sign in again"
     );
-    let page = browser
+    let unmet = browser
         .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
         .await;
-    let back = enroll_during_sign_in(&browser, page).await;
+    assert_eq!(
+        unmet.query_param("error").as_deref(),
+        Some("unmet_authentication_requirements"),
+        "{:?} {}",
+        unmet.location,
+        unmet.html
+    );
+    assert_eq!(unmet.query_param("state").as_deref(), Some("st4te"));
+
+    // With a factor (set up by the account holder in the console), step-up asks for a code.
+    let key = enroll_in_console(&app).await;
+    let (verifier, challenge) = pkce();
+    let login = browser
+        .follow(
+            browser
+                .get(&authorize_url(&app, "acme", &rp, &challenge, &mfa))
+                .await,
+            RP,
+        )
+        .await;
+    let code_page = browser
+        .follow(
+            browser
+                .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+                .await,
+            RP,
+        )
+        .await;
+    assert!(
+        code_page.html.contains("name=\"code\""),
+        "{}",
+        code_page.html
+    );
+    let next_step = crate::attacks_support::totp_code(&key, 30);
+    let back = browser.submit(&code_page, &[("code", &next_step)]).await;
     let issued = tokens(
         exchange(
             &app,
@@ -222,6 +258,39 @@ async fn acr_values_step_up(engine: Engine) {
         .get(&authorize_url(&app, "acme", &rp, &challenge, &mfa))
         .await;
     assert!(again.query_param("code").is_some(), "{:?}", again.location);
+}
+
+/// Turns on a second factor from the account console; returns its key.
+async fn enroll_in_console(app: &TestApp) -> String {
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let console = browser
+        .follow(
+            browser
+                .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+                .await,
+            RP,
+        )
+        .await;
+    let csrf = console.field("csrf_token").expect("csrf");
+    let start = browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/start"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let key = crate::attacks_support::manual_key(&start.html);
+    let code = crate::attacks_support::totp_code(&key, 0);
+    let done = browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/confirm"),
+            &[("csrf_token", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.html.matches("<li><code>").count(), 10, "{}", done.html);
+    key
 }
 both_engines!(acr_values_step_up);
 

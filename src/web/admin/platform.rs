@@ -16,9 +16,9 @@ use super::console::page::{
 use crate::audit::Actor;
 use crate::config::TenantRouting;
 use crate::crypto::random_token;
-use crate::db::{AnyConnection, DbError};
+use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::TenantId;
-use crate::identity::mfa;
+use crate::identity::{mfa, signin};
 use crate::platform::{self, PlatformError};
 use crate::sessions::{self, Session};
 use crate::tenancy::{TenantError, TenantStatus};
@@ -189,6 +189,8 @@ struct Call<'a> {
     state: &'a AppState,
     platform: TenantId,
     session: Option<Session>,
+    /// The session cookie as sent (a new sign-in ends the session it names).
+    cookie: Option<String>,
     browser: String,
     ip: String,
 }
@@ -245,6 +247,7 @@ where
                 state: &app,
                 platform,
                 session,
+                cookie: session_cookie,
                 browser,
                 ip,
             };
@@ -321,43 +324,28 @@ fn login_page(call: &Call, error: Option<&str>, status: StatusCode) -> Outcome {
     render(call.state, &page, &call.browser, false, status)
 }
 
-/// Starts a platform session: a fresh id (the previous one ends) and its cookie.
-fn start_session(
+/// Runs a sign-in step of `identity::signin` for this browser in one write transaction.
+fn signin_step<T>(
     call: &mut Call,
-    account: &crate::identity::Account,
-    amr: &[&str],
-) -> Result<Answer, DbError> {
-    if let Some(old) = call.session.take() {
-        sessions::end(call.conn, &call.platform, &old.id)?;
-    }
-    let (platform, ip) = (call.platform.clone(), call.ip.clone());
-    let settings = &call.state.settings.sessions;
-    // The session and its audit entry land together.
-    let value = crate::db::tx::write::<_, DbError, _>(call.conn, |conn| {
-        crate::identity::sign_in_completed(conn, &platform, &account.id)?;
-        let acr = if amr.contains(&"otp") {
-            crate::oidc::authorize::MFA_ACR
-        } else {
-            crate::oidc::authorize::PASSWORD_ACR
-        };
-        let (_, value) = sessions::create(conn, settings, &platform, &account.id, None, amr, acr)?;
-        let actor = Actor {
-            id: account.id.to_string(),
-            ip: ip.clone(),
-        };
-        crate::audit::record(
-            conn,
-            &platform,
-            actor.event("signin.success", "platform", serde_json::json!({})),
-        )?;
-        Ok(value)
-    })?;
-    let cookie = cookie(
-        call.state,
-        SESSION,
-        value,
-        call.state.settings.sessions.absolute_lifetime_secs,
-    );
+    step: impl FnMut(&mut AnyConnection, &signin::Attempt) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let mut step = step;
+    let hash = sessions::browser_hash(&call.browser);
+    let attempt = signin::Attempt {
+        tenant: &call.platform,
+        security: &call.state.settings.security,
+        sessions: &call.state.settings.sessions,
+        ip: &call.ip,
+        browser_hash: &hash,
+        previous_session: call.cookie.as_deref(),
+    };
+    tx::write(call.conn, |conn| step(conn, &attempt))
+}
+
+/// The new session's cookie and the console.
+fn signed_in(call: &Call, signed_in: signin::SignedIn) -> Result<Answer, DbError> {
+    let max_age = call.state.settings.sessions.absolute_lifetime_secs;
+    let cookie = cookie(call.state, SESSION, signed_in.cookie, max_age);
     Ok((Outcome::Redirect(base(call.state)), vec![cookie]))
 }
 
@@ -368,87 +356,67 @@ pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
     .await
 }
 
+/// Email, password and (once set up) the second factor's code, in one form: every part is
+/// checked by `identity::signin`, and any failure gets the same answer.
 pub async fn login_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<PlatformForm>,
 ) -> HttpResponse {
-    act(state, req, form, Gate::Anonymous, move |call, form| {
-        let key = format!("platform-login:{}", call.ip);
-        let limit = call.state.settings.security.login_attempts_per_minute;
-        if let Some(retry_after) = crate::rate_limit::hit(call.conn, &key, limit)? {
-            return page_only(Outcome::RateLimited(frame(call.state), retry_after));
-        }
-        let result = crate::identity::authenticate(
-            call.conn,
-            &call.state.password_hasher,
-            &call.state.settings.security,
-            &call.platform,
-            form.email.as_deref().unwrap_or_default(),
-            form.password.as_deref().unwrap_or_default(),
-            false,
-        );
-        match result {
-            Ok(account) => match second_factor(call, &account, form.code.as_deref())? {
-                Some(amr) => start_session(call, &account, amr),
-                None => refuse(call),
-            },
-            Err(crate::identity::LoginError::Db(e)) => Err(e),
-            Err(_) => refuse(call),
+    let form = form.into_inner();
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(frame(&state).bad_form(), vec![]);
+    }
+    let ip = caller_ip(&state, &req);
+    let checked = match check_password(&state, &ip, &form).await {
+        Ok(checked) => checked,
+        Err(outcome) => return respond(outcome, vec![]),
+    };
+    serve(state, req, Gate::Anonymous, move |call| {
+        let factor = signin::Factor::Inline(form.code.as_deref());
+        let keys = call.state.keys.clone();
+        let step = signin_step(call, |conn, attempt| {
+            signin::password(conn, attempt, &checked, factor, false, keys.master())
+        })?;
+        match step {
+            signin::Step::SignedIn(session) => signed_in(call, session),
+            _ => page_only(login_page(
+                call,
+                Some("The email, password or code is incorrect, or this account cannot sign in."),
+                StatusCode::UNAUTHORIZED,
+            )),
         }
     })
     .await
 }
 
-/// The second factor, when the administrator set one up: the sign-in's methods, or None
-/// when the code is missing or wrong (answered like a wrong password: no oracle).
-fn second_factor(
-    call: &mut Call,
-    account: &crate::identity::Account,
-    code: Option<&str>,
-) -> Result<Option<&'static [&'static str]>, DbError> {
-    if !mfa::is_enrolled(call.conn, &call.platform, &account.id)? {
-        return Ok(Some(&["pwd"]));
-    }
-    let master = call.state.keys.master();
-    match mfa::verify(
-        call.conn,
-        master,
-        &call.platform,
-        &account.id,
-        code.unwrap_or_default(),
-    ) {
-        Ok(_) => Ok(Some(&["pwd", "otp"])),
-        Err(mfa::MfaError::Db(e)) => Err(e),
-        Err(_) => {
-            // Counts toward the account's lockout like a wrong password, so knowing the
-            // password does not buy unlimited guesses at the code.
-            crate::identity::count_failed_attempt(
-                call.conn,
-                &call.state.settings.security,
-                &call.platform,
-                &account.id,
-            )?;
-            Ok(None)
-        }
-    }
-}
-
-fn refuse(call: &mut Call) -> Result<Answer, DbError> {
-    crate::audit::record(
-        call.conn,
-        &call.platform,
-        Actor {
-            id: "anonymous".into(),
-            ip: call.ip.clone(),
-        }
-        .event("signin.failure", "platform", serde_json::json!({})),
-    )?;
-    page_only(login_page(
-        call,
-        Some("The email, password or code is incorrect, or this account cannot sign in."),
-        StatusCode::UNAUTHORIZED,
-    ))
+/// The per-address limit and the account, then the password in its turn with no database
+/// connection held.
+async fn check_password(
+    state: &AppState,
+    ip: &str,
+    form: &PlatformForm,
+) -> Result<signin::Checked, Outcome> {
+    let key = format!("platform-login:{ip}");
+    let limit = state.settings.security.login_attempts_per_minute;
+    let (email, limited) = (form.email.clone().unwrap_or_default(), frame(state));
+    let found = state
+        .db
+        .run(move |conn| {
+            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, limit)? {
+                return Ok(Err(Outcome::RateLimited(limited, retry_after)));
+            }
+            let platform = platform::internal_tenant(conn)?;
+            Ok::<_, DbError>(Ok(signin::find(conn, &platform, &email)?))
+        })
+        .await
+        .map_err(|e| frame(state).error(&e))??;
+    let password = form.password.clone().unwrap_or_default();
+    let check = move |hasher: &_| signin::check(hasher, found, &password);
+    state.password_hasher.run(check).await.map_err(|e| {
+        tracing::error!(error = %e, "password check failed");
+        frame(state).failure()
+    })
 }
 
 pub async fn logout(
@@ -531,7 +499,12 @@ pub async fn setup_submit(
             &call.ip,
         );
         match created {
-            Ok(account) => start_session(call, &account, &["pwd"]),
+            Ok(account) => {
+                let session = signin_step(call, |conn, attempt| {
+                    signin::start_session(conn, attempt, account.clone(), &["pwd"], "setup")
+                })?;
+                signed_in(call, session)
+            }
             Err(PlatformError::SetupLinkInvalid) => page_only(setup_expired(call)),
             Err(PlatformError::Db(e)) => Err(e),
             Err(e) => page_only(setup_page(
@@ -939,12 +912,7 @@ fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
         call.actor(),
     );
     // The factor and its audit entry land together.
-    let codes = crate::db::tx::write::<_, mfa::MfaError, _>(call.conn, |conn| {
-        let codes = mfa::confirm_enrollment(conn, master, &platform, &account, code)?;
-        let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
-        crate::audit::record(conn, &platform, event)?;
-        Ok(codes)
-    })?;
+    let codes = mfa::confirm_enrollment(call.conn, master, &platform, &account, code, &actor)?;
     let mut page = ConsolePage::new("Two-step verification is on");
     page.push(Block::Text(
         "Keep these recovery codes somewhere safe. Each works once, if you lose your authenticator. They are shown only now.".into(),
@@ -961,20 +929,28 @@ fn mfa_confirm(call: &mut Call, code: &str) -> Result<Answer, mfa::MfaError> {
     Ok(page_only(call.render(&page, StatusCode::OK))?)
 }
 
-/// Turning it off needs the current password.
+/// Turning it off needs the current password, counted toward the lockout when wrong.
 fn mfa_disable(call: &mut Call, password: &str) -> Result<Answer, mfa::MfaError> {
     let account = signed_in_account(call);
-    let (hasher, platform, actor) = (
-        &call.state.password_hasher,
-        call.platform.clone(),
-        call.actor(),
-    );
-    crate::db::tx::write::<_, mfa::MfaError, _>(call.conn, |conn| {
-        mfa::disable(conn, hasher, &platform, &account, password)?;
-        let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
-        crate::audit::record(conn, &platform, event)?;
-        Ok(())
-    })?;
+    let (platform, actor) = (call.platform.clone(), call.actor());
+    let hash = sessions::browser_hash(&call.browser);
+    let state = call.state;
+    let attempt = signin::Attempt {
+        tenant: &platform,
+        security: &state.settings.security,
+        sessions: &state.settings.sessions,
+        ip: &actor.ip,
+        browser_hash: &hash,
+        previous_session: None,
+    };
+    let hasher = &state.password_hasher;
+    match signin::reauthenticate_password(call.conn, hasher, &attempt, &account, password)? {
+        signin::Reauth::Confirmed => {}
+        signin::Reauth::Refused | signin::Reauth::RateLimited(_) => {
+            return Err(mfa::MfaError::WrongPassword)
+        }
+    }
+    mfa::disable(call.conn, &platform, &account, &actor)?;
     Ok(page_only(Outcome::Redirect(format!(
         "{}/security?done=mfa_off",
         base(call.state)

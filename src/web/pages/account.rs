@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{browser, browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
 use crate::db::{sessions as session_rows, AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, ProfileId};
-use crate::identity::{self, mfa, AccountError};
+use crate::identity::{self, mfa, signin, AccountError};
 use crate::profiles::{self, NewProfile, ProfileChanges, ProfileError};
 use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
@@ -108,6 +108,7 @@ fn error_text(code: &str) -> Option<&'static str> {
         "email" => "That email address is not valid.",
         "email_taken" => "That email address is already used by another profile.",
         "wrong_password" => "The current password is not correct.",
+        "rate_limited" => "Too many attempts from your network. Wait a minute and try again.",
         "weak_password" => "The new password is too short for this organisation's policy.",
         "common_password" => "That password is too common. Choose another.",
         "not_found" => "That profile no longer exists.",
@@ -224,6 +225,7 @@ pub async fn account_action(
         _ => String::new(),
     };
     let cookie = session_value(&req);
+    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
         .db
@@ -234,7 +236,7 @@ pub async fn account_action(
                     page_frame.issuer
                 )));
             };
-            let result = perform(conn, &app, &tenant, &session, &action, &form)?;
+            let result = perform(conn, &app, &tenant, &session, &action, &form, &ip)?;
             let query = match result {
                 Ok(done) => format!("done={done}"),
                 Err(code) => format!("error={code}"),
@@ -257,6 +259,7 @@ fn perform(
     session: &Session,
     action: &str,
     form: &AccountForm,
+    ip: &str,
 ) -> Result<Result<&'static str, &'static str>, DbError> {
     let tenant_id = &tenant.id;
     // A profile the form names, only if it belongs to this account.
@@ -339,46 +342,41 @@ fn perform(
                 },
             }
         }
-        "password" => {
-            let change = identity::PasswordChange {
-                current: form.current_password.as_deref().unwrap_or_default(),
-                new: form.new_password.as_deref().unwrap_or_default(),
-                min_chars: tenant.policy.password_min_length,
-                keep_session: &session.id,
+        "password" | "mfa/disable" => {
+            // Both need the current password, counted toward the lockout like a sign-in.
+            let attempt = signin::Attempt {
+                tenant: tenant_id,
+                security: &state.settings.security,
+                sessions: &state.settings.sessions,
+                ip,
+                browser_hash: "",
+                previous_session: None,
             };
-            let result = identity::change_password(
+            let current = form.current_password.as_deref().unwrap_or_default();
+            let hasher = &state.password_hasher;
+            match signin::reauthenticate_password(
                 conn,
-                &state.password_hasher,
-                tenant_id,
+                hasher,
+                &attempt,
                 &session.account_id,
-                change,
-            );
-            match result {
-                Ok(()) => Ok(Ok("password")),
-                Err(AccountError::WrongPassword) => Ok(Err("wrong_password")),
-                Err(AccountError::PasswordTooShort(_) | AccountError::PasswordTooLong) => {
-                    Ok(Err("weak_password"))
-                }
-                Err(AccountError::CommonPassword) => Ok(Err("common_password")),
-                Err(AccountError::Db(e)) => Err(e),
-                Err(e) => {
-                    tracing::error!(error = %e, "password change failed");
-                    Ok(Err("not_found"))
-                }
+                current,
+            )? {
+                signin::Reauth::Confirmed => {}
+                signin::Reauth::Refused => return Ok(Err("wrong_password")),
+                signin::Reauth::RateLimited(_) => return Ok(Err("rate_limited")),
             }
-        }
-        "mfa/disable" => {
-            let password = form.current_password.as_deref().unwrap_or_default();
-            match mfa::disable(
-                conn,
-                &state.password_hasher,
-                tenant_id,
-                &session.account_id,
-                password,
-            ) {
-                Ok(()) => Ok(Ok("mfa_off")),
-                Err(mfa::MfaError::Db(e)) => Err(e),
-                Err(_) => Ok(Err("wrong_password")),
+            if action == "password" {
+                change_password(conn, state, tenant, session, form)
+            } else {
+                let actor = crate::audit::Actor {
+                    id: session.account_id.to_string(),
+                    ip: ip.to_owned(),
+                };
+                match mfa::disable(conn, tenant_id, &session.account_id, &actor) {
+                    Ok(()) => Ok(Ok("mfa_off")),
+                    Err(mfa::MfaError::Db(e)) => Err(e),
+                    Err(_) => Ok(Err("not_found")),
+                }
             }
         }
         "sessions/end-others" => {
@@ -392,6 +390,34 @@ fn perform(
             Ok(Ok("sessions"))
         }
         _ => Ok(Err("not_found")),
+    }
+}
+
+/// The new password, after the current one was confirmed.
+fn change_password(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    tenant: &CurrentTenant,
+    session: &Session,
+    form: &AccountForm,
+) -> Result<Result<&'static str, &'static str>, DbError> {
+    let change = identity::PasswordChange {
+        new: form.new_password.as_deref().unwrap_or_default(),
+        min_chars: tenant.policy.password_min_length,
+        keep_session: &session.id,
+    };
+    let hasher = &state.password_hasher;
+    match identity::change_password(conn, hasher, &tenant.id, &session.account_id, change) {
+        Ok(()) => Ok(Ok("password")),
+        Err(AccountError::PasswordTooShort(_) | AccountError::PasswordTooLong) => {
+            Ok(Err("weak_password"))
+        }
+        Err(AccountError::CommonPassword) => Ok(Err("common_password")),
+        Err(AccountError::Db(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(error = %e, "password change failed");
+            Ok(Err("not_found"))
+        }
     }
 }
 
@@ -465,6 +491,7 @@ pub async fn mfa_confirm(
     }
     let cookie = session_value(&req);
     let code = form.into_inner().code.unwrap_or_default();
+    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
         .db
@@ -475,12 +502,17 @@ pub async fn mfa_confirm(
                     page_frame.issuer
                 )));
             };
+            let actor = crate::audit::Actor {
+                id: session.account_id.to_string(),
+                ip: ip.clone(),
+            };
             let codes = match mfa::confirm_enrollment(
                 conn,
                 app.keys.master(),
                 &tenant.id,
                 &session.account_id,
                 &code,
+                &actor,
             ) {
                 Ok(codes) => codes,
                 Err(mfa::MfaError::Db(e)) => return Err(e),

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{advance, resume_pending, Resumed};
-use super::login::RequestQuery;
+use super::target::RequestQuery;
 use super::{csrf_ok, respond, Outcome, PageFrame};
 use crate::identity;
 use crate::oidc::authorize::{self, Next};

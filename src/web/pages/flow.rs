@@ -3,12 +3,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::target::Target;
 use super::{browser_value, respond, session_value, Outcome, PageFrame};
 use crate::clients::Client;
 use crate::db::{tx, AnyConnection, DbError};
+use crate::identity::signin;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next};
 use crate::oidc::context::OidcContext;
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::sessions::{self, Session};
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
@@ -71,6 +73,84 @@ pub fn advance(
             )?))
         }
     }
+}
+
+/// A pending authorization request as loaded: its client and parameters.
+pub type Pending = (Client, AuthorizationRequest);
+
+/// The pending request a sign-in is for, bound to this browser; `Ok(None)` when the target is
+/// a console, `Err(page)` when the request is gone.
+pub fn pending_for(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    target: &Target,
+    browser: &str,
+) -> Result<Result<Option<Pending>, Outcome>, DbError> {
+    let Target::Authorization(id) = target else {
+        return Ok(Ok(None));
+    };
+    Ok(
+        match authorize::load_pending(conn, ctx, id, &sessions::browser_hash(browser))? {
+            Some(pending) => Ok(Some(pending)),
+            None => Err(frame.expired_request()),
+        },
+    )
+}
+
+/// After a session started: the authorization moves on past its login step, or the console
+/// opens.
+pub fn after_sign_in(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    browser: &str,
+    signed_in: &signin::SignedIn,
+    target: &Target,
+    pending: Option<Pending>,
+) -> Result<Outcome, DbError> {
+    match (target, pending) {
+        (Target::Authorization(id), Some((client, mut request))) => {
+            authorize::satisfied(conn, ctx, id, &mut request, "login")?;
+            let session = Some(&signed_in.session);
+            advance(
+                conn,
+                ctx,
+                frame,
+                &client,
+                &request,
+                session,
+                browser,
+                Some(id),
+            )
+        }
+        (Target::Console(console), _) => Ok(Outcome::Redirect(format!(
+            "{}/{}",
+            ctx.issuer,
+            console.as_str()
+        ))),
+        (Target::Authorization(_), None) => Ok(frame.expired_request()),
+    }
+}
+
+/// The client asked for a second factor the account does not have (OIDC Core §3.1.2.6):
+/// the request ends with `unmet_authentication_requirements`.
+pub fn unmet(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    target: &Target,
+    pending: Option<Pending>,
+) -> Result<Outcome, DbError> {
+    let (Target::Authorization(id), Some((_, request))) = (target, pending) else {
+        return Ok(frame.expired_request());
+    };
+    authorize::finish_pending(conn, ctx, id)?;
+    let error = OAuthError::new(
+        ErrorCode::UnmetAuthenticationRequirements,
+        "the account has no second factor to satisfy the requested acr_values",
+    );
+    Ok(Outcome::Client(request.error(&ctx.issuer, error)))
 }
 
 /// A pending authorization request resumed by the browser that started it.

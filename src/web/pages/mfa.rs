@@ -1,30 +1,28 @@
-//! `GET|POST {issuer}/mfa`: the second factor after a correct password. The challenge is
-//! bound to the browser, expires in five minutes and dies after five wrong codes; the field is
-//! named `code` and takes a TOTP code or a recovery code.
+//! `{issuer}/mfa`: the second factor of a hosted sign-in (a TOTP code or a recovery code in
+//! the field `code`), and `{issuer}/mfa/setup`: setting a factor up during sign-in where the
+//! tenant requires one. Every decision is `identity::signin`'s (challenges bound to the
+//! browser, five minutes, five attempts, void while the account is locked); these handlers
+//! map its answers to pages.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::login::{complete_sign_in, SignedIn, Target};
+use super::account::{EnrollPage, RecoveryCodesPage};
+use super::flow::{after_sign_in, pending_for};
+use super::target::Target;
 use super::{
     browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
 };
-use crate::crypto::random_token;
-use crate::db::mfa::{self as rows, ChallengeRow};
 use crate::db::{tx, AnyConnection, DbError};
-use crate::domain::{unix_now, AccountId};
-use crate::identity::{self, mfa, Account};
+use crate::identity::challenge::{self, Kind};
+use crate::identity::signin::{self, CodeStep, EnrolStep};
 use crate::oidc::context::OidcContext;
 use crate::sessions;
 use crate::tenancy::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
-
-const CHALLENGE_LIFETIME_SECS: i64 = 300;
-const MAX_WRONG_CODES: i64 = 5;
-use crate::oidc::authorize::MFA_ACR;
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -48,49 +46,7 @@ pub struct MfaForm {
     code: Option<String>,
 }
 
-/// Records that `account` passed its password and owes a second factor; returns the id.
-pub(super) fn start_challenge(
-    conn: &mut AnyConnection,
-    ctx: &OidcContext,
-    account: &Account,
-    browser: &str,
-    target: &Target,
-) -> Result<String, DbError> {
-    let now = unix_now();
-    let id = random_token();
-    rows::insert_challenge(
-        conn,
-        &ChallengeRow {
-            id: id.clone(),
-            tenant_id: ctx.tenant.id.to_string(),
-            account_id: account.id.to_string(),
-            browser_hash: sessions::browser_hash(browser),
-            target: target.encode(),
-            failures: 0,
-            created_at: now,
-            expires_at: now + CHALLENGE_LIFETIME_SECS,
-        },
-    )?;
-    Ok(id)
-}
-
-/// The unexpired challenge `id`, if this browser started it.
-fn live_challenge(
-    conn: &mut AnyConnection,
-    tenant: &crate::domain::TenantId,
-    id: &str,
-    browser: &str,
-) -> Result<Option<ChallengeRow>, DbError> {
-    rows::find_challenge(
-        conn,
-        tenant,
-        id,
-        &sessions::browser_hash(browser),
-        unix_now(),
-    )
-}
-
-fn page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) -> Outcome {
+fn code_page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) -> Outcome {
     let html = MfaPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
@@ -102,186 +58,176 @@ fn page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&str>) 
     frame.page(html)
 }
 
+/// One challenge step: what every handler here needs, and its answer as a page.
+struct ChallengeCall {
+    ctx: OidcContext,
+    frame: PageFrame,
+    browser: String,
+    challenge: String,
+    ip: String,
+    previous_session: Option<String>,
+    keys: std::sync::Arc<crate::keys::KeyStore>,
+}
+
+impl ChallengeCall {
+    fn attempt<'a>(&'a self, browser_hash: &'a str) -> signin::Attempt<'a> {
+        signin::Attempt {
+            tenant: &self.ctx.tenant.id,
+            security: &self.ctx.settings.security,
+            sessions: &self.ctx.settings.sessions,
+            ip: &self.ip,
+            browser_hash,
+            previous_session: self.previous_session.as_deref(),
+        }
+    }
+
+    fn redirect(&self, path: &str) -> Outcome {
+        let (issuer, challenge) = (&self.ctx.issuer, &self.challenge);
+        Outcome::Redirect(format!("{issuer}/{path}?challenge={challenge}"))
+    }
+
+    /// A finished second-factor step: signed in and on to the target, or why not.
+    fn answer(
+        &self,
+        conn: &mut AnyConnection,
+        step: CodeStep,
+    ) -> Result<(Outcome, Option<String>), DbError> {
+        let frame = &self.frame;
+        let refused =
+            |title: &str, message: &str| frame.message(StatusCode::FORBIDDEN, title, message);
+        let page = match step {
+            CodeStep::SignedIn { signed_in, target } => {
+                let Some(target) = Target::decode(&target) else {
+                    return Ok((frame.expired_request(), None));
+                };
+                let pending = match pending_for(conn, &self.ctx, frame, &target, &self.browser)? {
+                    Ok(pending) => pending,
+                    Err(expired) => return Ok((expired, None)),
+                };
+                let next = after_sign_in(conn, &self.ctx, frame, &self.browser, &signed_in, &target, pending)?;
+                return Ok((next, Some(signed_in.cookie)));
+            }
+            CodeStep::Wrong => code_page(
+                frame,
+                &self.browser,
+                &self.challenge,
+                Some("That code is not valid. Try the current code from your app, or a recovery code."),
+            ),
+            CodeStep::Exhausted => refused("Too many wrong codes", "Sign in again to get a new chance."),
+            CodeStep::Refused => refused("Sign-in refused", "This account cannot sign in now."),
+            CodeStep::Expired => frame.expired_request(),
+        };
+        Ok((page, None))
+    }
+}
+
+/// Builds the step for a request naming `challenge`, or the page that ends it.
+async fn step(
+    state: &AppState,
+    tenant: CurrentTenant,
+    req: &HttpRequest,
+    challenge: Option<String>,
+) -> Result<ChallengeCall, Outcome> {
+    let frame = PageFrame::new(state, &tenant);
+    let (Some(browser), Some(challenge)) = (browser_value(req), challenge) else {
+        return Err(frame.expired_request());
+    };
+    let ctx = context(state, tenant).await.map_err(|e| frame.error(&e))?;
+    Ok(ChallengeCall {
+        ctx,
+        frame,
+        browser,
+        challenge,
+        ip: crate::web::client_ip::client_ip(req, &state.settings.server.trusted_proxies),
+        previous_session: session_value(req),
+        keys: state.keys.clone(),
+    })
+}
+
+/// Runs `work` in one write transaction and answers with its page (and a new session
+/// cookie, when the sign-in finished).
+async fn run<F>(
+    state: &web::Data<AppState>,
+    tenant: &CurrentTenant,
+    step: ChallengeCall,
+    mut work: F,
+) -> HttpResponse
+where
+    F: FnMut(&mut AnyConnection, &ChallengeCall) -> Result<(Outcome, Option<String>), DbError>
+        + Send
+        + 'static,
+{
+    let frame = step.frame.clone();
+    let result = state
+        .db
+        .run(move |conn| tx::write(conn, |conn| work(conn, &step)))
+        .await;
+    respond_signed_in(state, tenant, &frame, result)
+}
+
+/// `GET {issuer}/mfa?challenge=…`
 pub async fn mfa_form(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
     query: web::Query<ChallengeQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let (Some(browser), Some(challenge)) = (browser_value(&req), query.into_inner().challenge)
-    else {
-        return respond(frame.expired_request(), vec![]);
+    let step = match step(&state, tenant.clone(), &req, query.into_inner().challenge).await {
+        Ok(step) => step,
+        Err(outcome) => return respond(outcome, vec![]),
     };
-    let page_frame = frame.clone();
-    let tenant_id = tenant.id.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            Ok::<_, DbError>(
-                match live_challenge(conn, &tenant_id, &challenge, &browser)? {
-                    Some(_) => page(&page_frame, &browser, &challenge, None),
-                    None => page_frame.expired_request(),
-                },
-            )
+    run(&state, &tenant, step, |conn, step| {
+        let hash = sessions::browser_hash(&step.browser);
+        let live = challenge::find(conn, &step.ctx.tenant.id, &step.challenge, &hash)?;
+        Ok(match live {
+            Some(c) if c.kind == Kind::Code => (
+                code_page(&step.frame, &step.browser, &step.challenge, None),
+                None,
+            ),
+            _ => (step.frame.expired_request(), None),
         })
-        .await
-        .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, vec![])
+    })
+    .await
 }
 
+/// `POST {issuer}/mfa`: a code for the challenge.
 pub async fn mfa_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
     form: web::Form<MfaForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
     let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
-    let Some(challenge) = form.challenge.clone() else {
-        return respond(frame.expired_request(), vec![]);
-    };
-    let ctx = match context(&state, tenant.clone()).await {
-        Ok(ctx) => ctx,
-        Err(e) => return respond(frame.error(&e), vec![]),
-    };
-    let master = state.keys.clone();
-    let previous_session = session_value(&req);
-    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
-    let page_frame = frame.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            // The limit in its own statement; the step in one write transaction.
-            let key = format!("mfa:{}:{client_ip}", ctx.tenant.id);
-            if let Some(retry_after) =
-                crate::rate_limit::hit(conn, &key, ctx.settings.security.login_attempts_per_minute)?
-            {
-                return Ok((Outcome::RateLimited(page_frame.clone(), retry_after), None));
-            }
-            tx::write(conn, |conn| {
-                let code = form.code.as_deref().unwrap_or_default();
-                let step = CodeStep {
-                    ctx: &ctx,
-                    frame: &page_frame,
-                    browser: &browser,
-                    challenge: &challenge,
-                    ip: &client_ip,
-                };
-                step.run(conn, master.master(), code, previous_session.as_deref())
-            })
-        })
-        .await;
-    respond_signed_in(&state, &tenant, &frame, result)
-}
-
-/// One submitted second-factor code, checked inside the step's write transaction.
-struct CodeStep<'a> {
-    ctx: &'a OidcContext,
-    frame: &'a PageFrame,
-    browser: &'a str,
-    challenge: &'a str,
-    ip: &'a str,
-}
-
-impl CodeStep<'_> {
-    fn run(
-        &self,
-        conn: &mut AnyConnection,
-        master: &crate::keys::MasterKey,
-        code: &str,
-        previous_session: Option<&str>,
-    ) -> Result<(Outcome, Option<String>), DbError> {
-        let (ctx, frame, challenge) = (self.ctx, self.frame, self.challenge);
-        let tenant_id = &ctx.tenant.id;
-        let Some(row) = live_challenge(conn, tenant_id, challenge, self.browser)? else {
-            return Ok((frame.expired_request(), None));
-        };
-        let account_id = AccountId::from_stored(row.account_id.clone());
-        let event = |action: &'static str, details: serde_json::Value| crate::audit::Event {
-            actor: account_id.as_str(),
-            action,
-            target: account_id.as_str(),
-            ip: self.ip,
-            details,
-        };
-        match mfa::verify(conn, master, tenant_id, &account_id, code) {
-            Ok(proof) => crate::audit::record(
-                conn,
-                tenant_id,
-                event(
-                    "mfa.success",
-                    serde_json::json!({ "method": format!("{proof:?}") }),
-                ),
-            )?,
-            Err(mfa::MfaError::Db(e)) => return Err(e),
-            Err(_) => {
-                rows::count_challenge_failure(conn, tenant_id, challenge)?;
-                // Also toward the account's lock: new challenges (a password away) must not
-                // reset the count of wrong codes.
-                identity::count_failed_attempt(
-                    conn,
-                    &ctx.settings.security,
-                    tenant_id,
-                    &account_id,
-                )?;
-                crate::audit::record(conn, tenant_id, event("mfa.failure", serde_json::json!({})))?;
-                if row.failures + 1 >= MAX_WRONG_CODES {
-                    rows::delete_challenge(conn, tenant_id, challenge)?;
-                    return Ok((
-                        frame.message(
-                            StatusCode::FORBIDDEN,
-                            "Too many wrong codes",
-                            "Sign in again to get a new chance.",
-                        ),
-                        None,
-                    ));
-                }
-                return Ok((page(frame, self.browser, challenge, Some("That code is not valid. Try the current code from your app, or a recovery code.")), None));
-            }
-        }
-        rows::delete_challenge(conn, tenant_id, challenge)?;
-        let Some(target) = Target::decode(&row.target) else {
-            return Ok((frame.expired_request(), None));
-        };
-        let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-            return Ok((frame.expired_request(), None));
-        };
-        if identity::may_sign_in(&account).is_err() {
-            return Ok((
-                frame.message(
-                    StatusCode::FORBIDDEN,
-                    "Sign-in refused",
-                    "This account cannot sign in.",
-                ),
-                None,
-            ));
-        }
-        let signed_in = SignedIn {
-            account: &account,
-            amr: &["pwd", "otp"],
-            acr: MFA_ACR,
-        };
-        complete_sign_in(
-            conn,
-            ctx,
-            frame,
-            self.browser,
-            signed_in,
-            target,
-            previous_session,
-        )
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
     }
+    let step = match step(&state, tenant.clone(), &req, form.challenge).await {
+        Ok(step) => step,
+        Err(outcome) => return respond(outcome, vec![]),
+    };
+    let key = format!("mfa:{}:{}", step.ctx.tenant.id, step.ip);
+    let limit = step.ctx.settings.security.login_attempts_per_minute;
+    let limited = step.frame.clone();
+    let blocked = state
+        .db
+        .run(move |conn| crate::rate_limit::hit(conn, &key, limit))
+        .await;
+    match blocked {
+        Ok(Some(retry_after)) => {
+            return respond(Outcome::RateLimited(limited, retry_after), vec![])
+        }
+        Ok(None) => {}
+        Err(e) => return respond(limited.error(&e), vec![]),
+    }
+    let code = form.code.unwrap_or_default();
+    run(&state, &tenant, step, move |conn, step| {
+        let hash = sessions::browser_hash(&step.browser);
+        let master = step.keys.master();
+        let outcome = signin::code(conn, &step.attempt(&hash), master, &step.challenge, &code)?;
+        step.answer(conn, outcome)
+    })
+    .await
 }
-
-/// Marks a challenge whose second factor was just set up and proven.
-const ENROLLED: &str = "enrolled:";
 
 #[derive(Deserialize)]
 pub struct SetupForm {
@@ -290,70 +236,41 @@ pub struct SetupForm {
     code: Option<String>,
 }
 
-/// `GET {issuer}/mfa/setup?challenge=…`: a sign-in that needs a second factor the user does not
-/// have yet (tenant policy, or the client's `acr_values`): enroll now.
+/// `GET {issuer}/mfa/setup?challenge=…`: the tenant requires a second factor and the account
+/// has none yet: a new key, as a QR code and as text.
 pub async fn setup_form(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
     query: web::Query<ChallengeQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let (Some(browser), Some(challenge)) = (browser_value(&req), query.into_inner().challenge)
-    else {
-        return respond(frame.expired_request(), vec![]);
+    let step = match step(&state, tenant.clone(), &req, query.into_inner().challenge).await {
+        Ok(step) => step,
+        Err(outcome) => return respond(outcome, vec![]),
     };
-    let page_frame = frame.clone();
-    let app = state.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            tx::write(conn, |conn| {
-                let tenant_id = &tenant.id;
-                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                    return Ok(page_frame.expired_request());
-                };
-                let account_id = AccountId::from_stored(row.account_id);
-                let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-                    return Ok(page_frame.expired_request());
-                };
-                let enrollment = match mfa::start_enrollment(
-                    conn,
-                    app.keys.master(),
-                    tenant_id,
-                    &account.id,
-                    &tenant.name,
-                    account.email.as_str(),
-                ) {
-                    Ok(enrollment) => enrollment,
-                    Err(mfa::MfaError::Db(e)) => return Err(e),
-                    Err(_) => {
-                        return Ok(Outcome::Redirect(format!(
-                            "{}/mfa?challenge={challenge}",
-                            page_frame.issuer
-                        )))
-                    }
-                };
-                let qr = mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
-                let html = super::account::EnrollPage {
-                    issuer: &page_frame.issuer,
-                    tenant_name: &page_frame.tenant_name,
-                    qr_svg: &qr,
-                    secret: &enrollment.secret_base32,
-                    csrf_token: &sessions::csrf_token(&browser),
-                    action: &format!("{}/mfa/setup", page_frame.issuer),
-                    challenge: Some(&challenge),
-                    notice: Some(
-                        "This sign-in needs two-step verification. Set it up to continue.",
-                    ),
-                }
-                .render();
-                Ok::<_, DbError>(page_frame.page(html))
-            })
-        })
-        .await
-        .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, vec![])
+    run(&state, &tenant, step, |conn, step| {
+        let hash = sessions::browser_hash(&step.browser);
+        let (master, name) = (step.keys.master(), &step.ctx.tenant.name);
+        let Some(enrollment) =
+            signin::begin_enrolment(conn, &step.attempt(&hash), master, &step.challenge, name)?
+        else {
+            return Ok((step.frame.expired_request(), None));
+        };
+        let qr = crate::identity::mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
+        let html = EnrollPage {
+            issuer: &step.frame.issuer,
+            tenant_name: &step.frame.tenant_name,
+            qr_svg: &qr,
+            secret: &enrollment.secret_base32,
+            csrf_token: &sessions::csrf_token(&step.browser),
+            action: &format!("{}/mfa/setup", step.frame.issuer),
+            challenge: Some(&step.challenge),
+            notice: Some("This sign-in needs two-step verification. Set it up to continue."),
+        }
+        .render();
+        Ok((step.frame.page(html), None))
+    })
+    .await
 }
 
 /// `POST {issuer}/mfa/setup`: a valid code turns the factor on; the recovery codes follow,
@@ -364,136 +281,64 @@ pub async fn setup_submit(
     req: HttpRequest,
     form: web::Form<SetupForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
     let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
-    let Some(challenge) = form.challenge else {
-        return respond(frame.expired_request(), vec![]);
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
+    }
+    let step = match step(&state, tenant.clone(), &req, form.challenge).await {
+        Ok(step) => step,
+        Err(outcome) => return respond(outcome, vec![]),
     };
     let code = form.code.unwrap_or_default();
-    let page_frame = frame.clone();
-    let app = state.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            tx::write(conn, |conn| {
-                let tenant_id = &tenant.id;
-                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                    return Ok(page_frame.expired_request());
-                };
-                let account_id = AccountId::from_stored(row.account_id.clone());
-                let codes = match mfa::confirm_enrollment(
-                    conn,
-                    app.keys.master(),
-                    tenant_id,
-                    &account_id,
-                    &code,
-                ) {
-                    Ok(codes) => codes,
-                    Err(mfa::MfaError::Db(e)) => return Err(e),
-                    // A wrong code: start over with a fresh key.
-                    Err(_) => {
-                        return Ok(Outcome::Redirect(format!(
-                            "{}/mfa/setup?challenge={challenge}",
-                            page_frame.issuer
-                        )))
-                    }
-                };
-                rows::set_challenge_target(
-                    conn,
-                    tenant_id,
-                    &challenge,
-                    &format!("{ENROLLED}{}", row.target),
-                )?;
-                let html = super::account::RecoveryCodesPage {
-                    issuer: &page_frame.issuer,
-                    tenant_name: &page_frame.tenant_name,
+    run(&state, &tenant, step, move |conn, step| {
+        let hash = sessions::browser_hash(&step.browser);
+        let master = step.keys.master();
+        let page = match signin::confirm_enrolment(
+            conn,
+            &step.attempt(&hash),
+            master,
+            &step.challenge,
+            &code,
+        )? {
+            EnrolStep::RecoveryCodes(codes) => {
+                let html = RecoveryCodesPage {
+                    issuer: &step.frame.issuer,
+                    tenant_name: &step.frame.tenant_name,
                     codes,
-                    csrf_token: &sessions::csrf_token(&browser),
-                    challenge: Some(&challenge),
+                    csrf_token: &sessions::csrf_token(&step.browser),
+                    challenge: Some(&step.challenge),
                 }
                 .render();
-                Ok::<_, DbError>(page_frame.page(html))
-            })
-        })
-        .await
-        .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, vec![])
+                step.frame.page(html)
+            }
+            // A wrong code: start over with a fresh key.
+            EnrolStep::Wrong => step.redirect("mfa/setup"),
+            EnrolStep::Expired => step.frame.expired_request(),
+        };
+        Ok((page, None))
+    })
+    .await
 }
 
-/// `POST {issuer}/mfa/continue`: finishes a sign-in whose factor was just enrolled.
+/// `POST {issuer}/mfa/continue`: finishes a sign-in whose factor was just set up.
 pub async fn setup_continue(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
     form: web::Form<SetupForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
     let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
+    if !csrf_ok(&req, form.csrf_token.as_deref()) {
+        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
+    }
+    let step = match step(&state, tenant.clone(), &req, form.challenge).await {
+        Ok(step) => step,
+        Err(outcome) => return respond(outcome, vec![]),
     };
-    let Some(challenge) = form.challenge else {
-        return respond(frame.expired_request(), vec![]);
-    };
-    let ctx = match context(&state, tenant.clone()).await {
-        Ok(ctx) => ctx,
-        Err(e) => return respond(frame.error(&e), vec![]),
-    };
-    let previous_session = session_value(&req);
-    let page_frame = frame.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            tx::write(conn, |conn| {
-                let tenant_id = &ctx.tenant.id;
-                let Some(row) = live_challenge(conn, tenant_id, &challenge, &browser)? else {
-                    return Ok((page_frame.expired_request(), None));
-                };
-                // Only a challenge whose factor was proven at set-up may continue.
-                let Some(target) = row.target.strip_prefix(ENROLLED).and_then(Target::decode)
-                else {
-                    return Ok((page_frame.expired_request(), None));
-                };
-                rows::delete_challenge(conn, tenant_id, &challenge)?;
-                let account_id = AccountId::from_stored(row.account_id);
-                let Ok(account) = identity::find_account(conn, tenant_id, &account_id) else {
-                    return Ok((page_frame.expired_request(), None));
-                };
-                if identity::may_sign_in(&account).is_err() {
-                    return Ok((
-                        page_frame.message(
-                            StatusCode::FORBIDDEN,
-                            "Sign-in refused",
-                            "This account cannot sign in.",
-                        ),
-                        None,
-                    ));
-                }
-                let signed_in = SignedIn {
-                    account: &account,
-                    amr: &["pwd", "otp"],
-                    acr: MFA_ACR,
-                };
-                complete_sign_in(
-                    conn,
-                    &ctx,
-                    &page_frame,
-                    &browser,
-                    signed_in,
-                    target,
-                    previous_session.as_deref(),
-                )
-            })
-        })
-        .await;
-    respond_signed_in(&state, &tenant, &frame, result)
+    run(&state, &tenant, step, |conn, step| {
+        let hash = sessions::browser_hash(&step.browser);
+        let outcome = signin::finish_enrolment(conn, &step.attempt(&hash), &step.challenge)?;
+        step.answer(conn, outcome)
+    })
+    .await
 }

@@ -11,6 +11,7 @@ mod mfa;
 mod reset;
 mod select_profile;
 mod signup;
+mod target;
 
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{advance, resume_pending, Resumed};
-use super::login::RequestQuery;
+use super::target::RequestQuery;
 use super::{csrf_ok, respond, Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
 use crate::identity;
