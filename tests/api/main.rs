@@ -27,6 +27,7 @@ mod real_browser;
 pub mod reset;
 mod robustness;
 mod serve;
+mod signin_security;
 mod signup;
 mod tenancy;
 mod token;
