@@ -1,12 +1,10 @@
 //! Tenants: the model, their lifecycle, issuer URLs, and finding the tenant of a request.
 
 pub mod branding;
-mod extractor;
 pub mod policy;
 mod resolve;
 pub(crate) mod service;
 
-pub use extractor::CurrentTenant;
 pub use resolve::{issuer, slug_from_host};
 pub use service::{Tenant, TenantError, TenantStatus, INTERNAL_SLUG};
 

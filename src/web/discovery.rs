@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::{ApiError, AppState};
 use crate::oidc::discovery::ProviderMetadata;
-use crate::tenancy::CurrentTenant;
+use crate::web::extract::CurrentTenant;
 
 /// Public, cacheable for a few minutes, readable cross-origin by browser-based clients.
 fn public_json(body: Vec<u8>, content_type: &'static str) -> HttpResponse {

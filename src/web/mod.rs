@@ -1,9 +1,10 @@
 //! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
 
 mod admin;
-pub mod client_ip;
+pub mod cookies;
 mod discovery;
 mod error;
+pub mod extract;
 mod health;
 pub mod oauth;
 mod pages;

@@ -12,7 +12,7 @@ use crate::oidc::context::OidcContext;
 use crate::oidc::error::{Challenge, ErrorBody, ErrorCode, OAuthError};
 use crate::oidc::form::Params;
 use crate::oidc::{introspection, revocation, token, userinfo};
-use crate::tenancy::CurrentTenant;
+use crate::web::extract::CurrentTenant;
 use crate::web::ApiError;
 
 /// The protocol context for this tenant: settings, issuer, and its current keys.
@@ -132,7 +132,7 @@ where
     F: std::future::Future<Output = Result<T, OAuthError>>,
     T: Serialize,
 {
-    let ip = super::client_ip::client_ip(req, &state.settings.server.trusted_proxies);
+    let ip = super::extract::ClientIp::of(req).0;
     if let Some(retry_after) = state.client_auth_blocked(tenant, &ip) {
         return too_many_requests(retry_after);
     }

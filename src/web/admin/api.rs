@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::caller_ip;
 use super::openapi::{Operation, Schema};
 use crate::admin::{
     self, accounts::AccountDetail, accounts::AccountSummary, audit_log::AuditEntry,
@@ -30,7 +29,8 @@ use crate::oidc::context::OidcContext;
 use crate::profiles::Role;
 use crate::tenancy::branding::BrandingChanges;
 use crate::tenancy::tenants::PolicyChanges;
-use crate::tenancy::CurrentTenant;
+use crate::web::extract::ClientIp;
+use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -360,7 +360,7 @@ where
     F: FnOnce(Call) -> Result<Reply, AdminError> + Send + 'static,
 {
     let token = bearer(&req);
-    let ip = caller_ip(&state, &req);
+    let ip = ClientIp::of(&req).0;
     let input = Input {
         body,
         query: req.query_string().to_owned(),

@@ -8,15 +8,7 @@ pub mod console;
 mod openapi;
 pub mod platform;
 
-use actix_web::HttpRequest;
-
-use super::client_ip::client_ip;
 use super::AppState;
-
-/// The caller's address as recorded in audit entries.
-fn caller_ip(state: &AppState, req: &HttpRequest) -> String {
-    client_ip(req, &state.settings.server.trusted_proxies)
-}
 
 /// Settings changed: this node forgets its cached copy of the tenant at once (other nodes
 /// within the cache TTL), so the next page already shows them.

@@ -3,25 +3,26 @@
 //! and delete tenants. Its cookies are scoped to `/platform` and its sessions live in the
 //! internal tenant, so a tenant's session can never open it (nor the reverse).
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::caller_ip;
 use super::console::page::{
     danger_button, link, Block, Cell, ConsolePage, Field, FormView, NavItem, Rendered, TableView,
 };
 use crate::audit::Actor;
 use crate::config::TenantRouting;
-use crate::crypto::random_token;
 use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::TenantId;
 use crate::identity::{mfa, signin};
 use crate::platform::{self, PlatformError};
 use crate::sessions::{self, Session};
 use crate::tenancy::{TenantError, TenantStatus};
+use crate::web::cookies::{self, CookieScope};
+use crate::web::extract::ClientIp;
+use crate::web::extract::{CsrfForm, FormSurface, Refusal};
 use crate::web::pages::{respond, Outcome, PageFrame};
 use crate::web::AppState;
 
@@ -64,39 +65,70 @@ fn on_root_host(state: &AppState, req: &HttpRequest) -> bool {
     }
 }
 
-fn cookie(state: &AppState, name: &'static str, value: String, max_age: i64) -> Cookie<'static> {
-    Cookie::build(name, value)
-        .path(PATH)
-        .http_only(true)
-        .secure(state.settings.server.public_url.scheme() == "https")
-        .same_site(SameSite::Strict)
-        .max_age(CookieDuration::seconds(max_age))
-        .finish()
+fn scope(state: &AppState) -> CookieScope {
+    CookieScope::platform(state, PATH)
 }
 
-/// The browser cookie behind CSRF tokens (created when missing).
-fn browser(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    match req
-        .cookie(BROWSER)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 43)
-    {
-        Some(value) => (value, None),
-        None => {
-            let value = random_token();
-            (
-                value.clone(),
-                Some(cookie(state, BROWSER, value, 400 * 24 * 3600)),
-            )
-        }
+/// The platform console's forms: CSRF tokens derive from its own browser cookie.
+pub struct PlatformForms;
+
+impl FormSurface for PlatformForms {
+    const BROWSER_COOKIE: &'static str = BROWSER;
+
+    fn refuse(req: HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Refusal>>> {
+        Box::pin(async move {
+            match req.app_data::<web::Data<AppState>>() {
+                Some(state) => Refusal::page(frame(state).bad_form()),
+                None => Refusal::from(crate::web::ApiError::Unavailable("no app state")),
+            }
+        })
     }
 }
 
-fn csrf_ok(req: &HttpRequest, presented: Option<&str>) -> bool {
-    match (req.cookie(BROWSER), presented) {
-        (Some(browser), Some(token)) => sessions::csrf_matches(browser.value(), token),
-        _ => false,
+type PlatformForm = CsrfForm<Fields, PlatformForms>;
+
+/// A signed-in platform administrator: every handler that changes or shows tenants takes one.
+/// Elsewhere than on the root host: 404; without a session: 401 with a way to sign in.
+pub struct PlatformAdmin {
+    platform: TenantId,
+    session: Session,
+}
+
+impl FromRequest for PlatformAdmin {
+    type Error = Refusal;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Refusal>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| Refusal::from(crate::web::ApiError::Unavailable("no app state")))?;
+            if !on_root_host(&state, &req) {
+                return Err(Refusal::page(nowhere(&state)));
+            }
+            let (browser, new_cookie) = scope(&state).browser(&req, BROWSER);
+            let cookie = cookies::read(&req, SESSION);
+            let app = state.clone();
+            let found = state
+                .db
+                .run(move |conn| {
+                    let platform = platform::internal_tenant(conn)?;
+                    match current(conn, &app, &platform, cookie.as_deref())? {
+                        Some(session) => Ok(Ok(PlatformAdmin { platform, session })),
+                        None => Ok(Err(signed_out(conn, &app, &browser)?)),
+                    }
+                })
+                .await
+                .map_err(|e: DbError| Refusal::page(frame(&state).error(&e)))?;
+            found.map_err(|page| Refusal::from(respond(page, new_cookie.into_iter().collect())))
+        })
     }
+}
+
+fn nowhere(state: &AppState) -> Outcome {
+    frame(state).message(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
 }
 
 fn current(
@@ -152,9 +184,9 @@ fn render(
     }
 }
 
+/// The fields of every platform form; each action reads what it needs.
 #[derive(Debug, Default, Deserialize)]
-pub struct PlatformForm {
-    csrf_token: Option<String>,
+pub struct Fields {
     token: Option<String>,
     email: Option<String>,
     password: Option<String>,
@@ -170,9 +202,9 @@ pub struct PlatformQuery {
     token: Option<String>,
 }
 
-/// What a request needs: a platform session, or (login and setup) none.
+/// Who a request is for: an administrator, or (sign-in, set-up, sign-out) anyone.
 enum Gate {
-    SignedIn,
+    SignedIn(PlatformAdmin),
     Anonymous,
 }
 
@@ -218,30 +250,31 @@ impl Call<'_> {
     }
 }
 
-/// Runs a platform request on the blocking pool with the session resolved.
+/// Runs a platform request on the blocking pool: for an administrator, or (sign-in, set-up,
+/// sign-out) for anyone, with whatever session the browser has.
 async fn serve<F>(state: web::Data<AppState>, req: HttpRequest, gate: Gate, work: F) -> HttpResponse
 where
     F: FnOnce(&mut Call) -> Result<Answer, DbError> + Send + 'static,
 {
     let frame = frame(&state);
     if !on_root_host(&state, &req) {
-        return respond(
-            frame.message(StatusCode::NOT_FOUND, "Not found", "There is nothing here."),
-            vec![],
-        );
+        return respond(nowhere(&state), vec![]);
     }
-    let (browser, new_cookie) = browser(&state, &req);
-    let session_cookie = req.cookie(SESSION).map(|c| c.value().to_owned());
-    let ip = caller_ip(&state, &req);
+    let (browser, new_cookie) = scope(&state).browser(&req, BROWSER);
+    let session_cookie = cookies::read(&req, SESSION);
+    let ip = ClientIp::of(&req).0;
     let app = state.clone();
     let result = state
         .db
         .run(move |conn| {
-            let platform = platform::internal_tenant(conn)?;
-            let session = current(conn, &app, &platform, session_cookie.as_deref())?;
-            if matches!(gate, Gate::SignedIn) && session.is_none() {
-                return page_only(signed_out(conn, &app, &browser)?);
-            }
+            let (platform, session) = match gate {
+                Gate::SignedIn(admin) => (admin.platform, Some(admin.session)),
+                Gate::Anonymous => {
+                    let platform = platform::internal_tenant(conn)?;
+                    let session = current(conn, &app, &platform, session_cookie.as_deref())?;
+                    (platform, session)
+                }
+            };
             let mut call = Call {
                 conn,
                 state: &app,
@@ -286,21 +319,18 @@ fn signed_out(
     ))
 }
 
-/// A form submission: the CSRF check before anything else, then `serve` with the form.
+/// A form submission (its CSRF token checked by `CsrfForm`): `serve` with the form.
 async fn act<F>(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
     gate: Gate,
     work: F,
 ) -> HttpResponse
 where
-    F: FnOnce(&mut Call, PlatformForm) -> Result<Answer, DbError> + Send + 'static,
+    F: FnOnce(&mut Call, Fields) -> Result<Answer, DbError> + Send + 'static,
 {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(frame(&state).bad_form(), vec![]);
-    }
     serve(state, req, gate, move |call| work(call, form)).await
 }
 
@@ -345,7 +375,7 @@ fn signin_step<T>(
 /// The new session's cookie and the console.
 fn signed_in(call: &Call, signed_in: signin::SignedIn) -> Result<Answer, DbError> {
     let max_age = call.state.settings.sessions.absolute_lifetime_secs;
-    let cookie = cookie(call.state, SESSION, signed_in.cookie, max_age);
+    let cookie = scope(call.state).set(SESSION, signed_in.cookie, max_age);
     Ok((Outcome::Redirect(base(call.state)), vec![cookie]))
 }
 
@@ -361,13 +391,10 @@ pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
 pub async fn login_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(frame(&state).bad_form(), vec![]);
-    }
-    let ip = caller_ip(&state, &req);
+    let ip = ClientIp::of(&req).0;
     let checked = match check_password(&state, &ip, &form).await {
         Ok(checked) => checked,
         Err(outcome) => return respond(outcome, vec![]),
@@ -395,7 +422,7 @@ pub async fn login_submit(
 async fn check_password(
     state: &AppState,
     ip: &str,
-    form: &PlatformForm,
+    form: &Fields,
 ) -> Result<signin::Checked, Outcome> {
     let key = format!("platform-login:{ip}");
     let limit = state.settings.security.login_attempts_per_minute;
@@ -422,14 +449,13 @@ async fn check_password(
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
     act(state, req, form, Gate::Anonymous, move |call, _form| {
         if let Some(session) = call.session.take() {
             sessions::end(call.conn, &call.platform, &session.id)?;
         }
-        let mut removal = cookie(call.state, SESSION, String::new(), 0);
-        removal.make_removal();
+        let removal = scope(call.state).clear(SESSION);
         Ok((
             Outcome::Redirect(format!("{}/login", base(call.state))),
             vec![removal],
@@ -486,7 +512,7 @@ pub async fn setup_form(
 pub async fn setup_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
     act(state, req, form, Gate::Anonymous, move |call, form| {
         let token = form.token.clone().unwrap_or_default();
@@ -579,9 +605,13 @@ fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, D
     Ok(page)
 }
 
-pub async fn tenants(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn tenants(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    req: HttpRequest,
+) -> HttpResponse {
     let done = done_code(&req);
-    serve(state, req, Gate::SignedIn, move |call| {
+    serve(state, req, Gate::SignedIn(admin), move |call| {
         let mut page = tenants_page(call, None)?;
         page.notice = notice(done.as_deref());
         page_only(call.render(&page, StatusCode::OK))
@@ -599,48 +629,55 @@ fn tenant_error(e: PlatformError) -> Result<String, DbError> {
 
 pub async fn create_tenant(
     state: web::Data<AppState>,
+    admin: PlatformAdmin,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
-    act(state, req, form, Gate::SignedIn, move |call, form| {
-        let actor = call.actor();
-        let created = platform::create_tenant(
-            call.conn,
-            call.state.keys.master(),
-            &call.state.password_hasher,
-            &actor,
-            form.slug.as_deref().unwrap_or_default().trim(),
-            form.name.as_deref().unwrap_or_default(),
-            form.admin_email.as_deref(),
-        );
-        match created {
-            Ok((tenant, invitation)) => {
-                let code = match invitation {
-                    Some(invitation) => {
-                        let issuer = call.state.issuer(&tenant);
-                        crate::web::pages::mail_reset_link(
-                            call.state,
-                            &issuer,
-                            &tenant.name,
-                            invitation.to.as_str(),
-                            &invitation.token,
-                        );
-                        "invited"
-                    }
-                    None => "created",
-                };
-                page_only(Outcome::Redirect(format!(
-                    "{}?done={code}",
-                    base(call.state)
-                )))
+    act(
+        state,
+        req,
+        form,
+        Gate::SignedIn(admin),
+        move |call, form| {
+            let actor = call.actor();
+            let created = platform::create_tenant(
+                call.conn,
+                call.state.keys.master(),
+                &call.state.password_hasher,
+                &actor,
+                form.slug.as_deref().unwrap_or_default().trim(),
+                form.name.as_deref().unwrap_or_default(),
+                form.admin_email.as_deref(),
+            );
+            match created {
+                Ok((tenant, invitation)) => {
+                    let code = match invitation {
+                        Some(invitation) => {
+                            let issuer = call.state.issuer(&tenant);
+                            crate::web::pages::mail_reset_link(
+                                call.state,
+                                &issuer,
+                                &tenant.name,
+                                invitation.to.as_str(),
+                                &invitation.token,
+                            );
+                            "invited"
+                        }
+                        None => "created",
+                    };
+                    page_only(Outcome::Redirect(format!(
+                        "{}?done={code}",
+                        base(call.state)
+                    )))
+                }
+                Err(e) => {
+                    let message = tenant_error(e)?;
+                    let page = tenants_page(call, Some(message))?;
+                    page_only(call.render(&page, StatusCode::BAD_REQUEST))
+                }
             }
-            Err(e) => {
-                let message = tenant_error(e)?;
-                let page = tenants_page(call, Some(message))?;
-                page_only(call.render(&page, StatusCode::BAD_REQUEST))
-            }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -703,21 +740,29 @@ fn not_found(call: &Call) -> Outcome {
     call.render(&page, StatusCode::NOT_FOUND)
 }
 
-pub async fn tenant(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn tenant(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    req: HttpRequest,
+) -> HttpResponse {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
-    serve(state, req, Gate::SignedIn, move |call| {
-        match tenant_page(call, &slug, None)? {
+    serve(
+        state,
+        req,
+        Gate::SignedIn(admin),
+        move |call| match tenant_page(call, &slug, None)? {
             Some(page) => page_only(call.render(&page, StatusCode::OK)),
             None => page_only(not_found(call)),
-        }
-    })
+        },
+    )
     .await
 }
 
 pub async fn tenant_action(
     state: web::Data<AppState>,
+    admin: PlatformAdmin,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
     let verb = req
@@ -725,44 +770,52 @@ pub async fn tenant_action(
         .get("action")
         .unwrap_or_default()
         .to_owned();
-    act(state, req, form, Gate::SignedIn, move |call, form| {
-        let actor = call.actor();
-        let result = match verb.as_str() {
-            "suspend" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Suspended)
-                .map(|_| "suspended"),
-            "resume" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Active)
-                .map(|_| "resumed"),
-            "delete" => platform::delete_tenant(
-                call.conn,
-                &actor,
-                &slug,
-                form.confirm.as_deref().unwrap_or_default(),
-            )
-            .map(|_| "deleted"),
-            _ => return page_only(not_found(call)),
-        };
-        match result {
-            Ok(code) => {
-                // This node forgets the tenant at once; others within the cache TTL.
-                super::forget_tenant(call.state, &slug);
-                let base = base(call.state);
-                let back = if code == "deleted" {
-                    base.clone()
-                } else {
-                    format!("{base}/tenants/{slug}")
-                };
-                page_only(Outcome::Redirect(format!("{back}?done={code}")))
-            }
-            Err(PlatformError::Tenant(TenantError::NotFound(_))) => page_only(not_found(call)),
-            Err(e) => {
-                let message = tenant_error(e)?;
-                match tenant_page(call, &slug, Some(message))? {
-                    Some(page) => page_only(call.render(&page, StatusCode::BAD_REQUEST)),
-                    None => page_only(not_found(call)),
+    act(
+        state,
+        req,
+        form,
+        Gate::SignedIn(admin),
+        move |call, form| {
+            let actor = call.actor();
+            let result = match verb.as_str() {
+                "suspend" => {
+                    platform::set_status(call.conn, &actor, &slug, TenantStatus::Suspended)
+                        .map(|_| "suspended")
+                }
+                "resume" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Active)
+                    .map(|_| "resumed"),
+                "delete" => platform::delete_tenant(
+                    call.conn,
+                    &actor,
+                    &slug,
+                    form.confirm.as_deref().unwrap_or_default(),
+                )
+                .map(|_| "deleted"),
+                _ => return page_only(not_found(call)),
+            };
+            match result {
+                Ok(code) => {
+                    // This node forgets the tenant at once; others within the cache TTL.
+                    super::forget_tenant(call.state, &slug);
+                    let base = base(call.state);
+                    let back = if code == "deleted" {
+                        base.clone()
+                    } else {
+                        format!("{base}/tenants/{slug}")
+                    };
+                    page_only(Outcome::Redirect(format!("{back}?done={code}")))
+                }
+                Err(PlatformError::Tenant(TenantError::NotFound(_))) => page_only(not_found(call)),
+                Err(e) => {
+                    let message = tenant_error(e)?;
+                    match tenant_page(call, &slug, Some(message))? {
+                        Some(page) => page_only(call.render(&page, StatusCode::BAD_REQUEST)),
+                        None => page_only(not_found(call)),
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -822,9 +875,13 @@ fn done_code(req: &HttpRequest) -> Option<String> {
 }
 
 /// `GET /platform/security`
-pub async fn security(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn security(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    req: HttpRequest,
+) -> HttpResponse {
     let done = done_code(&req);
-    serve(state, req, Gate::SignedIn, move |call| {
+    serve(state, req, Gate::SignedIn(admin), move |call| {
         let mut page = security_page(call, None)?;
         page.notice = match done.as_deref() {
             Some("mfa_on") => Some("Two-step verification is on.".into()),
@@ -839,36 +896,44 @@ pub async fn security(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 /// `POST /platform/mfa/{start|confirm|disable}`
 pub async fn mfa_action(
     state: web::Data<AppState>,
+    admin: PlatformAdmin,
     req: HttpRequest,
-    form: web::Form<PlatformForm>,
+    form: PlatformForm,
 ) -> HttpResponse {
     let action = req
         .match_info()
         .get("action")
         .unwrap_or_default()
         .to_owned();
-    act(state, req, form, Gate::SignedIn, move |call, form| {
-        let result = match action.as_str() {
-            "start" => mfa_start(call),
-            "confirm" => mfa_confirm(call, form.code.as_deref().unwrap_or_default()),
-            "disable" => mfa_disable(call, form.password.as_deref().unwrap_or_default()),
-            _ => return page_only(not_found(call)),
-        };
-        match result {
-            Ok(answer) => Ok(answer),
-            Err(mfa::MfaError::Db(e)) => Err(e),
-            Err(e) => {
-                let message = match e {
-                    mfa::MfaError::InvalidCode => {
-                        "That code did not match. Set up again and use the newest code.".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                let page = security_page(call, Some(message))?;
-                page_only(call.render(&page, StatusCode::BAD_REQUEST))
+    act(
+        state,
+        req,
+        form,
+        Gate::SignedIn(admin),
+        move |call, form| {
+            let result = match action.as_str() {
+                "start" => mfa_start(call),
+                "confirm" => mfa_confirm(call, form.code.as_deref().unwrap_or_default()),
+                "disable" => mfa_disable(call, form.password.as_deref().unwrap_or_default()),
+                _ => return page_only(not_found(call)),
+            };
+            match result {
+                Ok(answer) => Ok(answer),
+                Err(mfa::MfaError::Db(e)) => Err(e),
+                Err(e) => {
+                    let message = match e {
+                        mfa::MfaError::InvalidCode => {
+                            "That code did not match. Set up again and use the newest code."
+                                .to_owned()
+                        }
+                        other => other.to_string(),
+                    };
+                    let page = security_page(call, Some(message))?;
+                    page_only(call.render(&page, StatusCode::BAD_REQUEST))
+                }
             }
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -7,13 +7,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{browser, browser_value, csrf_ok, respond, session_value, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::db::{sessions as session_rows, AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, ProfileId};
 use crate::identity::{self, mfa, signin, AccountError};
 use crate::profiles::{self, NewProfile, ProfileChanges, ProfileError};
-use crate::sessions::{self, Session};
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{self, BROWSER_COOKIE};
+use crate::web::cookies::CookieScope;
+use crate::web::extract::{ClientIp, CsrfForm, SignedIn};
 use crate::web::AppState;
 
 struct ProfileView {
@@ -76,7 +77,6 @@ pub struct Flash {
 /// Every form on the page; each action reads the fields it needs.
 #[derive(Deserialize)]
 pub struct AccountForm {
-    csrf_token: Option<String>,
     profile_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
@@ -128,332 +128,300 @@ fn profile_error_code(e: &ProfileError) -> &'static str {
     }
 }
 
-fn current(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    tenant: &CurrentTenant,
-    cookie: Option<&str>,
-) -> Result<Option<Session>, DbError> {
-    // The tenant's own session timeouts, as everywhere else.
-    let settings = tenant.policy.effective_settings(&state.settings);
-    match cookie {
-        Some(value) => sessions::current(conn, &settings.sessions, &tenant.id, value),
-        None => Ok(None),
-    }
-}
-
+/// `GET {issuer}/account`
 pub async fn account_page(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    user: SignedIn,
     req: HttpRequest,
     flash: web::Query<Flash>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
-    let cookies: Vec<_> = new_cookie.into_iter().collect();
-    let cookie = session_value(&req);
-    let flash = flash.into_inner();
-    let (app, page_frame) = (state.clone(), frame.clone());
+    let frame = PageFrame::new(&state, &user.tenant);
+    let scope = CookieScope::tenant(&state, &user.tenant);
+    let (browser, new_cookie) = scope.browser(&req, BROWSER_COOKIE);
+    let (flash, page_frame) = (flash.into_inner(), frame.clone());
     let outcome = state
         .db
-        .run(move |conn| {
-            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?next=account",
-                    page_frame.issuer
-                )));
-            };
-            let account = match identity::find_account(conn, &tenant.id, &session.account_id) {
-                Ok(account) => account,
-                Err(_) => return Ok(page_frame.failure()),
-            };
-            let profiles = crate::db::accounts::profiles(conn, &tenant.id, &account.id)?
-                .into_iter()
-                .map(profiles::Profile::from)
-                .map(|p| ProfileView {
-                    id: p.id.to_string(),
-                    email: p.email.as_ref().map(ToString::to_string),
-                    email_verified: p.email_verified,
-                    name: p.name,
-                    is_default: p.is_default,
-                })
-                .collect();
-            let sessions =
-                session_rows::list_active_for_account(conn, &tenant.id, &account.id, unix_now())?
-                    .into_iter()
-                    .map(|s| SessionView {
-                        created_at: rfc3339(s.created_at),
-                        current: s.id == session.id.as_str(),
-                    })
-                    .collect();
-            let mfa_enrolled = crate::identity::mfa::is_enrolled(conn, &tenant.id, &account.id)?;
-            let html = AccountPage {
-                issuer: &page_frame.issuer,
-                tenant_name: &page_frame.tenant_name,
-                email: account.email.as_str(),
-                notice: flash.done.as_deref().and_then(notice),
-                error: flash.error.as_deref().and_then(error_text),
-                profiles,
-                sessions,
-                mfa_enrolled,
-                csrf_token: &sessions::csrf_token(&browser),
-            }
-            .render();
-            Ok::<_, DbError>(page_frame.page(html))
-        })
+        .run(move |conn| overview(conn, &user, &page_frame, &browser, &flash))
         .await
         .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, cookies)
+    respond(outcome, new_cookie.into_iter().collect())
 }
 
+/// The account page: its address, profiles, sessions and second factor.
+fn overview(
+    conn: &mut AnyConnection,
+    user: &SignedIn,
+    frame: &PageFrame,
+    browser: &str,
+    flash: &Flash,
+) -> Result<Outcome, DbError> {
+    let tenant = &user.tenant.id;
+    let account = match identity::find_account(conn, tenant, &user.session.account_id) {
+        Ok(account) => account,
+        Err(AccountError::Db(e)) => return Err(e),
+        Err(_) => return Ok(frame.failure()),
+    };
+    let profiles = crate::db::accounts::profiles(conn, tenant, &account.id)?
+        .into_iter()
+        .map(profiles::Profile::from)
+        .map(|p| ProfileView {
+            id: p.id.to_string(),
+            email: p.email.as_ref().map(ToString::to_string),
+            email_verified: p.email_verified,
+            name: p.name,
+            is_default: p.is_default,
+        })
+        .collect();
+    let sessions = session_rows::list_active_for_account(conn, tenant, &account.id, unix_now())?
+        .into_iter()
+        .map(|s| SessionView {
+            created_at: rfc3339(s.created_at),
+            current: s.id == user.session.id.as_str(),
+        })
+        .collect();
+    let html = AccountPage {
+        issuer: &frame.issuer,
+        tenant_name: &frame.tenant_name,
+        email: account.email.as_str(),
+        notice: flash.done.as_deref().and_then(notice),
+        error: flash.error.as_deref().and_then(error_text),
+        profiles,
+        sessions,
+        mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
+        csrf_token: &sessions::csrf_token(browser),
+    }
+    .render();
+    Ok(frame.page(html))
+}
+
+/// `POST {issuer}/account/{action}` and `…/{section}/{action}`: one change to the session's
+/// own account, then back to the page with a fixed notice or error code.
 pub async fn account_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    user: SignedIn,
+    ip: ClientIp,
     req: HttpRequest,
-    form: web::Form<AccountForm>,
+    form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let form = form.into_inner();
-    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(frame.bad_form(), vec![]);
-    }
-    // The action is the path under /account, e.g. profile/rename or password.
+    let frame = PageFrame::new(&state, &user.tenant);
     let info = req.match_info();
     let action = match (info.get("section"), info.get("action")) {
         (Some(section), Some(action)) => format!("{section}/{action}"),
         (None, Some(action)) => action.to_owned(),
         _ => String::new(),
     };
-    let cookie = session_value(&req);
-    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
-    let (app, page_frame) = (state.clone(), frame.clone());
+    let (app, form, issuer) = (state.clone(), form.into_inner(), frame.issuer.clone());
     let outcome = state
         .db
         .run(move |conn| {
-            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?next=account",
-                    page_frame.issuer
-                )));
+            let call = Action {
+                state: &app,
+                user: &user,
+                form: &form,
+                ip: &ip.0,
             };
-            let result = perform(conn, &app, &tenant, &session, &action, &form, &ip)?;
-            let query = match result {
+            let query = match call.perform(conn, &action)? {
                 Ok(done) => format!("done={done}"),
                 Err(code) => format!("error={code}"),
             };
-            Ok::<_, DbError>(Outcome::Redirect(format!(
-                "{}/account?{query}",
-                page_frame.issuer
-            )))
+            Ok::<_, DbError>(Outcome::Redirect(format!("{issuer}/account?{query}")))
         })
         .await
         .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
 
-/// Runs one action for the session's account; `Ok(notice)` or `Err(error code)`.
-fn perform(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    tenant: &CurrentTenant,
-    session: &Session,
-    action: &str,
-    form: &AccountForm,
-    ip: &str,
-) -> Result<Result<&'static str, &'static str>, DbError> {
-    let tenant_id = &tenant.id;
-    // A profile the form names, only if it belongs to this account.
-    let own_profile = |conn: &mut AnyConnection| -> Result<Option<ProfileId>, DbError> {
-        let Some(id) = form.profile_id.as_deref() else {
+/// One account action: `Ok(notice code)` or `Err(error code)`.
+type Done = Result<&'static str, &'static str>;
+
+struct Action<'a> {
+    state: &'a AppState,
+    user: &'a SignedIn,
+    form: &'a AccountForm,
+    ip: &'a str,
+}
+
+impl Action<'_> {
+    fn perform(&self, conn: &mut AnyConnection, action: &str) -> Result<Done, DbError> {
+        match action {
+            "profile/create" | "profile/verify" | "profile/rename" | "profile/email"
+            | "profile/default" | "profile/delete" => self.profile(conn, action),
+            "password" | "mfa/disable" => self.credentials(conn, action),
+            "sessions/end-others" => {
+                let (tenant, session) = (&self.user.tenant.id, &self.user.session);
+                session_rows::end_others(
+                    conn,
+                    tenant,
+                    &session.account_id,
+                    &session.id,
+                    unix_now(),
+                )?;
+                Ok(Ok("sessions"))
+            }
+            _ => Ok(Err("not_found")),
+        }
+    }
+
+    /// A profile the form names, only if it belongs to this account.
+    fn own_profile(&self, conn: &mut AnyConnection) -> Result<Option<ProfileId>, DbError> {
+        let Some(id) = self.form.profile_id.as_deref() else {
             return Ok(None);
         };
-        Ok(crate::db::accounts::find_profile(conn, tenant_id, id)?
-            .filter(|p| p.account_id == session.account_id.as_str())
-            .map(|p| ProfileId::from_stored(p.id)))
-    };
-    let profile_result = |r: Result<profiles::Profile, ProfileError>, done| match r {
-        Ok(_) => Ok(Ok(done)),
-        Err(ProfileError::Db(e)) => Err(e),
-        Err(e) => Ok(Err(profile_error_code(&e))),
-    };
-    match action {
-        "profile/create" => {
+        Ok(
+            crate::db::accounts::find_profile(conn, &self.user.tenant.id, id)?
+                .filter(|p| p.account_id == self.user.session.account_id.as_str())
+                .map(|p| ProfileId::from_stored(p.id)),
+        )
+    }
+
+    fn profile(&self, conn: &mut AnyConnection, action: &str) -> Result<Done, DbError> {
+        let (tenant, account) = (&self.user.tenant.id, &self.user.session.account_id);
+        let form = self.form;
+        if action == "profile/create" {
             let new = NewProfile {
                 name: form.name.clone().unwrap_or_default(),
                 ..NewProfile::default()
             };
-            profile_result(
-                profiles::create(conn, tenant_id, &session.account_id, new),
+            return profile_done(
+                profiles::create(conn, tenant, account, new).map(|_| ()),
                 "created",
-            )
+            );
         }
-        "profile/verify" => {
-            let Some(profile) = own_profile(conn)? else {
-                return Ok(Err("not_found"));
-            };
-            let Some((email, token)) = crate::identity::verification::profile_token(
-                conn,
-                tenant_id,
-                &session.account_id,
-                &profile,
-            )?
-            else {
-                return Ok(Err("not_found"));
-            };
-            let link = format!("{}/verify?token={token}", state.issuer(tenant));
-            if let Ok(mail) = crate::mail::messages::verify_email(&email, &tenant.name, &link) {
-                let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-                tokio::runtime::Handle::current()
-                    .spawn(async move { mailer.send(&from, mail).await });
-            }
-            Ok(Ok("verify_sent"))
-        }
-        "profile/rename" | "profile/email" | "profile/default" | "profile/delete" => {
-            let Some(profile) = own_profile(conn)? else {
-                return Ok(Err("not_found"));
-            };
-            match action {
-                "profile/rename" => profile_result(
-                    profiles::rename(
-                        conn,
-                        tenant_id,
-                        &profile,
-                        form.name.as_deref().unwrap_or_default(),
-                    ),
-                    "renamed",
-                ),
-                "profile/email" => {
-                    let changes = ProfileChanges {
-                        email: Some(form.email.clone().unwrap_or_default()),
-                        ..ProfileChanges::default()
-                    };
-                    profile_result(
-                        profiles::update(conn, tenant_id, &profile, changes),
-                        "email",
-                    )
-                }
-                "profile/default" => {
-                    profile_result(profiles::set_default(conn, tenant_id, &profile), "default")
-                }
-                _ => match profiles::delete(conn, tenant_id, &profile) {
-                    Ok(()) => Ok(Ok("deleted")),
-                    Err(ProfileError::Db(e)) => Err(e),
-                    Err(e) => Ok(Err(profile_error_code(&e))),
-                },
-            }
-        }
-        "password" | "mfa/disable" => {
-            // Both need the current password, counted toward the lockout like a sign-in.
-            let attempt = signin::Attempt {
-                tenant: tenant_id,
-                security: &state.settings.security,
-                sessions: &state.settings.sessions,
-                ip,
-                browser_hash: "",
-                previous_session: None,
-            };
-            let current = form.current_password.as_deref().unwrap_or_default();
-            let hasher = &state.password_hasher;
-            match signin::reauthenticate_password(
-                conn,
-                hasher,
-                &attempt,
-                &session.account_id,
-                current,
-            )? {
-                signin::Reauth::Confirmed => {}
-                signin::Reauth::Refused => return Ok(Err("wrong_password")),
-                signin::Reauth::RateLimited(_) => return Ok(Err("rate_limited")),
-            }
-            if action == "password" {
-                change_password(conn, state, tenant, session, form)
-            } else {
-                let actor = crate::audit::Actor {
-                    id: session.account_id.to_string(),
-                    ip: ip.to_owned(),
+        let Some(profile) = self.own_profile(conn)? else {
+            return Ok(Err("not_found"));
+        };
+        let name = form.name.as_deref().unwrap_or_default();
+        match action {
+            "profile/verify" => self.send_verification(conn, &profile),
+            "profile/rename" => profile_done(
+                profiles::rename(conn, tenant, &profile, name).map(|_| ()),
+                "renamed",
+            ),
+            "profile/email" => {
+                let changes = ProfileChanges {
+                    email: Some(form.email.clone().unwrap_or_default()),
+                    ..ProfileChanges::default()
                 };
-                match mfa::disable(conn, tenant_id, &session.account_id, &actor) {
-                    Ok(()) => Ok(Ok("mfa_off")),
-                    Err(mfa::MfaError::Db(e)) => Err(e),
-                    Err(_) => Ok(Err("not_found")),
-                }
+                profile_done(
+                    profiles::update(conn, tenant, &profile, changes).map(|_| ()),
+                    "email",
+                )
+            }
+            "profile/default" => profile_done(
+                profiles::set_default(conn, tenant, &profile).map(|_| ()),
+                "default",
+            ),
+            _ => profile_done(profiles::delete(conn, tenant, &profile), "deleted"),
+        }
+    }
+
+    fn send_verification(
+        &self,
+        conn: &mut AnyConnection,
+        profile: &ProfileId,
+    ) -> Result<Done, DbError> {
+        let (tenant, account) = (&self.user.tenant, &self.user.session.account_id);
+        let Some((email, token)) =
+            crate::identity::verification::profile_token(conn, &tenant.id, account, profile)?
+        else {
+            return Ok(Err("not_found"));
+        };
+        let link = format!("{}/verify?token={token}", self.state.issuer(tenant));
+        if let Ok(mail) = crate::mail::messages::verify_email(&email, &tenant.name, &link) {
+            super::signup::send_later(self.state, mail);
+        }
+        Ok(Ok("verify_sent"))
+    }
+
+    /// Both need the current password, counted toward the lockout like a sign-in.
+    fn credentials(&self, conn: &mut AnyConnection, action: &str) -> Result<Done, DbError> {
+        let (tenant, session) = (&self.user.tenant, &self.user.session);
+        let attempt = signin::Attempt {
+            tenant: &tenant.id,
+            security: &self.state.settings.security,
+            sessions: &self.state.settings.sessions,
+            ip: self.ip,
+            browser_hash: "",
+            previous_session: None,
+        };
+        let current = self.form.current_password.as_deref().unwrap_or_default();
+        let hasher = &self.state.password_hasher;
+        match signin::reauthenticate_password(conn, hasher, &attempt, &session.account_id, current)?
+        {
+            signin::Reauth::Confirmed => {}
+            signin::Reauth::Refused => return Ok(Err("wrong_password")),
+            signin::Reauth::RateLimited(_) => return Ok(Err("rate_limited")),
+        }
+        if action == "password" {
+            return self.change_password(conn);
+        }
+        let actor = crate::audit::Actor {
+            id: session.account_id.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        match mfa::disable(conn, &tenant.id, &session.account_id, &actor) {
+            Ok(()) => Ok(Ok("mfa_off")),
+            Err(mfa::MfaError::Db(e)) => Err(e),
+            Err(_) => Ok(Err("not_found")),
+        }
+    }
+
+    /// The new password, after the current one was confirmed.
+    fn change_password(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        let (tenant, session) = (&self.user.tenant, &self.user.session);
+        let change = identity::PasswordChange {
+            new: self.form.new_password.as_deref().unwrap_or_default(),
+            min_chars: tenant.policy.password_min_length,
+            keep_session: &session.id,
+        };
+        let hasher = &self.state.password_hasher;
+        match identity::change_password(conn, hasher, &tenant.id, &session.account_id, change) {
+            Ok(()) => Ok(Ok("password")),
+            Err(AccountError::PasswordTooShort(_) | AccountError::PasswordTooLong) => {
+                Ok(Err("weak_password"))
+            }
+            Err(AccountError::CommonPassword) => Ok(Err("common_password")),
+            Err(AccountError::Db(e)) => Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, "password change failed");
+                Ok(Err("not_found"))
             }
         }
-        "sessions/end-others" => {
-            session_rows::end_others(
-                conn,
-                tenant_id,
-                &session.account_id,
-                &session.id,
-                unix_now(),
-            )?;
-            Ok(Ok("sessions"))
-        }
-        _ => Ok(Err("not_found")),
     }
 }
 
-/// The new password, after the current one was confirmed.
-fn change_password(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    tenant: &CurrentTenant,
-    session: &Session,
-    form: &AccountForm,
-) -> Result<Result<&'static str, &'static str>, DbError> {
-    let change = identity::PasswordChange {
-        new: form.new_password.as_deref().unwrap_or_default(),
-        min_chars: tenant.policy.password_min_length,
-        keep_session: &session.id,
-    };
-    let hasher = &state.password_hasher;
-    match identity::change_password(conn, hasher, &tenant.id, &session.account_id, change) {
-        Ok(()) => Ok(Ok("password")),
-        Err(AccountError::PasswordTooShort(_) | AccountError::PasswordTooLong) => {
-            Ok(Err("weak_password"))
-        }
-        Err(AccountError::CommonPassword) => Ok(Err("common_password")),
-        Err(AccountError::Db(e)) => Err(e),
-        Err(e) => {
-            tracing::error!(error = %e, "password change failed");
-            Ok(Err("not_found"))
-        }
+fn profile_done(result: Result<(), ProfileError>, done: &'static str) -> Result<Done, DbError> {
+    match result {
+        Ok(()) => Ok(Ok(done)),
+        Err(ProfileError::Db(e)) => Err(e),
+        Err(e) => Ok(Err(profile_error_code(&e))),
     }
 }
 
 /// `POST {issuer}/account/mfa/start`: a new seed, shown as a QR code and a key.
 pub async fn mfa_start(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
-    req: HttpRequest,
-    form: web::Form<AccountForm>,
+    user: SignedIn,
+    form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let Some(browser) = browser_value(&req).filter(|_| csrf_ok(&req, form.csrf_token.as_deref()))
-    else {
-        return respond(frame.bad_form(), vec![]);
-    };
-    let cookie = session_value(&req);
-    let (app, page_frame) = (state.clone(), frame.clone());
+    let frame = PageFrame::new(&state, &user.tenant);
+    let (app, page_frame, browser) = (state.clone(), frame.clone(), form.browser);
     let outcome = state
         .db
         .run(move |conn| {
-            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?next=account",
-                    page_frame.issuer
-                )));
-            };
-            let Ok(account) = identity::find_account(conn, &tenant.id, &session.account_id) else {
+            let tenant = &user.tenant;
+            let Ok(account) = identity::find_account(conn, &tenant.id, &user.session.account_id)
+            else {
                 return Ok(page_frame.failure());
             };
+            let (master, email) = (app.keys.master(), account.email.as_str());
             let enrollment = match mfa::start_enrollment(
                 conn,
-                app.keys.master(),
+                master,
                 &tenant.id,
                 &account.id,
                 &tenant.name,
-                account.email.as_str(),
+                email,
             ) {
                 Ok(enrollment) => enrollment,
                 Err(mfa::MfaError::Db(e)) => return Err(e),
@@ -478,39 +446,30 @@ pub async fn mfa_start(
     respond(outcome, vec![])
 }
 
-/// `POST {issuer}/account/mfa/confirm`: a valid code turns it on; the recovery codes are shown once.
+/// `POST {issuer}/account/mfa/confirm`: a valid code turns it on (audited); the recovery
+/// codes are shown once.
 pub async fn mfa_confirm(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
-    req: HttpRequest,
-    form: web::Form<AccountForm>,
+    user: SignedIn,
+    ip: ClientIp,
+    form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(frame.bad_form(), vec![]);
-    }
-    let cookie = session_value(&req);
+    let frame = PageFrame::new(&state, &user.tenant);
     let code = form.into_inner().code.unwrap_or_default();
-    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
         .db
         .run(move |conn| {
-            let Some(session) = current(conn, &app, &tenant, cookie.as_deref())? else {
-                return Ok(Outcome::Redirect(format!(
-                    "{}/login?next=account",
-                    page_frame.issuer
-                )));
-            };
+            let (tenant, account) = (&user.tenant.id, &user.session.account_id);
             let actor = crate::audit::Actor {
-                id: session.account_id.to_string(),
-                ip: ip.clone(),
+                id: account.to_string(),
+                ip: ip.0.clone(),
             };
             let codes = match mfa::confirm_enrollment(
                 conn,
                 app.keys.master(),
-                &tenant.id,
-                &session.account_id,
+                tenant,
+                account,
                 &code,
                 &actor,
             ) {

@@ -4,12 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::flow::advance;
-use super::{browser, respond, session_value, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::db::tx;
 use crate::oidc::authorize::{self, AuthorizeError};
 use crate::oidc::form::Params;
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
+use crate::web::cookies::{self, CookieScope};
+use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -20,7 +22,8 @@ pub async fn authorize(
     body: web::Bytes,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_browser_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_browser_cookie) =
+        CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_browser_cookie.into_iter().collect();
     let encoded = if req.method() == actix_web::http::Method::POST {
         body.to_vec()
@@ -44,7 +47,7 @@ pub async fn authorize(
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), cookies),
     };
-    let session_cookie = session_value(&req);
+    let session_cookie = cookies::read(&req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let outcome = state
         .db

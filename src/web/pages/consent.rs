@@ -7,13 +7,13 @@ use serde::Deserialize;
 
 use super::flow::{advance, resume_pending, Resumed};
 use super::target::RequestQuery;
-use super::{csrf_ok, respond, Outcome, PageFrame};
+use super::Outcome;
 use crate::identity;
 use crate::oidc::authorize::{self, Next};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::profiles;
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -30,7 +30,6 @@ struct ConsentPage<'a> {
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
-    csrf_token: Option<String>,
     request: Option<String>,
     decision: Option<String>,
 }
@@ -100,12 +99,9 @@ pub async fn consent_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<ConsentForm>,
+    form: CsrfForm<ConsentForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     let allowed = form.decision.as_deref() == Some("allow");
     resume_pending(
         state,

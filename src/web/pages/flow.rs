@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::target::Target;
-use super::{browser_value, respond, session_value, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::clients::Client;
 use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::signin;
@@ -12,7 +12,9 @@ use crate::oidc::authorize::{self, AuthorizationRequest, Next};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::sessions::{self, Session};
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
+use crate::web::cookies::{self};
+use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -190,16 +192,17 @@ where
         + 'static,
 {
     let frame = PageFrame::new(&state, &tenant);
-    let (Some(browser), Some(request_id)) =
-        (browser_value(req), request_id.filter(|r| !r.is_empty()))
-    else {
+    let (Some(browser), Some(request_id)) = (
+        cookies::read(req, BROWSER_COOKIE),
+        request_id.filter(|r| !r.is_empty()),
+    ) else {
         return respond(frame.expired_request(), vec![]);
     };
     let ctx = match context(&state, tenant).await {
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), vec![]),
     };
-    let cookie = session_value(req);
+    let cookie = cookies::read(req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let mut step = step;
     let outcome = state

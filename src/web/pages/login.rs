@@ -7,16 +7,16 @@ use serde::Deserialize;
 
 use super::flow::{after_sign_in, pending_for, unmet};
 use super::target::{Console, RequestQuery, Target};
-use super::{
-    browser, browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
-};
+use super::{respond, respond_signed_in, Outcome, PageFrame};
 use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::signin;
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::sessions;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::tenancy::policy::MfaPolicy;
-use crate::tenancy::CurrentTenant;
+use crate::web::cookies::{self, CookieScope};
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -40,7 +40,6 @@ struct LoginPage<'a> {
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf_token: Option<String>,
     request: Option<String>,
     next: Option<String>,
     email: Option<String>,
@@ -89,7 +88,7 @@ pub async fn login_form(
     query: web::Query<RequestQuery>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let query = query.into_inner();
     let Some(target) = Target::from(query.request, query.next) else {
@@ -138,16 +137,10 @@ pub async fn login_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: CsrfForm<LoginForm>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
+    let (browser, form) = (form.browser, form.form);
     let Some(target) = Target::from(form.request, form.next) else {
         return respond(frame.expired_request(), vec![]);
     };
@@ -155,7 +148,7 @@ pub async fn login_submit(
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), vec![]),
     };
-    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let ip = crate::web::extract::ClientIp::of(&req).0;
     let email = form.email.unwrap_or_default();
     let checked = match check_password(&state, &ctx, &frame, &ip, &email, form.password).await {
         Ok(checked) => checked,
@@ -170,7 +163,7 @@ pub async fn login_submit(
         ip,
         email,
         target,
-        previous_session: session_value(&req),
+        previous_session: cookies::read(&req, SESSION_COOKIE),
         master: state.keys.clone(),
     };
     let result = state

@@ -6,14 +6,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{browser, clear_session_cookie, csrf_ok, respond, session_value, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::clients::Client;
 use crate::db::AnyConnection;
 use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
 use crate::oidc::id_token_hint;
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
+use crate::web::cookies::{self, CookieScope};
+use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -62,13 +64,18 @@ pub async fn logout(
         }
     };
     // Only our own confirmation form (POST with this browser's CSRF token) counts as consent.
-    let confirmed = is_post && csrf_ok(&req, params.get("csrf_token"));
-    let (browser, new_browser_cookie) = browser(&state, &tenant, &req);
+    let scope = CookieScope::tenant(&state, &tenant);
+    let (browser, new_browser_cookie) = scope.browser(&req, BROWSER_COOKIE);
+    let confirmed = is_post
+        && new_browser_cookie.is_none()
+        && params
+            .get("csrf_token")
+            .is_some_and(|token| sessions::csrf_matches(&browser, token));
     let ctx = match context(&state, tenant.clone()).await {
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), vec![]),
     };
-    let cookie = session_value(&req);
+    let cookie = cookies::read(&req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let result = state
         .db
@@ -88,7 +95,7 @@ pub async fn logout(
         Ok((outcome, signed_out)) => {
             let mut cookies: Vec<_> = new_browser_cookie.into_iter().collect();
             if signed_out {
-                cookies.push(clear_session_cookie(&state, &tenant));
+                cookies.push(scope.clear(SESSION_COOKIE));
             }
             respond(outcome, cookies)
         }

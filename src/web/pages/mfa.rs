@@ -12,15 +12,15 @@ use serde::Deserialize;
 use super::account::{EnrollPage, RecoveryCodesPage};
 use super::flow::{after_sign_in, pending_for};
 use super::target::Target;
-use super::{
-    browser_value, csrf_ok, respond, respond_signed_in, session_value, Outcome, PageFrame,
-};
+use super::{respond, respond_signed_in, Outcome, PageFrame};
 use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::challenge::{self, Kind};
 use crate::identity::signin::{self, CodeStep, EnrolStep};
 use crate::oidc::context::OidcContext;
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
+use crate::web::cookies::{self};
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -41,7 +41,6 @@ pub struct ChallengeQuery {
 
 #[derive(Deserialize)]
 pub struct MfaForm {
-    csrf_token: Option<String>,
     challenge: Option<String>,
     code: Option<String>,
 }
@@ -129,7 +128,7 @@ async fn step(
     challenge: Option<String>,
 ) -> Result<ChallengeCall, Outcome> {
     let frame = PageFrame::new(state, &tenant);
-    let (Some(browser), Some(challenge)) = (browser_value(req), challenge) else {
+    let (Some(browser), Some(challenge)) = (cookies::read(req, BROWSER_COOKIE), challenge) else {
         return Err(frame.expired_request());
     };
     let ctx = context(state, tenant).await.map_err(|e| frame.error(&e))?;
@@ -138,8 +137,8 @@ async fn step(
         frame,
         browser,
         challenge,
-        ip: crate::web::client_ip::client_ip(req, &state.settings.server.trusted_proxies),
-        previous_session: session_value(req),
+        ip: crate::web::extract::ClientIp::of(req).0,
+        previous_session: cookies::read(req, SESSION_COOKIE),
         keys: state.keys.clone(),
     })
 }
@@ -195,12 +194,9 @@ pub async fn mfa_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<MfaForm>,
+    form: CsrfForm<MfaForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     let step = match step(&state, tenant.clone(), &req, form.challenge).await {
         Ok(step) => step,
         Err(outcome) => return respond(outcome, vec![]),
@@ -231,7 +227,6 @@ pub async fn mfa_submit(
 
 #[derive(Deserialize)]
 pub struct SetupForm {
-    csrf_token: Option<String>,
     challenge: Option<String>,
     code: Option<String>,
 }
@@ -279,12 +274,9 @@ pub async fn setup_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<SetupForm>,
+    form: CsrfForm<SetupForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     let step = match step(&state, tenant.clone(), &req, form.challenge).await {
         Ok(step) => step,
         Err(outcome) => return respond(outcome, vec![]),
@@ -325,12 +317,9 @@ pub async fn setup_continue(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<SetupForm>,
+    form: CsrfForm<SetupForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     let step = match step(&state, tenant.clone(), &req, form.challenge).await {
         Ok(step) => step,
         Err(outcome) => return respond(outcome, vec![]),

@@ -25,18 +25,18 @@ pub use reset::{
 pub use select_profile::{picker_form, picker_submit};
 pub use signup::{signup_form, signup_submit, verify};
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use askama::Template;
 
 use super::AppState;
-use crate::config::TenantRouting;
 use crate::crypto::random_token;
 use crate::oidc::authorize::{AuthorizationResponse, ResponseMode};
-use crate::sessions::{self, BROWSER_COOKIE, SESSION_COOKIE};
+use crate::sessions::SESSION_COOKIE;
 use crate::tenancy::Tenant;
+use crate::web::cookies::CookieScope;
 
 /// What a page handler decided, turned into a response by [`respond`].
 pub enum Outcome {
@@ -247,88 +247,6 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
     }
 }
 
-/// Cookies live under the tenant: its path in path mode, its host in subdomain mode.
-fn cookie(
-    state: &AppState,
-    tenant: &Tenant,
-    name: &'static str,
-    value: String,
-    max_age_secs: i64,
-) -> Cookie<'static> {
-    let path = match state.settings.tenancy.routing {
-        TenantRouting::Path => format!("/t/{}", tenant.slug),
-        TenantRouting::Subdomain => "/".to_owned(),
-    };
-    Cookie::build(name, value)
-        .path(path)
-        .http_only(true)
-        .secure(state.settings.server.public_url.scheme() == "https")
-        .same_site(SameSite::Lax)
-        .max_age(CookieDuration::seconds(max_age_secs))
-        .finish()
-}
-
-pub fn session_cookie(state: &AppState, tenant: &Tenant, value: String) -> Cookie<'static> {
-    cookie(
-        state,
-        tenant,
-        SESSION_COOKIE,
-        value,
-        state.settings.sessions.absolute_lifetime_secs,
-    )
-}
-
-pub fn clear_session_cookie(state: &AppState, tenant: &Tenant) -> Cookie<'static> {
-    let mut removal = cookie(state, tenant, SESSION_COOKIE, String::new(), 0);
-    removal.make_removal();
-    removal
-}
-
-pub fn session_value(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// This browser's binding cookie, created when missing (returned for setting).
-pub fn browser(
-    state: &AppState,
-    tenant: &Tenant,
-    req: &HttpRequest,
-) -> (String, Option<Cookie<'static>>) {
-    match req
-        .cookie(BROWSER_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 43)
-    {
-        Some(value) => (value, None),
-        None => {
-            let value = random_token();
-            // Long-lived: it carries no authority by itself.
-            let cookie = cookie(
-                state,
-                tenant,
-                BROWSER_COOKIE,
-                value.clone(),
-                400 * 24 * 3600,
-            );
-            (value, Some(cookie))
-        }
-    }
-}
-
-pub fn browser_value(req: &HttpRequest) -> Option<String> {
-    req.cookie(BROWSER_COOKIE).map(|c| c.value().to_owned())
-}
-
-/// Whether a submitted form's CSRF token belongs to this browser.
-pub fn csrf_ok(req: &HttpRequest, presented: Option<&str>) -> bool {
-    match (browser_value(req), presented) {
-        (Some(browser), Some(token)) => sessions::csrf_matches(&browser, token),
-        _ => false,
-    }
-}
-
 /// The end of a sign-in step: its page or redirect, with the new session cookie when one
 /// started (password sign-in, second factor, factor set-up).
 pub fn respond_signed_in(
@@ -339,7 +257,9 @@ pub fn respond_signed_in(
 ) -> HttpResponse {
     match result {
         Ok((outcome, Some(cookie))) => {
-            respond(outcome, vec![session_cookie(state, tenant, cookie)])
+            let max_age = state.settings.sessions.absolute_lifetime_secs;
+            let session = CookieScope::tenant(state, tenant).set(SESSION_COOKIE, cookie, max_age);
+            respond(outcome, vec![session])
         }
         Ok((outcome, None)) => respond(outcome, vec![]),
         Err(e) => respond(frame.error(&e), vec![]),
@@ -347,7 +267,7 @@ pub fn respond_signed_in(
 }
 
 /// `GET {issuer}/assets/brand.css`: the tenant's accent colour and logo (see `tenancy::branding`).
-pub async fn brand_stylesheet(tenant: crate::tenancy::CurrentTenant) -> HttpResponse {
+pub async fn brand_stylesheet(tenant: crate::web::extract::CurrentTenant) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         // Revalidated every time: a branding change shows at the next page view.

@@ -7,12 +7,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{browser, browser_value, csrf_ok, respond, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
 use crate::identity::recovery::{self, ResetError, RESET_LIFETIME_SECS};
 use crate::identity::AccountError;
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::sessions::BROWSER_COOKIE;
+use crate::web::cookies::CookieScope;
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -37,7 +39,6 @@ struct ResetPage<'a> {
 
 #[derive(Deserialize)]
 pub struct RequestForm {
-    csrf_token: Option<String>,
     email: Option<String>,
 }
 
@@ -48,7 +49,6 @@ pub struct TokenQuery {
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf_token: Option<String>,
     token: Option<String>,
     password: Option<String>,
 }
@@ -70,7 +70,7 @@ pub async fn reset_request_form(
     req: HttpRequest,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     respond(
         request_page(&frame, &browser, false),
         new_cookie.into_iter().collect(),
@@ -81,17 +81,11 @@ pub async fn reset_request_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<RequestForm>,
+    form: CsrfForm<RequestForm>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
-    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let (browser, form) = (form.browser, form.form);
+    let client_ip = crate::web::extract::ClientIp::of(&req).0;
     let limit = state.settings.security.login_attempts_per_minute;
     let tenant_id = tenant.id.clone();
     let email = form.email.unwrap_or_default();
@@ -133,7 +127,7 @@ pub async fn reset_form(
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let Some(token) = query.into_inner().token else {
         return respond(expired(&frame), cookies);
@@ -169,17 +163,11 @@ pub async fn reset_form(
 pub async fn reset_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
-    req: HttpRequest,
-    form: web::Form<ResetForm>,
+    _req: HttpRequest,
+    form: CsrfForm<ResetForm>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
+    let (browser, form) = (form.browser, form.form);
     let token = form.token.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let min_length = tenant.policy.password_min_length;

@@ -8,14 +8,14 @@ use serde::Deserialize;
 
 use super::flow::{advance, resume_pending, Resumed};
 use super::target::RequestQuery;
-use super::{csrf_ok, respond, Outcome, PageFrame};
+use super::Outcome;
 use crate::db::{AnyConnection, DbError};
 use crate::identity;
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::profiles::Profile;
 use crate::sessions::{self, Session};
-use crate::tenancy::CurrentTenant;
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::AppState;
 
 struct Choice {
@@ -39,7 +39,6 @@ struct PickerPage<'a> {
 
 #[derive(Deserialize)]
 pub struct PickerForm {
-    csrf_token: Option<String>,
     request: Option<String>,
     profile_id: Option<String>,
 }
@@ -128,12 +127,9 @@ pub async fn picker_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<PickerForm>,
+    form: CsrfForm<PickerForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     let chosen_id = form.profile_id;
     resume_pending(
         state,

@@ -7,13 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{browser, browser_value, csrf_ok, respond, Outcome, PageFrame};
+use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
 use crate::identity::verification::{self, Verified};
 use crate::identity::{self, AccountError};
 use crate::mail::{messages, Outgoing};
 use crate::sessions;
-use crate::tenancy::CurrentTenant;
+use crate::sessions::BROWSER_COOKIE;
+use crate::web::cookies::CookieScope;
+use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -29,7 +31,6 @@ struct SignupPage<'a> {
 
 #[derive(Deserialize)]
 pub struct SignupForm {
-    csrf_token: Option<String>,
     email: Option<String>,
     password: Option<String>,
 }
@@ -75,7 +76,7 @@ pub async fn signup_form(
     if !tenant.policy.self_signup {
         return respond(closed(&frame), vec![]);
     }
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     respond(
         page(
             &frame,
@@ -92,19 +93,13 @@ pub async fn signup_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<SignupForm>,
+    form: CsrfForm<SignupForm>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
     if !tenant.policy.self_signup {
         return respond(closed(&frame), vec![]);
     }
-    let form = form.into_inner();
-    let (Some(browser), true) = (
-        browser_value(&req),
-        csrf_ok(&req, form.csrf_token.as_deref()),
-    ) else {
-        return respond(frame.bad_form(), vec![]);
-    };
+    let (browser, form) = (form.browser, form.form);
     let min_length = tenant.policy.password_min_length;
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
@@ -127,7 +122,7 @@ pub async fn signup_submit(
             vec![],
         );
     }
-    let client_ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let client_ip = crate::web::extract::ClientIp::of(&req).0;
     let limit = state.settings.security.login_attempts_per_minute;
     let hasher = state.password_hasher.clone();
     let tenant_id = tenant.id.clone();
@@ -178,10 +173,11 @@ pub async fn signup_submit(
     }
 }
 
-/// Sends in the background: pages never wait for, or reveal, a delivery.
+/// Sends in the background: pages never wait for, or reveal, a delivery. Callable from a
+/// handler and from the blocking pool alike (both run inside the runtime).
 pub(super) fn send_later(state: &AppState, mail: Outgoing) {
     let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-    actix_web::rt::spawn(async move { mailer.send(&from, mail).await });
+    tokio::runtime::Handle::current().spawn(async move { mailer.send(&from, mail).await });
 }
 
 pub async fn verify(

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, accounts::mask_email, AdminError, PageRequest, Permission};
-use crate::tenancy::CurrentTenant;
 use crate::web::AppState;
 
 use super::page::*;
@@ -208,11 +207,11 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 
 pub async fn account_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, _| {
+    act(state, admin, req, form, |call, _| {
         let id = call.param("account_id");
         let back = format!("/accounts/{id}");
         let code = match call.param("action").as_str() {

@@ -2,13 +2,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::super::caller_ip;
 use crate::admin::{self, AdminError, Page, PageRequest};
 use crate::db::audit::AuditFilter;
 use crate::db::DbError;
-use crate::tenancy::CurrentTenant;
-use crate::web::oauth::context;
-use crate::web::pages::{respond, session_value, PageFrame};
+use crate::web::pages::respond;
 use crate::web::AppState;
 
 use super::accounts::reveal_link;
@@ -154,27 +151,19 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 /// `GET {issuer}/admin/audit/export`: the matching entries as a JSON-lines download.
 pub async fn audit_export(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let cookie = session_value(&req);
-    let ip = caller_ip(&state, &req);
+    let frame = admin.frame.clone();
     let flash = web::Query::<Flash>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
-    let ctx = match context(&state, tenant).await {
-        Ok(ctx) => ctx,
-        Err(e) => return respond(frame.error(&e), vec![]),
-    };
-    let page_frame = frame.clone();
+    let (who, page_frame) = (admin.who, frame.clone());
     let result = state
         .db
         .run(move |conn| {
-            let outcome = principal(conn, &ctx, cookie.as_deref(), &ip).and_then(|(who, _)| {
-                Ok(admin::audit_log::export(conn, &who, &audit_filter(&flash))?)
-            });
-            Ok::<_, DbError>(outcome.map_err(|denied| denied_outcome(&page_frame, denied)))
+            let lines = admin::audit_log::export(conn, &who, &audit_filter(&flash));
+            Ok::<_, DbError>(lines.map_err(|e| denied_outcome(&page_frame, Denied::Admin(e))))
         })
         .await;
     match result {

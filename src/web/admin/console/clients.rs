@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::admin::{self, AdminError, Permission};
 use crate::clients::{ConsentPolicy, GrantType};
 use crate::domain::rfc3339;
-use crate::tenancy::CurrentTenant;
 use crate::web::AppState;
 
 use super::page::*;
@@ -226,11 +225,11 @@ fn client_view(call: &mut Call, id: &str) -> Result<ConsolePage, AdminError> {
 
 pub async fn create_client(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, form| {
+    act(state, admin, req, form, |call, form| {
         let new = admin::clients::NewClient {
             name: form.name.clone().unwrap_or_default(),
             client_type: match form.client_type.as_deref() {
@@ -271,11 +270,11 @@ pub async fn create_client(
 
 pub async fn client_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, form| {
+    act(state, admin, req, form, |call, form| {
         let id = call.param("client_id");
         match call.param("action").as_str() {
             "update" => {

@@ -5,7 +5,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::admin::{self, AdminError};
 use crate::domain::rfc3339;
 use crate::keys::KeyAlg;
-use crate::tenancy::CurrentTenant;
 use crate::web::AppState;
 
 use super::page::*;
@@ -70,11 +69,11 @@ fn keys_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 
 pub async fn key_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, form| {
+    act(state, admin, req, form, |call, form| {
         let result = match call.param("action").as_str() {
             "rotate" => {
                 // Empty means every algorithm; anything else must name one.

@@ -12,10 +12,10 @@ macro_rules! page_handler {
     ($name:ident, $section:literal, $build:ident) => {
         pub async fn $name(
             state: web::Data<AppState>,
-            tenant: CurrentTenant,
+            admin: ConsoleAdmin,
             req: HttpRequest,
         ) -> HttpResponse {
-            serve(state, tenant, req, |call| {
+            serve(state, admin, req, |call| {
                 page_result(call, $section, $build)
             })
             .await
@@ -39,20 +39,19 @@ pub use roles::{role_action, roles};
 pub use settings::{settings, settings_action};
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::caller_ip;
 use crate::admin::{AdminError, Permission, Principal};
 use crate::db::{AnyConnection, DbError};
 use crate::oidc::context::OidcContext;
 use crate::sessions::{self, Session};
-use crate::tenancy::CurrentTenant;
+use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
+use crate::web::cookies::{self, CookieScope};
+use crate::web::extract::{ClientIp, CsrfForm, CurrentTenant, Refusal};
 use crate::web::oauth::context;
-use crate::web::pages::{
-    browser, browser_value, csrf_ok, respond, session_value, Outcome, PageFrame,
-};
+use crate::web::pages::{respond, Outcome, PageFrame};
 use crate::web::AppState;
 
 use page::*;
@@ -206,35 +205,80 @@ fn sign_in_page(frame: &PageFrame) -> String {
     .unwrap_or_default()
 }
 
-/// Runs a console request: session → principal → `work`, then renders.
+/// A signed-in profile holding administration permissions, read fresh from the database:
+/// every console handler takes one, so none runs for anyone else. Each operation then checks
+/// its own permission in the admin layer. Without a session: 401 with a way to sign in;
+/// without a chosen profile: the profile choice; without any administration permission: 403.
+pub struct ConsoleAdmin {
+    ctx: OidcContext,
+    who: Principal,
+    frame: PageFrame,
+    browser: String,
+    /// A new browser cookie to set with the answer.
+    new_cookie: Option<actix_web::cookie::Cookie<'static>>,
+}
+
+impl FromRequest for ConsoleAdmin {
+    type Error = Refusal;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Refusal>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| Refusal::from(crate::web::ApiError::Unavailable("no app state")))?;
+            let tenant = CurrentTenant::extract(&req).await?;
+            let frame = PageFrame::new(&state, &tenant);
+            let (browser, new_cookie) =
+                CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
+            let cookie = cookies::read(&req, SESSION_COOKIE);
+            let ClientIp(ip) = ClientIp::extract(&req).await?;
+            let ctx = context(&state, tenant)
+                .await
+                .map_err(|e| Refusal::page(frame.error(&e)))?;
+            let (lookup, denial) = (ctx.clone(), frame.clone());
+            let found = state
+                .db
+                .run(move |conn| Ok::<_, DbError>(principal(conn, &lookup, cookie.as_deref(), &ip)))
+                .await
+                .map_err(|e| Refusal::page(frame.error(&e)))?;
+            let (who, _) =
+                found.map_err(|denied| Refusal::page(denied_outcome(&denial, denied)))?;
+            Ok(ConsoleAdmin {
+                ctx,
+                who,
+                frame,
+                browser,
+                new_cookie,
+            })
+        })
+    }
+}
+
+/// Runs a console request for `admin`: `work` on the blocking pool, then renders.
 async fn serve<F>(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
     work: F,
 ) -> HttpResponse
 where
     F: FnOnce(&mut Call) -> Result<Answer, AdminError> + Send + 'static,
 {
-    let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
-    let cookies: Vec<_> = new_cookie.into_iter().collect();
-    let cookie = session_value(&req);
-    let ip = caller_ip(&state, &req);
-    let path = req.match_info().clone();
-    let query = req.query_string().to_owned();
-    let ctx = match context(&state, tenant).await {
-        Ok(ctx) => ctx,
-        Err(e) => return respond(frame.error(&e), cookies),
-    };
+    let ConsoleAdmin {
+        ctx,
+        who,
+        frame,
+        browser,
+        new_cookie,
+    } = admin;
+    let (path, query) = (req.match_info().clone(), req.query_string().to_owned());
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
         .db
         .run(move |conn| {
-            let (who, _session) = match principal(conn, &ctx, cookie.as_deref(), &ip) {
-                Ok(found) => found,
-                Err(denied) => return Ok(denied_outcome(&page_frame, denied)),
-            };
             let mut call = Call {
                 conn,
                 ctx: &ctx,
@@ -247,34 +291,38 @@ where
                 Ok(answer) => answer,
                 Err(e) => return Ok(denied_outcome(&page_frame, Denied::Admin(e))),
             };
-            Ok::<_, DbError>(match answer {
-                Answer::Redirect(location) => Outcome::Redirect(location),
-                Answer::Page(status, section, page) => {
-                    let html = Rendered {
-                        issuer: &ctx.issuer,
-                        tenant_name: &ctx.tenant.name,
-                        nav: nav(&ctx.issuer, &call.who, section),
-                        page: &page,
-                        csrf_token: &sessions::csrf_token(&browser),
-                        account_href: Some(format!("{}/account", ctx.issuer)),
-                    }
-                    .render();
-                    match page_frame.page(html) {
-                        Outcome::Page(_, html) => Outcome::Page(status, html),
-                        other => other,
-                    }
-                }
-            })
+            Ok::<_, DbError>(render(&call, &page_frame, &browser, answer))
         })
         .await
         .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, cookies)
+    respond(outcome, new_cookie.into_iter().collect())
+}
+
+/// A page answer inside the console's frame (navigation by the principal's permissions).
+fn render(call: &Call, frame: &PageFrame, browser: &str, answer: Answer) -> Outcome {
+    match answer {
+        Answer::Redirect(location) => Outcome::Redirect(location),
+        Answer::Page(status, section, page) => {
+            let html = Rendered {
+                issuer: &call.ctx.issuer,
+                tenant_name: &call.ctx.tenant.name,
+                nav: nav(&call.ctx.issuer, &call.who, section),
+                page: &page,
+                csrf_token: &sessions::csrf_token(browser),
+                account_href: Some(format!("{}/account", call.ctx.issuer)),
+            }
+            .render();
+            match frame.page(html) {
+                Outcome::Page(_, html) => Outcome::Page(status, html),
+                other => other,
+            }
+        }
+    }
 }
 
 /// Form fields of every console form; each action reads what it needs.
 #[derive(Debug, Default, Deserialize)]
 pub struct ConsoleForm {
-    csrf_token: Option<String>,
     // Clients
     name: Option<String>,
     client_type: Option<String>,
@@ -308,24 +356,21 @@ pub struct ConsoleForm {
     profile_id: Option<String>,
 }
 
-/// A console form submission: CSRF first, then the same gate as pages. On success the
-/// action answers a redirect (or a page, for secrets shown once); on invalid input the
-/// section's page is shown again with the error.
+/// A console form submission (its CSRF token checked by `CsrfForm`). On success the action
+/// answers a redirect (or a page, for secrets shown once); on invalid input the section's
+/// page is shown again with the error.
 async fn act<F>(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
     work: F,
 ) -> HttpResponse
 where
     F: FnOnce(&mut Call, ConsoleForm) -> Result<Answer, AdminError> + Send + 'static,
 {
     let form = form.into_inner();
-    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
-    serve(state, tenant, req, move |call| work(call, form)).await
+    serve(state, admin, req, move |call| work(call, form)).await
 }
 
 /// Shows `section`'s page again with an error, for input the operation refused.
@@ -475,12 +520,9 @@ pub async fn profile_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    if browser_value(&req).is_none() || !csrf_ok(&req, form.csrf_token.as_deref()) {
-        return respond(PageFrame::new(&state, &tenant).bad_form(), vec![]);
-    }
     choose_profile(
         state,
         tenant,
@@ -498,9 +540,9 @@ async fn choose_profile(
     chosen: Option<String>,
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
-    let (browser, new_cookie) = browser(&state, &tenant, &req);
+    let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
-    let cookie = session_value(&req);
+    let cookie = cookies::read(&req, SESSION_COOKIE);
     let ctx = match context(&state, tenant).await {
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), cookies),

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, AdminError};
-use crate::tenancy::CurrentTenant;
 use crate::web::AppState;
 
 use super::page::*;
@@ -117,11 +116,11 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 
 pub async fn role_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, form| {
+    act(state, admin, req, form, |call, form| {
         let role = form.role.clone().unwrap_or_default();
         let permission = form.permission.clone().unwrap_or_default();
         let holder = || {

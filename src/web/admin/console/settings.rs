@@ -4,7 +4,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, AdminError};
 use crate::tenancy::tenants::{BrandingChanges, PolicyChanges};
-use crate::tenancy::CurrentTenant;
 use crate::web::AppState;
 
 use super::page::*;
@@ -125,11 +124,11 @@ fn number(value: Option<&str>, what: &str) -> Result<Option<i64>, AdminError> {
 
 pub async fn settings_action(
     state: web::Data<AppState>,
-    tenant: CurrentTenant,
+    admin: ConsoleAdmin,
     req: HttpRequest,
-    form: web::Form<ConsoleForm>,
+    form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, tenant, req, form, |call, form| {
+    act(state, admin, req, form, |call, form| {
         let tenant = call.ctx.tenant.clone();
         let result = match call.param("section").as_str() {
             "policy" => policy_changes(&form).and_then(|changes| {
