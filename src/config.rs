@@ -290,8 +290,9 @@ impl Settings {
         if self.database.lock_timeout_ms == 0 {
             bail!("database.lock_timeout_ms must be at least 1");
         }
-        crate::identity::password::PasswordHasher::from_settings(&self.argon2)
-            .context("invalid [argon2] parameters")?;
+        let a = &self.argon2;
+        argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
+            .map_err(|e| anyhow::anyhow!("invalid [argon2] parameters: {e}"))?;
         Ok(())
     }
 

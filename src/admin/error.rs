@@ -54,9 +54,3 @@ impl From<DbError> for AdminError {
         AdminError::Db(e)
     }
 }
-
-impl From<diesel::result::Error> for AdminError {
-    fn from(e: diesel::result::Error) -> Self {
-        AdminError::Db(e.into())
-    }
-}

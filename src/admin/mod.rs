@@ -21,7 +21,7 @@ use crate::db::AnyConnection;
 
 /// The scope a user's access token needs for the admin API: without it, an application the
 /// administrator merely signed in to could use their token to administer the tenant.
-pub const ADMIN_SCOPE: &str = "tessera:admin";
+pub const ADMIN_SCOPE: &str = crate::domain::scope::ADMIN;
 
 /// Largest page a list returns.
 pub const MAX_PAGE: usize = 200;

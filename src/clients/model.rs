@@ -128,12 +128,6 @@ pub enum ClientError {
 
 crate::storage_failure!(ClientError);
 
-impl From<diesel::result::Error> for ClientError {
-    fn from(e: diesel::result::Error) -> Self {
-        ClientError::Db(DbError::Query(e))
-    }
-}
-
 /// A registered relying party. The secret hash never leaves this module's services.
 #[derive(Debug, Clone)]
 pub struct Client {

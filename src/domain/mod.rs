@@ -3,7 +3,7 @@
 mod email;
 mod ids;
 mod redirect_uri;
-mod scope;
+pub mod scope;
 mod tenant_slug;
 
 pub use email::{Email, EmailError};

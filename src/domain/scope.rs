@@ -1,7 +1,24 @@
-//! OAuth scopes: a set of space-delimited tokens (RFC 6749 §3.3).
+//! OAuth scopes: a set of space-delimited tokens (RFC 6749 §3.3), and the registry of the
+//! scopes Tessera knows: every name used anywhere comes from here.
 
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// OpenID Connect: an ID token (OIDC Core §3.1.2.1).
+pub const OPENID: &str = "openid";
+/// The profile's name, picture, locale (OIDC Core §5.4).
+pub const PROFILE: &str = "profile";
+/// The profile's (or account's) verified address.
+pub const EMAIL: &str = "email";
+/// A refresh token that outlives the browser session.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+/// A user's access token for the admin REST API.
+pub const ADMIN: &str = "tessera:admin";
+
+/// Every scope a client may request, as discovery advertises them.
+pub const SUPPORTED: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS, ADMIN];
+/// Scopes that describe a user: meaningless for a client acting for itself.
+pub const USER: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeSet(BTreeSet<String>);

@@ -91,12 +91,6 @@ impl crate::db::StorageFailure for AccountError {
     }
 }
 
-impl From<diesel::result::Error> for AccountError {
-    fn from(e: diesel::result::Error) -> Self {
-        AccountError::Db(DbError::Query(e))
-    }
-}
-
 /// Why a sign-in failed. The hosted pages show one message for all of them.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {

@@ -34,12 +34,6 @@ pub enum MfaError {
 
 crate::storage_failure!(MfaError);
 
-impl From<diesel::result::Error> for MfaError {
-    fn from(e: diesel::result::Error) -> Self {
-        MfaError::Db(DbError::Query(e))
-    }
-}
-
 /// What the enrollment page shows: the manual key and the otpauth:// URL for the QR code.
 #[derive(Debug)]
 pub struct Enrollment {

@@ -73,12 +73,6 @@ impl From<DbError> for ResetError {
     }
 }
 
-impl From<diesel::result::Error> for ResetError {
-    fn from(e: diesel::result::Error) -> Self {
-        ResetError::Account(AccountError::Db(DbError::Query(e)))
-    }
-}
-
 /// Sets a new password with a reset token. Blocking (argon2).
 pub fn reset_password(
     conn: &mut AnyConnection,

@@ -43,12 +43,6 @@ pub enum KeyError {
 
 crate::storage_failure!(KeyError);
 
-impl From<diesel::result::Error> for KeyError {
-    fn from(e: diesel::result::Error) -> Self {
-        KeyError::Db(DbError::Query(e))
-    }
-}
-
 /// What the CLI and admin surfaces show about a key: never key material.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct KeyInfo {

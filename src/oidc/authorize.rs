@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::SUPPORTED_SCOPES;
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
@@ -16,7 +15,7 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::grants::{self as grant_rows, CodeRow, GrantRow};
 use crate::db::pending::{self as pending_rows, PendingRow};
 use crate::db::AnyConnection;
-use crate::domain::{unix_now, GrantId, ProfileId, ScopeSet};
+use crate::domain::{scope, unix_now, GrantId, ProfileId, ScopeSet};
 use crate::sessions::Session;
 
 /// Longest value accepted for free-form parameters (state, nonce, hints): they are stored.
@@ -240,7 +239,7 @@ pub fn validate(
     }
     let scope = ScopeSet::parse(params.get("scope").unwrap_or_default())
         .map_err(|e| fail(ErrorCode::InvalidScope, &e.to_string()))?;
-    if let Some(unknown) = scope.iter().find(|s| !SUPPORTED_SCOPES.contains(s)) {
+    if let Some(unknown) = scope.iter().find(|s| !scope::SUPPORTED.contains(s)) {
         return Err(fail(
             ErrorCode::InvalidScope,
             &format!("unknown scope {unknown}"),
@@ -552,13 +551,11 @@ pub fn finish_pending(
 /// Plain words for the consent page.
 pub fn describe_scope(scope: &str) -> Option<&'static str> {
     match scope {
-        "openid" => Some("Sign you in with your account"),
-        "profile" => Some("See your profile name"),
-        "email" => Some("See your email address"),
-        "offline_access" => Some("Keep access when you are not using it (stay signed in)"),
-        crate::admin::ADMIN_SCOPE => {
-            Some("Administer this organisation with your administration permissions")
-        }
+        scope::OPENID => Some("Sign you in with your account"),
+        scope::PROFILE => Some("See your profile name"),
+        scope::EMAIL => Some("See your email address"),
+        scope::OFFLINE_ACCESS => Some("Keep access when you are not using it (stay signed in)"),
+        scope::ADMIN => Some("Administer this organisation with your administration permissions"),
         _ => None,
     }
 }

@@ -4,17 +4,9 @@
 use serde_json::{json, Map, Value};
 
 use super::subject::Subject;
-use crate::domain::ScopeSet;
+use crate::domain::scope::{self, ScopeSet};
 use crate::identity::Account;
 use crate::profiles::Profile;
-
-pub const SUPPORTED_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "offline_access",
-    crate::admin::ADMIN_SCOPE,
-];
 
 pub fn user_claims(
     account: &Account,
@@ -28,7 +20,7 @@ pub fn user_claims(
     if let Some(account_id) = &subject.account_id {
         claims.insert("account_id".into(), json!(account_id));
     }
-    if scope.contains("profile") {
+    if scope.contains(scope::PROFILE) {
         claims.insert("name".into(), json!(profile.name));
         claims.insert("preferred_username".into(), json!(profile.name));
         if let Some(picture) = &profile.picture {
@@ -39,7 +31,7 @@ pub fn user_claims(
         }
         claims.insert("updated_at".into(), json!(profile.updated_at));
     }
-    if scope.contains("email") {
+    if scope.contains(scope::EMAIL) {
         // The profile's own address once verified; otherwise the account's.
         match profile.verified_email() {
             Some(email) => {

@@ -6,7 +6,6 @@
 
 use serde::Serialize;
 
-use super::claims::SUPPORTED_SCOPES;
 use crate::keys::KeyAlg;
 
 const CLIENT_AUTH_METHODS: &[&str] = &[
@@ -74,7 +73,7 @@ impl ProviderMetadata {
                 "client_credentials",
             ],
             subject_types_supported: vec!["public"],
-            scopes_supported: SUPPORTED_SCOPES,
+            scopes_supported: crate::domain::scope::SUPPORTED,
             claims_supported: vec![
                 "iss",
                 "sub",

@@ -168,12 +168,6 @@ impl From<DbError> for OAuthError {
     }
 }
 
-impl From<diesel::result::Error> for OAuthError {
-    fn from(e: diesel::result::Error) -> Self {
-        DbError::from(e).into()
-    }
-}
-
 #[derive(Serialize)]
 pub struct ErrorBody<'a> {
     pub error: &'a str,

@@ -82,7 +82,8 @@ fn refresh_token(
     else {
         return Ok(None);
     };
-    let offline = ScopeSet::parse(&grant.scope).is_ok_and(|s| s.contains("offline_access"));
+    let offline = ScopeSet::parse(&grant.scope)
+        .is_ok_and(|s| s.contains(crate::domain::scope::OFFLINE_ACCESS));
     let session_alive = match &grant.session_id {
         Some(sid) => sessions::is_active(conn, tenant, &SessionId::from_stored(sid.clone()), now)?,
         None => false,

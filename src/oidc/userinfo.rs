@@ -34,7 +34,8 @@ pub fn userinfo(
         .with_challenge(Challenge::Bearer)
     };
     // The grant and account were read (and checked) with the token.
-    let (Some((grant, account)), true) = (user, scope.contains("openid")) else {
+    let (Some((grant, account)), true) = (user, scope.contains(crate::domain::scope::OPENID))
+    else {
         return Err(insufficient());
     };
     let tenant = &ctx.tenant.id;

@@ -51,12 +51,6 @@ impl crate::db::StorageFailure for PlatformError {
     }
 }
 
-impl From<diesel::result::Error> for PlatformError {
-    fn from(e: diesel::result::Error) -> Self {
-        PlatformError::Db(DbError::Query(e))
-    }
-}
-
 /// The internal tenant's id, creating its row on first use. It has no keys or clients.
 pub fn internal_tenant(conn: &mut AnyConnection) -> Result<TenantId, DbError> {
     if let Some(row) = rows::find_by_slug(conn, INTERNAL_SLUG)? {

@@ -62,12 +62,6 @@ pub enum ProfileError {
 
 crate::storage_failure!(ProfileError);
 
-impl From<diesel::result::Error> for ProfileError {
-    fn from(e: diesel::result::Error) -> Self {
-        ProfileError::Db(DbError::Query(e))
-    }
-}
-
 /// A new profile's persona data.
 #[derive(Debug, Clone, Default)]
 pub struct NewProfile {

@@ -2,19 +2,11 @@
 //! colour. The colour reaches pages through a per-tenant stylesheet (no inline styles, so the
 //! pages' CSP stays `style-src 'self'`); the logo must be an https URL (or http on loopback).
 
-use serde::Serialize;
-
+pub use super::service::Branding;
 use super::service::{Tenant, TenantError};
 use crate::db::tenants as rows;
 use crate::db::AnyConnection;
 use crate::domain::unix_now;
-
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
-pub struct Branding {
-    pub logo_url: Option<String>,
-    /// `#rrggbb`
-    pub accent_color: Option<String>,
-}
 
 /// New branding; every field is replaced (an empty logo or colour clears it).
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use super::branding::Branding;
 use super::policy::{MfaPolicy, TenantPolicy, PASSWORD_MIN_LENGTH_RANGE};
 use crate::db::tenants::{self as rows, TenantRow};
 use crate::db::{AnyConnection, DbError};
@@ -23,6 +22,14 @@ impl TenantStatus {
             TenantStatus::Suspended => "suspended",
         }
     }
+}
+
+/// Branding shown on a tenant's hosted pages (the display name is the tenant's name).
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct Branding {
+    pub logo_url: Option<String>,
+    /// `#rrggbb`
+    pub accent_color: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,12 +77,6 @@ impl crate::db::StorageFailure for TenantError {
 impl From<DbError> for TenantError {
     fn from(e: DbError) -> Self {
         TenantError::Db(e)
-    }
-}
-
-impl From<diesel::result::Error> for TenantError {
-    fn from(e: diesel::result::Error) -> Self {
-        TenantError::Db(DbError::Query(e))
     }
 }
 

@@ -20,7 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 
-use super::pages::{respond, Outcome, PageFrame};
+use super::page::{respond, Outcome, PageFrame};
 use super::{cookies, ApiError, AppState};
 use crate::config::TenantRouting;
 use crate::sessions::{self, Session, BROWSER_COOKIE, SESSION_COOKIE};

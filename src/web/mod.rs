@@ -7,6 +7,7 @@ mod error;
 pub mod extract;
 mod health;
 pub mod oauth;
+mod page;
 mod pages;
 mod state;
 

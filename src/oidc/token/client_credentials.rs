@@ -7,9 +7,6 @@ use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::minter::{self, TokenResponse};
 
-/// User scopes mean nothing without a user.
-const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
-
 pub fn exchange(
     ctx: &OidcContext,
     client: &Client,
@@ -17,7 +14,10 @@ pub fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let scope = ScopeSet::parse(scope.unwrap_or_default())
         .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
-    if let Some(user_scope) = scope.iter().find(|s| USER_SCOPES.contains(s)) {
+    if let Some(user_scope) = scope
+        .iter()
+        .find(|s| crate::domain::scope::USER.contains(s))
+    {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
             format!("{user_scope} needs a user: use the authorization code flow"),

@@ -49,7 +49,7 @@ impl Prepared {
         };
         let (access_token, expires_in) =
             minter::access_token(ctx, client, &self.scope, Some(&user))?;
-        let id_token = if self.scope.contains("openid") {
+        let id_token = if self.scope.contains(crate::domain::scope::OPENID) {
             let claims = user_claims(&self.account, &self.profile, &self.subject, &self.scope);
             Some(minter::id_token(
                 ctx,

@@ -82,7 +82,7 @@ fn rotate(
     };
     let granted = ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?;
     // Without offline_access, a refresh token lives only as long as the browser session.
-    if !granted.contains("offline_access") {
+    if !granted.contains(crate::domain::scope::OFFLINE_ACCESS) {
         let alive = match &grant.session_id {
             Some(sid) => {
                 sessions::is_active(conn, tenant, &SessionId::from_stored(sid.clone()), now)?

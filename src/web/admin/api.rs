@@ -656,5 +656,8 @@ pub async fn openapi_document(state: web::Data<AppState>, tenant: CurrentTenant)
     let issuer = state.issuer(&tenant);
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .json(super::openapi::document(&issuer, &operations()))
+        .json(super::openapi::document(
+            &format!("{issuer}{PREFIX}"),
+            &operations(),
+        ))
 }

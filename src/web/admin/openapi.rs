@@ -76,7 +76,8 @@ fn error_response(description: &str) -> Value {
 }
 
 /// The whole document for one tenant's issuer.
-pub fn document(issuer: &str, operations: &[Operation]) -> Value {
+/// The OpenAPI document of `operations`, served under `server` (the API's base URL).
+pub fn document(server: &str, operations: &[Operation]) -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .with(|s| {
             s.definitions_path = "/components/schemas".into();
@@ -175,7 +176,7 @@ pub fn document(issuer: &str, operations: &[Operation]) -> Value {
             "version": "1",
             "description": "Tenant administration. Authenticate with an access token of this tenant: a user's, issued with the tessera:admin scope (the user's profile permissions apply), or a client's own from client_credentials (the client's roles apply). Each operation names the permission it needs in x-permission; tenant:admin grants all, and an area's write grants its read.",
         },
-        "servers": [{ "url": format!("{issuer}{}", super::api::PREFIX) }],
+        "servers": [{ "url": server }],
         "paths": paths,
         "components": {
             "schemas": schemas,
