@@ -76,9 +76,10 @@ fn account_row(
         .ok_or(AdminError::NotFound)
 }
 
-fn account_error(e: AccountError) -> AdminError {
+pub(super) fn account_error(e: AccountError) -> AdminError {
     match e {
         AccountError::NotFound => AdminError::NotFound,
+        AccountError::EmailTaken => AdminError::Conflict(e.to_string()),
         AccountError::Db(e) => e.into(),
         other => AdminError::Invalid(other.to_string()),
     }
@@ -179,6 +180,68 @@ pub fn set_suspended(
     };
     result.map_err(account_error)?;
     detail(conn, who, id)
+}
+
+/// Creates an active account with one default profile. The password is checked and hashed
+/// before the transaction.
+pub fn create(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    hasher: &crate::identity::password::PasswordHasher,
+    email: &str,
+    password: &str,
+    min_password_chars: usize,
+) -> Result<identity::Account, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let new = identity::NewAccount::prepare(hasher, email, password, min_password_chars)
+        .map_err(account_error)?;
+    audited(conn, who, "account.create", |conn| {
+        let account = identity::insert_account(conn, who.tenant(), &new).map_err(account_error)?;
+        Ok(Audited {
+            target: account.id.to_string(),
+            details: json!({}),
+            result: account,
+        })
+    })
+}
+
+/// Lifts a brute-force lock and forgets past failures.
+pub fn unlock(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<identity::Account, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "account.unlock", |conn| {
+        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let account = identity::unlock(conn, who.tenant(), &account).map_err(account_error)?;
+        Ok(Audited {
+            target: account.id.to_string(),
+            details: json!({}),
+            result: account,
+        })
+    })
+}
+
+/// Stores an imported password hash (argon2 or bcrypt), upgraded at the next sign-in. The
+/// audit entry never holds the hash.
+pub fn import_password_hash(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+    hash: &str,
+) -> Result<(), AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "account.import_password_hash", |conn| {
+        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        identity::import_password_hash(conn, who.tenant(), &account, hash)
+            .map_err(account_error)?;
+        Ok(Audited {
+            target: account.to_string(),
+            details: json!({}),
+            result: (),
+        })
+    })
 }
 
 /// Removes the account's second factor; it enrolls again at its next sign-in if the policy

@@ -9,6 +9,7 @@ pub mod clients;
 mod error;
 pub mod keys;
 mod principal;
+pub mod profiles;
 pub mod roles;
 pub mod settings;
 

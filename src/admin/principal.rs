@@ -128,6 +128,16 @@ impl Principal {
         })
     }
 
+    /// The operator at the command line: every permission (the server's operator can do
+    /// anything the database allows anyway), recorded as the actor `cli`.
+    pub fn cli(tenant: &TenantId) -> Principal {
+        Principal {
+            tenant: tenant.clone(),
+            actor: Actor::cli(),
+            permissions: vec![Permission::TenantAdmin.as_str().to_owned()],
+        }
+    }
+
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::output::print_json;
+use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::db::AnyConnection;
 use crate::domain::TenantId;
@@ -133,21 +134,10 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let password = super::output::read_password(password, password_stdin)?;
             let tenant = tenants::find(&mut conn, &tenant)?;
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
-            let account = identity::create_account(
-                &mut conn,
-                &hasher,
-                &tenant.id,
-                &email,
-                &password,
-                tenant.policy.password_min_length,
-            )?;
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "account.create",
-                account.id.as_str(),
-                json!({}),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let min = tenant.policy.password_min_length;
+            let account =
+                admin::accounts::create(&mut conn, &who, &hasher, &email, &password, min)?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Show {
@@ -166,12 +156,9 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let account = identity::suspend(
-                &mut conn,
-                &tenant.id,
-                &account.id,
-                &crate::audit::Actor::cli(),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            admin::accounts::set_suspended(&mut conn, &who, account.id.as_str(), true)?;
+            let account = identity::find_account(&mut conn, &tenant.id, &account.id)?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::Unlock {
@@ -181,14 +168,8 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let account = identity::unlock(&mut conn, &tenant.id, &account.id)?;
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "account.unlock",
-                account.id.as_str(),
-                json!({}),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let account = admin::accounts::unlock(&mut conn, &who, account.id.as_str())?;
             show(&mut conn, &tenant.id, &account, json)
         }
         AccountCommand::ImportPasswordHash {
@@ -200,14 +181,12 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             std::io::stdin().read_to_string(&mut hash)?;
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            identity::import_password_hash(&mut conn, &tenant.id, &account.id, hash.trim())?;
-            // Never the hash itself.
-            super::audit_change(
+            let who = Principal::cli(&tenant.id);
+            admin::accounts::import_password_hash(
                 &mut conn,
-                &tenant.id,
-                "account.import_password_hash",
+                &who,
                 account.id.as_str(),
-                json!({}),
+                hash.trim(),
             )?;
             show(&mut conn, &tenant.id, &account, json)
         }
@@ -218,12 +197,9 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let account = identity::resume(
-                &mut conn,
-                &tenant.id,
-                &account.id,
-                &crate::audit::Actor::cli(),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            admin::accounts::set_suspended(&mut conn, &who, account.id.as_str(), false)?;
+            let account = identity::find_account(&mut conn, &tenant.id, &account.id)?;
             show(&mut conn, &tenant.id, &account, json)
         }
     }

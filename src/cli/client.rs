@@ -7,10 +7,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::output::print_json;
-use crate::clients::{
-    self, AuthMethod, Client, ClientSpec, ClientType, ClientUpdate, ConsentPolicy, GrantType,
-    SubjectMode,
-};
+use crate::admin::clients::{ClientChanges, NewClient};
+use crate::admin::{self, Principal};
+use crate::clients::{self, AuthMethod, Client, ClientType, ConsentPolicy, GrantType, SubjectMode};
 use crate::config::Settings;
 use crate::keys::KeyAlg;
 use crate::startup::open_database;
@@ -165,46 +164,32 @@ fn read_jwks(path: Option<PathBuf>) -> anyhow::Result<Option<String>> {
     .transpose()
 }
 
-fn cli_event<'a>(action: &'a str, target: &'a str) -> crate::audit::Event<'a> {
-    crate::audit::Event {
-        actor: "cli",
-        action,
-        target,
-        ip: "",
-        details: serde_json::json!({}),
-    }
-}
-
 pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
     let db = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
         ClientCommand::Create(args) => {
             let tenant = tenants::find(&mut conn, &args.tenant)?;
-            let spec = ClientSpec {
+            let new = NewClient {
                 name: args.name,
-                client_type: if args.public {
+                client_type: Some(if args.public {
                     ClientType::Public
                 } else {
                     ClientType::Confidential
-                },
+                }),
                 redirect_uris: args.redirect_uris,
                 post_logout_redirect_uris: args.post_logout_redirect_uris,
                 grant_types: (!args.grants.is_empty()).then_some(args.grants),
                 auth_method: args.auth_method,
                 jwks: read_jwks(args.jwks)?,
                 jwks_uri: args.jwks_uri,
-                consent: args.consent,
-                signing_alg: args.signing_alg,
-                subject_mode: args.subject_mode,
+                consent: Some(args.consent),
+                signing_alg: Some(args.signing_alg),
+                subject_mode: Some(args.subject_mode),
                 sector_identifier: args.sector_identifier,
             };
-            let (client, secret) = clients::create(&mut conn, &tenant.id, spec)?;
-            crate::audit::record(
-                &mut conn,
-                &tenant.id,
-                cli_event("client.create", client.id.as_str()),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
             print_created(&client, secret.as_deref(), args.json)
         }
         ClientCommand::List { tenant, json } => {
@@ -232,7 +217,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Update(args) => {
             let tenant = tenants::find(&mut conn, &args.tenant)?;
-            let change = ClientUpdate {
+            let change = ClientChanges {
                 name: args.name,
                 redirect_uris: (!args.redirect_uris.is_empty()).then_some(args.redirect_uris),
                 post_logout_redirect_uris: (!args.post_logout_redirect_uris.is_empty())
@@ -245,8 +230,9 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 subject_mode: args.subject_mode,
                 sector_identifier: args.sector_identifier,
             };
+            let who = Principal::cli(&tenant.id);
             show(
-                &clients::update(&mut conn, &tenant.id, &args.client_id, change)?,
+                &admin::clients::update(&mut conn, &who, &args.client_id, change)?,
                 args.json,
             )
         }
@@ -256,12 +242,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            clients::delete(&mut conn, &tenant.id, &client_id)?;
-            crate::audit::record(
-                &mut conn,
-                &tenant.id,
-                cli_event("client.delete", &client_id),
-            )?;
+            admin::clients::delete(&mut conn, &Principal::cli(&tenant.id), &client_id)?;
             if json {
                 return print_json(&json!({ "client_id": client_id, "deleted": true }));
             }
@@ -274,13 +255,10 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let (client, secret) = clients::rotate_secret(&mut conn, &tenant.id, &client_id)?;
-            crate::audit::record(
-                &mut conn,
-                &tenant.id,
-                cli_event("client.rotate_secret", &client_id),
-            )?;
-            print_created(&client, Some(&secret), json)
+            let who = Principal::cli(&tenant.id);
+            let rotated = admin::clients::rotate_secret(&mut conn, &who, &client_id)?;
+            let client = clients::find(&mut conn, &tenant.id, &client_id)?;
+            print_created(&client, rotated.client_secret.as_deref(), json)
         }
     }
 }

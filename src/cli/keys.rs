@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::output::{print_json, print_keys, KeyView};
+use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::keys::{self, KeyAlg};
 use crate::startup::{load_master_key, open_database};
@@ -51,24 +52,11 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             print_keys(&keys::list(&mut conn, &tenant.id)?, json)
         }
-        KeysCommand::Rotate {
-            tenant,
-            mut algs,
-            json,
-        } => {
+        KeysCommand::Rotate { tenant, algs, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let master = load_master_key(settings, &db)?;
-            if algs.is_empty() {
-                algs = KeyAlg::ALL.to_vec();
-            }
-            algs.dedup();
-            let created = keys::rotate(
-                &mut conn,
-                &master,
-                &tenant.id,
-                &algs,
-                &crate::audit::Actor::cli(),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let created = admin::keys::rotate(&mut conn, &master, &who, &algs)?;
             if json {
                 return print_keys(&created, true);
             }
@@ -83,7 +71,11 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Retire { tenant, kid, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let retired = keys::retire(&mut conn, &tenant.id, &kid, &crate::audit::Actor::cli())?;
+            let retired = admin::keys::retire(&mut conn, &Principal::cli(&tenant.id), &kid)
+                .map_err(|e| match e {
+                    admin::AdminError::NotFound => anyhow::anyhow!("no key {kid} in this tenant"),
+                    other => other.into(),
+                })?;
             if json {
                 return print_json(&KeyView::from(&retired));
             }

@@ -128,22 +128,3 @@ fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
         Ok(())
     }
 }
-
-/// Records a change made at the command line (actor `cli`) in the tenant's audit log, right
-/// after it succeeded; the command fails if the entry cannot be written.
-fn audit_change(
-    conn: &mut crate::db::AnyConnection,
-    tenant: &crate::domain::TenantId,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) -> anyhow::Result<()> {
-    crate::audit::record(
-        conn,
-        tenant,
-        crate::audit::Actor::cli().event(action, target, details),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!("the change was made, but its audit entry could not be written: {e}")
-    })
-}

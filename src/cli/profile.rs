@@ -4,6 +4,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::output::print_json;
+use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::domain::ProfileId;
 use crate::identity;
@@ -137,14 +138,8 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 attributes,
                 make_default: default,
             };
-            let profile = profiles::create(&mut conn, &tenant.id, &account.id, new)?;
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "profile.create",
-                profile.id.as_str(),
-                json!({ "account_id": account.id }),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let profile = admin::profiles::create(&mut conn, &who, &account.id, new)?;
             show(&profile, json)
         }
         ProfileCommand::List {
@@ -168,14 +163,8 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let id = ProfileId::from_stored(profile);
-            let renamed = profiles::rename(&mut conn, &tenant.id, &id, &name)?;
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "profile.rename",
-                id.as_str(),
-                json!({}),
-            )?;
+            let renamed =
+                admin::profiles::rename(&mut conn, &Principal::cli(&tenant.id), &id, &name)?;
             show(&renamed, json)
         }
         ProfileCommand::Update {
@@ -198,17 +187,8 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 locale,
                 attributes,
             };
-            let mut updated = profiles::update(&mut conn, &tenant.id, &id, changes)?;
-            if default {
-                updated = profiles::set_default(&mut conn, &tenant.id, &id)?;
-            }
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "profile.update",
-                id.as_str(),
-                json!({}),
-            )?;
+            let who = Principal::cli(&tenant.id);
+            let updated = admin::profiles::update(&mut conn, &who, &id, changes, default)?;
             show(&updated, json)
         }
         ProfileCommand::Delete {
@@ -217,12 +197,8 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            profiles::delete(
-                &mut conn,
-                &tenant.id,
-                &ProfileId::from_stored(profile.clone()),
-            )?;
-            super::audit_change(&mut conn, &tenant.id, "profile.delete", &profile, json!({}))?;
+            let id = ProfileId::from_stored(profile.clone());
+            admin::profiles::delete(&mut conn, &Principal::cli(&tenant.id), &id)?;
             if json {
                 return print_json(&json!({ "id": profile, "deleted": true }));
             }

@@ -4,7 +4,9 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::output::print_json;
+use crate::admin::{self, Principal};
 use crate::config::Settings;
+use crate::db::AnyConnection;
 use crate::domain::ProfileId;
 use crate::profiles::{role, Role};
 use crate::startup::open_database;
@@ -90,25 +92,23 @@ fn show(role: &Role, json: bool) -> anyhow::Result<()> {
 pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
     let db = open_database(settings)?;
     let mut conn = db.conn()?;
+    let conn = &mut conn;
     match command {
         RoleCommand::Create { tenant, name, json } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let role = role::create(&mut conn, &tenant.id, &name)?;
-            super::audit_change(&mut conn, &tenant.id, "role.create", &name, json!({}))?;
-            show(&role, json)
+            let who = operator(conn, &tenant)?;
+            show(&admin::roles::create(conn, &who, &name)?, json)
         }
         RoleCommand::List { tenant, json } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let roles = role::list(&mut conn, &tenant.id)?;
+            let tenant = tenants::find(conn, &tenant)?;
+            let roles = role::list(conn, &tenant.id)?;
             if json {
                 return print_json(&roles);
             }
             roles.iter().try_for_each(|r| show(r, false))
         }
         RoleCommand::Delete { tenant, name, json } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            role::delete(&mut conn, &tenant.id, &name)?;
-            super::audit_change(&mut conn, &tenant.id, "role.delete", &name, json!({}))?;
+            let who = operator(conn, &tenant)?;
+            admin::roles::delete(conn, &who, &name)?;
             if json {
                 return print_json(&json!({ "name": name, "deleted": true }));
             }
@@ -121,16 +121,11 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             permission,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let role = role::permit(&mut conn, &tenant.id, &name, &permission)?;
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "role.permit",
-                &name,
-                json!({ "permission": permission }),
-            )?;
-            show(&role, json)
+            let who = operator(conn, &tenant)?;
+            show(
+                &admin::roles::set_permission(conn, &who, &name, &permission, true)?,
+                json,
+            )
         }
         RoleCommand::Unpermit {
             tenant,
@@ -138,18 +133,11 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             permission,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            {
-                let role = role::unpermit(&mut conn, &tenant.id, &name, &permission)?;
-                super::audit_change(
-                    &mut conn,
-                    &tenant.id,
-                    "role.unpermit",
-                    &name,
-                    json!({ "permission": permission }),
-                )?;
-                show(&role, json)
-            }
+            let who = operator(conn, &tenant)?;
+            show(
+                &admin::roles::set_permission(conn, &who, &name, &permission, false)?,
+                json,
+            )
         }
         RoleCommand::Grant {
             tenant,
@@ -157,49 +145,54 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             profile,
             client,
             json,
-        } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let holder = Holder::of(profile, client);
-            let held = match &holder {
-                Holder::Profile(id) => role::grant(
-                    &mut conn,
-                    &tenant.id,
-                    &name,
-                    &ProfileId::from_stored(id.clone()),
-                )?,
-                Holder::Client(id) => role::grant_client(&mut conn, &tenant.id, &name, id)?,
-            };
-            super::audit_change(&mut conn, &tenant.id, "role.grant", &name, holder.details())?;
-            authorization(&holder, &held, json)
-        }
+        } => set_holder(
+            conn,
+            &tenant,
+            &name,
+            Holder::of(profile, client),
+            true,
+            json,
+        ),
         RoleCommand::Revoke {
             tenant,
             role: name,
             profile,
             client,
             json,
-        } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let holder = Holder::of(profile, client);
-            let held = match &holder {
-                Holder::Profile(id) => role::revoke(
-                    &mut conn,
-                    &tenant.id,
-                    &name,
-                    &ProfileId::from_stored(id.clone()),
-                )?,
-                Holder::Client(id) => role::revoke_client(&mut conn, &tenant.id, &name, id)?,
-            };
-            super::audit_change(
-                &mut conn,
-                &tenant.id,
-                "role.revoke",
-                &name,
-                holder.details(),
-            )?;
-            authorization(&holder, &held, json)
-        }
+        } => set_holder(
+            conn,
+            &tenant,
+            &name,
+            Holder::of(profile, client),
+            false,
+            json,
+        ),
     }
+}
+
+/// The operator at the command line, acting in the tenant `slug` through the admin layer.
+fn operator(conn: &mut AnyConnection, slug: &str) -> anyhow::Result<Principal> {
+    Ok(Principal::cli(&tenants::find(conn, slug)?.id))
+}
+
+/// Gives or takes a role, then shows the holder's roles and permissions.
+fn set_holder(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    name: &str,
+    holder: Holder,
+    granted: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let who = operator(conn, tenant)?;
+    admin::roles::set_holder(conn, &who, name, &holder.for_admin(), granted)?;
+    let held = match &holder {
+        Holder::Profile(id) => {
+            crate::profiles::authorization(conn, who.tenant(), &ProfileId::from_stored(id.clone()))?
+        }
+        Holder::Client(id) => role::client_authorization(conn, who.tenant(), id)?,
+    };
+    authorization(&holder, &held, json)
 }
 
 /// Who holds a role: clap guarantees exactly one of the two options.
@@ -209,10 +202,16 @@ enum Holder {
 }
 
 impl Holder {
-    fn details(&self) -> serde_json::Value {
+    fn for_admin(&self) -> admin::roles::Holder {
         match self {
-            Holder::Profile(id) => json!({ "profile_id": id }),
-            Holder::Client(id) => json!({ "client_id": id }),
+            Holder::Profile(id) => admin::roles::Holder {
+                profile_id: Some(id.clone()),
+                client_id: None,
+            },
+            Holder::Client(id) => admin::roles::Holder {
+                profile_id: None,
+                client_id: Some(id.clone()),
+            },
         }
     }
 

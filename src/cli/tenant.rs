@@ -158,6 +158,15 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             refresh_absolute_secs,
             json,
         } => {
+            let asked = password_min_length.is_some()
+                || mfa.is_some()
+                || self_signup.is_some()
+                || email_verification.is_some()
+                || session_idle_secs.is_some()
+                || session_absolute_secs.is_some()
+                || access_token_secs.is_some()
+                || refresh_idle_secs.is_some()
+                || refresh_absolute_secs.is_some();
             let changes = PolicyChanges {
                 password_min_length,
                 mfa,
@@ -169,19 +178,12 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 refresh_idle_secs,
                 refresh_absolute_secs,
             };
-            let before = serde_json::to_value(tenants::find(&mut conn, &slug)?.policy)?;
-            let tenant = tenants::set_policy(&mut conn, &slug, changes)?;
-            let after = serde_json::to_value(&tenant.policy)?;
-            // Without options the command only shows the policy: nothing to record.
-            if before != after {
-                let details = serde_json::json!({ "before": before, "after": after });
-                super::audit_change(
-                    &mut conn,
-                    &tenant.id,
-                    "settings.policy",
-                    tenant.slug.as_str(),
-                    details,
-                )?;
+            let mut tenant = tenants::find(&mut conn, &slug)?;
+            // Without options the command only shows the policy.
+            if asked {
+                let who = crate::admin::Principal::cli(&tenant.id);
+                crate::admin::settings::set_policy(&mut conn, &who, &tenant, changes)?;
+                tenant = tenants::find(&mut conn, &slug)?;
             }
             let view = TenantView::new(settings, &tenant);
             if json {

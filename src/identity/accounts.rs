@@ -137,12 +137,44 @@ pub fn create_account(
     password: &str,
     min_password_chars: usize,
 ) -> Result<Account, AccountError> {
-    let email = Email::parse(email)?;
-    check_password(password, min_password_chars)?;
+    let new = NewAccount::prepare(hasher, email, password, min_password_chars)?;
+    insert_account(conn, tenant, &new)
+}
+
+/// A new account checked and hashed, ready to be stored (argon2 runs here, before any
+/// transaction).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    email: Email,
+    hash: String,
+}
+
+impl NewAccount {
+    pub fn prepare(
+        hasher: &PasswordHasher,
+        email: &str,
+        password: &str,
+        min_password_chars: usize,
+    ) -> Result<NewAccount, AccountError> {
+        let email = Email::parse(email)?;
+        check_password(password, min_password_chars)?;
+        Ok(NewAccount {
+            email,
+            hash: hasher.hash(password)?,
+        })
+    }
+}
+
+/// Stores a prepared account with its default profile, atomically.
+pub fn insert_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    new: &NewAccount,
+) -> Result<Account, AccountError> {
+    let NewAccount { email, hash } = new.clone();
     if rows::find_by_email(conn, tenant, email.as_str())?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let hash = hasher.hash(password)?;
     let now = unix_now();
     let account = AccountRow {
         id: AccountId::generate().to_string(),

@@ -12,7 +12,7 @@ pub mod verification;
 
 pub use accounts::{
     change_password, check_password, count_failed_attempt, create_account, find_account,
-    find_account_by_id_or_email, import_password_hash, may_sign_in, resume, sign_in_completed,
-    suspend, unlock, Account, AccountError, AccountStatus, LoginError, PasswordChange,
-    MAX_PASSWORD_BYTES,
+    find_account_by_id_or_email, import_password_hash, insert_account, may_sign_in, resume,
+    sign_in_completed, suspend, unlock, Account, AccountError, AccountStatus, LoginError,
+    NewAccount, PasswordChange, MAX_PASSWORD_BYTES,
 };

@@ -1,0 +1,96 @@
+//! An account's profiles (personas), as administrators change them: every change checked
+//! against `accounts:write` and audited in its own transaction.
+
+use serde_json::json;
+
+use super::{audited, AdminError, Audited, Permission, Principal};
+use crate::db::AnyConnection;
+use crate::domain::{AccountId, ProfileId};
+use crate::profiles::{self, NewProfile, Profile, ProfileChanges, ProfileError};
+
+fn profile_error(e: ProfileError) -> AdminError {
+    match e {
+        ProfileError::NotFound => AdminError::NotFound,
+        ProfileError::Db(e) => e.into(),
+        ProfileError::NameTaken(_) | ProfileError::EmailTaken(_) | ProfileError::LastProfile => {
+            AdminError::Conflict(e.to_string())
+        }
+        other => AdminError::Invalid(other.to_string()),
+    }
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    account: &AccountId,
+    new: NewProfile,
+) -> Result<Profile, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "profile.create", |conn| {
+        let profile =
+            profiles::create(conn, who.tenant(), account, new.clone()).map_err(profile_error)?;
+        Ok(Audited {
+            target: profile.id.to_string(),
+            details: json!({ "account_id": account }),
+            result: profile,
+        })
+    })
+}
+
+pub fn rename(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    profile: &ProfileId,
+    name: &str,
+) -> Result<Profile, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "profile.rename", |conn| {
+        let renamed = profiles::rename(conn, who.tenant(), profile, name).map_err(profile_error)?;
+        Ok(Audited {
+            target: profile.to_string(),
+            details: json!({}),
+            result: renamed,
+        })
+    })
+}
+
+/// Changes persona data, and makes the profile the default when `make_default`.
+pub fn update(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    profile: &ProfileId,
+    changes: ProfileChanges,
+    make_default: bool,
+) -> Result<Profile, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "profile.update", |conn| {
+        let tenant = who.tenant();
+        let mut updated =
+            profiles::update(conn, tenant, profile, changes.clone()).map_err(profile_error)?;
+        if make_default {
+            updated = profiles::set_default(conn, tenant, profile).map_err(profile_error)?;
+        }
+        Ok(Audited {
+            target: profile.to_string(),
+            details: json!({}),
+            result: updated,
+        })
+    })
+}
+
+/// Deletes a profile; an account's last profile stays.
+pub fn delete(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    profile: &ProfileId,
+) -> Result<(), AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    audited(conn, who, "profile.delete", |conn| {
+        profiles::delete(conn, who.tenant(), profile).map_err(profile_error)?;
+        Ok(Audited {
+            target: profile.to_string(),
+            details: json!({}),
+            result: (),
+        })
+    })
+}
