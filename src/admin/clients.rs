@@ -9,6 +9,7 @@ use crate::clients::{
     GrantType, SubjectMode,
 };
 use crate::db::AnyConnection;
+use crate::domain::ClientId;
 use crate::keys::KeyAlg;
 
 /// A client registration (`POST …/clients`).
@@ -79,7 +80,7 @@ pub fn list(
     Ok(Page::of_list(all, page, |c| c.id.to_string()))
 }
 
-pub fn get(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<Client, AdminError> {
+pub fn get(conn: &mut AnyConnection, who: &Principal, id: &ClientId) -> Result<Client, AdminError> {
     who.require(Permission::ClientsRead)?;
     clients::find(conn, who.tenant(), id).map_err(client_error)
 }
@@ -118,7 +119,7 @@ pub fn create(
 pub fn update(
     conn: &mut AnyConnection,
     who: &Principal,
-    id: &str,
+    id: &ClientId,
     changes: ClientChanges,
 ) -> Result<Client, AdminError> {
     who.require(Permission::ClientsWrite)?;
@@ -167,7 +168,7 @@ pub fn update(
 pub fn rotate_secret(
     conn: &mut AnyConnection,
     who: &Principal,
-    id: &str,
+    id: &ClientId,
 ) -> Result<Secret, AdminError> {
     who.require(Permission::ClientsWrite)?;
     audited(conn, who, "client.rotate_secret", |conn| {
@@ -184,12 +185,12 @@ pub fn rotate_secret(
     })
 }
 
-pub fn delete(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {
+pub fn delete(conn: &mut AnyConnection, who: &Principal, id: &ClientId) -> Result<(), AdminError> {
     who.require(Permission::ClientsWrite)?;
     audited(conn, who, "client.delete", |conn| {
         clients::delete(conn, who.tenant(), id).map_err(client_error)?;
         Ok(Audited {
-            target: id.to_owned(),
+            target: id.to_string(),
             details: json!({}),
             result: (),
         })

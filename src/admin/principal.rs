@@ -117,7 +117,8 @@ impl Principal {
         ip: &str,
     ) -> Result<Principal, DbError> {
         let permissions =
-            crate::profiles::role::client_authorization(conn, tenant, client_id)?.permissions;
+            crate::profiles::role::client_authorization(conn, tenant, &client_id.into())?
+                .permissions;
         Ok(Principal {
             tenant: tenant.clone(),
             actor: Actor {

@@ -147,9 +147,9 @@ pub fn set_holder(
             }
             (None, Some(client)) => {
                 let result = if granted {
-                    role::grant_client(conn, tenant, name, client.trim())
+                    role::grant_client(conn, tenant, name, &client.trim().into())
                 } else {
-                    role::revoke_client(conn, tenant, name, client.trim())
+                    role::revoke_client(conn, tenant, name, &client.trim().into())
                 };
                 (result.map_err(role_error)?, "client_id", client.trim())
             }

@@ -11,6 +11,7 @@ use crate::admin::clients::{ClientChanges, NewClient};
 use crate::admin::{self, Principal};
 use crate::clients::{self, AuthMethod, Client, ClientType, ConsentPolicy, GrantType, SubjectMode};
 use crate::config::Settings;
+use crate::domain::ClientId;
 use crate::keys::KeyAlg;
 use crate::startup::open_database;
 use crate::tenancy::tenants;
@@ -30,7 +31,7 @@ pub enum ClientCommand {
     Show {
         #[arg(long)]
         tenant: String,
-        client_id: String,
+        client_id: ClientId,
         #[arg(long)]
         json: bool,
     },
@@ -40,7 +41,7 @@ pub enum ClientCommand {
     Delete {
         #[arg(long)]
         tenant: String,
-        client_id: String,
+        client_id: ClientId,
         #[arg(long)]
         json: bool,
     },
@@ -48,7 +49,7 @@ pub enum ClientCommand {
     RotateSecret {
         #[arg(long)]
         tenant: String,
-        client_id: String,
+        client_id: ClientId,
         #[arg(long)]
         json: bool,
     },
@@ -100,7 +101,7 @@ pub struct CreateArgs {
 pub struct UpdateArgs {
     #[arg(long)]
     tenant: String,
-    client_id: String,
+    client_id: ClientId,
     #[arg(long)]
     name: Option<String>,
     #[arg(long = "redirect-uri")]

@@ -7,7 +7,6 @@ use super::output::print_json;
 use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::db::AnyConnection;
-use crate::domain::ProfileId;
 use crate::profiles::{role, Role};
 use crate::startup::open_database;
 use crate::tenancy::tenants;
@@ -188,9 +187,9 @@ fn set_holder(
     admin::roles::set_holder(conn, &who, name, &holder.for_admin(), granted)?;
     let held = match &holder {
         Holder::Profile(id) => {
-            crate::profiles::authorization(conn, who.tenant(), &ProfileId::from_stored(id.clone()))?
+            crate::profiles::authorization(conn, who.tenant(), &id.as_str().into())?
         }
-        Holder::Client(id) => role::client_authorization(conn, who.tenant(), id)?,
+        Holder::Client(id) => role::client_authorization(conn, who.tenant(), &id.as_str().into())?,
     };
     authorization(&holder, &held, json)
 }

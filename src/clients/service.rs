@@ -73,10 +73,10 @@ fn uses_secret(method: AuthMethod) -> bool {
 pub fn find(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Client, ClientError> {
     let row = rows::find(conn, tenant, client_id)?
-        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?;
+        .ok_or_else(|| ClientError::NotFound(client_id.to_string()))?;
     with_roles(conn, row.try_into()?)
 }
 
@@ -90,11 +90,8 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Client>, 
 /// Loads the roles a machine client holds (they go into its client_credentials tokens).
 fn with_roles(conn: &mut AnyConnection, mut client: Client) -> Result<Client, ClientError> {
     if client.allows_grant(GrantType::ClientCredentials) {
-        client.authorization = crate::profiles::role::client_authorization(
-            conn,
-            &client.tenant_id,
-            client.id.as_str(),
-        )?;
+        client.authorization =
+            crate::profiles::role::client_authorization(conn, &client.tenant_id, &client.id)?;
     }
     Ok(client)
 }
@@ -102,7 +99,7 @@ fn with_roles(conn: &mut AnyConnection, mut client: Client) -> Result<Client, Cl
 pub fn update(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
     change: ClientUpdate,
 ) -> Result<Client, ClientError> {
     let mut client = find(conn, tenant, client_id)?;
@@ -160,12 +157,12 @@ pub fn update(
 pub fn delete(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<(), ClientError> {
     if rows::delete(conn, tenant, client_id)? {
         Ok(())
     } else {
-        Err(ClientError::NotFound(client_id.to_owned()))
+        Err(ClientError::NotFound(client_id.to_string()))
     }
 }
 
@@ -173,7 +170,7 @@ pub fn delete(
 pub fn rotate_secret(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<(Client, String), ClientError> {
     let mut client = find(conn, tenant, client_id)?;
     if !uses_secret(client.auth_method) {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{account_tokens, accounts, profiles};
 use super::{AnyConnection, DbError};
-use crate::domain::{AccountId, TenantId};
+use crate::domain::{AccountId, ProfileId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
@@ -115,11 +115,11 @@ pub fn set_status(
 pub fn find_profile(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    profile: &str,
+    profile: &ProfileId,
 ) -> Result<Option<ProfileRow>, DbError> {
     Ok(profiles::table
         .filter(profiles::tenant_id.eq(tenant.as_str()))
-        .filter(profiles::id.eq(profile))
+        .filter(profiles::id.eq(profile.as_str()))
         .select(ProfileRow::as_select())
         .first(conn)
         .optional()?)
@@ -153,12 +153,12 @@ pub fn update_profile(
 pub fn delete_profile(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    profile: &str,
+    profile: &ProfileId,
 ) -> Result<(), DbError> {
     diesel::delete(
         profiles::table
             .filter(profiles::tenant_id.eq(tenant.as_str()))
-            .filter(profiles::id.eq(profile)),
+            .filter(profiles::id.eq(profile.as_str())),
     )
     .execute(conn)?;
     Ok(())
@@ -168,12 +168,12 @@ pub fn profile_email_taken(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     email: &str,
-    except_profile: &str,
+    except_profile: &ProfileId,
 ) -> Result<bool, DbError> {
     Ok(profiles::table
         .filter(profiles::tenant_id.eq(tenant.as_str()))
         .filter(profiles::email.eq(email))
-        .filter(profiles::id.ne(except_profile))
+        .filter(profiles::id.ne(except_profile.as_str()))
         .count()
         .get_result::<i64>(conn)?
         > 0)

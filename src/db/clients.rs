@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::clients;
 use super::{AnyConnection, DbError};
-use crate::domain::TenantId;
+use crate::domain::{ClientId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
@@ -38,11 +38,11 @@ pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> 
 pub fn find(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Option<ClientRow>, DbError> {
     Ok(clients::table
         .filter(clients::tenant_id.eq(tenant.as_str()))
-        .filter(clients::id.eq(client_id))
+        .filter(clients::id.eq(client_id.as_str()))
         .select(ClientRow::as_select())
         .first(conn)
         .optional()?)
@@ -75,12 +75,12 @@ pub fn update(
 pub fn delete(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<bool, DbError> {
     let deleted = diesel::delete(
         clients::table
             .filter(clients::tenant_id.eq(tenant.as_str()))
-            .filter(clients::id.eq(client_id)),
+            .filter(clients::id.eq(client_id.as_str())),
     )
     .execute(conn)?;
     Ok(deleted == 1)

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{authorization_requests, consents};
 use super::{AnyConnection, DbError};
-use crate::domain::TenantId;
+use crate::domain::{ClientId, ProfileId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = authorization_requests)]
@@ -74,13 +74,13 @@ pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(
 pub fn consented_scopes(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    profile_id: &str,
-    client_id: &str,
+    profile_id: &ProfileId,
+    client_id: &ClientId,
 ) -> Result<Vec<String>, DbError> {
     Ok(consents::table
         .filter(consents::tenant_id.eq(tenant.as_str()))
-        .filter(consents::profile_id.eq(profile_id))
-        .filter(consents::client_id.eq(client_id))
+        .filter(consents::profile_id.eq(profile_id.as_str()))
+        .filter(consents::client_id.eq(client_id.as_str()))
         .filter(consents::revoked_at.is_null())
         .select(consents::scope)
         .load(conn)?)
@@ -90,8 +90,8 @@ pub fn insert_consent(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &str,
-    profile_id: &str,
-    client_id: &str,
+    profile_id: &ProfileId,
+    client_id: &ClientId,
     scope: &str,
     now: i64,
 ) -> Result<(), DbError> {
@@ -99,8 +99,8 @@ pub fn insert_consent(
         .values((
             consents::id.eq(id),
             consents::tenant_id.eq(tenant.as_str()),
-            consents::profile_id.eq(profile_id),
-            consents::client_id.eq(client_id),
+            consents::profile_id.eq(profile_id.as_str()),
+            consents::client_id.eq(client_id.as_str()),
             consents::scope.eq(scope),
             consents::granted_at.eq(now),
         ))

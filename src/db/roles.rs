@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{client_roles, profile_roles, role_permissions, roles};
 use super::{AnyConnection, DbError};
-use crate::domain::{ProfileId, TenantId};
+use crate::domain::{ClientId, ProfileId, RoleId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = roles)]
@@ -13,6 +13,12 @@ pub struct RoleRow {
     pub tenant_id: String,
     pub name: String,
     pub created_at: i64,
+}
+
+impl RoleRow {
+    pub fn role_id(&self) -> RoleId {
+        RoleId::from_stored(self.id.clone())
+    }
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &RoleRow) -> Result<(), DbError> {
@@ -43,29 +49,41 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<RoleRow>,
         .load(conn)?)
 }
 
-pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, role_id: &str) -> Result<(), DbError> {
+pub fn delete(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &RoleId,
+) -> Result<(), DbError> {
     diesel::delete(
         role_permissions::table
             .filter(role_permissions::tenant_id.eq(tenant.as_str()))
-            .filter(role_permissions::role_id.eq(role_id)),
+            .filter(role_permissions::role_id.eq(role_id.as_str())),
     )
     .execute(conn)?;
     diesel::delete(
         profile_roles::table
             .filter(profile_roles::tenant_id.eq(tenant.as_str()))
-            .filter(profile_roles::role_id.eq(role_id)),
+            .filter(profile_roles::role_id.eq(role_id.as_str())),
     )
     .execute(conn)?;
     diesel::delete(
         roles::table
             .filter(roles::tenant_id.eq(tenant.as_str()))
-            .filter(roles::id.eq(role_id)),
+            .filter(roles::id.eq(role_id.as_str())),
     )
     .execute(conn)?;
     Ok(())
 }
 
 pub fn permissions(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &RoleId,
+) -> Result<Vec<String>, DbError> {
+    permissions_of(conn, tenant, role_id.as_str())
+}
+
+fn permissions_of(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     role_id: &str,
@@ -82,7 +100,7 @@ pub fn permissions(
 pub fn permit(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
+    role_id: &RoleId,
     permission: &str,
 ) -> Result<bool, DbError> {
     if permissions(conn, tenant, role_id)?
@@ -93,7 +111,7 @@ pub fn permit(
     }
     diesel::insert_into(role_permissions::table)
         .values((
-            role_permissions::role_id.eq(role_id),
+            role_permissions::role_id.eq(role_id.as_str()),
             role_permissions::tenant_id.eq(tenant.as_str()),
             role_permissions::permission.eq(permission),
         ))
@@ -104,13 +122,13 @@ pub fn permit(
 pub fn unpermit(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
+    role_id: &RoleId,
     permission: &str,
 ) -> Result<bool, DbError> {
     Ok(diesel::delete(
         role_permissions::table
             .filter(role_permissions::tenant_id.eq(tenant.as_str()))
-            .filter(role_permissions::role_id.eq(role_id))
+            .filter(role_permissions::role_id.eq(role_id.as_str()))
             .filter(role_permissions::permission.eq(permission)),
     )
     .execute(conn)?
@@ -120,13 +138,13 @@ pub fn unpermit(
 pub fn grant(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
+    role_id: &RoleId,
     profile: &ProfileId,
 ) -> Result<bool, DbError> {
     let held = profile_roles::table
         .filter(profile_roles::tenant_id.eq(tenant.as_str()))
         .filter(profile_roles::profile_id.eq(profile.as_str()))
-        .filter(profile_roles::role_id.eq(role_id))
+        .filter(profile_roles::role_id.eq(role_id.as_str()))
         .count()
         .get_result::<i64>(conn)?
         > 0;
@@ -136,7 +154,7 @@ pub fn grant(
     diesel::insert_into(profile_roles::table)
         .values((
             profile_roles::profile_id.eq(profile.as_str()),
-            profile_roles::role_id.eq(role_id),
+            profile_roles::role_id.eq(role_id.as_str()),
             profile_roles::tenant_id.eq(tenant.as_str()),
         ))
         .execute(conn)?;
@@ -146,14 +164,14 @@ pub fn grant(
 pub fn revoke(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
+    role_id: &RoleId,
     profile: &ProfileId,
 ) -> Result<bool, DbError> {
     Ok(diesel::delete(
         profile_roles::table
             .filter(profile_roles::tenant_id.eq(tenant.as_str()))
             .filter(profile_roles::profile_id.eq(profile.as_str()))
-            .filter(profile_roles::role_id.eq(role_id)),
+            .filter(profile_roles::role_id.eq(role_id.as_str())),
     )
     .execute(conn)?
         == 1)
@@ -179,13 +197,13 @@ pub fn authorization(
 pub fn grant_client(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
-    client_id: &str,
+    role_id: &RoleId,
+    client_id: &ClientId,
 ) -> Result<bool, DbError> {
     let held = client_roles::table
         .filter(client_roles::tenant_id.eq(tenant.as_str()))
-        .filter(client_roles::client_id.eq(client_id))
-        .filter(client_roles::role_id.eq(role_id))
+        .filter(client_roles::client_id.eq(client_id.as_str()))
+        .filter(client_roles::role_id.eq(role_id.as_str()))
         .count()
         .get_result::<i64>(conn)?
         > 0;
@@ -194,8 +212,8 @@ pub fn grant_client(
     }
     diesel::insert_into(client_roles::table)
         .values((
-            client_roles::client_id.eq(client_id),
-            client_roles::role_id.eq(role_id),
+            client_roles::client_id.eq(client_id.as_str()),
+            client_roles::role_id.eq(role_id.as_str()),
             client_roles::tenant_id.eq(tenant.as_str()),
         ))
         .execute(conn)?;
@@ -205,14 +223,14 @@ pub fn grant_client(
 pub fn revoke_client(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    role_id: &str,
-    client_id: &str,
+    role_id: &RoleId,
+    client_id: &ClientId,
 ) -> Result<bool, DbError> {
     Ok(diesel::delete(
         client_roles::table
             .filter(client_roles::tenant_id.eq(tenant.as_str()))
-            .filter(client_roles::client_id.eq(client_id))
-            .filter(client_roles::role_id.eq(role_id)),
+            .filter(client_roles::client_id.eq(client_id.as_str()))
+            .filter(client_roles::role_id.eq(role_id.as_str())),
     )
     .execute(conn)?
         == 1)
@@ -222,12 +240,12 @@ pub fn revoke_client(
 pub fn client_authorization(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<(Vec<String>, Vec<String>), DbError> {
     let held: Vec<(String, String)> = client_roles::table
         .inner_join(roles::table)
         .filter(client_roles::tenant_id.eq(tenant.as_str()))
-        .filter(client_roles::client_id.eq(client_id))
+        .filter(client_roles::client_id.eq(client_id.as_str()))
         .order(roles::name.asc())
         .select((roles::id, roles::name))
         .load(conn)?;
@@ -242,7 +260,7 @@ fn union(
 ) -> Result<(Vec<String>, Vec<String>), DbError> {
     let mut permissions: Vec<String> = Vec::new();
     for (role_id, _) in &held {
-        permissions.extend(self::permissions(conn, tenant, role_id)?);
+        permissions.extend(permissions_of(conn, tenant, role_id)?);
     }
     permissions.sort();
     permissions.dedup();

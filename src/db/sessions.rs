@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::sessions;
 use super::{AnyConnection, DbError};
-use crate::domain::{AccountId, SessionId, TenantId};
+use crate::domain::{AccountId, ProfileId, SessionId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -86,14 +86,14 @@ pub fn set_profile(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     session: &SessionId,
-    profile: &str,
+    profile: &ProfileId,
 ) -> Result<(), DbError> {
     diesel::update(
         sessions::table
             .filter(sessions::tenant_id.eq(tenant.as_str()))
             .filter(sessions::id.eq(session.as_str())),
     )
-    .set(sessions::profile_id.eq(Some(profile)))
+    .set(sessions::profile_id.eq(Some(profile.as_str())))
     .execute(conn)?;
     Ok(())
 }

@@ -65,11 +65,11 @@ pub fn list_published(
 pub fn find(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    kid: &str,
+    kid: &KeyId,
 ) -> Result<Option<SigningKeyRow>, DbError> {
     Ok(signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant.as_str()))
-        .filter(signing_keys::id.eq(kid))
+        .filter(signing_keys::id.eq(kid.as_str()))
         .select(SigningKeyRow::as_select())
         .first(conn)
         .optional()?)

@@ -26,6 +26,19 @@ macro_rules! typed_id {
             }
         }
 
+        /// Ids arriving in requests are only lookup keys: a string that names nothing finds nothing.
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                Self(id.to_owned())
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -61,4 +74,8 @@ typed_id!(
 typed_id!(
     /// What one authorization produced; codes and refresh-token families hang off it.
     GrantId
+);
+typed_id!(
+    /// A role of one tenant.
+    RoleId
 );

@@ -49,7 +49,7 @@ pub fn profile_token(
     account: &AccountId,
     profile: &ProfileId,
 ) -> Result<Option<(String, String)>, DbError> {
-    let Some(row) = rows::find_profile(conn, tenant, profile.as_str())? else {
+    let Some(row) = rows::find_profile(conn, tenant, profile)? else {
         return Ok(None);
     };
     let Some(email) = row.email.filter(|_| row.account_id == account.as_str()) else {
@@ -103,7 +103,7 @@ fn confirm(
     let Some((profile, email)) = rest.split_once(':') else {
         return Ok(None);
     };
-    let Some(mut row) = rows::find_profile(conn, tenant, profile)? else {
+    let Some(mut row) = rows::find_profile(conn, tenant, &profile.into())? else {
         return Ok(None);
     };
     if row.email.as_deref() != Some(email) || !rows::use_account_token(conn, tenant, &hash, now)? {

@@ -152,7 +152,8 @@ pub fn retire(
     actor: &crate::audit::Actor,
 ) -> Result<KeyInfo, KeyError> {
     crate::db::tx::write(conn, |conn| {
-        let row = rows::find(conn, tenant, kid)?.ok_or_else(|| KeyError::NotFound(kid.into()))?;
+        let row =
+            rows::find(conn, tenant, &kid.into())?.ok_or_else(|| KeyError::NotFound(kid.into()))?;
         match KeyStatus::parse(&row.status) {
             Some(KeyStatus::Active) => return Err(KeyError::StillActive(row.id)),
             Some(KeyStatus::Retired) => return Err(KeyError::AlreadyRetired(row.id)),
@@ -166,8 +167,8 @@ pub fn retire(
             actor.event("keys.retire", kid.as_str(), serde_json::json!({})),
         )?;
         db::tenants::bump_key_set_version(conn, tenant)?;
-        let row = rows::find(conn, tenant, kid.as_str())?
-            .ok_or_else(|| KeyError::NotFound(kid.to_string()))?;
+        let row =
+            rows::find(conn, tenant, &kid)?.ok_or_else(|| KeyError::NotFound(kid.to_string()))?;
         Ok(KeyInfo::from(&row))
     })
 }

@@ -423,7 +423,7 @@ fn has_consent(
     scope: &ScopeSet,
 ) -> Result<bool, crate::db::DbError> {
     let granted: Vec<String> =
-        pending_rows::consented_scopes(conn, &ctx.tenant.id, profile.as_str(), client.id.as_str())?;
+        pending_rows::consented_scopes(conn, &ctx.tenant.id, profile, &client.id)?;
     let granted = ScopeSet::parse(&granted.join(" ")).unwrap_or_default();
     Ok(scope.is_subset(&granted))
 }
@@ -440,8 +440,8 @@ pub fn record_consent(
         conn,
         &ctx.tenant.id,
         &uuid::Uuid::now_v7().to_string(),
-        profile.as_str(),
-        client.id.as_str(),
+        profile,
+        &client.id,
         &request.scope,
         unix_now(),
     )

@@ -43,7 +43,7 @@ impl OidcContext {
         if let Some(client) = self.cached_client(client_id) {
             return Ok(client);
         }
-        let client = clients::find(conn, &self.tenant.id, client_id)?;
+        let client = clients::find(conn, &self.tenant.id, &client_id.into())?;
         self.clients.insert(
             (self.tenant.id.clone(), client_id.to_owned()),
             client.clone(),

@@ -4,11 +4,12 @@ use serde::Serialize;
 
 use crate::db::roles::{self as rows, RoleRow};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::{unix_now, ProfileId, TenantId};
+use crate::domain::{unix_now, ClientId, ProfileId, RoleId, TenantId};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Role {
-    pub id: String,
+    #[schemars(with = "String")]
+    pub id: RoleId,
     pub name: String,
     pub permissions: Vec<String>,
 }
@@ -60,8 +61,8 @@ fn role(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<RoleR
 
 fn view(conn: &mut AnyConnection, tenant: &TenantId, row: RoleRow) -> Result<Role, RoleError> {
     Ok(Role {
-        permissions: rows::permissions(conn, tenant, &row.id)?,
-        id: row.id,
+        permissions: rows::permissions(conn, tenant, &row.role_id())?,
+        id: row.role_id(),
         name: row.name,
     })
 }
@@ -74,7 +75,7 @@ pub fn create(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result
         return Err(RoleError::Exists(name.to_owned()));
     }
     let row = RoleRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: RoleId::generate().to_string(),
         tenant_id: tenant.to_string(),
         name: name.to_owned(),
         created_at: unix_now(),
@@ -98,7 +99,7 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Role>, Ro
 
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<(), RoleError> {
     let row = role(conn, tenant, name)?;
-    crate::db::tx::write(conn, |conn| rows::delete(conn, tenant, &row.id))?;
+    crate::db::tx::write(conn, |conn| rows::delete(conn, tenant, &row.role_id()))?;
     Ok(())
 }
 
@@ -112,7 +113,7 @@ pub fn permit(
         return Err(RoleError::InvalidPermission);
     }
     let row = role(conn, tenant, name)?;
-    rows::permit(conn, tenant, &row.id, permission)?;
+    rows::permit(conn, tenant, &row.role_id(), permission)?;
     view(conn, tenant, row)
 }
 
@@ -123,7 +124,7 @@ pub fn unpermit(
     permission: &str,
 ) -> Result<Role, RoleError> {
     let row = role(conn, tenant, name)?;
-    rows::unpermit(conn, tenant, &row.id, permission)?;
+    rows::unpermit(conn, tenant, &row.role_id(), permission)?;
     view(conn, tenant, row)
 }
 
@@ -134,10 +135,10 @@ pub fn grant(
     profile: &ProfileId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    if crate::db::accounts::find_profile(conn, tenant, profile.as_str())?.is_none() {
+    if crate::db::accounts::find_profile(conn, tenant, profile)?.is_none() {
         return Err(RoleError::NoProfile);
     }
-    rows::grant(conn, tenant, &row.id, profile)?;
+    rows::grant(conn, tenant, &row.role_id(), profile)?;
     Ok(authorization(conn, tenant, profile)?)
 }
 
@@ -148,7 +149,7 @@ pub fn revoke(
     profile: &ProfileId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    rows::revoke(conn, tenant, &row.id, profile)?;
+    rows::revoke(conn, tenant, &row.role_id(), profile)?;
     Ok(authorization(conn, tenant, profile)?)
 }
 
@@ -168,13 +169,13 @@ pub fn grant_client(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     name: &str,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
     if crate::db::clients::find(conn, tenant, client_id)?.is_none() {
         return Err(RoleError::NoClient);
     }
-    rows::grant_client(conn, tenant, &row.id, client_id)?;
+    rows::grant_client(conn, tenant, &row.role_id(), client_id)?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
 
@@ -182,10 +183,10 @@ pub fn revoke_client(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     name: &str,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    rows::revoke_client(conn, tenant, &row.id, client_id)?;
+    rows::revoke_client(conn, tenant, &row.role_id(), client_id)?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
 
@@ -193,7 +194,7 @@ pub fn revoke_client(
 pub fn client_authorization(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Authorization, DbError> {
     let (roles, permissions) = rows::client_authorization(conn, tenant, client_id)?;
     Ok(Authorization { roles, permissions })

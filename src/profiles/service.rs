@@ -40,7 +40,7 @@ pub fn create(
     let id = ProfileId::generate();
     let email = new.email.as_deref().map(Email::parse).transpose()?;
     if let Some(email) = &email {
-        if rows::profile_email_taken(conn, tenant, email.as_str(), id.as_str())? {
+        if rows::profile_email_taken(conn, tenant, email.as_str(), &id)? {
             return Err(ProfileError::EmailTaken(email.to_string()));
         }
     }
@@ -96,7 +96,7 @@ fn load_row(
     tenant: &TenantId,
     profile: &ProfileId,
 ) -> Result<ProfileRow, ProfileError> {
-    rows::find_profile(conn, tenant, profile.as_str())?.ok_or(ProfileError::NotFound)
+    rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)
 }
 
 /// The account's profiles, the default first.
@@ -158,7 +158,7 @@ pub fn update(
             row.email_verified_at = None;
         } else {
             let email = Email::parse(&email)?;
-            if rows::profile_email_taken(conn, tenant, email.as_str(), profile.as_str())? {
+            if rows::profile_email_taken(conn, tenant, email.as_str(), profile)? {
                 return Err(ProfileError::EmailTaken(email.to_string()));
             }
             if row.email.as_deref() != Some(email.as_str()) {
@@ -221,7 +221,7 @@ pub fn delete(
         if siblings.len() <= 1 {
             return Err(ProfileError::LastProfile);
         }
-        rows::delete_profile(conn, tenant, profile.as_str())?;
+        rows::delete_profile(conn, tenant, profile)?;
         if row.is_default {
             let mut remaining = list(conn, tenant, &account)?;
             remaining.sort_by_key(|p| p.id.clone());

@@ -22,7 +22,7 @@ use crate::admin::{
 use crate::clients::ClientView;
 use crate::db::audit::AuditFilter;
 use crate::db::AnyConnection;
-use crate::domain::ProfileId;
+use crate::domain::{ClientId, ProfileId};
 use crate::keys::{KeyAlg, KeyInfo};
 use crate::oidc::access_token::{self, Inactive};
 use crate::oidc::context::OidcContext;
@@ -293,7 +293,11 @@ fn principal(
         None => {
             // A client_credentials token: the client must still exist and still be allowed
             // that grant (roles it held stay on record but stop working).
-            let allowed = match crate::clients::find(conn, tenant, &claims.client_id) {
+            let allowed = match crate::clients::find(
+                conn,
+                tenant,
+                &ClientId::from(claims.client_id.as_str()),
+            ) {
                 Ok(client) => client.allows_grant(crate::clients::GrantType::ClientCredentials),
                 Err(crate::clients::ClientError::NotFound(_)) => false,
                 Err(e) => return Err(AdminError::Internal(e.to_string())),
@@ -462,25 +466,31 @@ handler!(create_client, |c| {
 });
 
 handler!(get_client, |c| {
-    let client = admin::clients::get(c.conn, &c.who, &c.input.param("client_id"))?;
+    let client = admin::clients::get(c.conn, &c.who, &ClientId::from(c.input.param("client_id")))?;
     ok(client.view())
 });
 
 handler!(update_client, |c| {
     let changes: ClientChanges = c.input.required_body()?;
-    let client = admin::clients::update(c.conn, &c.who, &c.input.param("client_id"), changes)?;
+    let client = admin::clients::update(
+        c.conn,
+        &c.who,
+        &ClientId::from(c.input.param("client_id")),
+        changes,
+    )?;
     forget_client(c.ctx, client.id.as_str());
     ok(client.view())
 });
 
 handler!(delete_client, |c| {
-    admin::clients::delete(c.conn, &c.who, &c.input.param("client_id"))?;
+    admin::clients::delete(c.conn, &c.who, &ClientId::from(c.input.param("client_id")))?;
     forget_client(c.ctx, &c.input.param("client_id"));
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 
 handler!(rotate_client_secret, |c| {
-    let secret = admin::clients::rotate_secret(c.conn, &c.who, &c.input.param("client_id"))?;
+    let secret =
+        admin::clients::rotate_secret(c.conn, &c.who, &ClientId::from(c.input.param("client_id")))?;
     forget_client(c.ctx, &secret.client_id);
     ok(secret)
 });

@@ -268,7 +268,7 @@ impl Action<'_> {
             return Ok(None);
         };
         Ok(
-            crate::db::accounts::find_profile(conn, &self.user.tenant.id, id)?
+            crate::db::accounts::find_profile(conn, &self.user.tenant.id, &id.into())?
                 .filter(|p| p.account_id == self.user.session.account_id.as_str())
                 .map(|p| ProfileId::from_stored(p.id)),
         )

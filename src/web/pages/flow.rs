@@ -63,12 +63,7 @@ pub fn advance(
             }
             if session.profile_id.as_ref() != Some(&profile) {
                 // Remember the persona for this browser session.
-                crate::db::sessions::set_profile(
-                    conn,
-                    &ctx.tenant.id,
-                    &session.id,
-                    profile.as_str(),
-                )?;
+                crate::db::sessions::set_profile(conn, &ctx.tenant.id, &session.id, &profile)?;
             }
             Ok(Outcome::Client(authorize::issue_code(
                 conn, ctx, client, request, session, &profile,

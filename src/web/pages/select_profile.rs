@@ -161,12 +161,7 @@ pub async fn picker_submit(
                     ctx.issuer
                 )));
             };
-            crate::db::sessions::set_profile(
-                conn,
-                &ctx.tenant.id,
-                &session.id,
-                chosen.id.as_str(),
-            )?;
+            crate::db::sessions::set_profile(conn, &ctx.tenant.id, &session.id, &chosen.id)?;
             session.profile_id = Some(chosen.id.clone());
             crate::audit::record(
                 conn,

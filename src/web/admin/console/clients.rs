@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, AdminError, Permission};
 use crate::clients::{ConsentPolicy, GrantType};
-use crate::domain::rfc3339;
+use crate::domain::{rfc3339, ClientId};
 use crate::web::AppState;
 
 use super::page::*;
@@ -131,11 +131,11 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 }
 
 fn client_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
-    let id = call.param("client_id");
+    let id = ClientId::from(call.param("client_id"));
     client_view(call, &id)
 }
 
-fn client_view(call: &mut Call, id: &str) -> Result<ConsolePage, AdminError> {
+fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError> {
     let client = admin::clients::get(call.conn, &call.who, id)?;
     let mut page = ConsolePage::new(format!("Client: {}", client.name));
     let uris = |list: &[crate::domain::RedirectUri]| {
@@ -249,7 +249,7 @@ pub async fn create_client(
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
-                let mut page = client_view(call, client.id.as_str())?;
+                let mut page = client_view(call, &client.id)?;
                 page.notice = Some("The client was created.".into());
                 if let Some(secret) = secret {
                     page.blocks.insert(
@@ -275,7 +275,7 @@ pub async fn client_action(
     form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
     act(state, admin, req, form, |call, form| {
-        let id = call.param("client_id");
+        let id = ClientId::from(call.param("client_id"));
         match call.param("action").as_str() {
             "update" => {
                 let changes = admin::clients::ClientChanges {
@@ -301,7 +301,7 @@ pub async fn client_action(
                     Ok(secret) => secret,
                     Err(e) => return retry(call, "clients", e, client_page),
                 };
-                crate::web::admin::api::forget_client(call.ctx, &id);
+                crate::web::admin::api::forget_client(call.ctx, id.as_str());
                 let mut page = client_page(call)?;
                 page.notice = Some("The secret was replaced: the old one no longer works.".into());
                 if let Some(value) = secret.client_secret {
@@ -328,7 +328,7 @@ pub async fn client_action(
                     );
                 }
                 admin::clients::delete(call.conn, &call.who, &id)?;
-                crate::web::admin::api::forget_client(call.ctx, &id);
+                crate::web::admin::api::forget_client(call.ctx, id.as_str());
                 Ok(done(call, "/clients", "client_deleted"))
             }
             _ => Err(AdminError::NotFound),

@@ -560,7 +560,12 @@ async fn choose_profile(
             if let Some(chosen) = chosen {
                 // Only one of the session's own account's profiles.
                 if profiles.iter().any(|p| p.id == chosen) {
-                    crate::db::sessions::set_profile(conn, &ctx.tenant.id, &session.id, &chosen)?;
+                    crate::db::sessions::set_profile(
+                        conn,
+                        &ctx.tenant.id,
+                        &session.id,
+                        &chosen.into(),
+                    )?;
                     return Ok(Outcome::Redirect(format!("{}/admin", ctx.issuer)));
                 }
             }
