@@ -163,6 +163,10 @@ impl NewAccount {
             hash: hasher.hash(password)?,
         })
     }
+
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
 }
 
 /// Stores a prepared account with its default profile, atomically.

@@ -8,6 +8,7 @@ pub mod mfa;
 pub mod password;
 pub mod recovery;
 pub mod signin;
+pub mod signup;
 pub mod verification;
 
 pub use accounts::{

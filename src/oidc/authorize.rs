@@ -428,7 +428,7 @@ fn has_consent(
     Ok(scope.is_subset(&granted))
 }
 
-/// Records the user's consent to the request's scopes for the session's profile.
+/// Records the user's consent to the request's scopes for the session's profile, audited.
 pub fn record_consent(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
@@ -444,6 +444,17 @@ pub fn record_consent(
         &client.id,
         &request.scope,
         unix_now(),
+    )?;
+    crate::audit::record(
+        conn,
+        &ctx.tenant.id,
+        crate::audit::Event {
+            actor: profile.as_str(),
+            action: "consent.grant",
+            target: client.id.as_str(),
+            ip: "",
+            details: serde_json::json!({ "scope": request.scope }),
+        },
     )
 }
 

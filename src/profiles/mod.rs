@@ -1,6 +1,7 @@
 //! Profiles (personas) of an account, and the roles and permissions they hold. Persona data
 //! only: credentials and account status live in `identity`.
 
+pub mod choice;
 mod model;
 mod roles;
 mod service;

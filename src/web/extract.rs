@@ -337,6 +337,19 @@ impl FromRequest for SignedIn {
     }
 }
 
+/// The parameters of a front-channel protocol request (authorize, logout): the query of a GET,
+/// the form body of a POST.
+pub fn front_channel_params(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<crate::oidc::form::Params, crate::oidc::error::OAuthError> {
+    if req.method() == actix_web::http::Method::POST {
+        crate::oidc::form::Params::parse(body)
+    } else {
+        crate::oidc::form::Params::parse(req.query_string().as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

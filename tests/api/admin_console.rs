@@ -512,5 +512,14 @@ async fn console_profile_choice(engine: Engine) {
     let allowed = browser.get(&app.tenant_url("acme", "/admin")).await;
     assert_eq!(allowed.status, StatusCode::OK);
     assert!(allowed.html.contains(work_id), "acting as the Work profile");
+    // Each accepted choice is audited, with the profile chosen; the refused one is not.
+    let export = app.cli(&["audit", "export", "--tenant", "acme"]);
+    let chosen: Vec<String> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|entry| entry["action"] == "profile.select")
+        .map(|entry| entry["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(chosen, vec![default.to_owned(), work_id.to_owned()]);
 }
 both_engines!(console_profile_choice);

@@ -267,3 +267,80 @@ async fn profile_email_verification(engine: Engine) {
     assert_eq!(work["email_verified"], true);
 }
 both_engines!(profile_email_verification);
+
+fn stored_rows(app: &TestApp) -> (i64, i64) {
+    use diesel::prelude::*;
+    use tessera::db::schema::{accounts, profiles};
+    let db = tessera::db::Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
+    let mut conn = db.conn().unwrap();
+    (
+        accounts::table.count().get_result(&mut *conn).unwrap(),
+        profiles::table.count().get_result(&mut *conn).unwrap(),
+    )
+}
+
+/// Eight browsers sign up the same new address at the same instant: one account with one
+/// profile, one audit entry, one verification mail and seven "you already have an account"
+/// notes, and every browser sees the same page.
+async fn concurrent_sign_ups_of_one_address(engine: Engine) {
+    const BROWSERS: usize = 8;
+    let app = TestApp::spawn_with(engine, |s| {
+        s.argon2.memory_kib = 8;
+        s.argon2.iterations = 1;
+        s.security.login_attempts_per_minute = 100;
+    })
+    .await;
+    app.create_tenant("acme");
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--self-signup",
+        "true",
+        "--json",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the tenant cache TTL
+    let before = stored_rows(&app);
+
+    let pages =
+        futures_util::future::join_all((0..BROWSERS).map(|_| sign_up(&app, "same@example.com")))
+            .await;
+    for page in &pages {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("Check your inbox"), "{}", page.html);
+    }
+    let after = stored_rows(&app);
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
+
+    let dir = data_dir(&app.db).join("mail");
+    let to_same = || {
+        mails(&dir)
+            .into_iter()
+            .filter(|m| m.contains("To: same@example.com"))
+            .collect::<Vec<_>>()
+    };
+    crate::helpers::eventually("every sign-up mailed", || {
+        let n = to_same().len();
+        async move { n >= BROWSERS }
+    })
+    .await;
+    let sent = to_same();
+    assert_eq!(sent.len(), BROWSERS);
+    let verify = sent
+        .iter()
+        .filter(|m| m.contains("Confirm your email address"))
+        .count();
+    let exists = sent
+        .iter()
+        .filter(|m| m.contains("Your acme Inc. account"))
+        .count();
+    assert_eq!((verify, exists), (1, BROWSERS - 1));
+
+    let export = app.cli(&["audit", "export", "--tenant", "acme"]);
+    let signups = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .filter(|line| line.contains("\"account.signup\""))
+        .count();
+    assert_eq!(signups, 1);
+}
+both_engines!(concurrent_sign_ups_of_one_address);

@@ -5,13 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::flow::advance;
 use super::{respond, Outcome, PageFrame};
-use crate::db::tx;
+use crate::db::{tx, AnyConnection, DbError};
 use crate::oidc::authorize::{self, AuthorizeError};
+use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::web::cookies::{self, CookieScope};
-use crate::web::extract::CurrentTenant;
+use crate::web::extract::{front_channel_params, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -25,23 +26,9 @@ pub async fn authorize(
     let (browser, new_browser_cookie) =
         CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_browser_cookie.into_iter().collect();
-    let encoded = if req.method() == actix_web::http::Method::POST {
-        body.to_vec()
-    } else {
-        req.query_string().as_bytes().to_vec()
-    };
-    let params = match Params::parse(&encoded) {
+    let params = match front_channel_params(&req, &body) {
         Ok(params) => params,
-        Err(e) => {
-            return respond(
-                frame.message(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid sign-in request",
-                    &e.description,
-                ),
-                cookies,
-            )
-        }
+        Err(e) => return respond(invalid_request(&frame, &e.description), cookies),
     };
     let ctx = match context(&state, tenant.clone()).await {
         Ok(ctx) => ctx,
@@ -52,44 +39,54 @@ pub async fn authorize(
     let outcome = state
         .db
         .run(move |conn| {
-            // One transaction: the pending request stored, or the code issued, with the
-            // session as read.
-            tx::write(conn, |conn| {
-                let (client, request) = match authorize::validate(conn, &ctx, &params) {
-                    Ok(valid) => valid,
-                    Err(AuthorizeError::Page(message)) => {
-                        return Ok(page_frame.message(
-                            StatusCode::BAD_REQUEST,
-                            "Invalid sign-in request",
-                            &message,
-                        ))
-                    }
-                    Err(AuthorizeError::Redirect(response)) => {
-                        return Ok(Outcome::Client(response))
-                    }
-                    Err(AuthorizeError::Storage(e)) => return Err(e),
-                };
-                let session = match &session_cookie {
-                    Some(value) => {
-                        sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?
-                    }
-                    None => None,
-                };
-                advance(
-                    conn,
-                    &ctx,
-                    &page_frame,
-                    &client,
-                    &request,
-                    session.as_ref(),
-                    &browser,
-                    None,
-                )
-            })
+            let cookie = session_cookie.as_deref();
+            begin(conn, &ctx, &page_frame, &params, cookie, &browser)
         })
         .await;
     match outcome {
         Ok(outcome) => respond(outcome, cookies),
         Err(e) => respond(frame.error(&e), cookies),
     }
+}
+
+fn invalid_request(frame: &PageFrame, description: &str) -> Outcome {
+    frame.message(
+        StatusCode::BAD_REQUEST,
+        "Invalid sign-in request",
+        description,
+    )
+}
+
+/// Validates the request and moves it on, in one transaction: the pending request stored, or
+/// the code issued, with the session as read.
+fn begin(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    params: &Params,
+    session_cookie: Option<&str>,
+    browser: &str,
+) -> Result<Outcome, DbError> {
+    tx::write(conn, |conn| {
+        let (client, request) = match authorize::validate(conn, ctx, params) {
+            Ok(valid) => valid,
+            Err(AuthorizeError::Page(message)) => return Ok(invalid_request(frame, &message)),
+            Err(AuthorizeError::Redirect(response)) => return Ok(Outcome::Client(response)),
+            Err(AuthorizeError::Storage(e)) => return Err(e),
+        };
+        let session = match session_cookie {
+            Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?,
+            None => None,
+        };
+        advance(
+            conn,
+            ctx,
+            frame,
+            &client,
+            &request,
+            session.as_ref(),
+            browser,
+            None,
+        )
+    })
 }

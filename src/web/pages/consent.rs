@@ -7,9 +7,11 @@ use serde::Deserialize;
 
 use super::flow::{advance, resume_pending, Resumed};
 use super::target::RequestQuery;
-use super::Outcome;
+use super::{Outcome, PageFrame};
+use crate::db::{AnyConnection, DbError};
 use crate::identity;
 use crate::oidc::authorize::{self, Next};
+use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::profiles;
 use crate::sessions;
@@ -108,57 +110,44 @@ pub async fn consent_submit(
         tenant,
         &req,
         form.request,
-        move |conn, ctx, frame, r| {
-            let Resumed {
-                client,
-                mut request,
-                session,
-                browser,
-                request_id,
-            } = r;
-            let next = authorize::decide(conn, ctx, &client, &request, session.as_ref())?;
-            let Next::Consent(profile) = next else {
-                return advance(
-                    conn,
-                    ctx,
-                    frame,
-                    &client,
-                    &request,
-                    session.as_ref(),
-                    &browser,
-                    Some(&request_id),
-                );
-            };
-            if !allowed {
-                authorize::finish_pending(conn, ctx, &request_id)?;
-                let denied =
-                    OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-                return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
-            }
-            authorize::record_consent(conn, ctx, &client, &profile, &request)?;
-            crate::audit::record(
-                conn,
-                &ctx.tenant.id,
-                crate::audit::Event {
-                    actor: profile.as_str(),
-                    action: "consent.grant",
-                    target: client.id.as_str(),
-                    ip: "",
-                    details: serde_json::json!({ "scope": request.scope }),
-                },
-            )?;
-            authorize::satisfied(conn, ctx, &request_id, &mut request, "consent")?;
-            advance(
-                conn,
-                ctx,
-                frame,
-                &client,
-                &request,
-                session.as_ref(),
-                &browser,
-                Some(&request_id),
-            )
-        },
+        move |conn, ctx, frame, r| decide(conn, ctx, frame, r, allowed),
     )
     .await
+}
+
+/// Applies the user's decision, when the request still waits for consent.
+fn decide(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    resumed: Resumed,
+    allowed: bool,
+) -> Result<Outcome, DbError> {
+    let Resumed {
+        client,
+        mut request,
+        session,
+        browser,
+        request_id,
+    } = resumed;
+    let next = authorize::decide(conn, ctx, &client, &request, session.as_ref())?;
+    if let Next::Consent(profile) = next {
+        if !allowed {
+            authorize::finish_pending(conn, ctx, &request_id)?;
+            let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
+            return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
+        }
+        authorize::record_consent(conn, ctx, &client, &profile, &request)?;
+        authorize::satisfied(conn, ctx, &request_id, &mut request, "consent")?;
+    }
+    advance(
+        conn,
+        ctx,
+        frame,
+        &client,
+        &request,
+        session.as_ref(),
+        &browser,
+        Some(&request_id),
+    )
 }

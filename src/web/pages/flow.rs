@@ -61,10 +61,8 @@ pub fn advance(
             if let Some(id) = pending {
                 authorize::finish_pending(conn, ctx, id)?;
             }
-            if session.profile_id.as_ref() != Some(&profile) {
-                // Remember the persona for this browser session.
-                crate::db::sessions::set_profile(conn, &ctx.tenant.id, &session.id, &profile)?;
-            }
+            // Remember the persona for this browser session.
+            crate::profiles::choice::remember(conn, &ctx.tenant.id, session, &profile)?;
             Ok(Outcome::Client(authorize::issue_code(
                 conn, ctx, client, request, session, &profile,
             )?))

@@ -15,7 +15,7 @@ use crate::oidc::id_token_hint;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::web::cookies::{self, CookieScope};
-use crate::web::extract::CurrentTenant;
+use crate::web::extract::{front_channel_params, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -45,22 +45,15 @@ pub async fn logout(
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
     let is_post = req.method() == actix_web::http::Method::POST;
-    let encoded = if is_post {
-        body.to_vec()
-    } else {
-        req.query_string().as_bytes().to_vec()
-    };
-    let params = match Params::parse(&encoded) {
+    let params = match front_channel_params(&req, &body) {
         Ok(params) => params,
         Err(e) => {
-            return respond(
-                frame.message(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid sign-out request",
-                    &e.description,
-                ),
-                vec![],
-            )
+            let message = frame.message(
+                StatusCode::BAD_REQUEST,
+                "Invalid sign-out request",
+                &e.description,
+            );
+            return respond(message, vec![]);
         }
     };
     // Only our own confirmation form (POST with this browser's CSRF token) counts as consent.

@@ -9,13 +9,14 @@ use serde::Deserialize;
 
 use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
+use crate::identity::signup::SignUp;
 use crate::identity::verification::{self, Verified};
-use crate::identity::{self, AccountError};
-use crate::mail::{messages, Outgoing};
+use crate::identity::{self, AccountError, NewAccount};
+use crate::mail::Outgoing;
 use crate::sessions;
 use crate::sessions::BROWSER_COOKIE;
 use crate::web::cookies::CookieScope;
-use crate::web::extract::{CsrfForm, CurrentTenant};
+use crate::web::extract::{ClientIp, CsrfForm, CurrentTenant};
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -101,69 +102,46 @@ pub async fn signup_submit(
     }
     let (browser, form) = (form.browser, form.form);
     let min_length = tenant.policy.password_min_length;
+    let refused = |error: &str| {
+        respond(
+            page(&frame, &browser, min_length, false, Some(error)),
+            vec![],
+        )
+    };
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     // Rules that do not depend on whether the address is known are checked first, openly.
     if let Err(e) = identity::check_password(&password, min_length) {
-        return respond(
-            page(&frame, &browser, min_length, false, Some(&e.to_string())),
-            vec![],
-        );
+        return refused(&e.to_string());
     }
     if crate::domain::Email::parse(&email).is_err() {
-        return respond(
-            page(
-                &frame,
-                &browser,
-                min_length,
-                false,
-                Some("That email address is not valid."),
-            ),
-            vec![],
-        );
+        return refused("That email address is not valid.");
     }
-    let client_ip = crate::web::extract::ClientIp::of(&req).0;
-    let limit = state.settings.security.login_attempts_per_minute;
-    let hasher = state.password_hasher.clone();
-    let tenant_id = tenant.id.clone();
-    let issuer = frame.issuer.clone();
-    let tenant_name = tenant.name.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            if let Some(retry_after) =
-                crate::rate_limit::hit(conn, &format!("signup:{tenant_id}:{client_ip}"), limit)?
-            {
-                return Ok::<_, DbError>(Err(retry_after));
-            }
-            let mail = match identity::create_account(
-                conn, &hasher, &tenant_id, &email, &password, min_length,
-            ) {
-                Ok(account) => {
-                    let token = verification::account_token(conn, &tenant_id, &account.id)?;
-                    messages::verify_email(
-                        account.email.as_str(),
-                        &tenant_name,
-                        &format!("{issuer}/verify?token={token}"),
-                    )
-                }
-                Err(AccountError::EmailTaken) => {
-                    // Spend the hashing time a new account costs, so timing tells nothing.
-                    let _ = hasher.hash(&password);
-                    messages::signup_exists(&email, &tenant_name, &format!("{issuer}/reset"))
-                }
-                Err(AccountError::Db(e)) => return Err(e),
-                Err(e) => {
-                    tracing::error!(error = %e, "sign-up failed");
-                    return Ok(Ok(None));
-                }
-            };
-            Ok(Ok(mail.ok()))
-        })
-        .await;
-    match result {
-        Ok(Err(retry_after)) => respond(Outcome::RateLimited(frame, retry_after), vec![]),
-        Ok(Ok(mail)) => {
+    let sign_up = SignUp {
+        tenant: tenant.id.clone(),
+        tenant_name: tenant.name.clone(),
+        issuer: frame.issuer.clone(),
+        client_ip: ClientIp::of(&req).0,
+        attempts_per_minute: state.settings.security.login_attempts_per_minute,
+    };
+    let admit = sign_up.clone();
+    match state.db.run(move |conn| admit.admit(conn)).await {
+        Ok(None) => {}
+        Ok(Some(retry_after)) => return respond(Outcome::RateLimited(frame, retry_after), vec![]),
+        Err(e) => return respond(frame.error(&e), vec![]),
+    }
+    // Hashed before the address is looked up: known and new addresses cost the same.
+    let prepare = move |hasher: &_| NewAccount::prepare(hasher, &email, &password, min_length);
+    let new = match state.password_hasher.run(prepare).await {
+        Ok(Ok(new)) => new,
+        Ok(Err(e)) => return refused(&e.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-up hashing failed");
+            return respond(frame.failure(), vec![]);
+        }
+    };
+    match state.db.run(move |conn| sign_up.register(conn, &new)).await {
+        Ok(mail) => {
             if let Some(mail) = mail {
                 send_later(&state, mail);
             }

@@ -277,62 +277,61 @@ pub async fn client_action(
     act(state, admin, req, form, |call, form| {
         let id = ClientId::from(call.param("client_id"));
         match call.param("action").as_str() {
-            "update" => {
-                let changes = admin::clients::ClientChanges {
-                    name: form.name.clone(),
-                    redirect_uris: Some(lines(form.redirect_uris.as_deref())),
-                    post_logout_redirect_uris: Some(lines(
-                        form.post_logout_redirect_uris.as_deref(),
-                    )),
-                    grant_types: Some(grants_from(&form)),
-                    consent: consent_from(&form),
-                    ..Default::default()
-                };
-                match admin::clients::update(call.conn, &call.who, &id, changes) {
-                    Ok(client) => {
-                        crate::web::admin::api::forget_client(call.ctx, client.id.as_str());
-                        Ok(done(call, &format!("/clients/{id}"), "client_updated"))
-                    }
-                    Err(e) => retry(call, "clients", e, client_page),
-                }
-            }
-            "rotate" => {
-                let secret = match admin::clients::rotate_secret(call.conn, &call.who, &id) {
-                    Ok(secret) => secret,
-                    Err(e) => return retry(call, "clients", e, client_page),
-                };
-                crate::web::admin::api::forget_client(call.ctx, id.as_str());
-                let mut page = client_page(call)?;
-                page.notice = Some("The secret was replaced: the old one no longer works.".into());
-                if let Some(value) = secret.client_secret {
-                    page.blocks.insert(
-                        0,
-                        Block::Secret(SecretView {
-                            label: "New client secret".into(),
-                            value,
-                        }),
-                    );
-                }
-                Ok(Answer::Page(StatusCode::OK, "clients", page))
-            }
-            "delete" => {
-                let client = admin::clients::get(call.conn, &call.who, &id)?;
-                if form.name.as_deref().map(str::trim) != Some(client.name.as_str()) {
-                    return retry(
-                        call,
-                        "clients",
-                        AdminError::Invalid(
-                            "Type the client's exact name to confirm the deletion.".into(),
-                        ),
-                        client_page,
-                    );
-                }
-                admin::clients::delete(call.conn, &call.who, &id)?;
-                crate::web::admin::api::forget_client(call.ctx, id.as_str());
-                Ok(done(call, "/clients", "client_deleted"))
-            }
+            "update" => update_client(call, &form, &id),
+            "rotate" => rotate_client_secret(call, &id),
+            "delete" => delete_client(call, &form, &id),
             _ => Err(AdminError::NotFound),
         }
     })
     .await
+}
+
+fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<Answer, AdminError> {
+    let changes = admin::clients::ClientChanges {
+        name: form.name.clone(),
+        redirect_uris: Some(lines(form.redirect_uris.as_deref())),
+        post_logout_redirect_uris: Some(lines(form.post_logout_redirect_uris.as_deref())),
+        grant_types: Some(grants_from(form)),
+        consent: consent_from(form),
+        ..Default::default()
+    };
+    match admin::clients::update(call.conn, &call.who, id, changes) {
+        Ok(client) => {
+            crate::web::admin::api::forget_client(call.ctx, client.id.as_str());
+            Ok(done(call, &format!("/clients/{id}"), "client_updated"))
+        }
+        Err(e) => retry(call, "clients", e, client_page),
+    }
+}
+
+fn rotate_client_secret(call: &mut Call, id: &ClientId) -> Result<Answer, AdminError> {
+    let secret = match admin::clients::rotate_secret(call.conn, &call.who, id) {
+        Ok(secret) => secret,
+        Err(e) => return retry(call, "clients", e, client_page),
+    };
+    crate::web::admin::api::forget_client(call.ctx, id.as_str());
+    let mut page = client_page(call)?;
+    page.notice = Some("The secret was replaced: the old one no longer works.".into());
+    if let Some(value) = secret.client_secret {
+        page.blocks.insert(
+            0,
+            Block::Secret(SecretView {
+                label: "New client secret".into(),
+                value,
+            }),
+        );
+    }
+    Ok(Answer::Page(StatusCode::OK, "clients", page))
+}
+
+fn delete_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<Answer, AdminError> {
+    let client = admin::clients::get(call.conn, &call.who, id)?;
+    if form.name.as_deref().map(str::trim) != Some(client.name.as_str()) {
+        let message = "Type the client's exact name to confirm the deletion.";
+        let refused = AdminError::Invalid(message.into());
+        return retry(call, "clients", refused, client_page);
+    }
+    admin::clients::delete(call.conn, &call.who, id)?;
+    crate::web::admin::api::forget_client(call.ctx, id.as_str());
+    Ok(done(call, "/clients", "client_deleted"))
 }

@@ -46,6 +46,7 @@ use serde::Deserialize;
 use crate::admin::{AdminError, Permission, Principal};
 use crate::db::{AnyConnection, DbError};
 use crate::oidc::context::OidcContext;
+use crate::profiles::choice;
 use crate::sessions::{self, Session};
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::web::cookies::{self, CookieScope};
@@ -555,54 +556,57 @@ async fn choose_profile(
                 Ok(session) => session,
                 Err(denied) => return Ok(denied_outcome(&page_frame, denied)),
             };
-            let profiles =
-                crate::db::accounts::profiles(conn, &ctx.tenant.id, &session.account_id)?;
-            if let Some(chosen) = chosen {
-                // Only one of the session's own account's profiles.
-                if profiles.iter().any(|p| p.id == chosen) {
-                    crate::db::sessions::set_profile(
-                        conn,
-                        &ctx.tenant.id,
-                        &session.id,
-                        &chosen.into(),
-                    )?;
-                    return Ok(Outcome::Redirect(format!("{}/admin", ctx.issuer)));
-                }
+            let mut session = session;
+            let details = serde_json::json!({ "surface": "console" });
+            let tenant = &ctx.tenant.id;
+            if choice::choose(conn, tenant, &mut session, chosen.as_deref(), details)?.is_some() {
+                return Ok(Outcome::Redirect(format!("{}/admin", ctx.issuer)));
             }
-            let mut page = ConsolePage::new("Choose a profile");
-            page.push(Block::Text(
-                "Administration permissions belong to profiles. Choose the profile to act as."
-                    .into(),
-            ));
-            let options: Vec<(&str, &str)> = profiles
-                .iter()
-                .map(|p| (p.id.as_str(), p.name.as_str()))
-                .collect();
-            let selected = session
-                .profile_id
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            page.push(Block::Form(FormView::post(
-                "profile",
-                format!("{}/admin/profile", ctx.issuer),
-                "Continue",
-                vec![Field::select("profile_id", "Profile", &options, &selected)],
-            )));
-            let html = Rendered {
-                issuer: &ctx.issuer,
-                tenant_name: &ctx.tenant.name,
-                nav: Vec::new(),
-                page: &page,
-                csrf_token: &sessions::csrf_token(&browser),
-                account_href: Some(format!("{}/account", ctx.issuer)),
-            }
-            .render();
+            let profiles = choice::available(conn, tenant, &session)?;
+            let html = profile_choice(&ctx, &session, &profiles, &browser);
             Ok::<_, DbError>(page_frame.page(html))
         })
         .await
         .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, cookies)
+}
+
+/// The page where a console user picks the profile whose permissions they act with.
+fn profile_choice(
+    ctx: &OidcContext,
+    session: &crate::sessions::Session,
+    profiles: &[crate::profiles::Profile],
+    browser: &str,
+) -> askama::Result<String> {
+    let mut page = ConsolePage::new("Choose a profile");
+    page.push(Block::Text(
+        "Administration permissions belong to profiles. Choose the profile to act as.".into(),
+    ));
+    let options: Vec<(&str, &str)> = profiles
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .collect();
+    let selected = session
+        .profile_id
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    page.push(Block::Form(FormView::post(
+        "profile",
+        format!("{}/admin/profile", ctx.issuer),
+        "Continue",
+        vec![Field::select("profile_id", "Profile", &options, &selected)],
+    )));
+    let html = Rendered {
+        issuer: &ctx.issuer,
+        tenant_name: &ctx.tenant.name,
+        nav: Vec::new(),
+        page: &page,
+        csrf_token: &sessions::csrf_token(browser),
+        account_href: Some(format!("{}/account", ctx.issuer)),
+    }
+    .render();
+    html
 }
 
 fn urlencode(value: &str) -> String {
