@@ -133,6 +133,32 @@ pub enum EnrolStep {
     Expired,
 }
 
+/// The way in an attempt uses: each has its own per-address budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// A password (sign-in, or re-authentication of a signed-in account).
+    Password,
+    /// A second-factor code.
+    Code,
+}
+
+/// Counts one attempt against the caller's address in this tenant, before any work is spent
+/// on it. `Some(seconds)` when the caller must wait. `ip` is the address resolved through
+/// the trusted proxies (`ClientIp`), never the TCP peer of a proxy.
+pub fn admit(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    ip: &str,
+    door: Door,
+    per_minute: i64,
+) -> Result<Option<i64>, DbError> {
+    let door = match door {
+        Door::Password => "login",
+        Door::Code => "mfa",
+    };
+    crate::rate_limit::hit(conn, &format!("{door}:{tenant}:{ip}"), per_minute)
+}
+
 /// The account an email names, as read before the password check.
 pub struct Candidate {
     row: Option<AccountRow>,
@@ -559,10 +585,8 @@ pub fn reauthenticate_password(
     account: &AccountId,
     password: &str,
 ) -> Result<Reauth, DbError> {
-    let key = format!("login:{}:{}", attempt.tenant, attempt.ip);
-    if let Some(retry_after) =
-        crate::rate_limit::hit(conn, &key, attempt.security.login_attempts_per_minute)?
-    {
+    let limit = attempt.security.login_attempts_per_minute;
+    if let Some(retry_after) = admit(conn, attempt.tenant, attempt.ip, Door::Password, limit)? {
         return Ok(Reauth::RateLimited(retry_after));
     }
     let candidate = find_by_id(conn, attempt.tenant, account)?;

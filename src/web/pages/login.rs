@@ -194,15 +194,12 @@ async fn check_password(
         ctx.tenant.id.clone(),
         ctx.settings.security.login_attempts_per_minute,
     );
-    let (key, email, limited) = (
-        format!("login:{tenant}:{ip}"),
-        email.to_owned(),
-        frame.clone(),
-    );
+    let (ip, email, limited) = (ip.to_owned(), email.to_owned(), frame.clone());
     let found = state
         .db
         .run(move |conn| {
-            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, limit)? {
+            let door = signin::Door::Password;
+            if let Some(retry_after) = signin::admit(conn, &tenant, &ip, door, limit)? {
                 return Ok(Err(Outcome::RateLimited(limited, retry_after)));
             }
             Ok::<_, DbError>(Ok(signin::find(conn, &tenant, &email)?))

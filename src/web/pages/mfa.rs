@@ -201,12 +201,12 @@ pub async fn mfa_submit(
         Ok(step) => step,
         Err(outcome) => return respond(outcome, vec![]),
     };
-    let key = format!("mfa:{}:{}", step.ctx.tenant.id, step.ip);
+    let (tenant_id, ip) = (step.ctx.tenant.id.clone(), step.ip.clone());
     let limit = step.ctx.settings.security.login_attempts_per_minute;
     let limited = step.frame.clone();
     let blocked = state
         .db
-        .run(move |conn| crate::rate_limit::hit(conn, &key, limit))
+        .run(move |conn| signin::admit(conn, &tenant_id, &ip, signin::Door::Code, limit))
         .await;
     match blocked {
         Ok(Some(retry_after)) => {

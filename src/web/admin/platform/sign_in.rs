@@ -90,16 +90,17 @@ async fn check_password(
     ip: &str,
     form: &Fields,
 ) -> Result<signin::Checked, Outcome> {
-    let key = format!("platform-login:{ip}");
     let limit = state.settings.security.login_attempts_per_minute;
     let (email, limited) = (form.email.clone().unwrap_or_default(), frame(state));
+    let ip = ip.to_owned();
     let found = state
         .db
         .run(move |conn| {
-            if let Some(retry_after) = crate::rate_limit::hit(conn, &key, limit)? {
+            let platform = platform::internal_tenant(conn)?;
+            let door = signin::Door::Password;
+            if let Some(retry_after) = signin::admit(conn, &platform, &ip, door, limit)? {
                 return Ok(Err(Outcome::RateLimited(limited, retry_after)));
             }
-            let platform = platform::internal_tenant(conn)?;
             Ok::<_, DbError>(Ok(signin::find(conn, &platform, &email)?))
         })
         .await
