@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::flow::{advance, resume_pending, Resumed};
+use super::flow::{resume_pending, Resumed};
 use super::target::RequestQuery;
 use super::{Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
@@ -48,27 +48,18 @@ pub async fn consent_form(
         &req,
         query.into_inner().request_id(),
         |conn, ctx, frame, r| {
+            // Only when consent is the next step; otherwise move on.
+            let next = authorize::decide(conn, ctx, &r.client, &r.request, r.session.as_ref())?;
+            let (Some(session), Next::Consent(profile_id)) = (&r.session, next) else {
+                return r.advance(conn, ctx, frame);
+            };
             let Resumed {
                 client,
                 request,
-                session,
                 browser,
                 request_id,
-            } = r;
-            // Only when consent is the next step; otherwise move on.
-            let next = authorize::decide(conn, ctx, &client, &request, session.as_ref())?;
-            let (Some(session), Next::Consent(profile_id)) = (&session, next) else {
-                return advance(
-                    conn,
-                    ctx,
-                    frame,
-                    &client,
-                    &request,
-                    session.as_ref(),
-                    &browser,
-                    Some(&request_id),
-                );
-            };
+                ..
+            } = &r;
             let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
                 .map(|a| a.email.to_string())
                 .unwrap_or_default();
@@ -87,8 +78,8 @@ pub async fn consent_form(
                 client_name: &client.name,
                 user_label: &format!("{email} ({profile_name})"),
                 scopes,
-                csrf_token: &sessions::csrf_token(&browser),
-                request_id: &request_id,
+                csrf_token: &sessions::csrf_token(browser),
+                request_id,
             }
             .render();
             Ok(frame.page(html))
@@ -123,31 +114,16 @@ fn decide(
     resumed: Resumed,
     allowed: bool,
 ) -> Result<Outcome, DbError> {
-    let Resumed {
-        client,
-        mut request,
-        session,
-        browser,
-        request_id,
-    } = resumed;
-    let next = authorize::decide(conn, ctx, &client, &request, session.as_ref())?;
+    let mut r = resumed;
+    let next = authorize::decide(conn, ctx, &r.client, &r.request, r.session.as_ref())?;
     if let Next::Consent(profile) = next {
         if !allowed {
-            authorize::finish_pending(conn, ctx, &request_id)?;
+            authorize::finish_pending(conn, ctx, &r.request_id)?;
             let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-            return Ok(Outcome::Client(request.error(&ctx.issuer, denied)));
+            return Ok(Outcome::Client(r.request.error(&ctx.issuer, denied)));
         }
-        authorize::record_consent(conn, ctx, &client, &profile, &request)?;
-        authorize::satisfied(conn, ctx, &request_id, &mut request, "consent")?;
+        authorize::record_consent(conn, ctx, &r.client, &profile, &r.request)?;
+        authorize::satisfied(conn, ctx, &r.request_id, &mut r.request, "consent")?;
     }
-    advance(
-        conn,
-        ctx,
-        frame,
-        &client,
-        &request,
-        session.as_ref(),
-        &browser,
-        Some(&request_id),
-    )
+    r.advance(conn, ctx, frame)
 }

@@ -157,6 +157,27 @@ pub struct Resumed {
     pub request_id: String,
 }
 
+impl Resumed {
+    /// Moves the resumed request on to its next step (see [`advance`]).
+    pub fn advance(
+        &self,
+        conn: &mut AnyConnection,
+        ctx: &OidcContext,
+        frame: &PageFrame,
+    ) -> Result<Outcome, DbError> {
+        advance(
+            conn,
+            ctx,
+            frame,
+            &self.client,
+            &self.request,
+            self.session.as_ref(),
+            &self.browser,
+            Some(&self.request_id),
+        )
+    }
+}
+
 /// The live session a cookie names, if any.
 pub fn live_session(
     conn: &mut AnyConnection,

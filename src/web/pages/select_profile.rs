@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::flow::{advance, resume_pending, Resumed};
+use super::flow::{resume_pending, Resumed};
 use super::target::RequestQuery;
 use super::{Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
@@ -131,34 +131,19 @@ fn choose(
     resumed: Resumed,
     chosen: Option<&str>,
 ) -> Result<Outcome, DbError> {
-    let Resumed {
-        client,
-        mut request,
-        session,
-        browser,
-        request_id,
-    } = resumed;
-    let Some(mut session) = session else {
-        return Ok(to_login(ctx, &request_id));
+    let mut r = resumed;
+    let Some(session) = r.session.as_mut() else {
+        return Ok(to_login(ctx, &r.request_id));
     };
-    let details = serde_json::json!({ "client_id": client.id });
-    if choice::choose(conn, &ctx.tenant.id, &mut session, chosen, details)?.is_none() {
+    let details = serde_json::json!({ "client_id": r.client.id });
+    if choice::choose(conn, &ctx.tenant.id, session, chosen, details)?.is_none() {
         return Ok(Outcome::Redirect(format!(
-            "{}/select-profile?request={request_id}",
-            ctx.issuer
+            "{}/select-profile?request={}",
+            ctx.issuer, r.request_id
         )));
     }
-    authorize::satisfied(conn, ctx, &request_id, &mut request, "select_account")?;
-    advance(
-        conn,
-        ctx,
-        frame,
-        &client,
-        &request,
-        Some(&session),
-        &browser,
-        Some(&request_id),
-    )
+    authorize::satisfied(conn, ctx, &r.request_id, &mut r.request, "select_account")?;
+    r.advance(conn, ctx, frame)
 }
 
 fn to_login(ctx: &OidcContext, request_id: &str) -> Outcome {
