@@ -36,6 +36,9 @@ pub struct NewClient {
     /// Default: profile.
     pub subject_mode: Option<SubjectMode>,
     pub sector_identifier: Option<String>,
+    /// An administration client may ask for `tessera:admin` (a user's token for the admin
+    /// API). Default: false; only a `tenant:admin` may set it.
+    pub administration: Option<bool>,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -52,6 +55,8 @@ pub struct ClientChanges {
     pub signing_alg: Option<KeyAlg>,
     pub subject_mode: Option<SubjectMode>,
     pub sector_identifier: Option<String>,
+    /// Only a `tenant:admin` may change it.
+    pub administration: Option<bool>,
 }
 
 /// A new secret, shown once.
@@ -85,12 +90,32 @@ pub fn get(conn: &mut AnyConnection, who: &Principal, id: &ClientId) -> Result<C
     clients::find(conn, who.tenant(), id).map_err(client_error)
 }
 
+/// Refuses a change to a client unless the caller holds what the client holds: every
+/// permission of the roles it has (its secret or redirect URIs are those roles), and
+/// `tenant:admin` for an administration client (its redirect URIs receive administrators'
+/// tokens). `clients:write` alone never leads to more.
+fn require_power_over(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &ClientId,
+) -> Result<(), AdminError> {
+    let client = clients::find(conn, who.tenant(), id).map_err(client_error)?;
+    if client.administration {
+        who.require(Permission::TenantAdmin)?;
+    }
+    let held = crate::profiles::role::client_authorization(conn, who.tenant(), id)?;
+    who.require_holding(&held.permissions)
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     who: &Principal,
     new: NewClient,
 ) -> Result<(Client, Option<String>), AdminError> {
     who.require(Permission::ClientsWrite)?;
+    if new.administration == Some(true) {
+        who.require(Permission::TenantAdmin)?;
+    }
     let spec = ClientSpec {
         name: new.name,
         client_type: new.client_type.unwrap_or(ClientType::Confidential),
@@ -104,6 +129,7 @@ pub fn create(
         signing_alg: new.signing_alg.unwrap_or(KeyAlg::Rs256),
         subject_mode: new.subject_mode.unwrap_or(SubjectMode::Profile),
         sector_identifier: new.sector_identifier,
+        administration: new.administration.unwrap_or(false),
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -123,6 +149,9 @@ pub fn update(
     changes: ClientChanges,
 ) -> Result<Client, AdminError> {
     who.require(Permission::ClientsWrite)?;
+    if changes.administration.is_some() {
+        who.require(Permission::TenantAdmin)?;
+    }
     // Names of the changed fields only: values (JWKS, URIs) stay out of the log.
     let changed: Vec<&str> = [
         ("name", changes.name.is_some()),
@@ -138,6 +167,7 @@ pub fn update(
         ("signing_alg", changes.signing_alg.is_some()),
         ("subject_mode", changes.subject_mode.is_some()),
         ("sector_identifier", changes.sector_identifier.is_some()),
+        ("administration", changes.administration.is_some()),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -153,8 +183,10 @@ pub fn update(
         signing_alg: changes.signing_alg,
         subject_mode: changes.subject_mode,
         sector_identifier: changes.sector_identifier,
+        administration: changes.administration,
     };
     audited(conn, who, "client.update", |conn| {
+        require_power_over(conn, who, id)?;
         let client =
             clients::update(conn, who.tenant(), id, update.clone()).map_err(client_error)?;
         Ok(Audited {
@@ -172,6 +204,7 @@ pub fn rotate_secret(
 ) -> Result<Secret, AdminError> {
     who.require(Permission::ClientsWrite)?;
     audited(conn, who, "client.rotate_secret", |conn| {
+        require_power_over(conn, who, id)?;
         let (client, secret) =
             clients::rotate_secret(conn, who.tenant(), id).map_err(client_error)?;
         Ok(Audited {
@@ -188,6 +221,7 @@ pub fn rotate_secret(
 pub fn delete(conn: &mut AnyConnection, who: &Principal, id: &ClientId) -> Result<(), AdminError> {
     who.require(Permission::ClientsWrite)?;
     audited(conn, who, "client.delete", |conn| {
+        require_power_over(conn, who, id)?;
         clients::delete(conn, who.tenant(), id).map_err(client_error)?;
         Ok(Audited {
             target: id.to_string(),

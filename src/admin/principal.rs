@@ -163,6 +163,17 @@ impl Principal {
         }
     }
 
+    /// Refuses unless the caller holds every administration permission in `permissions`:
+    /// the one "only hand on what you hold" rule (granting roles, changing clients or
+    /// accounts that hold them). Permissions that are not administration permissions are
+    /// application permissions and need nothing.
+    pub fn require_holding(&self, permissions: &[String]) -> Result<(), AdminError> {
+        permissions
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .try_for_each(|p| self.require(p))
+    }
+
     /// Whether the caller may see any part of the console at all.
     pub fn is_admin(&self) -> bool {
         Permission::ALL.iter().any(|p| self.may(*p))

@@ -21,14 +21,6 @@ pub struct Holder {
     pub client_id: Option<String>,
 }
 
-/// Refuses unless the caller holds every administration permission in `permissions`.
-fn require_all(who: &Principal, permissions: &[String]) -> Result<(), AdminError> {
-    permissions
-        .iter()
-        .filter_map(|p| Permission::parse(p))
-        .try_for_each(|p| who.require(p))
-}
-
 /// The permissions of the role named `name` (empty when there is no such role).
 fn held_by(
     conn: &mut AnyConnection,
@@ -78,7 +70,7 @@ pub fn create(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<R
 
 pub fn delete(conn: &mut AnyConnection, who: &Principal, name: &str) -> Result<(), AdminError> {
     who.require(Permission::RolesWrite)?;
-    require_all(who, &held_by(conn, who, name)?)?;
+    who.require_holding(&held_by(conn, who, name)?)?;
     audited(conn, who, "role.delete", |conn| {
         role::delete(conn, who.tenant(), name).map_err(role_error)?;
         Ok(Audited {
@@ -99,7 +91,7 @@ pub fn set_permission(
 ) -> Result<Role, AdminError> {
     who.require(Permission::RolesWrite)?;
     let permission = permission.trim();
-    require_all(who, &[permission.to_owned()])?;
+    who.require_holding(&[permission.to_owned()])?;
     let action = if granted {
         "role.permit"
     } else {
@@ -130,7 +122,7 @@ pub fn set_holder(
     granted: bool,
 ) -> Result<Vec<String>, AdminError> {
     who.require(Permission::RolesWrite)?;
-    require_all(who, &held_by(conn, who, name)?)?;
+    who.require_holding(&held_by(conn, who, name)?)?;
     let action = if granted { "role.grant" } else { "role.revoke" };
     audited(conn, who, action, |conn| {
         let tenant = who.tenant();

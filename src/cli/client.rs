@@ -93,6 +93,10 @@ pub struct CreateArgs {
     /// The pairwise sector (a host); defaults to the redirect URIs' host when they share one.
     #[arg(long)]
     sector_identifier: Option<String>,
+    /// An administration client: may ask for the tessera:admin scope (user tokens for the
+    /// admin API).
+    #[arg(long)]
+    administration: bool,
     #[arg(long)]
     json: bool,
 }
@@ -122,6 +126,9 @@ pub struct UpdateArgs {
     subject_mode: Option<SubjectMode>,
     #[arg(long)]
     sector_identifier: Option<String>,
+    /// Mark (true) or unmark (false) an administration client.
+    #[arg(long)]
+    administration: Option<bool>,
     #[arg(long)]
     json: bool,
 }
@@ -188,6 +195,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 signing_alg: Some(args.signing_alg),
                 subject_mode: Some(args.subject_mode),
                 sector_identifier: args.sector_identifier,
+                administration: Some(args.administration),
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -230,6 +238,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 signing_alg: args.signing_alg,
                 subject_mode: args.subject_mode,
                 sector_identifier: args.sector_identifier,
+                administration: args.administration,
             };
             let who = Principal::cli(&tenant.id);
             show(

@@ -147,6 +147,9 @@ pub struct Client {
     pub subject_mode: SubjectMode,
     /// The pairwise sector (a host name), for `SubjectMode::Pairwise`.
     pub sector_identifier: Option<String>,
+    /// An administration client: only these may ask for `tessera:admin` (a user's token for
+    /// the admin API). Set and cleared only by a `tenant:admin`.
+    pub administration: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -197,6 +200,8 @@ pub struct ClientView<'a> {
     pub signing_alg: KeyAlg,
     pub subject_mode: SubjectMode,
     pub sector_identifier: Option<&'a str>,
+    /// May ask for `tessera:admin` (user tokens for the admin API).
+    pub administration: bool,
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -208,6 +213,7 @@ impl Client {
     pub fn view(&self) -> ClientView<'_> {
         ClientView {
             client_id: self.id.as_str(),
+            administration: self.administration,
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -246,6 +252,7 @@ pub struct ClientSpec {
     pub subject_mode: SubjectMode,
     /// Pairwise sector; derived from the redirect URIs' host when they share one.
     pub sector_identifier: Option<String>,
+    pub administration: bool,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -261,6 +268,7 @@ pub struct ClientUpdate {
     pub signing_alg: Option<KeyAlg>,
     pub subject_mode: Option<SubjectMode>,
     pub sector_identifier: Option<String>,
+    pub administration: Option<bool>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -465,6 +473,7 @@ impl TryFrom<ClientRow> for Client {
             subject_mode: SubjectMode::parse(&row.subject_mode)
                 .ok_or_else(|| corrupt("subject mode"))?,
             sector_identifier: row.sector_identifier,
+            administration: row.administration,
             id: ClientId::from_stored(row.id),
             tenant_id: TenantId::from_stored(row.tenant_id),
             name: row.name,
@@ -507,6 +516,7 @@ impl Client {
             updated_at: self.updated_at,
             subject_mode: self.subject_mode.as_str().into(),
             sector_identifier: self.sector_identifier.clone(),
+            administration: self.administration,
         }
     }
 }

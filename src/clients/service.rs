@@ -55,6 +55,7 @@ pub fn create(
         signing_alg: spec.signing_alg,
         subject_mode: spec.subject_mode,
         sector_identifier,
+        administration: spec.administration,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
@@ -131,6 +132,9 @@ pub fn update(
     }
     if let Some(mode) = change.subject_mode {
         client.subject_mode = mode;
+    }
+    if let Some(administration) = change.administration {
+        client.administration = administration;
     }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.

@@ -26,6 +26,7 @@ pub struct ClientRow {
     pub updated_at: i64,
     pub subject_mode: String,
     pub sector_identifier: Option<String>,
+    pub administration: bool,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

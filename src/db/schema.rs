@@ -58,6 +58,7 @@ diesel::table! {
         updated_at -> BigInt,
         subject_mode -> Text,
         sector_identifier -> Nullable<Text>,
+        administration -> Bool,
     }
 }
 

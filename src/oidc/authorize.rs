@@ -245,6 +245,12 @@ pub fn validate(
             &format!("unknown scope {unknown}"),
         ));
     }
+    if scope.contains(scope::ADMIN) && !client.administration {
+        return Err(fail(
+            ErrorCode::InvalidScope,
+            "only an administration client may request tessera:admin",
+        ));
+    }
     let code_challenge = pkce::parse_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -383,7 +389,13 @@ pub fn decide(
             })
         }
     };
-    let consent_needed = match client.consent {
+    // Handing over administration is never implied: its consent is asked for even from a
+    // first-party client, and prompt=none gets it only when already on record.
+    let policy = match client.consent {
+        ConsentPolicy::Skip if request.scopes().contains(scope::ADMIN) => ConsentPolicy::Required,
+        policy => policy,
+    };
+    let consent_needed = match policy {
         ConsentPolicy::Skip => false,
         ConsentPolicy::Required if request.has_prompt("consent") => true,
         ConsentPolicy::Required => !has_consent(conn, ctx, client, &profile, &request.scopes())?,

@@ -21,12 +21,8 @@ async fn token_for(app: &TestApp, slug: &str, rp: &Rp, email: &str, admin: bool)
     if admin {
         url = url.replace("scope=openid+email+profile", "scope=openid+tessera%3Aadmin");
     }
-    let login = browser
-        .follow(browser.get(&url).await, "http://127.0.0.1:9")
-        .await;
-    let back = browser
-        .submit(&login, &[("email", email), ("password", PASSWORD)])
-        .await;
+    // The admin scope's consent is always asked for.
+    let back = crate::flow::sign_in(&browser, &url, email, PASSWORD).await;
     let code = back
         .query_param("code")
         .unwrap_or_else(|| panic!("{:?}", back.location));
@@ -87,9 +83,9 @@ async fn admin_api_authorization(engine: Engine) {
         &admin_profile,
         "--json",
     ]);
-    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let rp = register_rp(&app, "acme", &["--consent", "skip", "--administration"]);
     let extra = register_rp(&app, "acme", &[]);
-    let globex_rp = register_rp(&app, "globex", &["--consent", "skip"]);
+    let globex_rp = register_rp(&app, "globex", &["--consent", "skip", "--administration"]);
     let admin_token = access_token(&app, "acme", &rp, "admin@example.com").await;
     let user_token = access_token(&app, "acme", &rp, "user@example.com").await;
     let foreign_token = access_token(&app, "globex", &globex_rp, "admin@example.com").await;

@@ -17,6 +17,7 @@ mod clients;
 mod concurrency;
 mod discovery;
 mod flow;
+mod hardening;
 mod health;
 mod keys;
 mod mfa;

@@ -273,13 +273,22 @@ fn principal(
         }
     };
     let tenant = &ctx.tenant.id;
+    let client =
+        match crate::clients::find(conn, tenant, &ClientId::from(claims.client_id.as_str())) {
+            Ok(client) => Some(client),
+            Err(crate::clients::ClientError::NotFound(_)) => None,
+            Err(crate::clients::ClientError::Db(e)) => return Err(e.into()),
+            Err(e) => return Err(AdminError::Internal(e.to_string())),
+        };
     match &claims.profile_id {
         Some(profile) => {
-            // A user's token works here only if it was issued for administration.
+            // A user's token works here only if it was issued for administration, to a client
+            // that is still an administration client.
             if !claims
                 .scope
                 .split(' ')
                 .any(|s| s == crate::admin::ADMIN_SCOPE)
+                || !client.is_some_and(|c| c.administration)
             {
                 return Err(AdminError::InsufficientScope);
             }
@@ -293,15 +302,8 @@ fn principal(
         None => {
             // A client_credentials token: the client must still exist and still be allowed
             // that grant (roles it held stay on record but stop working).
-            let allowed = match crate::clients::find(
-                conn,
-                tenant,
-                &ClientId::from(claims.client_id.as_str()),
-            ) {
-                Ok(client) => client.allows_grant(crate::clients::GrantType::ClientCredentials),
-                Err(crate::clients::ClientError::NotFound(_)) => false,
-                Err(e) => return Err(AdminError::Internal(e.to_string())),
-            };
+            let allowed = client
+                .is_some_and(|c| c.allows_grant(crate::clients::GrantType::ClientCredentials));
             if !allowed {
                 return Err(AdminError::Unauthorized(
                     "the client no longer exists or may no longer use client_credentials",

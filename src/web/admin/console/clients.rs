@@ -70,6 +70,25 @@ fn grant_fields(grants: &[GrantType]) -> Vec<Field> {
     ]
 }
 
+/// Only a tenant administrator sees (and may change) whether a client is an administration
+/// client.
+fn administration_field(call: &Call, checked: bool) -> Option<Field> {
+    call.who.may(Permission::TenantAdmin).then(|| {
+        Field::checkbox(
+            "administration",
+            "Administration client (may ask for tessera:admin: administrators' tokens for the admin API)",
+            checked,
+        )
+    })
+}
+
+/// The form's administration choice, when the caller may make one.
+fn administration_from(call: &Call, form: &ConsoleForm) -> Option<bool> {
+    call.who
+        .may(Permission::TenantAdmin)
+        .then_some(form.administration.is_some())
+}
+
 fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let list = admin::clients::list(call.conn, &call.who, &listing(call))?;
     let mut page = ConsolePage::new("Clients");
@@ -122,6 +141,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,
         ]));
+        fields.extend(administration_field(call, false));
         page.push(Block::Form(
             FormView::post("new-client", call.url("/clients"), "Create client", fields)
                 .titled("New client"),
@@ -188,6 +208,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             Field::select("consent", "Consent", &CONSENT_OPTIONS, consent),
         ];
         fields.extend(grant_fields(&client.grant_types));
+        fields.extend(administration_field(call, client.administration));
         page.push(Block::Form(
             FormView::post(
                 "edit-client",
@@ -246,6 +267,7 @@ pub async fn create_client(
             signing_alg: None,
             subject_mode: None,
             sector_identifier: None,
+            administration: form.administration.is_some().then_some(true),
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -293,6 +315,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         post_logout_redirect_uris: Some(lines(form.post_logout_redirect_uris.as_deref())),
         grant_types: Some(grants_from(form)),
         consent: consent_from(form),
+        administration: administration_from(call, form),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

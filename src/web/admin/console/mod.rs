@@ -333,6 +333,7 @@ pub struct ConsoleForm {
     grant_client_credentials: Option<String>,
     grant_refresh_token: Option<String>,
     grant_authorization_code: Option<String>,
+    administration: Option<String>,
     // Roles
     role: Option<String>,
     permission: Option<String>,

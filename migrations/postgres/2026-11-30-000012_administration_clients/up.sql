@@ -1,0 +1,3 @@
+-- Only clients a tenant administrator marks as administration clients may ask for the
+-- tessera:admin scope (a user's token for the admin API).
+ALTER TABLE clients ADD COLUMN administration BOOLEAN NOT NULL DEFAULT FALSE;
