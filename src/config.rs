@@ -26,6 +26,17 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
+    pub outbound: OutboundSettings,
+}
+
+/// Requests to URLs others chose (see `crate::outbound`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// Networks reachable although not public (development and tests), e.g. "127.0.0.0/8".
+    pub allow_networks: Vec<ipnet::IpNet>,
+    pub max_response_bytes: usize,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +231,7 @@ impl Settings {
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("server.trusted_proxies")
+            .with_list_parse_key("outbound.allow_networks")
             .source(Some(env));
         let settings: Settings = builder
             .add_source(environment)

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keys;
 pub mod mail;
 pub mod oidc;
+pub mod outbound;
 pub mod platform;
 pub mod profiles;
 pub mod rate_limit;

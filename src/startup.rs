@@ -85,7 +85,9 @@ impl Application {
             db: db.clone(),
             keys: Arc::new(KeyStore::new(master)),
             password_hasher: PasswordHasher::from_settings(&settings.argon2)?,
-            client_jwks: Default::default(),
+            client_jwks: Arc::new(crate::oidc::jwks_fetch::JwksCache::new(
+                crate::outbound::Outbound::new(&settings.outbound)?,
+            )),
             tenants: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             // Entries carry their own end time; the TTL only bounds how long they are kept.

@@ -9,9 +9,10 @@ use super::error::{Challenge, OAuthError};
 use super::form::Params;
 use crate::clients::{AuthMethod, Client, ClientError};
 use crate::crypto::sha256_hex;
+use crate::db::Db;
 use crate::db::{grants, AnyConnection};
 use crate::domain::unix_now;
-use crate::keys::{decode_payload_unverified, verify_compact, Verifier, VerifyError};
+use crate::keys::{decode_header, decode_payload_unverified, verify_compact, Verifier};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew tolerated on assertion times.
@@ -175,17 +176,88 @@ impl Method {
     }
 }
 
+/// What a request authenticates with: its one method, and for an assertion from a client that
+/// registered a `jwks_uri`, that client's keys, fetched before any transaction.
+pub struct Credentials {
+    pub method: Method,
+    fetched_keys: Option<serde_json::Value>,
+}
+
+/// Reads the request's credentials. A client assertion whose client publishes its keys at a
+/// `jwks_uri` gets them fetched here, with no database connection held while waiting on the
+/// client's server. Why a fetch failed goes to the log; the caller only learns that client
+/// authentication failed.
+pub async fn credentials(
+    db: &Db,
+    ctx: &OidcContext,
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<Credentials, OAuthError> {
+    let method = Method::of(PresentedCredentials::from_request(authorization, params)?)?;
+    let Method::Assertion { assertion, .. } = &method else {
+        return Ok(Credentials {
+            method,
+            fetched_keys: None,
+        });
+    };
+    let issuer = decode_payload_unverified(assertion)
+        .and_then(|claims| claims["iss"].as_str().map(str::to_owned));
+    let Some(issuer) = issuer else {
+        return Ok(Credentials {
+            method,
+            fetched_keys: None,
+        });
+    };
+    let client = match ctx.cached_client(&issuer) {
+        Some(client) => Some(client),
+        None => {
+            let lookup = ctx.clone();
+            db.run(move |conn| match lookup.client(conn, &issuer) {
+                Ok(client) => Ok(Some(client)),
+                Err(ClientError::NotFound(_)) => Ok(None),
+                Err(ClientError::Db(e)) => Err(OAuthError::from(e)),
+                Err(e) => Err(OAuthError::server_error(e)),
+            })
+            .await?
+        }
+    };
+    let uri = client
+        .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt && c.jwks.is_none())
+        .and_then(|c| c.jwks_uri);
+    let Some(uri) = uri else {
+        return Ok(Credentials {
+            method,
+            fetched_keys: None,
+        });
+    };
+    let kid = decode_header(assertion).and_then(|h| h.key_id().map(str::to_owned));
+    match ctx.client_jwks.keys_for(&uri, kid.as_deref()).await {
+        Ok(jwks) => Ok(Credentials {
+            method,
+            fetched_keys: Some(jwks),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not fetch a client's jwks_uri");
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+    }
+}
+
 /// Authenticates the client by the one method it used, which must be its registered method.
 pub fn authenticate(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    method: Method,
+    credentials: Credentials,
 ) -> Result<Client, OAuthError> {
+    let Credentials {
+        method,
+        fetched_keys,
+    } = credentials;
     match &method {
         Method::Assertion {
             assertion,
             client_id,
-        } => check_assertion(conn, ctx, assertion, client_id.as_deref()),
+        } => check_assertion(conn, ctx, assertion, client_id.as_deref(), fetched_keys),
         _ => {
             let client_id = method.client_id().unwrap_or_default();
             let client =
@@ -233,6 +305,7 @@ fn check_assertion(
     ctx: &OidcContext,
     assertion: &str,
     client_id: Option<&str>,
+    fetched_keys: Option<serde_json::Value>,
 ) -> Result<Client, OAuthError> {
     let failed =
         |why: &str| OAuthError::invalid_client(format!("client assertion rejected: {why}"));
@@ -256,17 +329,11 @@ fn check_assertion(
                 serde_json::from_str(jwks).map_err(OAuthError::server_error)?;
             verify_compact(assertion, &Verifier::from_jwks(&jwks))
         }
-        (None, Some(uri)) => {
-            let jwks = ctx.client_jwks.get(uri, true).map_err(|e| failed(&e))?;
-            match verify_compact(assertion, &Verifier::from_jwks(&jwks)) {
-                // The client may have rotated its keys since we cached them.
-                Err(VerifyError::UnknownKey) => {
-                    let jwks = ctx.client_jwks.get(uri, false).map_err(|e| failed(&e))?;
-                    verify_compact(assertion, &Verifier::from_jwks(&jwks))
-                }
-                other => other,
-            }
-        }
+        // Fetched by `credentials` (refetched there when the key was unknown).
+        (None, Some(_)) => match &fetched_keys {
+            Some(jwks) => verify_compact(assertion, &Verifier::from_jwks(jwks)),
+            None => return Err(OAuthError::invalid_client("client authentication failed")),
+        },
         (None, None) => return Err(failed("the client has no registered keys")),
     };
     let (_, payload) = verified.map_err(|e| failed(&e.to_string()))?;

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::access_token;
-use super::client_auth::{self, Method, PresentedCredentials};
+use super::client_auth::{self, Credentials};
 use super::context::OidcContext;
 use super::error::OAuthError;
 use super::form::Params;
@@ -20,11 +20,10 @@ type Lookup = fn(&mut AnyConnection, &OidcContext, &str) -> Result<Option<Value>
 pub fn introspect(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    authorization: Option<&str>,
+    credentials: Credentials,
     params: &Params,
 ) -> Result<Value, OAuthError> {
-    let method = Method::of(PresentedCredentials::from_request(authorization, params)?)?;
-    let client = client_auth::authenticate(conn, ctx, method)?;
+    let client = client_auth::authenticate(conn, ctx, credentials)?;
     if client.auth_method == AuthMethod::None {
         return Err(OAuthError::invalid_client(
             "introspection needs an authenticated client",

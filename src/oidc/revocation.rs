@@ -2,7 +2,7 @@
 //! token goes on the jti deny-list until it would have expired. Unknown tokens answer 200.
 
 use super::access_token;
-use super::client_auth::{self, Method, PresentedCredentials};
+use super::client_auth::{self, Credentials};
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
@@ -13,11 +13,10 @@ use crate::domain::{unix_now, GrantId};
 pub fn revoke(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    authorization: Option<&str>,
+    credentials: Credentials,
     params: &Params,
 ) -> Result<(), OAuthError> {
-    let method = Method::of(PresentedCredentials::from_request(authorization, params)?)?;
-    let client = client_auth::authenticate(conn, ctx, method)?;
+    let client = client_auth::authenticate(conn, ctx, credentials)?;
     let token = params.require("token")?;
     let not_yours = || {
         OAuthError::new(

@@ -11,7 +11,7 @@ use super::AppState;
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{Challenge, ErrorBody, ErrorCode, OAuthError};
 use crate::oidc::form::Params;
-use crate::oidc::{introspection, revocation, token, userinfo};
+use crate::oidc::{client_auth, introspection, revocation, token, userinfo};
 use crate::web::extract::CurrentTenant;
 use crate::web::ApiError;
 
@@ -162,7 +162,7 @@ where
     F: FnOnce(
             &mut crate::db::AnyConnection,
             &OidcContext,
-            Option<&str>,
+            client_auth::Credentials,
             &Params,
         ) -> Result<T, OAuthError>
         + Send
@@ -174,9 +174,11 @@ where
         let ctx = context(&state, tenant).await?;
         let params = form_params(&req, &body)?;
         let authorization = authorization_header(&req);
+        let credentials =
+            client_auth::credentials(&state.db, &ctx, authorization.as_deref(), &params).await?;
         state
             .db
-            .run(move |conn| operation(conn, &ctx, authorization.as_deref(), &params))
+            .run(move |conn| operation(conn, &ctx, credentials, &params))
             .await
     };
     with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await

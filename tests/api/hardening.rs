@@ -223,3 +223,178 @@ async fn admin_scope_needs_an_administration_client_and_consent(engine: Engine) 
     assert_eq!(body["error"], "insufficient_scope");
 }
 both_engines!(admin_scope_needs_an_administration_client_and_consent);
+
+/// A key server for clients' `jwks_uri`: `/jwks` answers the key set, `/broken` 500, `/huge`
+/// a megabyte, `/slow` the key set after a pause. Counts the requests per route.
+struct KeyServer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl KeyServer {
+    fn start(jwks: Value) -> KeyServer {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+            Default::default();
+        let counted = hits.clone();
+        let server = HttpServer::new(move || {
+            let (jwks, counted) = (jwks.clone(), counted.clone());
+            App::new().default_service(web::to(move |req: HttpRequest| {
+                let (jwks, counted) = (jwks.clone(), counted.clone());
+                async move {
+                    let path = req.path().to_owned();
+                    *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
+                    match path.as_str() {
+                        "/jwks" => HttpResponse::Ok().json(jwks),
+                        "/huge" => {
+                            HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(format!(
+                                    "{{\"keys\": [], \"pad\": \"{}\"}}",
+                                    "x".repeat(1 << 20)
+                                ))
+                        }
+                        "/slow" => {
+                            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                            HttpResponse::Ok().json(jwks)
+                        }
+                        _ => HttpResponse::InternalServerError().body("broken"),
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        KeyServer { port, hits }
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+fn key_client(app: &TestApp, jwks_uri: &str) -> String {
+    let created = app.create_client(
+        "acme",
+        &[
+            "--grant",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-uri",
+            jwks_uri,
+        ],
+    );
+    created["client_id"].as_str().unwrap().to_owned()
+}
+
+async fn assert_generic_refusal(response: reqwest::Response, what: &str) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{what}");
+    assert_eq!(
+        body["error_description"], "client authentication failed",
+        "{what}: nothing about the fetch reaches the caller"
+    );
+}
+
+/// A client registers a `jwks_uri` on the operator's own network (loopback by address and by
+/// name) and authenticates: Tessera must not contact it, and must not say why it failed.
+async fn jwks_uri_cannot_reach_the_internal_network(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let key = crate::variants::ClientKey::new();
+    let server = KeyServer::start(key.jwks());
+    let token_endpoint = app.issuer("acme") + "/token";
+    for (n, uri) in [
+        format!("http://127.0.0.1:{}/jwks", server.port),
+        format!("http://localhost:{}/jwks", server.port),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = key_client(&app, uri);
+        let assertion = key.assertion(&id, &token_endpoint, 60, &format!("ssrf-{n}"));
+        let response = crate::variants::assertion_token(&app, &assertion, &[]).await;
+        assert_generic_refusal(response, uri).await;
+    }
+    assert_eq!(
+        server.hits("/jwks"),
+        0,
+        "the internal server was never contacted"
+    );
+}
+both_engines!(jwks_uri_cannot_reach_the_internal_network);
+
+/// A client's key server fails, answers a megabyte, or is slow. Failures are remembered (one
+/// attempt per back-off, not one per request), the megabyte is refused, and while Tessera
+/// waits for the slow one it holds no database connection: with a pool of one, another
+/// client's token request is served meanwhile.
+async fn jwks_fetches_are_bounded(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| {
+        s.outbound.allow_networks = vec!["127.0.0.0/8".parse().unwrap()];
+        s.database.pool_size = 1;
+        s.database.connect_timeout_secs = 1;
+    })
+    .await;
+    app.create_tenant("acme");
+    let key = crate::variants::ClientKey::new();
+    let server = KeyServer::start(key.jwks());
+    let token_endpoint = app.issuer("acme") + "/token";
+    let base = format!("http://127.0.0.1:{}", server.port);
+
+    let broken = key_client(&app, &format!("{base}/broken"));
+    for n in 0..3 {
+        let assertion = key.assertion(&broken, &token_endpoint, 60, &format!("broken-{n}"));
+        let response = crate::variants::assertion_token(&app, &assertion, &[]).await;
+        assert_generic_refusal(response, "broken").await;
+    }
+    assert_eq!(server.hits("/broken"), 1, "the failure is remembered");
+
+    let huge = key_client(&app, &format!("{base}/huge"));
+    let assertion = key.assertion(&huge, &token_endpoint, 60, "huge");
+    let response = crate::variants::assertion_token(&app, &assertion, &[]).await;
+    assert_generic_refusal(response, "huge").await;
+
+    let slow = key_client(&app, &format!("{base}/slow"));
+    let (machine, secret) = app.machine_client("acme");
+    let app = std::sync::Arc::new(app);
+    let waiting = {
+        let app = app.clone();
+        let assertion = key.assertion(&slow, &token_endpoint, 60, "slow");
+        tokio::spawn(async move {
+            crate::variants::assertion_token(&app, &assertion, &[])
+                .await
+                .status()
+        })
+    };
+    crate::helpers::eventually("the slow key server is asked", || {
+        let asked = server.hits("/slow") == 1;
+        async move { asked }
+    })
+    .await;
+    let meanwhile = app
+        .post_form(
+            "acme",
+            "/token",
+            &[("grant_type", "client_credentials")],
+            Some((&machine, &secret)),
+        )
+        .await;
+    assert_eq!(
+        meanwhile.status(),
+        StatusCode::OK,
+        "served while the fetch waits"
+    );
+    assert_eq!(
+        waiting.await.unwrap(),
+        StatusCode::OK,
+        "the slow keys still count"
+    );
+}
+both_engines!(jwks_fetches_are_bounded);

@@ -32,4 +32,4 @@ mod signin_security;
 mod signup;
 mod tenancy;
 mod token;
-mod variants;
+pub mod variants;

@@ -23,27 +23,33 @@ const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "ada@example.com";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-struct ClientKey {
+pub struct ClientKey {
     pair: josekit::jwk::alg::ec::EcKeyPair,
     kid: String,
 }
 
+impl Default for ClientKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ClientKey {
-    fn new() -> ClientKey {
+    pub fn new() -> ClientKey {
         ClientKey {
             pair: josekit::jws::ES256.generate_key_pair().unwrap(),
             kid: tessera::crypto::random_token(),
         }
     }
 
-    fn jwks(&self) -> Value {
+    pub fn jwks(&self) -> Value {
         let mut jwk = self.pair.to_jwk_public_key();
         jwk.set_key_id(&self.kid);
         jwk.set_algorithm("ES256");
         json!({ "keys": [serde_json::from_str::<Value>(&jwk.to_string()).unwrap()] })
     }
 
-    fn assertion(&self, client_id: &str, aud: &str, exp_in: i64, jti: &str) -> String {
+    pub fn assertion(&self, client_id: &str, aud: &str, exp_in: i64, jti: &str) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = json!({ "iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "iat": now, "jti": jti });
         let mut header = josekit::jws::JwsHeader::new();
@@ -55,7 +61,7 @@ impl ClientKey {
     }
 }
 
-async fn assertion_token(
+pub async fn assertion_token(
     app: &TestApp,
     assertion: &str,
     extra: &[(&str, &str)],
@@ -126,7 +132,11 @@ async fn private_key_jwt_with_registered_jwks(engine: Engine) {
 both_engines!(private_key_jwt_with_registered_jwks);
 
 async fn private_key_jwt_with_jwks_uri(engine: Engine) {
-    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    // The client's key server runs on loopback, which only an explicit allow-list reaches.
+    let app = TestApp::spawn_with(engine, |s| {
+        s.outbound.allow_networks = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     app.create_tenant("acme");
     let key = ClientKey::new();
     let jwks = key.jwks();

@@ -6,7 +6,7 @@ mod client_credentials;
 mod issue;
 mod refresh_token;
 
-use super::client_auth::{self, Method, PresentedCredentials};
+use super::client_auth;
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
@@ -74,20 +74,17 @@ pub async fn handle(
     authorization: Option<String>,
     params: Params,
 ) -> Result<TokenResponse, OAuthError> {
-    let method = Method::of(PresentedCredentials::from_request(
-        authorization.as_deref(),
-        &params,
-    )?)?;
+    let credentials = client_auth::credentials(db, &ctx, authorization.as_deref(), &params).await?;
     let request = TokenRequest::parse(&params)?;
     if let TokenRequest::ClientCredentials { scope } = &request {
-        if let Some(client) = client_auth::authenticate_cached(&ctx, &method) {
+        if let Some(client) = client_auth::authenticate_cached(&ctx, &credentials.method) {
             let client = client?;
             ensure_allowed(&client, GrantType::ClientCredentials)?;
             return sign_off_executor_if_slow(ctx, client, scope.clone()).await;
         }
     }
     db.run(move |conn| {
-        let client = client_auth::authenticate(conn, &ctx, method)?;
+        let client = client_auth::authenticate(conn, &ctx, credentials)?;
         ensure_allowed(&client, request.grant_type())?;
         match request {
             TokenRequest::AuthorizationCode {
