@@ -161,6 +161,7 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
             })
             .wrap(TracingLogger::default())
             .app_data(data.clone())
+            .app_data(actix_web::web::PayloadConfig::new(crate::web::BODY_LIMIT))
             .configure(routes::routes(routing))
             .default_service(web::to(routes::not_found))
     })

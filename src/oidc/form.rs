@@ -1,7 +1,17 @@
 //! `application/x-www-form-urlencoded` parameters as OAuth reads them: a parameter sent twice
-//! is an error (RFC 6749 §3.1), one sent without a value counts as omitted.
+//! is an error (RFC 6749 §3.1), one sent without a value counts as omitted. Parsing is linear
+//! and bounded: at most `MAX_PARAMS` parameters, names of at most `MAX_NAME_BYTES` and values
+//! of at most `MAX_VALUE_BYTES` (decoded), checked before any client is authenticated.
+
+use std::collections::HashSet;
 
 use super::error::OAuthError;
+
+/// More than any OAuth or OpenID Connect request needs.
+pub const MAX_PARAMS: usize = 100;
+pub const MAX_NAME_BYTES: usize = 128;
+/// Enough for a client assertion or an `id_token_hint`.
+pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
@@ -9,11 +19,25 @@ pub struct Params(Vec<(String, String)>);
 impl Params {
     pub fn parse(encoded: &[u8]) -> Result<Params, OAuthError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for (name, value) in url::form_urlencoded::parse(encoded) {
+        let mut seen: HashSet<String> = HashSet::new();
+        for (count, (name, value)) in url::form_urlencoded::parse(encoded).enumerate() {
+            if count >= MAX_PARAMS {
+                return Err(OAuthError::invalid_request(format!(
+                    "more than {MAX_PARAMS} parameters"
+                )));
+            }
+            if name.len() > MAX_NAME_BYTES {
+                return Err(OAuthError::invalid_request("a parameter name is too long"));
+            }
+            if value.len() > MAX_VALUE_BYTES {
+                return Err(OAuthError::invalid_request(format!(
+                    "the parameter {name} is longer than {MAX_VALUE_BYTES} bytes"
+                )));
+            }
             if value.is_empty() {
                 continue;
             }
-            if pairs.iter().any(|(n, _)| *n == name) {
+            if !seen.insert(name.to_string()) {
                 return Err(OAuthError::invalid_request(format!(
                     "the parameter {name} was sent more than once"
                 )));
@@ -52,5 +76,17 @@ mod tests {
         assert_eq!(p.get("c"), Some("x y"));
         assert!(p.require("b").is_err());
         assert!(Params::parse(b"a=1&a=2").is_err());
+    }
+
+    #[test]
+    fn bounded() {
+        let many: String = (0..=MAX_PARAMS).map(|i| format!("p{i}=1&")).collect();
+        assert!(Params::parse(many.as_bytes()).is_err());
+        let enough: String = (0..MAX_PARAMS).map(|i| format!("p{i}=1&")).collect();
+        assert!(Params::parse(enough.trim_end_matches('&').as_bytes()).is_ok());
+        let long = format!("a={}", "x".repeat(MAX_VALUE_BYTES + 1));
+        assert!(Params::parse(long.as_bytes()).is_err());
+        let long_name = format!("{}=1", "n".repeat(MAX_NAME_BYTES + 1));
+        assert!(Params::parse(long_name.as_bytes()).is_err());
     }
 }

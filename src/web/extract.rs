@@ -269,6 +269,12 @@ impl<T: DeserializeOwned + 'static, S: FormSurface> FromRequest for CsrfForm<T, 
             let browser = cookies::read(&req, S::BROWSER_COOKIE);
             let body = match body.await {
                 Ok(body) => body,
+                Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    let too_large = HttpResponse::PayloadTooLarge()
+                        .content_type("text/plain; charset=utf-8")
+                        .body("The form is too large.");
+                    return Err(Refusal::from(too_large));
+                }
                 Err(_) => return Err(S::refuse(req).await),
             };
             let presented = url::form_urlencoded::parse(&body)

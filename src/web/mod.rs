@@ -18,6 +18,12 @@ pub use state::AppState;
 
 use crate::config::TenantRouting;
 
+/// Largest request body of the protocol endpoints and hosted pages: their parameters are
+/// short, and a bigger body is refused (413) before anything reads it.
+pub const BODY_LIMIT: usize = 16 * 1024;
+/// Largest request body of the admin API (client registrations carry JWKS).
+pub const ADMIN_API_BODY_LIMIT: usize = 256 * 1024;
+
 /// Every route. In path mode tenant routes live under `/t/{tenant}`; in subdomain mode they
 /// live at the root of each tenant host.
 pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {

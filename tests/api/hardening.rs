@@ -398,3 +398,113 @@ async fn jwks_fetches_are_bounded(engine: Engine) {
     );
 }
 both_engines!(jwks_fetches_are_bounded);
+
+/// Bodies, parameter counts and values far beyond what any request needs: each is refused
+/// with a 4xx before any work is done (the duplicate check used to compare every pair of
+/// parameters, before the client was authenticated).
+async fn oversized_requests_are_refused_early(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (_, admin) = machine_admin(&app, "acme", &["tenant:admin"]).await;
+    let form = "application/x-www-form-urlencoded";
+    let post = |path: &str, body: String| {
+        app.client
+            .post(app.tenant_url("acme", path))
+            .header("content-type", form)
+            .body(body)
+            .send()
+    };
+    let many = (0..150)
+        .map(|i| format!("p{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let ten_thousand = (0..10_000)
+        .map(|i| format!("p{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let long_value = format!(
+        "grant_type=client_credentials&scope={}",
+        "x".repeat(9 * 1024)
+    );
+    let big_body = format!(
+        "grant_type=client_credentials&pad={}",
+        "x".repeat(17 * 1024)
+    );
+    for path in ["/token", "/introspect", "/revoke"] {
+        let response = post(path, many.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{path}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("more than 100 parameters"),
+            "{path}: {body}"
+        );
+        let response = post(path, long_value.clone()).await.unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{path}: {body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("longer than"),
+            "{body}"
+        );
+        for oversized in [&big_body, &ten_thousand] {
+            let response = post(path, oversized.clone()).await.unwrap();
+            assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        }
+    }
+    // The front channel: as a query and as a form.
+    let authorize = app.tenant_url("acme", "/authorize");
+    let response = app
+        .client
+        .get(format!("{authorize}?{many}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    for path in ["/authorize", "/logout"] {
+        let response = post(path, big_body.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    // Hosted forms: a browser with its cookie (without one, the CSRF check refuses first).
+    let browser = Browser::default();
+    let login = app.tenant_url("acme", "/login");
+    browser.get(&login).await;
+    let pad = "x".repeat(17 * 1024);
+    let refused = browser
+        .post(&login, &[("csrf_token", "x"), ("pad", &pad)])
+        .await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The admin API takes larger bodies (registrations carry key sets), up to its own limit.
+    let api = app.tenant_url("acme", "/admin/api/v1/clients");
+    let large_json = json!({ "name": "x".repeat(100 * 1024), "redirect_uris": [REDIRECT] });
+    let response = app
+        .client
+        .post(&api)
+        .bearer_auth(&admin)
+        .json(&large_json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "read, then refused as invalid"
+    );
+    let huge_json = json!({ "name": "x".repeat(300 * 1024) });
+    let response = app
+        .client
+        .post(&api)
+        .bearer_auth(&admin)
+        .json(&huge_json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+both_engines!(oversized_requests_are_refused_early);

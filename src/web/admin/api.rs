@@ -41,8 +41,14 @@ macro_rules! operations {
     ($( $method:ident $path:literal => $handler:ident,
         $permission:expr, $status:literal, $summary:literal,
         body: $body:ty, response: $response:ty; )*) => {
+        /// The API's routes, in a scope of their own so that it can take larger bodies than
+        /// the protocol endpoints and pages (`crate::web::ADMIN_API_BODY_LIMIT`).
         pub fn routes(cfg: &mut web::ServiceConfig) {
-            $( cfg.route(concat!("/admin/api/v1", $path), web::$method().to($handler)); )*
+            cfg.service(
+                web::scope("/admin/api/v1")
+                    .app_data(web::PayloadConfig::new(crate::web::ADMIN_API_BODY_LIMIT))
+                    $( .route($path, web::$method().to($handler)) )*
+            );
         }
 
         /// The permission an operation documents, enforced before its input is read (so a
