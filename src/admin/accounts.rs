@@ -76,6 +76,24 @@ fn account_row(
         .ok_or(AdminError::NotFound)
 }
 
+/// The account a change is about, once the caller is found to hold every administration
+/// permission its profiles hold: `accounts:write` alone must not suspend, sign out, unlock,
+/// strip the second factor of, or set the password of a stronger administrator.
+fn changeable_account(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<rows::AccountRow, AdminError> {
+    let row = account_row(conn, who, id)?;
+    let account = AccountId::from_stored(row.id.clone());
+    for profile in rows::profiles(conn, who.tenant(), &account)? {
+        let profile = ProfileId::from_stored(profile.id);
+        let held = crate::profiles::authorization(conn, who.tenant(), &profile)?;
+        who.require_holding(&held.permissions)?;
+    }
+    Ok(row)
+}
+
 pub(super) fn account_error(e: AccountError) -> AdminError {
     match e {
         AccountError::NotFound => AdminError::NotFound,
@@ -157,7 +175,7 @@ pub fn set_suspended(
     suspended: bool,
 ) -> Result<AccountDetail, AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let row = account_row(conn, who, id)?;
+    let row = changeable_account(conn, who, id)?;
     // Resuming lifts a suspension only: it never activates a pending or deleted account.
     match (suspended, row.status.as_str()) {
         (true, "deleted") => {
@@ -213,7 +231,7 @@ pub fn unlock(
 ) -> Result<identity::Account, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.unlock", |conn| {
-        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
         let account = identity::unlock(conn, who.tenant(), &account).map_err(account_error)?;
         Ok(Audited {
             target: account.id.to_string(),
@@ -233,7 +251,7 @@ pub fn import_password_hash(
 ) -> Result<(), AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.import_password_hash", |conn| {
-        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
         identity::import_password_hash(conn, who.tenant(), &account, hash)
             .map_err(account_error)?;
         Ok(Audited {
@@ -249,7 +267,7 @@ pub fn import_password_hash(
 pub fn reset_mfa(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.reset_mfa", |conn| {
-        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
         mfa::reset(conn, who.tenant(), &account).map_err(|e| match e {
             mfa::MfaError::Db(e) => AdminError::from(e),
             other => AdminError::Internal(other.to_string()),
@@ -270,7 +288,7 @@ pub fn send_reset(
 ) -> Result<ResetMail, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.send_reset", |conn| {
-        let row = account_row(conn, who, id)?;
+        let row = changeable_account(conn, who, id)?;
         let Some((to, token)) = identity::recovery::request_reset(conn, who.tenant(), &row.email)?
         else {
             return Err(AdminError::Conflict(
@@ -293,7 +311,7 @@ pub fn sign_out_everywhere(
 ) -> Result<(), AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.sign_out_everywhere", |conn| {
-        let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+        let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
         let now = unix_now();
         let ended = sessions::end_all_for_account(conn, who.tenant(), &account, now)?;
         grants::revoke_account_grants(conn, who.tenant(), &account, now)?;

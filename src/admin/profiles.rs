@@ -19,6 +19,16 @@ fn profile_error(e: ProfileError) -> AdminError {
     }
 }
 
+/// A profile holding administration permissions is changed only by a caller holding them.
+fn require_power_over(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    profile: &ProfileId,
+) -> Result<(), AdminError> {
+    let held = profiles::authorization(conn, who.tenant(), profile)?;
+    who.require_holding(&held.permissions)
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     who: &Principal,
@@ -45,6 +55,7 @@ pub fn rename(
 ) -> Result<Profile, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "profile.rename", |conn| {
+        require_power_over(conn, who, profile)?;
         let renamed = profiles::rename(conn, who.tenant(), profile, name).map_err(profile_error)?;
         Ok(Audited {
             target: profile.to_string(),
@@ -64,6 +75,7 @@ pub fn update(
 ) -> Result<Profile, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "profile.update", |conn| {
+        require_power_over(conn, who, profile)?;
         let tenant = who.tenant();
         let mut updated =
             profiles::update(conn, tenant, profile, changes.clone()).map_err(profile_error)?;
@@ -86,6 +98,7 @@ pub fn delete(
 ) -> Result<(), AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "profile.delete", |conn| {
+        require_power_over(conn, who, profile)?;
         profiles::delete(conn, who.tenant(), profile).map_err(profile_error)?;
         Ok(Audited {
             target: profile.to_string(),

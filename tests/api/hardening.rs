@@ -508,3 +508,43 @@ async fn oversized_requests_are_refused_early(engine: Engine) {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 both_engines!(oversized_requests_are_refused_early);
+
+/// A helpdesk holding `accounts:write` tries to lock out, strip or sign out an administrator
+/// holding more than it does. Each is refused; ordinary accounts stay its to manage.
+async fn accounts_write_cannot_act_on_stronger_administrators(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let boss = app.create_account("acme", "boss@example.com", PASSWORD);
+    crate::admin_console::grant(&app, "acme", &boss, &["tenant:admin"]);
+    let user = app.create_account("acme", "user@example.com", PASSWORD);
+    let (_, helpdesk) = machine_admin(&app, "acme", &["accounts:write"]).await;
+    let helpdesk = Some(helpdesk.as_str());
+    let actions = ["suspend", "reset-mfa", "sign-out", "send-reset"];
+    let boss_id = boss["id"].as_str().unwrap();
+    for action in actions {
+        let path = format!("/accounts/{boss_id}/{action}");
+        let (status, body, _) = call(&app, Method::POST, "acme", &path, helpdesk, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("tenant:admin"),
+            "{body}"
+        );
+    }
+    let shown = app.cli_json(&[
+        "account",
+        "show",
+        "--tenant",
+        "acme",
+        "boss@example.com",
+        "--json",
+    ]);
+    assert_eq!(shown["status"], "active");
+    let user_id = user["id"].as_str().unwrap();
+    for action in actions.iter().rev() {
+        let path = format!("/accounts/{user_id}/{action}");
+        let (status, body, _) = call(&app, Method::POST, "acme", &path, helpdesk, None).await;
+        assert!(status.is_success(), "{action}: {status} {body}");
+    }
+    assert_eq!(audit_count(&app, "account.suspend"), 1, "only the user's");
+}
+both_engines!(accounts_write_cannot_act_on_stronger_administrators);
