@@ -108,7 +108,11 @@ pub fn revoke_account_grants(
     .execute(conn)?)
 }
 
-/// Revokes every grant made in a browser session (at logout).
+/// `offline_access` in a stored scope (space-separated; no other scope name contains it).
+const OFFLINE: &str = "%offline_access%";
+
+/// Revokes the grants made in a browser session when it ends; grants with `offline_access`
+/// are meant to outlive it and stay.
 pub fn revoke_session_grants(
     conn: &mut AnyConnection,
     tenant: &TenantId,
@@ -119,6 +123,46 @@ pub fn revoke_session_grants(
         grants::table
             .filter(grants::tenant_id.eq(tenant.as_str()))
             .filter(grants::session_id.eq(session.as_str()))
+            .filter(grants::scope.not_like(OFFLINE))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set(grants::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// Revokes the session-bound grants of an account's sessions other than `keep`.
+pub fn revoke_other_session_grants(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    keep: &SessionId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        grants::table
+            .filter(grants::tenant_id.eq(tenant.as_str()))
+            .filter(grants::account_id.eq(account.as_str()))
+            .filter(grants::session_id.ne(keep.as_str()))
+            .filter(grants::scope.not_like(OFFLINE))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set(grants::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// Revokes an account's `offline_access` grants (a password change: whoever held the old
+/// password may hold such a token).
+pub fn revoke_offline_grants(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        grants::table
+            .filter(grants::tenant_id.eq(tenant.as_str()))
+            .filter(grants::account_id.eq(account.as_str()))
+            .filter(grants::scope.like(OFFLINE))
             .filter(grants::revoked_at.is_null()),
     )
     .set(grants::revoked_at.eq(Some(now)))

@@ -286,8 +286,9 @@ pub struct PasswordChange<'a> {
     pub keep_session: &'a crate::domain::SessionId,
 }
 
-/// Sets a new password and ends the account's other sessions (their session-bound refresh
-/// tokens stop with them). Blocking (argon2 for the new hash, before the transaction).
+/// Sets a new password, ends the account's other sessions with their grants, and revokes its
+/// `offline_access` grants (whoever knew the old password may hold one). Blocking (argon2 for
+/// the new hash, before the transaction).
 pub fn change_password(
     conn: &mut AnyConnection,
     hasher: &PasswordHasher,
@@ -305,7 +306,8 @@ pub fn change_password(
     tx::write(conn, |conn| {
         let now = unix_now();
         rows::set_password_hash(conn, tenant, account, &hash, now)?;
-        sessions::end_others(conn, tenant, account, current_session, now)?;
+        crate::sessions::end_others(conn, tenant, account, current_session)?;
+        grants::revoke_offline_grants(conn, tenant, account, now)?;
         Ok::<_, AccountError>(())
     })
 }

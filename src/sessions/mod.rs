@@ -101,12 +101,35 @@ pub fn current(
     Ok(Some(row.into()))
 }
 
+/// Ends a session and revokes the grants made in it, so their access tokens stop at once
+/// (refresh tokens stop with the session anyway); `offline_access` grants outlive it.
 pub fn end(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     session: &SessionId,
 ) -> Result<(), DbError> {
-    rows::end(conn, tenant, session, unix_now())
+    let now = unix_now();
+    crate::db::tx::write(conn, |conn| {
+        rows::end(conn, tenant, session, now)?;
+        crate::db::grants::revoke_session_grants(conn, tenant, session, now)?;
+        Ok(())
+    })
+}
+
+/// Ends every session of the account but `keep`, with their grants (as `end`). Returns how
+/// many sessions ended.
+pub fn end_others(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    keep: &SessionId,
+) -> Result<usize, DbError> {
+    let now = unix_now();
+    crate::db::tx::write(conn, |conn| {
+        let ended = rows::end_others(conn, tenant, account, keep, now)?;
+        crate::db::grants::revoke_other_session_grants(conn, tenant, account, keep, now)?;
+        Ok(ended)
+    })
 }
 
 /// The CSRF token for forms shown to the browser holding `browser_cookie`.

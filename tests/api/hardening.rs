@@ -548,3 +548,116 @@ async fn accounts_write_cannot_act_on_stronger_administrators(engine: Engine) {
     assert_eq!(audit_count(&app, "account.suspend"), 1, "only the user's");
 }
 both_engines!(accounts_write_cannot_act_on_stronger_administrators);
+
+/// Signs in (or reuses the browser's session) and returns the tokens for `scope`.
+async fn tokens_in(app: &TestApp, browser: &Browser, rp: &Rp, email: &str, scope: &str) -> Value {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(app, "acme", rp, &challenge, &[]).replace(
+        "scope=openid+email+profile",
+        &format!("scope={}", scope.replace(' ', "+")),
+    );
+    let back = sign_in(browser, &url, email, PASSWORD).await;
+    let code = back.query_param("code").expect("a code");
+    tokens(exchange(app, "acme", rp, &code, Some(&verifier)).await).await
+}
+
+async fn active(app: &TestApp, rp: &Rp, tokens: &Value) -> bool {
+    let token = tokens["access_token"].as_str().unwrap();
+    let response = app
+        .post_form(
+            "acme",
+            "/introspect",
+            &[("token", token)],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    response.json::<Value>().await.unwrap()["active"] == true
+}
+
+/// Someone copied a user's tokens. The user signs out, signs out their other sessions,
+/// changes the password: each must end the tokens it should, at once, not when they expire.
+async fn ending_a_session_ends_its_tokens(engine: Engine) {
+    const EMAIL: &str = "ada@example.com";
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let (a, b, c) = (Browser::default(), Browser::default(), Browser::default());
+
+    // Logout ends the session's tokens; offline access outlives it.
+    let a_online = tokens_in(&app, &a, &rp, EMAIL, "openid").await;
+    let a_offline = tokens_in(&app, &a, &rp, EMAIL, "openid offline_access").await;
+    assert!(active(&app, &rp, &a_online).await);
+    let confirm = a.get(&app.tenant_url("acme", "/logout")).await;
+    a.submit(&confirm, &[]).await;
+    assert!(
+        !active(&app, &rp, &a_online).await,
+        "logout ends the session's tokens"
+    );
+    assert!(
+        active(&app, &rp, &a_offline).await,
+        "offline access outlives the session"
+    );
+
+    // "Sign out all other sessions" ends theirs, not this one's.
+    let b_online = tokens_in(&app, &b, &rp, EMAIL, "openid").await;
+    let c_online = tokens_in(&app, &c, &rp, EMAIL, "openid").await;
+    let c_offline = tokens_in(&app, &c, &rp, EMAIL, "openid offline_access").await;
+    let account = app.tenant_url("acme", "/account");
+    let csrf = b.get(&account).await.field("csrf_token").unwrap();
+    b.post(
+        &format!("{account}/sessions/end-others"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        !active(&app, &rp, &c_online).await,
+        "the other session's tokens end"
+    );
+    assert!(active(&app, &rp, &b_online).await, "this session's stay");
+    assert!(active(&app, &rp, &c_offline).await);
+
+    // A password change also ends every offline access.
+    let page = b.get(&account).await;
+    assert!(
+        page.html.contains("ends the offline access"),
+        "the page says so"
+    );
+    let csrf = page.field("csrf_token").unwrap();
+    let changed = b
+        .post(
+            &format!("{account}/password"),
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert!(changed.status.is_redirection(), "{}", changed.status);
+    assert!(
+        !active(&app, &rp, &a_offline).await,
+        "offline access ends with the password"
+    );
+    assert!(!active(&app, &rp, &c_offline).await);
+    assert!(
+        active(&app, &rp, &b_online).await,
+        "the browser that changed it stays"
+    );
+    let refresh = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                (
+                    "refresh_token",
+                    a_offline["refresh_token"].as_str().unwrap(),
+                ),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(refresh.status(), StatusCode::BAD_REQUEST);
+}
+both_engines!(ending_a_session_ends_its_tokens);

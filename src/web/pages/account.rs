@@ -249,13 +249,7 @@ impl Action<'_> {
             "password" | "mfa/disable" => self.credentials(conn, action),
             "sessions/end-others" => {
                 let (tenant, session) = (&self.user.tenant.id, &self.user.session);
-                session_rows::end_others(
-                    conn,
-                    tenant,
-                    &session.account_id,
-                    &session.id,
-                    unix_now(),
-                )?;
+                crate::sessions::end_others(conn, tenant, &session.account_id, &session.id)?;
                 Ok(Ok("sessions"))
             }
             _ => Ok(Err("not_found")),
