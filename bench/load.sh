@@ -34,6 +34,10 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 rs=$(client rs256 RS256); es=$(client es256 ES256)
 rs_auth=$(printf '%s:%s' "$(field client_id <<<"$rs")" "$(field client_secret <<<"$rs")" | base64 -w0)
 es_auth=$(printf '%s:%s' "$(field client_id <<<"$es")" "$(field client_secret <<<"$es")" | base64 -w0)
+# The RS256 client introspects the ES256 client's tokens: a resource server needs tokens:introspect.
+"$bin" role create --tenant bench introspector >/dev/null
+"$bin" role permit --tenant bench introspector tokens:introspect >/dev/null
+"$bin" role grant --tenant bench introspector --client "$(field client_id <<<"$rs")" >/dev/null
 
 "$bin" serve >/dev/null 2>"$work/serve.log" &
 server=$!

@@ -31,10 +31,13 @@ pub enum Permission {
     KeysWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// Introspect tokens issued to other clients (resource servers).
+    #[serde(rename = "tokens:introspect")]
+    TokensIntrospect,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::TenantAdmin,
         Permission::ClientsRead,
         Permission::ClientsWrite,
@@ -44,6 +47,7 @@ impl Permission {
         Permission::SettingsWrite,
         Permission::KeysWrite,
         Permission::AuditRead,
+        Permission::TokensIntrospect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Permission {
             Permission::SettingsWrite => "settings:write",
             Permission::KeysWrite => "keys:write",
             Permission::AuditRead => "audit:read",
+            Permission::TokensIntrospect => crate::oidc::introspection::PERMISSION,
         }
     }
 
@@ -77,6 +82,7 @@ impl Permission {
             Permission::SettingsWrite => &["tenant:admin", "settings:write"],
             Permission::KeysWrite => &["tenant:admin", "keys:write"],
             Permission::AuditRead => &["tenant:admin", "audit:read"],
+            Permission::TokensIntrospect => &["tenant:admin", "tokens:introspect"],
         }
     }
 }
@@ -176,7 +182,10 @@ impl Principal {
 
     /// Whether the caller may see any part of the console at all.
     pub fn is_admin(&self) -> bool {
-        Permission::ALL.iter().any(|p| self.may(*p))
+        Permission::ALL
+            .iter()
+            .filter(|p| **p != Permission::TokensIntrospect)
+            .any(|p| self.may(*p))
     }
 }
 

@@ -14,6 +14,10 @@ use crate::db::{grants, sessions, AnyConnection};
 use crate::domain::{unix_now, AccountId, GrantId, ScopeSet, SessionId};
 use crate::identity;
 
+/// The role permission that lets a client (a resource server) introspect tokens issued to
+/// other clients of its tenant; `tenant:admin` includes it.
+pub const PERMISSION: &str = "tokens:introspect";
+
 /// One way of recognising a token; `None` when it is not (an active one of) that kind.
 type Lookup = fn(&mut AnyConnection, &OidcContext, &str) -> Result<Option<Value>, OAuthError>;
 
@@ -38,10 +42,28 @@ pub fn introspect(
     };
     for lookup in order {
         if let Some(answer) = lookup(conn, ctx, token)? {
-            return Ok(answer);
+            // Only the client the token was issued to, or one trusted to introspect for the
+            // tenant, learns that it is active (and whose it is).
+            if answer["client_id"] == client.id.as_str() || may_introspect_all(conn, ctx, &client)?
+            {
+                return Ok(answer);
+            }
+            break;
         }
     }
     Ok(json!({ "active": false }))
+}
+
+fn may_introspect_all(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &crate::clients::Client,
+) -> Result<bool, OAuthError> {
+    let held = crate::profiles::role::client_authorization(conn, &ctx.tenant.id, &client.id)?;
+    Ok(held
+        .permissions
+        .iter()
+        .any(|p| p == PERMISSION || p == "tenant:admin"))
 }
 
 fn access_token_claims(

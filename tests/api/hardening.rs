@@ -661,3 +661,74 @@ async fn ending_a_session_ends_its_tokens(engine: Engine) {
     assert_eq!(refresh.status(), StatusCode::BAD_REQUEST);
 }
 both_engines!(ending_a_session_ends_its_tokens);
+
+/// Any client of the tenant used to learn, by introspection, that another client's token is
+/// active and whose it is. Now only the token's own client, or a resource server holding
+/// `tokens:introspect`, gets more than `{"active": false}`.
+async fn introspection_answers_only_the_tokens_client(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let nosy = register_rp(&app, "acme", &[]);
+    let resource_server = register_rp(&app, "acme", &[]);
+    app.cli_json(&[
+        "role",
+        "create",
+        "--tenant",
+        "acme",
+        "introspector",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "introspector",
+        "tokens:introspect",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "introspector",
+        "--client",
+        &resource_server.id,
+        "--json",
+    ]);
+    let issued = tokens_in(
+        &app,
+        &Browser::default(),
+        &rp,
+        "ada@example.com",
+        "openid offline_access",
+    )
+    .await;
+    for token in ["access_token", "refresh_token"] {
+        let value = issued[token].as_str().unwrap();
+        let ask = |who: &Rp| {
+            let (id, secret) = (who.id.clone(), who.secret.clone());
+            let app = &app;
+            async move {
+                let response = app
+                    .post_form(
+                        "acme",
+                        "/introspect",
+                        &[("token", value)],
+                        Some((&id, &secret)),
+                    )
+                    .await;
+                response.json::<Value>().await.unwrap()
+            }
+        };
+        let own = ask(&rp).await;
+        assert_eq!(own["active"], true, "{token}: {own}");
+        assert_eq!(own["client_id"], rp.id.as_str());
+        assert_eq!(ask(&nosy).await, json!({ "active": false }), "{token}");
+        assert_eq!(ask(&resource_server).await["active"], true, "{token}");
+    }
+}
+both_engines!(introspection_answers_only_the_tokens_client);

@@ -320,6 +320,26 @@ impl TestApp {
         )
     }
 
+    /// A machine client trusted to introspect the tenant's tokens (`tokens:introspect`).
+    pub fn resource_server(&self, slug: &str) -> (String, String) {
+        let (id, secret) = self.machine_client(slug);
+        let role = format!("introspect-{id}");
+        self.cli_json(&["role", "create", "--tenant", slug, &role, "--json"]);
+        self.cli_json(&[
+            "role",
+            "permit",
+            "--tenant",
+            slug,
+            &role,
+            "tokens:introspect",
+            "--json",
+        ]);
+        self.cli_json(&[
+            "role", "grant", "--tenant", slug, &role, "--client", &id, "--json",
+        ]);
+        (id, secret)
+    }
+
     /// Creates an account through the CLI; returns its JSON (`id`, `email`, `profiles`).
     pub fn create_account(&self, slug: &str, email: &str, password: &str) -> serde_json::Value {
         self.cli_json(&[

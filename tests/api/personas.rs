@@ -542,14 +542,13 @@ async fn permissions_are_the_union_and_change_at_refresh(engine: Engine) {
         access["permissions"],
         serde_json::json!(["docs:delete", "docs:read", "docs:write"])
     );
-    // Introspection reports them too.
-    let (rs, rs_secret) = app.machine_client("acme");
+    // Introspection (by the token's own client) reports them too.
     let answer: Value = app
         .post_form(
             "acme",
             "/introspect",
             &[("token", refreshed["access_token"].as_str().unwrap())],
-            Some((&rs, &rs_secret)),
+            Some((&rp.id, &rp.secret)),
         )
         .await
         .json()
@@ -579,7 +578,7 @@ async fn suspended_accounts_are_refused_everywhere(engine: Engine) {
     let issued = tokens(exchange(&app, "acme", &rp, &code, Some(&verifier)).await).await;
     let access = issued["access_token"].as_str().unwrap();
     let refresh = issued["refresh_token"].as_str().unwrap();
-    let (rs, rs_secret) = app.machine_client("acme");
+    let (rs, rs_secret) = app.resource_server("acme");
     let active = |token: String| {
         let (app, rs, rs_secret) = (&app, rs.clone(), rs_secret.clone());
         async move {

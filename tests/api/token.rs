@@ -226,7 +226,7 @@ async fn introspection_and_revocation(engine: Engine) {
     app.create_tenant("acme");
     app.create_tenant("globex");
     let (id, secret) = app.machine_client("acme");
-    let (rs_id, rs_secret) = app.machine_client("acme");
+    let (rs_id, rs_secret) = app.resource_server("acme");
     let (other_id, other_secret) = app.machine_client("globex");
     let issue = || async {
         let response = app

@@ -469,7 +469,7 @@ async fn eddsa_client_tokens_verify(engine: Engine) {
     .unwrap();
     assert_eq!(header["alg"], "EdDSA");
     // Verified through the published JWKS, by introspection.
-    let (rs_id, rs_secret) = app.machine_client("acme");
+    let (rs_id, rs_secret) = app.resource_server("acme");
     let answer: Value = app
         .post_form(
             "acme",
