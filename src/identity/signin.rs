@@ -156,7 +156,7 @@ pub fn admit(
         Door::Password => "login",
         Door::Code => "mfa",
     };
-    crate::rate_limit::hit(conn, &format!("{door}:{tenant}:{ip}"), per_minute)
+    crate::rate_limit::hit(conn, &format!("{door}:{tenant}"), ip, per_minute)
 }
 
 /// The account an email names, as read before the password check.

@@ -24,8 +24,8 @@ impl SignUp {
     /// Counts the attempt against the caller's address before any hashing is spent on it.
     /// `Some(seconds)` when the caller must wait.
     pub fn admit(&self, conn: &mut AnyConnection) -> Result<Option<i64>, DbError> {
-        let key = format!("signup:{}:{}", self.tenant, self.client_ip);
-        crate::rate_limit::hit(conn, &key, self.attempts_per_minute)
+        let scope = format!("signup:{}", self.tenant);
+        crate::rate_limit::hit(conn, &scope, &self.client_ip, self.attempts_per_minute)
     }
 
     /// Stores the prepared account with its verification token and audit entry in one

@@ -51,7 +51,7 @@ impl AppState {
     pub fn client_auth_blocked(&self, tenant: &Tenant, ip: &str) -> Option<i64> {
         let now = crate::domain::unix_now();
         self.blocked_clients
-            .get(&format!("{}:{ip}", tenant.id))
+            .get(&format!("{}:{}", tenant.id, crate::rate_limit::bucket(ip)))
             .filter(|until| *until > now)
             .map(|until| until - now)
     }
@@ -59,12 +59,13 @@ impl AppState {
     /// Counts a failed client authentication from `ip` in the shared counter; returns the
     /// `Retry-After` once the limit is passed.
     pub async fn record_client_auth_failure(&self, tenant: &Tenant, ip: &str) -> Option<i64> {
-        let key = format!("{}:{ip}", tenant.id);
-        let counter = format!("client-auth:{key}");
+        let key = format!("{}:{}", tenant.id, crate::rate_limit::bucket(ip));
+        let scope = format!("client-auth:{}", tenant.id);
+        let address = ip.to_owned();
         let limit = self.settings.security.client_auth_failures_per_minute;
         let retry_after = self
             .db
-            .run(move |conn| crate::rate_limit::hit(conn, &counter, limit))
+            .run(move |conn| crate::rate_limit::hit(conn, &scope, &address, limit))
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "could not count a failed client authentication");

@@ -732,3 +732,48 @@ async fn introspection_answers_only_the_tokens_client(engine: Engine) {
     }
 }
 both_engines!(introspection_answers_only_the_tokens_client);
+
+/// An attacker holding an IPv6 /64 (what one subscriber usually gets) rotates through its
+/// addresses to escape the per-address sign-in limit. The /64 is one bucket.
+async fn ipv6_clients_are_limited_by_their_64(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| {
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        s.security.login_attempts_per_minute = 3;
+        s.argon2.memory_kib = 8;
+        s.argon2.iterations = 1;
+    })
+    .await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let login = app.tenant_url("acme", "/login?next=account");
+    let attempt = |address: String| {
+        let login = login.clone();
+        async move {
+            let browser = Browser::at(&address);
+            let form = browser.get(&login).await;
+            let wrong = [
+                ("email", "ada@example.com"),
+                ("password", "not the password!!"),
+            ];
+            browser.submit(&form, &wrong).await.status
+        }
+    };
+    let mut statuses = Vec::new();
+    for n in 1..=4 {
+        statuses.push(attempt(format!("2001:db8:1:2::{n:x}")).await);
+    }
+    assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    assert!(
+        statuses[..3]
+            .iter()
+            .all(|s| *s != StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let neighbour = attempt("2001:db8:1:3::1".into()).await;
+    assert_ne!(
+        neighbour,
+        StatusCode::TOO_MANY_REQUESTS,
+        "another /64 is another bucket"
+    );
+}
+both_engines!(ipv6_clients_are_limited_by_their_64);

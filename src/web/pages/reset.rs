@@ -93,7 +93,7 @@ pub async fn reset_request_submit(
         .db
         .run(move |conn| {
             if let Some(retry_after) =
-                crate::rate_limit::hit(conn, &format!("reset:{tenant_id}:{client_ip}"), limit)?
+                crate::rate_limit::hit(conn, &format!("reset:{tenant_id}"), &client_ip, limit)?
             {
                 return Ok::<_, DbError>(Err(retry_after));
             }
