@@ -61,7 +61,8 @@ pub struct CreateArgs {
     tenant: String,
     #[arg(long)]
     name: String,
-    /// Allowed redirect URI (repeatable): https, or http on a loopback host.
+    /// Allowed redirect URI (repeatable): https, or http on a loopback host. Matched exactly;
+    /// only a public client registered with 127.0.0.1 or [::1] may use any port (RFC 8252).
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
     /// A public client (browser or native app): no secret, PKCE required.

@@ -162,9 +162,13 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
-    /// The registered redirect URI a request names, if any.
+    /// The registered redirect URI a request names, if any. Only a public (native) client may
+    /// vary the port of a loopback IP literal (RFC 8252 §7.3).
     pub fn redirect_uri_for(&self, requested: &str) -> Option<&RedirectUri> {
-        self.redirect_uris.iter().find(|uri| uri.matches(requested))
+        let any_port = self.client_type == ClientType::Public;
+        self.redirect_uris
+            .iter()
+            .find(|uri| uri.matches(requested, any_port))
     }
 
     /// Whether `presented` is this client's secret (constant time over the hashes).

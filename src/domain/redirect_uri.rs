@@ -1,5 +1,7 @@
 //! Redirect URIs: absolute, https (or http on a loopback host), no fragment, compared exactly
-//! except for the port of loopback URIs (RFC 8252 §7.3, RFC 9700 §2.1).
+//! (RFC 9700 §2.1). The one exception is RFC 8252 §7.3: a native (public) client registered
+//! with the IP literal `127.0.0.1` or `[::1]` may use any port, since it binds an ephemeral
+//! one. `localhost` (resolvable to anything) and confidential clients get no such latitude.
 
 use std::fmt;
 
@@ -52,16 +54,20 @@ impl RedirectUri {
         &self.0
     }
 
-    /// Whether a requested URI matches this registered one: the same string, or for loopback
-    /// URIs the same string apart from the port (native apps bind an ephemeral port).
-    pub fn matches(&self, requested: &str) -> bool {
+    /// Whether a requested URI matches this registered one: the same string, or, when
+    /// `any_loopback_port` (public clients) and this is an IP-literal loopback URI, the same
+    /// string apart from the port.
+    pub fn matches(&self, requested: &str, any_loopback_port: bool) -> bool {
         if self.0 == requested {
             return true;
+        }
+        if !any_loopback_port {
+            return false;
         }
         let (Ok(registered), Ok(requested)) = (Url::parse(&self.0), Url::parse(requested)) else {
             return false;
         };
-        if !is_loopback(&registered) || requested.fragment().is_some() {
+        if !is_loopback_ip_literal(&registered) || requested.fragment().is_some() {
             return false;
         }
         let mut without_port = requested.clone();
@@ -80,6 +86,15 @@ fn is_loopback(url: &Url) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         None => false,
+    }
+}
+
+/// `127.0.0.1` or `[::1]` exactly: the addresses RFC 8252 §7.3 names for native apps.
+fn is_loopback_ip_literal(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        _ => false,
     }
 }
 
@@ -137,17 +152,34 @@ mod tests {
     #[test]
     fn matching_is_exact_except_loopback_port() {
         let web = RedirectUri::parse("https://app.example.com/cb").unwrap();
-        assert!(web.matches("https://app.example.com/cb"));
-        assert!(!web.matches("https://app.example.com/cb/"));
-        assert!(!web.matches("https://app.example.com/cb?x=1"));
-        assert!(!web.matches("https://app.example.com:8443/cb"));
-        assert!(!web.matches("https://APP.example.com/cb"));
+        for public in [false, true] {
+            assert!(web.matches("https://app.example.com/cb", public));
+            assert!(!web.matches("https://app.example.com/cb/", public));
+            assert!(!web.matches("https://app.example.com/cb?x=1", public));
+            assert!(!web.matches("https://app.example.com:8443/cb", public));
+            assert!(!web.matches("https://APP.example.com/cb", public));
+        }
 
+        for literal in ["http://127.0.0.1/cb", "http://[::1]:9/cb"] {
+            let native = RedirectUri::parse(literal).unwrap();
+            let other_port = literal.replace("/cb", "").replace(":9", "") + ":53124/cb";
+            assert!(native.matches(&other_port, true), "{other_port}");
+            assert!(
+                !native.matches(&other_port, false),
+                "confidential: exact only"
+            );
+            assert!(!native.matches(&other_port.replace("/cb", "/other"), true));
+            assert!(!native.matches(&format!("{other_port}#frag"), true));
+        }
         let native = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
-        assert!(native.matches("http://127.0.0.1:53124/cb"));
-        assert!(!native.matches("http://127.0.0.1:53124/other"));
-        assert!(!native.matches("http://127.0.0.2:53124/cb"));
-        assert!(!native.matches("https://127.0.0.1:53124/cb"));
-        assert!(!native.matches("http://127.0.0.1:53124/cb#frag"));
+        assert!(!native.matches("http://127.0.0.2:53124/cb", true));
+        assert!(!native.matches("https://127.0.0.1:53124/cb", true));
+
+        let named = RedirectUri::parse("http://localhost:3000/cb").unwrap();
+        assert!(named.matches("http://localhost:3000/cb", true));
+        assert!(
+            !named.matches("http://localhost:3001/cb", true),
+            "localhost is exact"
+        );
     }
 }

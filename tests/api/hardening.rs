@@ -777,3 +777,65 @@ async fn ipv6_clients_are_limited_by_their_64(engine: Engine) {
     );
 }
 both_engines!(ipv6_clients_are_limited_by_their_64);
+
+/// The authorization request names a redirect URI; does the client's registration cover it?
+/// `true` when the server goes on to sign-in, `false` when it shows the mismatch page.
+async fn redirect_accepted(app: &TestApp, client_id: &str, redirect_uri: &str) -> bool {
+    let (_, challenge) = pkce();
+    let mut url = url::Url::parse(&app.tenant_url("acme", "/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", "openid")
+        .append_pair("state", "s")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let page = Browser::default().get(url.as_str()).await;
+    match page.status {
+        StatusCode::BAD_REQUEST => {
+            assert!(page.html.contains("redirect_uri mismatch"), "{}", page.html);
+            false
+        }
+        status => {
+            assert!(status.is_redirection(), "{status}: {}", page.html);
+            true
+        }
+    }
+}
+
+/// An attacker who can listen on another loopback port of a shared machine tries to receive a
+/// confidential client's code there, or a public client's through `localhost` (which may
+/// resolve elsewhere). RFC 8252 §7.3 lets only native (public) clients vary the port, and
+/// only of the IP literals.
+async fn loopback_redirects_vary_only_for_native_apps(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let confidential = app.create_client("acme", &["--redirect-uri", "http://127.0.0.1:9/cb"]);
+    let confidential = confidential["client_id"].as_str().unwrap();
+    assert!(redirect_accepted(&app, confidential, "http://127.0.0.1:9/cb").await);
+    assert!(!redirect_accepted(&app, confidential, "http://127.0.0.1:10/cb").await);
+
+    let native = app.create_client(
+        "acme",
+        &[
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--redirect-uri",
+            "http://[::1]/cb",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+        ],
+    );
+    let native = native["client_id"].as_str().unwrap();
+    assert!(redirect_accepted(&app, native, "http://127.0.0.1:53124/cb").await);
+    assert!(redirect_accepted(&app, native, "http://[::1]:53124/cb").await);
+    assert!(!redirect_accepted(&app, native, "http://127.0.0.1:53124/other").await);
+    assert!(redirect_accepted(&app, native, "http://localhost:3000/cb").await);
+    assert!(
+        !redirect_accepted(&app, native, "http://localhost:3001/cb").await,
+        "localhost is matched exactly"
+    );
+}
+both_engines!(loopback_redirects_vary_only_for_native_apps);

@@ -132,7 +132,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 "confidential",
             ),
             Field::area("redirect_uris", "Redirect URIs", "")
-                .hint("One per line; exact match. https, or http on loopback."),
+                .hint("One per line; exact match. https, or http on loopback (a public client registered with 127.0.0.1 or [::1] may use any port)."),
             Field::area("post_logout_redirect_uris", "Post-logout redirect URIs", "")
                 .hint("One per line (optional)."),
             Field::select("consent", "Consent", &CONSENT_OPTIONS, "required"),
