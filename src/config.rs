@@ -286,8 +286,11 @@ impl Settings {
                 self.sessions.authorization_request_lifetime_secs,
             ),
         ] {
-            if value <= 0 {
-                bail!("{name} must be positive");
+            if !(1..=crate::domain::MAX_LIFETIME_SECS).contains(&value) {
+                bail!(
+                    "{name} must be between 1 and {} seconds (one year)",
+                    crate::domain::MAX_LIFETIME_SECS
+                );
             }
         }
         if t.refresh_token_reuse_grace_secs < 0 {

@@ -245,6 +245,7 @@ pub fn unlock(
 /// audit entry never holds the hash.
 pub fn import_password_hash(
     conn: &mut AnyConnection,
+    hasher: &crate::identity::password::PasswordHasher,
     who: &Principal,
     id: &str,
     hash: &str,
@@ -252,7 +253,7 @@ pub fn import_password_hash(
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.import_password_hash", |conn| {
         let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
-        identity::import_password_hash(conn, who.tenant(), &account, hash)
+        identity::import_password_hash(conn, hasher, who.tenant(), &account, hash)
             .map_err(account_error)?;
         Ok(Audited {
             target: account.to_string(),

@@ -51,7 +51,10 @@ impl<T> Page<T> {
     /// Cuts a page from items already ordered by `key` and filtered to those after the cursor,
     /// with one more than the limit loaded to know whether a next page exists.
     pub fn from_overfetch(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Page<T> {
-        let next = (items.len() > limit).then(|| key(&items[limit - 1]));
+        let next = (items.len() > limit)
+            .then(|| limit.checked_sub(1).and_then(|last| items.get(last)))
+            .flatten()
+            .map(key);
         items.truncate(limit);
         Page { items, next }
     }

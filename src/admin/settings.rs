@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{audited, AdminError, Audited, Permission, Principal};
+use crate::config::Settings;
 use crate::db::AnyConnection;
 use crate::tenancy::branding::Branding;
 use crate::tenancy::policy::TenantPolicy;
@@ -56,8 +57,10 @@ pub fn get(
     Ok(TenantSettings::from(&fresh(conn, who, tenant)?))
 }
 
+/// Changes the tenant's policy; lifetime overrides are bounded by `instance`'s settings.
 pub fn set_policy(
     conn: &mut AnyConnection,
+    instance: &Settings,
     who: &Principal,
     tenant: &Tenant,
     changes: PolicyChanges,
@@ -66,7 +69,7 @@ pub fn set_policy(
     let tenant = fresh(conn, who, tenant)?;
     audited(conn, who, "settings.policy", |conn| {
         let before = serde_json::to_value(&tenant.policy).unwrap_or_default();
-        let updated = tenants::set_policy(conn, tenant.slug.as_str(), changes.clone())
+        let updated = tenants::set_policy(conn, instance, tenant.slug.as_str(), changes.clone())
             .map_err(tenant_error)?;
         let after = serde_json::to_value(&updated.policy).unwrap_or_default();
         Ok(Audited {

@@ -182,8 +182,10 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
             let who = Principal::cli(&tenant.id);
+            let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             admin::accounts::import_password_hash(
                 &mut conn,
+                &hasher,
                 &who,
                 account.id.as_str(),
                 hash.trim(),

@@ -182,7 +182,7 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             // Without options the command only shows the policy.
             if asked {
                 let who = crate::admin::Principal::cli(&tenant.id);
-                crate::admin::settings::set_policy(&mut conn, &who, &tenant, changes)?;
+                crate::admin::settings::set_policy(&mut conn, settings, &who, &tenant, changes)?;
                 tenant = tenants::find(&mut conn, &slug)?;
             }
             let view = TenantView::new(settings, &tenant);

@@ -73,6 +73,11 @@ pub enum AccountError {
         "unsupported password hash: import argon2 (PHC string) or bcrypt ($2a$, $2b$, $2y$) hashes"
     )]
     UnsupportedHash,
+    #[error(
+        "the password hash asks for more work than this server verifies (argon2 at most \
+         256 MiB, 16 iterations, 16 lanes; bcrypt cost at most 14)"
+    )]
+    CostlyHash,
     #[error("{0}")]
     Hash(#[from] super::password::HashError),
     #[error(transparent)]
@@ -367,7 +372,12 @@ pub fn count_failed_attempt(
         let Some(lock) = security.lock_for(failures) else {
             return Ok(false);
         };
-        rows::set_locked_until(conn, tenant, account, Some(now + lock))?;
+        rows::set_locked_until(
+            conn,
+            tenant,
+            account,
+            Some(crate::domain::expiry(now, lock)),
+        )?;
         super::challenge::void_all(conn, tenant, account)?;
         tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
         Ok(true)
@@ -388,6 +398,7 @@ pub fn unlock(
 /// with the current parameters at the account's next successful sign-in.
 pub fn import_password_hash(
     conn: &mut AnyConnection,
+    hasher: &super::password::PasswordHasher,
     tenant: &TenantId,
     account: &AccountId,
     hash: &str,
@@ -397,6 +408,9 @@ pub fn import_password_hash(
         .any(|p| hash.starts_with(p));
     if !known || argon2::PasswordHash::new(hash).is_err() && !hash.starts_with("$2") {
         return Err(AccountError::UnsupportedHash);
+    }
+    if !hasher.affordable(hash) {
+        return Err(AccountError::CostlyHash);
     }
     rows::set_password_hash(conn, tenant, account, hash, unix_now())?;
     Ok(())

@@ -69,7 +69,7 @@ pub fn start(
             target: format!("{}{target}", kind.prefix()),
             failures: 0,
             created_at: now,
-            expires_at: now + LIFETIME_SECS,
+            expires_at: crate::domain::expiry(now, LIFETIME_SECS),
         },
     )?;
     Ok(id)

@@ -39,6 +39,9 @@ struct Gate {
     slots: Mutex<Slots>,
     turn: Condvar,
     limit: usize,
+    /// Blocks of the configured parameters: a memory grown past this for an imported hash
+    /// is not kept.
+    blocks: usize,
 }
 
 struct Slots {
@@ -53,7 +56,7 @@ struct Turn<'a> {
 }
 
 impl Gate {
-    fn new(limit: usize) -> Gate {
+    fn new(limit: usize, blocks: usize) -> Gate {
         Gate {
             slots: Mutex::new(Slots {
                 running: 0,
@@ -61,6 +64,7 @@ impl Gate {
             }),
             turn: Condvar::new(),
             limit: limit.max(1),
+            blocks,
         }
     }
 
@@ -90,10 +94,23 @@ impl Drop for Turn<'_> {
     fn drop(&mut self) {
         let mut slots = self.gate.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.running -= 1;
-        slots.memories.push(std::mem::take(&mut self.memory));
+        let mut memory = std::mem::take(&mut self.memory);
+        if memory.len() > self.gate.blocks {
+            memory.truncate(self.gate.blocks);
+            memory.shrink_to_fit();
+        }
+        slots.memories.push(memory);
         self.gate.turn.notify_one();
     }
 }
+
+/// The most work a stored hash may ask for. Imported hashes carry their own cost; without a
+/// ceiling one hash with `m=4000000000` (4 TiB) or bcrypt cost 31 takes the process down or
+/// holds a hashing slot for hours on every sign-in attempt for that address.
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ARGON2_ITERATIONS: u32 = 16;
+const MAX_ARGON2_PARALLELISM: u32 = 16;
+const MAX_BCRYPT_COST: u32 = 14;
 
 /// Output length of new hashes (the argon2 crate's default).
 const OUTPUT_LEN: usize = 32;
@@ -132,6 +149,7 @@ impl PasswordHasher {
         )
         .map_err(|e| HashError(e.to_string()))?;
         Ok(PasswordHasher {
+            gate: Arc::new(Gate::new(limit, params.block_count())),
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
             argon2_params: params,
             params: format!(
@@ -139,7 +157,6 @@ impl PasswordHasher {
                 settings.memory_kib, settings.iterations, settings.parallelism
             ),
             dummy: Default::default(),
-            gate: Arc::new(Gate::new(limit)),
             queue: Arc::new(tokio::sync::Semaphore::new(limit)),
         })
     }
@@ -171,11 +188,12 @@ impl PasswordHasher {
     /// (`$2a$`/`$2b$`/`$2y$`), and says whether the hash should be replaced: bcrypt, another
     /// argon2 variant, or parameters other than the configured ones.
     pub fn check(&self, password: &str, stored: &str) -> Verification {
+        if !self.affordable(stored) {
+            tracing::warn!("a stored password hash asks for more work than allowed; refused");
+            return Verification::Mismatch;
+        }
         let mut turn = self.gate.enter();
-        if ["$2a$", "$2b$", "$2y$"]
-            .iter()
-            .any(|p| stored.starts_with(p))
-        {
+        if is_bcrypt(stored) {
             return match bcrypt::verify(password, stored) {
                 Ok(true) => Verification::Match { outdated: true },
                 _ => Verification::Mismatch,
@@ -195,6 +213,27 @@ impl PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Whether a stored hash is one this server will verify: a parseable argon2 or bcrypt
+    /// hash whose cost is within the ceilings (or the configured parameters, if higher).
+    pub fn affordable(&self, stored: &str) -> bool {
+        if is_bcrypt(stored) {
+            return stored
+                .get(4..6)
+                .and_then(|cost| cost.parse::<u32>().ok())
+                .is_some_and(|cost| (4..=MAX_BCRYPT_COST).contains(&cost));
+        }
+        let Some(params) = PasswordHash::new(stored)
+            .ok()
+            .and_then(|h| Params::try_from(&h).ok())
+        else {
+            return false;
+        };
+        let own = &self.argon2_params;
+        params.m_cost() <= MAX_ARGON2_MEMORY_KIB.max(own.m_cost())
+            && params.t_cost() <= MAX_ARGON2_ITERATIONS.max(own.t_cost())
+            && params.p_cost() <= MAX_ARGON2_PARALLELISM.max(own.p_cost())
+    }
+
     /// Runs hashing work on the blocking pool once a turn is free, waiting for it as a future.
     pub async fn run<T, F>(&self, work: F) -> Result<T, HashError>
     where
@@ -247,6 +286,12 @@ impl PasswordHasher {
         });
         let _ = self.verify(password, dummy);
     }
+}
+
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
 }
 
 #[cfg(test)]
@@ -350,5 +395,19 @@ mod tests {
             max_concurrent: 0,
         });
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn costly_stored_hashes_are_refused_before_any_work() {
+        let hasher = fast();
+        assert!(hasher.affordable(&hasher.hash("x").unwrap()));
+        assert!(hasher.affordable(&bcrypt::hash("x", 4).unwrap()));
+        let huge = "$argon2id$v=19$m=4000000000,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        assert!(!hasher.affordable(huge));
+        assert_eq!(hasher.check("x", huge), Verification::Mismatch);
+        let slow = "$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234";
+        assert!(!hasher.affordable(slow));
+        assert!(!hasher.affordable("$2b$xx$"));
+        assert!(!hasher.affordable("not a hash"));
     }
 }

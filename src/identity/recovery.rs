@@ -36,7 +36,7 @@ pub fn request_reset(
         &sha256_hex(&token),
         RESET,
         now,
-        now + RESET_LIFETIME_SECS,
+        crate::domain::expiry(now, RESET_LIFETIME_SECS),
     )?;
     Ok(Some((email, token)))
 }

@@ -36,7 +36,7 @@ pub fn account_token(
         &sha256_hex(&token),
         ACCOUNT,
         now,
-        now + VERIFY_LIFETIME_SECS,
+        crate::domain::expiry(now, VERIFY_LIFETIME_SECS),
     )?;
     Ok(token)
 }
@@ -64,7 +64,7 @@ pub fn profile_token(
         &sha256_hex(&token),
         &profile_purpose(profile, &email),
         now,
-        now + VERIFY_LIFETIME_SECS,
+        crate::domain::expiry(now, VERIFY_LIFETIME_SECS),
     )?;
     Ok(Some((email, token)))
 }

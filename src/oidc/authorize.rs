@@ -494,7 +494,7 @@ pub fn issue_code(
         amr: session.amr.join(" "),
         acr: session.acr.clone(),
         created_at: now,
-        expires_at: now + tokens.refresh_token_absolute_lifetime_secs,
+        expires_at: crate::domain::expiry(now, tokens.refresh_token_absolute_lifetime_secs),
         revoked_at: None,
     };
     let code = random_token();
@@ -507,7 +507,7 @@ pub fn issue_code(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         created_at: now,
-        expires_at: now + tokens.authorization_code_lifetime_secs,
+        expires_at: crate::domain::expiry(now, tokens.authorization_code_lifetime_secs),
         used_at: None,
     };
     grant_rows::insert_grant(conn, &grant)?;
@@ -536,7 +536,10 @@ pub fn store_pending(
             browser_hash: browser_hash.to_owned(),
             parameters: serde_json::to_string(request).unwrap_or_default(),
             created_at: now,
-            expires_at: now + ctx.settings.sessions.authorization_request_lifetime_secs,
+            expires_at: crate::domain::expiry(
+                now,
+                ctx.settings.sessions.authorization_request_lifetime_secs,
+            ),
         },
     )?;
     Ok(id)

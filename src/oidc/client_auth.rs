@@ -33,11 +33,9 @@ pub struct PresentedCredentials {
 impl PresentedCredentials {
     /// Reads the `Authorization` header and the client parameters of the form.
     pub fn from_request(authorization: Option<&str>, params: &Params) -> Result<Self, OAuthError> {
-        let basic = match authorization {
-            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
-                Some(parse_basic(&value[6..])?)
-            }
-            _ => None,
+        let basic = match authorization.and_then(|v| super::after_auth_scheme(v, "basic")) {
+            Some(credentials) => Some(parse_basic(credentials)?),
+            None => None,
         };
         Ok(PresentedCredentials {
             basic,
@@ -355,11 +353,12 @@ fn check_assertion(
     }
     let now = unix_now();
     let exp = claims["exp"].as_i64().ok_or_else(|| failed("no exp"))?;
-    if exp + LEEWAY_SECS < now {
-        return Err(failed("expired"));
-    }
+    // The upper bound first: after it, `exp + LEEWAY_SECS` cannot overflow.
     if exp > now + MAX_ASSERTION_LIFETIME_SECS {
         return Err(failed("exp is too far in the future"));
+    }
+    if exp + LEEWAY_SECS < now {
+        return Err(failed("expired"));
     }
     if claims["nbf"]
         .as_i64()

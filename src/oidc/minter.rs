@@ -111,7 +111,7 @@ pub fn access_token(
         sub: user.map_or_else(|| client.id.to_string(), |u| u.subject.sub.clone()),
         // Without resource indicators the default resource is this issuer (userinfo).
         aud: ctx.issuer.clone(),
-        exp: now + lifetime,
+        exp: crate::domain::expiry(now, lifetime),
         iat: now,
         jti: uuid::Uuid::now_v7().to_string(),
         client_id: client.id.to_string(),
@@ -148,7 +148,7 @@ pub fn id_token(
         "sub": user.subject.sub,
         "aud": client.id,
         "azp": client.id,
-        "exp": now + ctx.settings.tokens.id_token_lifetime_secs,
+        "exp": crate::domain::expiry(now, ctx.settings.tokens.id_token_lifetime_secs),
         "iat": now,
         "auth_time": grant.auth_time,
         "acr": grant.acr,
@@ -187,8 +187,11 @@ pub fn refresh_token(
             client_id: grant.client_id.clone(),
             scope: scope.to_string(),
             created_at: now,
-            expires_at: (now + ctx.settings.tokens.refresh_token_idle_lifetime_secs)
-                .min(grant.expires_at),
+            expires_at: crate::domain::expiry(
+                now,
+                ctx.settings.tokens.refresh_token_idle_lifetime_secs,
+            )
+            .min(grant.expires_at),
             rotated_at: None,
         },
     )?;

@@ -79,7 +79,12 @@ pub fn issue_setup_token(conn: &mut AnyConnection) -> Result<Option<String>, DbE
     }
     let token = random_token();
     let now = unix_now();
-    rows::insert_setup_token(conn, &sha256_hex(&token), now, now + SETUP_LIFETIME_SECS)?;
+    rows::insert_setup_token(
+        conn,
+        &sha256_hex(&token),
+        now,
+        crate::domain::expiry(now, SETUP_LIFETIME_SECS),
+    )?;
     Ok(Some(token))
 }
 

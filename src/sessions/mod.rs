@@ -70,7 +70,7 @@ pub fn create(
         acr: acr.to_owned(),
         created_at: now,
         last_seen_at: now,
-        expires_at: now + settings.absolute_lifetime_secs,
+        expires_at: crate::domain::expiry(now, settings.absolute_lifetime_secs),
         ended_at: None,
     };
     rows::insert(conn, &row)?;
@@ -91,7 +91,7 @@ pub fn current(
     };
     if row.ended_at.is_some()
         || row.expires_at <= now
-        || row.last_seen_at + settings.idle_timeout_secs <= now
+        || crate::domain::expiry(row.last_seen_at, settings.idle_timeout_secs) <= now
     {
         return Ok(None);
     }

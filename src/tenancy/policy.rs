@@ -54,6 +54,29 @@ pub struct TenantPolicy {
 /// still accept (ASVS 6.2.9: at least 64 characters allowed).
 pub const PASSWORD_MIN_LENGTH_RANGE: std::ops::RangeInclusive<usize> = 8..=64;
 
+/// The longest each tenant lifetime override may be: the instance's own setting (which
+/// configuration holds to at most a year). A tenant may shorten lifetimes, never lengthen.
+#[derive(Debug, Clone, Copy)]
+pub struct LifetimeCeilings {
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub access_token_secs: i64,
+    pub refresh_idle_secs: i64,
+    pub refresh_absolute_secs: i64,
+}
+
+impl LifetimeCeilings {
+    pub fn of(instance: &Settings) -> LifetimeCeilings {
+        LifetimeCeilings {
+            session_idle_secs: instance.sessions.idle_timeout_secs,
+            session_absolute_secs: instance.sessions.absolute_lifetime_secs,
+            access_token_secs: instance.tokens.access_token_lifetime_secs,
+            refresh_idle_secs: instance.tokens.refresh_token_idle_lifetime_secs,
+            refresh_absolute_secs: instance.tokens.refresh_token_absolute_lifetime_secs,
+        }
+    }
+}
+
 impl TenantPolicy {
     fn has_overrides(&self) -> bool {
         self.session_idle_secs.is_some()
@@ -68,23 +91,63 @@ impl TenantPolicy {
         if !self.has_overrides() {
             return base.clone();
         }
+        // Held to the ceilings here too: an override stored before the instance's setting was
+        // lowered must not outlive it.
+        let ceilings = LifetimeCeilings::of(base);
         let mut settings = (**base).clone();
         if let Some(v) = self.session_idle_secs {
-            settings.sessions.idle_timeout_secs = v;
+            settings.sessions.idle_timeout_secs = v.min(ceilings.session_idle_secs);
         }
         if let Some(v) = self.session_absolute_secs {
-            settings.sessions.absolute_lifetime_secs = v;
+            settings.sessions.absolute_lifetime_secs = v.min(ceilings.session_absolute_secs);
         }
         if let Some(v) = self.access_token_secs {
+            let v = v.min(ceilings.access_token_secs);
             settings.tokens.access_token_lifetime_secs = v;
             settings.tokens.id_token_lifetime_secs = v;
         }
         if let Some(v) = self.refresh_idle_secs {
-            settings.tokens.refresh_token_idle_lifetime_secs = v;
+            settings.tokens.refresh_token_idle_lifetime_secs = v.min(ceilings.refresh_idle_secs);
         }
         if let Some(v) = self.refresh_absolute_secs {
-            settings.tokens.refresh_token_absolute_lifetime_secs = v;
+            settings.tokens.refresh_token_absolute_lifetime_secs =
+                v.min(ceilings.refresh_absolute_secs);
         }
         Arc::new(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_overrides_never_outlive_the_instance() {
+        let base = Arc::new(Settings::defaults().unwrap());
+        let policy = TenantPolicy {
+            password_min_length: 12,
+            mfa: MfaPolicy::Optional,
+            self_signup: false,
+            email_verification: "optional".into(),
+            session_idle_secs: Some(i64::MAX),
+            session_absolute_secs: Some(60),
+            access_token_secs: Some(i64::MAX),
+            refresh_idle_secs: None,
+            refresh_absolute_secs: Some(i64::MAX),
+        };
+        let effective = policy.effective_settings(&base);
+        assert_eq!(
+            effective.sessions.idle_timeout_secs,
+            base.sessions.idle_timeout_secs
+        );
+        assert_eq!(effective.sessions.absolute_lifetime_secs, 60);
+        assert_eq!(
+            effective.tokens.access_token_lifetime_secs,
+            base.tokens.access_token_lifetime_secs
+        );
+        assert_eq!(
+            effective.tokens.refresh_token_absolute_lifetime_secs,
+            base.tokens.refresh_token_absolute_lifetime_secs
+        );
     }
 }

@@ -27,7 +27,7 @@ pub fn issuer(settings: &Settings, slug: &TenantSlug) -> String {
 pub fn slug_from_host<'a>(host: &'a str, base_domain: &str) -> Option<&'a str> {
     let host = strip_port(host).trim_end_matches('.');
     let prefix_len = host.len().checked_sub(base_domain.len() + 1)?;
-    let (label, rest) = host.split_at(prefix_len);
+    let (label, rest) = (host.get(..prefix_len)?, host.get(prefix_len..)?);
     let domain = rest.strip_prefix('.')?;
     if !domain.eq_ignore_ascii_case(base_domain) || label.is_empty() || label.contains('.') {
         return None;

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::policy::{MfaPolicy, TenantPolicy, PASSWORD_MIN_LENGTH_RANGE};
+use super::policy::{LifetimeCeilings, MfaPolicy, TenantPolicy, PASSWORD_MIN_LENGTH_RANGE};
+use crate::config::Settings;
 use crate::db::tenants::{self as rows, TenantRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{unix_now, TenantId, TenantSlug};
@@ -236,8 +237,11 @@ pub struct PolicyChanges {
     pub refresh_absolute_secs: Option<i64>,
 }
 
+/// Changes a tenant's policy. Lifetime overrides may shorten the instance's settings
+/// (`instance`), never lengthen them.
 pub fn set_policy(
     conn: &mut AnyConnection,
+    instance: &Settings,
     slug: &str,
     changes: PolicyChanges,
 ) -> Result<Tenant, TenantError> {
@@ -266,24 +270,47 @@ pub fn set_policy(
         }
         policy.email_verification = verification;
     }
+    let ceilings = LifetimeCeilings::of(instance);
     let lifetime =
-        |current: Option<i64>, change: Option<i64>| -> Result<Option<i64>, TenantError> {
-            match change {
-                None => Ok(current),
-                Some(0) => Ok(None),
-                Some(v) if v > 0 => Ok(Some(v)),
-                Some(_) => Err(TenantError::InvalidPolicy(
-                    "lifetimes must be positive (0 clears the override)".into(),
-                )),
-            }
+        |label: &str, current: Option<i64>, change: Option<i64>, ceiling: i64| match change {
+            None => Ok(current),
+            Some(0) => Ok(None),
+            Some(v) if (1..=ceiling).contains(&v) => Ok(Some(v)),
+            Some(_) => Err(TenantError::InvalidPolicy(format!(
+                "{label} must be between 1 and {ceiling} seconds, the instance's setting \
+                 (0 clears the override)"
+            ))),
         };
-    policy.session_idle_secs = lifetime(policy.session_idle_secs, changes.session_idle_secs)?;
-    policy.session_absolute_secs =
-        lifetime(policy.session_absolute_secs, changes.session_absolute_secs)?;
-    policy.access_token_secs = lifetime(policy.access_token_secs, changes.access_token_secs)?;
-    policy.refresh_idle_secs = lifetime(policy.refresh_idle_secs, changes.refresh_idle_secs)?;
-    policy.refresh_absolute_secs =
-        lifetime(policy.refresh_absolute_secs, changes.refresh_absolute_secs)?;
+    policy.session_idle_secs = lifetime(
+        "the session idle timeout",
+        policy.session_idle_secs,
+        changes.session_idle_secs,
+        ceilings.session_idle_secs,
+    )?;
+    policy.session_absolute_secs = lifetime(
+        "the session lifetime",
+        policy.session_absolute_secs,
+        changes.session_absolute_secs,
+        ceilings.session_absolute_secs,
+    )?;
+    policy.access_token_secs = lifetime(
+        "the access-token lifetime",
+        policy.access_token_secs,
+        changes.access_token_secs,
+        ceilings.access_token_secs,
+    )?;
+    policy.refresh_idle_secs = lifetime(
+        "the refresh-token idle lifetime",
+        policy.refresh_idle_secs,
+        changes.refresh_idle_secs,
+        ceilings.refresh_idle_secs,
+    )?;
+    policy.refresh_absolute_secs = lifetime(
+        "the refresh-token lifetime",
+        policy.refresh_absolute_secs,
+        changes.refresh_absolute_secs,
+        ceilings.refresh_absolute_secs,
+    )?;
     rows::set_policy(
         conn,
         &tenant.id,

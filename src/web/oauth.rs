@@ -235,15 +235,15 @@ pub async fn userinfo(
     let realm = state.issuer(&tenant);
     let result = async {
         let header_token = match authorization_header(&req) {
-            Some(value) if value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ") => {
-                Some(value[7..].trim().to_owned())
-            }
-            Some(_) => {
-                return Err(
-                    OAuthError::invalid_request("use the Bearer authorization scheme")
-                        .with_challenge(Challenge::Bearer),
-                )
-            }
+            Some(value) => match crate::oidc::after_auth_scheme(&value, "bearer") {
+                Some(token) => Some(token.trim().to_owned()),
+                None => {
+                    return Err(
+                        OAuthError::invalid_request("use the Bearer authorization scheme")
+                            .with_challenge(Challenge::Bearer),
+                    )
+                }
+            },
             None => None,
         };
         let body_token = if req.method() == actix_web::http::Method::POST && !body.is_empty() {

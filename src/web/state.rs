@@ -71,8 +71,10 @@ impl AppState {
                 tracing::error!(error = %e, "could not count a failed client authentication");
                 None
             })?;
-        self.blocked_clients
-            .insert(key, crate::domain::unix_now() + retry_after);
+        self.blocked_clients.insert(
+            key,
+            crate::domain::expiry(crate::domain::unix_now(), retry_after),
+        );
         Some(retry_after)
     }
 

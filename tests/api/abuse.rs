@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tessera::config::TenantRouting;
 use tessera::db::Db;
-use tessera::domain::TenantId;
+use tessera::domain::{AccountId, TenantId};
 
 use crate::both_engines;
 use crate::browser::{Browser, Page};
@@ -234,3 +234,59 @@ async fn outdated_and_bcrypt_hashes_are_upgraded_at_sign_in(engine: Engine) {
     assert!(stderr(&junk).contains("unsupported password hash"));
 }
 both_engines!(outdated_and_bcrypt_hashes_are_upgraded_at_sign_in);
+
+/// An administrator of one tenant (or a corrupted row) plants a password hash whose own
+/// parameters ask for hours of work or terabytes of memory; every sign-in attempt for that
+/// address would then stall a hashing slot or take the whole process down, for every
+/// tenant. Such hashes are refused at import and never verified.
+async fn costly_stored_hashes_are_never_verified(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    let tenant = app.create_tenant("acme");
+    let tenant_id = TenantId::from_stored(tenant["id"].as_str().unwrap().into());
+    let account = app.create_account("acme", EMAIL, PASSWORD);
+    let account_id = AccountId::from_stored(account["id"].as_str().unwrap().into());
+    // Cheap to make here, but above the iteration ceiling.
+    let costly = tessera::identity::password::PasswordHasher::from_settings(
+        &tessera::config::Argon2Settings {
+            memory_kib: 8,
+            iterations: 17,
+            parallelism: 1,
+            max_concurrent: 0,
+        },
+    )
+    .unwrap()
+    .hash(PASSWORD)
+    .unwrap();
+    for hash in [
+        costly.as_str(),
+        "$argon2id$v=19$m=4000000000,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        "$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+    ] {
+        let refused = app.cli_input(
+            &["account", "import-password-hash", "--tenant", "acme", EMAIL],
+            &[],
+            hash,
+        );
+        assert!(!refused.status.success(), "{hash}");
+        assert!(stderr(&refused).contains("more work"), "{}", stderr(&refused));
+    }
+    assert!(
+        signed_in(&attempt(&app, PASSWORD).await),
+        "the old hash stays"
+    );
+
+    // Planted behind the import's back: the sign-in fails like a wrong password.
+    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
+    tessera::db::accounts::set_password_hash(
+        &mut db.conn().unwrap(),
+        &tenant_id,
+        &account_id,
+        &costly,
+        0,
+    )
+    .unwrap();
+    let page = attempt(&app, PASSWORD).await;
+    assert!(!signed_in(&page));
+    assert!(page.html.contains(FAILED), "{}", page.html);
+}
+both_engines!(costly_stored_hashes_are_never_verified);

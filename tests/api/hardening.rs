@@ -839,3 +839,125 @@ async fn loopback_redirects_vary_only_for_native_apps(engine: Engine) {
     );
 }
 both_engines!(loopback_redirects_vary_only_for_native_apps);
+
+/// A settings administrator (or a stolen settings token) sets a tenant's lifetimes to the
+/// end of time: sessions that never lapse, or sums that overflow and lock the whole tenant
+/// out. Overrides may only shorten the instance's settings.
+async fn lifetime_overrides_are_bounded(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (_, token) = machine_admin(&app, "acme", &["settings:write"]).await;
+    let (id, secret) = app.machine_client("acme");
+    let token = Some(token.as_str());
+    for (field, value) in [
+        ("access_token_secs", i64::MAX),
+        ("access_token_secs", 901),
+        ("session_idle_secs", 7201),
+        ("session_absolute_secs", i64::MAX - 1),
+        ("refresh_idle_secs", 1_209_601),
+        ("refresh_absolute_secs", 400 * 24 * 3600),
+        ("access_token_secs", -5),
+    ] {
+        let change = json!({ field: value });
+        let (status, body, _) = call(
+            &app,
+            Method::PATCH,
+            "acme",
+            "/settings/policy",
+            token,
+            Some(change),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}={value}: {body}");
+        assert!(
+            body.to_string().contains("instance's setting"),
+            "{field}: {body}"
+        );
+    }
+    let shorter = json!({ "access_token_secs": 900, "session_idle_secs": 60 });
+    let (status, body, _) = call(
+        &app,
+        Method::PATCH,
+        "acme",
+        "/settings/policy",
+        token,
+        Some(shorter),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The tenant still works: tokens are minted with a sane lifetime.
+    let response = app
+        .post_form(
+            "acme",
+            "/token",
+            &[("grant_type", "client_credentials")],
+            Some((&id, &secret)),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["expires_in"], 900);
+}
+both_engines!(lifetime_overrides_are_bounded);
+
+/// Request data shaped to reach a panic: authorization headers with non-ASCII bytes where a
+/// scheme is sliced off, page limits at the edges of `usize`, cursors of any text, and
+/// (in `variants`) a client assertion whose `exp` is the end of time. Nothing answers 5xx.
+async fn hostile_values_never_reach_a_panic(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (_, token) = machine_admin(&app, "acme", &["accounts:read", "audit:read"]).await;
+    let headers: [&[u8]; 6] = [
+        b"B\xc3\xa4sic YTpi",
+        b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+        b"Basic",
+        b"Bearer",
+        b"Basic \xff\xfe",
+        b"bearer \xc3\xa9t\xc3\xa9",
+    ];
+    for value in headers {
+        let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
+        for (method, path) in [
+            (Method::POST, "/token"),
+            (Method::POST, "/introspect"),
+            (Method::GET, "/userinfo"),
+            (Method::GET, "/admin/api/v1/accounts"),
+        ] {
+            let response = app
+                .client
+                .request(method.clone(), app.tenant_url("acme", path))
+                .header(reqwest::header::AUTHORIZATION, value.clone())
+                .form(&[("grant_type", "client_credentials"), ("token", "x")])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert!(status.is_client_error(), "{path} {value:?}: {status}");
+        }
+    }
+    for query in [
+        "limit=0",
+        "limit=18446744073709551615",
+        "limit=-1",
+        "limit=99999999999999999999999",
+        "after=%C3%A9%00%FF",
+        "after=&limit=1",
+    ] {
+        for list in ["/accounts", "/audit"] {
+            let (status, body, _) = call(
+                &app,
+                Method::GET,
+                "acme",
+                &format!("{list}?{query}"),
+                Some(&token),
+                None,
+            )
+            .await;
+            assert!(
+                status == StatusCode::OK || status.is_client_error(),
+                "{list}?{query}: {status} {body}"
+            );
+        }
+    }
+}
+both_engines!(hostile_values_never_reach_a_panic);

@@ -12,6 +12,7 @@ use openidconnect::{ClientId, IssuerUrl, Nonce};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tessera::config::TenantRouting;
+use tessera::domain::unix_now;
 
 use crate::attacks_support::{error_of, tokens};
 use crate::both_engines;
@@ -118,6 +119,8 @@ async fn private_key_jwt_with_registered_jwks(engine: Engine) {
         key.assertion(id, &token_endpoint, 7200, "jti-4"),
         other_key.assertion(id, &token_endpoint, 60, "jti-5"),
         "not.a.jwt".to_owned(),
+        // exp at the end of time: must not overflow the expiry arithmetic.
+        key.assertion(id, &token_endpoint, i64::MAX - unix_now() - 10, "jti-7"),
     ];
     for bad in &cases {
         let response = assertion_token(&app, bad, &[]).await;

@@ -255,8 +255,7 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    (value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "))
-        .then(|| value[7..].trim().to_owned())
+    crate::oidc::after_auth_scheme(value, "bearer").map(|t| t.trim().to_owned())
 }
 
 /// Authenticates an access token of this tenant: a profile's, or a client's own.
@@ -617,7 +616,8 @@ handler!(get_settings, |c| ok(admin::settings::get(
 
 handler!(set_policy, |c| {
     let changes: PolicyChanges = c.input.required_body()?;
-    let settings = admin::settings::set_policy(c.conn, &c.who, &c.ctx.tenant, changes)?;
+    let settings =
+        admin::settings::set_policy(c.conn, &c.state.settings, &c.who, &c.ctx.tenant, changes)?;
     super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
     ok(settings)
 });

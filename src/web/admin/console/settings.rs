@@ -132,8 +132,14 @@ pub async fn settings_action(
         let tenant = call.ctx.tenant.clone();
         let result = match call.param("section").as_str() {
             "policy" => policy_changes(&form).and_then(|changes| {
-                admin::settings::set_policy(call.conn, &call.who, &tenant, changes)
-                    .map(|_| "policy")
+                admin::settings::set_policy(
+                    call.conn,
+                    &call.state.settings,
+                    &call.who,
+                    &tenant,
+                    changes,
+                )
+                .map(|_| "policy")
             }),
             "branding" => {
                 let changes = BrandingChanges {
