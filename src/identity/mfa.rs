@@ -1,7 +1,12 @@
 //! TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, for authenticator-app
 //! compatibility) with single-use recovery codes. Seeds are sealed under the master key; a
 //! code from a time step already used is refused.
+//!
+//! Recovery codes carry 80 random bits and are stored as HMAC-SHA256 under a key derived
+//! from the account's sealed seed: a copy of the database alone (without the master key)
+//! cannot test guesses, and the same code never hashes alike for two accounts.
 
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretSlice};
 use totp_rs::{Algorithm, Builder, Totp};
@@ -15,6 +20,8 @@ use crate::keys::envelope;
 use crate::keys::MasterKey;
 
 pub const RECOVERY_CODES: usize = 10;
+/// Length of the 50-bit codes issued before keyed hashing.
+const LEGACY_CODE_CHARS: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MfaError {
@@ -145,12 +152,13 @@ pub fn confirm_enrollment(
         return Err(MfaError::AlreadyEnrolled);
     }
     check_totp(conn, master, tenant, account, &row, code)?;
+    let key = RecoveryKey::of(&open(master, tenant, account, &row)?, tenant, account)?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     tx::write(conn, |conn| {
         let now = unix_now();
         rows::confirm_totp(conn, tenant, account, now)?;
         for code in &codes {
-            rows::insert_recovery_code(conn, tenant, account, &sha256_hex(&normalize(code)), now)?;
+            rows::insert_recovery_code(conn, tenant, account, &key.hash(code), now)?;
         }
         let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
         crate::audit::record(conn, tenant, event)?;
@@ -159,23 +167,63 @@ pub fn confirm_enrollment(
     Ok(codes)
 }
 
-/// `xxxxx-xxxxx`: 50 random bits in an easy-to-type alphabet.
+/// Crockford's base32 alphabet: no i, l, o or u to misread; 5 bits a character.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// Characters of a recovery code: 16 × 5 = 80 bits.
+const RECOVERY_CODE_CHARS: usize = 16;
+
+/// `xxxx-xxxx-xxxx-xxxx`: 80 random bits, each character exactly 5 of them (no modulo bias).
 fn recovery_code() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 10];
+    let mut bytes = [0u8; RECOVERY_CODE_CHARS * 5 / 8];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let chars: String = bytes
+    let bits = bytes
         .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let chars: Vec<char> = (0..RECOVERY_CODE_CHARS)
+        .map(|i| ALPHABET[((bits >> (5 * i)) & 0x1f) as usize] as char)
         .collect();
-    format!("{}-{}", &chars[..5], &chars[5..])
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
+/// What was typed, as stored: case and separators ignored, and the letters Crockford's
+/// alphabet leaves out read as the digits they resemble.
 fn normalize(code: &str) -> String {
     code.chars()
         .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
+        .map(|c| match c.to_ascii_lowercase() {
+            'o' => '0',
+            'i' | 'l' => '1',
+            c => c,
+        })
         .collect()
+}
+
+/// The per-account key recovery codes are hashed under.
+struct RecoveryKey(Hmac<sha2::Sha256>);
+
+impl RecoveryKey {
+    fn of(
+        seed: &SecretSlice<u8>,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<RecoveryKey, MfaError> {
+        let keyed = |key: &[u8]| {
+            Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|e| MfaError::Sealed(e.to_string()))
+        };
+        let mut derive = keyed(seed.expose_secret())?;
+        derive.update(format!("tessera recovery codes\0{tenant}\0{account}").as_bytes());
+        Ok(RecoveryKey(keyed(&derive.finalize().into_bytes())?))
+    }
+
+    fn hash(&self, code: &str) -> String {
+        let mut mac = self.0.clone();
+        mac.update(normalize(code).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 fn check_totp(
@@ -216,13 +264,16 @@ pub fn verify(
         check_totp(conn, master, tenant, account, &row, trimmed)?;
         return Ok(Proof::Totp);
     }
-    if rows::use_recovery_code(
-        conn,
-        tenant,
-        account,
-        &sha256_hex(&normalize(trimmed)),
-        unix_now(),
-    )? {
+    let key = RecoveryKey::of(&open(master, tenant, account, &row)?, tenant, account)?;
+    if rows::use_recovery_code(conn, tenant, account, &key.hash(trimmed), unix_now())? {
+        return Ok(Proof::RecoveryCode);
+    }
+    // Codes issued before recovery codes were keyed (10 characters, bare SHA-256) stay
+    // usable, so nobody is locked out by the upgrade; new codes replace them at re-enrolment.
+    let legacy = normalize(trimmed);
+    if legacy.len() == LEGACY_CODE_CHARS
+        && rows::use_recovery_code(conn, tenant, account, &sha256_hex(&legacy), unix_now())?
+    {
         return Ok(Proof::RecoveryCode);
     }
     Err(MfaError::InvalidCode)
@@ -272,4 +323,38 @@ pub fn qr_svg(text: &str) -> Option<String> {
     Some(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {full} {full}\" width=\"200\" height=\"200\" role=\"img\" aria-label=\"QR code for your authenticator app\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_carry_80_bits_in_crockford_base32() {
+        let code = recovery_code();
+        let groups: Vec<&str> = code.split('-').collect();
+        assert_eq!(groups.len(), 4, "{code}");
+        assert!(groups.iter().all(|g| g.len() == 4), "{code}");
+        assert!(code.bytes().all(|b| b == b'-' || ALPHABET.contains(&b)));
+        assert_ne!(recovery_code(), code);
+        // Upper case, other separators and misread letters are the same code.
+        assert_eq!(normalize("AB0I-l1xy"), normalize("ab01-11XY"));
+        assert_eq!(normalize("oO iL"), "0011");
+    }
+
+    #[test]
+    fn recovery_hashes_are_keyed_per_account() {
+        let seed = SecretSlice::from(vec![7u8; 20]);
+        let tenant = TenantId::from_stored("t".into());
+        let (ada, bob) = (
+            AccountId::from_stored("a".into()),
+            AccountId::from_stored("b".into()),
+        );
+        let code = "abcd-efgh-jkmn-pqrs";
+        let for_ada = RecoveryKey::of(&seed, &tenant, &ada).unwrap();
+        let for_bob = RecoveryKey::of(&seed, &tenant, &bob).unwrap();
+        assert_eq!(for_ada.hash(code), for_ada.hash("ABCDEFGHJKMNPQRS"));
+        assert_ne!(for_ada.hash(code), for_bob.hash(code));
+        assert_ne!(for_ada.hash(code), sha256_hex(&normalize(code)));
+    }
 }

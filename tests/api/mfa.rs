@@ -16,15 +16,15 @@ const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "ada@example.com";
 const RP: &str = "http://127.0.0.1:9";
 
-fn code_at(key: &str, offset_secs: i64) -> String {
+pub(crate) fn code_at(key: &str, offset_secs: i64) -> String {
     crate::attacks_support::totp_code(key, offset_secs)
 }
 
-fn manual_key(page: &Page) -> String {
+pub(crate) fn manual_key(page: &Page) -> String {
     crate::attacks_support::manual_key(&page.html)
 }
 
-async fn console(app: &TestApp, browser: &Browser) -> Page {
+pub(crate) async fn console(app: &TestApp, browser: &Browser) -> Page {
     let login = browser
         .get(&app.tenant_url("acme", "/login?next=account"))
         .await;
@@ -34,7 +34,7 @@ async fn console(app: &TestApp, browser: &Browser) -> Page {
     browser.follow(done, RP).await
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     browser: &Browser,
     page: &Page,
