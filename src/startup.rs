@@ -159,7 +159,7 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
                     Ok(response)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .app_data(data.clone())
             .app_data(actix_web::web::PayloadConfig::new(crate::web::BODY_LIMIT))
             .configure(routes::routes(routing))

@@ -28,3 +28,43 @@ pub fn init(settings: &LogSettings) {
     // Already installed (tests, or a CLI command that serves): keep the first one.
     let _ = result;
 }
+
+/// The span every request is served in: `tracing_actix_web`'s fields, except that
+/// `http.target` is the path alone. Query strings carry link tokens (`/verify?token=`,
+/// `/reset?token=`, `/platform/setup?token=`), `login_hint` and `state`; logs must not.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage as _;
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let connection = request.connection_info();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.host = %connection.host(),
+            http.client_ip = %connection.realip_remote_addr().unwrap_or(""),
+            http.target = %request.path(),
+            http.status_code = tracing::field::Empty,
+            otel.name = %format!("{} {}", request.method(), route),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

@@ -311,14 +311,22 @@ pub fn password(
             });
         }
         Err(_) => {
+            // What was typed is kept only when it names an account: an unknown value may be
+            // a password typed into the wrong field, or someone else's address.
             let typed = checked.candidate.email.as_str();
+            let details = if checked.candidate.exists() {
+                json!({ "email": typed })
+            } else {
+                let purpose = format!("signin.failure email\0{}", attempt.tenant);
+                json!({ "unknown_email_hash": master.keyed_hash(&purpose, typed) })
+            };
             record(
                 conn,
                 attempt,
                 "anonymous",
                 "signin.failure",
                 "password",
-                json!({ "email": typed }),
+                details,
             )?;
             return Ok(Step::Refused);
         }

@@ -81,6 +81,23 @@ impl MasterKey {
         self.bytes.expose_secret()
     }
 
+    /// A keyed hash (HMAC-SHA256, hex) of `value` for `purpose`: equal inputs give equal
+    /// outputs, so repeats can be recognised, while someone without the master key cannot
+    /// test guesses against them.
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        use hmac::digest::KeyInit;
+        use hmac::{Hmac, Mac};
+        // HMAC pads a short key with zeros to the block size; doing it here makes the key
+        // a fixed-size array and the constructor infallible.
+        let mut key = [0u8; 64];
+        key[..MASTER_KEY_LEN].copy_from_slice(self.bytes());
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&key.into());
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// `keys.master_key` (environment), else `keys.master_key_file` (must exist), else
     /// `{data_dir}/master.key`, generated with mode 0600 when missing.
     pub fn load(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {

@@ -30,6 +30,11 @@ pub struct Outgoing {
     pub html: String,
 }
 
+/// Said at start when a deployment that looks real keeps its mail in files.
+pub const FILE_TRANSPORT_WARNING: &str = "mail.transport is \"file\": every message, with its \
+     sign-in, verification and reset links, is written in clear to a local directory and \
+     never delivered; an https deployment should send mail over SMTP";
+
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<(Mailer, Mailbox)> {
         let mail = &settings.mail;
@@ -46,6 +51,12 @@ impl Mailer {
                 };
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("could not create {}", dir.display()))?;
+                if settings.server.public_url.scheme() == "https" {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        "{FILE_TRANSPORT_WARNING}"
+                    );
+                }
                 Mailer::File {
                     transport: AsyncFileTransport::new(&dir),
                     dir,

@@ -1035,3 +1035,62 @@ async fn recovery_codes_resist_an_offline_search(engine: Engine) {
     assert!(!second_factor("abcde-23456".into()).await, "spent");
 }
 both_engines!(recovery_codes_resist_an_offline_search);
+
+/// Someone who can read the audit log learns what strangers typed into the email field: a
+/// password typed one field too early, or the addresses an attacker is spraying. A failure
+/// for an unknown address keeps only a keyed hash (repeats still stand out); a failure for
+/// an existing account keeps its address.
+async fn failed_sign_ins_keep_only_known_addresses(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let login = app.tenant_url("acme", "/login?next=account");
+    for email in [
+        "my-secret-passphrase@typed.here",
+        "my-secret-passphrase@typed.here",
+        "other@typed.here",
+        "ada@example.com",
+    ] {
+        let browser = Browser::default();
+        let form = browser.get(&login).await;
+        let page = browser
+            .submit(
+                &form,
+                &[("email", email), ("password", "not the password!!")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{email}");
+    }
+    let export = app.cli(&["audit", "export", "--tenant", "acme"]);
+    let failures: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|event| event["action"] == "signin.failure")
+        .map(|event| serde_json::from_str(event["details"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(failures.len(), 4);
+    let all = serde_json::to_string(&failures).unwrap();
+    assert!(!all.contains("my-secret-passphrase"), "{all}");
+    assert!(!all.contains("other@typed.here"), "{all}");
+    let known: Vec<&Value> = failures
+        .iter()
+        .filter(|details| details.get("email").is_some())
+        .collect();
+    assert_eq!(known.len(), 1, "{all}");
+    assert_eq!(known[0]["email"], "ada@example.com");
+    let mut hashes: Vec<&str> = failures
+        .iter()
+        .filter_map(|details| details["unknown_email_hash"].as_str())
+        .collect();
+    assert_eq!(hashes.len(), 3, "{all}");
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(
+        hashes.len(),
+        2,
+        "the same typed value, the same hash: {all}"
+    );
+    let bare = tessera::crypto::sha256_hex("my-secret-passphrase@typed.here");
+    assert!(!hashes.contains(&bare.as_str()), "keyed, not a bare digest");
+}
+both_engines!(failed_sign_ins_keep_only_known_addresses);

@@ -95,6 +95,16 @@ async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
         .to_str()
         .unwrap()
         .to_owned();
+    // A link token in a query string: logged as the path alone.
+    let linked = client
+        .get(format!("{base}/t/nobody/verify?token=SECRET-LINK-TOKEN"))
+        .send()
+        .await
+        .unwrap();
+    let linked_id = linked.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     // SIGTERM: graceful shutdown, exit status 0.
     let killed = Command::new("kill")
@@ -121,9 +131,24 @@ async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
         lines.iter().any(|l| l.to_string().contains(&request_id)),
         "no log line with request id {request_id}:\n{logs}"
     );
+    let linked_line = lines
+        .iter()
+        .find(|l| l.to_string().contains(&linked_id))
+        .unwrap_or_else(|| panic!("no log line for the linked request:\n{logs}"));
+    assert_eq!(linked_line["span"]["http.target"], "/t/nobody/verify");
+    assert!(!logs.contains("SECRET-LINK-TOKEN"), "{logs}");
+    let setup_token = setup.split("token=").nth(1).unwrap();
+    assert!(
+        !logs.contains(setup_token),
+        "the setup link's token was logged"
+    );
     assert!(lines.iter().any(|l| l["fields"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("generated a new master key"))));
+    assert!(
+        !logs.contains("mail.transport is"),
+        "no file-transport warning on http: {logs}"
+    );
     assert!(!logs.contains(
         &std::fs::read_to_string(dir.path().join("data/master.key"))
             .unwrap()
@@ -144,4 +169,56 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// An operator deploys at an https address and forgets to configure SMTP: every sign-in
+/// and reset link would sit in clear files on the server. The server says so at start.
+#[tokio::test]
+async fn file_mail_on_an_https_deployment_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE__URL")
+        .env_remove("TESSERA_KEYS__MASTER_KEY")
+        .env_remove("TESSERA_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("TESSERA_SERVER__LISTEN", "127.0.0.1:0")
+        .env("TESSERA_SERVER__PUBLIC_URL", "https://id.example.com")
+        .env("TESSERA_MAIL__TRANSPORT", "file")
+        .env("TESSERA_LOG__FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Serving (the banner is printed) means startup, and its warnings, are done.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
+        if line.starts_with("Tessera ") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_with_timeout(&mut child, Duration::from_secs(20));
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let warned = logs.lines().any(|line| {
+        let line: Value = serde_json::from_str(line).unwrap_or_default();
+        line["level"] == "WARN"
+            && line["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m == tessera::mail::FILE_TRANSPORT_WARNING)
+    });
+    assert!(warned, "{logs}");
 }
