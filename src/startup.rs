@@ -137,6 +137,24 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(|req, srv| {
+                let served = if crate::web::uri_holds_nul(req.uri()) {
+                    Err(req)
+                } else {
+                    Ok(srv.call(req))
+                };
+                async move {
+                    match served {
+                        Ok(response) => response.await.map(|r| r.map_into_left_body()),
+                        Err(req) => {
+                            let refused = actix_web::HttpResponse::BadRequest()
+                                .content_type("text/plain; charset=utf-8")
+                                .body("The address contains a NUL character.");
+                            Ok(req.into_response(refused).map_into_right_body())
+                        }
+                    }
+                }
+            })
             .wrap(
                 DefaultHeaders::new()
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -34,6 +34,12 @@ impl Params {
                     "the parameter {name} is longer than {MAX_VALUE_BYTES} bytes"
                 )));
             }
+            // PostgreSQL cannot store NUL in text; no protocol value needs one.
+            if name.contains('\0') || value.contains('\0') {
+                return Err(OAuthError::invalid_request(
+                    "parameters must not contain NUL characters",
+                ));
+            }
             if value.is_empty() {
                 continue;
             }

@@ -277,6 +277,14 @@ impl<T: DeserializeOwned + 'static, S: FormSurface> FromRequest for CsrfForm<T, 
                 }
                 Err(_) => return Err(S::refuse(req).await),
             };
+            if url::form_urlencoded::parse(&body)
+                .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+            {
+                let refused = HttpResponse::BadRequest()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("The form contains a NUL character.");
+                return Err(Refusal::from(refused));
+            }
             let presented = url::form_urlencoded::parse(&body)
                 .find(|(name, _)| name == "csrf_token")
                 .map(|(_, value)| value.into_owned());

@@ -24,6 +24,15 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// Largest request body of the admin API (client registrations carry JWKS).
 pub const ADMIN_API_BODY_LIMIT: usize = 256 * 1024;
 
+/// Whether the request's path or query, percent-decoded, holds a NUL: no route takes one,
+/// and PostgreSQL cannot store it, so such a request is refused before any handler runs.
+pub fn uri_holds_nul(uri: &actix_web::http::Uri) -> bool {
+    // Percent-decoding is one pass, so `%00` is the only spelling that decodes to NUL (a raw
+    // NUL never gets past the HTTP parser).
+    uri.path_and_query()
+        .is_some_and(|target| target.as_str().contains("%00"))
+}
+
 /// Every route. In path mode tenant routes live under `/t/{tenant}`; in subdomain mode they
 /// live at the root of each tenant host.
 pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {

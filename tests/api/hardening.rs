@@ -900,13 +900,58 @@ async fn lifetime_overrides_are_bounded(engine: Engine) {
 }
 both_engines!(lifetime_overrides_are_bounded);
 
-/// Request data shaped to reach a panic: authorization headers with non-ASCII bytes where a
-/// scheme is sliced off, page limits at the edges of `usize`, cursors of any text, and
-/// (in `variants`) a client assertion whose `exp` is the end of time. Nothing answers 5xx.
+/// Request data shaped to reach a panic or a storage error: authorization headers with
+/// non-ASCII bytes where a scheme is sliced off, page limits at the edges of `usize`, cursors
+/// of any text, NUL characters (which PostgreSQL cannot store) in addresses, forms and JSON,
+/// and (in `variants`) a client assertion whose `exp` is the end of time. Nothing answers 5xx.
 async fn hostile_values_never_reach_a_panic(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
-    let (_, token) = machine_admin(&app, "acme", &["accounts:read", "audit:read"]).await;
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let (_, token) = machine_admin(
+        &app,
+        "acme",
+        &["accounts:read", "audit:read", "roles:write"],
+    )
+    .await;
+
+    // NUL: in a protocol form, a page form, the address, and admin JSON.
+    let response = app
+        .post_form(
+            "acme",
+            "/token",
+            &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let browser = Browser::default();
+    let form = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .submit(&form, &[("email", "ada\0@example.com"), ("password", "x")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
+    for path in [
+        "/authorize?client_id=a%00b&response_type=code",
+        "/verify?token=%00",
+        "/login%00",
+    ] {
+        let page = browser.get(&app.tenant_url("acme", path)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "acme",
+        "/roles",
+        Some(&token),
+        Some(json!({ "name": "ops\0" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
     let headers: [&[u8]; 6] = [
         b"B\xc3\xa4sic YTpi",
         b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",

@@ -335,8 +335,16 @@ impl Input {
     }
 
     fn required_body<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| AdminError::Invalid(format!("the request body is not valid: {e}")))
+        let invalid = |e: serde_json::Error| {
+            AdminError::Invalid(format!("the request body is not valid: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_slice(&self.body).map_err(invalid)?;
+        if holds_nul(&value) {
+            return Err(AdminError::Invalid(
+                "the request body must not contain NUL characters".into(),
+            ));
+        }
+        serde_json::from_value(value).map_err(invalid)
     }
 
     fn query<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
@@ -348,6 +356,18 @@ impl Input {
     /// A path parameter by name (in path mode the route also holds `{tenant}`).
     fn param(&self, name: &str) -> String {
         self.path.get(name).unwrap_or_default().to_owned()
+    }
+}
+
+/// Whether any string (or key) in the JSON holds a NUL, which PostgreSQL cannot store.
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
     }
 }
 
