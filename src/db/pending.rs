@@ -60,6 +60,23 @@ pub fn update_parameters(
     Ok(())
 }
 
+/// Moves a browser's pending requests to its new binding cookie (rotated at sign-in).
+pub fn rebind_browser(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    from_hash: &str,
+    to_hash: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        authorization_requests::table
+            .filter(authorization_requests::tenant_id.eq(tenant.as_str()))
+            .filter(authorization_requests::browser_hash.eq(from_hash)),
+    )
+    .set(authorization_requests::browser_hash.eq(to_hash))
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(), DbError> {
     diesel::delete(
         authorization_requests::table

@@ -85,6 +85,9 @@ pub struct SignedIn {
     pub session: Session,
     /// The new session cookie's value.
     pub cookie: String,
+    /// The browser's new binding cookie (CSRF tokens and pending requests derive from it):
+    /// rotated at every sign-in, so a value planted or read before no longer counts.
+    pub browser: String,
 }
 
 /// What a password step decided.
@@ -557,6 +560,13 @@ pub fn start_session(
         amr,
         acr,
     )?;
+    let browser = crate::crypto::random_token();
+    crate::db::pending::rebind_browser(
+        conn,
+        tenant,
+        attempt.browser_hash,
+        &sessions::browser_hash(&browser),
+    )?;
     record(
         conn,
         attempt,
@@ -569,6 +579,7 @@ pub fn start_session(
         account,
         session,
         cookie,
+        browser,
     })
 }
 

@@ -20,8 +20,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 
+use super::cookies::CookieScope;
 use super::page::{respond, Outcome, PageFrame};
-use super::{cookies, ApiError, AppState};
+use super::{ApiError, AppState};
 use crate::config::TenantRouting;
 use crate::sessions::{self, Session, BROWSER_COOKIE, SESSION_COOKIE};
 use crate::tenancy::{slug_from_host, Tenant, TenantStatus};
@@ -220,6 +221,9 @@ fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> String {
 pub trait FormSurface: 'static {
     const BROWSER_COOKIE: &'static str;
 
+    /// Where this surface's cookies live (their names depend on it).
+    fn cookie_scope(req: HttpRequest) -> Pin<Box<dyn Future<Output = Option<CookieScope>>>>;
+
     fn refuse(req: HttpRequest) -> Pin<Box<dyn Future<Output = Refusal>>>;
 }
 
@@ -228,6 +232,14 @@ pub struct Hosted;
 
 impl FormSurface for Hosted {
     const BROWSER_COOKIE: &'static str = BROWSER_COOKIE;
+
+    fn cookie_scope(req: HttpRequest) -> Pin<Box<dyn Future<Output = Option<CookieScope>>>> {
+        Box::pin(async move {
+            let state = app_state(&req).ok()?;
+            let tenant = CurrentTenant::extract(&req).await.ok()?;
+            Some(CookieScope::tenant(&state, &tenant))
+        })
+    }
 
     fn refuse(req: HttpRequest) -> Pin<Box<dyn Future<Output = Refusal>>> {
         Box::pin(async move {
@@ -266,7 +278,9 @@ impl<T: DeserializeOwned + 'static, S: FormSurface> FromRequest for CsrfForm<T, 
         let body = web::Bytes::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let browser = cookies::read(&req, S::BROWSER_COOKIE);
+            let browser = S::cookie_scope(req.clone())
+                .await
+                .and_then(|scope| scope.read(&req, S::BROWSER_COOKIE));
             let body = match body.await {
                 Ok(body) => body,
                 Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -331,7 +345,8 @@ impl FromRequest for SignedIn {
                     frame.issuer
                 )))
             };
-            let Some(cookie) = cookies::read(&req, SESSION_COOKIE) else {
+            let Some(cookie) = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE)
+            else {
                 return Err(sign_in());
             };
             let (settings, tenant_id) = (

@@ -1139,3 +1139,145 @@ async fn failed_sign_ins_keep_only_known_addresses(engine: Engine) {
     assert!(!hashes.contains(&bare.as_str()), "keyed, not a bare digest");
 }
 both_engines!(failed_sign_ins_keep_only_known_addresses);
+
+/// The `Set-Cookie` headers of a response, as `name=value; attributes` strings.
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The value of cookie `name` among `Set-Cookie` headers.
+fn cookie_value(set: &[String], name: &str) -> Option<String> {
+    set.iter().find_map(|c| {
+        let pair = c.split(';').next()?;
+        let (n, v) = pair.split_once('=')?;
+        (n == name).then(|| v.to_owned())
+    })
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Two ways to know a victim's CSRF anchor: plant the browser cookie from a sibling
+/// subdomain (another tenant's page, `Domain=` the base domain) or over plain http, or read
+/// it before the victim signs in (a shared computer). On https in subdomain mode the
+/// tenant's cookies are `__Host-` (the browser takes them only from this host, over https,
+/// for the whole path) and the bare name is never read; and every sign-in hands out a new
+/// binding cookie, so a token derived from the old one is worthless.
+async fn cookies_are_host_bound_and_rotate_at_sign_in(engine: Engine) {
+    use reqwest::header::{COOKIE, HOST};
+    let app = TestApp::spawn_with(engine, |s| {
+        s.tenancy.routing = TenantRouting::Subdomain;
+        s.server.public_url.set_scheme("https").unwrap();
+    })
+    .await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let host = format!("acme.localhost:{}", app.port);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |path: &str| app.tenant_url("acme", path);
+
+    let login = client
+        .get(url("/login?next=account"))
+        .header(HOST, &host)
+        .send()
+        .await
+        .unwrap();
+    let set = set_cookies(&login);
+    let browser_cookie = set
+        .iter()
+        .find(|c| c.starts_with("__Host-tessera_browser="))
+        .unwrap_or_else(|| panic!("{set:?}"));
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(browser_cookie.contains(attribute), "{browser_cookie}");
+    }
+    assert!(!browser_cookie.contains("Domain"), "{browser_cookie}");
+    let known = cookie_value(&set, "__Host-tessera_browser").unwrap();
+    let known_token = csrf_in(&login.text().await.unwrap());
+    let form = |token: &str| {
+        vec![
+            ("csrf_token", token.to_owned()),
+            ("next", "account".to_owned()),
+            ("email", "ada@example.com".to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ]
+    };
+
+    // Planted under the bare name (what a sibling subdomain or http can set): not read.
+    let planted = client
+        .post(url("/login"))
+        .header(HOST, &host)
+        .header(COOKIE, format!("tessera_browser={known}"))
+        .form(&form(&known_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        planted.status(),
+        StatusCode::FORBIDDEN,
+        "bare-name cookie read"
+    );
+
+    // The victim signs in with the known anchor; the sign-in replaces it.
+    let signed_in = client
+        .post(url("/login"))
+        .header(HOST, &host)
+        .header(COOKIE, format!("__Host-tessera_browser={known}"))
+        .form(&form(&known_token))
+        .send()
+        .await
+        .unwrap();
+    let status = signed_in.status();
+    let set = set_cookies(&signed_in);
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{set:?} {}",
+        signed_in.text().await.unwrap()
+    );
+    let session = cookie_value(&set, "__Host-tessera_session").expect("session cookie");
+    let fresh = cookie_value(&set, "__Host-tessera_browser").expect("a new browser cookie");
+    assert_ne!(fresh, known, "the browser cookie was not rotated");
+    let cookies = format!("__Host-tessera_session={session}; __Host-tessera_browser={fresh}");
+
+    // A forged form carrying the token derived from the old anchor is refused...
+    let forged = client
+        .post(url("/account/sessions/end-others"))
+        .header(HOST, &host)
+        .header(COOKIE, &cookies)
+        .form(&[("csrf_token", known_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // ...while the console's own forms work.
+    let console = client
+        .get(url("/account"))
+        .header(HOST, &host)
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(console.status(), StatusCode::OK);
+    let token = csrf_in(&console.text().await.unwrap());
+    let own = client
+        .post(url("/account/sessions/end-others"))
+        .header(HOST, &host)
+        .header(COOKIE, &cookies)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+}
+both_engines!(cookies_are_host_bound_and_rotate_at_sign_in);

@@ -11,7 +11,7 @@ use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
-use crate::web::cookies::{self, CookieScope};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::{front_channel_params, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -34,7 +34,7 @@ pub async fn authorize(
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), cookies),
     };
-    let session_cookie = cookies::read(&req, SESSION_COOKIE);
+    let session_cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let outcome = state
         .db

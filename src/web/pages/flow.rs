@@ -13,7 +13,7 @@ use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::sessions::{self, Session};
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
-use crate::web::cookies::{self};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -206,8 +206,9 @@ where
         + 'static,
 {
     let frame = PageFrame::new(&state, &tenant);
+    let scope = CookieScope::tenant(&state, &tenant);
     let (Some(browser), Some(request_id)) = (
-        cookies::read(req, BROWSER_COOKIE),
+        scope.read(req, BROWSER_COOKIE),
         request_id.filter(|r| !r.is_empty()),
     ) else {
         return respond(frame.expired_request(), vec![]);
@@ -216,7 +217,7 @@ where
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), vec![]),
     };
-    let cookie = cookies::read(req, SESSION_COOKIE);
+    let cookie = scope.read(req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let mut step = step;
     let outcome = state

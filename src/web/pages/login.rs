@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::flow::{after_sign_in, pending_for, unmet};
 use super::target::{Console, RequestQuery, Target};
-use super::{respond, respond_signed_in, Outcome, PageFrame};
+use super::{respond, respond_signed_in, Outcome, PageFrame, Started};
 use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::signin;
 use crate::oidc::authorize;
@@ -15,7 +15,7 @@ use crate::oidc::context::OidcContext;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::tenancy::policy::MfaPolicy;
-use crate::web::cookies::{self, CookieScope};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -163,7 +163,7 @@ pub async fn login_submit(
         ip,
         email,
         target,
-        previous_session: cookies::read(&req, SESSION_COOKIE),
+        previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
         master: state.keys.clone(),
     };
     let result = state
@@ -235,7 +235,7 @@ impl PasswordStep {
         &self,
         conn: &mut AnyConnection,
         checked: &signin::Checked,
-    ) -> Result<((Outcome, Option<String>), AfterCommit), DbError> {
+    ) -> Result<((Outcome, Option<Started>), AfterCommit), DbError> {
         let (ctx, frame) = (&self.ctx, &self.frame);
         let pending = match pending_for(conn, ctx, frame, &self.target, &self.browser)? {
             Ok(pending) => pending,
@@ -275,12 +275,12 @@ impl PasswordStep {
                     conn,
                     ctx,
                     frame,
-                    &self.browser,
+                    &signed_in.browser,
                     &signed_in,
                     &self.target,
                     pending,
                 )?;
-                return Ok(((next, Some(signed_in.cookie)), None));
+                return Ok(((next, Some(Started::from(signed_in))), None));
             }
             signin::Step::NeedsCode(id) => Outcome::Redirect(challenge("mfa", id)),
             signin::Step::NeedsEnrolment(id) => Outcome::Redirect(challenge("mfa/setup", id)),

@@ -14,7 +14,7 @@ use crate::oidc::form::Params;
 use crate::oidc::id_token_hint;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
-use crate::web::cookies::{self, CookieScope};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::{front_channel_params, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -68,7 +68,7 @@ pub async fn logout(
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), vec![]),
     };
-    let cookie = cookies::read(&req, SESSION_COOKIE);
+    let cookie = scope.read(&req, SESSION_COOKIE);
     let page_frame = frame.clone();
     let result = state
         .db

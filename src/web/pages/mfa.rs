@@ -12,14 +12,14 @@ use serde::Deserialize;
 use super::account::{EnrollPage, RecoveryCodesPage};
 use super::flow::{after_sign_in, pending_for};
 use super::target::Target;
-use super::{respond, respond_signed_in, Outcome, PageFrame};
+use super::{respond, respond_signed_in, Outcome, PageFrame, Started};
 use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::challenge::{self, Kind};
 use crate::identity::signin::{self, CodeStep, EnrolStep};
 use crate::oidc::context::OidcContext;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
-use crate::web::cookies::{self};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
@@ -90,21 +90,22 @@ impl ChallengeCall {
         &self,
         conn: &mut AnyConnection,
         step: CodeStep,
-    ) -> Result<(Outcome, Option<String>), DbError> {
+    ) -> Result<(Outcome, Option<Started>), DbError> {
         let frame = &self.frame;
         let refused =
             |title: &str, message: &str| frame.message(StatusCode::FORBIDDEN, title, message);
         let page = match step {
             CodeStep::SignedIn { signed_in, target } => {
-                let Some(target) = Target::decode(&target) else {
-                    return Ok((frame.expired_request(), None));
+                // The session started whatever comes next: the browser gets its cookies.
+                let browser = &signed_in.browser;
+                let next = match Target::decode(&target) {
+                    None => frame.expired_request(),
+                    Some(target) => match pending_for(conn, &self.ctx, frame, &target, browser)? {
+                        Ok(pending) => after_sign_in(conn, &self.ctx, frame, browser, &signed_in, &target, pending)?,
+                        Err(expired) => expired,
+                    },
                 };
-                let pending = match pending_for(conn, &self.ctx, frame, &target, &self.browser)? {
-                    Ok(pending) => pending,
-                    Err(expired) => return Ok((expired, None)),
-                };
-                let next = after_sign_in(conn, &self.ctx, frame, &self.browser, &signed_in, &target, pending)?;
-                return Ok((next, Some(signed_in.cookie)));
+                return Ok((next, Some(Started::from(*signed_in))));
             }
             CodeStep::Wrong => code_page(
                 frame,
@@ -128,7 +129,8 @@ async fn step(
     challenge: Option<String>,
 ) -> Result<ChallengeCall, Outcome> {
     let frame = PageFrame::new(state, &tenant);
-    let (Some(browser), Some(challenge)) = (cookies::read(req, BROWSER_COOKIE), challenge) else {
+    let scope = CookieScope::tenant(state, &tenant);
+    let (Some(browser), Some(challenge)) = (scope.read(req, BROWSER_COOKIE), challenge) else {
         return Err(frame.expired_request());
     };
     let ctx = context(state, tenant).await.map_err(|e| frame.error(&e))?;
@@ -138,7 +140,7 @@ async fn step(
         browser,
         challenge,
         ip: crate::web::extract::ClientIp::of(req).0,
-        previous_session: cookies::read(req, SESSION_COOKIE),
+        previous_session: scope.read(req, SESSION_COOKIE),
         keys: state.keys.clone(),
     })
 }
@@ -152,7 +154,7 @@ async fn run<F>(
     mut work: F,
 ) -> HttpResponse
 where
-    F: FnMut(&mut AnyConnection, &ChallengeCall) -> Result<(Outcome, Option<String>), DbError>
+    F: FnMut(&mut AnyConnection, &ChallengeCall) -> Result<(Outcome, Option<Started>), DbError>
         + Send
         + 'static,
 {

@@ -34,19 +34,36 @@ use crate::sessions::SESSION_COOKIE;
 use crate::tenancy::Tenant;
 use crate::web::cookies::CookieScope;
 
-/// The end of a sign-in step: its page or redirect, with the new session cookie when one
-/// started (password sign-in, second factor, factor set-up).
+/// The cookies a sign-in hands the browser: its new session and its new binding cookie.
+pub struct Started {
+    pub session: String,
+    pub browser: String,
+}
+
+impl From<crate::identity::signin::SignedIn> for Started {
+    fn from(signed_in: crate::identity::signin::SignedIn) -> Started {
+        Started {
+            session: signed_in.cookie,
+            browser: signed_in.browser,
+        }
+    }
+}
+
+/// The end of a sign-in step: its page or redirect, with the new session and browser cookies
+/// when a session started (password sign-in, second factor, factor set-up).
 pub fn respond_signed_in(
     state: &AppState,
     tenant: &Tenant,
     frame: &PageFrame,
-    result: Result<(Outcome, Option<String>), crate::db::DbError>,
+    result: Result<(Outcome, Option<Started>), crate::db::DbError>,
 ) -> HttpResponse {
     match result {
-        Ok((outcome, Some(cookie))) => {
+        Ok((outcome, Some(started))) => {
             let max_age = state.settings.sessions.absolute_lifetime_secs;
-            let session = CookieScope::tenant(state, tenant).set(SESSION_COOKIE, cookie, max_age);
-            respond(outcome, vec![session])
+            let scope = CookieScope::tenant(state, tenant);
+            let session = scope.set(SESSION_COOKIE, started.session, max_age);
+            let browser = scope.browser_cookie(crate::sessions::BROWSER_COOKIE, started.browser);
+            respond(outcome, vec![session, browser])
         }
         Ok((outcome, None)) => respond(outcome, vec![]),
         Err(e) => respond(frame.error(&e), vec![]),

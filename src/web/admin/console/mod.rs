@@ -49,7 +49,7 @@ use crate::oidc::context::OidcContext;
 use crate::profiles::choice;
 use crate::sessions::{self, Session};
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
-use crate::web::cookies::{self, CookieScope};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::{ClientIp, CsrfForm, CurrentTenant, Refusal};
 use crate::web::oauth::context;
 use crate::web::pages::{respond, Outcome, PageFrame};
@@ -234,7 +234,7 @@ impl FromRequest for ConsoleAdmin {
             let frame = PageFrame::new(&state, &tenant);
             let (browser, new_cookie) =
                 CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
-            let cookie = cookies::read(&req, SESSION_COOKIE);
+            let cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
             let ClientIp(ip) = ClientIp::extract(&req).await?;
             let ctx = context(&state, tenant)
                 .await
@@ -544,7 +544,7 @@ async fn choose_profile(
     let frame = PageFrame::new(&state, &tenant);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
-    let cookie = cookies::read(&req, SESSION_COOKIE);
+    let cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
     let ctx = match context(&state, tenant).await {
         Ok(ctx) => ctx,
         Err(e) => return respond(frame.error(&e), cookies),

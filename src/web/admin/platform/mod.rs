@@ -20,7 +20,7 @@ use crate::identity::{mfa, signin};
 use crate::platform::{self, PlatformError};
 use crate::sessions::{self, Session};
 use crate::tenancy::{TenantError, TenantStatus};
-use crate::web::cookies::{self, CookieScope};
+use crate::web::cookies::CookieScope;
 use crate::web::extract::ClientIp;
 use crate::web::extract::{CsrfForm, FormSurface, Refusal};
 use crate::web::pages::{respond, Outcome, PageFrame};
@@ -83,6 +83,15 @@ pub struct PlatformForms;
 impl FormSurface for PlatformForms {
     const BROWSER_COOKIE: &'static str = BROWSER;
 
+    fn cookie_scope(
+        req: HttpRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<CookieScope>>>> {
+        let scope = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| scope(state));
+        Box::pin(std::future::ready(scope))
+    }
+
     fn refuse(req: HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Refusal>>> {
         Box::pin(async move {
             match req.app_data::<web::Data<AppState>>() {
@@ -117,7 +126,7 @@ impl FromRequest for PlatformAdmin {
                 return Err(Refusal::page(nowhere(&state)));
             }
             let (browser, new_cookie) = scope(&state).browser(&req, BROWSER);
-            let cookie = cookies::read(&req, SESSION);
+            let cookie = scope(&state).read(&req, SESSION);
             let app = state.clone();
             let found = state
                 .db
@@ -269,7 +278,7 @@ where
         return respond(nowhere(&state), vec![]);
     }
     let (browser, new_cookie) = scope(&state).browser(&req, BROWSER);
-    let session_cookie = cookies::read(&req, SESSION);
+    let session_cookie = scope(&state).read(&req, SESSION);
     let ip = ClientIp::of(&req).0;
     let app = state.clone();
     let result = state

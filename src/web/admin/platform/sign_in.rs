@@ -41,8 +41,10 @@ fn signin_step<T>(
 /// The new session's cookie and the console.
 fn signed_in(call: &Call, signed_in: signin::SignedIn) -> Result<Answer, DbError> {
     let max_age = call.state.settings.sessions.absolute_lifetime_secs;
-    let cookie = scope(call.state).set(SESSION, signed_in.cookie, max_age);
-    Ok((Outcome::Redirect(base(call.state)), vec![cookie]))
+    let scope = scope(call.state);
+    let cookie = scope.set(SESSION, signed_in.cookie, max_age);
+    let browser = scope.browser_cookie(BROWSER, signed_in.browser);
+    Ok((Outcome::Redirect(base(call.state)), vec![cookie, browser]))
 }
 
 pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

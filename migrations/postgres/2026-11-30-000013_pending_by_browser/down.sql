@@ -1,0 +1,1 @@
+DROP INDEX authorization_requests_browser;
