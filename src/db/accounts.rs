@@ -359,6 +359,26 @@ pub fn use_account_token(
         == 1)
 }
 
+/// Spends every unused token of `purpose` the account holds (a newer link, or a new password,
+/// replaces them).
+pub fn void_account_tokens(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    purpose: &str,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        account_tokens::table
+            .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+            .filter(account_tokens::account_id.eq(account.as_str()))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
 /// A live token of any purpose: (account id, purpose).
 pub fn find_any_account_token(
     conn: &mut AnyConnection,

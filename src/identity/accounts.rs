@@ -310,6 +310,7 @@ pub fn change_password(
     let hash = hasher.hash(new)?;
     tx::write(conn, |conn| {
         let now = unix_now();
+        super::recovery::void_reset_links(conn, tenant, account, now)?;
         rows::set_password_hash(conn, tenant, account, &hash, now)?;
         crate::sessions::end_others(conn, tenant, account, current_session)?;
         grants::revoke_offline_grants(conn, tenant, account, now)?;
@@ -412,7 +413,9 @@ pub fn import_password_hash(
     if !hasher.affordable(hash) {
         return Err(AccountError::CostlyHash);
     }
-    rows::set_password_hash(conn, tenant, account, hash, unix_now())?;
+    let now = unix_now();
+    super::recovery::void_reset_links(conn, tenant, account, now)?;
+    rows::set_password_hash(conn, tenant, account, hash, now)?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
-//! Password reset by mail: a single-use link, stored hashed, valid for 30 minutes. Using it
-//! sets the password, ends every session and revokes every grant. It never signs the user in,
-//! so a second factor is still asked at the next sign-in.
+//! Password reset by mail: a single-use link, stored hashed, valid for 30 minutes. Opening it
+//! only shows the form; submitting the form spends it, sets the password, ends every session
+//! and revokes every grant. It never signs the user in, so a second factor is still asked at
+//! the next sign-in. Only the newest link works: asking again, or any change of password,
+//! voids the links sent before.
 
 use super::accounts::{check_password, AccountError};
 use super::password::PasswordHasher;
@@ -29,16 +31,31 @@ pub fn request_reset(
     }
     let token = random_token();
     let now = unix_now();
+    let account = AccountId::from_stored(row.id);
+    void_reset_links(conn, tenant, &account, now)?;
     rows::insert_account_token(
         conn,
         tenant,
-        &AccountId::from_stored(row.id),
+        &account,
         &sha256_hex(&token),
         RESET,
         now,
         crate::domain::expiry(now, RESET_LIFETIME_SECS),
     )?;
     Ok(Some((email, token)))
+}
+
+/// Voids the account's unused reset links: a newer link or a new password replaces them
+/// (account_tokens come first in the lock order, so callers do this before touching the
+/// account).
+pub fn void_reset_links(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), DbError> {
+    rows::void_account_tokens(conn, tenant, account, RESET, now)?;
+    Ok(())
 }
 
 /// Whether a reset token is live (to show the form, or not).
@@ -94,6 +111,7 @@ pub fn reset_password(
         if !rows::use_account_token(conn, tenant, &hash, now)? {
             return Err(ResetError::InvalidLink);
         }
+        void_reset_links(conn, tenant, &account, now)?;
         rows::set_password_hash(conn, tenant, &account, &new_hash, now)?;
         rows::clear_failed_logins(conn, tenant, &account)?;
         sessions::end_all_for_account(conn, tenant, &account, now)?;

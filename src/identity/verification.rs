@@ -1,5 +1,6 @@
 //! Email verification by mail: the account's address, and each profile's own address. Links
-//! are single use, stored hashed, and expire after a day. A profile link names the address it
+//! are single use, stored hashed, and expire after a day. Opening a link only asks for a
+//! button press; the press spends it (mail scanners that fetch links confirm nothing). A profile link names the address it
 //! was sent to, so changing the address in between voids it.
 
 use super::accounts::AccountError;
@@ -67,6 +68,19 @@ pub fn profile_token(
         crate::domain::expiry(now, VERIFY_LIFETIME_SECS),
     )?;
     Ok(Some((email, token)))
+}
+
+/// Whether a verification link is live (to show its confirmation button, or say it expired).
+pub fn link_is_live(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token: &str,
+) -> Result<bool, DbError> {
+    Ok(
+        rows::find_any_account_token(conn, tenant, &sha256_hex(token), unix_now())?.is_some_and(
+            |(_, purpose)| purpose == ACCOUNT || purpose.starts_with("verify-profile:"),
+        ),
+    )
 }
 
 /// Spends a verification link and marks the address verified.

@@ -1281,3 +1281,125 @@ async fn cookies_are_host_bound_and_rotate_at_sign_in(engine: Engine) {
     assert_eq!(own.status(), StatusCode::SEE_OTHER);
 }
 both_engines!(cookies_are_host_bound_and_rotate_at_sign_in);
+
+/// Mail scanners and link previews fetch every link in a message: a confirmation link that
+/// confirms on `GET` lets one confirm an address nobody read. And a reset link left in an
+/// old message (a forwarded mail, a shared mailbox) must die once a newer link is asked for
+/// or the password changes.
+async fn mailed_links_need_a_press_and_only_the_newest_resets(engine: Engine) {
+    use crate::signup::{confirm, link, mail_to, mails};
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    app.cli_json(&[
+        "tenant",
+        "policy",
+        "acme",
+        "--email-verification",
+        "required",
+        "--json",
+    ]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the tenant cache TTL
+    let sign_in = || async {
+        let browser = Browser::default();
+        let login = browser
+            .get(&app.tenant_url("acme", "/login?next=account"))
+            .await;
+        let page = browser
+            .submit(
+                &login,
+                &[("email", "ada@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        (browser, page)
+    };
+    let verified = || {
+        app.cli_json(&[
+            "account",
+            "show",
+            "--tenant",
+            "acme",
+            "ada@example.com",
+            "--json",
+        ])["email_verified"]
+            == true
+    };
+    assert_eq!(sign_in().await.1.status, StatusCode::FORBIDDEN);
+    let mail = mail_to(&app, "ada@example.com", "Confirm your email address").await;
+    let verify = link(&mail, "/verify?token=");
+    for _ in 0..2 {
+        let scanned = Browser::default().get(&verify).await;
+        assert_eq!(scanned.status, StatusCode::OK);
+        assert!(
+            scanned.html.contains("Confirm the address"),
+            "{}",
+            scanned.html
+        );
+    }
+    assert!(!verified(), "a GET confirmed the address");
+    let pressed = confirm(&verify).await;
+    assert!(
+        pressed.html.contains("Address confirmed"),
+        "{}",
+        pressed.html
+    );
+    assert!(verified());
+
+    // Two reset requests: only the newer link opens the form.
+    let browser = Browser::default();
+    for _ in 0..2 {
+        let page = browser.get(&app.tenant_url("acme", "/reset")).await;
+        browser.submit(&page, &[("email", "ada@example.com")]).await;
+    }
+    let dir = crate::helpers::data_dir(&app.db).join("mail");
+    let mut resets = Vec::new();
+    for _ in 0..50 {
+        resets = mails(&dir)
+            .into_iter()
+            .filter(|m| m.contains("Reset your acme Inc. password"))
+            .map(|m| link(&m, "/reset/confirm?token="))
+            .collect();
+        if resets.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(resets.len(), 2);
+    let mut live = Vec::new();
+    for reset in &resets {
+        let page = Browser::default().get(reset).await;
+        if page.html.contains("Choose a new password") {
+            live.push(reset.clone());
+        } else {
+            assert!(page.html.contains("This link has expired"), "{}", page.html);
+        }
+    }
+    assert_eq!(live.len(), 1, "only the newest reset link works");
+
+    // Changing the password voids the remaining link.
+    let (browser, page) = sign_in().await;
+    let console = browser.follow(page, "http://127.0.0.1:9").await;
+    let changed = browser
+        .post(
+            &app.tenant_url("acme", "/account/password"),
+            &[
+                ("csrf_token", console.field("csrf_token").unwrap().as_str()),
+                ("current_password", PASSWORD),
+                ("new_password", "an entirely new passphrase"),
+            ],
+        )
+        .await;
+    let changed = browser.follow(changed, "http://127.0.0.1:9").await;
+    assert!(
+        changed.html.contains("Your password was changed"),
+        "{}",
+        changed.html
+    );
+    let stale = Browser::default().get(&live[0]).await;
+    assert!(
+        stale.html.contains("This link has expired"),
+        "{}",
+        stale.html
+    );
+}
+both_engines!(mailed_links_need_a_press_and_only_the_newest_resets);

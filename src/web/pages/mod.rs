@@ -12,6 +12,7 @@ mod reset;
 mod select_profile;
 mod signup;
 mod target;
+mod verify;
 
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;
@@ -23,7 +24,8 @@ pub use reset::{
     mail_reset_link, reset_form, reset_request_form, reset_request_submit, reset_submit,
 };
 pub use select_profile::{picker_form, picker_submit};
-pub use signup::{signup_form, signup_submit, verify};
+pub use signup::{signup_form, signup_submit};
+pub use verify::{verify_form, verify_submit};
 
 use actix_web::http::header;
 use actix_web::HttpResponse;

@@ -1,4 +1,4 @@
-//! `GET|POST {issuer}/signup` (when the tenant allows self sign-up) and `GET {issuer}/verify`.
+//! `GET|POST {issuer}/signup` (when the tenant allows self sign-up).
 //! Sign-up answers the same for new and existing addresses, spends the same hashing time, and
 //! mails either a verification link or a "you already have an account" note in the background.
 
@@ -8,10 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{respond, Outcome, PageFrame};
-use crate::db::DbError;
 use crate::identity::signup::SignUp;
-use crate::identity::verification::{self, Verified};
-use crate::identity::{self, AccountError, NewAccount};
+use crate::identity::{self, NewAccount};
 use crate::mail::Outgoing;
 use crate::sessions;
 use crate::sessions::BROWSER_COOKIE;
@@ -34,11 +32,6 @@ struct SignupPage<'a> {
 pub struct SignupForm {
     email: Option<String>,
     password: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
 }
 
 fn page(
@@ -156,41 +149,4 @@ pub async fn signup_submit(
 pub(super) fn send_later(state: &AppState, mail: Outgoing) {
     let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
     tokio::runtime::Handle::current().spawn(async move { mailer.send(&from, mail).await });
-}
-
-pub async fn verify(
-    state: web::Data<AppState>,
-    tenant: CurrentTenant,
-    query: web::Query<TokenQuery>,
-) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
-    let token = query.into_inner().token.unwrap_or_default();
-    let tenant_id = tenant.id.clone();
-    let page_frame = frame.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            Ok::<_, DbError>(match verification::verify(conn, &tenant_id, &token) {
-                Ok(Some(Verified::Account(_))) => page_frame.message(
-                    StatusCode::OK,
-                    "Address confirmed",
-                    "Thank you: your email address is confirmed. You can sign in.",
-                ),
-                Ok(Some(Verified::Profile(_))) => page_frame.message(
-                    StatusCode::OK,
-                    "Address confirmed",
-                    "Thank you: the profile's email address is confirmed.",
-                ),
-                Ok(None) => page_frame.message(
-                    StatusCode::BAD_REQUEST,
-                    "This link has expired",
-                    "The link is invalid, already used, or too old. Ask for a new one.",
-                ),
-                Err(AccountError::Db(e)) => return Err(e),
-                Err(_) => page_frame.failure(),
-            })
-        })
-        .await
-        .unwrap_or_else(|e| frame.error(&e));
-    respond(outcome, vec![])
 }
