@@ -24,6 +24,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub cache: CacheSettings,
     pub audit: AuditSettings,
+    pub maintenance: MaintenanceSettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
     pub outbound: OutboundSettings,
@@ -59,6 +60,7 @@ pub struct SecuritySettings {
     pub lockout_max_secs: i64,
     pub login_attempts_per_minute: i64,
     pub client_auth_failures_per_minute: i64,
+    pub authorization_requests_per_minute: i64,
 }
 
 impl SecuritySettings {
@@ -108,6 +110,15 @@ pub struct MailSettings {
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     pub ttl_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceSettings {
+    /// How often each node purges expired rows (seconds; 0 turns the purge off).
+    pub purge_interval_secs: u64,
+    /// Rows deleted per statement.
+    pub purge_batch_rows: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -301,6 +312,9 @@ impl Settings {
         }
         if self.audit.chain_interval_ms == 0 {
             bail!("audit.chain_interval_ms must be at least 1");
+        }
+        if self.maintenance.purge_batch_rows < 1 {
+            bail!("maintenance.purge_batch_rows must be at least 1");
         }
         if self.database.lock_timeout_ms == 0 {
             bail!("database.lock_timeout_ms must be at least 1");

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod identity;
 pub mod keys;
 pub mod mail;
+pub mod maintenance;
 pub mod oidc;
 pub mod outbound;
 pub mod platform;

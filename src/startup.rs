@@ -100,6 +100,10 @@ impl Application {
             db.clone(),
             Duration::from_millis(settings.audit.chain_interval_ms),
         ));
+        tokio::spawn(crate::maintenance::run(
+            db.clone(),
+            settings.maintenance.clone(),
+        ));
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })
     }

@@ -43,6 +43,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Delete expired rows now (every server node also does this on its own, every
+    /// `maintenance.purge_interval_secs`).
+    Purge {
+        #[arg(long)]
+        json: bool,
+    },
     /// Platform administrators (who manage tenants in the platform console).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -93,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&log);
             match command {
                 Command::Migrate { json } => migrate(&settings, json),
+                Command::Purge { json } => purge(&settings, json),
                 Command::Admin(command) => admin::run(&settings, command),
                 Command::Tenant(command) => tenant::run(&settings, command),
                 Command::Keys(command) => keys::run(&settings, command),
@@ -105,6 +112,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn purge(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let db = crate::db::Db::connect(
+        secrecy::ExposeSecret::expose_secret(&settings.database.url),
+        crate::db::PoolOptions {
+            size: 1,
+            ..crate::db::PoolOptions::from_settings(&settings.database)
+        },
+    )?;
+    let mut conn = db.conn()?;
+    let purged = crate::maintenance::purge_once(
+        &mut conn,
+        crate::domain::unix_now(),
+        settings.maintenance.purge_batch_rows,
+    )?;
+    if json {
+        return output::print_json(&purged);
+    }
+    for t in &purged.tables {
+        println!("{:<24} {}", t.table, t.deleted);
+    }
+    println!("{:<24} {}", "total", purged.total);
+    Ok(())
 }
 
 fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ mod error;
 pub mod grants;
 pub mod mfa;
 pub mod pending;
+pub mod purge;
 pub mod rate_limits;
 pub mod roles;
 pub mod schema;

@@ -92,7 +92,7 @@ pub struct SignedIn {
 
 /// What a password step decided.
 pub enum Step {
-    SignedIn(SignedIn),
+    SignedIn(Box<SignedIn>),
     /// The challenge to send the browser to for a code.
     NeedsCode(String),
     /// The challenge to send the browser to for setting up a factor.
@@ -339,7 +339,7 @@ pub fn password(
         Factor::Inline(code) => {
             if !enrolled {
                 return start_session(conn, attempt, account, &["pwd"], "password")
-                    .map(Step::SignedIn);
+                    .map(|s| Step::SignedIn(Box::new(s)));
             }
             match mfa::verify(
                 conn,
@@ -351,7 +351,7 @@ pub fn password(
                 Ok(proof) => {
                     record_factor(conn, attempt, &account.id, Ok(proof))?;
                     start_session(conn, attempt, account, &["pwd", "otp"], "password")
-                        .map(Step::SignedIn)
+                        .map(|s| Step::SignedIn(Box::new(s)))
                 }
                 Err(MfaError::Db(e)) => Err(e),
                 Err(_) => {
@@ -373,7 +373,7 @@ pub fn password(
             };
             if !needed {
                 return start_session(conn, attempt, account, &["pwd"], "password")
-                    .map(Step::SignedIn);
+                    .map(|s| Step::SignedIn(Box::new(s)));
             }
             if enrolled {
                 let id = challenge::start(

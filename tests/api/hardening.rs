@@ -1403,3 +1403,168 @@ async fn mailed_links_need_a_press_and_only_the_newest_resets(engine: Engine) {
     );
 }
 both_engines!(mailed_links_need_a_press_and_only_the_newest_resets);
+
+/// An attacker fills the database: every unauthenticated `/authorize` stores a pending
+/// request, every address a rate-limit row, every assertion and revocation an entry, and
+/// nothing ever deleted them. Expired rows are now purged in batches by every node (two at
+/// once here, each deleting what the other has not), live rows stay, and one address can
+/// only start so many authorization requests a minute.
+async fn expired_rows_are_purged_and_pending_requests_capped(engine: Engine) {
+    use diesel::prelude::*;
+    use tessera::db::schema::{
+        authorization_requests, rate_limits, revoked_access_tokens, used_client_assertions,
+    };
+    let app = TestApp::spawn_with(engine, |s| {
+        s.security.authorization_requests_per_minute = 5;
+    })
+    .await;
+    let tenant = app.create_tenant("acme");
+    let tenant_id = tessera::domain::TenantId::from_stored(tenant["id"].as_str().unwrap().into());
+    let rp = register_rp(&app, "acme", &[]);
+    let db = tessera::db::Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
+    let mut conn = db.conn().unwrap();
+    let now = tessera::domain::unix_now();
+    let (dead, live) = (23usize, 4usize);
+    for i in 0..dead + live {
+        let expires_at = if i < dead { now - 10 } else { now + 600 };
+        tessera::db::pending::insert(
+            &mut conn,
+            &tessera::db::pending::PendingRow {
+                id: format!("pending-{i}"),
+                tenant_id: tenant_id.to_string(),
+                client_id: rp.id.clone(),
+                browser_hash: "b".into(),
+                parameters: "{}".into(),
+                created_at: now - 700,
+                expires_at,
+            },
+        )
+        .unwrap();
+        let window = if i < dead { now - 600 } else { now };
+        tessera::db::rate_limits::hit(&mut conn, &format!("test:{i}"), window).unwrap();
+        tessera::db::grants::record_client_assertion(
+            &mut conn,
+            &tenant_id,
+            &format!("assertion-{i}"),
+            expires_at,
+        )
+        .unwrap();
+        tessera::db::grants::revoke_access_token(
+            &mut conn,
+            &tenant_id,
+            &format!("jti-{i}"),
+            expires_at,
+        )
+        .unwrap();
+    }
+
+    // Two nodes purge at once, seven rows per statement.
+    let nodes: Vec<_> = (0..2)
+        .map(|_| {
+            crate::helpers::cli_command(
+                &app.db,
+                &app.settings,
+                Some(&app.master_key),
+                &["purge", "--json"],
+            )
+            .env("TESSERA_MAINTENANCE__PURGE_BATCH_ROWS", "7")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let mut deleted = std::collections::HashMap::<String, u64>::new();
+    for node in nodes {
+        let output = node.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let figures: Value = serde_json::from_slice(&output.stdout).unwrap();
+        for table in figures["tables"].as_array().unwrap() {
+            *deleted
+                .entry(table["table"].as_str().unwrap().to_owned())
+                .or_default() += table["deleted"].as_u64().unwrap();
+        }
+    }
+    for table in [
+        "authorization_requests",
+        "used_client_assertions",
+        "revoked_access_tokens",
+    ] {
+        assert_eq!(deleted[table], dead as u64, "{table}: {deleted:?}");
+    }
+    let test_windows: i64 = rate_limits::table
+        .filter(rate_limits::key.like("test:%"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(test_windows, live as i64);
+    let remaining = [
+        authorization_requests::table
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .unwrap(),
+        used_client_assertions::table
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .unwrap(),
+        revoked_access_tokens::table
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .unwrap(),
+    ];
+    assert_eq!(remaining, [live as i64; 3]);
+    // A live revocation still counts.
+    assert!(tessera::db::grants::is_access_token_revoked(
+        &mut conn,
+        &tenant_id,
+        &format!("jti-{dead}")
+    )
+    .unwrap());
+
+    // One address starts five authorization requests a minute; the sixth waits.
+    let (_, challenge) = pkce();
+    let url = authorize_url(&app, "acme", &rp, &challenge, &[]);
+    let browser = Browser::default();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(browser.get(&url).await.status);
+    }
+    assert!(
+        statuses[..5].iter().all(|s| s.is_redirection()),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+}
+both_engines!(expired_rows_are_purged_and_pending_requests_capped);
+
+/// The server purges on its own, on every node.
+async fn the_server_purges_on_its_own(engine: Engine) {
+    use diesel::prelude::*;
+    use tessera::db::schema::used_client_assertions;
+    let app = TestApp::spawn_with(engine, |s| {
+        s.maintenance.purge_interval_secs = 1;
+    })
+    .await;
+    let tenant = app.create_tenant("acme");
+    let tenant_id = tessera::domain::TenantId::from_stored(tenant["id"].as_str().unwrap().into());
+    let db = tessera::db::Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
+    let mut conn = db.conn().unwrap();
+    let now = tessera::domain::unix_now();
+    for (i, expires_at) in [now - 5, now - 5, now + 600].into_iter().enumerate() {
+        tessera::db::grants::record_client_assertion(
+            &mut conn,
+            &tenant_id,
+            &format!("a-{i}"),
+            expires_at,
+        )
+        .unwrap();
+    }
+    crate::helpers::eventually("the purge", || {
+        let remaining: i64 = used_client_assertions::table
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        async move { remaining == 1 }
+    })
+    .await;
+}
+both_engines!(the_server_purges_on_its_own);

@@ -439,7 +439,7 @@ pub fn cli_with_env(
         .expect("run tessera")
 }
 
-fn cli_command(
+pub(crate) fn cli_command(
     db: &TestDb,
     settings: &Settings,
     master_key: Option<&str>,

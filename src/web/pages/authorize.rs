@@ -12,7 +12,7 @@ use crate::oidc::form::Params;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::web::cookies::CookieScope;
-use crate::web::extract::{front_channel_params, CurrentTenant};
+use crate::web::extract::{front_channel_params, ClientIp, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -36,9 +36,15 @@ pub async fn authorize(
     };
     let session_cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
     let page_frame = frame.clone();
+    let ip = ClientIp::of(&req).0;
+    let limit = state.settings.security.authorization_requests_per_minute;
     let outcome = state
         .db
         .run(move |conn| {
+            // Per address across tenants: what one address may keep stored is bounded.
+            if let Some(retry_after) = crate::rate_limit::hit(conn, "authorize", &ip, limit)? {
+                return Ok(Outcome::RateLimited(page_frame, retry_after));
+            }
             let cookie = session_cookie.as_deref();
             begin(conn, &ctx, &page_frame, &params, cookie, &browser)
         })

@@ -280,7 +280,7 @@ impl PasswordStep {
                     &self.target,
                     pending,
                 )?;
-                return Ok(((next, Some(Started::from(signed_in))), None));
+                return Ok(((next, Some(Started::from(*signed_in))), None));
             }
             signin::Step::NeedsCode(id) => Outcome::Redirect(challenge("mfa", id)),
             signin::Step::NeedsEnrolment(id) => Outcome::Redirect(challenge("mfa/setup", id)),

@@ -74,7 +74,7 @@ pub async fn login_submit(
             signin::password(conn, attempt, &checked, factor, false, keys.master())
         })?;
         match step {
-            signin::Step::SignedIn(session) => signed_in(call, session),
+            signin::Step::SignedIn(session) => signed_in(call, *session),
             _ => page_only(login_page(
                 call,
                 Some("The email, password or code is incorrect, or this account cannot sign in."),

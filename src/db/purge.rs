@@ -1,0 +1,123 @@
+//! Deleting rows that can no longer matter: expired pending requests, codes, sessions,
+//! challenges, rate-limit windows, used client assertions, deny-list entries, tokens.
+//!
+//! Each batch is one `DELETE … WHERE key IN (SELECT key … LIMIT n)` statement of its own, so
+//! no lock is held for long and nothing else waits behind a purge. Deleting is idempotent:
+//! several nodes may purge at once. On PostgreSQL the inner select takes its rows with
+//! `FOR UPDATE SKIP LOCKED`, so two nodes split the work instead of queueing on each other's
+//! rows; SQLite serialises writers anyway.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::{tx, AnyConnection, DbError};
+
+/// One kind of dead row: the table, its key, and the time column that says when it died.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub table: &'static str,
+    key: &'static str,
+    /// An SQL expression of the row's time of death (Unix seconds).
+    died_at: &'static str,
+    /// How long after its death a row is kept (for replay detection, say).
+    keep_secs: i64,
+}
+
+/// Every purgeable table (each `died_at` has an index, see the `purge_indexes` migration).
+/// Authorization codes are kept an hour past their expiry, so a replayed code is still
+/// recognised (and its grant revoked) for that long; a rate-limit row goes a minute after
+/// its one-minute window ended.
+pub const TARGETS: &[Target] = &[
+    Target {
+        table: "authorization_requests",
+        key: "id",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "authorization_codes",
+        key: "code_hash",
+        died_at: "expires_at",
+        keep_secs: 3600,
+    },
+    Target {
+        table: "sessions",
+        key: "id",
+        died_at: "COALESCE(ended_at, expires_at)",
+        keep_secs: 0,
+    },
+    Target {
+        table: "login_challenges",
+        key: "id",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "rate_limits",
+        key: "key",
+        died_at: "window_start",
+        keep_secs: 120,
+    },
+    Target {
+        table: "used_client_assertions",
+        key: "jti_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "revoked_access_tokens",
+        key: "jti",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "account_tokens",
+        key: "token_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "refresh_tokens",
+        key: "token_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
+        table: "platform_setup_tokens",
+        key: "token_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+];
+
+/// Deletes up to `limit` rows of `target` dead before `now` (less what it keeps); returns
+/// how many went.
+pub fn batch(
+    conn: &mut AnyConnection,
+    target: &Target,
+    now: i64,
+    limit: i64,
+) -> Result<usize, DbError> {
+    let skip_locked = match conn {
+        AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
+        AnyConnection::Sqlite(_) => "",
+    };
+    let Target {
+        table,
+        key,
+        died_at,
+        keep_secs,
+    } = *target;
+    // Table and column names are the constants above, never input.
+    let sql = format!(
+        "DELETE FROM {table} WHERE {key} IN \
+         (SELECT {key} FROM {table} WHERE {died_at} < $1 LIMIT $2{skip_locked})"
+    );
+    let cutoff = now.saturating_sub(keep_secs);
+    tx::statement(conn, |conn| {
+        Ok(diesel::sql_query(sql)
+            .bind::<BigInt, _>(cutoff)
+            .bind::<BigInt, _>(limit)
+            .execute(conn)?)
+    })
+}

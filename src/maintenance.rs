@@ -1,0 +1,86 @@
+//! Upkeep every node runs in the background: purging rows that can no longer matter, so the
+//! database does not grow without bound (every unauthenticated `/authorize` stores a pending
+//! request, every minute a rate-limit window, …). Safe on any number of nodes at once (see
+//! `db::purge`); `tessera purge` runs one round by hand.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::MaintenanceSettings;
+use crate::db::{purge, AnyConnection, Db, DbError};
+use crate::domain::unix_now;
+
+/// Batches per table in one round: a round ends even if a table is still catching up (the
+/// next round goes on), so one huge backlog cannot hold a connection for minutes.
+const MAX_BATCHES_PER_TABLE: usize = 100;
+
+/// Rows deleted by one round, per table.
+#[derive(Debug, Default, Serialize)]
+pub struct Purged {
+    pub tables: Vec<PurgedTable>,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PurgedTable {
+    pub table: &'static str,
+    pub deleted: usize,
+}
+
+/// One round: every table, in batches of `batch_rows`, until it has no dead rows left (or
+/// has had `MAX_BATCHES_PER_TABLE` batches).
+pub fn purge_once(conn: &mut AnyConnection, now: i64, batch_rows: i64) -> Result<Purged, DbError> {
+    let mut purged = Purged::default();
+    let batch_rows = batch_rows.max(1);
+    for target in purge::TARGETS {
+        let mut deleted = 0;
+        for _ in 0..MAX_BATCHES_PER_TABLE {
+            let n = purge::batch(conn, target, now, batch_rows)?;
+            deleted += n;
+            if (n as i64) < batch_rows {
+                break;
+            }
+        }
+        purged.tables.push(PurgedTable {
+            table: target.table,
+            deleted,
+        });
+        purged.total += deleted;
+    }
+    Ok(purged)
+}
+
+/// Purges every `purge_interval_secs` (0: never) and logs what went.
+pub async fn run(db: Db, settings: MaintenanceSettings) {
+    if settings.purge_interval_secs == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(Duration::from_secs(settings.purge_interval_secs));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let batch_rows = settings.purge_batch_rows;
+        match db
+            .run(move |conn| purge_once(conn, unix_now(), batch_rows))
+            .await
+        {
+            Ok(purged) if purged.total > 0 => {
+                let tables: Vec<String> = purged
+                    .tables
+                    .iter()
+                    .filter(|t| t.deleted > 0)
+                    .map(|t| format!("{}={}", t.table, t.deleted))
+                    .collect();
+                tracing::info!(
+                    deleted = purged.total,
+                    tables = %tables.join(" "),
+                    "purged expired rows"
+                );
+            }
+            Ok(_) => tracing::debug!("nothing to purge"),
+            // The next round tries again; nothing depends on a round succeeding.
+            Err(e) => tracing::warn!(error = %e, "purge round failed"),
+        }
+    }
+}
