@@ -115,6 +115,25 @@ impl Principal {
         })
     }
 
+    /// The profile a user's grant was made for, if the grant is still live: the principal of
+    /// a user's access token (found by its `grant_id`, which every user token carries, while
+    /// `profile_id` is left out for pairwise clients).
+    pub fn of_grant(
+        conn: &mut AnyConnection,
+        tenant: &TenantId,
+        grant: &crate::domain::GrantId,
+        ip: &str,
+    ) -> Result<Option<Principal>, DbError> {
+        let now = crate::domain::unix_now();
+        let Some(grant) = crate::db::grants::find_grant(conn, tenant, grant)?
+            .filter(|g| g.revoked_at.is_none() && g.expires_at >= now)
+        else {
+            return Ok(None);
+        };
+        let profile = ProfileId::from_stored(grant.profile_id);
+        Principal::profile(conn, tenant, &profile, ip).map(Some)
+    }
+
     /// A client of this tenant acting for itself, with its roles' permissions as they are now.
     pub fn client(
         conn: &mut AnyConnection,

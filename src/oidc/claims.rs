@@ -16,7 +16,9 @@ pub fn user_claims(
 ) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(subject.sub));
-    claims.insert("profile_id".into(), json!(profile.id));
+    if let Some(profile_id) = &subject.profile_id {
+        claims.insert("profile_id".into(), json!(profile_id));
+    }
     if let Some(account_id) = &subject.account_id {
         claims.insert("account_id".into(), json!(account_id));
     }

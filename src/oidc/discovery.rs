@@ -72,7 +72,7 @@ impl ProviderMetadata {
                 "refresh_token",
                 "client_credentials",
             ],
-            subject_types_supported: vec!["public"],
+            subject_types_supported: vec!["public", "pairwise"],
             scopes_supported: crate::domain::scope::SUPPORTED,
             claims_supported: vec![
                 "iss",

@@ -121,12 +121,25 @@ fn refresh_token(
     if !account_ok {
         return Ok(None);
     }
+    // `sub` as the token's client sees it (a pairwise client's never names the profile).
+    let client = match crate::clients::find(conn, tenant, &row.client_id.as_str().into()) {
+        Ok(client) => client,
+        Err(crate::clients::ClientError::Db(e)) => return Err(e.into()),
+        Err(_) => return Ok(None),
+    };
+    let subject = super::subject::subject(
+        conn,
+        tenant,
+        &client,
+        &AccountId::from_stored(grant.account_id.clone()),
+        &crate::domain::ProfileId::from_stored(grant.profile_id.clone()),
+    )?;
     Ok(Some(json!({
         "active": true,
         "token_type": "refresh_token",
         "scope": row.scope,
         "client_id": row.client_id,
-        "sub": grant.profile_id,
+        "sub": subject.sub,
         "iss": ctx.issuer,
         "iat": row.created_at,
         "exp": row.expires_at,

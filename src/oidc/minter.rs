@@ -120,8 +120,11 @@ pub fn access_token(
         auth_time: grant.map(|g| g.auth_time),
         acr: grant.map(|g| g.acr.clone()),
         amr: grant.map(|g| amr_list(&g.amr)),
-        sid: grant.and_then(|g| g.session_id.clone()),
-        profile_id: grant.map(|g| g.profile_id.clone()),
+        sid: user.and_then(|u| {
+            let sid = u.grant.session_id.as_deref()?;
+            Some(u.subject.session_id(sid))
+        }),
+        profile_id: user.and_then(|u| u.subject.profile_id.clone()),
         grant_id: grant.map(|g| g.id.clone()),
         account_id: user.and_then(|u| u.subject.account_id.clone()),
         roles: carries_roles.then(|| authorization.roles.clone()),
@@ -160,7 +163,7 @@ pub fn id_token(
         claims.extend(standard);
     }
     if let Some(sid) = &grant.session_id {
-        claims.insert("sid".into(), json!(sid));
+        claims.insert("sid".into(), json!(user.subject.session_id(sid)));
     }
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));

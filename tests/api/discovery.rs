@@ -30,7 +30,7 @@ async fn check_document(app: &TestApp, slug: &str, document: &Value) {
     );
     assert_eq!(
         document["subject_types_supported"],
-        serde_json::json!(["public"])
+        serde_json::json!(["public", "pairwise"])
     );
     assert_eq!(
         document["response_types_supported"],

@@ -1568,3 +1568,159 @@ async fn the_server_purges_on_its_own(engine: Engine) {
     .await;
 }
 both_engines!(the_server_purges_on_its_own);
+
+/// The payload of a JWT.
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Two relying parties in different sectors, both pairwise, compare notes on their users:
+/// a shared `profile_id`, `account_id` or `sid` (one browser session signs in to both), or
+/// a refresh token's introspected `sub`, would link one person across them. Each sees only
+/// identifiers of its own sector.
+async fn pairwise_clients_cannot_link_a_user(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", "ada@example.com", PASSWORD);
+    let profile_id = account["profiles"][0]["id"].as_str().unwrap().to_owned();
+    let account_id = account["id"].as_str().unwrap().to_owned();
+    let pairwise = |sector: &str| {
+        register_rp(
+            &app,
+            "acme",
+            &[
+                "--consent",
+                "skip",
+                "--subject-mode",
+                "pairwise",
+                "--sector-identifier",
+                sector,
+            ],
+        )
+    };
+    let (a, b) = (pairwise("a.example"), pairwise("b.example"));
+    let browser = Browser::default();
+    let mut seen = Vec::new();
+    for rp in [&a, &b] {
+        let issued = tokens_in(
+            &app,
+            &browser,
+            rp,
+            "ada@example.com",
+            "openid profile email",
+        )
+        .await;
+        let id_token = jwt_claims(issued["id_token"].as_str().unwrap());
+        let access_token = issued["access_token"].as_str().unwrap();
+        let access = jwt_claims(access_token);
+        let userinfo: Value = app
+            .get_bearer("acme", "/userinfo", access_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let refresh = issued["refresh_token"].as_str().unwrap();
+        let introspected: Value = app
+            .post_form(
+                "acme",
+                "/introspect",
+                &[("token", refresh)],
+                Some((&rp.id, &rp.secret)),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(introspected["active"], true);
+        for document in [&id_token, &access, &userinfo, &introspected] {
+            for stable in ["profile_id", "account_id"] {
+                assert!(document.get(stable).is_none(), "{stable} in {document}");
+            }
+            let text = document.to_string();
+            assert!(!text.contains(&profile_id), "{text}");
+            assert!(!text.contains(&account_id), "{text}");
+            assert_eq!(document["sub"], id_token["sub"], "one sub per client");
+        }
+        assert!(id_token["sid"].is_string());
+        assert_eq!(access["sid"], id_token["sid"]);
+        seen.push((
+            id_token["sub"].clone(),
+            id_token["sid"].clone(),
+            issued["id_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_ne!(seen[0].0, seen[1].0, "sub differs across sectors");
+    assert_ne!(seen[0].1, seen[1].1, "sid differs across sectors");
+
+    // Sign-out with a pairwise client's ID token still recognises the user: no question.
+    let mut logout = url::Url::parse(&app.tenant_url("acme", "/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", &seen[0].2);
+    let done = browser.get(logout.as_str()).await;
+    assert!(done.html.contains("You are signed out"), "{}", done.html);
+
+    // A pairwise administration client's user token (no profile_id in it) acts as the user,
+    // never as the client and the roles the client itself holds.
+    let console = register_rp(
+        &app,
+        "acme",
+        &[
+            "--administration",
+            "--subject-mode",
+            "pairwise",
+            "--sector-identifier",
+            "console.example",
+            "--grant",
+            "authorization_code,refresh_token,client_credentials",
+        ],
+    );
+    app.cli_json(&["role", "create", "--tenant", "acme", "reader", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "reader",
+        "clients:read",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "reader",
+        "--client",
+        &console.id,
+        "--json",
+    ]);
+    let issued = tokens_in(
+        &app,
+        &Browser::default(),
+        &console,
+        "ada@example.com",
+        "openid tessera:admin",
+    )
+    .await;
+    let user_token = issued["access_token"].as_str().unwrap();
+    assert!(jwt_claims(user_token).get("profile_id").is_none());
+    let (status, body, _) = call(
+        &app,
+        Method::GET,
+        "acme",
+        "/clients",
+        Some(user_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "acted as the client: {body}");
+}
+both_engines!(pairwise_clients_cannot_link_a_user);

@@ -22,7 +22,7 @@ use crate::admin::{
 use crate::clients::ClientView;
 use crate::db::audit::AuditFilter;
 use crate::db::AnyConnection;
-use crate::domain::{ClientId, ProfileId};
+use crate::domain::{ClientId, GrantId};
 use crate::keys::{KeyAlg, KeyInfo};
 use crate::oidc::access_token::{self, Inactive};
 use crate::oidc::context::OidcContext;
@@ -285,8 +285,8 @@ fn principal(
             Err(crate::clients::ClientError::Db(e)) => return Err(e.into()),
             Err(e) => return Err(AdminError::Internal(e.to_string())),
         };
-    match &claims.profile_id {
-        Some(profile) => {
+    match &claims.grant_id {
+        Some(grant) => {
             // A user's token works here only if it was issued for administration, to a client
             // that is still an administration client.
             if !claims
@@ -297,12 +297,9 @@ fn principal(
             {
                 return Err(AdminError::InsufficientScope);
             }
-            Ok(Principal::profile(
-                conn,
-                tenant,
-                &ProfileId::from_stored(profile.clone()),
-                ip,
-            )?)
+            Principal::of_grant(conn, tenant, &GrantId::from_stored(grant.clone()), ip)?.ok_or(
+                AdminError::Unauthorized("the access token is invalid or expired"),
+            )
         }
         None => {
             // A client_credentials token: the client must still exist and still be allowed

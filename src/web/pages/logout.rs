@@ -11,7 +11,7 @@ use crate::clients::Client;
 use crate::db::AnyConnection;
 use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
-use crate::oidc::id_token_hint;
+use crate::oidc::{id_token_hint, subject};
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::web::cookies::CookieScope;
@@ -147,14 +147,19 @@ fn decide(
         Some(value) => sessions::current(conn, &ctx.settings.sessions, &ctx.tenant.id, value)?,
         None => None,
     };
-    // A valid hint for this very session's user lets us skip the question.
-    let hint_matches = hint.as_ref().is_some_and(|h| match &session {
-        Some(s) => s
-            .profile_id
-            .as_ref()
-            .is_some_and(|p| p.as_str() == h.subject),
-        None => true,
-    });
+    // A valid hint for this very session's user (its `sub` as the hint's client sees it:
+    // the profile, the account, or a pairwise value) lets us skip the question.
+    let hint_matches = match (&hint, &session) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(h), Some(s)) => match (&client, &s.profile_id) {
+            (Some(client), Some(profile)) => {
+                let seen = subject::subject(conn, &ctx.tenant.id, client, &s.account_id, profile)?;
+                seen.sub == h.subject
+            }
+            _ => false,
+        },
+    };
     if !confirmed && !hint_matches {
         let carried = CARRIED
             .iter()
