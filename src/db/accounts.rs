@@ -359,6 +359,30 @@ pub fn use_account_token(
         == 1)
 }
 
+/// The account's newest live token of `purpose` (by creation time, then hash: exactly one
+/// even when two were issued in the same second).
+pub fn newest_account_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(account_tokens::table
+        .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+        .filter(account_tokens::account_id.eq(account.as_str()))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .order((
+            account_tokens::created_at.desc(),
+            account_tokens::token_hash.desc(),
+        ))
+        .select(account_tokens::token_hash)
+        .first(conn)
+        .optional()?)
+}
+
 /// Spends every unused token of `purpose` the account holds (a newer link, or a new password,
 /// replaces them).
 pub fn void_account_tokens(

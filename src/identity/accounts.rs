@@ -310,7 +310,7 @@ pub fn change_password(
     let hash = hasher.hash(new)?;
     tx::write(conn, |conn| {
         let now = unix_now();
-        super::recovery::void_reset_links(conn, tenant, account, now)?;
+        void_reset_links(conn, tenant, account, now)?;
         rows::set_password_hash(conn, tenant, account, &hash, now)?;
         crate::sessions::end_others(conn, tenant, account, current_session)?;
         grants::revoke_offline_grants(conn, tenant, account, now)?;
@@ -414,7 +414,7 @@ pub fn import_password_hash(
         return Err(AccountError::CostlyHash);
     }
     let now = unix_now();
-    super::recovery::void_reset_links(conn, tenant, account, now)?;
+    void_reset_links(conn, tenant, account, now)?;
     rows::set_password_hash(conn, tenant, account, hash, now)?;
     Ok(())
 }
@@ -428,4 +428,20 @@ pub fn may_sign_in(account: &Account) -> Result<(), LoginError> {
         AccountStatus::Active => Ok(()),
         _ => Err(LoginError::AccountUnavailable),
     }
+}
+
+/// The purpose of password-reset link tokens (`identity::recovery`).
+pub(super) const RESET: &str = "reset";
+
+/// Voids the account's unused reset links: a newer link or a new password replaces them
+/// (account_tokens come first in the lock order, so callers do this before touching the
+/// account).
+pub fn void_reset_links(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), DbError> {
+    rows::void_account_tokens(conn, tenant, account, RESET, now)?;
+    Ok(())
 }

@@ -4,14 +4,13 @@
 //! the next sign-in. Only the newest link works: asking again, or any change of password,
 //! voids the links sent before.
 
-use super::accounts::{check_password, AccountError};
+use super::accounts::{check_password, void_reset_links, AccountError, RESET};
 use super::password::PasswordHasher;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{accounts as rows, grants, sessions, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, TenantId};
 
 pub const RESET_LIFETIME_SECS: i64 = 30 * 60;
-const RESET: &str = "reset";
 
 /// A reset link token for the account with this email, if there is an active one. Callers
 /// answer the same way either way.
@@ -45,17 +44,21 @@ pub fn request_reset(
     Ok(Some((email, token)))
 }
 
-/// Voids the account's unused reset links: a newer link or a new password replaces them
-/// (account_tokens come first in the lock order, so callers do this before touching the
-/// account).
-pub fn void_reset_links(
+/// The account a reset link belongs to, if the link is live: unused, unexpired, and the
+/// account's newest. Issuing a link voids the older ones, but two requests at once may both
+/// issue one; only the newer of the two works.
+fn live_reset_link(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    account: &AccountId,
+    hash: &str,
     now: i64,
-) -> Result<(), DbError> {
-    rows::void_account_tokens(conn, tenant, account, RESET, now)?;
-    Ok(())
+) -> Result<Option<AccountId>, DbError> {
+    let Some(account) = rows::find_account_token(conn, tenant, hash, RESET, now)? else {
+        return Ok(None);
+    };
+    let account = AccountId::from_stored(account);
+    let newest = rows::newest_account_token(conn, tenant, &account, RESET, now)?;
+    Ok((newest.as_deref() == Some(hash)).then_some(account))
 }
 
 /// Whether a reset token is live (to show the form, or not).
@@ -64,7 +67,7 @@ pub fn reset_token_is_live(
     tenant: &TenantId,
     token: &str,
 ) -> Result<bool, DbError> {
-    Ok(rows::find_account_token(conn, tenant, &sha256_hex(token), RESET, unix_now())?.is_some())
+    Ok(live_reset_link(conn, tenant, &sha256_hex(token), unix_now())?.is_some())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,14 +104,15 @@ pub fn reset_password(
 ) -> Result<(), ResetError> {
     let hash = sha256_hex(token);
     let now = unix_now();
-    let account = rows::find_account_token(conn, tenant, &hash, RESET, now)?
-        .ok_or(ResetError::InvalidLink)?;
+    let account = live_reset_link(conn, tenant, &hash, now)?.ok_or(ResetError::InvalidLink)?;
     // Check the password before spending the link, so a rejected password can be retried.
     check_password(new_password, min_chars)?;
     let new_hash = hasher.hash(new_password).map_err(AccountError::from)?;
-    let account = AccountId::from_stored(account);
     tx::write(conn, |conn| {
-        if !rows::use_account_token(conn, tenant, &hash, now)? {
+        // Again inside the transaction: a newer link may have been sent while hashing.
+        if live_reset_link(conn, tenant, &hash, now)?.is_none()
+            || !rows::use_account_token(conn, tenant, &hash, now)?
+        {
             return Err(ResetError::InvalidLink);
         }
         void_reset_links(conn, tenant, &account, now)?;

@@ -1724,3 +1724,56 @@ async fn pairwise_clients_cannot_link_a_user(engine: Engine) {
     assert_eq!(status, StatusCode::FORBIDDEN, "acted as the client: {body}");
 }
 both_engines!(pairwise_clients_cannot_link_a_user);
+
+/// Several reset requests for one address at the same moment (a double click, a script):
+/// each mails a link, and exactly one of them works.
+async fn concurrent_reset_requests_leave_one_live_link(engine: Engine) {
+    use crate::signup::{link, mails};
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    const REQUESTS: usize = 6;
+    let forms = futures_util::future::join_all((0..REQUESTS).map(|i| {
+        let app = &app;
+        async move {
+            let browser = Browser::at(&format!("198.51.100.{i}"));
+            let page = browser.get(&app.tenant_url("acme", "/reset")).await;
+            (browser, page)
+        }
+    }))
+    .await;
+    let sent = futures_util::future::join_all(
+        forms
+            .iter()
+            .map(|(browser, page)| browser.submit(page, &[("email", "ada@example.com")])),
+    )
+    .await;
+    assert!(sent.iter().all(|p| p.status == StatusCode::OK));
+    let dir = crate::helpers::data_dir(&app.db).join("mail");
+    let mut resets = Vec::new();
+    for _ in 0..100 {
+        resets = mails(&dir)
+            .into_iter()
+            .filter(|m| m.contains("Reset your acme Inc. password"))
+            .map(|m| link(&m, "/reset/confirm?token="))
+            .collect();
+        if resets.len() == REQUESTS {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(resets.len(), REQUESTS);
+    let mut live = 0;
+    for reset in &resets {
+        if Browser::default()
+            .get(reset)
+            .await
+            .html
+            .contains("Choose a new password")
+        {
+            live += 1;
+        }
+    }
+    assert_eq!(live, 1, "exactly one reset link works");
+}
+both_engines!(concurrent_reset_requests_leave_one_live_link);

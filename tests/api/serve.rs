@@ -7,22 +7,28 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-#[tokio::test]
-async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+/// `tessera serve` from an empty directory with JSON logs on an ephemeral port, plus `env`.
+fn serve_in(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    command
         .arg("serve")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_remove("TESSERA_DATABASE__URL")
         .env_remove("TESSERA_KEYS__MASTER_KEY")
         .env_remove("TESSERA_CONFIG")
         .env_remove("RUST_LOG")
         .env("TESSERA_SERVER__LISTEN", "127.0.0.1:0")
         .env("TESSERA_LOG__FORMAT", "json")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    command.spawn().unwrap()
+}
+
+#[tokio::test]
+async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve_in(dir.path(), &[]);
 
     // The banner names the bound port and how to create a tenant.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -176,21 +182,13 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
 #[tokio::test]
 async fn file_mail_on_an_https_deployment_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_remove("TESSERA_DATABASE__URL")
-        .env_remove("TESSERA_KEYS__MASTER_KEY")
-        .env_remove("TESSERA_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("TESSERA_SERVER__LISTEN", "127.0.0.1:0")
-        .env("TESSERA_SERVER__PUBLIC_URL", "https://id.example.com")
-        .env("TESSERA_MAIL__TRANSPORT", "file")
-        .env("TESSERA_LOG__FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve_in(
+        dir.path(),
+        &[
+            ("TESSERA_SERVER__PUBLIC_URL", "https://id.example.com"),
+            ("TESSERA_MAIL__TRANSPORT", "file"),
+        ],
+    );
     // Serving (the banner is printed) means startup, and its warnings, are done.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     loop {
