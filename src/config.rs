@@ -126,6 +126,9 @@ pub struct MaintenanceSettings {
 pub struct AuditSettings {
     /// How often each node's sequencer chains committed audit events.
     pub chain_interval_ms: u64,
+    /// How often each node signs a checkpoint of every tenant's chain head that moved
+    /// (seconds; 0: only on demand, `tessera audit checkpoint`).
+    pub checkpoint_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cache;
+pub mod checkpoints;
 pub mod cli;
 pub mod clients;
 pub mod config;

@@ -100,6 +100,11 @@ impl Application {
             db.clone(),
             Duration::from_millis(settings.audit.chain_interval_ms),
         ));
+        tokio::spawn(crate::checkpoints::run(
+            db.clone(),
+            state.keys.clone(),
+            Duration::from_secs(settings.audit.checkpoint_interval_secs),
+        ));
         tokio::spawn(crate::maintenance::run(
             db.clone(),
             settings.maintenance.clone(),

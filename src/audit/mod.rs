@@ -190,13 +190,56 @@ pub struct Verification {
     pub broken: Option<(i64, String)>,
     /// Events committed but not chained yet (recorded while the check ran).
     pub pending: i64,
+    /// The checkpoints the chain was checked against (sequence numbers).
+    pub checkpoints: Vec<i64>,
+}
+
+/// A point the chain once reached, as a signed checkpoint says: entry `seq` had `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub seq: i64,
+    pub hash: String,
 }
 
 /// Chains what is pending, then walks the chain and reports the first entry that was edited,
-/// removed or reordered, or newest entries removed behind the chain head.
-pub fn verify(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbError> {
+/// removed or reordered, or newest entries removed behind the chain head; then checks the
+/// chain still holds every point in `reached` (signed checkpoints, already verified by the
+/// caller): removing the newest entries *and* rewinding the head, or rewriting history
+/// consistently, is caught there.
+pub fn verify(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    reached: &[Reached],
+) -> Result<Verification, DbError> {
     chain_pending(conn, tenant)?;
-    tx::read(conn, |conn| walk(conn, tenant))
+    tx::read(conn, |conn| {
+        let mut result = walk(conn, tenant)?;
+        if result.broken.is_some() {
+            return Ok(result);
+        }
+        for point in reached {
+            result.checkpoints.push(point.seq);
+            if point.seq > result.entries {
+                result.broken = Some((
+                    result.entries + 1,
+                    format!(
+                        "a checkpoint covers entry {} but the log ends at entry {}: the newest \
+                         entries were removed",
+                        point.seq, result.entries
+                    ),
+                ));
+                break;
+            }
+            if rows::hash_at(conn, tenant, point.seq)?.as_deref() != Some(point.hash.as_str()) {
+                result.broken = Some((
+                    point.seq,
+                    format!("entry {} differs from its signed checkpoint", point.seq),
+                ));
+                break;
+            }
+        }
+        Ok(result)
+    })
 }
 
 fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbError> {
@@ -232,6 +275,7 @@ fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbE
                 entries,
                 broken,
                 pending,
+                checkpoints: Vec::new(),
             });
         }
         for row in page {
@@ -240,6 +284,7 @@ fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbE
                     entries,
                     broken: Some((row.seq, why)),
                     pending,
+                    checkpoints: Vec::new(),
                 })
             };
             if row.seq != expected_seq {
@@ -250,6 +295,7 @@ fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbE
                         format!("entry {expected_seq} is missing (deleted)"),
                     )),
                     pending,
+                    checkpoints: Vec::new(),
                 });
             }
             if row.prev_hash != prev {

@@ -4,13 +4,28 @@ use clap::Subcommand;
 
 use super::output::print_json;
 use crate::config::Settings;
-use crate::startup::open_database;
+use crate::keys::KeyStore;
+use crate::startup::{load_master_key, open_database};
 use crate::tenancy::tenants;
+use anyhow::Context;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the tenant's hash chain; reports the first edited or deleted entry.
+    /// Check the tenant's hash chain; reports the first edited or deleted entry. The chain
+    /// is also held to its stored signed checkpoints and to any given ones.
     Verify {
+        #[arg(long)]
+        tenant: String,
+        /// A file holding a checkpoint (its JWS, as `{issuer}/audit/checkpoints` lists it)
+        /// kept outside this database (repeatable).
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a checkpoint of the tenant's chain head now (servers also do so every
+    /// `audit.checkpoint_interval_secs`); prints it.
+    Checkpoint {
         #[arg(long)]
         tenant: String,
         #[arg(long)]
@@ -27,9 +42,21 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     let db = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
-        AuditCommand::Verify { tenant, json } => {
+        AuditCommand::Verify {
+            tenant,
+            checkpoints,
+            json,
+        } => {
             let tenant = chain(&mut conn, &tenant)?;
-            let result = crate::audit::verify(&mut conn, &tenant)?;
+            let given = checkpoints
+                .iter()
+                .map(|path| {
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("could not read {}", path.display()))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let keys = KeyStore::new(load_master_key(settings, &db)?);
+            let result = crate::checkpoints::verify(&mut conn, &keys, &tenant, &given)?;
             if json {
                 print_json(&result)?;
             } else if let Some((_, why)) = &result.broken {
@@ -40,6 +67,27 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             match result.broken {
                 Some((_, why)) => anyhow::bail!("the audit chain is broken: {why}"),
                 None => Ok(()),
+            }
+        }
+        AuditCommand::Checkpoint { tenant, json } => {
+            let tenant = chain(&mut conn, &tenant)?;
+            let keys = KeyStore::new(load_master_key(settings, &db)?);
+            let now = crate::domain::unix_now();
+            let taken = crate::checkpoints::take(&mut conn, &keys, &tenant, now)?;
+            let newest = match taken {
+                Some(row) => Some(row),
+                None => crate::checkpoints::published(&mut conn, &tenant)?
+                    .into_iter()
+                    .next(),
+            };
+            let Some(checkpoint) = newest else {
+                anyhow::bail!("nothing to sign: the log is empty or the tenant has no signing key");
+            };
+            if json {
+                print_json(&checkpoint)
+            } else {
+                println!("{}", checkpoint.jws);
+                Ok(())
             }
         }
         AuditCommand::Export { tenant } => {

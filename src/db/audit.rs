@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::schema::{audit_chain_heads, audit_events};
+use super::schema::{audit_chain_heads, audit_checkpoints, audit_events};
 use super::{AnyConnection, DbError};
 use crate::domain::TenantId;
 
@@ -317,4 +317,69 @@ pub fn search(
 pub enum Cursor {
     NewestBefore(Option<i64>),
     OldestAfter(i64),
+}
+
+/// A signed checkpoint of a tenant's chain head.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct CheckpointRow {
+    #[serde(skip)]
+    pub tenant_id: String,
+    pub seq: i64,
+    pub hash: String,
+    pub at: i64,
+    pub jws: String,
+}
+
+/// Stores a checkpoint; a second node taking the same one at once is a no-op.
+pub fn insert_checkpoint(conn: &mut AnyConnection, row: &CheckpointRow) -> Result<(), DbError> {
+    diesel::sql_query(
+        "INSERT INTO audit_checkpoints (tenant_id, seq, hash, at, jws) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, seq) DO NOTHING",
+    )
+    .bind::<Text, _>(&row.tenant_id)
+    .bind::<BigInt, _>(row.seq)
+    .bind::<Text, _>(&row.hash)
+    .bind::<BigInt, _>(row.at)
+    .bind::<Text, _>(&row.jws)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The tenant's newest checkpoints, newest first.
+pub fn checkpoints(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    limit: i64,
+) -> Result<Vec<CheckpointRow>, DbError> {
+    Ok(audit_checkpoints::table
+        .filter(audit_checkpoints::tenant_id.eq(tenant.as_str()))
+        .order(audit_checkpoints::seq.desc())
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(conn)?)
+}
+
+/// Every tenant's chain head (the checkpoint task's round).
+pub fn heads(conn: &mut AnyConnection, limit: i64) -> Result<Vec<(String, Head)>, DbError> {
+    Ok(audit_chain_heads::table
+        .order(audit_chain_heads::tenant_id)
+        .limit(limit)
+        .select((audit_chain_heads::tenant_id, Head::as_select()))
+        .load(conn)?)
+}
+
+/// The hash of the chained entry `seq`, if it exists.
+pub fn hash_at(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    seq: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.eq(seq))
+        .select(audit_events::hash)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }

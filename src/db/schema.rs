@@ -150,6 +150,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_checkpoints (tenant_id, seq) {
+        tenant_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
+        at -> BigInt,
+        jws -> Text,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> BigInt,
@@ -350,4 +360,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     audit_events,
     audit_chain_heads,
+    audit_checkpoints,
 );

@@ -43,3 +43,19 @@ pub async fn jwks(
         "application/jwk-set+json",
     ))
 }
+
+/// `GET {issuer}/audit/checkpoints`: the newest signed checkpoints of the tenant's audit
+/// chain, newest first. Public, so anyone may keep copies to hold the log to later.
+pub async fn audit_checkpoints(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+) -> Result<HttpResponse, ApiError> {
+    let tenant_id = tenant.id.clone();
+    let published = state
+        .db
+        .run(move |conn| crate::checkpoints::published(conn, &tenant_id))
+        .await?;
+    let body = serde_json::to_vec(&serde_json::json!({ "checkpoints": published }))
+        .map_err(ApiError::internal)?;
+    Ok(public_json(body, "application/json"))
+}

@@ -95,6 +95,10 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
         web::get().to(discovery::provider_metadata),
     )
     .route("/jwks.json", web::get().to(discovery::jwks))
+    .route(
+        "/audit/checkpoints",
+        web::get().to(discovery::audit_checkpoints),
+    )
     .route("/assets/tessera.css", web::get().to(pages::stylesheet))
     .route("/assets/brand.css", web::get().to(pages::brand_stylesheet))
     .route("/authorize", web::get().to(pages::authorize))

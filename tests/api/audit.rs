@@ -231,3 +231,136 @@ async fn command_line_changes_are_audited(engine: Engine) {
     }
 }
 both_engines!(command_line_changes_are_audited);
+
+/// Someone with write access to the database removes the newest audit entries and rewinds
+/// the chain head to match: the chain alone still verifies. A signed checkpoint taken before
+/// (stored, or a copy kept outside the database) shows the cut; a forged one is refused.
+async fn signed_checkpoints_catch_truncation(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    for _ in 0..4 {
+        register_rp(&app, "acme", &[]);
+    }
+    let taken = app.cli(&["audit", "checkpoint", "--tenant", "acme", "--json"]);
+    assert!(taken.status.success(), "{}", stderr(&taken));
+    let checkpoint: Value = serde_json::from_slice(&taken.stdout).unwrap();
+    let seq = checkpoint["seq"].as_i64().unwrap();
+    assert!(seq >= 4, "{checkpoint}");
+    let jws = checkpoint["jws"].as_str().unwrap().to_owned();
+
+    // Published for anyone to keep; signed with a key in the tenant's JWKS.
+    let published: Value = app
+        .get_tenant("acme", "/audit/checkpoints")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published["checkpoints"][0]["jws"], jws.as_str());
+    let kid = tessera::keys::decode_header(&jws)
+        .unwrap()
+        .key_id()
+        .unwrap()
+        .to_owned();
+    let jwks: Value = app
+        .get_tenant("acme", "/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["kid"] == kid.as_str()));
+    let kept = app.db.dir.path().join("checkpoint.jws");
+    std::fs::write(&kept, &jws).unwrap();
+    let kept = kept.to_str().unwrap();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["audit", "verify", "--tenant", "acme"];
+        args.extend_from_slice(extra);
+        app.cli(&args)
+    };
+    assert!(verify(&["--checkpoint", kept]).status.success());
+
+    // Cut the newest two entries and rewind the head consistently.
+    let cut = seq - 2;
+    tamper(
+        &app,
+        &format!(
+            "DELETE FROM audit_events WHERE seq > {cut}; \
+             UPDATE audit_chain_heads SET seq = {cut}, \
+               hash = (SELECT hash FROM audit_events e WHERE e.seq = {cut} \
+                       AND e.tenant_id = audit_chain_heads.tenant_id) \
+             WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')"
+        ),
+    );
+    let stored = verify(&[]);
+    assert!(!stored.status.success());
+    assert!(
+        stderr(&stored).contains("newest entries were removed"),
+        "{}",
+        stderr(&stored)
+    );
+    // The stored checkpoints removed too: the copy kept elsewhere still shows the cut.
+    tamper(&app, "DELETE FROM audit_checkpoints");
+    assert!(verify(&[]).status.success(), "the chain alone looks whole");
+    let held = verify(&["--checkpoint", kept]);
+    assert!(!held.status.success());
+    assert!(
+        stderr(&held).contains("newest entries were removed"),
+        "{}",
+        stderr(&held)
+    );
+
+    // A forged checkpoint (not signed by the tenant's key) is refused, not trusted.
+    let mut parts: Vec<&str> = jws.split('.').collect();
+    let forged_payload = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"tenant":"x","seq":1,"hash":"h","iat":0}"#)
+    };
+    parts[1] = &forged_payload;
+    let forged = app.db.dir.path().join("forged.jws");
+    std::fs::write(&forged, parts.join(".")).unwrap();
+    let refused = verify(&["--checkpoint", forged.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("signature"),
+        "{}",
+        stderr(&refused)
+    );
+}
+both_engines!(signed_checkpoints_catch_truncation);
+
+/// Servers sign checkpoints on their own, and only when the chain moved.
+async fn servers_sign_checkpoints_on_their_own(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.audit.checkpoint_interval_secs = 1).await;
+    app.create_tenant("acme");
+    register_rp(&app, "acme", &[]);
+    let listed = || async {
+        let published: Value = app
+            .get_tenant("acme", "/audit/checkpoints")
+            .await
+            .json()
+            .await
+            .unwrap();
+        published["checkpoints"].as_array().unwrap().clone()
+    };
+    crate::helpers::eventually("a checkpoint", || async { !listed().await.is_empty() }).await;
+    let first = listed().await;
+    let head = first[0]["seq"].as_i64().unwrap();
+    register_rp(&app, "acme", &[]);
+    crate::helpers::eventually("a newer checkpoint", || async {
+        listed().await[0]["seq"].as_i64().unwrap() > head
+    })
+    .await;
+    let seqs: Vec<i64> = listed()
+        .await
+        .iter()
+        .map(|c| c["seq"].as_i64().unwrap())
+        .collect();
+    let mut unique = seqs.clone();
+    unique.dedup();
+    assert_eq!(seqs, unique, "one checkpoint per head");
+}
+both_engines!(servers_sign_checkpoints_on_their_own);

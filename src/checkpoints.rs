@@ -1,0 +1,178 @@
+//! Signed checkpoints of each tenant's audit chain. Every so often (and on demand) a node
+//! signs the tenant's chain head (`seq`, `hash`) with the tenant's own signing key and stores
+//! the JWS; `{issuer}/audit/checkpoints` publishes the newest. Anyone who keeps a copy can
+//! later prove what the log held: `tessera audit verify` checks the chain against the stored
+//! checkpoints and any given ones, so removing the newest entries and rewinding the head, or
+//! rewriting history consistently, no longer goes unnoticed. Forging a checkpoint needs the
+//! tenant's private key, which only the master key opens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Reached};
+use crate::db::audit::{self as rows, CheckpointRow};
+use crate::db::{AnyConnection, Db, DbError};
+use crate::domain::{unix_now, TenantId};
+use crate::keys::{KeyAlg, KeyError, KeyStore, TenantKeySet};
+
+/// How many checkpoints `{issuer}/audit/checkpoints` lists (and verification re-checks).
+pub const PUBLISHED: i64 = 100;
+/// Tenants one background round looks at.
+const TENANTS_PER_ROUND: i64 = 1000;
+/// The JWS `typ` of a checkpoint: it can never pass for an ID or access token.
+const TYP: &str = "audit-checkpoint+jwt";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("could not sign a checkpoint: {0}")]
+    Sign(String),
+}
+
+/// What a checkpoint's JWS says.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    tenant: String,
+    seq: i64,
+    hash: String,
+    iat: i64,
+}
+
+/// Signs the tenant's chain head unless the newest checkpoint already covers it; returns the
+/// new checkpoint. Tenants without a signing key (the platform's own) get none.
+pub fn take(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    now: i64,
+) -> Result<Option<CheckpointRow>, CheckpointError> {
+    audit::chain_pending(conn, tenant)?;
+    let Some(head) = rows::head(conn, tenant)? else {
+        return Ok(None);
+    };
+    let newest = rows::checkpoints(conn, tenant, 1)?;
+    if head.seq == 0 || newest.first().is_some_and(|c| c.seq >= head.seq) {
+        return Ok(None);
+    }
+    let key_set = keys.load(conn, tenant)?;
+    let Some(signer) = [KeyAlg::Es256, KeyAlg::EdDsa, KeyAlg::Rs256]
+        .into_iter()
+        .find_map(|alg| key_set.signer(alg))
+    else {
+        return Ok(None);
+    };
+    let claims = Claims {
+        tenant: tenant.to_string(),
+        seq: head.seq,
+        hash: head.hash.clone(),
+        iat: now,
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|e| CheckpointError::Sign(e.to_string()))?;
+    let jws = signer
+        .sign(TYP, &payload)
+        .map_err(|e| CheckpointError::Sign(e.to_string()))?;
+    let row = CheckpointRow {
+        tenant_id: tenant.to_string(),
+        seq: head.seq,
+        hash: head.hash,
+        at: now,
+        jws,
+    };
+    rows::insert_checkpoint(conn, &row)?;
+    Ok(Some(row))
+}
+
+/// One round over every tenant whose chain moved; returns how many checkpoints were taken.
+pub fn take_all(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    now: i64,
+) -> Result<usize, CheckpointError> {
+    let mut taken = 0;
+    for (tenant, _) in rows::heads(conn, TENANTS_PER_ROUND)? {
+        if take(conn, keys, &TenantId::from_stored(tenant), now)?.is_some() {
+            taken += 1;
+        }
+    }
+    Ok(taken)
+}
+
+/// Takes checkpoints every `interval` (none when zero).
+pub async fn run(db: Db, keys: Arc<KeyStore>, interval: Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let keys = keys.clone();
+        match db
+            .run(move |conn| Ok::<_, DbError>(take_all(conn, &keys, unix_now())))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(taken)) => tracing::debug!(taken, "audit checkpoints signed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "audit checkpoint round failed"),
+            Err(e) => tracing::warn!(error = %e, "audit checkpoint round failed"),
+        }
+    }
+}
+
+/// The newest checkpoints, newest first (what `{issuer}/audit/checkpoints` shows).
+pub fn published(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<Vec<CheckpointRow>, DbError> {
+    rows::checkpoints(conn, tenant, PUBLISHED)
+}
+
+/// The point a checkpoint vouches for, if its signature is the tenant's and it names this
+/// tenant.
+pub fn open(key_set: &TenantKeySet, tenant: &TenantId, jws: &str) -> Option<Reached> {
+    let (header, payload) = key_set.verify(jws.trim()).ok()?;
+    if header.token_type() != Some(TYP) {
+        return None;
+    }
+    let claims: Claims = serde_json::from_slice(&payload).ok()?;
+    (claims.tenant == tenant.as_str()).then_some(Reached {
+        seq: claims.seq,
+        hash: claims.hash,
+    })
+}
+
+/// Checks the tenant's chain against its stored checkpoints and the `given` ones (JWS kept
+/// elsewhere). A checkpoint whose signature does not verify is itself a finding.
+pub fn verify(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    given: &[String],
+) -> Result<audit::Verification, CheckpointError> {
+    let key_set = keys.load(conn, tenant)?;
+    let mut reached = Vec::new();
+    let stored = published(conn, tenant)?;
+    for jws in stored
+        .iter()
+        .map(|c| c.jws.as_str())
+        .chain(given.iter().map(String::as_str))
+    {
+        match open(&key_set, tenant, jws) {
+            Some(point) => reached.push(point),
+            None => {
+                let mut result = audit::verify(conn, tenant, &[])?;
+                result.broken.get_or_insert((
+                    0,
+                    "a checkpoint does not carry this tenant's signature".to_owned(),
+                ));
+                return Ok(result);
+            }
+        }
+    }
+    Ok(audit::verify(conn, tenant, &reached)?)
+}
