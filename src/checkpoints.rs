@@ -147,7 +147,9 @@ pub fn open(key_set: &TenantKeySet, tenant: &TenantId, jws: &str) -> Option<Reac
 }
 
 /// Checks the tenant's chain against its stored checkpoints and the `given` ones (JWS kept
-/// elsewhere). A checkpoint whose signature does not verify is itself a finding.
+/// elsewhere). The chain is hash-linked, so one valid checkpoint vouches for everything up
+/// to it. Stored checkpoints that no longer verify (signed by a key since retired, or
+/// planted) prove nothing and are skipped; a given one that does not verify is reported.
 pub fn verify(
     conn: &mut AnyConnection,
     keys: &KeyStore,
@@ -155,20 +157,20 @@ pub fn verify(
     given: &[String],
 ) -> Result<audit::Verification, CheckpointError> {
     let key_set = keys.load(conn, tenant)?;
-    let mut reached = Vec::new();
-    let stored = published(conn, tenant)?;
-    for jws in stored
+    let mut reached: Vec<Reached> = published(conn, tenant)?
         .iter()
-        .map(|c| c.jws.as_str())
-        .chain(given.iter().map(String::as_str))
-    {
+        .filter_map(|c| open(&key_set, tenant, &c.jws))
+        .collect();
+    for jws in given {
         match open(&key_set, tenant, jws) {
             Some(point) => reached.push(point),
             None => {
                 let mut result = audit::verify(conn, tenant, &[])?;
                 result.broken.get_or_insert((
                     0,
-                    "a checkpoint does not carry this tenant's signature".to_owned(),
+                    "a given checkpoint does not carry this tenant's signature (forged, for \
+                     another tenant, or signed by a key since retired)"
+                        .to_owned(),
                 ));
                 return Ok(result);
             }
