@@ -35,6 +35,10 @@ pub enum AuditCommand {
     Export {
         #[arg(long)]
         tenant: String,
+        /// Then the stored signed checkpoints, newest first, one `{"checkpoint": …}` line
+        /// each (keep them with the export: `audit verify --checkpoint` takes their `jws`).
+        #[arg(long)]
+        with_checkpoints: bool,
     },
 }
 
@@ -90,7 +94,10 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                 Ok(())
             }
         }
-        AuditCommand::Export { tenant } => {
+        AuditCommand::Export {
+            tenant,
+            with_checkpoints,
+        } => {
             let tenant = chain(&mut conn, &tenant)?;
             let mut failure = None;
             crate::audit::export(&mut conn, &tenant, |row| {
@@ -98,6 +105,11 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                     failure = Some(e);
                 }
             })?;
+            if with_checkpoints {
+                for checkpoint in crate::checkpoints::published(&mut conn, &tenant)? {
+                    println!("{}", serde_json::json!({ "checkpoint": checkpoint }));
+                }
+            }
             match failure {
                 Some(e) => Err(e.into()),
                 None => Ok(()),

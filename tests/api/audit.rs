@@ -272,6 +272,16 @@ async fn signed_checkpoints_catch_truncation(engine: Engine) {
         .unwrap()
         .iter()
         .any(|k| k["kid"] == kid.as_str()));
+    // Exported with the log on request.
+    let exported = app.cli(&["audit", "export", "--tenant", "acme", "--with-checkpoints"]);
+    let last: Value = serde_json::from_str(
+        String::from_utf8_lossy(&exported.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["checkpoint"]["jws"], jws.as_str());
     let kept = app.db.dir.path().join("checkpoint.jws");
     std::fs::write(&kept, &jws).unwrap();
     let kept = kept.to_str().unwrap();
