@@ -45,9 +45,67 @@ pub fn hit(
     Ok((hits > per_minute).then(|| (window + WINDOW_SECS - now).max(1)))
 }
 
+/// Addresses one process tracks per window; past that, new addresses share one count.
+const LOCAL_KEYS: usize = 100_000;
+const OVERFLOW: &str = "overflow";
+
+/// A per-process fixed-window counter, for limits that bound what one address can make the
+/// server store and need no agreement between nodes: no database write on the hot path
+/// (with N nodes an address gets N times the limit). Memory is bounded: under a flood of
+/// more than `LOCAL_KEYS` addresses in one minute, the newcomers share one count.
+#[derive(Default)]
+pub struct LocalWindows {
+    state: std::sync::Mutex<LocalState>,
+}
+
+#[derive(Default)]
+struct LocalState {
+    window: i64,
+    hits: std::collections::HashMap<String, i64>,
+}
+
+impl LocalWindows {
+    /// Counts one hit by `address` for `scope`; past `per_minute` (0: no limit) returns the
+    /// seconds until the window resets.
+    pub fn hit(&self, scope: &str, address: &str, per_minute: i64) -> Option<i64> {
+        if per_minute <= 0 {
+            return None;
+        }
+        let now = unix_now();
+        let window = now - now.rem_euclid(WINDOW_SECS);
+        let mut key = format!("{scope}:{}", bucket(address));
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.window != window {
+            state.window = window;
+            state.hits.clear();
+        }
+        if state.hits.len() >= LOCAL_KEYS && !state.hits.contains_key(&key) {
+            key = OVERFLOW.to_owned();
+        }
+        let hits = state.hits.entry(key).or_insert(0);
+        *hits += 1;
+        (*hits > per_minute).then(|| (window + WINDOW_SECS - now).max(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bucket;
+    use super::{bucket, LocalWindows};
+
+    #[test]
+    fn local_windows_count_per_address() {
+        let windows = LocalWindows::default();
+        for _ in 0..3 {
+            assert_eq!(windows.hit("authorize", "192.0.2.1", 3), None);
+        }
+        assert!(windows.hit("authorize", "192.0.2.1", 3).is_some());
+        assert_eq!(windows.hit("authorize", "192.0.2.2", 3), None);
+        assert_eq!(
+            windows.hit("authorize", "192.0.2.1", 0),
+            None,
+            "0: no limit"
+        );
+    }
 
     #[test]
     fn ipv6_counts_by_its_64() {

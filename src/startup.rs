@@ -92,6 +92,7 @@ impl Application {
             clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             // Entries carry their own end time; the TTL only bounds how long they are kept.
             blocked_clients: Arc::new(TtlCache::new(Duration::from_secs(60), CACHE_ENTRIES)),
+            authorize_windows: Arc::default(),
             mailer,
             mail_from,
         };

@@ -23,7 +23,9 @@ pub struct Target {
     keep_secs: i64,
 }
 
-/// Every purgeable table (each `died_at` has an index, see the `purge_indexes` migration).
+/// Every purgeable table. Each `died_at` has an index (the `purge_indexes` migration) except
+/// `rate_limits`': its rows change on every counted request, so an index would cost every
+/// sign-in, while the purge scanning it every few minutes costs little.
 /// Authorization codes are kept an hour past their expiry, so a replayed code is still
 /// recognised (and its grant revoked) for that long; a rate-limit row goes a minute after
 /// its one-minute window ended.

@@ -26,6 +26,9 @@ pub struct AppState {
     /// Client IPs over the failed-client-authentication limit, by `tenant:ip`, with the Unix
     /// time the block ends. Each node learns it from the shared database counter.
     pub blocked_clients: Arc<TtlCache<String, i64>>,
+    /// Authorization requests per address and minute on this node (they bound how many
+    /// pending requests one address can make the server store).
+    pub authorize_windows: Arc<crate::rate_limit::LocalWindows>,
     pub mailer: crate::mail::Mailer,
     pub mail_from: lettre::message::Mailbox,
 }

@@ -35,16 +35,16 @@ pub async fn authorize(
         Err(e) => return respond(frame.error(&e), cookies),
     };
     let session_cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
-    let page_frame = frame.clone();
-    let ip = ClientIp::of(&req).0;
+    // Per address across tenants: what one address may keep stored is bounded.
     let limit = state.settings.security.authorization_requests_per_minute;
+    let ip = ClientIp::of(&req).0;
+    if let Some(retry_after) = state.authorize_windows.hit("authorize", &ip, limit) {
+        return respond(Outcome::RateLimited(frame, retry_after), cookies);
+    }
+    let page_frame = frame.clone();
     let outcome = state
         .db
         .run(move |conn| {
-            // Per address across tenants: what one address may keep stored is bounded.
-            if let Some(retry_after) = crate::rate_limit::hit(conn, "authorize", &ip, limit)? {
-                return Ok(Outcome::RateLimited(page_frame, retry_after));
-            }
             let cookie = session_cookie.as_deref();
             begin(conn, &ctx, &page_frame, &params, cookie, &browser)
         })
