@@ -374,3 +374,44 @@ async fn servers_sign_checkpoints_on_their_own(engine: Engine) {
     assert_eq!(seqs, unique, "one checkpoint per head");
 }
 both_engines!(servers_sign_checkpoints_on_their_own);
+
+/// Several nodes sign the same head at once: each succeeds, one checkpoint is kept.
+async fn concurrent_checkpoints_keep_one(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.audit.checkpoint_interval_secs = 0).await;
+    app.create_tenant("acme");
+    register_rp(&app, "acme", &[]);
+    let nodes: Vec<_> = (0..3)
+        .map(|_| {
+            crate::helpers::cli_command(
+                &app.db,
+                &app.settings,
+                Some(&app.master_key),
+                &["audit", "checkpoint", "--tenant", "acme", "--json"],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for node in nodes {
+        let output = node.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let checkpoint: Value = serde_json::from_slice(&output.stdout).unwrap();
+        seqs.push(checkpoint["seq"].as_i64().unwrap());
+    }
+    assert!(seqs.windows(2).all(|w| w[0] == w[1]), "{seqs:?}");
+    let published: Value = app
+        .get_tenant("acme", "/audit/checkpoints")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published["checkpoints"].as_array().unwrap().len(), 1);
+    assert!(app
+        .cli(&["audit", "verify", "--tenant", "acme"])
+        .status
+        .success());
+}
+both_engines!(concurrent_checkpoints_keep_one);
