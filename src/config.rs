@@ -188,6 +188,9 @@ pub struct DatabaseSettings {
 pub struct KeySettings {
     pub master_key_file: Option<PathBuf>,
     pub master_key: Option<SecretString>,
+    /// The master key being rotated away from: it only opens, never seals.
+    pub previous_master_key_file: Option<PathBuf>,
+    pub previous_master_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -20,25 +20,64 @@ use crate::config::Settings;
 const CACHE_ENTRIES: usize = 100_000;
 use crate::db::Db;
 use crate::identity::password::PasswordHasher;
-use crate::keys::{self, KeyStore, MasterKey, MasterKeySource};
+use crate::keys::{self, KeyStore, MasterKey, MasterKeySource, Vault};
 use crate::web::{self as routes, AppState};
 
-/// Opens the database, applies migrations and loads the master key. Blocking: call it from
-/// the CLI directly or from async code through `spawn_blocking`.
-pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(
-        settings.database.url.expose_secret(),
-        crate::db::PoolOptions::from_settings(&settings.database),
-    )?;
-    let applied = db.migrate()?;
+/// The migration before which rows stored in clear are sealed (it drops the plaintext).
+const DROP_PLAINTEXT_MIGRATION: &str = "20261130000017";
+
+/// Loads (or on first run generates) the master key, opens the database, applies migrations
+/// (sealing personal data stored in clear on the way), and opens the vault after checking the
+/// master key opens what is stored. Blocking: call it from the CLI directly or from async code
+/// through `spawn_blocking`.
+pub fn open_database(settings: &Settings) -> anyhow::Result<(Db, Vault)> {
+    let options = crate::db::PoolOptions::from_settings(&settings.database);
+    let (db, vault, applied) = migrate_database(settings, options)?;
     if !applied.is_empty() {
         tracing::info!(engine = db.engine(), migrations = ?applied, "applied database migrations");
     }
-    Ok(db)
+    Ok((db, vault))
 }
 
-/// Loads (or on first run generates) the master key and checks it opens the stored keys.
-pub fn load_master_key(settings: &Settings, db: &Db) -> anyhow::Result<MasterKey> {
+/// [`open_database`] with pool options, returning the migrations it applied.
+pub fn migrate_database(
+    settings: &Settings,
+    options: crate::db::PoolOptions,
+) -> anyhow::Result<(Db, Vault, Vec<String>)> {
+    let master = load_master_key(settings)?;
+    let db = Db::connect(settings.database.url.expose_secret(), options)?;
+    let mut master = Some(master);
+    let mut vault = None;
+    let applied = db.migrate(&mut |version, conn| {
+        if version == DROP_PLAINTEXT_MIGRATION {
+            let master = master.take().context("vault opened twice")?;
+            // Never seal anything under a key that does not open what is already stored.
+            keys::check_master_key(conn, &master)?;
+            let opened = Vault::open(conn, master)?;
+            let accounts = crate::identity::seal_legacy(conn, &opened)?;
+            let profiles = crate::profiles::seal_legacy(conn, &opened)?;
+            if accounts + profiles > 0 {
+                tracing::info!(accounts, profiles, "sealed personal data stored in clear");
+            }
+            vault = Some(opened);
+        }
+        Ok(())
+    })?;
+    let mut conn = db.conn()?;
+    let vault = match (vault, master) {
+        (Some(vault), _) => vault,
+        (None, Some(master)) => {
+            keys::check_master_key(&mut conn, &master)?;
+            Vault::open(&mut conn, master)?
+        }
+        (None, None) => anyhow::bail!("the master key was consumed without opening the vault"),
+    };
+    drop(conn);
+    Ok((db, vault, applied))
+}
+
+/// Loads (or on first run generates) the master key, with the previous one during a rotation.
+pub fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     let (master, source) = MasterKey::load(settings)?;
     if let MasterKeySource::Generated(path) = &source {
         tracing::warn!(
@@ -47,7 +86,6 @@ pub fn load_master_key(settings: &Settings, db: &Db) -> anyhow::Result<MasterKey
              (keys.master_key_file or TESSERA_KEYS__MASTER_KEY) and back it up"
         );
     }
-    keys::check_master_key(&mut *db.conn()?, &master)?;
     Ok(master)
 }
 
@@ -72,18 +110,13 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
         let prepared = settings.clone();
-        let (db, master) = tokio::task::spawn_blocking(move || {
-            let db = open_database(&prepared)?;
-            let master = load_master_key(&prepared, &db)?;
-            anyhow::Ok((db, master))
-        })
-        .await??;
+        let (db, vault) = tokio::task::spawn_blocking(move || open_database(&prepared)).await??;
         let cache_ttl = Duration::from_millis(settings.cache.ttl_ms);
         let (mailer, mail_from) = crate::mail::Mailer::from_settings(&settings)?;
         let state = AppState {
             settings: settings.clone(),
             db: db.clone(),
-            keys: Arc::new(KeyStore::new(master)),
+            keys: Arc::new(KeyStore::new(vault)),
             password_hasher: PasswordHasher::from_settings(&settings.argon2)?,
             client_jwks: Arc::new(crate::oidc::jwks_fetch::JwksCache::new(
                 crate::outbound::Outbound::new(&settings.outbound)?,

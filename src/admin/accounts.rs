@@ -9,6 +9,7 @@ use super::{audited, AdminError, Audited, Page, PageRequest, Permission, Princip
 use crate::db::{accounts as rows, grants, sessions, AnyConnection};
 use crate::domain::{rfc3339, unix_now, AccountId, Email, ProfileId};
 use crate::identity::{self, mfa, AccountError};
+use crate::keys::Vault;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AccountSummary {
@@ -57,14 +58,15 @@ pub struct ResetMail {
     pub token: String,
 }
 
-fn summary(row: &rows::AccountRow) -> AccountSummary {
-    AccountSummary {
+fn summary(vault: &Vault, row: &rows::AccountRow) -> Result<AccountSummary, AdminError> {
+    let account = identity::load_account(vault, row.clone())?;
+    Ok(AccountSummary {
         id: row.id.clone(),
-        email: row.email.clone(),
+        email: account.email.to_string(),
         email_verified: row.email_verified_at.is_some(),
         status: row.status.clone(),
         created_at: rfc3339(row.created_at),
-    }
+    })
 }
 
 fn account_row(
@@ -99,31 +101,55 @@ pub(super) fn account_error(e: AccountError) -> AdminError {
         AccountError::NotFound => AdminError::NotFound,
         AccountError::EmailTaken => AdminError::Conflict(e.to_string()),
         AccountError::Db(e) => e.into(),
+        AccountError::Sealed(e) => e.into(),
+        AccountError::Profile(e) => super::profiles::profile_error(e),
         other => AdminError::Invalid(other.to_string()),
     }
 }
 
-/// Accounts whose email contains `email` (any case), ordered by email.
+/// The account with exactly this email (any case), or with no email given, every account
+/// in creation order. Emails are sealed: there is no substring search (docs/privacy.md).
 pub fn search(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     email: &str,
     page: &PageRequest,
 ) -> Result<Page<AccountSummary>, AdminError> {
     who.require(Permission::AccountsRead)?;
+    let email = email.trim();
+    if !email.is_empty() {
+        let email = Email::parse(email).map_err(|_| {
+            AdminError::Invalid(
+                "search by a whole email address (emails are encrypted, so parts of one \
+                 cannot be matched)"
+                    .into(),
+            )
+        })?;
+        let found = identity::find_by_email(conn, vault, who.tenant(), &email)?;
+        let items = found
+            .iter()
+            .map(|row| summary(vault, row))
+            .collect::<Result<_, _>>()?;
+        return Ok(Page { items, next: None });
+    }
     let limit = page.limit();
-    let found = rows::search(
-        conn,
-        who.tenant(),
-        &email.trim().to_lowercase(),
-        page.after.as_deref(),
-        limit as i64 + 1,
-    )?;
-    Ok(Page::from_overfetch(found, limit, |row| row.email.clone()).map(|row| summary(&row)))
+    let after = page.after.clone().map(AccountId::from_stored);
+    let found = rows::list(conn, who.tenant(), after.as_ref(), limit as i64 + 1)?;
+    let page = Page::from_overfetch(found, limit, |row| row.id.clone());
+    Ok(Page {
+        items: page
+            .items
+            .iter()
+            .map(|row| summary(vault, row))
+            .collect::<Result<_, _>>()?,
+        next: page.next,
+    })
 }
 
 pub fn detail(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     id: &str,
 ) -> Result<AccountDetail, AdminError> {
@@ -132,19 +158,16 @@ pub fn detail(
     let account = AccountId::from_stored(row.id.clone());
     let now = unix_now();
     let mut profiles = Vec::new();
-    for p in rows::profiles(conn, who.tenant(), &account)? {
-        let roles = crate::profiles::authorization(
-            conn,
-            who.tenant(),
-            &ProfileId::from_stored(p.id.clone()),
-        )?
-        .roles;
+    for p in crate::profiles::list(conn, vault, who.tenant(), &account)
+        .map_err(super::profiles::profile_error)?
+    {
+        let roles = crate::profiles::authorization(conn, who.tenant(), &p.id)?.roles;
         profiles.push(ProfileSummary {
-            id: p.id,
+            id: p.id.to_string(),
+            email_verified: p.email_verified,
             name: p.name,
             is_default: p.is_default,
-            email: p.email,
-            email_verified: p.email_verified_at.is_some(),
+            email: p.email.map(|e| e.to_string()),
             roles,
         });
     }
@@ -159,7 +182,7 @@ pub fn detail(
         })
         .collect();
     Ok(AccountDetail {
-        account: summary(&row),
+        account: summary(vault, &row)?,
         mfa_enrolled: mfa::is_enrolled(conn, who.tenant(), &account)?,
         locked_until: row.locked_until.filter(|t| *t > now).map(rfc3339),
         profiles,
@@ -170,6 +193,7 @@ pub fn detail(
 /// Suspends (ending sessions, revoking grants) or resumes an account.
 pub fn set_suspended(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     id: &str,
     suspended: bool,
@@ -192,18 +216,19 @@ pub fn set_suspended(
     }
     let account = AccountId::from_stored(row.id);
     let result = if suspended {
-        identity::suspend(conn, who.tenant(), &account, who.actor())
+        identity::suspend(conn, vault, who.tenant(), &account, who.actor())
     } else {
-        identity::resume(conn, who.tenant(), &account, who.actor())
+        identity::resume(conn, vault, who.tenant(), &account, who.actor())
     };
     result.map_err(account_error)?;
-    detail(conn, who, id)
+    detail(conn, vault, who, id)
 }
 
 /// Creates an active account with one default profile. The password is checked and hashed
 /// before the transaction.
 pub fn create(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     hasher: &crate::identity::password::PasswordHasher,
     email: &str,
@@ -214,7 +239,8 @@ pub fn create(
     let new = identity::NewAccount::prepare(hasher, email, password, min_password_chars)
         .map_err(account_error)?;
     audited(conn, who, "account.create", |conn| {
-        let account = identity::insert_account(conn, who.tenant(), &new).map_err(account_error)?;
+        let account =
+            identity::insert_account(conn, vault, who.tenant(), &new).map_err(account_error)?;
         Ok(Audited {
             target: account.id.to_string(),
             details: json!({}),
@@ -226,13 +252,15 @@ pub fn create(
 /// Lifts a brute-force lock and forgets past failures.
 pub fn unlock(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     id: &str,
 ) -> Result<identity::Account, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.unlock", |conn| {
         let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
-        let account = identity::unlock(conn, who.tenant(), &account).map_err(account_error)?;
+        let account =
+            identity::unlock(conn, vault, who.tenant(), &account).map_err(account_error)?;
         Ok(Audited {
             target: account.id.to_string(),
             details: json!({}),
@@ -284,13 +312,16 @@ pub fn reset_mfa(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<
 /// Creates a reset link for the account's own address; the caller mails it.
 pub fn send_reset(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     id: &str,
 ) -> Result<ResetMail, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "account.send_reset", |conn| {
         let row = changeable_account(conn, who, id)?;
-        let Some((to, token)) = identity::recovery::request_reset(conn, who.tenant(), &row.email)?
+        let email = identity::load_account(vault, row.clone())?.email;
+        let Some((to, token)) =
+            identity::recovery::request_reset(conn, vault, who.tenant(), email.as_str())?
         else {
             return Err(AdminError::Conflict(
                 "only an active account can be sent a reset link".into(),

@@ -54,3 +54,10 @@ impl From<DbError> for AdminError {
         AdminError::Db(e)
     }
 }
+
+/// Sealed personal data that does not open is a server fault (wrong master key, corruption).
+impl From<crate::keys::envelope::EnvelopeError> for AdminError {
+    fn from(e: crate::keys::envelope::EnvelopeError) -> Self {
+        AdminError::Internal(format!("stored personal data cannot be opened: {e}"))
+    }
+}

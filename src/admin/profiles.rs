@@ -6,12 +6,14 @@ use serde_json::json;
 use super::{audited, AdminError, Audited, Permission, Principal};
 use crate::db::AnyConnection;
 use crate::domain::{AccountId, ProfileId};
+use crate::keys::Vault;
 use crate::profiles::{self, NewProfile, Profile, ProfileChanges, ProfileError};
 
-fn profile_error(e: ProfileError) -> AdminError {
+pub(super) fn profile_error(e: ProfileError) -> AdminError {
     match e {
         ProfileError::NotFound => AdminError::NotFound,
         ProfileError::Db(e) => e.into(),
+        ProfileError::Sealed(e) => e.into(),
         ProfileError::NameTaken(_) | ProfileError::EmailTaken(_) | ProfileError::LastProfile => {
             AdminError::Conflict(e.to_string())
         }
@@ -31,14 +33,15 @@ fn require_power_over(
 
 pub fn create(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     account: &AccountId,
     new: NewProfile,
 ) -> Result<Profile, AdminError> {
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "profile.create", |conn| {
-        let profile =
-            profiles::create(conn, who.tenant(), account, new.clone()).map_err(profile_error)?;
+        let profile = profiles::create(conn, vault, who.tenant(), account, new.clone())
+            .map_err(profile_error)?;
         Ok(Audited {
             target: profile.id.to_string(),
             details: json!({ "account_id": account }),
@@ -49,6 +52,7 @@ pub fn create(
 
 pub fn rename(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     profile: &ProfileId,
     name: &str,
@@ -56,7 +60,8 @@ pub fn rename(
     who.require(Permission::AccountsWrite)?;
     audited(conn, who, "profile.rename", |conn| {
         require_power_over(conn, who, profile)?;
-        let renamed = profiles::rename(conn, who.tenant(), profile, name).map_err(profile_error)?;
+        let renamed =
+            profiles::rename(conn, vault, who.tenant(), profile, name).map_err(profile_error)?;
         Ok(Audited {
             target: profile.to_string(),
             details: json!({}),
@@ -68,6 +73,7 @@ pub fn rename(
 /// Changes persona data, and makes the profile the default when `make_default`.
 pub fn update(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     profile: &ProfileId,
     changes: ProfileChanges,
@@ -77,10 +83,10 @@ pub fn update(
     audited(conn, who, "profile.update", |conn| {
         require_power_over(conn, who, profile)?;
         let tenant = who.tenant();
-        let mut updated =
-            profiles::update(conn, tenant, profile, changes.clone()).map_err(profile_error)?;
+        let mut updated = profiles::update(conn, vault, tenant, profile, changes.clone())
+            .map_err(profile_error)?;
         if make_default {
-            updated = profiles::set_default(conn, tenant, profile).map_err(profile_error)?;
+            updated = profiles::set_default(conn, vault, tenant, profile).map_err(profile_error)?;
         }
         Ok(Audited {
             target: profile.to_string(),

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::AnyConnection;
 use crate::domain::TenantId;
 use crate::identity::{self, password::PasswordHasher, Account};
+use crate::keys::Vault;
 use crate::profiles;
 use crate::startup::open_database;
 use crate::tenancy::tenants;
@@ -83,10 +84,11 @@ pub enum AccountCommand {
 /// `id`, `email`, `status`, `email_verified` and `profiles` (each with `id` and `name`).
 pub fn account_json(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &Account,
 ) -> anyhow::Result<Value> {
-    let profiles = profiles::list(conn, tenant, &account.id)?;
+    let profiles = profiles::list(conn, vault, tenant, &account.id)?;
     let mut value = serde_json::to_value(account)?;
     value["profiles"] = json!(profiles);
     Ok(value)
@@ -94,11 +96,12 @@ pub fn account_json(
 
 fn show(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &Account,
     json: bool,
 ) -> anyhow::Result<()> {
-    let value = account_json(conn, tenant, account)?;
+    let value = account_json(conn, vault, tenant, account)?;
     if json {
         return print_json(&value);
     }
@@ -121,7 +124,8 @@ fn show(
 }
 
 pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
+    let vault = &vault;
     let mut conn = db.conn()?;
     match command {
         AccountCommand::Create {
@@ -137,8 +141,8 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let who = Principal::cli(&tenant.id);
             let min = tenant.policy.password_min_length;
             let account =
-                admin::accounts::create(&mut conn, &who, &hasher, &email, &password, min)?;
-            show(&mut conn, &tenant.id, &account, json)
+                admin::accounts::create(&mut conn, vault, &who, &hasher, &email, &password, min)?;
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::Show {
             tenant,
@@ -146,8 +150,9 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            show(&mut conn, &tenant.id, &account, json)
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::Suspend {
             tenant,
@@ -155,11 +160,12 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
             let who = Principal::cli(&tenant.id);
-            admin::accounts::set_suspended(&mut conn, &who, account.id.as_str(), true)?;
-            let account = identity::find_account(&mut conn, &tenant.id, &account.id)?;
-            show(&mut conn, &tenant.id, &account, json)
+            admin::accounts::set_suspended(&mut conn, vault, &who, account.id.as_str(), true)?;
+            let account = identity::find_account(&mut conn, vault, &tenant.id, &account.id)?;
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::Unlock {
             tenant,
@@ -167,10 +173,11 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
             let who = Principal::cli(&tenant.id);
-            let account = admin::accounts::unlock(&mut conn, &who, account.id.as_str())?;
-            show(&mut conn, &tenant.id, &account, json)
+            let account = admin::accounts::unlock(&mut conn, vault, &who, account.id.as_str())?;
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::ImportPasswordHash {
             tenant,
@@ -180,7 +187,8 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let mut hash = String::new();
             std::io::stdin().read_to_string(&mut hash)?;
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
             let who = Principal::cli(&tenant.id);
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             admin::accounts::import_password_hash(
@@ -190,7 +198,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 account.id.as_str(),
                 hash.trim(),
             )?;
-            show(&mut conn, &tenant.id, &account, json)
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::Resume {
             tenant,
@@ -198,11 +206,12 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
             let who = Principal::cli(&tenant.id);
-            admin::accounts::set_suspended(&mut conn, &who, account.id.as_str(), false)?;
-            let account = identity::find_account(&mut conn, &tenant.id, &account.id)?;
-            show(&mut conn, &tenant.id, &account, json)
+            admin::accounts::set_suspended(&mut conn, vault, &who, account.id.as_str(), false)?;
+            let account = identity::find_account(&mut conn, vault, &tenant.id, &account.id)?;
+            show(&mut conn, vault, &tenant.id, &account, json)
         }
     }
 }

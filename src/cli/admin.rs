@@ -35,7 +35,7 @@ pub enum AdminCommand {
 }
 
 pub fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
         AdminCommand::Create {
@@ -48,6 +48,7 @@ pub fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             let account = crate::platform::create_admin(
                 &mut conn,
+                &vault,
                 &hasher,
                 &email,
                 &password,

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use super::output::print_json;
 use crate::config::Settings;
 use crate::keys::KeyStore;
-use crate::startup::{load_master_key, open_database};
+use crate::startup::open_database;
 use crate::tenancy::tenants;
 use anyhow::Context;
 
@@ -43,7 +43,8 @@ pub enum AuditCommand {
 }
 
 pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
+    let keys = KeyStore::new(vault);
     let mut conn = db.conn()?;
     match command {
         AuditCommand::Verify {
@@ -59,7 +60,6 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                         .with_context(|| format!("could not read {}", path.display()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let keys = KeyStore::new(load_master_key(settings, &db)?);
             let result = crate::checkpoints::verify(&mut conn, &keys, &tenant, &given)?;
             if json {
                 print_json(&result)?;
@@ -75,7 +75,6 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Checkpoint { tenant, json } => {
             let tenant = chain(&mut conn, &tenant)?;
-            let keys = KeyStore::new(load_master_key(settings, &db)?);
             let now = crate::domain::unix_now();
             let taken = crate::checkpoints::take(&mut conn, &keys, &tenant, now)?;
             let newest = match taken {

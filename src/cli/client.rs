@@ -174,7 +174,7 @@ fn read_jwks(path: Option<PathBuf>) -> anyhow::Result<Option<String>> {
 }
 
 pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, _vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
         ClientCommand::Create(args) => {

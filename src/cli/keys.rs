@@ -6,7 +6,7 @@ use super::output::{print_json, print_keys, KeyView};
 use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::keys::{self, KeyAlg};
-use crate::startup::{load_master_key, open_database};
+use crate::startup::open_database;
 use crate::tenancy::tenants;
 
 #[derive(Debug, Subcommand)]
@@ -45,7 +45,7 @@ fn parse_alg(input: &str) -> Result<KeyAlg, String> {
 }
 
 pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
         KeysCommand::List { tenant, json } => {
@@ -54,9 +54,8 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate { tenant, algs, json } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let master = load_master_key(settings, &db)?;
             let who = Principal::cli(&tenant.id);
-            let created = admin::keys::rotate(&mut conn, &master, &who, &algs)?;
+            let created = admin::keys::rotate(&mut conn, vault.master(), &who, &algs)?;
             if json {
                 return print_keys(&created, true);
             }

@@ -139,14 +139,13 @@ fn purge(settings: &Settings, json: bool) -> anyhow::Result<()> {
 }
 
 fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let db = crate::db::Db::connect(
-        secrecy::ExposeSecret::expose_secret(&settings.database.url),
+    let (db, _vault, applied) = crate::startup::migrate_database(
+        settings,
         crate::db::PoolOptions {
             size: 1,
             ..crate::db::PoolOptions::from_settings(&settings.database)
         },
     )?;
-    let applied = db.migrate()?;
     if json {
         output::print_json(&serde_json::json!({ "engine": db.engine(), "applied": applied }))
     } else {

@@ -112,7 +112,8 @@ fn show(profile: &Profile, json: bool) -> anyhow::Result<()> {
 }
 
 pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
+    let vault = &vault;
     let mut conn = db.conn()?;
     match command {
         ProfileCommand::Create {
@@ -128,7 +129,8 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
             let new = NewProfile {
                 name,
                 email,
@@ -139,7 +141,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 make_default: default,
             };
             let who = Principal::cli(&tenant.id);
-            let profile = admin::profiles::create(&mut conn, &who, &account.id, new)?;
+            let profile = admin::profiles::create(&mut conn, vault, &who, &account.id, new)?;
             show(&profile, json)
         }
         ProfileCommand::List {
@@ -148,8 +150,9 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             json,
         } => {
             let tenant = tenants::find(&mut conn, &tenant)?;
-            let account = identity::find_account_by_id_or_email(&mut conn, &tenant.id, &account)?;
-            let list = profiles::list(&mut conn, &tenant.id, &account.id)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            let list = profiles::list(&mut conn, vault, &tenant.id, &account.id)?;
             if json {
                 return print_json(&list);
             }
@@ -164,7 +167,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             let tenant = tenants::find(&mut conn, &tenant)?;
             let id = ProfileId::from_stored(profile);
             let renamed =
-                admin::profiles::rename(&mut conn, &Principal::cli(&tenant.id), &id, &name)?;
+                admin::profiles::rename(&mut conn, vault, &Principal::cli(&tenant.id), &id, &name)?;
             show(&renamed, json)
         }
         ProfileCommand::Update {
@@ -188,7 +191,7 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
                 attributes,
             };
             let who = Principal::cli(&tenant.id);
-            let updated = admin::profiles::update(&mut conn, &who, &id, changes, default)?;
+            let updated = admin::profiles::update(&mut conn, vault, &who, &id, changes, default)?;
             show(&updated, json)
         }
         ProfileCommand::Delete {

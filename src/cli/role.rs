@@ -89,7 +89,7 @@ fn show(role: &Role, json: bool) -> anyhow::Result<()> {
 }
 
 pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, _vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     let conn = &mut conn;
     match command {

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::output::{print_json, TenantView};
 use crate::config::Settings;
-use crate::startup::{load_master_key, open_database};
+use crate::startup::open_database;
 use crate::tenancy::policy::MfaPolicy;
 use crate::tenancy::tenants::{self, PolicyChanges};
 use crate::tenancy::TenantStatus;
@@ -81,18 +81,17 @@ fn parse_mfa(input: &str) -> Result<MfaPolicy, String> {
 }
 
 pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
         TenantCommand::Create { slug, name, json } => {
-            let master = load_master_key(settings, &db)?;
             let name = name.unwrap_or_else(|| slug.clone());
             // Through the platform module: the platform's audit chain records it.
             let hasher =
                 crate::identity::password::PasswordHasher::from_settings(&settings.argon2)?;
             let (tenant, _) = crate::platform::create_tenant(
                 &mut conn,
-                &master,
+                &vault,
                 &hasher,
                 &crate::audit::Actor::cli(),
                 &slug,

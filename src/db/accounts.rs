@@ -11,7 +11,10 @@ use crate::domain::{AccountId, ProfileId, TenantId};
 pub struct AccountRow {
     pub id: String,
     pub tenant_id: String,
-    pub email: String,
+    /// Blind index of the normalised email (`identity::accounts`).
+    pub email_index: String,
+    /// The email, sealed under `data_key`.
+    pub email_sealed: Vec<u8>,
     pub email_verified_at: Option<i64>,
     pub password_hash: Option<String>,
     pub status: String,
@@ -19,6 +22,9 @@ pub struct AccountRow {
     pub updated_at: i64,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
+    /// Wrapped by the master key; `None` once erased.
+    pub data_key: Option<Vec<u8>>,
+    pub data_key_master_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -27,15 +33,17 @@ pub struct ProfileRow {
     pub id: String,
     pub tenant_id: String,
     pub account_id: String,
-    pub name: String,
     pub is_default: bool,
     pub created_at: i64,
     pub updated_at: i64,
-    pub email: Option<String>,
     pub email_verified_at: Option<i64>,
-    pub picture: Option<String>,
-    pub locale: Option<String>,
-    pub attributes: String,
+    /// Blind indexes of the lowercased name (per account) and the email (per tenant).
+    pub name_index: String,
+    pub email_index: Option<String>,
+    /// Name, email, picture, locale and attributes, sealed under `data_key` (`profiles`).
+    pub persona: Vec<u8>,
+    pub data_key: Option<Vec<u8>>,
+    pub data_key_master_id: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &AccountRow) -> Result<(), DbError> {
@@ -52,14 +60,15 @@ pub fn insert_profile(conn: &mut AnyConnection, row: &ProfileRow) -> Result<(), 
     Ok(())
 }
 
-pub fn find_by_email(
+/// The account whose email has this blind index.
+pub fn find_by_email_index(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    email: &str,
+    email_index: &str,
 ) -> Result<Option<AccountRow>, DbError> {
     Ok(accounts::table
         .filter(accounts::tenant_id.eq(tenant.as_str()))
-        .filter(accounts::email.eq(email))
+        .filter(accounts::email_index.eq(email_index))
         .select(AccountRow::as_select())
         .first(conn)
         .optional()?)
@@ -137,14 +146,47 @@ pub fn update_profile(
             .filter(profiles::id.eq(&row.id)),
     )
     .set((
-        profiles::name.eq(&row.name),
         profiles::is_default.eq(row.is_default),
-        profiles::email.eq(&row.email),
         profiles::email_verified_at.eq(row.email_verified_at),
-        profiles::picture.eq(&row.picture),
-        profiles::locale.eq(&row.locale),
-        profiles::attributes.eq(&row.attributes),
+        profiles::name_index.eq(&row.name_index),
+        profiles::email_index.eq(&row.email_index),
+        profiles::persona.eq(&row.persona),
         profiles::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_profile_default(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    is_default: bool,
+) -> Result<(), DbError> {
+    diesel::update(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(profile.as_str())),
+    )
+    .set(profiles::is_default.eq(is_default))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_profile_email_verified(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(profile.as_str())),
+    )
+    .set((
+        profiles::email_verified_at.eq(Some(now)),
+        profiles::updated_at.eq(now),
     ))
     .execute(conn)?;
     Ok(())
@@ -167,12 +209,12 @@ pub fn delete_profile(
 pub fn profile_email_taken(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    email: &str,
+    email_index: &str,
     except_profile: &ProfileId,
 ) -> Result<bool, DbError> {
     Ok(profiles::table
         .filter(profiles::tenant_id.eq(tenant.as_str()))
-        .filter(profiles::email.eq(email))
+        .filter(profiles::email_index.eq(email_index))
         .filter(profiles::id.ne(except_profile.as_str()))
         .count()
         .get_result::<i64>(conn)?
@@ -439,31 +481,24 @@ pub fn set_email_verified(
     Ok(())
 }
 
-/// Accounts whose email contains `fragment` (lowercase), ordered by email, after the `after`
-/// email cursor; at most `limit`.
-pub fn search(
+/// The tenant's accounts in creation order (then id), after the `after` account id; at most
+/// `limit`. Emails are sealed, so listing cannot order or filter by them: an exact address is
+/// found through its blind index instead ([`find_by_email_index`]).
+pub fn list(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    fragment: &str,
-    after: Option<&str>,
+    after: Option<&AccountId>,
     limit: i64,
 ) -> Result<Vec<AccountRow>, DbError> {
-    let escaped: String = fragment
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
     let mut query = accounts::table
         .filter(accounts::tenant_id.eq(tenant.as_str()))
-        .filter(accounts::email.like(format!("%{escaped}%")).escape('\\'))
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(accounts::email.gt(after.to_owned()));
+        // Ids are UUIDv7 (time-ordered text), so id order is creation order.
+        query = query.filter(accounts::id.gt(after.as_str().to_owned()));
     }
     Ok(query
-        .order(accounts::email.asc())
+        .order(accounts::id.asc())
         .limit(limit)
         .select(AccountRow::as_select())
         .load(conn)?)

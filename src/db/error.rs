@@ -21,6 +21,10 @@ pub enum DbError {
     /// retried and kept losing.
     #[error("the transaction kept conflicting with concurrent ones ({0})")]
     Contended(String),
+    /// Sealed personal data read back but could not be opened (wrong master key, corruption):
+    /// a fault of the server, never of the request.
+    #[error("stored personal data cannot be opened: {0}")]
+    Unreadable(String),
 }
 
 impl DbError {
@@ -57,7 +61,7 @@ impl DbError {
     pub fn is_transient(&self) -> bool {
         match self {
             DbError::Pool(_) | DbError::NoConnection(_) | DbError::Contended(_) => true,
-            DbError::Task(_) => false,
+            DbError::Task(_) | DbError::Unreadable(_) => false,
             DbError::Query(error) => is_transient_query_error(error),
         }
     }

@@ -7,6 +7,7 @@ pub mod clients;
 mod connection;
 mod error;
 pub mod grants;
+pub mod legacy;
 pub mod mfa;
 pub mod pending;
 pub mod purge;
@@ -17,6 +18,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 pub mod tx;
+pub mod wrapped_keys;
 
 use std::time::Duration;
 
@@ -131,21 +133,22 @@ impl Db {
         .map_err(DbError::from)?
     }
 
-    /// Applies pending migrations for this engine.
-    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+    /// Applies pending migrations for this engine, one at a time; `before(version, conn)`
+    /// runs before each (data steps that need Rust, such as sealing personal data, hook in
+    /// there).
+    pub fn migrate(
+        &self,
+        before: &mut dyn FnMut(&str, &mut AnyConnection) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Vec<String>> {
         let mut conn = self.conn()?;
-        let applied = match &mut *conn {
-            AnyConnection::Postgresql(pg) => {
-                pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))?;
-                let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
-                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))?;
-                result
-            }
-            AnyConnection::Sqlite(sqlite) => {
-                sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(names)
-            }
-        };
-        applied.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
+        if let AnyConnection::Postgresql(pg) = &mut *conn {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))?;
+        }
+        let result = migrate_each(&mut conn, before);
+        if let AnyConnection::Postgresql(pg) = &mut *conn {
+            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))?;
+        }
+        result.map_err(|e| anyhow::anyhow!("database migration failed: {e:#}"))
     }
 
     /// Readiness probe: a round trip within `timeout`.
@@ -160,6 +163,44 @@ impl Db {
     }
 }
 
-fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
-    versions.iter().map(ToString::to_string).collect()
+fn migrate_each(
+    conn: &mut AnyConnection,
+    before: &mut dyn FnMut(&str, &mut AnyConnection) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<String>> {
+    let mut applied = Vec::new();
+    loop {
+        let next = match conn {
+            AnyConnection::Postgresql(pg) => next_pending(pg, POSTGRES_MIGRATIONS)?,
+            AnyConnection::Sqlite(sqlite) => next_pending(sqlite, SQLITE_MIGRATIONS)?,
+        };
+        let Some(version) = next else {
+            return Ok(applied);
+        };
+        before(&version, conn)?;
+        match conn {
+            AnyConnection::Postgresql(pg) => run_next(pg, POSTGRES_MIGRATIONS)?,
+            AnyConnection::Sqlite(sqlite) => run_next(sqlite, SQLITE_MIGRATIONS)?,
+        }
+        applied.push(version);
+    }
+}
+
+fn next_pending<DB: diesel::backend::Backend>(
+    harness: &mut impl MigrationHarness<DB>,
+    source: EmbeddedMigrations,
+) -> anyhow::Result<Option<String>> {
+    let pending = harness
+        .pending_migrations(source)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(pending.first().map(|m| m.name().version().to_string()))
+}
+
+fn run_next<DB: diesel::backend::Backend>(
+    harness: &mut impl MigrationHarness<DB>,
+    source: EmbeddedMigrations,
+) -> anyhow::Result<()> {
+    harness
+        .run_next_migration(source)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }

@@ -66,7 +66,8 @@ diesel::table! {
     accounts (id) {
         id -> Text,
         tenant_id -> Text,
-        email -> Text,
+        email_index -> Text,
+        email_sealed -> Binary,
         email_verified_at -> Nullable<BigInt>,
         password_hash -> Nullable<Text>,
         status -> Text,
@@ -74,6 +75,8 @@ diesel::table! {
         updated_at -> BigInt,
         failed_logins -> BigInt,
         locked_until -> Nullable<BigInt>,
+        data_key -> Nullable<Binary>,
+        data_key_master_id -> Nullable<Text>,
     }
 }
 
@@ -160,6 +163,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_keys (name) {
+        name -> Text,
+        wrapped -> Binary,
+        master_key_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> BigInt,
@@ -172,15 +184,15 @@ diesel::table! {
         id -> Text,
         tenant_id -> Text,
         account_id -> Text,
-        name -> Text,
         is_default -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
-        email -> Nullable<Text>,
         email_verified_at -> Nullable<BigInt>,
-        picture -> Nullable<Text>,
-        locale -> Nullable<Text>,
-        attributes -> Text,
+        name_index -> Text,
+        email_index -> Nullable<Text>,
+        persona -> Binary,
+        data_key -> Nullable<Binary>,
+        data_key_master_id -> Nullable<Text>,
     }
 }
 
@@ -361,4 +373,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain_heads,
     audit_checkpoints,
+    instance_keys,
 );

@@ -115,16 +115,3 @@ pub fn retire(
     .execute(conn)?;
     Ok(updated == 1)
 }
-
-/// Keys, across all tenants, whose private half is sealed under a master key other than
-/// `master_key_id`: a startup check that the configured master key is the right one.
-pub fn count_sealed_under_other_master_key(
-    conn: &mut AnyConnection,
-    master_key_id: &str,
-) -> Result<i64, DbError> {
-    Ok(signing_keys::table
-        .filter(signing_keys::private_key.is_not_null())
-        .filter(signing_keys::master_key_id.ne(master_key_id))
-        .count()
-        .get_result(conn)?)
-}

@@ -7,6 +7,8 @@ use crate::config::SecuritySettings;
 use crate::db::accounts::{self as rows, AccountRow};
 use crate::db::{grants, sessions, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, EmailError, TenantId};
+use crate::keys::envelope::EnvelopeError;
+use crate::keys::{KeyOwner, Vault};
 use crate::profiles::{self, ProfileError};
 
 /// Bounds the work an attacker can make the hasher do.
@@ -82,6 +84,8 @@ pub enum AccountError {
     Hash(#[from] super::password::HashError),
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    #[error("this account's personal data cannot be opened: {0}")]
+    Sealed(#[from] EnvelopeError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -106,6 +110,8 @@ pub enum LoginError {
     /// The password was right, but the tenant requires a verified email first.
     #[error("the email address is not verified yet")]
     EmailNotVerified(AccountId),
+    #[error("this account's personal data cannot be opened: {0}")]
+    Sealed(#[from] EnvelopeError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -136,6 +142,7 @@ pub fn check_password(password: &str, min_chars: usize) -> Result<(), AccountErr
 /// Creates an active account with one default profile, atomically.
 pub fn create_account(
     conn: &mut AnyConnection,
+    vault: &Vault,
     hasher: &PasswordHasher,
     tenant: &TenantId,
     email: &str,
@@ -143,7 +150,7 @@ pub fn create_account(
     min_password_chars: usize,
 ) -> Result<Account, AccountError> {
     let new = NewAccount::prepare(hasher, email, password, min_password_chars)?;
-    insert_account(conn, tenant, &new)
+    insert_account(conn, vault, tenant, &new)
 }
 
 /// A new account checked and hashed, ready to be stored (argon2 runs here, before any
@@ -174,21 +181,36 @@ impl NewAccount {
     }
 }
 
+/// The purpose of account-email blind indexes.
+const EMAIL_INDEX: &str = "account email";
+/// The field name account emails are sealed under.
+const EMAIL_FIELD: &str = "email";
+
+/// The blind index sign-in and uniqueness use for an account email.
+pub fn email_index(vault: &Vault, tenant: &TenantId, email: &Email) -> String {
+    vault.index(tenant).of(EMAIL_INDEX, email.as_str())
+}
+
 /// Stores a prepared account with its default profile, atomically.
 pub fn insert_account(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     new: &NewAccount,
 ) -> Result<Account, AccountError> {
     let NewAccount { email, hash } = new.clone();
-    if rows::find_by_email(conn, tenant, email.as_str())?.is_some() {
+    let email_index = email_index(vault, tenant, &email);
+    if rows::find_by_email_index(conn, tenant, &email_index)?.is_some() {
         return Err(AccountError::EmailTaken);
     }
     let now = unix_now();
+    let id = AccountId::generate();
+    let (key, wrapped) = vault.new_data_key(KeyOwner::Account(id.as_str()))?;
     let account = AccountRow {
-        id: AccountId::generate().to_string(),
+        id: id.to_string(),
         tenant_id: tenant.to_string(),
-        email: email.to_string(),
+        email_index,
+        email_sealed: key.seal(EMAIL_FIELD, email.as_str().as_bytes())?,
         email_verified_at: None,
         password_hash: Some(hash),
         status: AccountStatus::Active.as_str().into(),
@@ -196,8 +218,9 @@ pub fn insert_account(
         updated_at: now,
         failed_logins: 0,
         locked_until: None,
+        data_key: Some(wrapped.bytes),
+        data_key_master_id: Some(wrapped.master_key_id),
     };
-    let id = AccountId::from_stored(account.id.clone());
     tx::write(conn, |conn| {
         rows::insert(conn, &account).map_err(|e| {
             if e.is_unique_violation() {
@@ -206,54 +229,97 @@ pub fn insert_account(
                 e.into()
             }
         })?;
-        profiles::create_default(conn, tenant, &id)?;
+        profiles::create_default(conn, vault, tenant, &id)?;
         Ok::<_, AccountError>(())
     })?;
-    find_account(conn, tenant, &id)
+    find_account(conn, vault, tenant, &id)
 }
 
 pub fn find_account(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Account, AccountError> {
     let row = rows::find(conn, tenant, account)?.ok_or(AccountError::NotFound)?;
-    Ok(load(row))
+    Ok(load(vault, row)?)
+}
+
+/// The account with this email in the tenant, found through the blind index.
+pub fn find_by_email(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    email: &Email,
+) -> Result<Option<AccountRow>, DbError> {
+    rows::find_by_email_index(conn, tenant, &email_index(vault, tenant, email))
 }
 
 /// An account named by its id or its email (for administrators).
 pub fn find_account_by_id_or_email(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     id_or_email: &str,
 ) -> Result<Account, AccountError> {
     if id_or_email.contains('@') {
         let email = Email::parse(id_or_email)?;
-        let row =
-            rows::find_by_email(conn, tenant, email.as_str())?.ok_or(AccountError::NotFound)?;
-        return Ok(load(row));
+        let row = find_by_email(conn, vault, tenant, &email)?.ok_or(AccountError::NotFound)?;
+        return Ok(load(vault, row)?);
     }
     find_account(
         conn,
+        vault,
         tenant,
         &AccountId::from_stored(id_or_email.to_owned()),
     )
 }
 
-pub(super) fn load(row: AccountRow) -> Account {
-    Account {
+/// Seals the account emails stored before personal data was sealed (an upgrade step, run
+/// between migrations 16 and 17 by `startup`); returns how many.
+pub fn seal_legacy(conn: &mut AnyConnection, vault: &Vault) -> Result<usize, AccountError> {
+    let plain = crate::db::legacy::plaintext_accounts(conn)?;
+    for account in &plain {
+        let tenant = TenantId::from_stored(account.tenant_id.clone());
+        let email = Email::from_stored(account.email.clone());
+        let (key, wrapped) = vault.new_data_key(KeyOwner::Account(&account.id))?;
+        crate::db::legacy::seal_account(
+            conn,
+            &account.id,
+            &crate::db::legacy::SealedValues {
+                email_index: Some(&email_index(vault, &tenant, &email)),
+                name_index: None,
+                sealed: &key.seal(EMAIL_FIELD, email.as_str().as_bytes())?,
+                data_key: &wrapped.bytes,
+                data_key_master_id: &wrapped.master_key_id,
+            },
+        )?;
+    }
+    Ok(plain.len())
+}
+
+/// Opens a stored account: its data key, then its email.
+pub fn load(vault: &Vault, row: AccountRow) -> Result<Account, EnvelopeError> {
+    let (Some(bytes), Some(master_key_id)) = (&row.data_key, &row.data_key_master_id) else {
+        return Err(EnvelopeError::Corrupted);
+    };
+    let key = vault.data_key(KeyOwner::Account(&row.id), bytes, master_key_id)?;
+    let email = String::from_utf8(key.open(EMAIL_FIELD, &row.email_sealed)?)
+        .map_err(|_| EnvelopeError::Corrupted)?;
+    Ok(Account {
         id: AccountId::from_stored(row.id),
         tenant_id: TenantId::from_stored(row.tenant_id),
-        email: Email::from_stored(row.email),
+        email: Email::from_stored(email),
         email_verified: row.email_verified_at.is_some(),
         status: AccountStatus::parse(&row.status),
-    }
+    })
 }
 
 /// Suspends an account: in one transaction its status changes, its sessions end and every
 /// grant it holds (codes, refresh tokens, and through them access tokens) is revoked.
 pub fn suspend(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
     actor: &crate::audit::Actor,
@@ -278,7 +344,7 @@ pub fn suspend(
         )?;
         Ok::<_, AccountError>(())
     })?;
-    find_account(conn, tenant, account)
+    find_account(conn, vault, tenant, account)
 }
 
 /// A password change requested by the signed-in user, who re-authenticated first
@@ -320,6 +386,7 @@ pub fn change_password(
 
 pub fn resume(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
     actor: &crate::audit::Actor,
@@ -341,7 +408,7 @@ pub fn resume(
         )?;
         Ok::<_, AccountError>(())
     })?;
-    find_account(conn, tenant, account)
+    find_account(conn, vault, tenant, account)
 }
 
 /// A sign-in completed with every factor it needed: past failures are forgotten. (Not after
@@ -388,11 +455,12 @@ pub fn count_failed_attempt(
 /// Lifts a lock and forgets past failures (administrators).
 pub fn unlock(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Account, AccountError> {
     rows::clear_failed_logins(conn, tenant, account)?;
-    find_account(conn, tenant, account)
+    find_account(conn, vault, tenant, account)
 }
 
 /// Stores an imported password hash (argon2 PHC or bcrypt) as is; it is upgraded to argon2id

@@ -56,7 +56,7 @@ pub enum Proof {
 }
 
 fn associated_data(tenant: &TenantId, account: &AccountId) -> Vec<u8> {
-    format!("tessera totp\0{tenant}\0{account}").into_bytes()
+    crate::keys::vault::totp_seed_binding(tenant.as_str(), account.as_str())
 }
 
 fn totp(secret: Vec<u8>, issuer: &str, label: &str) -> Result<Totp, MfaError> {

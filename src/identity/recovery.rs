@@ -16,13 +16,14 @@ pub const RESET_LIFETIME_SECS: i64 = 30 * 60;
 /// answer the same way either way.
 pub fn request_reset(
     conn: &mut AnyConnection,
+    vault: &crate::keys::Vault,
     tenant: &TenantId,
     email: &str,
 ) -> Result<Option<(Email, String)>, DbError> {
     let Ok(email) = Email::parse(email) else {
         return Ok(None);
     };
-    let Some(row) = rows::find_by_email(conn, tenant, email.as_str())? else {
+    let Some(row) = super::accounts::find_by_email(conn, vault, tenant, &email)? else {
         return Ok(None);
     };
     if row.status != "active" {

@@ -32,7 +32,7 @@ use crate::config::{SecuritySettings, SessionSettings};
 use crate::db::accounts::{self as rows, AccountRow};
 use crate::db::{tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, ProfileId, TenantId};
-use crate::keys::MasterKey;
+use crate::keys::Vault;
 use crate::sessions::{self, Session};
 
 /// `acr` of a session signed in with a password alone.
@@ -43,6 +43,8 @@ pub const MFA_ACR: &str = "urn:tessera:acr:mfa";
 /// Where and for whom a sign-in step runs.
 pub struct Attempt<'a> {
     pub tenant: &'a TenantId,
+    /// Opens the account's sealed data and finds it by its email's blind index.
+    pub vault: &'a Vault,
     pub security: &'a SecuritySettings,
     pub sessions: &'a SessionSettings,
     /// The client's address, for the audit log.
@@ -193,11 +195,12 @@ enum Verdict {
 
 pub fn find(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     email: &str,
 ) -> Result<Candidate, DbError> {
     let row = match Email::parse(email) {
-        Ok(email) => rows::find_by_email(conn, tenant, email.as_str())?,
+        Ok(email) => super::accounts::find_by_email(conn, vault, tenant, &email)?,
         Err(_) => None,
     };
     let now = unix_now();
@@ -247,19 +250,20 @@ pub fn check(hasher: &PasswordHasher, candidate: Candidate, password: &str) -> C
 /// existing, unlocked account counts toward its lockout.
 pub fn settle(
     conn: &mut AnyConnection,
-    security: &SecuritySettings,
-    tenant: &TenantId,
+    attempt: &Attempt,
     checked: &Checked,
     require_verified_email: bool,
 ) -> Result<Account, LoginError> {
+    let (security, tenant) = (attempt.security, attempt.tenant);
     let Some(row) = &checked.candidate.row else {
         return Err(LoginError::InvalidCredentials);
     };
-    rows::lock(conn, tenant, &load(row.clone()).id)?;
+    let id = AccountId::from_stored(row.id.clone());
+    rows::lock(conn, tenant, &id)?;
     let rehash = match &checked.verdict {
         Verdict::Wrong => {
             if !checked.candidate.locked {
-                count_failed_attempt(conn, security, tenant, &load(row.clone()).id)?;
+                count_failed_attempt(conn, security, tenant, &id)?;
             }
             return Err(LoginError::InvalidCredentials);
         }
@@ -268,12 +272,12 @@ pub fn settle(
     // Read again inside the transaction: a suspension or a lock set by concurrent failures
     // while the password was being checked must hold.
     let now = unix_now();
-    let Some(row) = rows::find(conn, tenant, &load(row.clone()).id)?
-        .filter(|r| r.locked_until.is_none_or(|until| until <= now))
+    let Some(row) =
+        rows::find(conn, tenant, &id)?.filter(|r| r.locked_until.is_none_or(|until| until <= now))
     else {
         return Err(LoginError::InvalidCredentials);
     };
-    let account = load(row);
+    let account = load(attempt.vault, row)?;
     if let Some(hash) = rehash {
         rows::set_password_hash(conn, tenant, &account.id, hash, unix_now())?;
     }
@@ -293,42 +297,45 @@ pub fn password(
     checked: &Checked,
     factor: Factor,
     require_verified_email: bool,
-    master: &MasterKey,
 ) -> Result<Step, DbError> {
-    let account = match settle(
-        conn,
-        attempt.security,
-        attempt.tenant,
-        checked,
-        require_verified_email,
-    ) {
+    let master = attempt.vault.master();
+    let account = match settle(conn, attempt, checked, require_verified_email) {
         Ok(account) => account,
         Err(LoginError::Db(e)) => return Err(e),
+        Err(LoginError::Sealed(e)) => return Err(e.into()),
         Err(LoginError::EmailNotVerified(id)) => {
             // Only someone who knows the password gets here: a fresh link for the owner.
             let link_token = super::verification::account_token(conn, attempt.tenant, &id)?;
-            let email = checked.candidate.row.clone().map(load).map(|a| a.email);
+            let email = match checked.candidate.row.clone() {
+                Some(row) => Some(load(attempt.vault, row)?.email),
+                None => None,
+            };
             return Ok(match email {
                 Some(email) => Step::EmailUnverified { email, link_token },
                 None => Step::Refused,
             });
         }
         Err(_) => {
-            // What was typed is kept only when it names an account: an unknown value may be
-            // a password typed into the wrong field, or someone else's address.
-            let typed = checked.candidate.email.as_str();
-            let details = if checked.candidate.exists() {
-                json!({ "email": typed })
-            } else {
-                let purpose = format!("signin.failure email\0{}", attempt.tenant);
-                json!({ "unknown_email_hash": master.keyed_hash(&purpose, typed) })
+            // Nothing typed is kept in clear: a known address is named by its account, an
+            // unknown value (perhaps a password typed into the wrong field, or someone else's
+            // address) only by a keyed hash, so repeats can be told apart.
+            let (target, details) = match &checked.candidate.row {
+                Some(row) => (row.id.as_str(), json!({})),
+                None => {
+                    let typed = checked.candidate.email.as_str();
+                    let hash = attempt
+                        .vault
+                        .index(attempt.tenant)
+                        .of("audit unknown email", typed);
+                    ("password", json!({ "unknown_email_hash": hash }))
+                }
             };
             record(
                 conn,
                 attempt,
                 "anonymous",
                 "signin.failure",
-                "password",
+                target,
                 details,
             )?;
             return Ok(Step::Refused);
@@ -410,7 +417,6 @@ pub fn password(
 pub fn code(
     conn: &mut AnyConnection,
     attempt: &Attempt,
-    master: &MasterKey,
     challenge_id: &str,
     code: &str,
 ) -> Result<CodeStep, DbError> {
@@ -427,7 +433,13 @@ pub fn code(
         challenge::finish(conn, attempt.tenant, &challenge)?;
         return Ok(CodeStep::Exhausted);
     };
-    match mfa::verify(conn, master, attempt.tenant, &account.id, code) {
+    match mfa::verify(
+        conn,
+        attempt.vault.master(),
+        attempt.tenant,
+        &account.id,
+        code,
+    ) {
         Ok(proof) => record_factor(conn, attempt, &account.id, Ok(proof))?,
         Err(MfaError::Db(e)) => return Err(e),
         Err(_) => {
@@ -456,7 +468,6 @@ pub fn code(
 pub fn begin_enrolment(
     conn: &mut AnyConnection,
     attempt: &Attempt,
-    master: &MasterKey,
     challenge_id: &str,
     issuer_name: &str,
 ) -> Result<Option<Enrollment>, DbError> {
@@ -467,7 +478,7 @@ pub fn begin_enrolment(
     };
     match mfa::start_enrollment(
         conn,
-        master,
+        attempt.vault.master(),
         attempt.tenant,
         &challenge.account,
         issuer_name,
@@ -484,7 +495,6 @@ pub fn begin_enrolment(
 pub fn confirm_enrolment(
     conn: &mut AnyConnection,
     attempt: &Attempt,
-    master: &MasterKey,
     challenge_id: &str,
     code: &str,
 ) -> Result<EnrolStep, DbError> {
@@ -494,7 +504,14 @@ pub fn confirm_enrolment(
         return Ok(EnrolStep::Expired);
     };
     let actor = actor(attempt, &account.id);
-    match mfa::confirm_enrollment(conn, master, attempt.tenant, &account.id, code, &actor) {
+    match mfa::confirm_enrollment(
+        conn,
+        attempt.vault.master(),
+        attempt.tenant,
+        &account.id,
+        code,
+        &actor,
+    ) {
         Ok(codes) => {
             challenge::mark_enrolled(conn, attempt.tenant, &challenge)?;
             Ok(EnrolStep::RecoveryCodes(codes))
@@ -631,8 +648,12 @@ pub fn find_by_id(
     let locked = row
         .as_ref()
         .is_some_and(|r| r.locked_until.is_some_and(|until| until > now));
-    let email = row.as_ref().map(|r| r.email.clone()).unwrap_or_default();
-    Ok(Candidate { row, locked, email })
+    // Re-authentication audits failures by account id, never by the typed value.
+    Ok(Candidate {
+        row,
+        locked,
+        email: String::new(),
+    })
 }
 
 /// Settles a checked current password of a signed-in account inside the step's write
@@ -651,9 +672,10 @@ pub fn reauthenticate(
     if !same_account {
         return Ok(false);
     }
-    match settle(conn, attempt.security, attempt.tenant, checked, false) {
+    match settle(conn, attempt, checked, false) {
         Ok(_) => Ok(true),
         Err(LoginError::Db(e)) => Err(e),
+        Err(LoginError::Sealed(e)) => Err(e.into()),
         Err(_) => {
             record(
                 conn,
@@ -676,10 +698,12 @@ fn signable(
 ) -> Result<Option<Account>, DbError> {
     rows::lock(conn, attempt.tenant, account)?;
     let now = unix_now();
-    Ok(rows::find(conn, attempt.tenant, account)?
+    let Some(row) = rows::find(conn, attempt.tenant, account)?
         .filter(|row| row.locked_until.is_none_or(|until| until <= now))
-        .map(load)
-        .filter(|account| may_sign_in(account).is_ok()))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(load(attempt.vault, row)?).filter(|account| may_sign_in(account).is_ok()))
 }
 
 fn enrolment_challenge(

@@ -34,10 +34,11 @@ impl SignUp {
     pub fn register(
         &self,
         conn: &mut AnyConnection,
+        vault: &crate::keys::Vault,
         new: &NewAccount,
     ) -> Result<Option<Outgoing>, DbError> {
         let created = tx::write(conn, |conn| {
-            let account = match insert_account(conn, &self.tenant, new) {
+            let account = match insert_account(conn, vault, &self.tenant, new) {
                 Ok(account) => account,
                 Err(AccountError::EmailTaken) => return Ok(None),
                 Err(e) => return Err(e),

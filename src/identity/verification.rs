@@ -18,8 +18,10 @@ pub enum Verified {
     Profile(ProfileId),
 }
 
-fn profile_purpose(profile: &ProfileId, email: &str) -> String {
-    format!("verify-profile:{profile}:{email}")
+/// Names the address by its blind index: the purpose is stored, and must hold no address in
+/// clear.
+fn profile_purpose(profile: &ProfileId, email_index: &str) -> String {
+    format!("verify-profile:{profile}:{email_index}")
 }
 
 /// A link token proving the account's own email.
@@ -46,16 +48,27 @@ pub fn account_token(
 /// the account's.
 pub fn profile_token(
     conn: &mut AnyConnection,
+    vault: &crate::keys::Vault,
     tenant: &TenantId,
     account: &AccountId,
     profile: &ProfileId,
 ) -> Result<Option<(String, String)>, DbError> {
+    let found = match crate::profiles::find(conn, vault, tenant, profile) {
+        Ok(found) => found,
+        Err(crate::profiles::ProfileError::NotFound) => return Ok(None),
+        Err(crate::profiles::ProfileError::Db(e)) => return Err(e),
+        Err(other) => return Err(DbError::Unreadable(other.to_string())),
+    };
     let Some(row) = rows::find_profile(conn, tenant, profile)? else {
         return Ok(None);
     };
-    let Some(email) = row.email.filter(|_| row.account_id == account.as_str()) else {
+    let (Some(email), Some(index)) = (found.email, row.email_index) else {
         return Ok(None);
     };
+    if found.account_id != *account {
+        return Ok(None);
+    }
+    let email = email.to_string();
     let token = random_token();
     let now = unix_now();
     rows::insert_account_token(
@@ -63,7 +76,7 @@ pub fn profile_token(
         tenant,
         account,
         &sha256_hex(&token),
-        &profile_purpose(profile, &email),
+        &profile_purpose(profile, &index),
         now,
         crate::domain::expiry(now, VERIFY_LIFETIME_SECS),
     )?;
@@ -114,17 +127,18 @@ fn confirm(
     let Some(rest) = purpose.strip_prefix("verify-profile:") else {
         return Ok(None);
     };
-    let Some((profile, email)) = rest.split_once(':') else {
+    let Some((profile, email_index)) = rest.split_once(':') else {
         return Ok(None);
     };
-    let Some(mut row) = rows::find_profile(conn, tenant, &profile.into())? else {
+    let Some(row) = rows::find_profile(conn, tenant, &profile.into())? else {
         return Ok(None);
     };
-    if row.email.as_deref() != Some(email) || !rows::use_account_token(conn, tenant, &hash, now)? {
+    if row.email_index.as_deref() != Some(email_index)
+        || !rows::use_account_token(conn, tenant, &hash, now)?
+    {
         return Ok(None);
     }
-    row.email_verified_at = Some(now);
-    row.updated_at = now;
-    rows::update_profile(conn, tenant, &row)?;
-    Ok(Some(Verified::Profile(ProfileId::from_stored(row.id))))
+    let profile = ProfileId::from_stored(row.id);
+    rows::set_profile_email_verified(conn, tenant, &profile, now)?;
+    Ok(Some(Verified::Profile(profile)))
 }

@@ -18,6 +18,12 @@ pub enum EnvelopeError {
     TooLarge,
 }
 
+impl From<EnvelopeError> for crate::db::DbError {
+    fn from(e: EnvelopeError) -> Self {
+        crate::db::DbError::Unreadable(e.to_string())
+    }
+}
+
 /// A ciphertext and the id of the master key that made it.
 pub struct Sealed {
     pub ciphertext: Vec<u8>,
@@ -29,7 +35,36 @@ pub fn seal(
     plaintext: &[u8],
     associated_data: &[u8],
 ) -> Result<Sealed, EnvelopeError> {
-    let cipher = XChaCha20Poly1305::new(master.bytes().into());
+    Ok(Sealed {
+        ciphertext: seal_with(master.bytes(), plaintext, associated_data)?,
+        master_key_id: master.id().to_owned(),
+    })
+}
+
+/// Opens what the configured master key, or the previous one during a rotation, sealed.
+pub fn open(
+    master: &MasterKey,
+    master_key_id: &str,
+    ciphertext: &[u8],
+    associated_data: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let key = master
+        .bytes_for(master_key_id)
+        .ok_or_else(|| EnvelopeError::WrongMasterKey {
+            stored: master_key_id.to_owned(),
+            configured: master.id().to_owned(),
+        })?;
+    open_with(key, ciphertext, associated_data)
+}
+
+/// Seals under any 256-bit key (the master key, or a data key): a random 192-bit nonce,
+/// then the ciphertext and tag.
+pub fn seal_with(
+    key: &[u8; 32],
+    plaintext: &[u8],
+    associated_data: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let cipher = XChaCha20Poly1305::new(key.into());
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let encrypted = cipher
         .encrypt(
@@ -44,29 +79,19 @@ pub fn seal(
     let mut ciphertext = Vec::with_capacity(NONCE_LEN + encrypted.len());
     ciphertext.extend_from_slice(&nonce);
     ciphertext.extend_from_slice(&encrypted);
-    Ok(Sealed {
-        ciphertext,
-        master_key_id: master.id().to_owned(),
-    })
+    Ok(ciphertext)
 }
 
-pub fn open(
-    master: &MasterKey,
-    master_key_id: &str,
+pub fn open_with(
+    key: &[u8; 32],
     ciphertext: &[u8],
     associated_data: &[u8],
 ) -> Result<Vec<u8>, EnvelopeError> {
-    if master_key_id != master.id() {
-        return Err(EnvelopeError::WrongMasterKey {
-            stored: master_key_id.to_owned(),
-            configured: master.id().to_owned(),
-        });
-    }
     if ciphertext.len() < NONCE_LEN {
         return Err(EnvelopeError::Corrupted);
     }
     let (nonce, body) = ciphertext.split_at(NONCE_LEN);
-    XChaCha20Poly1305::new(master.bytes().into())
+    XChaCha20Poly1305::new(key.into())
         .decrypt(
             XNonce::from_slice(nonce),
             Payload {
@@ -126,5 +151,26 @@ mod tests {
             open(&key, key.id(), b"short", b"row-1").unwrap_err(),
             EnvelopeError::Corrupted
         );
+    }
+
+    #[test]
+    fn previous_key_opens_during_a_rotation_but_never_seals() {
+        let old = MasterKey::generate();
+        let sealed = seal(&old, b"secret", b"row-1").unwrap();
+        let old_again = MasterKey::from_base64(&old.to_base64()).unwrap();
+        let new = MasterKey::generate().with_previous(old_again);
+        let opened = open(&new, &sealed.master_key_id, &sealed.ciphertext, b"row-1").unwrap();
+        assert_eq!(opened, b"secret");
+        assert_eq!(seal(&new, b"x", b"r").unwrap().master_key_id, new.id());
+        let stranger = MasterKey::generate();
+        assert!(matches!(
+            open(
+                &stranger,
+                &sealed.master_key_id,
+                &sealed.ciphertext,
+                b"row-1"
+            ),
+            Err(EnvelopeError::WrongMasterKey { .. })
+        ));
     }
 }

@@ -17,12 +17,16 @@ pub const MASTER_KEY_LEN: usize = 32;
 pub struct MasterKey {
     bytes: SecretBox<[u8; MASTER_KEY_LEN]>,
     id: String,
+    /// The key being rotated away from (`keys.previous_master_key*`): it still opens what
+    /// it sealed until `tessera keys rotate-master` has re-wrapped everything under this one.
+    previous: Option<Box<MasterKey>>,
 }
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MasterKey")
             .field("id", &self.id)
+            .field("previous", &self.previous.as_ref().map(|p| p.id.as_str()))
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +50,7 @@ impl MasterKey {
         MasterKey {
             bytes: SecretBox::new(Box::new(bytes)),
             id: hex::encode(&digest[..8]),
+            previous: None,
         }
     }
 
@@ -81,26 +86,56 @@ impl MasterKey {
         self.bytes.expose_secret()
     }
 
-    /// A keyed hash (HMAC-SHA256, hex) of `value` for `purpose`: equal inputs give equal
-    /// outputs, so repeats can be recognised, while someone without the master key cannot
-    /// test guesses against them.
-    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
-        use hmac::digest::KeyInit;
-        use hmac::{Hmac, Mac};
-        // HMAC pads a short key with zeros to the block size; doing it here makes the key
-        // a fixed-size array and the constructor infallible.
-        let mut key = [0u8; 64];
-        key[..MASTER_KEY_LEN].copy_from_slice(self.bytes());
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(&key.into());
-        mac.update(purpose.as_bytes());
-        mac.update(b"\0");
-        mac.update(value.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+    /// Adds the key this one replaces, so data it sealed still opens during a rotation.
+    pub fn with_previous(mut self, previous: MasterKey) -> MasterKey {
+        if previous.id != self.id {
+            self.previous = Some(Box::new(MasterKey {
+                previous: None,
+                ..previous
+            }));
+        }
+        self
+    }
+
+    pub fn previous_id(&self) -> Option<&str> {
+        self.previous.as_deref().map(MasterKey::id)
+    }
+
+    /// The key bytes for a stored master-key id: this key's, or the previous key's.
+    pub(super) fn bytes_for(&self, id: &str) -> Option<&[u8; MASTER_KEY_LEN]> {
+        if id == self.id {
+            return Some(self.bytes());
+        }
+        self.previous
+            .as_deref()
+            .filter(|p| p.id == id)
+            .map(MasterKey::bytes)
+    }
+
+    /// The configured key (see [`MasterKey::load_current`]) with the previous one when
+    /// `keys.previous_master_key` or `keys.previous_master_key_file` is set.
+    pub fn load(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {
+        let (key, source) = MasterKey::load_current(settings)?;
+        let previous = match (
+            &settings.keys.previous_master_key,
+            &settings.keys.previous_master_key_file,
+        ) {
+            (Some(inline), _) => Some(
+                MasterKey::from_base64(inline.expose_secret())
+                    .context("invalid keys.previous_master_key")?,
+            ),
+            (None, Some(path)) => Some(read_key_file(path)?),
+            (None, None) => None,
+        };
+        Ok(match previous {
+            Some(previous) => (key.with_previous(previous), source),
+            None => (key, source),
+        })
     }
 
     /// `keys.master_key` (environment), else `keys.master_key_file` (must exist), else
     /// `{data_dir}/master.key`, generated with mode 0600 when missing.
-    pub fn load(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {
+    fn load_current(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {
         if let Some(inline) = &settings.keys.master_key {
             let key = MasterKey::from_base64(inline.expose_secret())
                 .context("invalid keys.master_key")?;

@@ -5,6 +5,7 @@ pub mod envelope;
 mod master_key;
 mod signing;
 mod store;
+pub mod vault;
 mod verify;
 
 pub use master_key::{MasterKey, MasterKeySource};
@@ -13,4 +14,5 @@ pub use store::{
     check_master_key, generate as generate_keys, install, list, retire, rotate, KeyError, KeyInfo,
     KeyStore, TenantKeySet,
 };
+pub use vault::{BlindIndex, DataKey, KeyOwner, Vault, VaultError};
 pub use verify::{decode_header, decode_payload_unverified, verify_compact, Verifier, VerifyError};

@@ -29,8 +29,12 @@ pub enum KeyError {
     },
     #[error("signing key {kid} is unusable: {reason}")]
     Invalid { kid: String, reason: String },
-    #[error("{count} stored signing key(s) were encrypted under a different master key than the configured one ({configured}): configure the master key this database was created with")]
-    WrongMasterKey { count: i64, configured: String },
+    #[error("{count} stored {what} were encrypted under a different master key than the configured one ({configured}): configure the master key this database was created with (during a rotation, the old one as keys.previous_master_key_file)")]
+    WrongMasterKey {
+        count: i64,
+        what: &'static str,
+        configured: String,
+    },
     #[error("key generation failed: {0}")]
     Generation(String),
     #[error("no key {0} in this tenant")]
@@ -75,7 +79,7 @@ pub fn generate(algs: &[KeyAlg]) -> Result<Vec<GeneratedKey>, KeyError> {
 }
 
 /// The associated data binding a ciphertext to its tenant and key id.
-fn associated_data(tenant: &TenantId, kid: &str) -> Vec<u8> {
+pub(super) fn associated_data(tenant: &TenantId, kid: &str) -> Vec<u8> {
     format!("tessera signing key\0{tenant}\0{kid}").into_bytes()
 }
 
@@ -176,12 +180,16 @@ pub fn retire(
 /// Fails when stored keys were sealed under another master key, so a misconfigured node stops
 /// at startup with the reason instead of failing requests later.
 pub fn check_master_key(conn: &mut AnyConnection, master: &MasterKey) -> Result<(), KeyError> {
-    let foreign = rows::count_sealed_under_other_master_key(conn, master.id())?;
-    if foreign > 0 {
-        return Err(KeyError::WrongMasterKey {
-            count: foreign,
-            configured: master.id().to_owned(),
-        });
+    use crate::db::wrapped_keys::{count_under_other_keys, WrappedTable};
+    for table in WrappedTable::ALL {
+        let foreign = count_under_other_keys(conn, table, master.id(), master.previous_id())?;
+        if foreign > 0 {
+            return Err(KeyError::WrongMasterKey {
+                count: foreign,
+                what: table.label(),
+                configured: master.id().to_owned(),
+            });
+        }
     }
     Ok(())
 }
@@ -234,28 +242,33 @@ impl TenantKeySet {
 
 /// Per-process cache of decrypted key sets, keyed by tenant and checked against the version.
 pub struct KeyStore {
-    master: MasterKey,
+    vault: super::Vault,
     cache: RwLock<HashMap<TenantId, Arc<TenantKeySet>>>,
 }
 
 impl std::fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyStore")
-            .field("master", &self.master)
+            .field("vault", &self.vault)
             .finish_non_exhaustive()
     }
 }
 
 impl KeyStore {
-    pub fn new(master: MasterKey) -> KeyStore {
+    pub fn new(vault: super::Vault) -> KeyStore {
         KeyStore {
-            master,
+            vault,
             cache: RwLock::default(),
         }
     }
 
     pub fn master(&self) -> &MasterKey {
-        &self.master
+        self.vault.master()
+    }
+
+    /// Personal-data keys: blind indexes and data keys.
+    pub fn vault(&self) -> &super::Vault {
+        &self.vault
     }
 
     /// The cached key set when it is as new as `version` (from the tenant row just read).
@@ -314,7 +327,7 @@ impl KeyStore {
                 .ok_or_else(|| invalid("active key has no private key".into()))?;
             let der = secrecy::SecretSlice::from(
                 envelope::open(
-                    &self.master,
+                    self.vault.master(),
                     &row.master_key_id,
                     ciphertext,
                     &associated_data(tenant, &row.id),

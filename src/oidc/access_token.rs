@@ -51,6 +51,7 @@ pub fn verify(
         }
         let account = identity::find_account(
             conn,
+            ctx.vault(),
             &ctx.tenant.id,
             &AccountId::from_stored(grant.account_id.clone()),
         )

@@ -21,12 +21,18 @@ pub struct OidcContext {
     /// Clients' JWKS fetched from their jwks_uri.
     pub client_jwks: Arc<JwksCache>,
     pub clients: Arc<ClientCache>,
+    /// Opens accounts' and profiles' sealed personal data.
+    pub key_store: Arc<crate::keys::KeyStore>,
 }
 
 /// Client registrations by tenant and client_id (see `cache`).
 pub type ClientCache = TtlCache<(TenantId, String), Client>;
 
 impl OidcContext {
+    pub fn vault(&self) -> &crate::keys::Vault {
+        self.key_store.vault()
+    }
+
     /// `{issuer}/{path}`: every endpoint lives under the issuer.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}/{path}", self.issuer)

@@ -114,6 +114,7 @@ fn refresh_token(
     }
     let account_ok = identity::find_account(
         conn,
+        ctx.vault(),
         tenant,
         &AccountId::from_stored(grant.account_id.clone()),
     )

@@ -40,7 +40,7 @@ pub fn userinfo(
     };
     let tenant = &ctx.tenant.id;
     let profile_id = ProfileId::from_stored(grant.profile_id);
-    let profile = profiles::find(conn, tenant, &profile_id)
+    let profile = profiles::find(conn, ctx.vault(), tenant, &profile_id)
         .map_err(|_| OAuthError::invalid_token("the profile is gone"))?;
     let client = ctx
         .client(conn, &claims.client_id)

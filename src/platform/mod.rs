@@ -15,7 +15,7 @@ use crate::db::tenants as rows;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, Email, ProfileId, TenantId};
 use crate::identity::{self, password::PasswordHasher, Account, AccountError};
-use crate::keys::MasterKey;
+use crate::keys::Vault;
 use crate::tenancy::tenants;
 use crate::tenancy::{Tenant, TenantError, TenantStatus, INTERNAL_SLUG};
 
@@ -69,7 +69,7 @@ pub fn internal_tenant(conn: &mut AnyConnection) -> Result<TenantId, DbError> {
 
 pub fn has_admin(conn: &mut AnyConnection) -> Result<bool, DbError> {
     let platform = internal_tenant(conn)?;
-    Ok(!crate::db::accounts::search(conn, &platform, "", None, 1)?.is_empty())
+    Ok(!crate::db::accounts::list(conn, &platform, None, 1)?.is_empty())
 }
 
 /// A new one-time setup token while no administrator exists (earlier links stop working).
@@ -95,6 +95,7 @@ pub fn setup_token_is_live(conn: &mut AnyConnection, token: &str) -> Result<bool
 /// Creates a platform administrator (CLI, or the setup link's form).
 pub fn create_admin(
     conn: &mut AnyConnection,
+    vault: &Vault,
     hasher: &PasswordHasher,
     email: &str,
     password: &str,
@@ -102,8 +103,15 @@ pub fn create_admin(
 ) -> Result<Account, PlatformError> {
     let platform = internal_tenant(conn)?;
     crate::db::tx::write(conn, |conn| {
-        let account =
-            identity::create_account(conn, hasher, &platform, email, password, ADMIN_PASSWORD_MIN)?;
+        let account = identity::create_account(
+            conn,
+            vault,
+            hasher,
+            &platform,
+            email,
+            password,
+            ADMIN_PASSWORD_MIN,
+        )?;
         crate::audit::record(
             conn,
             &platform,
@@ -116,6 +124,7 @@ pub fn create_admin(
 /// Uses a setup token to create the first administrator; refused once one exists.
 pub fn complete_setup(
     conn: &mut AnyConnection,
+    vault: &Vault,
     hasher: &PasswordHasher,
     token: &str,
     email: &str,
@@ -130,7 +139,7 @@ pub fn complete_setup(
             id: "setup-link".into(),
             ip: ip.to_owned(),
         };
-        create_admin(conn, hasher, email, password, &actor)
+        create_admin(conn, vault, hasher, email, password, &actor)
     })
 }
 
@@ -177,7 +186,7 @@ pub struct Invitation {
 /// an account holding `tenant:admin` whose password is set through a reset link.
 pub fn create_tenant(
     conn: &mut AnyConnection,
-    master: &MasterKey,
+    vault: &Vault,
     hasher: &PasswordHasher,
     actor: &Actor,
     slug: &str,
@@ -192,9 +201,9 @@ pub fn create_tenant(
     // One transaction: no half-made tenant if the invitation fails (the tenant's own creation
     // nests as a savepoint).
     crate::db::tx::write::<_, PlatformError, _>(conn, |conn| {
-        let tenant = tenants::create(conn, master, slug, name)?;
+        let tenant = tenants::create(conn, vault.master(), slug, name)?;
         let invitation = match admin_email {
-            Some(email) => Some(invite_admin(conn, hasher, actor, &tenant, email)?),
+            Some(email) => Some(invite_admin(conn, vault, hasher, actor, &tenant, email)?),
             None => None,
         };
         crate::audit::record(
@@ -212,6 +221,7 @@ pub fn create_tenant(
 
 fn invite_admin(
     conn: &mut AnyConnection,
+    vault: &Vault,
     hasher: &PasswordHasher,
     actor: &Actor,
     tenant: &Tenant,
@@ -220,6 +230,7 @@ fn invite_admin(
     // A random password nobody knows: the administrator chooses one through the link.
     let account = identity::create_account(
         conn,
+        vault,
         hasher,
         &tenant.id,
         email,
@@ -242,7 +253,7 @@ fn invite_admin(
         &ProfileId::from_stored(profile_id.clone()),
     )
     .map_err(|e| PlatformError::Invalid(e.to_string()))?;
-    let (to, token) = identity::recovery::request_reset(conn, &tenant.id, email)?
+    let (to, token) = identity::recovery::request_reset(conn, vault, &tenant.id, email)?
         .ok_or_else(|| PlatformError::Invalid("the new account is not active".into()))?;
     // The tenant's own log explains where its first tenant:admin holder came from.
     for (action, target, details) in [

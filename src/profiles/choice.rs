@@ -1,24 +1,25 @@
 //! Which profile a browser session acts as. Only the session's own account's profiles can be
 //! chosen; a choice is audited.
 
-use super::Profile;
+use super::{Profile, ProfileError};
 use crate::audit::{self, Event};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{ProfileId, TenantId};
+use crate::keys::Vault;
 use crate::sessions::Session;
 
 /// The profiles the session's account may act as.
 pub fn available(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     session: &Session,
 ) -> Result<Vec<Profile>, DbError> {
-    Ok(
-        crate::db::accounts::profiles(conn, tenant, &session.account_id)?
-            .into_iter()
-            .map(Profile::from)
-            .collect(),
-    )
+    super::list(conn, vault, tenant, &session.account_id).map_err(|e| match e {
+        ProfileError::Db(e) => e,
+        // Listing fails otherwise only when sealed data does not open.
+        other => DbError::Unreadable(other.to_string()),
+    })
 }
 
 /// Makes the chosen profile the session's persona, when it is one of the session's account's.
@@ -26,6 +27,7 @@ pub fn available(
 /// audit entry (e.g. the client the choice was made for).
 pub fn choose(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     session: &mut Session,
     chosen: Option<&str>,
@@ -34,7 +36,7 @@ pub fn choose(
     let Some(chosen) = chosen else {
         return Ok(None);
     };
-    let Some(profile) = available(conn, tenant, session)?
+    let Some(profile) = available(conn, vault, tenant, session)?
         .into_iter()
         .find(|p| p.id.as_str() == chosen)
     else {

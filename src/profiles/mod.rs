@@ -4,10 +4,12 @@
 pub mod choice;
 mod model;
 mod roles;
+mod sealed;
 mod service;
 
 pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
 pub use roles::{authorization, Authorization, Role, RoleError};
+pub use sealed::seal_legacy;
 pub use service::{create, create_default, delete, find, list, rename, set_default, update};
 
 pub mod role {

@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::accounts::ProfileRow;
 use crate::db::DbError;
 use crate::domain::{rfc3339, AccountId, Email, EmailError, ProfileId};
 
@@ -56,6 +55,8 @@ pub enum ProfileError {
     InvalidAttributes,
     #[error("an account keeps at least one profile: create another before deleting this one")]
     LastProfile,
+    #[error("this profile's personal data cannot be opened: {0}")]
+    Sealed(#[from] crate::keys::envelope::EnvelopeError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -124,24 +125,6 @@ pub(super) fn parse_attributes(attributes: &str) -> Result<String, ProfileError>
         return Err(ProfileError::InvalidAttributes);
     }
     Ok(compact)
-}
-
-impl From<ProfileRow> for Profile {
-    fn from(row: ProfileRow) -> Profile {
-        Profile {
-            id: ProfileId::from_stored(row.id),
-            account_id: AccountId::from_stored(row.account_id),
-            name: row.name,
-            is_default: row.is_default,
-            email: row.email.map(Email::from_stored),
-            email_verified: row.email_verified_at.is_some(),
-            picture: row.picture,
-            locale: row.locale,
-            attributes: serde_json::from_str(&row.attributes)
-                .unwrap_or_else(|_| Value::Object(Default::default())),
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,21 +1,28 @@
-//! Creating and changing profiles. Every function is scoped to a tenant.
+//! Creating and changing profiles. Every function is scoped to a tenant; persona data is
+//! sealed (`sealed`), so each takes the vault.
+
+use serde_json::Value;
 
 use super::model::{parse_attributes, parse_locale, parse_name, parse_picture};
+use super::sealed::{email_index, Persona, Stored};
 use super::{NewProfile, Profile, ProfileChanges, ProfileError};
-use crate::db::accounts::{self as rows, ProfileRow};
+use crate::db::accounts as rows;
 use crate::db::AnyConnection;
 use crate::domain::{unix_now, AccountId, Email, ProfileId, TenantId};
+use crate::keys::Vault;
 
 const DEFAULT_PROFILE_NAME: &str = "Default";
 
 /// The first profile of a new account. Call inside the account's creation transaction.
 pub fn create_default(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Profile, ProfileError> {
     create(
         conn,
+        vault,
         tenant,
         account,
         NewProfile {
@@ -26,185 +33,223 @@ pub fn create_default(
     )
 }
 
+fn attributes_value(attributes: &str) -> Result<Value, ProfileError> {
+    serde_json::from_str(&parse_attributes(attributes)?)
+        .map_err(|_| ProfileError::InvalidAttributes)
+}
+
 pub fn create(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
     new: NewProfile,
 ) -> Result<Profile, ProfileError> {
     let name = parse_name(&new.name)?;
-    let existing = list(conn, tenant, account)?;
-    if existing.iter().any(|p| p.name.eq_ignore_ascii_case(&name)) {
+    let existing = list(conn, vault, tenant, account)?;
+    if existing
+        .iter()
+        .any(|p| p.name.to_lowercase() == name.to_lowercase())
+    {
         return Err(ProfileError::NameTaken(name));
     }
-    let id = ProfileId::generate();
     let email = new.email.as_deref().map(Email::parse).transpose()?;
-    if let Some(email) = &email {
-        if rows::profile_email_taken(conn, tenant, email.as_str(), &id)? {
-            return Err(ProfileError::EmailTaken(email.to_string()));
-        }
-    }
     let now = unix_now();
-    let make_default = new.make_default || existing.is_empty();
-    let row = ProfileRow {
-        id: id.to_string(),
-        tenant_id: tenant.to_string(),
-        account_id: account.to_string(),
-        name,
-        is_default: make_default,
-        created_at: now,
-        updated_at: now,
-        email_verified_at: (email.is_some() && new.email_verified).then_some(now),
-        email: email.map(|e| e.to_string()),
+    let persona = Persona {
+        name: name.clone(),
+        email: email.as_ref().map(ToString::to_string),
         picture: new.picture.as_deref().map(parse_picture).transpose()?,
         locale: new.locale.as_deref().map(parse_locale).transpose()?,
         attributes: match new.attributes.as_deref() {
-            Some(attributes) => parse_attributes(attributes)?,
-            None => "{}".into(),
+            Some(attributes) => attributes_value(attributes)?,
+            None => Value::Object(Default::default()),
         },
     };
+    let mut stored = Stored::new(vault, tenant, account, persona, now)?;
+    if let Some(email) = &email {
+        let index = email_index(vault, tenant, email);
+        let id = ProfileId::from_stored(stored.row.id.clone());
+        if rows::profile_email_taken(conn, tenant, &index, &id)? {
+            return Err(ProfileError::EmailTaken(email.to_string()));
+        }
+    }
+    let make_default = new.make_default || existing.is_empty();
+    stored.row.is_default = make_default;
+    stored.row.email_verified_at = (email.is_some() && new.email_verified).then_some(now);
     crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
         if make_default {
             clear_default(conn, tenant, &existing)?;
         }
-        rows::insert_profile(conn, &row).map_err(|e| {
-            if e.is_unique_violation() {
-                ProfileError::EmailTaken(row.email.clone().unwrap_or_default())
-            } else {
+        rows::insert_profile(conn, &stored.row).map_err(|e| {
+            if !e.is_unique_violation() {
                 e.into()
+            } else if let Some(email) = &email {
+                ProfileError::EmailTaken(email.to_string())
+            } else {
+                ProfileError::NameTaken(name.clone())
             }
         })
     })?;
-    Ok(row.into())
+    Ok(stored.profile())
 }
 
+/// Only the default flag changes: no need to open the persona.
 fn clear_default(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     profiles: &[Profile],
 ) -> Result<(), ProfileError> {
     for profile in profiles.iter().filter(|p| p.is_default) {
-        let mut row = load_row(conn, tenant, &profile.id)?;
-        row.is_default = false;
-        rows::update_profile(conn, tenant, &row)?;
+        rows::set_profile_default(conn, tenant, &profile.id, false)?;
     }
     Ok(())
 }
 
-fn load_row(
+fn load(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     profile: &ProfileId,
-) -> Result<ProfileRow, ProfileError> {
-    rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)
+) -> Result<Stored, ProfileError> {
+    let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
+    Stored::open(vault, row)
+}
+
+fn store(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    stored: &mut Stored,
+) -> Result<(), ProfileError> {
+    stored.seal(vault)?;
+    rows::update_profile(conn, tenant, &stored.row).map_err(|e| {
+        if e.is_unique_violation() {
+            match &stored.persona.email {
+                Some(email) if stored.row.email_index.is_some() => {
+                    ProfileError::EmailTaken(email.clone())
+                }
+                _ => ProfileError::NameTaken(stored.persona.name.clone()),
+            }
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// The account's profiles, the default first.
 pub fn list(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Vec<Profile>, ProfileError> {
-    Ok(rows::profiles(conn, tenant, account)?
+    rows::profiles(conn, tenant, account)?
         .into_iter()
-        .map(Profile::from)
-        .collect())
+        .map(|row| Ok(Stored::open(vault, row)?.profile()))
+        .collect()
 }
 
 pub fn find(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     profile: &ProfileId,
 ) -> Result<Profile, ProfileError> {
-    Ok(load_row(conn, tenant, profile)?.into())
+    Ok(load(conn, vault, tenant, profile)?.profile())
 }
 
 pub fn rename(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     profile: &ProfileId,
     name: &str,
 ) -> Result<Profile, ProfileError> {
     let name = parse_name(name)?;
-    let mut row = load_row(conn, tenant, profile)?;
-    let siblings = list(
-        conn,
-        tenant,
-        &AccountId::from_stored(row.account_id.clone()),
-    )?;
+    let mut stored = load(conn, vault, tenant, profile)?;
+    let account = AccountId::from_stored(stored.row.account_id.clone());
+    let siblings = list(conn, vault, tenant, &account)?;
     if siblings
         .iter()
-        .any(|p| p.id != *profile && p.name.eq_ignore_ascii_case(&name))
+        .any(|p| p.id != *profile && p.name.to_lowercase() == name.to_lowercase())
     {
         return Err(ProfileError::NameTaken(name));
     }
-    row.name = name;
-    row.updated_at = unix_now();
-    rows::update_profile(conn, tenant, &row)?;
-    Ok(row.into())
+    stored.persona.name = name;
+    stored.row.updated_at = unix_now();
+    store(conn, vault, tenant, &mut stored)?;
+    Ok(stored.profile())
 }
 
 pub fn update(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     profile: &ProfileId,
     changes: ProfileChanges,
 ) -> Result<Profile, ProfileError> {
-    let mut row = load_row(conn, tenant, profile)?;
+    let mut stored = load(conn, vault, tenant, profile)?;
     let now = unix_now();
     if let Some(email) = changes.email {
         if email.is_empty() {
-            row.email = None;
-            row.email_verified_at = None;
+            stored.persona.email = None;
+            stored.row.email_verified_at = None;
         } else {
             let email = Email::parse(&email)?;
-            if rows::profile_email_taken(conn, tenant, email.as_str(), profile)? {
+            let index = email_index(vault, tenant, &email);
+            if rows::profile_email_taken(conn, tenant, &index, profile)? {
                 return Err(ProfileError::EmailTaken(email.to_string()));
             }
-            if row.email.as_deref() != Some(email.as_str()) {
+            if stored.persona.email.as_deref() != Some(email.as_str()) {
                 // A new address is unverified until proven.
-                row.email_verified_at = None;
+                stored.row.email_verified_at = None;
             }
-            row.email = Some(email.to_string());
+            stored.persona.email = Some(email.to_string());
         }
     }
     if let Some(verified) = changes.email_verified {
-        row.email_verified_at = (verified && row.email.is_some()).then_some(now);
+        stored.row.email_verified_at = (verified && stored.persona.email.is_some()).then_some(now);
     }
     if let Some(picture) = changes.picture {
-        row.picture = (!picture.is_empty())
+        stored.persona.picture = (!picture.is_empty())
             .then(|| parse_picture(&picture))
             .transpose()?;
     }
     if let Some(locale) = changes.locale {
-        row.locale = (!locale.is_empty())
+        stored.persona.locale = (!locale.is_empty())
             .then(|| parse_locale(&locale))
             .transpose()?;
     }
     if let Some(attributes) = changes.attributes {
-        row.attributes = parse_attributes(&attributes)?;
+        stored.persona.attributes = attributes_value(&attributes)?;
     }
-    row.updated_at = now;
-    rows::update_profile(conn, tenant, &row)?;
-    Ok(row.into())
+    stored.row.updated_at = now;
+    store(conn, vault, tenant, &mut stored)?;
+    Ok(stored.profile())
 }
 
 pub fn set_default(
     conn: &mut AnyConnection,
+    vault: &Vault,
     tenant: &TenantId,
     profile: &ProfileId,
 ) -> Result<Profile, ProfileError> {
-    let row = load_row(conn, tenant, profile)?;
+    let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
     let account = AccountId::from_stored(row.account_id.clone());
     crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
-        let siblings = list(conn, tenant, &account)?;
-        clear_default(conn, tenant, &siblings)?;
-        let mut row = load_row(conn, tenant, profile)?;
-        row.is_default = true;
-        row.updated_at = unix_now();
-        rows::update_profile(conn, tenant, &row)?;
-        Ok(row.into())
-    })
+        let siblings = rows::profiles(conn, tenant, &account)?;
+        for sibling in siblings.iter().filter(|p| p.is_default) {
+            rows::set_profile_default(
+                conn,
+                tenant,
+                &ProfileId::from_stored(sibling.id.clone()),
+                false,
+            )?;
+        }
+        rows::set_profile_default(conn, tenant, profile, true)?;
+        Ok(())
+    })?;
+    find(conn, vault, tenant, profile)
 }
 
 /// Deletes a profile; never the account's last. The oldest remaining one becomes the default
@@ -214,21 +259,24 @@ pub fn delete(
     tenant: &TenantId,
     profile: &ProfileId,
 ) -> Result<(), ProfileError> {
-    let row = load_row(conn, tenant, profile)?;
+    let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
     let account = AccountId::from_stored(row.account_id.clone());
     crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
-        let siblings = list(conn, tenant, &account)?;
+        let siblings = rows::profiles(conn, tenant, &account)?;
         if siblings.len() <= 1 {
             return Err(ProfileError::LastProfile);
         }
         rows::delete_profile(conn, tenant, profile)?;
         if row.is_default {
-            let mut remaining = list(conn, tenant, &account)?;
-            remaining.sort_by_key(|p| p.id.clone());
+            let mut remaining = rows::profiles(conn, tenant, &account)?;
+            remaining.sort_by(|a, b| a.id.cmp(&b.id));
             if let Some(first) = remaining.first() {
-                let mut next = load_row(conn, tenant, &first.id)?;
-                next.is_default = true;
-                rows::update_profile(conn, tenant, &next)?;
+                rows::set_profile_default(
+                    conn,
+                    tenant,
+                    &ProfileId::from_stored(first.id.clone()),
+                    true,
+                )?;
             }
         }
         Ok(())

@@ -28,6 +28,7 @@ pub async fn context(state: &AppState, tenant: CurrentTenant) -> Result<OidcCont
         keys,
         client_jwks: state.client_jwks.clone(),
         clients: state.clients.clone(),
+        key_store: state.keys.clone(),
     })
 }
 

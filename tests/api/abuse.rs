@@ -159,14 +159,7 @@ both_engines!(failed_client_authentication_is_rate_limited);
 
 /// The stored password hash of the test account.
 fn stored_hash(app: &TestApp, tenant_id: &str) -> String {
-    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
-    let row = tessera::db::accounts::find_by_email(
-        &mut db.conn().unwrap(),
-        &TenantId::from_stored(tenant_id.into()),
-        EMAIL,
-    )
-    .unwrap()
-    .unwrap();
+    let row = crate::helpers::account_row(app, tenant_id, EMAIL);
     row.password_hash.unwrap()
 }
 

@@ -131,14 +131,30 @@ async fn console_authorization(engine: Engine) {
     }
     // Sensitive values are masked until asked for.
     let list = clerk_browser
-        .get(&app.tenant_url("acme", "/admin/accounts?email=example"))
+        .get(&app.tenant_url("acme", "/admin/accounts"))
         .await;
     assert!(list.html.contains("n••••@example.com"), "{}", list.html);
     assert!(!list.html.contains("nobody@example.com"));
     let revealed = clerk_browser
-        .get(&app.tenant_url("acme", "/admin/accounts?email=example&reveal=1"))
+        .get(&app.tenant_url("acme", "/admin/accounts?reveal=1"))
         .await;
     assert!(revealed.html.contains("nobody@example.com"));
+    // Emails are sealed: search finds a whole address (any case), and a part of one gets a
+    // clear answer instead of a silent empty list.
+    let exact = clerk_browser
+        .get(&app.tenant_url(
+            "acme",
+            "/admin/accounts?email=NOBODY@example.com&reveal=1",
+        ))
+        .await;
+    assert!(exact.html.contains("nobody@example.com"), "{}", exact.html);
+    assert!(!exact.html.contains("admin@example.com"), "{}", exact.html);
+    let partial = clerk_browser
+        .get(&app.tenant_url("acme", "/admin/accounts?email=example"))
+        .await;
+    assert_eq!(partial.status, StatusCode::OK);
+    assert!(partial.html.contains("whole email address"), "{}", partial.html);
+    assert!(partial.html.contains("value=\"example\""), "{}", partial.html);
     // Read access does not let the clerk act, even with a valid CSRF token.
     let acted = post(
         &clerk_browser,

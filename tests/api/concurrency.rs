@@ -7,7 +7,6 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tessera::db::Db;
-use tessera::domain::TenantId;
 
 use crate::both_engines;
 use crate::browser::{Browser, Page};
@@ -404,14 +403,7 @@ async fn refresh_racing_revocation(engine: Engine) {
 both_engines!(refresh_racing_revocation);
 
 fn failed_logins(app: &TestApp, tenant_id: &str) -> (i64, bool) {
-    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
-    let row = tessera::db::accounts::find_by_email(
-        &mut db.conn().unwrap(),
-        &TenantId::from_stored(tenant_id.into()),
-        &email(0),
-    )
-    .unwrap()
-    .unwrap();
+    let row = crate::helpers::account_row(app, tenant_id, &email(0));
     (row.failed_logins, row.locked_until.is_some())
 }
 

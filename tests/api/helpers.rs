@@ -511,3 +511,26 @@ pub fn pool_options() -> tessera::db::PoolOptions {
         lock_timeout: std::time::Duration::from_secs(5),
     }
 }
+
+/// The app's vault, opened from its database and master key (as the server does).
+pub fn vault(app: &TestApp) -> tessera::keys::Vault {
+    let db = tessera::db::Db::connect(&app.db.url, pool_options()).unwrap();
+    tessera::keys::Vault::open(&mut db.conn().unwrap(), app.master()).unwrap()
+}
+
+/// The stored row of the account with this email (found through its blind index).
+pub fn account_row(
+    app: &TestApp,
+    tenant_id: &str,
+    email: &str,
+) -> tessera::db::accounts::AccountRow {
+    let db = tessera::db::Db::connect(&app.db.url, pool_options()).unwrap();
+    tessera::identity::find_by_email(
+        &mut db.conn().unwrap(),
+        &vault(app),
+        &tessera::domain::TenantId::from_stored(tenant_id.into()),
+        &tessera::domain::Email::parse(email).unwrap(),
+    )
+    .unwrap()
+    .unwrap()
+}

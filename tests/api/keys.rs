@@ -42,7 +42,7 @@ fn kids(jwks: &Value) -> BTreeSet<String> {
 /// the app's own key store, reading the keys from the database under the master key.
 fn sign_id_token(app: &TestApp, tenant_id: &str, alg: KeyAlg, claims: &Value) -> String {
     let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
-    let store = KeyStore::new(app.master());
+    let store = KeyStore::new(crate::helpers::vault(app));
     let set = store
         .load(
             &mut db.conn().unwrap(),

@@ -89,14 +89,7 @@ async fn password_step(
 }
 
 fn account_row(app: &TestApp, tenant_id: &str) -> tessera::db::accounts::AccountRow {
-    let db = Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
-    tessera::db::accounts::find_by_email(
-        &mut db.conn().unwrap(),
-        &TenantId::from_stored(tenant_id.into()),
-        EMAIL,
-    )
-    .unwrap()
-    .unwrap()
+    crate::helpers::account_row(app, tenant_id, EMAIL)
 }
 
 fn audit(app: &TestApp, slug: &str) -> Vec<Value> {

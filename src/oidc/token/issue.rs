@@ -91,6 +91,7 @@ pub(super) fn prepare(
     let tenant = &ctx.tenant.id;
     let account = identity::find_account(
         conn,
+        ctx.vault(),
         tenant,
         &AccountId::from_stored(grant.account_id.clone()),
     )
@@ -101,7 +102,7 @@ pub(super) fn prepare(
     identity::may_sign_in(&account)
         .map_err(|_| OAuthError::invalid_grant("the account may not sign in"))?;
     let profile_id = ProfileId::from_stored(grant.profile_id.clone());
-    let profile = profiles::find(conn, tenant, &profile_id).map_err(|e| match e {
+    let profile = profiles::find(conn, ctx.vault(), tenant, &profile_id).map_err(|e| match e {
         profiles::ProfileError::Db(e) => e.into(),
         _ => OAuthError::invalid_grant("the profile no longer exists"),
     })?;

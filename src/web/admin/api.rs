@@ -522,17 +522,25 @@ handler!(rotate_client_secret, |c| {
 handler!(search_accounts, |c| {
     let q: PageQuery = c.input.query()?;
     let email = q.email.clone().unwrap_or_default();
-    ok(admin::accounts::search(c.conn, &c.who, &email, &q.page())?)
+    ok(admin::accounts::search(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &email,
+        &q.page(),
+    )?)
 });
 
 handler!(get_account, |c| ok(admin::accounts::detail(
     c.conn,
+    c.state.keys.vault(),
     &c.who,
     &c.input.param("account_id")
 )?));
 
 handler!(suspend_account, |c| ok(admin::accounts::set_suspended(
     c.conn,
+    c.state.keys.vault(),
     &c.who,
     &c.input.param("account_id"),
     true
@@ -540,6 +548,7 @@ handler!(suspend_account, |c| ok(admin::accounts::set_suspended(
 
 handler!(resume_account, |c| ok(admin::accounts::set_suspended(
     c.conn,
+    c.state.keys.vault(),
     &c.who,
     &c.input.param("account_id"),
     false
@@ -551,7 +560,12 @@ handler!(reset_account_mfa, |c| {
 });
 
 handler!(send_account_reset, |c| {
-    let mail = admin::accounts::send_reset(c.conn, &c.who, &c.input.param("account_id"))?;
+    let mail = admin::accounts::send_reset(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+    )?;
     crate::web::pages::mail_reset_link(
         c.state,
         &c.ctx.issuer,

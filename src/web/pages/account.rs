@@ -139,9 +139,10 @@ pub async fn account_page(
     let scope = CookieScope::tenant(&state, &user.tenant);
     let (browser, new_cookie) = scope.browser(&req, BROWSER_COOKIE);
     let (flash, page_frame) = (flash.into_inner(), frame.clone());
+    let keys = state.keys.clone();
     let outcome = state
         .db
-        .run(move |conn| overview(conn, &user, &page_frame, &browser, &flash))
+        .run(move |conn| overview(conn, keys.vault(), &user, &page_frame, &browser, &flash))
         .await
         .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, new_cookie.into_iter().collect())
@@ -150,20 +151,25 @@ pub async fn account_page(
 /// The account page: its address, profiles, sessions and second factor.
 fn overview(
     conn: &mut AnyConnection,
+    vault: &crate::keys::Vault,
     user: &SignedIn,
     frame: &PageFrame,
     browser: &str,
     flash: &Flash,
 ) -> Result<Outcome, DbError> {
     let tenant = &user.tenant.id;
-    let account = match identity::find_account(conn, tenant, &user.session.account_id) {
+    let account = match identity::find_account(conn, vault, tenant, &user.session.account_id) {
         Ok(account) => account,
         Err(AccountError::Db(e)) => return Err(e),
         Err(_) => return Ok(frame.failure()),
     };
-    let profiles = crate::db::accounts::profiles(conn, tenant, &account.id)?
+    let profiles = match profiles::list(conn, vault, tenant, &account.id) {
+        Ok(list) => list,
+        Err(ProfileError::Db(e)) => return Err(e),
+        Err(_) => return Ok(frame.failure()),
+    };
+    let profiles = profiles
         .into_iter()
-        .map(profiles::Profile::from)
         .map(|p| ProfileView {
             id: p.id.to_string(),
             email: p.email.as_ref().map(ToString::to_string),
@@ -270,14 +276,14 @@ impl Action<'_> {
 
     fn profile(&self, conn: &mut AnyConnection, action: &str) -> Result<Done, DbError> {
         let (tenant, account) = (&self.user.tenant.id, &self.user.session.account_id);
-        let form = self.form;
+        let (form, vault) = (self.form, self.state.keys.vault());
         if action == "profile/create" {
             let new = NewProfile {
                 name: form.name.clone().unwrap_or_default(),
                 ..NewProfile::default()
             };
             return profile_done(
-                profiles::create(conn, tenant, account, new).map(|_| ()),
+                profiles::create(conn, vault, tenant, account, new).map(|_| ()),
                 "created",
             );
         }
@@ -288,7 +294,7 @@ impl Action<'_> {
         match action {
             "profile/verify" => self.send_verification(conn, &profile),
             "profile/rename" => profile_done(
-                profiles::rename(conn, tenant, &profile, name).map(|_| ()),
+                profiles::rename(conn, vault, tenant, &profile, name).map(|_| ()),
                 "renamed",
             ),
             "profile/email" => {
@@ -297,12 +303,12 @@ impl Action<'_> {
                     ..ProfileChanges::default()
                 };
                 profile_done(
-                    profiles::update(conn, tenant, &profile, changes).map(|_| ()),
+                    profiles::update(conn, vault, tenant, &profile, changes).map(|_| ()),
                     "email",
                 )
             }
             "profile/default" => profile_done(
-                profiles::set_default(conn, tenant, &profile).map(|_| ()),
+                profiles::set_default(conn, vault, tenant, &profile).map(|_| ()),
                 "default",
             ),
             _ => profile_done(profiles::delete(conn, tenant, &profile), "deleted"),
@@ -315,8 +321,13 @@ impl Action<'_> {
         profile: &ProfileId,
     ) -> Result<Done, DbError> {
         let (tenant, account) = (&self.user.tenant, &self.user.session.account_id);
-        let Some((email, token)) =
-            crate::identity::verification::profile_token(conn, &tenant.id, account, profile)?
+        let Some((email, token)) = crate::identity::verification::profile_token(
+            conn,
+            self.state.keys.vault(),
+            &tenant.id,
+            account,
+            profile,
+        )?
         else {
             return Ok(Err("not_found"));
         };
@@ -332,6 +343,7 @@ impl Action<'_> {
         let (tenant, session) = (&self.user.tenant, &self.user.session);
         let attempt = signin::Attempt {
             tenant: &tenant.id,
+            vault: self.state.keys.vault(),
             security: &self.state.settings.security,
             sessions: &self.state.settings.sessions,
             ip: self.ip,
@@ -404,8 +416,12 @@ pub async fn mfa_start(
         .db
         .run(move |conn| {
             let tenant = &user.tenant;
-            let Ok(account) = identity::find_account(conn, &tenant.id, &user.session.account_id)
-            else {
+            let Ok(account) = identity::find_account(
+                conn,
+                app.keys.vault(),
+                &tenant.id,
+                &user.session.account_id,
+            ) else {
                 return Ok(page_frame.failure());
             };
             let (master, email) = (app.keys.master(), account.email.as_str());

@@ -60,10 +60,11 @@ pub async fn consent_form(
                 request_id,
                 ..
             } = &r;
-            let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
-                .map(|a| a.email.to_string())
-                .unwrap_or_default();
-            let profile_name = profiles::find(conn, &ctx.tenant.id, &profile_id)
+            let email =
+                identity::find_account(conn, ctx.vault(), &ctx.tenant.id, &session.account_id)
+                    .map(|a| a.email.to_string())
+                    .unwrap_or_default();
+            let profile_name = profiles::find(conn, ctx.vault(), &ctx.tenant.id, &profile_id)
                 .map(|p| p.name)
                 .unwrap_or_default();
             let scopes = request

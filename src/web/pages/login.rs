@@ -164,7 +164,6 @@ pub async fn login_submit(
         email,
         target,
         previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
-        master: state.keys.clone(),
     };
     let result = state
         .db
@@ -195,6 +194,7 @@ async fn check_password(
         ctx.settings.security.login_attempts_per_minute,
     );
     let (ip, email, limited) = (ip.to_owned(), email.to_owned(), frame.clone());
+    let keys = state.keys.clone();
     let found = state
         .db
         .run(move |conn| {
@@ -202,7 +202,7 @@ async fn check_password(
             if let Some(retry_after) = signin::admit(conn, &tenant, &ip, door, limit)? {
                 return Ok(Err(Outcome::RateLimited(limited, retry_after)));
             }
-            Ok::<_, DbError>(Ok(signin::find(conn, &tenant, &email)?))
+            Ok::<_, DbError>(Ok(signin::find(conn, keys.vault(), &tenant, &email)?))
         })
         .await
         .map_err(|e| frame.error(&e))??;
@@ -227,7 +227,6 @@ struct PasswordStep {
     email: String,
     target: Target,
     previous_session: Option<String>,
-    master: std::sync::Arc<crate::keys::KeyStore>,
 }
 
 impl PasswordStep {
@@ -253,6 +252,7 @@ impl PasswordStep {
         };
         let attempt = signin::Attempt {
             tenant: &ctx.tenant.id,
+            vault: ctx.vault(),
             security: &ctx.settings.security,
             sessions: &ctx.settings.sessions,
             ip: &self.ip,
@@ -260,14 +260,7 @@ impl PasswordStep {
             previous_session: self.previous_session.as_deref(),
         };
         let verified_email = policy.email_verification == "required";
-        let step = signin::password(
-            conn,
-            &attempt,
-            checked,
-            factor,
-            verified_email,
-            self.master.master(),
-        )?;
+        let step = signin::password(conn, &attempt, checked, factor, verified_email)?;
         let challenge = |step: &str, id: String| format!("{}/{step}?challenge={id}", ctx.issuer);
         let page = match step {
             signin::Step::SignedIn(signed_in) => {

@@ -65,13 +65,13 @@ struct ChallengeCall {
     challenge: String,
     ip: String,
     previous_session: Option<String>,
-    keys: std::sync::Arc<crate::keys::KeyStore>,
 }
 
 impl ChallengeCall {
     fn attempt<'a>(&'a self, browser_hash: &'a str) -> signin::Attempt<'a> {
         signin::Attempt {
             tenant: &self.ctx.tenant.id,
+            vault: self.ctx.vault(),
             security: &self.ctx.settings.security,
             sessions: &self.ctx.settings.sessions,
             ip: &self.ip,
@@ -141,7 +141,6 @@ async fn step(
         challenge,
         ip: crate::web::extract::ClientIp::of(req).0,
         previous_session: scope.read(req, SESSION_COOKIE),
-        keys: state.keys.clone(),
     })
 }
 
@@ -220,8 +219,7 @@ pub async fn mfa_submit(
     let code = form.code.unwrap_or_default();
     run(&state, &tenant, step, move |conn, step| {
         let hash = sessions::browser_hash(&step.browser);
-        let master = step.keys.master();
-        let outcome = signin::code(conn, &step.attempt(&hash), master, &step.challenge, &code)?;
+        let outcome = signin::code(conn, &step.attempt(&hash), &step.challenge, &code)?;
         step.answer(conn, outcome)
     })
     .await
@@ -247,9 +245,9 @@ pub async fn setup_form(
     };
     run(&state, &tenant, step, |conn, step| {
         let hash = sessions::browser_hash(&step.browser);
-        let (master, name) = (step.keys.master(), &step.ctx.tenant.name);
+        let name = &step.ctx.tenant.name;
         let Some(enrollment) =
-            signin::begin_enrolment(conn, &step.attempt(&hash), master, &step.challenge, name)?
+            signin::begin_enrolment(conn, &step.attempt(&hash), &step.challenge, name)?
         else {
             return Ok((step.frame.expired_request(), None));
         };
@@ -286,29 +284,23 @@ pub async fn setup_submit(
     let code = form.code.unwrap_or_default();
     run(&state, &tenant, step, move |conn, step| {
         let hash = sessions::browser_hash(&step.browser);
-        let master = step.keys.master();
-        let page = match signin::confirm_enrolment(
-            conn,
-            &step.attempt(&hash),
-            master,
-            &step.challenge,
-            &code,
-        )? {
-            EnrolStep::RecoveryCodes(codes) => {
-                let html = RecoveryCodesPage {
-                    issuer: &step.frame.issuer,
-                    tenant_name: &step.frame.tenant_name,
-                    codes,
-                    csrf_token: &sessions::csrf_token(&step.browser),
-                    challenge: Some(&step.challenge),
+        let page =
+            match signin::confirm_enrolment(conn, &step.attempt(&hash), &step.challenge, &code)? {
+                EnrolStep::RecoveryCodes(codes) => {
+                    let html = RecoveryCodesPage {
+                        issuer: &step.frame.issuer,
+                        tenant_name: &step.frame.tenant_name,
+                        codes,
+                        csrf_token: &sessions::csrf_token(&step.browser),
+                        challenge: Some(&step.challenge),
+                    }
+                    .render();
+                    step.frame.page(html)
                 }
-                .render();
-                step.frame.page(html)
-            }
-            // A wrong code: start over with a fresh key.
-            EnrolStep::Wrong => step.redirect("mfa/setup"),
-            EnrolStep::Expired => step.frame.expired_request(),
-        };
+                // A wrong code: start over with a fresh key.
+                EnrolStep::Wrong => step.redirect("mfa/setup"),
+                EnrolStep::Expired => step.frame.expired_request(),
+            };
         Ok((page, None))
     })
     .await

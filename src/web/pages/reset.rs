@@ -89,6 +89,7 @@ pub async fn reset_request_submit(
     let limit = state.settings.security.login_attempts_per_minute;
     let tenant_id = tenant.id.clone();
     let email = form.email.unwrap_or_default();
+    let keys = state.keys.clone();
     let result = state
         .db
         .run(move |conn| {
@@ -97,7 +98,12 @@ pub async fn reset_request_submit(
             {
                 return Ok::<_, DbError>(Err(retry_after));
             }
-            Ok(Ok(recovery::request_reset(conn, &tenant_id, &email)?))
+            Ok(Ok(recovery::request_reset(
+                conn,
+                keys.vault(),
+                &tenant_id,
+                &email,
+            )?))
         })
         .await;
     match result {

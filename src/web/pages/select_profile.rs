@@ -85,10 +85,10 @@ fn show_picker(
     let Some(session) = session else {
         return Ok(to_login(ctx, &request_id));
     };
-    let email = identity::find_account(conn, &ctx.tenant.id, &session.account_id)
+    let email = identity::find_account(conn, ctx.vault(), &ctx.tenant.id, &session.account_id)
         .map(|a| a.email.to_string())
         .unwrap_or_default();
-    let choices = choice::available(conn, &ctx.tenant.id, &session)?;
+    let choices = choice::available(conn, ctx.vault(), &ctx.tenant.id, &session)?;
     // profile_hint (an id or a name) preselects; else the session's or default profile.
     let hinted = request.profile_hint.as_deref().and_then(|hint| {
         choices
@@ -136,7 +136,7 @@ fn choose(
         return Ok(to_login(ctx, &r.request_id));
     };
     let details = serde_json::json!({ "client_id": r.client.id });
-    if choice::choose(conn, &ctx.tenant.id, session, chosen, details)?.is_none() {
+    if choice::choose(conn, ctx.vault(), &ctx.tenant.id, session, chosen, details)?.is_none() {
         return Ok(Outcome::Redirect(format!(
             "{}/select-profile?request={}",
             ctx.issuer, r.request_id

@@ -133,7 +133,12 @@ pub async fn signup_submit(
             return respond(frame.failure(), vec![]);
         }
     };
-    match state.db.run(move |conn| sign_up.register(conn, &new)).await {
+    let keys = state.keys.clone();
+    match state
+        .db
+        .run(move |conn| sign_up.register(conn, keys.vault(), &new))
+        .await
+    {
         Ok(mail) => {
             if let Some(mail) = mail {
                 send_later(&state, mail);

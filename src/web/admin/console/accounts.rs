@@ -26,16 +26,28 @@ pub(super) fn reveal_link(call: &Call, flash: &Flash, base: &str) -> Option<Bloc
 fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let flash: Flash = call.query();
     let email = flash.email.clone().unwrap_or_default();
-    let found = admin::accounts::search(
+    let searched = admin::accounts::search(
         call.conn,
+        call.state.keys.vault(),
         &call.who,
         &email,
         &PageRequest {
             limit: Some(50),
             after: flash.after.clone(),
         },
-    )?;
+    );
     let mut page = ConsolePage::new("Accounts");
+    // A partial address cannot match sealed emails: say so beside the form, keep what was typed.
+    let found = match searched {
+        Err(AdminError::Invalid(why)) => {
+            page.push(Block::Text(why));
+            crate::admin::Page {
+                items: Vec::new(),
+                next: None,
+            }
+        }
+        other => other?,
+    };
     page.push(Block::Form(FormView {
         method: "get",
         ..FormView::post(
@@ -44,7 +56,7 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             "Search",
             vec![Field::input(
                 "email",
-                "Email contains",
+                "Email (the whole address; empty lists every account)",
                 "search",
                 email.clone(),
             )],
@@ -100,7 +112,7 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let flash: Flash = call.query();
     let id = call.param("account_id");
-    let detail = admin::accounts::detail(call.conn, &call.who, &id)?;
+    let detail = admin::accounts::detail(call.conn, call.state.keys.vault(), &call.who, &id)?;
     let shown = |e: &str| {
         if flash.revealed() {
             e.to_owned()
@@ -216,11 +228,23 @@ pub async fn account_action(
         let back = format!("/accounts/{id}");
         let code = match call.param("action").as_str() {
             "suspend" => {
-                admin::accounts::set_suspended(call.conn, &call.who, &id, true)?;
+                admin::accounts::set_suspended(
+                    call.conn,
+                    call.state.keys.vault(),
+                    &call.who,
+                    &id,
+                    true,
+                )?;
                 "suspended"
             }
             "resume" => {
-                admin::accounts::set_suspended(call.conn, &call.who, &id, false)?;
+                admin::accounts::set_suspended(
+                    call.conn,
+                    call.state.keys.vault(),
+                    &call.who,
+                    &id,
+                    false,
+                )?;
                 "resumed"
             }
             "reset-mfa" => {
@@ -231,7 +255,12 @@ pub async fn account_action(
                 admin::accounts::sign_out_everywhere(call.conn, &call.who, &id)?;
                 "signed_out"
             }
-            "send-reset" => match admin::accounts::send_reset(call.conn, &call.who, &id) {
+            "send-reset" => match admin::accounts::send_reset(
+                call.conn,
+                call.state.keys.vault(),
+                &call.who,
+                &id,
+            ) {
                 Ok(mail) => {
                     crate::web::pages::mail_reset_link(
                         call.state,

@@ -560,10 +560,19 @@ async fn choose_profile(
             let mut session = session;
             let details = serde_json::json!({ "surface": "console" });
             let tenant = &ctx.tenant.id;
-            if choice::choose(conn, tenant, &mut session, chosen.as_deref(), details)?.is_some() {
+            if choice::choose(
+                conn,
+                ctx.vault(),
+                tenant,
+                &mut session,
+                chosen.as_deref(),
+                details,
+            )?
+            .is_some()
+            {
                 return Ok(Outcome::Redirect(format!("{}/admin", ctx.issuer)));
             }
-            let profiles = choice::available(conn, tenant, &session)?;
+            let profiles = choice::available(conn, ctx.vault(), tenant, &session)?;
             let html = profile_choice(&ctx, &session, &profiles, &browser);
             Ok::<_, DbError>(page_frame.page(html))
         })

@@ -110,9 +110,10 @@ pub async fn mfa_action(
 /// A new seed: the QR code, the key, and the form for the first code.
 fn mfa_start(call: &mut Call) -> Result<Answer, mfa::MfaError> {
     let account = signed_in_account(call);
-    let email = crate::identity::find_account(call.conn, &call.platform, &account)
-        .map(|a| a.email.to_string())
-        .unwrap_or_default();
+    let email =
+        crate::identity::find_account(call.conn, call.state.keys.vault(), &call.platform, &account)
+            .map(|a| a.email.to_string())
+            .unwrap_or_default();
     let enrollment = mfa::start_enrollment(
         call.conn,
         call.state.keys.master(),
@@ -172,6 +173,7 @@ fn mfa_disable(call: &mut Call, password: &str) -> Result<Answer, mfa::MfaError>
     let state = call.state;
     let attempt = signin::Attempt {
         tenant: &platform,
+        vault: state.keys.vault(),
         security: &state.settings.security,
         sessions: &state.settings.sessions,
         ip: &actor.ip,

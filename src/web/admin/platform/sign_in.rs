@@ -29,6 +29,7 @@ fn signin_step<T>(
     let hash = sessions::browser_hash(&call.browser);
     let attempt = signin::Attempt {
         tenant: &call.platform,
+        vault: call.state.keys.vault(),
         security: &call.state.settings.security,
         sessions: &call.state.settings.sessions,
         ip: &call.ip,
@@ -69,9 +70,8 @@ pub async fn login_submit(
     };
     serve(state, req, Gate::Anonymous, move |call| {
         let factor = signin::Factor::Inline(form.code.as_deref());
-        let keys = call.state.keys.clone();
         let step = signin_step(call, |conn, attempt| {
-            signin::password(conn, attempt, &checked, factor, false, keys.master())
+            signin::password(conn, attempt, &checked, factor, false)
         })?;
         match step {
             signin::Step::SignedIn(session) => signed_in(call, *session),
@@ -95,6 +95,7 @@ async fn check_password(
     let limit = state.settings.security.login_attempts_per_minute;
     let (email, limited) = (form.email.clone().unwrap_or_default(), frame(state));
     let ip = ip.to_owned();
+    let keys = state.keys.clone();
     let found = state
         .db
         .run(move |conn| {
@@ -103,7 +104,7 @@ async fn check_password(
             if let Some(retry_after) = signin::admit(conn, &platform, &ip, door, limit)? {
                 return Ok(Err(Outcome::RateLimited(limited, retry_after)));
             }
-            Ok::<_, DbError>(Ok(signin::find(conn, &platform, &email)?))
+            Ok::<_, DbError>(Ok(signin::find(conn, keys.vault(), &platform, &email)?))
         })
         .await
         .map_err(|e| frame(state).error(&e))??;
@@ -187,6 +188,7 @@ pub async fn setup_submit(
         let token = form.token.clone().unwrap_or_default();
         let created = platform::complete_setup(
             call.conn,
+            call.state.keys.vault(),
             &call.state.password_hasher,
             &token,
             form.email.as_deref().unwrap_or_default(),

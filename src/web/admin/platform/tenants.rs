@@ -98,7 +98,7 @@ pub async fn create_tenant(
             let actor = call.actor();
             let created = platform::create_tenant(
                 call.conn,
-                call.state.keys.master(),
+                call.state.keys.vault(),
                 &call.state.password_hasher,
                 &actor,
                 form.slug.as_deref().unwrap_or_default().trim(),

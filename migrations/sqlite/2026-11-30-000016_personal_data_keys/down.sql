@@ -1,0 +1,10 @@
+ALTER TABLE profiles DROP COLUMN data_key_master_id;
+ALTER TABLE profiles DROP COLUMN data_key;
+ALTER TABLE profiles DROP COLUMN persona;
+ALTER TABLE profiles DROP COLUMN email_index;
+ALTER TABLE profiles DROP COLUMN name_index;
+ALTER TABLE accounts DROP COLUMN data_key_master_id;
+ALTER TABLE accounts DROP COLUMN data_key;
+ALTER TABLE accounts DROP COLUMN email_sealed;
+ALTER TABLE accounts DROP COLUMN email_index;
+DROP TABLE instance_keys;
