@@ -28,6 +28,17 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Re-wrap every key and secret the master key protects (data keys, signing keys, TOTP
+    /// seeds) under the configured master key. Configure every node with the new key as
+    /// keys.master_key_file and the old one as keys.previous_master_key_file first; servers
+    /// keep running meanwhile. Safe to interrupt and run again.
+    RotateMaster {
+        /// Rows re-wrapped per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove an inactive key from JWKS and erase its private half.
     Retire {
         #[arg(long)]
@@ -66,6 +77,34 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
                 "Earlier keys stay published until retired: tessera keys retire --tenant {} KID",
                 tenant.slug
             );
+            Ok(())
+        }
+        KeysCommand::RotateMaster { batch_size, json } => {
+            let report = crate::platform::rotate_master_key(
+                &mut conn,
+                &vault,
+                &crate::audit::Actor::cli(),
+                batch_size.max(1),
+            )?;
+            if json {
+                return print_json(&report);
+            }
+            for table in &report.tables {
+                println!("{:<20} {} re-wrapped", table.what, table.rewrapped);
+            }
+            if report.remaining > 0 {
+                println!(
+                    "{} value(s) are still under another key: a node still seals with the old \
+                     key. Give every node the new key, then run this again.",
+                    report.remaining
+                );
+            } else {
+                println!(
+                    "Everything is wrapped under master key {}. The previous key can be removed \
+                     from the configuration (keep a backup until you have restarted every node).",
+                    report.master_key_id
+                );
+            }
             Ok(())
         }
         KeysCommand::Retire { tenant, kid, json } => {

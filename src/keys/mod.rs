@@ -3,6 +3,7 @@
 
 pub mod envelope;
 mod master_key;
+pub mod rotation;
 mod signing;
 mod store;
 pub mod vault;

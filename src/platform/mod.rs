@@ -34,6 +34,8 @@ pub enum PlatformError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Tenant(#[from] TenantError),
+    #[error(transparent)]
+    Rotation(#[from] crate::keys::rotation::RotationError),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -46,6 +48,7 @@ impl crate::db::StorageFailure for PlatformError {
             PlatformError::Db(e) => Some(e),
             PlatformError::Account(e) => e.storage_error(),
             PlatformError::Tenant(e) => e.storage_error(),
+            PlatformError::Rotation(e) => e.storage_error(),
             _ => None,
         }
     }
@@ -323,4 +326,28 @@ pub fn delete_tenant(
         )?;
         Ok(())
     })
+}
+
+/// Re-wraps every value the master key wraps under the configured key (see
+/// `keys::rotation`), and records the run in the platform's audit log.
+pub fn rotate_master_key(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    actor: &Actor,
+    batch: i64,
+) -> Result<crate::keys::rotation::RotationReport, PlatformError> {
+    let report = crate::keys::rotation::rotate_master(conn, vault, batch)?;
+    let platform = internal_tenant(conn)?;
+    crate::db::tx::write(conn, |conn| {
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event(
+                "keys.rotate_master",
+                &report.master_key_id,
+                json!({ "rewrapped": report.rewrapped, "remaining": report.remaining }),
+            ),
+        )
+    })?;
+    Ok(report)
 }

@@ -142,10 +142,7 @@ async fn console_authorization(engine: Engine) {
     // Emails are sealed: search finds a whole address (any case), and a part of one gets a
     // clear answer instead of a silent empty list.
     let exact = clerk_browser
-        .get(&app.tenant_url(
-            "acme",
-            "/admin/accounts?email=NOBODY@example.com&reveal=1",
-        ))
+        .get(&app.tenant_url("acme", "/admin/accounts?email=NOBODY@example.com&reveal=1"))
         .await;
     assert!(exact.html.contains("nobody@example.com"), "{}", exact.html);
     assert!(!exact.html.contains("admin@example.com"), "{}", exact.html);
@@ -153,8 +150,16 @@ async fn console_authorization(engine: Engine) {
         .get(&app.tenant_url("acme", "/admin/accounts?email=example"))
         .await;
     assert_eq!(partial.status, StatusCode::OK);
-    assert!(partial.html.contains("whole email address"), "{}", partial.html);
-    assert!(partial.html.contains("value=\"example\""), "{}", partial.html);
+    assert!(
+        partial.html.contains("whole email address"),
+        "{}",
+        partial.html
+    );
+    assert!(
+        partial.html.contains("value=\"example\""),
+        "{}",
+        partial.html
+    );
     // Read access does not let the clerk act, even with a valid CSRF token.
     let acted = post(
         &clerk_browser,

@@ -186,6 +186,22 @@ impl TestApp {
             .expect("app starts")
     }
 
+    /// A node on an existing database whose settings `adjust` changes first.
+    pub async fn spawn_on_with(
+        db: Arc<TestDb>,
+        master: &MasterKey,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        init_logging();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut settings = settings_for(&db, TenantRouting::Path, port, master);
+        adjust(&mut settings);
+        Self::start(db, settings, listener, master)
+            .await
+            .expect("app starts")
+    }
+
     pub async fn try_spawn_on(
         db: Arc<TestDb>,
         routing: TenantRouting,
@@ -469,6 +485,7 @@ pub(crate) fn cli_command(
             settings.argon2.iterations.to_string(),
         )
         .env_remove("TESSERA_KEYS__MASTER_KEY")
+        .env_remove("TESSERA_KEYS__PREVIOUS_MASTER_KEY")
         .env_remove("TESSERA_CONFIG")
         .env_remove("RUST_LOG");
     if let Some(key) = master_key {

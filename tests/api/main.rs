@@ -24,6 +24,7 @@ mod mfa;
 mod personas;
 mod platform;
 mod policies;
+mod privacy;
 mod real_browser;
 pub mod reset;
 mod robustness;
