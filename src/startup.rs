@@ -63,6 +63,9 @@ pub fn migrate_database(
         }
         Ok(())
     })?;
+    if applied.iter().any(|v| v == DROP_PLAINTEXT_MIGRATION) {
+        db.truncate_write_ahead_log()?;
+    }
     let mut conn = db.conn()?;
     let vault = match (vault, master) {
         (Some(vault), _) => vault,

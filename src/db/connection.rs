@@ -113,9 +113,12 @@ impl ManageConnection for ConnectionManager {
                 // WAL lets readers run beside the writer; the busy timeout makes writers
                 // (which all begin with BEGIN IMMEDIATE, see db::tx) queue for the lock instead
                 // of failing with "database is locked".
+                // secure_delete zeroes freed content, so deleted or erased rows (and the
+                // plaintext columns migration 17 drops) do not linger in free pages.
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA secure_delete = ON;",
                     self.lock_timeout.as_millis()
                 ))?;
                 Ok(AnyConnection::Sqlite(conn))

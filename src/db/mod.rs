@@ -151,6 +151,17 @@ impl Db {
         result.map_err(|e| anyhow::anyhow!("database migration failed: {e:#}"))
     }
 
+    /// Moves every page of SQLite's write-ahead log into the database file and empties the
+    /// log, so old page images (rows as they were before an upgrade sealed them) do not stay
+    /// in it. Nothing on PostgreSQL (see docs/privacy.md on VACUUM FULL).
+    pub fn truncate_write_ahead_log(&self) -> Result<(), DbError> {
+        let mut conn = self.conn()?;
+        if let AnyConnection::Sqlite(sqlite) = &mut *conn {
+            sqlite.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
+        Ok(())
+    }
+
     /// Readiness probe: a round trip within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
         let pool = self.pool.clone();
