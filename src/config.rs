@@ -25,6 +25,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub audit: AuditSettings,
     pub maintenance: MaintenanceSettings,
+    pub privacy: PrivacySettings,
     pub log: LogSettings,
     pub argon2: Argon2Settings,
     pub outbound: OutboundSettings,
@@ -119,6 +120,13 @@ pub struct MaintenanceSettings {
     pub purge_interval_secs: u64,
     /// Rows deleted per statement.
     pub purge_batch_rows: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// How long a self-service account deletion waits (signing in cancels it), seconds.
+    pub erasure_grace_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

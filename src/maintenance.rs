@@ -48,6 +48,13 @@ pub fn purge_once(conn: &mut AnyConnection, now: i64, batch_rows: i64) -> Result
         });
         purged.total += deleted;
     }
+    // Accounts whose owners asked for deletion and did not come back in the grace period.
+    let erased = crate::identity::erasure::erase_due(conn, now, batch_rows)?;
+    purged.tables.push(PurgedTable {
+        table: "accounts (erased)",
+        deleted: erased,
+    });
+    purged.total += erased;
     Ok(purged)
 }
 

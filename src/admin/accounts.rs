@@ -355,6 +355,19 @@ pub fn sign_out_everywhere(
     })
 }
 
+/// Erases the account now: personal data destroyed, sessions ended, grants revoked (see
+/// `identity::erasure`). Erasing an erased account is a conflict.
+pub fn erase(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
+    if !identity::erasure::erase(conn, who.tenant(), &account, who.actor())? {
+        return Err(AdminError::Conflict(
+            "this account is already erased".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `alice@example.com` → `a••••@example.com`: enough to recognise, not to harvest.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {

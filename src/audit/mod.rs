@@ -36,6 +36,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Tessera itself (scheduled work such as a due erasure).
+    pub fn system() -> Actor {
+        Actor {
+            id: "system".into(),
+            ip: String::new(),
+        }
+    }
+
     /// The command line on the server itself.
     pub fn cli() -> Actor {
         Actor {

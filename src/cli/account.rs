@@ -54,6 +54,15 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Erase an account now (GDPR Art. 17): its email, profiles and second factor are
+    /// destroyed, its sessions and tokens end; the id stays with the status `deleted`.
+    Erase {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Lift a brute-force lock and forget past failed sign-ins.
     Unlock {
         #[arg(long)]
@@ -166,6 +175,22 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             admin::accounts::set_suspended(&mut conn, vault, &who, account.id.as_str(), true)?;
             let account = identity::find_account(&mut conn, vault, &tenant.id, &account.id)?;
             show(&mut conn, vault, &tenant.id, &account, json)
+        }
+        AccountCommand::Erase {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            let who = Principal::cli(&tenant.id);
+            admin::accounts::erase(&mut conn, &who, account.id.as_str())?;
+            if json {
+                return print_json(&json!({ "id": account.id, "status": "deleted" }));
+            }
+            println!("Account {} erased.", account.id);
+            Ok(())
         }
         AccountCommand::Unlock {
             tenant,

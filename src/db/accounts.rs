@@ -25,6 +25,8 @@ pub struct AccountRow {
     /// Wrapped by the master key; `None` once erased.
     pub data_key: Option<Vec<u8>>,
     pub data_key_master_id: Option<String>,
+    /// When a requested self-service deletion is due (cancelled by signing in).
+    pub erase_after: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -502,4 +504,103 @@ pub fn list(
         .limit(limit)
         .select(AccountRow::as_select())
         .load(conn)?)
+}
+
+/// Schedules (`Some`) or cancels (`None`) a self-service deletion; true when the row changed.
+pub fn set_erase_after(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    at: Option<i64>,
+) -> Result<bool, DbError> {
+    let rows = accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::id.eq(account.as_str()))
+        .filter(accounts::data_key.is_not_null());
+    let changed = match at {
+        Some(at) => diesel::update(rows)
+            .set(accounts::erase_after.eq(Some(at)))
+            .execute(conn)?,
+        // Only a scheduled deletion is cancelled: the common sign-in writes nothing.
+        None => diesel::update(rows.filter(accounts::erase_after.is_not_null()))
+            .set(accounts::erase_after.eq(None::<i64>))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
+
+/// Accounts whose scheduled deletion is due at `now` (tenant, account), oldest first.
+pub fn due_for_erasure(
+    conn: &mut AnyConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, DbError> {
+    Ok(accounts::table
+        .filter(accounts::erase_after.le(now))
+        .order(accounts::erase_after.asc())
+        .limit(limit)
+        .select((accounts::tenant_id, accounts::id))
+        .load(conn)?)
+}
+
+/// Destroys an account's personal data: its data key, sealed email and password go, its
+/// blind index becomes a tombstone (so the address can be registered again), and its status
+/// becomes `deleted`. The row (its id) stays. False when it was already erased (another node
+/// or request did it first).
+pub fn shred_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(accounts::data_key.is_not_null()),
+    )
+    .set((
+        accounts::status.eq("deleted"),
+        accounts::email_index.eq(format!("erased:{account}")),
+        accounts::email_sealed.eq(Vec::<u8>::new()),
+        accounts::email_verified_at.eq(None::<i64>),
+        accounts::password_hash.eq(None::<String>),
+        accounts::data_key.eq(None::<Vec<u8>>),
+        accounts::data_key_master_id.eq(None::<String>),
+        accounts::erase_after.eq(None::<i64>),
+        accounts::failed_logins.eq(0),
+        accounts::locked_until.eq(None::<i64>),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Deletes every profile of an account (their persona data and keys with them; roles and
+/// consents cascade).
+pub fn delete_account_profiles(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::account_id.eq(account.as_str())),
+    )
+    .execute(conn)?)
+}
+
+/// Deletes every mailed-link token of an account.
+pub fn delete_account_tokens(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+            .filter(account_tokens::account_id.eq(account.as_str())),
+    )
+    .execute(conn)?)
 }

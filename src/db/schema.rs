@@ -77,6 +77,7 @@ diesel::table! {
         locked_until -> Nullable<BigInt>,
         data_key -> Nullable<Binary>,
         data_key_master_id -> Nullable<Text>,
+        erase_after -> Nullable<BigInt>,
     }
 }
 

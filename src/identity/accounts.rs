@@ -218,6 +218,7 @@ pub fn insert_account(
         updated_at: now,
         failed_logins: 0,
         locked_until: None,
+        erase_after: None,
         data_key: Some(wrapped.bytes),
         data_key_master_id: Some(wrapped.master_key_id),
     };
@@ -301,7 +302,14 @@ pub fn seal_legacy(conn: &mut AnyConnection, vault: &Vault) -> Result<usize, Acc
 /// Opens a stored account: its data key, then its email.
 pub fn load(vault: &Vault, row: AccountRow) -> Result<Account, EnvelopeError> {
     let (Some(bytes), Some(master_key_id)) = (&row.data_key, &row.data_key_master_id) else {
-        return Err(EnvelopeError::Corrupted);
+        // Erased: the key and the address are gone for good; the id and status remain.
+        return Ok(Account {
+            id: AccountId::from_stored(row.id),
+            tenant_id: TenantId::from_stored(row.tenant_id),
+            email: Email::from_stored(String::new()),
+            email_verified: false,
+            status: AccountStatus::parse(&row.status),
+        });
     };
     let key = vault.data_key(KeyOwner::Account(&row.id), bytes, master_key_id)?;
     let email = String::from_utf8(key.open(EMAIL_FIELD, &row.email_sealed)?)

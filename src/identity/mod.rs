@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod challenge;
+pub mod erasure;
 pub mod mfa;
 pub mod password;
 pub mod recovery;

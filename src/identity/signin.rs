@@ -552,6 +552,8 @@ pub fn start_session(
 ) -> Result<SignedIn, DbError> {
     let tenant = attempt.tenant;
     rows::clear_failed_logins(conn, tenant, &account.id)?;
+    // Signing in is how a person takes back a deletion they asked for.
+    super::erasure::cancel(conn, tenant, &account.id, &actor(attempt, &account.id))?;
     if let Some(previous) = attempt.previous_session {
         if let Some(old) = sessions::current(conn, attempt.sessions, tenant, previous)? {
             sessions::end(conn, tenant, &old.id)?;

@@ -267,6 +267,8 @@ pub fn delete(
             return Err(ProfileError::LastProfile);
         }
         rows::delete_profile(conn, tenant, profile)?;
+        // What was issued for the persona ends with it.
+        crate::db::grants::revoke_profile_grants(conn, tenant, profile, unix_now())?;
         if row.is_default {
             let mut remaining = rows::profiles(conn, tenant, &account)?;
             remaining.sort_by(|a, b| a.id.cmp(&b.id));

@@ -391,3 +391,195 @@ async fn upgrading_seals_what_was_stored_in_clear(engine: Engine) {
     assert!(page.html.contains(PROFILE_NAME), "{}", page.html);
 }
 both_engines!(upgrading_seals_what_was_stored_in_clear);
+
+/// An administrator erases an account (a data-subject request). Its tokens stop working at
+/// once, nobody can sign in as it, the audit chain still verifies, the address can be
+/// registered again, and a copy of the database holds nothing of the person any more.
+async fn an_administrator_erases_an_account(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", EMAIL, PASSWORD);
+    let id = account["id"].as_str().unwrap().to_owned();
+    app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        EMAIL,
+        "--name",
+        PROFILE_NAME,
+        "--email",
+        PROFILE_EMAIL,
+        "--attributes",
+        &json!({ "nickname": NICKNAME }).to_string(),
+        "--json",
+    ]);
+    let rp = register_rp(
+        &app,
+        "acme",
+        &["--grant", "authorization_code,refresh_token"],
+    );
+    let tokens = code_flow(&app, &rp, EMAIL).await;
+
+    let erased = app.cli_json(&["account", "erase", "--tenant", "acme", EMAIL, "--json"]);
+    assert_eq!(erased["status"], "deleted");
+
+    let refreshed = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
+    let userinfo = app
+        .get_bearer(
+            "acme",
+            "/userinfo",
+            tokens["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let refused = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "the login form again");
+    assert!(refused.location.is_none());
+
+    let shown = app.cli_json(&["account", "show", "--tenant", "acme", &id, "--json"]);
+    assert_eq!(shown["status"], "deleted");
+    assert_eq!(shown["email"], "");
+    assert_eq!(shown["profiles"], json!([]));
+    let again = app.cli(&["account", "erase", "--tenant", "acme", &id]);
+    assert!(!again.status.success(), "erased once");
+
+    let verify = app.cli_json(&["audit", "verify", "--tenant", "acme", "--json"]);
+    assert!(verify["broken"].is_null(), "{verify}");
+    let export = app.cli(&["audit", "export", "--tenant", "acme"]);
+    let log = String::from_utf8_lossy(&export.stdout);
+    assert!(log.contains("account.erase"), "{log}");
+    assert!(
+        log.contains(&id),
+        "the entries keep the id, a pseudonym now"
+    );
+
+    let bytes = database_bytes(&app.db);
+    for needle in [EMAIL, PROFILE_EMAIL, PROFILE_NAME, NICKNAME] {
+        assert!(!contains(&bytes, needle), "{needle:?} survived erasure");
+    }
+    // The address is free again, for a new account with a new id.
+    let reborn = app.create_account("acme", EMAIL, PASSWORD);
+    assert_ne!(reborn["id"], id.as_str());
+    code_flow(&app, &rp, EMAIL).await;
+}
+both_engines!(an_administrator_erases_an_account);
+
+/// A person deletes their own account from `/account`: the current password is asked, every
+/// session and token ends at once, and signing in again within the grace period takes it
+/// back. Once the period is over, the maintenance rounds of two nodes running at the same
+/// moment erase it exactly once.
+async fn a_person_deletes_their_account_and_may_change_their_mind(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.privacy.erasure_grace_secs = 3600).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", EMAIL, PASSWORD);
+    let id = account["id"].as_str().unwrap().to_owned();
+
+    async fn sign_in_to_account(app: &TestApp) -> (Browser, crate::browser::Page) {
+        let browser = Browser::default();
+        let login = browser
+            .get(&app.tenant_url("acme", "/login?next=account"))
+            .await;
+        let page = browser
+            .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+            .await;
+        let page = browser.follow(page, "http://127.0.0.1:9/").await;
+        assert!(page.html.contains("Delete my account"), "{}", page.html);
+        (browser, page)
+    }
+    async fn delete(browser: &Browser, page: &crate::browser::Page, password: &str) -> String {
+        let url = page.html.split("action=\"").find_map(|rest| {
+            let action = &rest[..rest.find('"')?];
+            action
+                .ends_with("/account/delete")
+                .then(|| action.to_owned())
+        });
+        let answer = browser
+            .post(
+                &url.expect("a delete form"),
+                &[
+                    ("csrf_token", &page.field("csrf_token").unwrap()),
+                    ("current_password", password),
+                ],
+            )
+            .await;
+        browser.follow(answer, "http://127.0.0.1:9/").await.html
+    }
+
+    let (browser, page) = sign_in_to_account(&app).await;
+    let wrong = delete(&browser, &page, "not my password").await;
+    assert!(wrong.contains("current password is not correct"), "{wrong}");
+    let done = delete(&browser, &page, PASSWORD).await;
+    assert!(done.contains("Your account will be deleted"), "{done}");
+    assert!(done.contains("1 hour"), "{done}");
+    let after = browser.get(&app.tenant_url("acme", "/account")).await;
+    assert!(after.location.is_some(), "signed out: {}", after.html);
+
+    // Not due yet: maintenance leaves it; signing in takes the deletion back.
+    let purge = app.cli_json(&["purge", "--json"]);
+    assert_eq!(erased_by(&purge), 0);
+    sign_in_to_account(&app).await;
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    assert!(log.contains("account.erase_scheduled"), "{log}");
+    assert!(log.contains("account.erase_cancelled"), "{log}");
+
+    // Asked again on a node whose grace period is over at once; two nodes' rounds race.
+    let hasty = TestApp::spawn_on_with(app.db.clone(), &app.master(), |s| {
+        s.privacy.erasure_grace_secs = 0;
+    })
+    .await;
+    let (browser, page) = sign_in_to_account(&hasty).await;
+    delete(&browser, &page, PASSWORD).await;
+    let rounds: Vec<_> = (0..2)
+        .map(|_| {
+            cli_with_keys(&app, &app.master(), None, &["purge", "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut erased = 0;
+    for round in rounds {
+        let output = round.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        erased += erased_by(&serde_json::from_slice(&output.stdout).unwrap());
+    }
+    assert_eq!(erased, 1, "erased exactly once");
+    let shown = app.cli_json(&["account", "show", "--tenant", "acme", &id, "--json"]);
+    assert_eq!(shown["status"], "deleted");
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    assert_eq!(log.matches("\"account.erase\"").count(), 1, "{log}");
+    assert!(!contains(&database_bytes(&app.db), EMAIL));
+}
+both_engines!(a_person_deletes_their_account_and_may_change_their_mind);
+
+fn erased_by(purge: &Value) -> i64 {
+    purge["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "accounts (erased)")
+        .map(|t| t["deleted"].as_i64().unwrap())
+        .unwrap()
+}

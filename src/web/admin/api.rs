@@ -90,7 +90,7 @@ operations! {
     post "/clients/{client_id}/secret" => rotate_client_secret, Some(Permission::ClientsWrite), 200,
         "Replace the client secret at once; the new one is in this response only", body: Empty, response: Secret;
     get "/accounts" => search_accounts, Some(Permission::AccountsRead), 200,
-        "Search accounts by email (query `email`: any part of the address)", body: Empty, response: Page<AccountSummary>;
+        "List accounts in creation order, or find one by its whole email (query `email`, any case; emails are sealed, so parts of one do not match)", body: Empty, response: Page<AccountSummary>;
     get "/accounts/{account_id}" => get_account, Some(Permission::AccountsRead), 200,
         "Show an account with its profiles and live sessions", body: Empty, response: AccountDetail;
     post "/accounts/{account_id}/suspend" => suspend_account, Some(Permission::AccountsWrite), 200,
@@ -103,6 +103,8 @@ operations! {
         "Mail a password-reset link to the account's address", body: Empty, response: Empty;
     post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
         "End every session and revoke every grant", body: Empty, response: Empty;
+    delete "/accounts/{account_id}" => erase_account, Some(Permission::AccountsWrite), 204,
+        "Erase the account now (GDPR Art. 17): its personal data is destroyed, its sessions and tokens end; the id stays, with status deleted", body: Empty, response: Empty;
     get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
         "List roles with their permissions, ordered by name", body: Empty, response: Page<Role>;
     post "/roles" => create_role, Some(Permission::RolesWrite), 201,
@@ -578,6 +580,11 @@ handler!(send_account_reset, |c| {
 
 handler!(sign_out_account, |c| {
     admin::accounts::sign_out_everywhere(c.conn, &c.who, &c.input.param("account_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(erase_account, |c| {
+    admin::accounts::erase(c.conn, &c.who, &c.input.param("account_id"))?;
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 

@@ -41,7 +41,20 @@ struct AccountPage<'a> {
     profiles: Vec<ProfileView>,
     sessions: Vec<SessionView>,
     mfa_enrolled: bool,
+    /// How long a deletion waits before the data is destroyed, in words.
+    erasure_grace: String,
     csrf_token: &'a str,
+}
+
+/// `604800` → "7 days": the grace period as the deletion form states it.
+fn in_words(secs: i64) -> String {
+    let (n, unit) = match secs {
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s if s >= 60 => (s / 60, "minute"),
+        _ => return "a moment".into(),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 #[derive(Template)]
@@ -139,10 +152,23 @@ pub async fn account_page(
     let scope = CookieScope::tenant(&state, &user.tenant);
     let (browser, new_cookie) = scope.browser(&req, BROWSER_COOKIE);
     let (flash, page_frame) = (flash.into_inner(), frame.clone());
-    let keys = state.keys.clone();
+    let (keys, grace) = (
+        state.keys.clone(),
+        state.settings.privacy.erasure_grace_secs,
+    );
     let outcome = state
         .db
-        .run(move |conn| overview(conn, keys.vault(), &user, &page_frame, &browser, &flash))
+        .run(move |conn| {
+            overview(
+                conn,
+                keys.vault(),
+                grace,
+                &user,
+                &page_frame,
+                &browser,
+                &flash,
+            )
+        })
         .await
         .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, new_cookie.into_iter().collect())
@@ -152,6 +178,7 @@ pub async fn account_page(
 fn overview(
     conn: &mut AnyConnection,
     vault: &crate::keys::Vault,
+    erasure_grace_secs: i64,
     user: &SignedIn,
     frame: &PageFrame,
     browser: &str,
@@ -194,6 +221,7 @@ fn overview(
         profiles,
         sessions,
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
+        erasure_grace: in_words(erasure_grace_secs),
         csrf_token: &sessions::csrf_token(browser),
     }
     .render();
@@ -217,6 +245,7 @@ pub async fn account_action(
         _ => String::new(),
     };
     let (app, form, issuer) = (state.clone(), form.into_inner(), frame.issuer.clone());
+    let page_frame = frame.clone();
     let outcome = state
         .db
         .run(move |conn| {
@@ -227,6 +256,19 @@ pub async fn account_action(
                 ip: &ip.0,
             };
             let query = match call.perform(conn, &action)? {
+                Ok(DELETION_SCHEDULED) => {
+                    let grace = in_words(app.settings.privacy.erasure_grace_secs);
+                    return Ok(page_frame.message(
+                        actix_web::http::StatusCode::OK,
+                        "Your account will be deleted",
+                        &format!(
+                            "You are signed out everywhere and the apps you used lost access. \
+                             In {grace}, your email, your profiles and everything they hold will \
+                             be destroyed. Changed your mind? Sign in before then and nothing is \
+                             deleted."
+                        ),
+                    ));
+                }
                 Ok(done) => format!("done={done}"),
                 Err(code) => format!("error={code}"),
             };
@@ -236,6 +278,10 @@ pub async fn account_action(
         .unwrap_or_else(|e| frame.error(&e));
     respond(outcome, vec![])
 }
+
+/// The notice code of a scheduled deletion: the session is over, so it gets a page of its own
+/// instead of the account page.
+const DELETION_SCHEDULED: &str = "deletion_scheduled";
 
 /// One account action: `Ok(notice code)` or `Err(error code)`.
 type Done = Result<&'static str, &'static str>;
@@ -252,7 +298,7 @@ impl Action<'_> {
         match action {
             "profile/create" | "profile/verify" | "profile/rename" | "profile/email"
             | "profile/default" | "profile/delete" => self.profile(conn, action),
-            "password" | "mfa/disable" => self.credentials(conn, action),
+            "password" | "mfa/disable" | "delete" => self.credentials(conn, action),
             "sessions/end-others" => {
                 let (tenant, session) = (&self.user.tenant.id, &self.user.session);
                 crate::sessions::end_others(conn, tenant, &session.account_id, &session.id)?;
@@ -365,6 +411,11 @@ impl Action<'_> {
             id: session.account_id.to_string(),
             ip: self.ip.to_owned(),
         };
+        if action == "delete" {
+            let grace = self.state.settings.privacy.erasure_grace_secs;
+            identity::erasure::schedule(conn, &tenant.id, &session.account_id, grace, &actor)?;
+            return Ok(Ok(DELETION_SCHEDULED));
+        }
         match mfa::disable(conn, &tenant.id, &session.account_id, &actor) {
             Ok(()) => Ok(Ok("mfa_off")),
             Err(mfa::MfaError::Db(e)) => Err(e),

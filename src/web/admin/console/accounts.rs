@@ -201,6 +201,13 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 vec![],
             ));
         }
+        if detail.account.status != "deleted" {
+            buttons.push(danger_button(
+                action("erase"),
+                "Erase account and personal data now (cannot be undone)",
+                vec![],
+            ));
+        }
         page.push(Block::Table(TableView {
             headers: vec!["Action"],
             rows: buttons.into_iter().map(|b| vec![b]).collect(),
@@ -250,6 +257,10 @@ pub async fn account_action(
             "reset-mfa" => {
                 admin::accounts::reset_mfa(call.conn, &call.who, &id)?;
                 "mfa_reset"
+            }
+            "erase" => {
+                admin::accounts::erase(call.conn, &call.who, &id)?;
+                "erased"
             }
             "sign-out" => {
                 admin::accounts::sign_out_everywhere(call.conn, &call.who, &id)?;

@@ -460,6 +460,7 @@ fn notice(code: Option<&str>) -> Option<String> {
             "mfa_reset" => "The second factor was removed. The user sets up a new one at the next sign-in if the policy requires it.",
             "reset_sent" => "A password-reset link was sent to the account's address.",
             "signed_out" => "Every session of the account ended and its tokens were revoked.",
+            "erased" => "The account was erased: its email, profiles and second factor are destroyed, its sessions and tokens ended. Its id stays in the audit log.",
             "role_created" => "The role was created.",
             "role_deleted" => "The role was deleted.",
             "role_changed" => "The role was changed.",
