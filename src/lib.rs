@@ -7,6 +7,7 @@ pub mod checkpoints;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod domain;

@@ -355,6 +355,31 @@ pub fn sign_out_everywhere(
     })
 }
 
+/// An account's connected apps and its whole consent ledger.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Consents {
+    pub connected_apps: Vec<crate::consent::ConnectedApp>,
+    pub history: Vec<crate::consent::ConsentEntry>,
+}
+
+pub fn consents(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    id: &str,
+) -> Result<Consents, AdminError> {
+    who.require(Permission::AccountsRead)?;
+    let row = account_row(conn, who, id)?;
+    let ids: Vec<String> = rows::profiles(conn, who.tenant(), &AccountId::from_stored(row.id))?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    Ok(Consents {
+        connected_apps: crate::consent::connected_apps(conn, who.tenant(), &ids)?,
+        history: crate::consent::history(conn, vault, who.tenant(), &ids)?,
+    })
+}
+
 /// Erases the account now: personal data destroyed, sessions ended, grants revoked (see
 /// `identity::erasure`). Erasing an erased account is a conflict.
 pub fn erase(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {

@@ -63,6 +63,14 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The account's connected apps and its consent ledger (every grant and withdrawal).
+    Consents {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Lift a brute-force lock and forget past failed sign-ins.
     Unlock {
         #[arg(long)]
@@ -190,6 +198,37 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 return print_json(&json!({ "id": account.id, "status": "deleted" }));
             }
             println!("Account {} erased.", account.id);
+            Ok(())
+        }
+        AccountCommand::Consents {
+            tenant,
+            account,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            let who = Principal::cli(&tenant.id);
+            let consents = admin::accounts::consents(&mut conn, vault, &who, account.id.as_str())?;
+            if json {
+                return print_json(&consents);
+            }
+            for app in &consents.connected_apps {
+                println!(
+                    "connected: {} ({}) profile {}: {} since {}",
+                    app.client_name,
+                    app.client_id,
+                    app.profile_id,
+                    app.scopes.join(" "),
+                    app.since
+                );
+            }
+            for entry in &consents.history {
+                println!(
+                    "{} {} {} profile {}: {}",
+                    entry.at, entry.decision, entry.client_id, entry.profile_id, entry.scope
+                );
+            }
             Ok(())
         }
         AccountCommand::Unlock {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 mod connection;
+pub mod consents;
 mod error;
 pub mod grants;
 pub mod legacy;

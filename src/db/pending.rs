@@ -1,10 +1,10 @@
-//! Authorization requests waiting for the user, and consents already given.
+//! Authorization requests waiting for the user.
 
 use diesel::prelude::*;
 
-use super::schema::{authorization_requests, consents};
+use super::schema::authorization_requests;
 use super::{AnyConnection, DbError};
-use crate::domain::{ClientId, ProfileId, TenantId};
+use crate::domain::TenantId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = authorization_requests)]
@@ -84,43 +84,5 @@ pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(
             .filter(authorization_requests::id.eq(id)),
     )
     .execute(conn)?;
-    Ok(())
-}
-
-/// Scopes this profile has granted this client and not revoked, possibly over several rows.
-pub fn consented_scopes(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    profile_id: &ProfileId,
-    client_id: &ClientId,
-) -> Result<Vec<String>, DbError> {
-    Ok(consents::table
-        .filter(consents::tenant_id.eq(tenant.as_str()))
-        .filter(consents::profile_id.eq(profile_id.as_str()))
-        .filter(consents::client_id.eq(client_id.as_str()))
-        .filter(consents::revoked_at.is_null())
-        .select(consents::scope)
-        .load(conn)?)
-}
-
-pub fn insert_consent(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    id: &str,
-    profile_id: &ProfileId,
-    client_id: &ClientId,
-    scope: &str,
-    now: i64,
-) -> Result<(), DbError> {
-    diesel::insert_into(consents::table)
-        .values((
-            consents::id.eq(id),
-            consents::tenant_id.eq(tenant.as_str()),
-            consents::profile_id.eq(profile_id.as_str()),
-            consents::client_id.eq(client_id.as_str()),
-            consents::scope.eq(scope),
-            consents::granted_at.eq(now),
-        ))
-        .execute(conn)?;
     Ok(())
 }

@@ -331,6 +331,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    consent_records (id) {
+        id -> Text,
+        tenant_id -> Text,
+        profile_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        purpose -> Nullable<Text>,
+        purpose_version -> Nullable<BigInt>,
+        decision -> Text,
+        at -> BigInt,
+        ip_sealed -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
     consents (id) {
         id -> Text,
         tenant_id -> Text,
@@ -361,6 +376,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_access_tokens,
     used_client_assertions,
     consents,
+    consent_records,
     roles,
     role_permissions,
     profile_roles,

@@ -435,38 +435,29 @@ fn has_consent(
     scope: &ScopeSet,
 ) -> Result<bool, crate::db::DbError> {
     let granted: Vec<String> =
-        pending_rows::consented_scopes(conn, &ctx.tenant.id, profile, &client.id)?;
+        crate::db::consents::scopes(conn, &ctx.tenant.id, profile, &client.id)?;
     let granted = ScopeSet::parse(&granted.join(" ")).unwrap_or_default();
     Ok(scope.is_subset(&granted))
 }
 
-/// Records the user's consent to the request's scopes for the session's profile, audited.
+/// Records the user's consent to the request's scopes for the session's profile (the live
+/// row, the consent ledger with the address, and the audit log).
 pub fn record_consent(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     client: &Client,
     profile: &ProfileId,
     request: &AuthorizationRequest,
+    ip: &str,
 ) -> Result<(), crate::db::DbError> {
-    pending_rows::insert_consent(
+    crate::consent::grant(
         conn,
+        ctx.vault(),
         &ctx.tenant.id,
-        &uuid::Uuid::now_v7().to_string(),
         profile,
         &client.id,
         &request.scope,
-        unix_now(),
-    )?;
-    crate::audit::record(
-        conn,
-        &ctx.tenant.id,
-        crate::audit::Event {
-            actor: profile.as_str(),
-            action: "consent.grant",
-            target: client.id.as_str(),
-            ip: "",
-            details: serde_json::json!({ "scope": request.scope }),
-        },
+        ip,
     )
 }
 

@@ -9,7 +9,7 @@ mod service;
 
 pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
 pub use roles::{authorization, Authorization, Role, RoleError};
-pub use sealed::seal_legacy;
+pub use sealed::{profile_key, seal_legacy};
 pub use service::{create, create_default, delete, find, list, rename, set_default, update};
 
 pub mod role {

@@ -167,3 +167,24 @@ pub fn seal_legacy(conn: &mut AnyConnection, vault: &Vault) -> Result<usize, Pro
     }
     Ok(plain.len())
 }
+
+/// The data key of a profile, to seal records about it (the address a consent came from);
+/// `None` when the profile is gone.
+pub fn profile_key(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+) -> Result<Option<DataKey>, ProfileError> {
+    let Some(row) = crate::db::accounts::find_profile(conn, tenant, profile)? else {
+        return Ok(None);
+    };
+    match (&row.data_key, &row.data_key_master_id) {
+        (Some(bytes), Some(master_key_id)) => Ok(Some(vault.data_key(
+            KeyOwner::Profile(&row.id),
+            bytes,
+            master_key_id,
+        )?)),
+        _ => Ok(None),
+    }
+}

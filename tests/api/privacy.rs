@@ -583,3 +583,103 @@ fn erased_by(purge: &Value) -> i64 {
         .map(|t| t["deleted"].as_i64().unwrap())
         .unwrap()
 }
+
+/// A person removes an app's access from `/account` (twice at once, as a double click does):
+/// the consent is withdrawn exactly once, the app's refresh and access tokens stop working
+/// at once, the next sign-in asks for consent again, and the ledger keeps both decisions
+/// with the address they came from.
+async fn connected_apps_can_be_removed_from_the_account_page(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp = register_rp(
+        &app,
+        "acme",
+        &["--grant", "authorization_code,refresh_token"],
+    );
+    let tokens = code_flow(&app, &rp, EMAIL).await;
+
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    assert!(page.html.contains("Connected apps"), "{}", page.html);
+    assert!(page.html.contains("Test client"), "{}", page.html);
+    assert!(page.html.contains("email openid profile"), "{}", page.html);
+    let csrf = page.field("csrf_token").unwrap();
+    let profile_id = page.field("profile_id").unwrap();
+    let revoke = app.tenant_url("acme", "/account/apps/revoke");
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("profile_id", profile_id.as_str()),
+        ("client_id", rp.id.as_str()),
+    ];
+    let (one, two) = tokio::join!(browser.post(&revoke, &form), browser.post(&revoke, &form));
+    let outcomes: Vec<String> = [one, two]
+        .iter()
+        .map(|p| p.location.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|l| l.ends_with("done=app_revoked"))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    let after = browser.get(&app.tenant_url("acme", "/account")).await;
+    assert!(after.html.contains("No app has access"), "{}", after.html);
+
+    let refreshed = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
+    let userinfo = app
+        .get_bearer(
+            "acme",
+            "/userinfo",
+            tokens["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+
+    let consents = app.cli_json(&["account", "consents", "--tenant", "acme", EMAIL, "--json"]);
+    assert_eq!(consents["connected_apps"], json!([]), "{consents}");
+    let history = consents["history"].as_array().unwrap();
+    let decisions: Vec<&str> = history
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["granted", "withdrawn"], "{consents}");
+    assert!(history.iter().all(|e| e["client_id"] == rp.id.as_str()));
+    assert!(history.iter().all(|e| e["ip"] == "127.0.0.1"), "{consents}");
+    let mut scopes: Vec<&str> = history[0]["scope"].as_str().unwrap().split(' ').collect();
+    scopes.sort();
+    assert_eq!(scopes, ["email", "openid", "profile"]);
+
+    // Asked again at the next sign-in.
+    let again = Browser::default();
+    let (_, challenge) = pkce();
+    let url = authorize_url(&app, "acme", &rp, &challenge, &[]);
+    let page = again
+        .follow(again.get(&url).await, "http://127.0.0.1:9/")
+        .await;
+    let page = again
+        .submit(&page, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let page = again.follow(page, "http://127.0.0.1:9/").await;
+    assert!(page.html.contains("value=\"allow\""), "{}", page.html);
+}
+both_engines!(connected_apps_can_be_removed_from_the_account_page);

@@ -15,9 +15,9 @@ use serde_json::json;
 
 use super::openapi::{Operation, Schema};
 use crate::admin::{
-    self, accounts::AccountDetail, accounts::AccountSummary, audit_log::AuditEntry,
-    clients::ClientChanges, clients::NewClient, clients::Secret, settings::TenantSettings,
-    AdminError, Page, PageRequest, Permission, Principal,
+    self, accounts::AccountDetail, accounts::AccountSummary, accounts::Consents,
+    audit_log::AuditEntry, clients::ClientChanges, clients::NewClient, clients::Secret,
+    settings::TenantSettings, AdminError, Page, PageRequest, Permission, Principal,
 };
 use crate::clients::ClientView;
 use crate::db::audit::AuditFilter;
@@ -103,6 +103,8 @@ operations! {
         "Mail a password-reset link to the account's address", body: Empty, response: Empty;
     post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
         "End every session and revoke every grant", body: Empty, response: Empty;
+    get "/accounts/{account_id}/consents" => account_consents, Some(Permission::AccountsRead), 200,
+        "The account's connected apps and its consent ledger (every grant and withdrawal, with the address it came from)", body: Empty, response: Consents;
     delete "/accounts/{account_id}" => erase_account, Some(Permission::AccountsWrite), 204,
         "Erase the account now (GDPR Art. 17): its personal data is destroyed, its sessions and tokens end; the id stays, with status deleted", body: Empty, response: Empty;
     get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
@@ -582,6 +584,13 @@ handler!(sign_out_account, |c| {
     admin::accounts::sign_out_everywhere(c.conn, &c.who, &c.input.param("account_id"))?;
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
+
+handler!(account_consents, |c| ok(admin::accounts::consents(
+    c.conn,
+    c.state.keys.vault(),
+    &c.who,
+    &c.input.param("account_id")
+)?));
 
 handler!(erase_account, |c| {
     admin::accounts::erase(c.conn, &c.who, &c.input.param("account_id"))?;

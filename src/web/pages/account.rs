@@ -30,6 +30,15 @@ struct SessionView {
     current: bool,
 }
 
+struct AppView {
+    profile_id: String,
+    profile_name: String,
+    client_id: String,
+    client_name: String,
+    scopes: String,
+    since: String,
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage<'a> {
@@ -39,6 +48,7 @@ struct AccountPage<'a> {
     notice: Option<&'a str>,
     error: Option<&'a str>,
     profiles: Vec<ProfileView>,
+    apps: Vec<AppView>,
     sessions: Vec<SessionView>,
     mfa_enrolled: bool,
     /// How long a deletion waits before the data is destroyed, in words.
@@ -91,6 +101,7 @@ pub struct Flash {
 #[derive(Deserialize)]
 pub struct AccountForm {
     profile_id: Option<String>,
+    client_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
     current_password: Option<String>,
@@ -107,6 +118,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "email" => "The profile email was saved. It is used in tokens once verified.",
         "password" => "Your password was changed and your other sessions were signed out.",
         "sessions" => "Your other sessions were signed out.",
+        "app_revoked" => "The app's access was removed: it was signed out and has to ask again.",
         "mfa_off" => "Two-step verification was turned off.",
         "verify_sent" => "We sent a confirmation link to the profile's address.",
         _ => return None,
@@ -195,6 +207,22 @@ fn overview(
         Err(ProfileError::Db(e)) => return Err(e),
         Err(_) => return Ok(frame.failure()),
     };
+    let ids: Vec<String> = profiles.iter().map(|p| p.id.to_string()).collect();
+    let apps = crate::consent::connected_apps(conn, tenant, &ids)?
+        .into_iter()
+        .map(|app| AppView {
+            profile_name: profiles
+                .iter()
+                .find(|p| p.id.as_str() == app.profile_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            profile_id: app.profile_id,
+            client_id: app.client_id,
+            client_name: app.client_name,
+            scopes: app.scopes.join(" "),
+            since: app.since,
+        })
+        .collect();
     let profiles = profiles
         .into_iter()
         .map(|p| ProfileView {
@@ -219,6 +247,7 @@ fn overview(
         notice: flash.done.as_deref().and_then(notice),
         error: flash.error.as_deref().and_then(error_text),
         profiles,
+        apps,
         sessions,
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
         erasure_grace: in_words(erasure_grace_secs),
@@ -299,6 +328,7 @@ impl Action<'_> {
             "profile/create" | "profile/verify" | "profile/rename" | "profile/email"
             | "profile/default" | "profile/delete" => self.profile(conn, action),
             "password" | "mfa/disable" | "delete" => self.credentials(conn, action),
+            "apps/revoke" => self.revoke_app(conn),
             "sessions/end-others" => {
                 let (tenant, session) = (&self.user.tenant.id, &self.user.session);
                 crate::sessions::end_others(conn, tenant, &session.account_id, &session.id)?;
@@ -306,6 +336,26 @@ impl Action<'_> {
             }
             _ => Ok(Err("not_found")),
         }
+    }
+
+    /// Withdraws a profile's consent to a client: what the client holds for it ends at once.
+    fn revoke_app(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        let (Some(profile), Some(client)) = (self.own_profile(conn)?, &self.form.client_id) else {
+            return Ok(Err("not_found"));
+        };
+        let actor = crate::audit::Actor {
+            id: self.user.session.account_id.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        let client = crate::domain::ClientId::from(client.clone());
+        let vault = self.state.keys.vault();
+        let tenant = &self.user.tenant.id;
+        Ok(
+            match crate::consent::withdraw(conn, vault, tenant, &profile, &client, &actor)? {
+                true => Ok("app_revoked"),
+                false => Err("not_found"),
+            },
+        )
     }
 
     /// A profile the form names, only if it belongs to this account.

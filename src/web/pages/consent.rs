@@ -97,12 +97,13 @@ pub async fn consent_submit(
 ) -> HttpResponse {
     let form = form.into_inner();
     let allowed = form.decision.as_deref() == Some("allow");
+    let ip = crate::web::extract::ClientIp::of(&req).0;
     resume_pending(
         state,
         tenant,
         &req,
         form.request,
-        move |conn, ctx, frame, r| decide(conn, ctx, frame, r, allowed),
+        move |conn, ctx, frame, r| decide(conn, ctx, frame, r, allowed, &ip),
     )
     .await
 }
@@ -114,6 +115,7 @@ fn decide(
     frame: &PageFrame,
     resumed: Resumed,
     allowed: bool,
+    ip: &str,
 ) -> Result<Outcome, DbError> {
     let mut r = resumed;
     let next = authorize::decide(conn, ctx, &r.client, &r.request, r.session.as_ref())?;
@@ -123,7 +125,7 @@ fn decide(
             let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Ok(Outcome::Client(r.request.error(&ctx.issuer, denied)));
         }
-        authorize::record_consent(conn, ctx, &r.client, &profile, &r.request)?;
+        authorize::record_consent(conn, ctx, &r.client, &profile, &r.request, ip)?;
         authorize::satisfied(conn, ctx, &r.request_id, &mut r.request, "consent")?;
     }
     r.advance(conn, ctx, frame)

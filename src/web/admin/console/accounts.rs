@@ -163,6 +163,37 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .collect(),
         empty: "No profiles.",
     }));
+    let consents = admin::accounts::consents(call.conn, call.state.keys.vault(), &call.who, &id)?;
+    page.push(Block::Heading("Consent history".into()));
+    page.push(Block::Table(TableView {
+        headers: vec![
+            "When",
+            "Decision",
+            "Client",
+            "Profile ID",
+            "Scopes",
+            "Address",
+        ],
+        rows: consents
+            .history
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::Text(c.at.clone()),
+                    Cell::Text(c.decision.clone()),
+                    Cell::Code(c.client_id.clone()),
+                    Cell::Code(c.profile_id.clone()),
+                    Cell::Text(c.scope.clone()),
+                    Cell::Text(if flash.revealed() {
+                        c.ip.clone().unwrap_or_default()
+                    } else {
+                        "••••".into()
+                    }),
+                ]
+            })
+            .collect(),
+        empty: "No consent given yet.",
+    }));
     page.push(Block::Heading("Live sessions".into()));
     page.push(Block::Table(TableView {
         headers: vec!["Started", "Last seen", "Methods"],
