@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod oidc;
 pub mod outbound;
 pub mod platform;
+pub mod privacy;
 pub mod profiles;
 pub mod rate_limit;
 pub mod sessions;

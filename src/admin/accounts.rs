@@ -380,6 +380,31 @@ pub fn consents(
     })
 }
 
+/// Everything held about the account (see `privacy::export`), audited.
+pub fn export(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    tenant_slug: &str,
+    id: &str,
+) -> Result<crate::privacy::export::Export, AdminError> {
+    who.require(Permission::AccountsRead)?;
+    let account = AccountId::from_stored(account_row(conn, who, id)?.id);
+    audited(conn, who, "account.export", |conn| {
+        let export =
+            crate::privacy::export::export(conn, vault, who.tenant(), tenant_slug, &account)
+                .map_err(|e| match e {
+                    crate::privacy::export::ExportError::NotFound => AdminError::NotFound,
+                    crate::privacy::export::ExportError::Db(e) => e.into(),
+                })?;
+        Ok(Audited {
+            target: account.to_string(),
+            details: json!({}),
+            result: export,
+        })
+    })
+}
+
 /// Erases the account now: personal data destroyed, sessions ended, grants revoked (see
 /// `identity::erasure`). Erasing an erased account is a conflict.
 pub fn erase(conn: &mut AnyConnection, who: &Principal, id: &str) -> Result<(), AdminError> {

@@ -63,6 +63,12 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Everything held about the account, as JSON (schema tessera.export/1, docs/privacy.md).
+    Export {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+    },
     /// The account's connected apps and its consent ledger (every grant and withdrawal).
     Consents {
         #[arg(long)]
@@ -199,6 +205,20 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             }
             println!("Account {} erased.", account.id);
             Ok(())
+        }
+        AccountCommand::Export { tenant, account } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let account =
+                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            let who = Principal::cli(&tenant.id);
+            let export = admin::accounts::export(
+                &mut conn,
+                vault,
+                &who,
+                tenant.slug.as_str(),
+                account.id.as_str(),
+            )?;
+            print_json(&export)
         }
         AccountCommand::Consents {
             tenant,

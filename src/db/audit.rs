@@ -72,6 +72,25 @@ pub struct Head {
     pub hash: String,
 }
 
+/// Every entry (chained or not yet) whose actor or target is one of `ids`, oldest first:
+/// what a person's export holds of the log.
+pub fn about(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<Vec<EventRow>, DbError> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(
+            audit_events::actor
+                .eq_any(ids)
+                .or(audit_events::target.eq_any(ids)),
+        )
+        .order((audit_events::at.asc(), audit_events::id.asc()))
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
 /// Stores an unchained event. Inside the change's transaction: both land or neither.
 pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> Result<(), DbError> {
     diesel::insert_into(audit_events::table)

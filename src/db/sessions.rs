@@ -149,6 +149,21 @@ pub fn list_active_for_account(
         .load(conn)?)
 }
 
+/// Every session of the account still stored (live, ended or expired until purged), newest
+/// first: what a person's export lists.
+pub fn list_for_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Vec<SessionRow>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::tenant_id.eq(tenant.as_str()))
+        .filter(sessions::account_id.eq(account.as_str()))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
 /// Ends every session of the account but `keep`.
 pub fn end_others(
     conn: &mut AnyConnection,

@@ -125,6 +125,7 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/account", web::get().to(pages::account_page))
     .route("/account/mfa/start", web::post().to(pages::mfa_start))
     .route("/account/mfa/confirm", web::post().to(pages::mfa_confirm))
+    .route("/account/export", web::post().to(pages::account_export))
     .route(
         "/account/{section}/{action}",
         web::post().to(pages::account_action),

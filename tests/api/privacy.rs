@@ -683,3 +683,153 @@ async fn connected_apps_can_be_removed_from_the_account_page(engine: Engine) {
     assert!(page.html.contains("value=\"allow\""), "{}", page.html);
 }
 both_engines!(connected_apps_can_be_removed_from_the_account_page);
+
+/// A person downloads what Tessera holds about them: after their password, as JSON (a
+/// download) or as a page. The export is complete (account, every profile with its
+/// attributes and roles, connected apps, consent history with addresses, sessions, the
+/// activity about them), matches what an administrator exports, holds no secret and nothing
+/// of anyone else, is audited, and is rate limited.
+async fn a_person_exports_their_data(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let ada = app.create_account("acme", EMAIL, PASSWORD);
+    let ada_id = ada["id"].as_str().unwrap().to_owned();
+    let bob = app.create_account("acme", "bob@else.example", PASSWORD);
+    let persona = app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        EMAIL,
+        "--name",
+        PROFILE_NAME,
+        "--email",
+        PROFILE_EMAIL,
+        "--attributes",
+        &json!({ "nickname": NICKNAME }).to_string(),
+        "--json",
+    ]);
+    let persona_id = persona["id"].as_str().unwrap();
+    app.cli_json(&["role", "create", "--tenant", "acme", "poets", "--json"]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "poets",
+        "--profile",
+        persona_id,
+        "--json",
+    ]);
+    let rp = register_rp(&app, "acme", &[]);
+    code_flow(&app, &rp, EMAIL).await;
+    code_flow(&app, &rp, "bob@else.example").await;
+    app.cli_json(&["account", "unlock", "--tenant", "acme", EMAIL, "--json"]);
+
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    let csrf = page.field("csrf_token").unwrap();
+    let url = app.tenant_url("acme", "/account/export");
+    let export = |password: &'static str, format: &'static str| {
+        let (browser, url, csrf) = (&browser, url.clone(), csrf.clone());
+        async move {
+            browser
+                .client
+                .post(&url)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("current_password", password),
+                    ("format", format),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = export("not my password", "json").await;
+    assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+    assert!(wrong.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("error=wrong_password"));
+
+    let download = export(PASSWORD, "json").await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let disposition = download.headers()["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(download.headers()["cache-control"], "no-store");
+    let mine: Value = download.json().await.unwrap();
+    assert_eq!(mine["schema"], "tessera.export/1");
+    assert_eq!(mine["tenant"], "acme");
+    assert_eq!(mine["account"]["id"], ada_id.as_str());
+    assert_eq!(mine["account"]["email"], EMAIL);
+    let profiles = mine["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), 2, "{mine}");
+    let countess = profiles.iter().find(|p| p["id"] == persona_id).unwrap();
+    assert_eq!(countess["name"], PROFILE_NAME);
+    assert_eq!(countess["email"], PROFILE_EMAIL);
+    assert_eq!(countess["attributes"]["nickname"], NICKNAME);
+    assert_eq!(countess["roles"], json!(["poets"]));
+    assert_eq!(mine["connected_apps"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["consent_history"][0]["decision"], "granted");
+    assert_eq!(mine["consent_history"][0]["ip"], "127.0.0.1");
+    assert!(mine["sessions"].as_array().unwrap().len() >= 2, "{mine}");
+    let audit = mine["audit"].as_array().unwrap();
+    let by =
+        |action: &str| -> Vec<&Value> { audit.iter().filter(|e| e["action"] == action).collect() };
+    assert!(by("signin.success").iter().all(|e| e["by"] == "you"));
+    assert!(!by("signin.success").is_empty(), "{mine}");
+    assert!(!by("consent.grant").is_empty(), "{mine}");
+    let unlock = by("account.unlock");
+    assert_eq!(unlock.len(), 1, "{mine}");
+    assert_eq!(unlock[0]["by"], "someone else");
+    assert!(unlock[0]["ip"].is_null());
+    // No secret, nothing of anyone else.
+    let text = mine.to_string();
+    for absent in [
+        "$argon2",
+        "bob@else.example",
+        bob["id"].as_str().unwrap(),
+        "\"cli\"",
+        PASSWORD,
+    ] {
+        assert!(!text.contains(absent), "{absent:?} in the export: {text}");
+    }
+
+    // What an administrator exports is the same data.
+    let theirs = app.cli_json(&["account", "export", "--tenant", "acme", EMAIL]);
+    for part in ["account", "profiles", "connected_apps", "consent_history"] {
+        assert_eq!(mine[part], theirs[part], "{part}");
+    }
+
+    let page = export(PASSWORD, "html").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for shown in [EMAIL, PROFILE_NAME, PROFILE_EMAIL, NICKNAME, "poets"] {
+        assert!(html.contains(shown), "{shown} missing from the page");
+    }
+
+    // Rate limited: of six more at once at most three fit in this minute and the next.
+    let mut limited = 0;
+    for _ in 0..6 {
+        let answer = export(PASSWORD, "json").await;
+        if answer.status() == StatusCode::SEE_OTHER {
+            let location = answer.headers()["location"].to_str().unwrap().to_owned();
+            assert!(location.ends_with("error=rate_limited"), "{location}");
+            limited += 1;
+        }
+    }
+    assert!(limited >= 2, "{limited} of 6 refused");
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    let exports = log.matches("\"account.export\"").count();
+    assert_eq!(exports, 2 + (6 - limited) + 1, "{log}");
+}
+both_engines!(a_person_exports_their_data);

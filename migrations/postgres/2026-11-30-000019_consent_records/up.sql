@@ -18,3 +18,7 @@ CREATE TABLE consent_records (
     ip_sealed BYTEA
 );
 CREATE INDEX consent_records_profile ON consent_records (profile_id, at);
+
+-- A person's export gathers the audit entries they acted in or were the subject of.
+CREATE INDEX audit_events_actor ON audit_events (tenant_id, actor);
+CREATE INDEX audit_events_target ON audit_events (tenant_id, target);

@@ -26,6 +26,7 @@ use crate::domain::{ClientId, GrantId};
 use crate::keys::{KeyAlg, KeyInfo};
 use crate::oidc::access_token::{self, Inactive};
 use crate::oidc::context::OidcContext;
+use crate::privacy::export::Export;
 use crate::profiles::Role;
 use crate::tenancy::branding::BrandingChanges;
 use crate::tenancy::tenants::PolicyChanges;
@@ -105,6 +106,8 @@ operations! {
         "End every session and revoke every grant", body: Empty, response: Empty;
     get "/accounts/{account_id}/consents" => account_consents, Some(Permission::AccountsRead), 200,
         "The account's connected apps and its consent ledger (every grant and withdrawal, with the address it came from)", body: Empty, response: Consents;
+    get "/accounts/{account_id}/export" => export_account, Some(Permission::AccountsRead), 200,
+        "Everything held about the account (schema tessera.export/1, docs/privacy.md); audited", body: Empty, response: Export;
     delete "/accounts/{account_id}" => erase_account, Some(Permission::AccountsWrite), 204,
         "Erase the account now (GDPR Art. 17): its personal data is destroyed, its sessions and tokens end; the id stays, with status deleted", body: Empty, response: Empty;
     get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
@@ -589,6 +592,14 @@ handler!(account_consents, |c| ok(admin::accounts::consents(
     c.conn,
     c.state.keys.vault(),
     &c.who,
+    &c.input.param("account_id")
+)?));
+
+handler!(export_account, |c| ok(admin::accounts::export(
+    c.conn,
+    c.state.keys.vault(),
+    &c.who,
+    c.ctx.tenant.slug.as_str(),
     &c.input.param("account_id")
 )?));
 

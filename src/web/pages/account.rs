@@ -104,9 +104,11 @@ pub struct AccountForm {
     client_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
-    current_password: Option<String>,
+    pub(super) current_password: Option<String>,
     new_password: Option<String>,
     code: Option<String>,
+    /// The export's format: `json` (a download) or `html`.
+    pub(super) format: Option<String>,
 }
 
 fn notice(code: &str) -> Option<&'static str> {

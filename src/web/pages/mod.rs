@@ -4,6 +4,7 @@
 mod account;
 mod authorize;
 mod consent;
+mod export;
 mod flow;
 mod login;
 mod logout;
@@ -17,6 +18,7 @@ mod verify;
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
+pub use export::account_export;
 pub use login::{login_form, login_submit};
 pub use logout::logout;
 pub use mfa::{mfa_form, mfa_submit, setup_continue, setup_form, setup_submit};
