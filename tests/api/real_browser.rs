@@ -213,7 +213,7 @@ async fn sign_in_flow_and_console(engine: Engine) {
     assert_eq!(machine.status(), StatusCode::OK, "the new client works");
 
     driver
-        .goto(&app.tenant_url("acme", "/admin/accounts?email=ada"))
+        .goto(&app.tenant_url("acme", "/admin/accounts?email=ada@example.com"))
         .await;
     check(&driver, "console-accounts").await;
     driver.click("td a").await;
@@ -323,3 +323,75 @@ async fn platform_console_in_chromium(engine: Engine) {
     driver.quit().await;
 }
 both_engines!(platform_console_in_chromium);
+
+/// The privacy pages in Chromium: a person who signed in to an app sees it under connected
+/// apps, reads their data as a page, removes the app's access, then deletes their account.
+async fn privacy_pages_in_chromium(engine: Engine) {
+    if !webdriver::available() {
+        return;
+    }
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let rp_port = relying_party().await;
+    let callback = format!("http://127.0.0.1:{rp_port}/cb");
+    let client = app.create_client(
+        "acme",
+&["--redirect-uri", &callback],
+    );
+    let client_id = client["client_id"].as_str().unwrap().to_owned();
+    let driver = Driver::start(&format!("privacy-{engine:?}").to_lowercase()).await;
+
+    let (_, challenge) = pkce();
+    driver
+        .goto(&format!(
+            "{}?response_type=code&client_id={client_id}&redirect_uri={callback}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+            app.tenant_url("acme", "/authorize")
+        ))
+        .await;
+    driver.url_with("/login").await;
+    driver.fill("input[name=email]", "ada@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.url_with("/consent").await;
+    driver.click("button[value=allow]").await;
+    driver.url_with(&callback).await;
+
+    driver.goto(&app.tenant_url("acme", "/account")).await;
+    driver.source_with("Test client").await;
+    check(&driver, "account-privacy").await;
+
+    driver.fill("#export-password", PASSWORD).await;
+    driver.click("button[value=html]").await;
+    let source = driver.source_with("Your data").await;
+    assert!(source.contains("ada@example.com"));
+    assert!(source.contains("consent.grant"), "the activity is listed");
+    check(&driver, "export").await;
+
+    driver.goto(&app.tenant_url("acme", "/account")).await;
+    driver
+        .click("form[action$='/account/apps/revoke'] button")
+        .await;
+    driver.source_with("access was removed").await;
+    let source = driver.source_with("No app has access").await;
+    assert!(!source.contains("Test client"));
+
+    driver.fill("#delete-password", PASSWORD).await;
+    driver.click("form[action$='/account/delete'] button").await;
+    driver.source_with("Your account will be deleted").await;
+    check(&driver, "account-deleted").await;
+    driver.goto(&app.tenant_url("acme", "/account")).await;
+    driver.url_with("/login").await;
+    driver.quit().await;
+
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    for action in [
+        "consent.revoke",
+        "account.export",
+        "account.erase_scheduled",
+    ] {
+        assert!(log.contains(action), "{action} missing: {log}");
+    }
+}
+both_engines!(privacy_pages_in_chromium);
