@@ -335,10 +335,7 @@ async fn privacy_pages_in_chromium(engine: Engine) {
     app.create_account("acme", "ada@example.com", PASSWORD);
     let rp_port = relying_party().await;
     let callback = format!("http://127.0.0.1:{rp_port}/cb");
-    let client = app.create_client(
-        "acme",
-&["--redirect-uri", &callback],
-    );
+    let client = app.create_client("acme", &["--redirect-uri", &callback]);
     let client_id = client["client_id"].as_str().unwrap().to_owned();
     let driver = Driver::start(&format!("privacy-{engine:?}").to_lowercase()).await;
 
