@@ -117,6 +117,20 @@ pub fn account_json(
     Ok(value)
 }
 
+/// The tenant a command names by slug, the account it names by id or email, and the operator
+/// acting in that tenant.
+fn named(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &str,
+    account: &str,
+) -> anyhow::Result<(crate::tenancy::Tenant, Account, Principal)> {
+    let tenant = tenants::find(conn, tenant)?;
+    let account = identity::find_account_by_id_or_email(conn, vault, &tenant.id, account)?;
+    let who = Principal::cli(&tenant.id);
+    Ok((tenant, account, who))
+}
+
 fn show(
     conn: &mut AnyConnection,
     vault: &Vault,
@@ -172,9 +186,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
+            let (tenant, account, _) = named(&mut conn, vault, &tenant, &account)?;
             show(&mut conn, vault, &tenant.id, &account, json)
         }
         AccountCommand::Suspend {
@@ -182,10 +194,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             admin::accounts::set_suspended(&mut conn, vault, &who, account.id.as_str(), true)?;
             let account = identity::find_account(&mut conn, vault, &tenant.id, &account.id)?;
             show(&mut conn, vault, &tenant.id, &account, json)
@@ -195,10 +204,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (_, account, who) = named(&mut conn, vault, &tenant, &account)?;
             admin::accounts::erase(&mut conn, &who, account.id.as_str())?;
             if json {
                 return print_json(&json!({ "id": account.id, "status": "deleted" }));
@@ -207,10 +213,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AccountCommand::Export { tenant, account } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let export = admin::accounts::export(
                 &mut conn,
                 vault,
@@ -225,10 +228,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (_, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let consents = admin::accounts::consents(&mut conn, vault, &who, account.id.as_str())?;
             if json {
                 return print_json(&consents);
@@ -256,10 +256,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let account = admin::accounts::unlock(&mut conn, vault, &who, account.id.as_str())?;
             show(&mut conn, vault, &tenant.id, &account, json)
         }
@@ -270,10 +267,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let mut hash = String::new();
             std::io::stdin().read_to_string(&mut hash)?;
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             admin::accounts::import_password_hash(
                 &mut conn,
@@ -289,10 +283,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             account,
             json,
         } => {
-            let tenant = tenants::find(&mut conn, &tenant)?;
-            let account =
-                identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &account)?;
-            let who = Principal::cli(&tenant.id);
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             admin::accounts::set_suspended(&mut conn, vault, &who, account.id.as_str(), false)?;
             let account = identity::find_account(&mut conn, vault, &tenant.id, &account.id)?;
             show(&mut conn, vault, &tenant.id, &account, json)

@@ -9,7 +9,7 @@ use tessera::db::wrapped_keys::{count_under_other_keys, WrappedTable};
 use tessera::keys::MasterKey;
 
 use crate::both_engines;
-use crate::browser::Browser;
+use crate::browser::{Browser, Page};
 use crate::flow::{authorize_url, exchange, pkce, register_rp, sign_in, Rp};
 use crate::helpers::{cli_command, stderr, Engine, TestApp, TestDb};
 
@@ -79,6 +79,43 @@ async fn code_flow(app: &TestApp, rp: &Rp, email: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// Signs in at the hosted login page on the way to `/account`; the browser and where it lands.
+async fn account_sign_in(app: &TestApp, email: &str, password: &str) -> (Browser, Page) {
+    let browser = Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .submit(&login, &[("email", email), ("password", password)])
+        .await;
+    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    (browser, page)
+}
+
+/// The client's refresh token is refused and its access token no longer reads userinfo.
+async fn assert_tokens_ended(app: &TestApp, rp: &Rp, tokens: &Value) {
+    let refreshed = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
+    let userinfo = app
+        .get_bearer(
+            "acme",
+            "/userinfo",
+            tokens["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+}
+
 /// A copy of the database names nobody: not the account's address, not a profile's name,
 /// email, picture or attributes, not an address typed into a failed sign-in. The server
 /// itself still signs the person in and puts the right claims in tokens.
@@ -127,16 +164,7 @@ async fn nothing_personal_is_stored_in_clear(engine: Engine) {
     assert_eq!(userinfo["picture"], PICTURE, "{userinfo}");
     // Failed sign-ins, for the known address and for a stranger's.
     for email in [EMAIL, STRANGER] {
-        let browser = Browser::default();
-        let login = browser
-            .get(&app.tenant_url("acme", "/login?next=account"))
-            .await;
-        let page = browser
-            .submit(
-                &login,
-                &[("email", email), ("password", "not the password")],
-            )
-            .await;
+        let (_, page) = account_sign_in(&app, email, "not the password").await;
         assert_eq!(page.status, StatusCode::OK);
     }
     // The administrator finds the account by its exact address, in any case.
@@ -378,14 +406,7 @@ async fn upgrading_seals_what_was_stored_in_clear(engine: Engine) {
     assert_eq!(shown["profiles"][0]["email"], PROFILE_EMAIL);
     assert_eq!(shown["profiles"][0]["attributes"]["nickname"], NICKNAME);
 
-    let browser = Browser::default();
-    let login = browser
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    let page = browser
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
-    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    let (_, page) = account_sign_in(&app, EMAIL, PASSWORD).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains(EMAIL), "{}", page.html);
     assert!(page.html.contains(PROFILE_NAME), "{}", page.html);
@@ -425,33 +446,8 @@ async fn an_administrator_erases_an_account(engine: Engine) {
     let erased = app.cli_json(&["account", "erase", "--tenant", "acme", EMAIL, "--json"]);
     assert_eq!(erased["status"], "deleted");
 
-    let refreshed = app
-        .post_form(
-            "acme",
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ],
-            Some((&rp.id, &rp.secret)),
-        )
-        .await;
-    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
-    let userinfo = app
-        .get_bearer(
-            "acme",
-            "/userinfo",
-            tokens["access_token"].as_str().unwrap(),
-        )
-        .await;
-    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
-    let browser = Browser::default();
-    let login = browser
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    let refused = browser
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
+    assert_tokens_ended(&app, &rp, &tokens).await;
+    let (_, refused) = account_sign_in(&app, EMAIL, PASSWORD).await;
     assert_eq!(refused.status, StatusCode::OK, "the login form again");
     assert!(refused.location.is_none());
 
@@ -493,19 +489,12 @@ async fn a_person_deletes_their_account_and_may_change_their_mind(engine: Engine
     let account = app.create_account("acme", EMAIL, PASSWORD);
     let id = account["id"].as_str().unwrap().to_owned();
 
-    async fn sign_in_to_account(app: &TestApp) -> (Browser, crate::browser::Page) {
-        let browser = Browser::default();
-        let login = browser
-            .get(&app.tenant_url("acme", "/login?next=account"))
-            .await;
-        let page = browser
-            .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-            .await;
-        let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    async fn sign_in_to_account(app: &TestApp) -> (Browser, Page) {
+        let (browser, page) = account_sign_in(app, EMAIL, PASSWORD).await;
         assert!(page.html.contains("Delete my account"), "{}", page.html);
         (browser, page)
     }
-    async fn delete(browser: &Browser, page: &crate::browser::Page, password: &str) -> String {
+    async fn delete(browser: &Browser, page: &Page, password: &str) -> String {
         let url = page.html.split("action=\"").find_map(|rest| {
             let action = &rest[..rest.find('"')?];
             action
@@ -599,14 +588,7 @@ async fn connected_apps_can_be_removed_from_the_account_page(engine: Engine) {
     );
     let tokens = code_flow(&app, &rp, EMAIL).await;
 
-    let browser = Browser::default();
-    let login = browser
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    let page = browser
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
-    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    let (browser, page) = account_sign_in(&app, EMAIL, PASSWORD).await;
     assert!(page.html.contains("Connected apps"), "{}", page.html);
     assert!(page.html.contains("Test client"), "{}", page.html);
     assert!(page.html.contains("email openid profile"), "{}", page.html);
@@ -634,26 +616,7 @@ async fn connected_apps_can_be_removed_from_the_account_page(engine: Engine) {
     let after = browser.get(&app.tenant_url("acme", "/account")).await;
     assert!(after.html.contains("No app has access"), "{}", after.html);
 
-    let refreshed = app
-        .post_form(
-            "acme",
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ],
-            Some((&rp.id, &rp.secret)),
-        )
-        .await;
-    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
-    let userinfo = app
-        .get_bearer(
-            "acme",
-            "/userinfo",
-            tokens["access_token"].as_str().unwrap(),
-        )
-        .await;
-    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+    assert_tokens_ended(&app, &rp, &tokens).await;
 
     let consents = app.cli_json(&["account", "consents", "--tenant", "acme", EMAIL, "--json"]);
     assert_eq!(consents["connected_apps"], json!([]), "{consents}");
@@ -727,14 +690,7 @@ async fn a_person_exports_their_data(engine: Engine) {
     code_flow(&app, &rp, "bob@else.example").await;
     app.cli_json(&["account", "unlock", "--tenant", "acme", EMAIL, "--json"]);
 
-    let browser = Browser::default();
-    let login = browser
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    let page = browser
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
-    let page = browser.follow(page, "http://127.0.0.1:9/").await;
+    let (browser, page) = account_sign_in(&app, EMAIL, PASSWORD).await;
     let csrf = page.field("csrf_token").unwrap();
     let url = app.tenant_url("acme", "/account/export");
     let export = |password: &'static str, format: &'static str| {
