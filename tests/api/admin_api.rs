@@ -227,3 +227,66 @@ async fn admin_api_authorization(engine: Engine) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 both_engines!(admin_api_authorization);
+
+/// Data-subject requests through the API: reading an account's consent ledger and exporting
+/// it need `accounts:read`; erasing needs `accounts:write`, happens once, and is final.
+async fn privacy_requests_need_their_permissions(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let clerk = app.create_account("acme", "clerk@example.com", PASSWORD);
+    let officer = app.create_account("acme", "officer@example.com", PASSWORD);
+    let user = app.create_account("acme", "user@example.com", PASSWORD);
+    crate::admin_console::grant(&app, "acme", &clerk, &["accounts:read"]);
+    crate::admin_console::grant(&app, "acme", &officer, &["accounts:read", "accounts:write"]);
+    let rp = register_rp(&app, "acme", &["--consent", "skip", "--administration"]);
+    let app_rp = register_rp(&app, "acme", &[]);
+    token_for(&app, "acme", &app_rp, "user@example.com", false).await;
+    let clerk_token = access_token(&app, "acme", &rp, "clerk@example.com").await;
+    let officer_token = access_token(&app, "acme", &rp, "officer@example.com").await;
+    let user_id = user["id"].as_str().unwrap();
+    let (get, delete) = (reqwest::Method::GET, reqwest::Method::DELETE);
+
+    let (status, consents, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("/accounts/{user_id}/consents"),
+        Some(&clerk_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{consents}");
+    assert_eq!(
+        consents["connected_apps"][0]["client_id"],
+        app_rp.id.as_str()
+    );
+    assert_eq!(consents["history"][0]["decision"], "granted");
+    let (status, export, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("/accounts/{user_id}/export"),
+        Some(&clerk_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(export["schema"], "tessera.export/1");
+    assert_eq!(export["account"]["email"], "user@example.com");
+
+    let path = format!("/accounts/{user_id}");
+    let (status, body, _) = call(&app, delete.clone(), "acme", &path, Some(&clerk_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, _) = call(&app, delete.clone(), "acme", &path, Some(&officer_token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body, _) = call(&app, delete, "acme", &path, Some(&officer_token)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, detail, _) = call(&app, get, "acme", &path, Some(&clerk_token)).await;
+    assert_eq!(detail["status"], "deleted");
+    assert_eq!(detail["email"], "");
+    assert_eq!(detail["profiles"], serde_json::json!([]));
+
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    assert_eq!(log.matches("\"account.export\"").count(), 1, "{log}");
+    assert_eq!(log.matches("\"account.erase\"").count(), 1, "{log}");
+}
+both_engines!(privacy_requests_need_their_permissions);
