@@ -58,11 +58,63 @@ pub struct ResetMail {
     pub token: String,
 }
 
-fn summary(vault: &Vault, row: &rows::AccountRow) -> Result<AccountSummary, AdminError> {
+/// Whether personal data is shown as it is or masked. Showing needs `pii:read` and a reason,
+/// and leaves an audit entry (`pii.reveal`: who, what, why); masked is the default everywhere.
+#[derive(Debug, Clone, Copy)]
+pub enum Reveal<'a> {
+    Masked,
+    Because(&'a str),
+}
+
+impl Reveal<'_> {
+    /// Checks and records a reveal of `what` (about `target`); a no-op when masked. True
+    /// when the data may be shown.
+    pub fn record(
+        self,
+        conn: &mut AnyConnection,
+        who: &Principal,
+        what: &str,
+        target: &str,
+    ) -> Result<bool, AdminError> {
+        let Reveal::Because(reason) = self else {
+            return Ok(false);
+        };
+        who.require(Permission::PiiRead)?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(char::is_control)
+        {
+            return Err(AdminError::Invalid(
+                "say why the personal data is needed (1 to 200 characters)".into(),
+            ));
+        }
+        audited(conn, who, "pii.reveal", |_| {
+            Ok(Audited {
+                target: target.to_owned(),
+                details: json!({ "what": what, "reason": reason }),
+                result: (),
+            })
+        })?;
+        Ok(true)
+    }
+
+    fn email(shown: bool, email: &str) -> String {
+        if shown || email.is_empty() {
+            email.to_owned()
+        } else {
+            mask_email(email)
+        }
+    }
+}
+
+fn summary(
+    vault: &Vault,
+    row: &rows::AccountRow,
+    shown: bool,
+) -> Result<AccountSummary, AdminError> {
     let account = identity::load_account(vault, row.clone())?;
     Ok(AccountSummary {
         id: row.id.clone(),
-        email: account.email.to_string(),
+        email: Reveal::email(shown, account.email.as_str()),
         email_verified: row.email_verified_at.is_some(),
         status: row.status.clone(),
         created_at: rfc3339(row.created_at),
@@ -115,8 +167,10 @@ pub fn search(
     who: &Principal,
     email: &str,
     page: &PageRequest,
+    reveal: Reveal,
 ) -> Result<Page<AccountSummary>, AdminError> {
     who.require(Permission::AccountsRead)?;
+    let shown = reveal.record(conn, who, "account list", "accounts")?;
     let email = email.trim();
     if !email.is_empty() {
         let email = Email::parse(email).map_err(|_| {
@@ -129,7 +183,7 @@ pub fn search(
         let found = identity::find_by_email(conn, vault, who.tenant(), &email)?;
         let items = found
             .iter()
-            .map(|row| summary(vault, row))
+            .map(|row| summary(vault, row, shown))
             .collect::<Result<_, _>>()?;
         return Ok(Page { items, next: None });
     }
@@ -141,7 +195,7 @@ pub fn search(
         items: page
             .items
             .iter()
-            .map(|row| summary(vault, row))
+            .map(|row| summary(vault, row, shown))
             .collect::<Result<_, _>>()?,
         next: page.next,
     })
@@ -152,9 +206,11 @@ pub fn detail(
     vault: &Vault,
     who: &Principal,
     id: &str,
+    reveal: Reveal,
 ) -> Result<AccountDetail, AdminError> {
     who.require(Permission::AccountsRead)?;
     let row = account_row(conn, who, id)?;
+    let shown = reveal.record(conn, who, "account", &row.id)?;
     let account = AccountId::from_stored(row.id.clone());
     let now = unix_now();
     let mut profiles = Vec::new();
@@ -167,7 +223,7 @@ pub fn detail(
             email_verified: p.email_verified,
             name: p.name,
             is_default: p.is_default,
-            email: p.email.map(|e| e.to_string()),
+            email: p.email.map(|e| Reveal::email(shown, e.as_str())),
             roles,
         });
     }
@@ -182,7 +238,7 @@ pub fn detail(
         })
         .collect();
     Ok(AccountDetail {
-        account: summary(vault, &row)?,
+        account: summary(vault, &row, shown)?,
         mfa_enrolled: mfa::is_enrolled(conn, who.tenant(), &account)?,
         locked_until: row.locked_until.filter(|t| *t > now).map(rfc3339),
         profiles,
@@ -221,7 +277,7 @@ pub fn set_suspended(
         identity::resume(conn, vault, who.tenant(), &account, who.actor())
     };
     result.map_err(account_error)?;
-    detail(conn, vault, who, id)
+    detail(conn, vault, who, id, Reveal::Masked)
 }
 
 /// Creates an active account with one default profile. The password is checked and hashed
@@ -367,20 +423,29 @@ pub fn consents(
     vault: &Vault,
     who: &Principal,
     id: &str,
+    reveal: Reveal,
 ) -> Result<Consents, AdminError> {
     who.require(Permission::AccountsRead)?;
     let row = account_row(conn, who, id)?;
+    let shown = reveal.record(conn, who, "consent history", &row.id)?;
     let ids: Vec<String> = rows::profiles(conn, who.tenant(), &AccountId::from_stored(row.id))?
         .into_iter()
         .map(|p| p.id)
         .collect();
+    let mut history = crate::consent::history(conn, vault, who.tenant(), &ids)?;
+    if !shown {
+        for entry in &mut history {
+            entry.ip = entry.ip.as_ref().map(|_| "••••".to_owned());
+        }
+    }
     Ok(Consents {
         connected_apps: crate::consent::connected_apps(conn, who.tenant(), &ids)?,
-        history: crate::consent::history(conn, vault, who.tenant(), &ids)?,
+        history,
     })
 }
 
-/// Everything held about the account (see `privacy::export`), audited.
+/// Everything held about the account (see `privacy::export`), unmasked: needs `pii:read`
+/// (which shows personal data, so it is more than `accounts:read`); audited.
 pub fn export(
     conn: &mut AnyConnection,
     vault: &Vault,
@@ -388,7 +453,7 @@ pub fn export(
     tenant_slug: &str,
     id: &str,
 ) -> Result<crate::privacy::export::Export, AdminError> {
-    who.require(Permission::AccountsRead)?;
+    who.require(Permission::PiiRead)?;
     let account = AccountId::from_stored(account_row(conn, who, id)?.id);
     audited(conn, who, "account.export", |conn| {
         let export =

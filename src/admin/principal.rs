@@ -34,10 +34,13 @@ pub enum Permission {
     /// Introspect tokens issued to other clients (resource servers).
     #[serde(rename = "tokens:introspect")]
     TokensIntrospect,
+    /// See personal data unmasked (with a reason, audited: `admin::accounts::Reveal`).
+    #[serde(rename = "pii:read")]
+    PiiRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::TenantAdmin,
         Permission::ClientsRead,
         Permission::ClientsWrite,
@@ -48,6 +51,7 @@ impl Permission {
         Permission::KeysWrite,
         Permission::AuditRead,
         Permission::TokensIntrospect,
+        Permission::PiiRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +66,7 @@ impl Permission {
             Permission::KeysWrite => "keys:write",
             Permission::AuditRead => "audit:read",
             Permission::TokensIntrospect => crate::oidc::introspection::PERMISSION,
+            Permission::PiiRead => "pii:read",
         }
     }
 
@@ -83,6 +88,7 @@ impl Permission {
             Permission::KeysWrite => &["tenant:admin", "keys:write"],
             Permission::AuditRead => &["tenant:admin", "audit:read"],
             Permission::TokensIntrospect => &["tenant:admin", "tokens:introspect"],
+            Permission::PiiRead => &["tenant:admin", "pii:read"],
         }
     }
 }

@@ -229,7 +229,13 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             json,
         } => {
             let (_, account, who) = named(&mut conn, vault, &tenant, &account)?;
-            let consents = admin::accounts::consents(&mut conn, vault, &who, account.id.as_str())?;
+            let consents = admin::accounts::consents(
+                &mut conn,
+                vault,
+                &who,
+                account.id.as_str(),
+                admin::accounts::Reveal::Because("operator command: tessera account consents"),
+            )?;
             if json {
                 return print_json(&consents);
             }

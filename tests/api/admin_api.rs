@@ -228,8 +228,9 @@ async fn admin_api_authorization(engine: Engine) {
 }
 both_engines!(admin_api_authorization);
 
-/// Data-subject requests through the API: reading an account's consent ledger and exporting
-/// it need `accounts:read`; erasing needs `accounts:write`, happens once, and is final.
+/// Data-subject requests through the API: an account's details and consent ledger need
+/// `accounts:read` and come masked; unmasked they need `pii:read` and a reason (audited), and
+/// so does an export; erasing needs `accounts:write`, happens once, and is final.
 async fn privacy_requests_need_their_permissions(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
@@ -237,7 +238,12 @@ async fn privacy_requests_need_their_permissions(engine: Engine) {
     let officer = app.create_account("acme", "officer@example.com", PASSWORD);
     let user = app.create_account("acme", "user@example.com", PASSWORD);
     crate::admin_console::grant(&app, "acme", &clerk, &["accounts:read"]);
-    crate::admin_console::grant(&app, "acme", &officer, &["accounts:read", "accounts:write"]);
+    crate::admin_console::grant(
+        &app,
+        "acme",
+        &officer,
+        &["accounts:read", "accounts:write", "pii:read"],
+    );
     let rp = register_rp(&app, "acme", &["--consent", "skip", "--administration"]);
     let app_rp = register_rp(&app, "acme", &[]);
     token_for(&app, "acme", &app_rp, "user@example.com", false).await;
@@ -260,12 +266,33 @@ async fn privacy_requests_need_their_permissions(engine: Engine) {
         app_rp.id.as_str()
     );
     assert_eq!(consents["history"][0]["decision"], "granted");
+    assert_eq!(consents["history"][0]["ip"], "••••", "masked");
+    let account = format!("/accounts/{user_id}");
+    let (_, masked, _) = call(&app, get.clone(), "acme", &account, Some(&clerk_token)).await;
+    assert_eq!(masked["email"], "u••••@example.com");
+    let reveal = format!("{account}?reveal_reason=ticket%2042");
+    let (status, _, _) = call(&app, get.clone(), "acme", &reveal, Some(&clerk_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "pii:read is needed");
+    let (_, shown, _) = call(&app, get.clone(), "acme", &reveal, Some(&officer_token)).await;
+    assert_eq!(shown["email"], "user@example.com");
+    let (status, _, _) = call(
+        &app,
+        get.clone(),
+        "acme",
+        &format!("{account}?reveal_reason=%20"),
+        Some(&officer_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is needed");
+    let export_path = format!("/accounts/{user_id}/export");
+    let (status, _, _) = call(&app, get.clone(), "acme", &export_path, Some(&clerk_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, export, _) = call(
         &app,
         get.clone(),
         "acme",
-        &format!("/accounts/{user_id}/export"),
-        Some(&clerk_token),
+        &export_path,
+        Some(&officer_token),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -287,6 +314,8 @@ async fn privacy_requests_need_their_permissions(engine: Engine) {
     let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
         .into_owned();
     assert_eq!(log.matches("\"account.export\"").count(), 1, "{log}");
+    assert_eq!(log.matches("\"pii.reveal\"").count(), 1, "{log}");
+    assert!(log.contains("ticket 42"), "{log}");
     assert_eq!(log.matches("\"account.erase\"").count(), 1, "{log}");
 }
 both_engines!(privacy_requests_need_their_permissions);

@@ -135,14 +135,54 @@ async fn console_authorization(engine: Engine) {
         .await;
     assert!(list.html.contains("n••••@example.com"), "{}", list.html);
     assert!(!list.html.contains("nobody@example.com"));
-    let revealed = clerk_browser
+    // Without pii:read there is nothing to reveal, whatever the address says.
+    assert!(!list.html.contains("Show personal data"), "{}", list.html);
+    let refused = clerk_browser
+        .get(&app.tenant_url("acme", "/admin/accounts?reveal=1&reason=curious"))
+        .await;
+    assert!(!refused.html.contains("nobody@example.com"));
+    // With it, showing asks why and leaves an audit entry with the reason.
+    app.cli_json(&["role", "create", "--tenant", "acme", "privacy", "--json"]);
+    app.cli_json(&[
+        "role", "permit", "--tenant", "acme", "privacy", "pii:read", "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "privacy",
+        "--profile",
+        clerk["profiles"][0]["id"].as_str().unwrap(),
+        "--json",
+    ]);
+    let list = clerk_browser
+        .get(&app.tenant_url("acme", "/admin/accounts"))
+        .await;
+    assert!(list.html.contains("Show personal data"), "{}", list.html);
+    let no_reason = clerk_browser
         .get(&app.tenant_url("acme", "/admin/accounts?reveal=1"))
         .await;
-    assert!(revealed.html.contains("nobody@example.com"));
+    assert!(!no_reason.html.contains("nobody@example.com"));
+    let revealed = clerk_browser
+        .get(&app.tenant_url("acme", "/admin/accounts?reveal=1&reason=ticket%204711"))
+        .await;
+    assert!(
+        revealed.html.contains("nobody@example.com"),
+        "{}",
+        revealed.html
+    );
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    assert_eq!(log.matches("\"pii.reveal\"").count(), 1, "{log}");
+    assert!(log.contains("ticket 4711"), "{log}");
     // Emails are sealed: search finds a whole address (any case), and a part of one gets a
     // clear answer instead of a silent empty list.
     let exact = clerk_browser
-        .get(&app.tenant_url("acme", "/admin/accounts?email=NOBODY@example.com&reveal=1"))
+        .get(&app.tenant_url(
+            "acme",
+            "/admin/accounts?email=NOBODY@example.com&reveal=1&reason=ticket%204712",
+        ))
         .await;
     assert!(exact.html.contains("nobody@example.com"), "{}", exact.html);
     assert!(!exact.html.contains("admin@example.com"), "{}", exact.html);

@@ -10,7 +10,7 @@ use tessera::config::TenantRouting;
 use crate::both_engines;
 use crate::helpers::{eventually, Engine, TestApp};
 
-const PERMISSIONS: [&str; 9] = [
+const PERMISSIONS: [&str; 10] = [
     "tenant:admin",
     "clients:read",
     "clients:write",
@@ -20,6 +20,7 @@ const PERMISSIONS: [&str; 9] = [
     "settings:write",
     "keys:write",
     "audit:read",
+    "pii:read",
 ];
 
 /// A client_credentials token for a machine client.

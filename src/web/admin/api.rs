@@ -106,8 +106,8 @@ operations! {
         "End every session and revoke every grant", body: Empty, response: Empty;
     get "/accounts/{account_id}/consents" => account_consents, Some(Permission::AccountsRead), 200,
         "The account's connected apps and its consent ledger (every grant and withdrawal, with the address it came from)", body: Empty, response: Consents;
-    get "/accounts/{account_id}/export" => export_account, Some(Permission::AccountsRead), 200,
-        "Everything held about the account (schema tessera.export/1, docs/privacy.md); audited", body: Empty, response: Export;
+    get "/accounts/{account_id}/export" => export_account, Some(Permission::PiiRead), 200,
+        "Everything held about the account, unmasked (schema tessera.export/1, docs/privacy.md); audited", body: Empty, response: Export;
     delete "/accounts/{account_id}" => erase_account, Some(Permission::AccountsWrite), 204,
         "Erase the account now (GDPR Art. 17): its personal data is destroyed, its sessions and tokens end; the id stays, with status deleted", body: Empty, response: Empty;
     get "/roles" => list_roles, Some(Permission::RolesWrite), 200,
@@ -455,9 +455,18 @@ struct PageQuery {
     action: Option<String>,
     from: Option<i64>,
     to: Option<i64>,
+    /// Why personal data should be shown unmasked (needs `pii:read`; audited).
+    reveal_reason: Option<String>,
 }
 
 impl PageQuery {
+    fn reveal(&self) -> admin::accounts::Reveal<'_> {
+        match self.reveal_reason.as_deref() {
+            Some(reason) => admin::accounts::Reveal::Because(reason),
+            None => admin::accounts::Reveal::Masked,
+        }
+    }
+
     fn page(&self) -> PageRequest {
         PageRequest {
             limit: self.limit,
@@ -535,15 +544,20 @@ handler!(search_accounts, |c| {
         &c.who,
         &email,
         &q.page(),
+        q.reveal(),
     )?)
 });
 
-handler!(get_account, |c| ok(admin::accounts::detail(
-    c.conn,
-    c.state.keys.vault(),
-    &c.who,
-    &c.input.param("account_id")
-)?));
+handler!(get_account, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::accounts::detail(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+        q.reveal(),
+    )?)
+});
 
 handler!(suspend_account, |c| ok(admin::accounts::set_suspended(
     c.conn,
@@ -588,12 +602,16 @@ handler!(sign_out_account, |c| {
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 
-handler!(account_consents, |c| ok(admin::accounts::consents(
-    c.conn,
-    c.state.keys.vault(),
-    &c.who,
-    &c.input.param("account_id")
-)?));
+handler!(account_consents, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::accounts::consents(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+        q.reveal(),
+    )?)
+});
 
 handler!(export_account, |c| ok(admin::accounts::export(
     c.conn,

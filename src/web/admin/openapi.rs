@@ -48,7 +48,8 @@ fn path_parameters(path: &str) -> Vec<Value> {
 fn query_parameters(op: &Operation) -> Vec<Value> {
     let names: &[&str] = match op.handler {
         "list_clients" | "list_roles" | "list_keys" => &["limit", "after"],
-        "search_accounts" => &["email", "limit", "after"],
+        "search_accounts" => &["email", "limit", "after", "reveal_reason"],
+        "get_account" | "account_consents" => &["reveal_reason"],
         "list_audit" => &["actor", "action", "from", "to", "limit", "after"],
         "export_audit" => &["actor", "action", "from", "to"],
         _ => &[],

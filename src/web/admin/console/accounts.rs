@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::admin::{self, accounts::mask_email, AdminError, PageRequest, Permission};
+use crate::admin::{self, AdminError, PageRequest, Permission};
 use crate::web::AppState;
 
 use super::page::*;
@@ -11,16 +11,37 @@ use super::*;
 page_handler!(accounts, "accounts", accounts_page);
 page_handler!(account, "accounts", account_page);
 
-pub(super) fn reveal_link(call: &Call, flash: &Flash, base: &str) -> Option<Block> {
-    (!flash.revealed())
-        .then(|| {
-            let separator = if base.contains('?') { '&' } else { '?' };
-            Block::Link(link(
-                "Show full email addresses and details",
-                format!("{base}{separator}reveal=1"),
-            ))
-        })
-        .filter(|_| call.who.may(Permission::AccountsRead) || call.who.may(Permission::AuditRead))
+/// A form asking why personal data should be shown, for callers holding `pii:read`, on a page
+/// showing it masked. `path` is the page; `keep` are its query parameters.
+pub(super) fn reveal_form(
+    call: &Call,
+    flash: &Flash,
+    path: &str,
+    keep: Vec<(&'static str, String)>,
+) -> Option<Block> {
+    if flash.revealed(&call.who) || !call.who.may(Permission::PiiRead) {
+        return None;
+    }
+    let mut form = FormView {
+        method: "get",
+        ..FormView::post(
+            "reveal",
+            call.url(path),
+            "Show personal data",
+            vec![Field::input(
+                "reason",
+                "Why do you need to see it? (recorded in the audit log)",
+                "text",
+                "",
+            )
+            .required()],
+        )
+    }
+    .hidden("reveal", "1");
+    for (name, value) in keep.into_iter().filter(|(_, v)| !v.is_empty()) {
+        form = form.hidden(name, value);
+    }
+    Some(Block::Form(form))
 }
 
 fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
@@ -35,6 +56,7 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             limit: Some(50),
             after: flash.after.clone(),
         },
+        flash.reveal(&call.who),
     );
     let mut page = ConsolePage::new("Accounts");
     // A partial address cannot match sealed emails: say so beside the form, keep what was typed.
@@ -62,20 +84,13 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             )],
         )
     }));
-    let shown = |e: &str| {
-        if flash.revealed() {
-            e.to_owned()
-        } else {
-            mask_email(e)
-        }
-    };
     let rows = found
         .items
         .iter()
         .map(|a| {
             vec![
                 Cell::Link(link(
-                    shown(&a.email),
+                    a.email.clone(),
                     call.url(&format!("/accounts/{}", a.id)),
                 )),
                 Cell::Text(a.status.clone()),
@@ -91,8 +106,9 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     }));
     let query = |extra: &str| {
         let mut q = format!("/accounts?email={}", urlencode(&email));
-        if flash.revealed() {
-            q.push_str("&reveal=1");
+        if let admin::accounts::Reveal::Because(reason) = flash.reveal(&call.who) {
+            // The next page is another reveal, recorded with the same reason.
+            q.push_str(&format!("&reveal=1&reason={}", urlencode(reason)));
         }
         q.push_str(extra);
         q
@@ -103,7 +119,7 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             call.url(&query(&format!("&after={}", urlencode(next)))),
         )));
     }
-    if let Some(block) = reveal_link(call, &flash, &call.url(&query(""))) {
+    if let Some(block) = reveal_form(call, &flash, "/accounts", vec![("email", email.clone())]) {
         page.push(block);
     }
     Ok(page)
@@ -112,14 +128,9 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
 fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let flash: Flash = call.query();
     let id = call.param("account_id");
-    let detail = admin::accounts::detail(call.conn, call.state.keys.vault(), &call.who, &id)?;
-    let shown = |e: &str| {
-        if flash.revealed() {
-            e.to_owned()
-        } else {
-            mask_email(e)
-        }
-    };
+    let (vault, reveal) = (call.state.keys.vault(), flash.reveal(&call.who));
+    let detail = admin::accounts::detail(call.conn, vault, &call.who, &id, reveal)?;
+    let shown = |e: &str| e.to_owned();
     let mut page = ConsolePage::new(format!("Account {}", shown(&detail.account.email)));
     page.push(Block::Facts(vec![
         ("Account ID".into(), detail.account.id.clone()),
@@ -163,7 +174,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .collect(),
         empty: "No profiles.",
     }));
-    let consents = admin::accounts::consents(call.conn, call.state.keys.vault(), &call.who, &id)?;
+    let consents = admin::accounts::consents(call.conn, vault, &call.who, &id, reveal)?;
     page.push(Block::Heading("Consent history".into()));
     page.push(Block::Table(TableView {
         headers: vec![
@@ -184,11 +195,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     Cell::Code(c.client_id.clone()),
                     Cell::Code(c.profile_id.clone()),
                     Cell::Text(c.scope.clone()),
-                    Cell::Text(if flash.revealed() {
-                        c.ip.clone().unwrap_or_default()
-                    } else {
-                        "••••".into()
-                    }),
+                    Cell::Text(c.ip.clone().unwrap_or_default()),
                 ]
             })
             .collect(),
@@ -249,7 +256,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 .into(),
         ));
     }
-    if let Some(block) = reveal_link(call, &flash, &call.url(&format!("/accounts/{id}"))) {
+    if let Some(block) = reveal_form(call, &flash, &format!("/accounts/{id}"), Vec::new()) {
         page.push(block);
     }
     Ok(page)

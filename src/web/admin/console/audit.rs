@@ -8,7 +8,7 @@ use crate::db::DbError;
 use crate::web::pages::respond;
 use crate::web::AppState;
 
-use super::accounts::reveal_link;
+use super::accounts::reveal_form;
 use super::page::*;
 use super::*;
 
@@ -100,7 +100,10 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             ],
         )
     }));
-    let revealed = flash.revealed();
+    // Addresses and details are personal data: shown only as an audited reveal.
+    let revealed = flash
+        .reveal(&call.who)
+        .record(call.conn, &call.who, "audit log", "audit")?;
     page.push(Block::Table(TableView {
         headers: vec![
             "#", "Time", "Actor", "Action", "Target", "Address", "Details",
@@ -131,7 +134,12 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         empty: "No matching entries.",
     }));
     let query = audit_query(&flash);
-    let reveal = if revealed { "&reveal=1" } else { "" };
+    let reveal = match flash.reveal(&call.who) {
+        crate::admin::accounts::Reveal::Because(reason) if revealed => {
+            format!("&reveal=1&reason={}", urlencode(reason))
+        }
+        _ => String::new(),
+    };
     if let Some(next) = &found.next {
         page.push(Block::Link(link(
             "Older entries",
@@ -142,7 +150,13 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         "Export the matching entries (JSON lines)",
         call.url(&format!("/audit/export?{query}")),
     )));
-    if let Some(block) = reveal_link(call, &flash, &call.url(&format!("/audit?{query}"))) {
+    let keep = vec![
+        ("actor", flash.actor.clone().unwrap_or_default()),
+        ("action", flash.action.clone().unwrap_or_default()),
+        ("from", flash.from.clone().unwrap_or_default()),
+        ("to", flash.to.clone().unwrap_or_default()),
+    ];
+    if let Some(block) = reveal_form(call, &flash, "/audit", keep) {
         page.push(block);
     }
     Ok(page)

@@ -435,6 +435,8 @@ fn done(call: &Call, rest: &str, code: &str) -> Answer {
 struct Flash {
     done: Option<String>,
     reveal: Option<String>,
+    /// Why personal data is to be shown (recorded with the reveal).
+    reason: Option<String>,
     email: Option<String>,
     actor: Option<String>,
     action: Option<String>,
@@ -444,8 +446,20 @@ struct Flash {
 }
 
 impl Flash {
-    fn revealed(&self) -> bool {
-        self.reveal.as_deref() == Some("1")
+    /// What this view asks to see: unmasked only for a caller holding `pii:read` who gave a
+    /// reason (the admin layer checks both again and records the reveal).
+    fn reveal(&self, who: &crate::admin::Principal) -> crate::admin::accounts::Reveal<'_> {
+        use crate::admin::accounts::Reveal;
+        match (self.reveal.as_deref(), self.reason.as_deref()) {
+            (Some("1"), Some(reason)) if who.may(crate::admin::Permission::PiiRead) => {
+                Reveal::Because(reason)
+            }
+            _ => Reveal::Masked,
+        }
+    }
+
+    fn revealed(&self, who: &crate::admin::Principal) -> bool {
+        matches!(self.reveal(who), crate::admin::accounts::Reveal::Because(_))
     }
 }
 
