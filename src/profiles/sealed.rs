@@ -150,8 +150,9 @@ pub fn seal_legacy(conn: &mut AnyConnection, vault: &Vault) -> Result<usize, Pro
             0,
         )?;
         let row = &stored.row;
+        // A new profile always carries its wrapped key; no row is written without one.
         let (Some(data_key), Some(master_key_id)) = (&row.data_key, &row.data_key_master_id) else {
-            unreachable!("a new data key is always set");
+            return Err(crate::keys::envelope::EnvelopeError::Corrupted.into());
         };
         legacy::seal_profile(
             conn,
