@@ -506,6 +506,17 @@ pub fn may_sign_in(account: &Account) -> Result<(), LoginError> {
     }
 }
 
+/// [`may_sign_in`] for an account known by its id, without opening its sealed data (for
+/// checks that need the status only, such as introspection).
+pub fn may_sign_in_by_id(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<bool, DbError> {
+    Ok(rows::find(conn, tenant, account)?
+        .is_some_and(|row| AccountStatus::parse(&row.status) == AccountStatus::Active))
+}
+
 /// The purpose of password-reset link tokens (`identity::recovery`).
 pub(super) const RESET: &str = "reset";
 

@@ -112,14 +112,8 @@ fn refresh_token(
     if !offline && !session_alive {
         return Ok(None);
     }
-    let account_ok = identity::find_account(
-        conn,
-        ctx.vault(),
-        tenant,
-        &AccountId::from_stored(grant.account_id.clone()),
-    )
-    .is_ok_and(|a| identity::may_sign_in(&a).is_ok());
-    if !account_ok {
+    let account = AccountId::from_stored(grant.account_id.clone());
+    if !identity::may_sign_in_by_id(conn, tenant, &account)? {
         return Ok(None);
     }
     // `sub` as the token's client sees it (a pairwise client's never names the profile).
