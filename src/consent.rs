@@ -145,7 +145,7 @@ pub fn withdraw(
         if rows::revoke(conn, tenant, profile, client, now)? == 0 {
             return Ok(false);
         }
-        let revoked = grants::revoke_profile_client_grants(conn, tenant, profile, client, now)?;
+        let revoked = grants::revoke_profile_grants(conn, tenant, profile, Some(client), now)?;
         let scope = live.join(" ");
         let decision = Decision {
             profile,

@@ -108,40 +108,25 @@ pub fn revoke_account_grants(
     .execute(conn)?)
 }
 
-/// Revokes every grant made for one profile (the profile is being deleted).
+/// Revokes every grant made for one profile: all of them (the profile is being deleted), or
+/// those to one client (the person withdrew their consent to it).
 pub fn revoke_profile_grants(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     profile: &crate::domain::ProfileId,
+    client: Option<&crate::domain::ClientId>,
     now: i64,
 ) -> Result<usize, DbError> {
-    Ok(diesel::update(
-        grants::table
-            .filter(grants::tenant_id.eq(tenant.as_str()))
-            .filter(grants::profile_id.eq(profile.as_str()))
-            .filter(grants::revoked_at.is_null()),
-    )
-    .set(grants::revoked_at.eq(Some(now)))
-    .execute(conn)?)
-}
-
-/// Revokes every grant one profile made to one client (the person withdrew their consent).
-pub fn revoke_profile_client_grants(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    profile: &crate::domain::ProfileId,
-    client: &crate::domain::ClientId,
-    now: i64,
-) -> Result<usize, DbError> {
-    Ok(diesel::update(
-        grants::table
-            .filter(grants::tenant_id.eq(tenant.as_str()))
-            .filter(grants::profile_id.eq(profile.as_str()))
-            .filter(grants::client_id.eq(client.as_str()))
-            .filter(grants::revoked_at.is_null()),
-    )
-    .set(grants::revoked_at.eq(Some(now)))
-    .execute(conn)?)
+    type Backend = <AnyConnection as diesel::Connection>::Backend;
+    let mut update = diesel::update(grants::table)
+        .filter(grants::tenant_id.eq(tenant.as_str()))
+        .filter(grants::profile_id.eq(profile.as_str()))
+        .filter(grants::revoked_at.is_null())
+        .into_boxed::<Backend>();
+    if let Some(client) = client {
+        update = update.filter(grants::client_id.eq(client.as_str()));
+    }
+    Ok(update.set(grants::revoked_at.eq(Some(now))).execute(conn)?)
 }
 
 /// `offline_access` in a stored scope (space-separated; no other scope name contains it).

@@ -268,7 +268,7 @@ pub fn delete(
         }
         rows::delete_profile(conn, tenant, profile)?;
         // What was issued for the persona ends with it.
-        crate::db::grants::revoke_profile_grants(conn, tenant, profile, unix_now())?;
+        crate::db::grants::revoke_profile_grants(conn, tenant, profile, None, unix_now())?;
         if row.is_default {
             let mut remaining = rows::profiles(conn, tenant, &account)?;
             remaining.sort_by(|a, b| a.id.cmp(&b.id));

@@ -116,6 +116,25 @@ async fn assert_tokens_ended(app: &TestApp, rp: &Rp, tokens: &Value) {
     assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Adds the second profile (a persona with its own email and an attribute) to the account.
+fn add_persona(app: &TestApp) -> Value {
+    app.cli_json(&[
+        "profile",
+        "create",
+        "--tenant",
+        "acme",
+        "--account",
+        EMAIL,
+        "--name",
+        PROFILE_NAME,
+        "--email",
+        PROFILE_EMAIL,
+        "--attributes",
+        &json!({ "nickname": NICKNAME }).to_string(),
+        "--json",
+    ])
+}
+
 /// A copy of the database names nobody: not the account's address, not a profile's name,
 /// email, picture or attributes, not an address typed into a failed sign-in. The server
 /// itself still signs the person in and puts the right claims in tokens.
@@ -421,21 +440,7 @@ async fn an_administrator_erases_an_account(engine: Engine) {
     app.create_tenant("acme");
     let account = app.create_account("acme", EMAIL, PASSWORD);
     let id = account["id"].as_str().unwrap().to_owned();
-    app.cli_json(&[
-        "profile",
-        "create",
-        "--tenant",
-        "acme",
-        "--account",
-        EMAIL,
-        "--name",
-        PROFILE_NAME,
-        "--email",
-        PROFILE_EMAIL,
-        "--attributes",
-        &json!({ "nickname": NICKNAME }).to_string(),
-        "--json",
-    ]);
+    add_persona(&app);
     let rp = register_rp(
         &app,
         "acme",
@@ -658,21 +663,7 @@ async fn a_person_exports_their_data(engine: Engine) {
     let ada = app.create_account("acme", EMAIL, PASSWORD);
     let ada_id = ada["id"].as_str().unwrap().to_owned();
     let bob = app.create_account("acme", "bob@else.example", PASSWORD);
-    let persona = app.cli_json(&[
-        "profile",
-        "create",
-        "--tenant",
-        "acme",
-        "--account",
-        EMAIL,
-        "--name",
-        PROFILE_NAME,
-        "--email",
-        PROFILE_EMAIL,
-        "--attributes",
-        &json!({ "nickname": NICKNAME }).to_string(),
-        "--json",
-    ]);
+    let persona = add_persona(&app);
     let persona_id = persona["id"].as_str().unwrap();
     app.cli_json(&["role", "create", "--tenant", "acme", "poets", "--json"]);
     app.cli_json(&[
