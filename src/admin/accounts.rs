@@ -29,6 +29,9 @@ pub struct ProfileSummary {
     pub email: Option<String>,
     pub email_verified: bool,
     pub roles: Vec<String>,
+    /// Custom attributes; sensitive ones (and those outside the attribute schema) masked
+    /// unless revealed.
+    pub attributes: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -76,6 +79,18 @@ impl Reveal<'_> {
         what: &str,
         target: &str,
     ) -> Result<bool, AdminError> {
+        self.record_fields(conn, who, what, target, &[])
+    }
+
+    /// As [`Reveal::record`], naming the masked fields the reveal shows.
+    pub fn record_fields(
+        self,
+        conn: &mut AnyConnection,
+        who: &Principal,
+        what: &str,
+        target: &str,
+        fields: &[String],
+    ) -> Result<bool, AdminError> {
         let Reveal::Because(reason) = self else {
             return Ok(false);
         };
@@ -90,7 +105,10 @@ impl Reveal<'_> {
         audited(conn, who, "pii.reveal", |_| {
             Ok(Audited {
                 target: target.to_owned(),
-                details: json!({ "what": what, "reason": reason }),
+                details: match fields {
+                    [] => json!({ "what": what, "reason": reason }),
+                    fields => json!({ "what": what, "fields": fields, "reason": reason }),
+                },
                 result: (),
             })
         })?;
@@ -210,17 +228,29 @@ pub fn detail(
 ) -> Result<AccountDetail, AdminError> {
     who.require(Permission::AccountsRead)?;
     let row = account_row(conn, who, id)?;
-    let shown = reveal.record(conn, who, "account", &row.id)?;
     let account = AccountId::from_stored(row.id.clone());
     let now = unix_now();
+    let listed = crate::profiles::list(conn, vault, who.tenant(), &account)
+        .map_err(super::profiles::profile_error)?;
+    let schema = crate::profiles::attributes::Schema::load(conn, who.tenant())?;
+    // What a reveal shows: the emails, and each masked attribute by name.
+    let mut fields = vec!["email".to_owned()];
+    for p in &listed {
+        for name in p.attributes.as_object().into_iter().flat_map(|m| m.keys()) {
+            let field = format!("attributes.{name}");
+            if schema.is_sensitive(name) && !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+    }
+    let shown = reveal.record_fields(conn, who, "account", &row.id, &fields)?;
     let mut profiles = Vec::new();
-    for p in crate::profiles::list(conn, vault, who.tenant(), &account)
-        .map_err(super::profiles::profile_error)?
-    {
+    for p in listed {
         let roles = crate::profiles::authorization(conn, who.tenant(), &p.id)?.roles;
         profiles.push(ProfileSummary {
             id: p.id.to_string(),
             email_verified: p.email_verified,
+            attributes: schema.masked(&p.attributes, shown),
             name: p.name,
             is_default: p.is_default,
             email: p.email.map(|e| Reveal::email(shown, e.as_str())),
@@ -415,6 +445,8 @@ pub fn sign_out_everywhere(
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Consents {
     pub connected_apps: Vec<crate::consent::ConnectedApp>,
+    /// The decision in force about each consent purpose the profiles answered.
+    pub purposes: Vec<crate::consent::PurposeState>,
     pub history: Vec<crate::consent::ConsentEntry>,
 }
 
@@ -440,6 +472,7 @@ pub fn consents(
     }
     Ok(Consents {
         connected_apps: crate::consent::connected_apps(conn, who.tenant(), &ids)?,
+        purposes: crate::consent::in_force(conn, who.tenant(), &ids)?,
         history,
     })
 }

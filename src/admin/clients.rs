@@ -39,6 +39,9 @@ pub struct NewClient {
     /// An administration client may ask for `tessera:admin` (a user's token for the admin
     /// API). Default: false; only a `tenant:admin` may set it.
     pub administration: Option<bool>,
+    /// Consent purposes (keys) people accept before the client gets a code.
+    #[serde(default)]
+    pub purposes: Vec<String>,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -57,6 +60,8 @@ pub struct ClientChanges {
     pub sector_identifier: Option<String>,
     /// Only a `tenant:admin` may change it.
     pub administration: Option<bool>,
+    /// Replaces the consent purposes the client needs.
+    pub purposes: Option<Vec<String>>,
 }
 
 /// A new secret, shown once.
@@ -130,6 +135,7 @@ pub fn create(
         subject_mode: new.subject_mode.unwrap_or(SubjectMode::Profile),
         sector_identifier: new.sector_identifier,
         administration: new.administration.unwrap_or(false),
+        purposes: new.purposes,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -168,6 +174,7 @@ pub fn update(
         ("subject_mode", changes.subject_mode.is_some()),
         ("sector_identifier", changes.sector_identifier.is_some()),
         ("administration", changes.administration.is_some()),
+        ("purposes", changes.purposes.is_some()),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -184,6 +191,7 @@ pub fn update(
         subject_mode: changes.subject_mode,
         sector_identifier: changes.sector_identifier,
         administration: changes.administration,
+        purposes: changes.purposes,
     };
     audited(conn, who, "client.update", |conn| {
         require_power_over(conn, who, id)?;

@@ -4,12 +4,14 @@
 //! in the audit log inside the change's own transaction. The web layers only translate.
 
 pub mod accounts;
+pub mod attributes;
 pub mod audit_log;
 pub mod clients;
 mod error;
 pub mod keys;
 mod principal;
 pub mod profiles;
+pub mod purposes;
 pub mod roles;
 pub mod settings;
 

@@ -98,6 +98,10 @@ pub struct CreateArgs {
     /// admin API).
     #[arg(long)]
     administration: bool,
+    /// A consent purpose users accept before the client gets a code (repeatable; see
+    /// `tessera purpose`).
+    #[arg(long = "purpose")]
+    purposes: Vec<String>,
     #[arg(long)]
     json: bool,
 }
@@ -130,6 +134,12 @@ pub struct UpdateArgs {
     /// Mark (true) or unmark (false) an administration client.
     #[arg(long)]
     administration: Option<bool>,
+    /// Replace the consent purposes the client needs (repeatable).
+    #[arg(long = "purpose", conflicts_with = "no_purposes")]
+    purposes: Vec<String>,
+    /// The client needs no consent purpose any more.
+    #[arg(long)]
+    no_purposes: bool,
     #[arg(long)]
     json: bool,
 }
@@ -197,6 +207,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 subject_mode: Some(args.subject_mode),
                 sector_identifier: args.sector_identifier,
                 administration: Some(args.administration),
+                purposes: args.purposes,
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -240,6 +251,11 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 subject_mode: args.subject_mode,
                 sector_identifier: args.sector_identifier,
                 administration: args.administration,
+                purposes: match (args.no_purposes, args.purposes.is_empty()) {
+                    (true, _) => Some(Vec::new()),
+                    (false, false) => Some(args.purposes),
+                    (false, true) => None,
+                },
             };
             let who = Principal::cli(&tenant.id);
             show(
@@ -308,6 +324,9 @@ fn show(client: &Client, json: bool) -> anyhow::Result<()> {
         println!("post-logout:    {uri}");
     }
     println!("consent:        {}", view.consent);
+    if !view.purposes.is_empty() {
+        println!("purposes:       {}", view.purposes.join(", "));
+    }
     println!("signing alg:    {}", view.signing_alg);
     println!("subject mode:   {}", view.subject_mode);
     if let Some(sector) = view.sector_identifier {

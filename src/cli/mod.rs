@@ -4,11 +4,13 @@
 
 mod account;
 mod admin;
+mod attribute;
 mod audit;
 mod client;
 mod keys;
 mod output;
 mod profile;
+mod purpose;
 mod role;
 mod serve;
 mod tenant;
@@ -67,6 +69,12 @@ enum Command {
     /// Manage roles and their permissions, and assign them to profiles.
     #[command(subcommand)]
     Role(role::RoleCommand),
+    /// Declare custom profile attributes: type, sensitivity, releasing scope, retention.
+    #[command(subcommand)]
+    Attribute(attribute::AttributeCommand),
+    /// Define consent purposes (terms, marketing…) and publish new versions of them.
+    #[command(subcommand)]
+    Purpose(purpose::PurposeCommand),
     /// Verify and export the tenant's hash-chained audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -107,6 +115,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Account(command) => account::run(&settings, command),
                 Command::Profile(command) => profile::run(&settings, command),
                 Command::Role(command) => role::run(&settings, command),
+                Command::Purpose(command) => purpose::run(&settings, command),
+                Command::Attribute(command) => attribute::run(&settings, command),
                 Command::Audit(command) => audit::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }

@@ -150,6 +150,8 @@ pub struct Client {
     /// An administration client: only these may ask for `tessera:admin` (a user's token for
     /// the admin API). Set and cleared only by a `tenant:admin`.
     pub administration: bool,
+    /// The consent purposes (keys) people are asked to accept before this client gets a code.
+    pub purposes: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -206,6 +208,8 @@ pub struct ClientView<'a> {
     pub sector_identifier: Option<&'a str>,
     /// May ask for `tessera:admin` (user tokens for the admin API).
     pub administration: bool,
+    /// Consent purposes people accept before the client gets a code.
+    pub purposes: &'a [String],
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -218,6 +222,7 @@ impl Client {
         ClientView {
             client_id: self.id.as_str(),
             administration: self.administration,
+            purposes: &self.purposes,
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -257,6 +262,8 @@ pub struct ClientSpec {
     /// Pairwise sector; derived from the redirect URIs' host when they share one.
     pub sector_identifier: Option<String>,
     pub administration: bool,
+    /// Consent purpose keys; each must exist and not be retired.
+    pub purposes: Vec<String>,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -273,6 +280,7 @@ pub struct ClientUpdate {
     pub subject_mode: Option<SubjectMode>,
     pub sector_identifier: Option<String>,
     pub administration: Option<bool>,
+    pub purposes: Option<Vec<String>>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -478,6 +486,12 @@ impl TryFrom<ClientRow> for Client {
                 .ok_or_else(|| corrupt("subject mode"))?,
             sector_identifier: row.sector_identifier,
             administration: row.administration,
+            purposes: row
+                .purposes
+                .split(' ')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect(),
             id: ClientId::from_stored(row.id),
             tenant_id: TenantId::from_stored(row.tenant_id),
             name: row.name,
@@ -521,6 +535,7 @@ impl Client {
             subject_mode: self.subject_mode.as_str().into(),
             sector_identifier: self.sector_identifier.clone(),
             administration: self.administration,
+            purposes: self.purposes.join(" "),
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn create(
         spec.sector_identifier.as_deref(),
         &redirect_uris,
     )?;
+    let purposes = checked_purposes(conn, tenant, &spec.purposes)?;
     let secret = uses_secret(auth_method).then(random_token);
     let now = unix_now();
     let client = Client {
@@ -56,12 +57,26 @@ pub fn create(
         subject_mode: spec.subject_mode,
         sector_identifier,
         administration: spec.administration,
+        purposes,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
     };
     rows::insert(conn, &client.to_row())?;
     Ok((client, secret))
+}
+
+/// The consent purposes a client is to need: each defined in the tenant and not retired.
+fn checked_purposes(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    keys: &[String],
+) -> Result<Vec<String>, ClientError> {
+    use crate::consent::purposes::{check_for_client, PurposeError};
+    check_for_client(conn, tenant, keys).map_err(|e| match e {
+        PurposeError::Db(e) => ClientError::Db(e),
+        other => ClientError::Invalid(format!("consent purposes: {other}")),
+    })
 }
 
 fn uses_secret(method: AuthMethod) -> bool {
@@ -135,6 +150,9 @@ pub fn update(
     }
     if let Some(administration) = change.administration {
         client.administration = administration;
+    }
+    if let Some(purposes) = change.purposes {
+        client.purposes = checked_purposes(conn, tenant, &purposes)?;
     }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.

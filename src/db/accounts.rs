@@ -159,6 +159,45 @@ pub fn update_profile(
     Ok(())
 }
 
+/// The ids of a tenant's profiles after `after`, at most `limit`, in id order (batches for
+/// sweeps over every profile).
+pub fn profile_ids_after(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    Ok(profiles::table
+        .filter(profiles::tenant_id.eq(tenant.as_str()))
+        .filter(profiles::id.gt(after))
+        .order(profiles::id.asc())
+        .select(profiles::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Stores a profile's new persona only if the stored one is still `expected` (a sweep must
+/// not undo a change made since it read the row); whether it was stored.
+pub fn replace_persona_if_unchanged(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    row: &ProfileRow,
+    expected: &[u8],
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(&row.id))
+            .filter(profiles::persona.eq(expected)),
+    )
+    .set((
+        profiles::persona.eq(&row.persona),
+        profiles::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
 pub fn set_profile_default(
     conn: &mut AnyConnection,
     tenant: &TenantId,

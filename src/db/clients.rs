@@ -27,6 +27,7 @@ pub struct ClientRow {
     pub subject_mode: String,
     pub sector_identifier: Option<String>,
     pub administration: bool,
+    pub purposes: String,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -64,8 +64,9 @@ pub fn revoke(
     .execute(conn)?)
 }
 
-/// A live consent: (profile id, client id, client name, scope, granted at).
-pub type LiveConsent = (String, String, String, String, i64);
+/// A live consent: (profile id, client id, client name, scope, granted at, the client's
+/// consent purposes).
+pub type LiveConsent = (String, String, String, String, i64, String);
 
 /// The live consents of these profiles, with the client's name, oldest first.
 pub fn live(
@@ -85,6 +86,7 @@ pub fn live(
             clients::name,
             consents::scope,
             consents::granted_at,
+            clients::purposes,
         ))
         .load(conn)?)
 }

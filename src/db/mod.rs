@@ -2,6 +2,7 @@
 //! pool through [`Db::run`], never on the async executor threads.
 
 pub mod accounts;
+pub mod attributes;
 pub mod audit;
 pub mod clients;
 mod connection;
@@ -12,6 +13,7 @@ pub mod legacy;
 pub mod mfa;
 pub mod pending;
 pub mod purge;
+pub mod purposes;
 pub mod rate_limits;
 pub mod roles;
 pub mod schema;

@@ -59,6 +59,7 @@ diesel::table! {
         subject_mode -> Text,
         sector_identifier -> Nullable<Text>,
         administration -> Bool,
+        purposes -> Text,
     }
 }
 
@@ -346,6 +347,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    consent_purposes (tenant_id, purpose) {
+        tenant_id -> Text,
+        purpose -> Text,
+        name -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consent_purpose_versions (tenant_id, purpose, version) {
+        tenant_id -> Text,
+        purpose -> Text,
+        version -> BigInt,
+        required -> Bool,
+        text -> Nullable<Text>,
+        url -> Nullable<Text>,
+        changes -> Text,
+        published_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    attribute_definitions (tenant_id, name) {
+        tenant_id -> Text,
+        name -> Text,
+        kind -> Text,
+        sensitive -> Bool,
+        claim_scope -> Nullable<Text>,
+        retention_days -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     consents (id) {
         id -> Text,
         tenant_id -> Text,
@@ -377,6 +414,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_client_assertions,
     consents,
     consent_records,
+    consent_purposes,
+    consent_purpose_versions,
+    attribute_definitions,
     roles,
     role_permissions,
     profile_roles,

@@ -389,18 +389,7 @@ pub fn decide(
             })
         }
     };
-    // Handing over administration is never implied: its consent is asked for even from a
-    // first-party client, and prompt=none gets it only when already on record.
-    let policy = match client.consent {
-        ConsentPolicy::Skip if request.scopes().contains(scope::ADMIN) => ConsentPolicy::Required,
-        policy => policy,
-    };
-    let consent_needed = match policy {
-        ConsentPolicy::Skip => false,
-        ConsentPolicy::Required if request.has_prompt("consent") => true,
-        ConsentPolicy::Required => !has_consent(conn, ctx, client, &profile, &request.scopes())?,
-    };
-    if consent_needed {
+    if consent_needs(conn, ctx, client, request, &profile)?.any() {
         return Ok(if silent {
             Next::Fail(ErrorCode::ConsentRequired, "the user must consent")
         } else {
@@ -408,6 +397,51 @@ pub fn decide(
         });
     }
     Ok(Next::Issue(profile))
+}
+
+/// What the consent step must ask a profile: its scopes (as the client's policy says), and
+/// the consent purposes the client needs that the profile has not accepted as they stand.
+pub struct ConsentNeeds {
+    pub scopes: bool,
+    pub purposes: Vec<crate::consent::Due>,
+}
+
+impl ConsentNeeds {
+    pub fn any(&self) -> bool {
+        self.scopes || !self.purposes.is_empty()
+    }
+
+    /// The purpose versions asked about, as the consent form carries them (`key:version …`):
+    /// an answer counts only for the versions the person was shown.
+    pub fn shown(&self) -> String {
+        self.purposes
+            .iter()
+            .map(|d| format!("{}:{}", d.purpose.key, d.current.version))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+pub fn consent_needs(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    request: &AuthorizationRequest,
+    profile: &ProfileId,
+) -> Result<ConsentNeeds, crate::db::DbError> {
+    // Handing over administration is never implied: its consent is asked for even from a
+    // first-party client, and prompt=none gets it only when already on record.
+    let policy = match client.consent {
+        ConsentPolicy::Skip if request.scopes().contains(scope::ADMIN) => ConsentPolicy::Required,
+        policy => policy,
+    };
+    let scopes = match policy {
+        ConsentPolicy::Skip => false,
+        ConsentPolicy::Required if request.has_prompt("consent") => true,
+        ConsentPolicy::Required => !has_consent(conn, ctx, client, profile, &request.scopes())?,
+    };
+    let purposes = crate::consent::due(conn, &ctx.tenant.id, profile, &client.purposes)?;
+    Ok(ConsentNeeds { scopes, purposes })
 }
 
 /// Marks a prompt as done for a pending request (after sign-in, profile choice or consent).

@@ -1,5 +1,6 @@
 //! Claims about the signed-in user, by scope (OIDC Core §5.4): shared by ID tokens and
-//! userinfo so both always say the same thing. They come from the chosen profile.
+//! userinfo so both always say the same thing. They come from the chosen profile, plus the
+//! custom attributes its tenant's attribute schema releases for the granted scopes.
 
 use serde_json::{json, Map, Value};
 
@@ -13,8 +14,11 @@ pub fn user_claims(
     profile: &Profile,
     subject: &Subject,
     scope: &ScopeSet,
+    attribute_claims: Map<String, Value>,
 ) -> Map<String, Value> {
-    let mut claims = Map::new();
+    // Standard claims below override a same-named attribute (the schema refuses those names
+    // for release anyway).
+    let mut claims = attribute_claims;
     claims.insert("sub".into(), json!(subject.sub));
     if let Some(profile_id) = &subject.profile_id {
         claims.insert("profile_id".into(), json!(profile_id));

@@ -46,6 +46,7 @@ pub fn userinfo(
         .client(conn, &claims.client_id)
         .map_err(|_| OAuthError::invalid_token("the client is gone"))?;
     let subject = subject(conn, tenant, &client, &account.id, &profile_id)?;
-    let answer = user_claims(&account, &profile, &subject, &scope);
+    let attributes = profiles::attributes::released(conn, tenant, &profile.attributes, &scope)?;
+    let answer = user_claims(&account, &profile, &subject, &scope, attributes);
     Ok(answer)
 }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::consent::{ConnectedApp, ConsentEntry};
+use crate::consent::{ConnectedApp, ConsentEntry, PurposeState};
 use crate::db::{accounts as rows, audit, mfa, sessions, AnyConnection, DbError};
 use crate::domain::{rfc3339, unix_now, AccountId, TenantId};
 use crate::identity::{self, AccountError};
@@ -26,6 +26,8 @@ pub struct Export {
     pub profiles: Vec<ExportProfile>,
     pub sessions: Vec<ExportSession>,
     pub connected_apps: Vec<ConnectedApp>,
+    /// The decision in force about each consent purpose (terms, marketing…).
+    pub consent_purposes: Vec<PurposeState>,
     pub consent_history: Vec<ConsentEntry>,
     pub audit: Vec<ExportAuditEntry>,
 }
@@ -177,6 +179,7 @@ pub fn export(
             profiles,
             sessions,
             connected_apps: crate::consent::connected_apps(conn, tenant, &ids)?,
+            consent_purposes: crate::consent::in_force(conn, tenant, &ids)?,
             consent_history: crate::consent::history(conn, vault, tenant, &ids)?,
             audit,
         })

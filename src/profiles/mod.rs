@@ -1,6 +1,7 @@
 //! Profiles (personas) of an account, and the roles and permissions they hold. Persona data
 //! only: credentials and account status live in `identity`.
 
+pub mod attributes;
 pub mod choice;
 mod model;
 mod roles;
@@ -10,7 +11,10 @@ mod service;
 pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
 pub use roles::{authorization, Authorization, Role, RoleError};
 pub use sealed::{profile_key, seal_legacy};
-pub use service::{create, create_default, delete, find, list, rename, set_default, update};
+pub use service::{
+    create, create_default, delete, drop_expired_attributes, find, list, rename, set_default,
+    update,
+};
 
 pub mod role {
     //! Role administration.

@@ -53,6 +53,8 @@ pub enum ProfileError {
     InvalidLocale,
     #[error("custom attributes must be a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes")]
     InvalidAttributes,
+    #[error("the attribute \"{0}\" must be a {1} (the tenant's attribute schema says so)")]
+    AttributeType(String, &'static str),
     #[error("an account keeps at least one profile: create another before deleting this one")]
     LastProfile,
     #[error("this profile's personal data cannot be opened: {0}")]

@@ -22,6 +22,9 @@ pub(super) struct Persona {
     pub picture: Option<String>,
     pub locale: Option<String>,
     pub attributes: Value,
+    /// When each attribute value was last set (Unix seconds): retention counts from it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes_set_at: std::collections::BTreeMap<String, i64>,
 }
 
 /// A profile row opened: its metadata, persona and data key, to change and store again.
@@ -140,6 +143,8 @@ pub fn seal_legacy(conn: &mut AnyConnection, vault: &Vault) -> Result<usize, Pro
             locale: p.locale.clone(),
             attributes: serde_json::from_str(&p.attributes)
                 .unwrap_or_else(|_| Value::Object(Default::default())),
+            // Unknown before sealing: retention counts from the upgrade.
+            attributes_set_at: Default::default(),
         };
         let stored = Stored::with_id(
             vault,

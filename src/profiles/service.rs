@@ -38,6 +38,34 @@ fn attributes_value(attributes: &str) -> Result<Value, ProfileError> {
         .map_err(|_| ProfileError::InvalidAttributes)
 }
 
+/// Sets a persona's attributes to `new` (checked against the tenant's schema; a `null` value
+/// clears its attribute), noting when each changed value was set.
+fn set_attributes(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    persona: &mut Persona,
+    new: Value,
+    now: i64,
+) -> Result<(), ProfileError> {
+    super::attributes::Schema::load(conn, tenant)?.check(&new)?;
+    let Value::Object(new) = new else {
+        return Err(ProfileError::InvalidAttributes);
+    };
+    let old = persona.attributes.as_object().cloned().unwrap_or_default();
+    let kept: serde_json::Map<String, Value> =
+        new.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    persona
+        .attributes_set_at
+        .retain(|name, _| kept.contains_key(name));
+    for (name, value) in &kept {
+        if old.get(name) != Some(value) || !persona.attributes_set_at.contains_key(name) {
+            persona.attributes_set_at.insert(name.clone(), now);
+        }
+    }
+    persona.attributes = Value::Object(kept);
+    Ok(())
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     vault: &Vault,
@@ -55,16 +83,23 @@ pub fn create(
     }
     let email = new.email.as_deref().map(Email::parse).transpose()?;
     let now = unix_now();
-    let persona = Persona {
+    let mut persona = Persona {
         name: name.clone(),
         email: email.as_ref().map(ToString::to_string),
         picture: new.picture.as_deref().map(parse_picture).transpose()?,
         locale: new.locale.as_deref().map(parse_locale).transpose()?,
-        attributes: match new.attributes.as_deref() {
-            Some(attributes) => attributes_value(attributes)?,
-            None => Value::Object(Default::default()),
-        },
+        attributes: Value::Object(Default::default()),
+        attributes_set_at: Default::default(),
     };
+    if let Some(attributes) = new.attributes.as_deref() {
+        set_attributes(
+            conn,
+            tenant,
+            &mut persona,
+            attributes_value(attributes)?,
+            now,
+        )?;
+    }
     let mut stored = Stored::new(vault, tenant, account, persona, now)?;
     if let Some(email) = &email {
         let index = email_index(vault, tenant, email);
@@ -221,11 +256,68 @@ pub fn update(
             .transpose()?;
     }
     if let Some(attributes) = changes.attributes {
-        stored.persona.attributes = attributes_value(&attributes)?;
+        let new = attributes_value(&attributes)?;
+        set_attributes(conn, tenant, &mut stored.persona, new, now)?;
     }
     stored.row.updated_at = now;
     store(conn, vault, tenant, &mut stored)?;
     Ok(stored.profile())
+}
+
+/// Drops the attribute values whose retention (the tenant's attribute schema) ran out at
+/// `now`; returns how many values were dropped. Safe on several nodes at once: a profile
+/// changed since it was read is left for the next round.
+pub fn drop_expired_attributes(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    now: i64,
+) -> Result<usize, ProfileError> {
+    let schema = super::attributes::Schema::load(conn, tenant)?;
+    if !schema.0.iter().any(|d| d.retention_days.is_some()) {
+        return Ok(0);
+    }
+    let mut dropped = 0;
+    let mut after = String::new();
+    loop {
+        let ids = rows::profile_ids_after(conn, tenant, &after, 200)?;
+        let Some(last) = ids.last() else {
+            return Ok(dropped);
+        };
+        after = last.clone();
+        for id in ids {
+            let Some(row) = rows::find_profile(conn, tenant, &ProfileId::from_stored(id))? else {
+                continue;
+            };
+            let before = row.persona.clone();
+            let mut stored = Stored::open(vault, row)?;
+            let expired: Vec<String> = schema
+                .expired(&stored.persona.attributes_set_at, now)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            if expired.is_empty() {
+                continue;
+            }
+            if let Some(map) = stored.persona.attributes.as_object_mut() {
+                for name in &expired {
+                    map.remove(name);
+                }
+            }
+            stored
+                .persona
+                .attributes_set_at
+                .retain(|name, _| !expired.contains(name));
+            stored.row.updated_at = now;
+            stored.seal(vault)?;
+            let stored_now = crate::db::tx::statement(conn, |conn| {
+                rows::replace_persona_if_unchanged(conn, tenant, &stored.row, &before)
+            })?;
+            if stored_now {
+                dropped += expired.len();
+            }
+        }
+    }
 }
 
 pub fn set_default(

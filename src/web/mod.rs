@@ -193,6 +193,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             "/admin/settings/{section}",
             web::post().to(c::settings_action),
         )
+        .route("/admin/purposes", web::get().to(c::purposes))
+        .route("/admin/purposes", web::post().to(c::purpose_action))
+        .route(
+            "/admin/purposes/{action}",
+            web::post().to(c::purpose_action),
+        )
         .route("/admin/keys", web::get().to(c::keys))
         .route("/admin/keys/{action}", web::post().to(c::key_action))
         .route("/admin/audit", web::get().to(c::audit))

@@ -15,6 +15,7 @@ mod audit;
 mod cli;
 mod clients;
 mod concurrency;
+mod consent_purposes;
 mod discovery;
 mod flow;
 mod hardening;

@@ -25,6 +25,8 @@ pub(super) struct Prepared {
     scope: ScopeSet,
     nonce: Option<String>,
     refresh_token: Option<String>,
+    /// The custom attributes the granted scopes release (read with the profile).
+    attribute_claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Prepared {
@@ -50,7 +52,13 @@ impl Prepared {
         let (access_token, expires_in) =
             minter::access_token(ctx, client, &self.scope, Some(&user))?;
         let id_token = if self.scope.contains(crate::domain::scope::OPENID) {
-            let claims = user_claims(&self.account, &self.profile, &self.subject, &self.scope);
+            let claims = user_claims(
+                &self.account,
+                &self.profile,
+                &self.subject,
+                &self.scope,
+                self.attribute_claims,
+            );
             Some(minter::id_token(
                 ctx,
                 client,
@@ -108,6 +116,8 @@ pub(super) fn prepare(
     })?;
     let subject = subject(conn, tenant, client, &account.id, &profile_id)?;
     let authorization = profiles::authorization(conn, tenant, &profile_id)?;
+    let attribute_claims =
+        profiles::attributes::released(conn, tenant, &profile.attributes, &scope)?;
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         Some(minter::refresh_token(conn, ctx, &grant, &scope)?)
     } else {
@@ -122,5 +132,6 @@ pub(super) fn prepare(
         scope,
         nonce,
         refresh_token,
+        attribute_claims,
     })
 }

@@ -20,6 +20,7 @@ use crate::admin::{
     settings::TenantSettings, AdminError, Page, PageRequest, Permission, Principal,
 };
 use crate::clients::ClientView;
+use crate::consent::purposes::{NewPurpose, NewVersion, Purpose};
 use crate::db::audit::AuditFilter;
 use crate::db::AnyConnection;
 use crate::domain::{ClientId, GrantId};
@@ -27,6 +28,7 @@ use crate::keys::{KeyAlg, KeyInfo};
 use crate::oidc::access_token::{self, Inactive};
 use crate::oidc::context::OidcContext;
 use crate::privacy::export::Export;
+use crate::profiles::attributes::{AttributeDefinition, DefinitionChanges, NewDefinition};
 use crate::profiles::Role;
 use crate::tenancy::branding::BrandingChanges;
 use crate::tenancy::tenants::PolicyChanges;
@@ -134,6 +136,24 @@ operations! {
         "Change policies; absent fields stay, 0 clears a lifetime override", body: PolicyChanges, response: TenantSettings;
     put "/settings/branding" => set_branding, Some(Permission::SettingsWrite), 200,
         "Replace display name, logo URL and accent colour", body: BrandingChanges, response: TenantSettings;
+    get "/purposes" => list_purposes, Some(Permission::SettingsWrite), 200,
+        "List consent purposes with every version, ordered by key", body: Empty, response: Page<Purpose>;
+    post "/purposes" => create_purpose, Some(Permission::SettingsWrite), 201,
+        "Define a consent purpose and its first version", body: NewPurpose, response: Purpose;
+    get "/purposes/{purpose}" => get_purpose, Some(Permission::SettingsWrite), 200,
+        "Show a consent purpose with every version", body: Empty, response: Purpose;
+    post "/purposes/{purpose}/versions" => publish_purpose, Some(Permission::SettingsWrite), 201,
+        "Publish the next version; people who accepted an earlier one are asked again, shown what changed", body: NewVersion, response: Purpose;
+    post "/purposes/{purpose}/retire" => retire_purpose, Some(Permission::SettingsWrite), 200,
+        "Stop asking for a purpose (its history stays)", body: Empty, response: Purpose;
+    get "/attributes" => list_attributes, Some(Permission::SettingsWrite), 200,
+        "The attribute schema: each custom profile attribute's type, sensitivity, releasing scope and retention", body: Empty, response: Vec<AttributeDefinition>;
+    post "/attributes" => create_attribute, Some(Permission::SettingsWrite), 201,
+        "Declare an attribute", body: NewDefinition, response: AttributeDefinition;
+    patch "/attributes/{attribute}" => change_attribute, Some(Permission::SettingsWrite), 200,
+        "Change an attribute; absent fields stay, claim_scope \"\" stops releasing it, retention_days 0 keeps values (stored values are not rewritten)", body: DefinitionChanges, response: AttributeDefinition;
+    delete "/attributes/{attribute}" => remove_attribute, Some(Permission::SettingsWrite), 204,
+        "Remove an attribute from the schema (values stay, masked and never released)", body: Empty, response: Empty;
     get "/keys" => list_keys, Some(Permission::KeysWrite), 200,
         "List signing keys in creation order (never key material)", body: Empty, response: Page<KeyInfo>;
     post "/keys/rotate" => rotate_keys, Some(Permission::KeysWrite), 200,
@@ -703,6 +723,66 @@ handler!(set_branding, |c| {
     let settings = admin::settings::set_branding(c.conn, &c.who, &c.ctx.tenant, &changes)?;
     super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
     ok(settings)
+});
+
+handler!(list_purposes, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::purposes::list(c.conn, &c.who, &q.page())?)
+});
+
+handler!(create_purpose, |c| {
+    let new: NewPurpose = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::purposes::create(c.conn, &c.who, &new)?,
+    )
+});
+
+handler!(get_purpose, |c| ok(admin::purposes::get(
+    c.conn,
+    &c.who,
+    &c.input.param("purpose")
+)?));
+
+handler!(publish_purpose, |c| {
+    let new: NewVersion = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::purposes::publish(c.conn, &c.who, &c.input.param("purpose"), &new)?,
+    )
+});
+
+handler!(retire_purpose, |c| ok(admin::purposes::retire(
+    c.conn,
+    &c.who,
+    &c.input.param("purpose")
+)?));
+
+handler!(list_attributes, |c| ok(admin::attributes::list(
+    c.conn, &c.who
+)?));
+
+handler!(create_attribute, |c| {
+    let new: NewDefinition = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::attributes::create(c.conn, &c.who, &new)?,
+    )
+});
+
+handler!(change_attribute, |c| {
+    let changes: DefinitionChanges = c.input.body()?;
+    ok(admin::attributes::change(
+        c.conn,
+        &c.who,
+        &c.input.param("attribute"),
+        &changes,
+    )?)
+});
+
+handler!(remove_attribute, |c| {
+    admin::attributes::remove(c.conn, &c.who, &c.input.param("attribute"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 
 handler!(list_keys, |c| {

@@ -37,6 +37,22 @@ struct AppView {
     client_name: String,
     scopes: String,
     since: String,
+    /// The consent purposes the app needs, with this profile's decisions.
+    purposes: String,
+}
+
+/// A decision in force about a consent purpose.
+struct ChoiceView {
+    profile_id: String,
+    profile_name: String,
+    purpose: String,
+    name: String,
+    /// "Accepted version 2 on …", "Declined …".
+    state: String,
+    /// An optional purpose accepted: it can be withdrawn here.
+    withdrawable: bool,
+    /// A newer version exists than the one decided.
+    outdated: bool,
 }
 
 #[derive(Template)]
@@ -49,6 +65,7 @@ struct AccountPage<'a> {
     error: Option<&'a str>,
     profiles: Vec<ProfileView>,
     apps: Vec<AppView>,
+    choices: Vec<ChoiceView>,
     sessions: Vec<SessionView>,
     mfa_enrolled: bool,
     /// How long a deletion waits before the data is destroyed, in words.
@@ -102,6 +119,8 @@ pub struct Flash {
 pub struct AccountForm {
     profile_id: Option<String>,
     client_id: Option<String>,
+    /// A consent purpose key.
+    purpose: Option<String>,
     name: Option<String>,
     email: Option<String>,
     pub(super) current_password: Option<String>,
@@ -121,6 +140,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "password" => "Your password was changed and your other sessions were signed out.",
         "sessions" => "Your other sessions were signed out.",
         "app_revoked" => "The app's access was removed: it was signed out and has to ask again.",
+        "purpose_withdrawn" => "Your consent was withdrawn.",
         "mfa_off" => "Two-step verification was turned off.",
         "verify_sent" => "We sent a confirmation link to the profile's address.",
         _ => return None,
@@ -139,6 +159,7 @@ fn error_text(code: &str) -> Option<&'static str> {
         "weak_password" => "The new password is too short for this organisation's policy.",
         "common_password" => "That password is too common. Choose another.",
         "not_found" => "That profile no longer exists.",
+        "purpose_required" => "That consent is required to use the apps that ask for it: remove the app, or delete your account, to end it.",
         "mfa_code" => "That code did not match. Start the set-up again and use the newest code.",
         _ => return None,
     })
@@ -210,19 +231,58 @@ fn overview(
         Err(_) => return Ok(frame.failure()),
     };
     let ids: Vec<String> = profiles.iter().map(|p| p.id.to_string()).collect();
+    let profile_name = |id: &str| {
+        profiles
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let states = crate::consent::in_force(conn, tenant, &ids)?;
     let apps = crate::consent::connected_apps(conn, tenant, &ids)?
         .into_iter()
         .map(|app| AppView {
-            profile_name: profiles
+            profile_name: profile_name(&app.profile_id),
+            purposes: app
+                .purposes
                 .iter()
-                .find(|p| p.id.as_str() == app.profile_id)
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
+                .map(|key| {
+                    let state = states
+                        .iter()
+                        .find(|s| s.profile_id == app.profile_id && &s.purpose == key);
+                    match state {
+                        Some(s) => format!("{} ({} v{})", s.name, s.decision, s.version),
+                        None => key.clone(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             profile_id: app.profile_id,
             client_id: app.client_id,
             client_name: app.client_name,
             scopes: app.scopes.join(" "),
             since: app.since,
+        })
+        .collect();
+    let choices = states
+        .into_iter()
+        .map(|s| ChoiceView {
+            profile_name: profile_name(&s.profile_id),
+            state: format!(
+                "{} version {} on {}",
+                match s.decision.as_str() {
+                    "granted" => "Accepted",
+                    "declined" => "Declined",
+                    _ => "Withdrawn",
+                },
+                s.version,
+                s.at
+            ),
+            withdrawable: s.decision == "granted" && !s.required,
+            outdated: s.version < s.current_version,
+            profile_id: s.profile_id,
+            purpose: s.purpose,
+            name: s.name,
         })
         .collect();
     let profiles = profiles
@@ -250,6 +310,7 @@ fn overview(
         error: flash.error.as_deref().and_then(error_text),
         profiles,
         apps,
+        choices,
         sessions,
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
         erasure_grace: in_words(erasure_grace_secs),
@@ -331,6 +392,7 @@ impl Action<'_> {
             | "profile/default" | "profile/delete" => self.profile(conn, action),
             "password" | "mfa/disable" | "delete" => self.credentials(conn, action),
             "apps/revoke" => self.revoke_app(conn),
+            "purposes/withdraw" => self.withdraw_purpose(conn),
             "sessions/end-others" => {
                 let (tenant, session) = (&self.user.tenant.id, &self.user.session);
                 crate::sessions::end_others(conn, tenant, &session.account_id, &session.id)?;
@@ -356,6 +418,29 @@ impl Action<'_> {
             match crate::consent::withdraw(conn, vault, tenant, &profile, &client, &actor)? {
                 true => Ok("app_revoked"),
                 false => Err("not_found"),
+            },
+        )
+    }
+
+    /// Withdraws an optional consent purpose a profile of this account accepted.
+    fn withdraw_purpose(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        let (Some(profile), Some(key)) = (self.own_profile(conn)?, &self.form.purpose) else {
+            return Ok(Err("not_found"));
+        };
+        let account = &self.user.session.account_id;
+        let actor = crate::audit::Actor {
+            id: account.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        let (vault, tenant) = (self.state.keys.vault(), &self.user.tenant.id);
+        use crate::consent::Withdrawal;
+        Ok(
+            match crate::consent::withdraw_purpose(
+                conn, vault, tenant, account, &profile, key, &actor,
+            )? {
+                Withdrawal::Withdrawn => Ok("purpose_withdrawn"),
+                Withdrawal::Required => Err("purpose_required"),
+                Withdrawal::NotGranted => Err("not_found"),
             },
         )
     }

@@ -1,5 +1,8 @@
 //! `GET|POST {issuer}/consent`: the user allows or denies the client's requested scopes for
-//! the chosen profile.
+//! the chosen profile, and answers the consent purposes the client needs that the profile has
+//! not accepted as they now stand (what changed is shown).
+
+use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -26,14 +29,62 @@ struct ConsentPage<'a> {
     client_name: &'a str,
     user_label: &'a str,
     scopes: Vec<String>,
+    purposes: Vec<PurposeView>,
+    /// Whether any required purpose is asked (the button then says so).
+    accepts_required: bool,
+    shown: String,
     csrf_token: &'a str,
     request_id: &'a str,
 }
+
+struct PurposeView {
+    key: String,
+    name: String,
+    version: i64,
+    required: bool,
+    text: Option<String>,
+    url: Option<String>,
+    /// The version accepted before, when the words changed since.
+    accepted: Option<i64>,
+    changes: Vec<String>,
+}
+
+impl From<&crate::consent::Due> for PurposeView {
+    fn from(due: &crate::consent::Due) -> PurposeView {
+        PurposeView {
+            key: due.purpose.key.clone(),
+            name: due.purpose.name.clone(),
+            version: due.current.version,
+            required: due.current.required,
+            text: due.current.text.clone(),
+            url: due.current.url.clone(),
+            accepted: due.accepted,
+            changes: due.changes(),
+        }
+    }
+}
+
+/// The optional purposes a form ticks arrive as `accept_{key}` fields.
+const TICK_PREFIX: &str = "accept_";
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
     request: Option<String>,
     decision: Option<String>,
+    /// The purpose versions the page showed (`key:version …`).
+    shown: Option<String>,
+    #[serde(flatten)]
+    rest: HashMap<String, String>,
+}
+
+impl ConsentForm {
+    fn ticked(&self) -> BTreeSet<String> {
+        self.rest
+            .keys()
+            .filter_map(|name| name.strip_prefix(TICK_PREFIX))
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 pub async fn consent_form(
@@ -67,18 +118,25 @@ pub async fn consent_form(
             let profile_name = profiles::find(conn, ctx.vault(), &ctx.tenant.id, &profile_id)
                 .map(|p| p.name)
                 .unwrap_or_default();
-            let scopes = request
-                .scopes()
-                .iter()
-                .filter_map(authorize::describe_scope)
-                .map(str::to_owned)
-                .collect();
+            let needs = authorize::consent_needs(conn, ctx, client, request, &profile_id)?;
+            let scopes = match needs.scopes {
+                true => request
+                    .scopes()
+                    .iter()
+                    .filter_map(authorize::describe_scope)
+                    .map(str::to_owned)
+                    .collect(),
+                false => Vec::new(),
+            };
             let html = ConsentPage {
                 issuer: &frame.issuer,
                 tenant_name: &frame.tenant_name,
                 client_name: &client.name,
                 user_label: &format!("{email} ({profile_name})"),
                 scopes,
+                purposes: needs.purposes.iter().map(PurposeView::from).collect(),
+                accepts_required: needs.purposes.iter().any(|d| d.current.required),
+                shown: needs.shown(),
                 csrf_token: &sessions::csrf_token(browser),
                 request_id,
             }
@@ -95,16 +153,12 @@ pub async fn consent_submit(
     req: HttpRequest,
     form: CsrfForm<ConsentForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    let allowed = form.decision.as_deref() == Some("allow");
+    let mut form = form.into_inner();
     let ip = crate::web::extract::ClientIp::of(&req).0;
-    resume_pending(
-        state,
-        tenant,
-        &req,
-        form.request,
-        move |conn, ctx, frame, r| decide(conn, ctx, frame, r, allowed, &ip),
-    )
+    let request = form.request.take();
+    resume_pending(state, tenant, &req, request, move |conn, ctx, frame, r| {
+        decide(conn, ctx, frame, r, &form, &ip)
+    })
     .await
 }
 
@@ -114,18 +168,41 @@ fn decide(
     ctx: &OidcContext,
     frame: &PageFrame,
     resumed: Resumed,
-    allowed: bool,
+    form: &ConsentForm,
     ip: &str,
 ) -> Result<Outcome, DbError> {
     let mut r = resumed;
     let next = authorize::decide(conn, ctx, &r.client, &r.request, r.session.as_ref())?;
     if let Next::Consent(profile) = next {
-        if !allowed {
+        if form.decision.as_deref() != Some("allow") {
             authorize::finish_pending(conn, ctx, &r.request_id)?;
             let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Ok(Outcome::Client(r.request.error(&ctx.issuer, denied)));
         }
-        authorize::record_consent(conn, ctx, &r.client, &profile, &r.request, ip)?;
+        let needs = authorize::consent_needs(conn, ctx, &r.client, &r.request, &profile)?;
+        if form.shown.as_deref().unwrap_or_default() != needs.shown() {
+            // A purpose changed while the page was open: the answer was about other words, so
+            // the page is shown again as it now stands.
+            return r.advance(conn, ctx, frame);
+        }
+        if needs.scopes {
+            authorize::record_consent(conn, ctx, &r.client, &profile, &r.request, ip)?;
+        }
+        let asker = crate::consent::Asker {
+            client: &r.client.id,
+            scope: &r.request.scope,
+            ip,
+        };
+        let ticked = form.ticked();
+        crate::consent::decide_purposes(
+            conn,
+            ctx.vault(),
+            &ctx.tenant.id,
+            &profile,
+            &asker,
+            &needs.purposes,
+            &ticked,
+        )?;
         authorize::satisfied(conn, ctx, &r.request_id, &mut r.request, "consent")?;
     }
     r.advance(conn, ctx, frame)

@@ -155,7 +155,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     ]));
     page.push(Block::Heading("Profiles".into()));
     page.push(Block::Table(TableView {
-        headers: vec!["Name", "Profile ID", "Email", "Roles"],
+        headers: vec!["Name", "Profile ID", "Email", "Roles", "Attributes"],
         rows: detail
             .profiles
             .iter()
@@ -169,6 +169,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     Cell::Code(p.id.clone()),
                     Cell::Text(p.email.as_deref().map(shown).unwrap_or_default()),
                     Cell::Text(p.roles.join(", ")),
+                    Cell::Text(attributes_text(&p.attributes)),
                 ]
             })
             .collect(),
@@ -327,4 +328,20 @@ pub async fn account_action(
         Ok(done(call, &back, code))
     })
     .await
+}
+
+/// `name: value` pairs (masked values as the admin layer masked them).
+fn attributes_text(attributes: &serde_json::Value) -> String {
+    attributes
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(name, value)| match value {
+                    serde_json::Value::String(s) => format!("{name}: {s}"),
+                    other => format!("{name}: {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }

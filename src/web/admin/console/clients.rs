@@ -23,6 +23,21 @@ fn lines(text: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Purpose keys typed space- or comma-separated.
+fn words(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn purposes_field(current: &[String]) -> Field {
+    Field::text("purposes", "Consent purposes", current.join(" ")).hint(
+        "Keys of the purposes users accept before this client gets a code, space-separated (see Consent purposes).",
+    )
+}
+
 fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     let mut grants = Vec::new();
     if form.grant_authorization_code.is_some() {
@@ -136,6 +151,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             Field::area("post_logout_redirect_uris", "Post-logout redirect URIs", "")
                 .hint("One per line (optional)."),
             Field::select("consent", "Consent", &CONSENT_OPTIONS, "required"),
+            purposes_field(&[]),
         ];
         fields.extend(grant_fields(&[
             GrantType::AuthorizationCode,
@@ -180,6 +196,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
+        ("Consent purposes".into(), client.purposes.join(", ")),
         (
             "Roles (machine access)".into(),
             client.authorization.roles.join(", "),
@@ -206,6 +223,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
                 uris(&client.post_logout_redirect_uris),
             ),
             Field::select("consent", "Consent", &CONSENT_OPTIONS, consent),
+            purposes_field(&client.purposes),
         ];
         fields.extend(grant_fields(&client.grant_types));
         fields.extend(administration_field(call, client.administration));
@@ -268,6 +286,7 @@ pub async fn create_client(
             subject_mode: None,
             sector_identifier: None,
             administration: form.administration.is_some().then_some(true),
+            purposes: words(form.purposes.as_deref()),
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -316,6 +335,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         grant_types: Some(grants_from(form)),
         consent: consent_from(form),
         administration: administration_from(call, form),
+        purposes: form.purposes.as_deref().map(|p| words(Some(p))),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

@@ -28,6 +28,7 @@ mod audit;
 mod clients;
 mod keys;
 pub(super) mod page;
+mod purposes;
 mod roles;
 mod settings;
 
@@ -35,6 +36,7 @@ pub use accounts::{account, account_action, accounts};
 pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
 pub use keys::{key_action, keys};
+pub use purposes::{purpose_action, purposes};
 pub use roles::{role_action, roles};
 pub use settings::{settings, settings_action};
 
@@ -334,6 +336,13 @@ pub struct ConsoleForm {
     grant_refresh_token: Option<String>,
     grant_authorization_code: Option<String>,
     administration: Option<String>,
+    purposes: Option<String>,
+    // Consent purposes
+    key: Option<String>,
+    text: Option<String>,
+    url: Option<String>,
+    changes: Option<String>,
+    required: Option<String>,
     // Roles
     role: Option<String>,
     permission: Option<String>,
@@ -478,6 +487,9 @@ fn notice(code: Option<&str>) -> Option<String> {
             "role_created" => "The role was created.",
             "role_deleted" => "The role was deleted.",
             "role_changed" => "The role was changed.",
+            "purpose_created" => "The purpose was defined. Name it in the clients that need it.",
+            "purpose_published" => "The new version is in force: people who accepted an earlier one are asked again at their next sign-in.",
+            "purpose_retired" => "The purpose is retired: nobody is asked for it any more.",
             "policy" => "The policies were saved. Hosted pages use them within a second.",
             "branding" => "The branding was saved. Hosted pages show it within a second.",
             "rotated" => "New signing keys are active. Earlier keys stay published until retired.",

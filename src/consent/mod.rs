@@ -3,6 +3,17 @@
 //! every grant and withdrawal with its time and the address it came from (sealed under the
 //! profile's data key). Withdrawing ends what the client holds for that profile at once:
 //! its grants, and through them its refresh and access tokens.
+//!
+//! Purposes (`purposes`) are what a tenant asks people to agree to beyond scopes, in
+//! versions; `asking` decides which of them a profile must be asked about at sign-in and
+//! records the answers in the same ledger.
+
+mod asking;
+pub mod purposes;
+
+pub use asking::{
+    decide_purposes, due, in_force, withdraw_purpose, Asker, Due, PurposeState, Withdrawal,
+};
 
 use std::collections::BTreeMap;
 
@@ -26,6 +37,9 @@ pub struct ConnectedApp {
     pub scopes: Vec<String>,
     /// When the oldest consent still in force was given (RFC 3339).
     pub since: String,
+    /// The consent purposes the client needs (keys); the profile's decisions about them are
+    /// in [`in_force`].
+    pub purposes: Vec<String>,
 }
 
 /// One ledger entry.
@@ -59,6 +73,8 @@ struct Decision<'a> {
     profile: &'a ProfileId,
     client: &'a ClientId,
     scope: &'a str,
+    /// A purpose and its version; `None` for consent to scopes.
+    purpose: Option<(&'a str, i64)>,
     decision: &'static str,
     ip: &'a str,
 }
@@ -85,8 +101,8 @@ fn append(
             profile_id: d.profile.to_string(),
             client_id: d.client.to_string(),
             scope: d.scope.to_owned(),
-            purpose: None,
-            purpose_version: None,
+            purpose: d.purpose.map(|(key, _)| key.to_owned()),
+            purpose_version: d.purpose.map(|(_, version)| version),
             decision: d.decision.to_owned(),
             at: now,
             ip_sealed,
@@ -112,6 +128,7 @@ pub fn grant(
         profile,
         client,
         scope,
+        purpose: None,
         decision: "granted",
         ip,
     };
@@ -151,6 +168,7 @@ pub fn withdraw(
             profile,
             client,
             scope: &scope,
+            purpose: None,
             decision: "withdrawn",
             ip: &actor.ip,
         };
@@ -175,7 +193,7 @@ pub fn connected_apps(
     profile_ids: &[String],
 ) -> Result<Vec<ConnectedApp>, DbError> {
     let mut apps: BTreeMap<(String, String), ConnectedApp> = BTreeMap::new();
-    for (profile_id, client_id, client_name, scope, granted_at) in
+    for (profile_id, client_id, client_name, scope, granted_at, purposes) in
         rows::live(conn, tenant, profile_ids)?
     {
         let app = apps
@@ -186,6 +204,7 @@ pub fn connected_apps(
                 client_name,
                 scopes: Vec::new(),
                 since: rfc3339(granted_at),
+                purposes: purposes.split_whitespace().map(str::to_owned).collect(),
             });
         for s in scope.split_whitespace() {
             if !app.scopes.iter().any(|have| have == s) {
