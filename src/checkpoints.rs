@@ -23,6 +23,9 @@ pub const PUBLISHED: i64 = 100;
 const TENANTS_PER_ROUND: i64 = 1000;
 /// The JWS `typ` of a checkpoint: it can never pass for an ID or access token.
 const TYP: &str = "audit-checkpoint+jwt";
+/// The JWS `typ` of a retention anchor: signed only when retention cuts the chain, so an
+/// ordinary checkpoint can never be passed off as permission to drop what precedes it.
+const ANCHOR_TYP: &str = "audit-anchor+jwt";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -59,23 +62,9 @@ pub fn take(
     if head.seq == 0 || newest.first().is_some_and(|c| c.seq >= head.seq) {
         return Ok(None);
     }
-    let key_set = keys.load(conn, tenant)?;
-    let Some(signer) = [KeyAlg::Es256, KeyAlg::EdDsa, KeyAlg::Rs256]
-        .into_iter()
-        .find_map(|alg| key_set.signer(alg))
-    else {
+    let Some(jws) = sign(conn, keys, tenant, TYP, &head.seq, &head.hash, now)? else {
         return Ok(None);
     };
-    let claims = Claims {
-        tenant: tenant.to_string(),
-        seq: head.seq,
-        hash: head.hash.clone(),
-        iat: now,
-    };
-    let payload = serde_json::to_vec(&claims).map_err(|e| CheckpointError::Sign(e.to_string()))?;
-    let jws = signer
-        .sign(TYP, &payload)
-        .map_err(|e| CheckpointError::Sign(e.to_string()))?;
     let row = CheckpointRow {
         tenant_id: tenant.to_string(),
         seq: head.seq,
@@ -85,6 +74,48 @@ pub fn take(
     };
     rows::insert_checkpoint(conn, &row)?;
     Ok(Some(row))
+}
+
+/// Signs a point of the chain with the tenant's key (`None` for a tenant without one).
+fn sign(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    typ: &str,
+    seq: &i64,
+    hash: &str,
+    now: i64,
+) -> Result<Option<String>, CheckpointError> {
+    let key_set = keys.load(conn, tenant)?;
+    let Some(signer) = [KeyAlg::Es256, KeyAlg::EdDsa, KeyAlg::Rs256]
+        .into_iter()
+        .find_map(|alg| key_set.signer(alg))
+    else {
+        return Ok(None);
+    };
+    let claims = Claims {
+        tenant: tenant.to_string(),
+        seq: *seq,
+        hash: hash.to_owned(),
+        iat: now,
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|e| CheckpointError::Sign(e.to_string()))?;
+    signer
+        .sign(typ, &payload)
+        .map(Some)
+        .map_err(|e| CheckpointError::Sign(e.to_string()))
+}
+
+/// Signs the anchor retention cuts the chain at: entry `seq` had `hash`.
+pub fn sign_anchor(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    seq: i64,
+    hash: &str,
+    now: i64,
+) -> Result<Option<String>, CheckpointError> {
+    sign(conn, keys, tenant, ANCHOR_TYP, &seq, hash, now)
 }
 
 /// One round over every tenant whose chain moved; returns how many checkpoints were taken.
@@ -132,8 +163,12 @@ pub fn published(
 /// The point a checkpoint vouches for, if its signature is the tenant's and it names this
 /// tenant.
 pub fn open(key_set: &TenantKeySet, tenant: &TenantId, jws: &str) -> Option<Reached> {
+    open_typed(key_set, tenant, jws, TYP)
+}
+
+fn open_typed(key_set: &TenantKeySet, tenant: &TenantId, jws: &str, typ: &str) -> Option<Reached> {
     let (header, payload) = key_set.verify(jws.trim()).ok()?;
-    if header.token_type() != Some(TYP) {
+    if header.token_type() != Some(typ) {
         return None;
     }
     let claims: Claims = serde_json::from_slice(&payload).ok()?;
@@ -154,6 +189,7 @@ pub fn verify(
     given: &[String],
 ) -> Result<audit::Verification, CheckpointError> {
     let key_set = keys.load(conn, tenant)?;
+    let anchor = |jws: &str| open_typed(&key_set, tenant, jws, ANCHOR_TYP);
     let mut reached: Vec<Reached> = published(conn, tenant)?
         .iter()
         .filter_map(|c| open(&key_set, tenant, &c.jws))
@@ -162,7 +198,7 @@ pub fn verify(
         match open(&key_set, tenant, jws) {
             Some(point) => reached.push(point),
             None => {
-                let mut result = audit::verify(conn, tenant, &[])?;
+                let mut result = audit::verify(conn, tenant, &[], &anchor)?;
                 result.broken.get_or_insert((
                     0,
                     "a given checkpoint does not carry this tenant's signature (forged, for \
@@ -173,5 +209,5 @@ pub fn verify(
             }
         }
     }
-    Ok(audit::verify(conn, tenant, &reached)?)
+    Ok(audit::verify(conn, tenant, &reached, &anchor)?)
 }

@@ -120,6 +120,9 @@ pub struct MaintenanceSettings {
     pub purge_interval_secs: u64,
     /// Rows deleted per statement.
     pub purge_batch_rows: i64,
+    /// How often each node looks for tenants whose daily retention run is due (seconds; 0
+    /// turns retention off on this node). One node runs each tenant's day.
+    pub retention_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

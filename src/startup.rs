@@ -146,6 +146,14 @@ impl Application {
             db.clone(),
             settings.maintenance.clone(),
         ));
+        tokio::spawn(crate::privacy::retention::run(
+            db.clone(),
+            state.keys.clone(),
+            settings.clone(),
+            state.mailer.clone(),
+            state.mail_from.clone(),
+            Duration::from_secs(settings.maintenance.retention_interval_secs),
+        ));
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })
     }

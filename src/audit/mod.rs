@@ -213,27 +213,66 @@ pub struct Reached {
 /// removed or reordered, or newest entries removed behind the chain head; then checks the
 /// chain still holds every point in `reached` (signed checkpoints, already verified by the
 /// caller): removing the newest entries *and* rewinding the head, or rewriting history
-/// consistently, is caught there.
+/// consistently, is caught there. A chain cut by retention starts after its base, which must
+/// carry the tenant's signature (`open_anchor` opens it): cutting the oldest entries without
+/// the key is caught too.
 pub fn verify(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     reached: &[Reached],
+    open_anchor: &dyn Fn(&str) -> Option<Reached>,
 ) -> Result<Verification, DbError> {
     chain_pending(conn, tenant)?;
     tx::read(conn, |conn| {
-        let mut result = walk(conn, tenant)?;
+        let base = rows::base(conn, tenant)?;
+        if let Some(base) = &base {
+            let vouched = open_anchor(&base.jws)
+                .is_some_and(|point| point.seq == base.seq && point.hash == base.hash);
+            if !vouched {
+                return Ok(Verification {
+                    entries: 0,
+                    broken: Some((
+                        base.seq,
+                        format!(
+                            "the log starts after entry {} without this tenant's signed anchor: \
+                             the oldest entries were removed",
+                            base.seq
+                        ),
+                    )),
+                    pending: rows::count_unchained(conn, tenant)?,
+                    checkpoints: Vec::new(),
+                });
+            }
+        }
+        let base_seq = base.as_ref().map_or(0, |b| b.seq);
+        let mut result = walk(conn, tenant, base.as_ref())?;
         if result.broken.is_some() {
             return Ok(result);
         }
         for point in reached {
             result.checkpoints.push(point.seq);
-            if point.seq > result.entries {
+            // Older points are gone with the entries they named; the anchor vouches for them.
+            if point.seq < base_seq {
+                continue;
+            }
+            if point.seq == base_seq {
+                if base.as_ref().is_some_and(|b| b.hash != point.hash) {
+                    result.broken = Some((
+                        point.seq,
+                        format!("entry {} differs from its signed checkpoint", point.seq),
+                    ));
+                    break;
+                }
+                continue;
+            }
+            if point.seq > base_seq + result.entries {
                 result.broken = Some((
-                    result.entries + 1,
+                    base_seq + result.entries + 1,
                     format!(
                         "a checkpoint covers entry {} but the log ends at entry {}: the newest \
                          entries were removed",
-                        point.seq, result.entries
+                        point.seq,
+                        base_seq + result.entries
                     ),
                 ));
                 break;
@@ -250,28 +289,35 @@ pub fn verify(
     })
 }
 
-fn walk(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Verification, DbError> {
+/// Walks the chain from its start (or its retention base); `entries` counts what is there.
+fn walk(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    base: Option<&rows::Base>,
+) -> Result<Verification, DbError> {
     let head = rows::head(conn, tenant)?.unwrap_or(Head {
         seq: 0,
         hash: GENESIS.to_owned(),
     });
     let pending = rows::count_unchained(conn, tenant)?;
-    let mut expected_seq = 1;
-    let mut prev = GENESIS.to_owned();
+    let base_seq = base.map_or(0, |b| b.seq);
+    let mut expected_seq = base_seq + 1;
+    let mut prev = base.map_or(GENESIS.to_owned(), |b| b.hash.clone());
     let mut entries = 0;
     loop {
         let page = rows::list(conn, tenant, expected_seq - 1, PAGE)?;
         if page.is_empty() {
-            let broken = if head.seq > entries {
+            let last = expected_seq - 1;
+            let broken = if head.seq > last {
                 Some((
-                    entries + 1,
+                    last + 1,
                     format!(
                         "entries {} to {} are missing (the newest entries were deleted)",
-                        entries + 1,
+                        last + 1,
                         head.seq
                     ),
                 ))
-            } else if head.seq < entries || head.hash != prev {
+            } else if head.seq < last || head.hash != prev {
                 Some((
                     head.seq,
                     "the chain head does not match the newest entry".to_owned(),

@@ -51,6 +51,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Apply every tenant's retention policy now, for the tenants whose daily run is due
+    /// (each server node also checks every `maintenance.retention_interval_secs`); mails the
+    /// inactivity warnings.
+    Retention {
+        #[arg(long)]
+        json: bool,
+    },
     /// Platform administrators (who manage tenants in the platform console).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -108,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match command {
                 Command::Migrate { json } => migrate(&settings, json),
                 Command::Purge { json } => purge(&settings, json),
+                Command::Retention { json } => retention(&settings, json),
                 Command::Admin(command) => admin::run(&settings, command),
                 Command::Tenant(command) => tenant::run(&settings, command),
                 Command::Keys(command) => keys::run(&settings, command),
@@ -145,6 +153,38 @@ fn purge(settings: &Settings, json: bool) -> anyhow::Result<()> {
         println!("{:<24} {}", t.table, t.deleted);
     }
     println!("{:<24} {}", "total", purged.total);
+    Ok(())
+}
+
+fn retention(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let (db, vault) = crate::startup::open_database(settings)?;
+    let keys = crate::keys::KeyStore::new(vault);
+    let round = {
+        let mut conn = db.conn()?;
+        crate::privacy::retention::run_once(&mut conn, &keys, crate::domain::unix_now())?
+    };
+    let (mailer, from) = crate::mail::Mailer::from_settings(settings)?;
+    let warnings = round.warned.clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(crate::privacy::retention::send_warnings(
+            settings, &mailer, &from, warnings,
+        ));
+    if json {
+        return output::print_json(&serde_json::json!({
+            "tenants": round.tenants,
+            "warned": round.warned.len(),
+            "accounts_erased": round.accounts_erased,
+            "attributes_dropped": round.attributes_dropped,
+            "audit_entries_dropped": round.audit_entries_dropped,
+        }));
+    }
+    println!("tenants due        {}", round.tenants);
+    println!("warned             {}", round.warned.len());
+    println!("accounts erased    {}", round.accounts_erased);
+    println!("attribute values   {}", round.attributes_dropped);
+    println!("audit entries      {}", round.audit_entries_dropped);
     Ok(())
 }
 

@@ -64,6 +64,14 @@ pub enum TenantCommand {
         refresh_idle_secs: Option<i64>,
         #[arg(long)]
         refresh_absolute_secs: Option<i64>,
+        /// Erase accounts not used for this many days (30 or more; warned by mail 14 days
+        /// before); 0 turns it off.
+        #[arg(long)]
+        retention_inactive_days: Option<i64>,
+        /// Drop audit entries older than this many days (7 or more), behind a signed anchor;
+        /// 0 keeps them.
+        #[arg(long)]
+        retention_audit_days: Option<i64>,
         #[arg(long)]
         json: bool,
     },
@@ -155,6 +163,8 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             access_token_secs,
             refresh_idle_secs,
             refresh_absolute_secs,
+            retention_inactive_days,
+            retention_audit_days,
             json,
         } => {
             let asked = password_min_length.is_some()
@@ -165,7 +175,9 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 || session_absolute_secs.is_some()
                 || access_token_secs.is_some()
                 || refresh_idle_secs.is_some()
-                || refresh_absolute_secs.is_some();
+                || refresh_absolute_secs.is_some()
+                || retention_inactive_days.is_some()
+                || retention_audit_days.is_some();
             let changes = PolicyChanges {
                 password_min_length,
                 mfa,
@@ -176,6 +188,8 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 access_token_secs,
                 refresh_idle_secs,
                 refresh_absolute_secs,
+                retention_inactive_days,
+                retention_audit_days,
             };
             let mut tenant = tenants::find(&mut conn, &slug)?;
             // Without options the command only shows the policy.

@@ -569,6 +569,108 @@ pub fn set_erase_after(
 }
 
 /// Accounts whose scheduled deletion is due at `now` (tenant, account), oldest first.
+/// Notes that the account was used (a sign-in) and clears a pending inactivity warning. Writes
+/// at most once a day per account: retention counts in days, and most sign-ins write nothing.
+pub fn touch_activity(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(
+                accounts::last_active_at
+                    .is_null()
+                    .or(accounts::last_active_at.lt(now - 86_400))
+                    .or(accounts::inactivity_warned_at.is_not_null()),
+            ),
+    )
+    .set((
+        accounts::last_active_at.eq(Some(now)),
+        accounts::inactivity_warned_at.eq(None::<i64>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Accounts of the tenant (not erased) last used before `before`, by id: not warned yet
+/// (`warned_before` = `None`), or warned before `warned_before`.
+pub fn inactive(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    before: i64,
+    warned_before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    let mut query = accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::status.ne("deleted"))
+        .filter(
+            accounts::last_active_at
+                .lt(before)
+                .or(accounts::last_active_at
+                    .is_null()
+                    .and(accounts::created_at.lt(before))),
+        )
+        .order(accounts::id.asc())
+        .limit(limit)
+        .select(accounts::id)
+        .into_boxed();
+    query = match warned_before {
+        None => query.filter(accounts::inactivity_warned_at.is_null()),
+        Some(at) => query.filter(accounts::inactivity_warned_at.le(at)),
+    };
+    Ok(query.load(conn)?)
+}
+
+/// Whether the account is still unused since `before` and was warned no later than
+/// `warned_before` (checked again under the account's lock before retention erases it).
+pub fn still_inactive(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    before: i64,
+    warned_before: i64,
+) -> Result<bool, DbError> {
+    let found: Option<String> = accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::id.eq(account.as_str()))
+        .filter(accounts::status.ne("deleted"))
+        .filter(accounts::inactivity_warned_at.le(warned_before))
+        .filter(
+            accounts::last_active_at
+                .lt(before)
+                .or(accounts::last_active_at
+                    .is_null()
+                    .and(accounts::created_at.lt(before))),
+        )
+        .select(accounts::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Records the inactivity warning unless one is already on record; whether this call did.
+pub fn mark_inactivity_warned(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(accounts::inactivity_warned_at.is_null()),
+    )
+    .set(accounts::inactivity_warned_at.eq(Some(now)))
+    .execute(conn)?
+        == 1)
+}
+
 pub fn due_for_erasure(
     conn: &mut AnyConnection,
     now: i64,

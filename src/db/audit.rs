@@ -402,3 +402,90 @@ pub fn hash_at(
         .optional()?
         .flatten())
 }
+
+/// Where a tenant's chain was cut by retention: entries up to `seq` are gone, entry `seq` had
+/// `hash`, as the tenant-signed `jws` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub seq: i64,
+    pub hash: String,
+    pub jws: String,
+}
+
+/// The tenant's retention base, if its chain was ever cut.
+pub fn base(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Option<Base>, DbError> {
+    let row: Option<(i64, Option<String>, Option<String>)> = audit_chain_heads::table
+        .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+        .select((
+            audit_chain_heads::base_seq,
+            audit_chain_heads::base_hash,
+            audit_chain_heads::base_jws,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((seq, Some(hash), Some(jws))) if seq > 0 => Some(Base { seq, hash, jws }),
+        _ => None,
+    })
+}
+
+/// Moves the retention base forward (never back); whether it moved.
+pub fn set_base(conn: &mut AnyConnection, tenant: &TenantId, base: &Base) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        audit_chain_heads::table
+            .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+            .filter(audit_chain_heads::base_seq.lt(base.seq)),
+    )
+    .set((
+        audit_chain_heads::base_seq.eq(base.seq),
+        audit_chain_heads::base_hash.eq(Some(&base.hash)),
+        audit_chain_heads::base_jws.eq(Some(&base.jws)),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// The newest chained entry recorded before `at`: (seq, hash).
+pub fn last_before(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    at: i64,
+) -> Result<Option<(i64, String)>, DbError> {
+    let row: Option<(Option<i64>, Option<String>)> = audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.is_not_null())
+        .filter(audit_events::at.lt(at))
+        .order(audit_events::seq.desc())
+        .select((audit_events::seq, audit_events::hash))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((Some(seq), Some(hash))) => Some((seq, hash)),
+        _ => None,
+    })
+}
+
+/// Deletes up to `limit` chained entries with `seq <= up_to`; how many went.
+pub fn prune(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    up_to: i64,
+    limit: i64,
+) -> Result<usize, DbError> {
+    let batch: Vec<String> = audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.as_str()))
+        .filter(audit_events::seq.le(up_to))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(audit_events::id)
+        .load(conn)?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(
+        audit_events::table
+            .filter(audit_events::tenant_id.eq(tenant.as_str()))
+            .filter(audit_events::id.eq_any(&batch)),
+    )
+    .execute(conn)?)
+}

@@ -21,6 +21,9 @@ diesel::table! {
         refresh_absolute_secs -> Nullable<BigInt>,
         logo_url -> Nullable<Text>,
         accent_color -> Nullable<Text>,
+        retention_inactive_days -> Nullable<BigInt>,
+        retention_audit_days -> Nullable<BigInt>,
+        retention_ran_at -> Nullable<BigInt>,
     }
 }
 
@@ -79,6 +82,8 @@ diesel::table! {
         data_key -> Nullable<Binary>,
         data_key_master_id -> Nullable<Text>,
         erase_after -> Nullable<BigInt>,
+        last_active_at -> Nullable<BigInt>,
+        inactivity_warned_at -> Nullable<BigInt>,
     }
 }
 
@@ -151,6 +156,9 @@ diesel::table! {
         seq -> BigInt,
         hash -> Text,
         chained_at -> BigInt,
+        base_seq -> BigInt,
+        base_hash -> Nullable<Text>,
+        base_jws -> Nullable<Text>,
     }
 }
 

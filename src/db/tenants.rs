@@ -28,6 +28,9 @@ pub struct TenantRow {
     pub refresh_absolute_secs: Option<i64>,
     pub logo_url: Option<String>,
     pub accent_color: Option<String>,
+    pub retention_inactive_days: Option<i64>,
+    pub retention_audit_days: Option<i64>,
+    pub retention_ran_at: Option<i64>,
 }
 
 /// The policy columns of a tenant, for `set_policy`.
@@ -43,7 +46,29 @@ pub struct PolicyRow {
     pub access_token_secs: Option<i64>,
     pub refresh_idle_secs: Option<i64>,
     pub refresh_absolute_secs: Option<i64>,
+    pub retention_inactive_days: Option<i64>,
+    pub retention_audit_days: Option<i64>,
     pub updated_at: i64,
+}
+
+/// Claims the tenant's daily retention run for this node: true for exactly one caller per
+/// `every` seconds, however many nodes ask at once.
+pub fn claim_retention_run(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    now: i64,
+    every: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        tenants::table.find(tenant.as_str()).filter(
+            tenants::retention_ran_at
+                .is_null()
+                .or(tenants::retention_ran_at.le(now - every)),
+        ),
+    )
+    .set(tenants::retention_ran_at.eq(Some(now)))
+    .execute(conn)?
+        == 1)
 }
 
 pub fn set_policy(

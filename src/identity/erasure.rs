@@ -23,11 +23,26 @@ pub fn erase(
     account: &AccountId,
     actor: &Actor,
 ) -> Result<bool, DbError> {
+    erase_when(conn, tenant, account, actor, |_| Ok(true))
+}
+
+/// Erases an account if `still`, asked once the account row is locked, says it should go
+/// (retention: it must still be unused); false when it did not.
+pub fn erase_when(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    actor: &Actor,
+    still: impl Fn(&mut AnyConnection) -> Result<bool, DbError>,
+) -> Result<bool, DbError> {
     tx::write(conn, |conn| {
         let now = unix_now();
         // Mailed links first, as everywhere (they come first in the lock order).
         rows::delete_account_tokens(conn, tenant, account)?;
         rows::lock(conn, tenant, account)?;
+        if !still(conn)? {
+            return Ok(false);
+        }
         if !rows::shred_account(conn, tenant, account, now)? {
             return Ok(false);
         }

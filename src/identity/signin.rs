@@ -552,6 +552,8 @@ pub fn start_session(
 ) -> Result<SignedIn, DbError> {
     let tenant = attempt.tenant;
     rows::clear_failed_logins(conn, tenant, &account.id)?;
+    // Retention counts from the last sign-in; it also answers an inactivity warning.
+    rows::touch_activity(conn, tenant, &account.id, unix_now())?;
     // Signing in is how a person takes back a deletion they asked for.
     super::erasure::cancel(conn, tenant, &account.id, &actor(attempt, &account.id))?;
     if let Some(previous) = attempt.previous_session {

@@ -111,3 +111,44 @@ pub fn signup_exists(to: &str, tenant_name: &str, reset_link: &str) -> anyhow::R
         .render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/inactive.txt")]
+struct InactiveText<'a> {
+    tenant_name: &'a str,
+    link: &'a str,
+    erase_on: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/inactive.html")]
+struct InactiveHtml<'a> {
+    tenant_name: &'a str,
+    link: &'a str,
+    erase_on: &'a str,
+}
+
+/// Warns that an unused account will be erased on `erase_on` unless its owner signs in.
+pub fn inactivity_warning(
+    to: &str,
+    tenant_name: &str,
+    link: &str,
+    erase_on: &str,
+) -> anyhow::Result<Outgoing> {
+    Ok(Outgoing {
+        to: to.to_owned(),
+        subject: format!("Your {tenant_name} account will be deleted unless you sign in"),
+        text: InactiveText {
+            tenant_name,
+            link,
+            erase_on,
+        }
+        .render()?,
+        html: InactiveHtml {
+            tenant_name,
+            link,
+            erase_on,
+        }
+        .render()?,
+    })
+}

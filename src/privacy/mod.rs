@@ -3,3 +3,4 @@
 //! gathers them for a data-subject request.
 
 pub mod export;
+pub mod retention;

@@ -48,7 +48,17 @@ pub struct TenantPolicy {
     pub access_token_secs: Option<i64>,
     pub refresh_idle_secs: Option<i64>,
     pub refresh_absolute_secs: Option<i64>,
+    /// Erase accounts not used for this many days (after a warning mail); none: never.
+    pub retention_inactive_days: Option<i64>,
+    /// Drop audit entries older than this many days (behind a signed anchor); none: never.
+    pub retention_audit_days: Option<i64>,
 }
+
+/// Bounds of the retention periods, in days: an inactive account is warned
+/// `INACTIVITY_WARNING_DAYS` before erasure, so the period is at least twice that.
+pub const RETENTION_INACTIVE_DAYS: std::ops::RangeInclusive<i64> = 30..=36_500;
+pub const RETENTION_AUDIT_DAYS: std::ops::RangeInclusive<i64> = 7..=36_500;
+pub const INACTIVITY_WARNING_DAYS: i64 = 14;
 
 /// Bounds for `password_min_length`: NIST 800-63B's floor, and the length every policy must
 /// still accept (ASVS 6.2.9: at least 64 characters allowed).
@@ -134,6 +144,8 @@ mod tests {
             access_token_secs: Some(i64::MAX),
             refresh_idle_secs: None,
             refresh_absolute_secs: Some(i64::MAX),
+            retention_inactive_days: None,
+            retention_audit_days: None,
         };
         let effective = policy.effective_settings(&base);
         assert_eq!(

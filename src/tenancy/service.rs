@@ -106,6 +106,8 @@ impl TryFrom<TenantRow> for Tenant {
                 access_token_secs: row.access_token_secs,
                 refresh_idle_secs: row.refresh_idle_secs,
                 refresh_absolute_secs: row.refresh_absolute_secs,
+                retention_inactive_days: row.retention_inactive_days,
+                retention_audit_days: row.retention_audit_days,
             },
             branding: Branding {
                 logo_url: row.logo_url,
@@ -148,6 +150,9 @@ pub(crate) fn new_row(slug: &str, name: String) -> TenantRow {
         refresh_absolute_secs: None,
         logo_url: None,
         accent_color: None,
+        retention_inactive_days: None,
+        retention_audit_days: None,
+        retention_ran_at: None,
     }
 }
 
@@ -235,6 +240,11 @@ pub struct PolicyChanges {
     pub access_token_secs: Option<i64>,
     pub refresh_idle_secs: Option<i64>,
     pub refresh_absolute_secs: Option<i64>,
+    /// Days without sign-in after which an account is erased (warned 14 days before); 0
+    /// turns it off.
+    pub retention_inactive_days: Option<i64>,
+    /// Days audit entries are kept (older ones dropped behind a signed anchor); 0 keeps them.
+    pub retention_audit_days: Option<i64>,
 }
 
 /// Changes a tenant's policy. Lifetime overrides may shorten the instance's settings
@@ -311,6 +321,31 @@ pub fn set_policy(
         changes.refresh_absolute_secs,
         ceilings.refresh_absolute_secs,
     )?;
+    let days = |label: &str,
+                current: Option<i64>,
+                change: Option<i64>,
+                range: std::ops::RangeInclusive<i64>| match change {
+        None => Ok(current),
+        Some(0) => Ok(None),
+        Some(v) if range.contains(&v) => Ok(Some(v)),
+        Some(_) => Err(TenantError::InvalidPolicy(format!(
+            "{label} must be between {} and {} days (0 turns it off)",
+            range.start(),
+            range.end()
+        ))),
+    };
+    policy.retention_inactive_days = days(
+        "the inactivity period",
+        policy.retention_inactive_days,
+        changes.retention_inactive_days,
+        super::policy::RETENTION_INACTIVE_DAYS,
+    )?;
+    policy.retention_audit_days = days(
+        "the audit retention",
+        policy.retention_audit_days,
+        changes.retention_audit_days,
+        super::policy::RETENTION_AUDIT_DAYS,
+    )?;
     rows::set_policy(
         conn,
         &tenant.id,
@@ -324,6 +359,8 @@ pub fn set_policy(
             access_token_secs: policy.access_token_secs,
             refresh_idle_secs: policy.refresh_idle_secs,
             refresh_absolute_secs: policy.refresh_absolute_secs,
+            retention_inactive_days: policy.retention_inactive_days,
+            retention_audit_days: policy.retention_audit_days,
             updated_at: unix_now(),
         },
     )?;

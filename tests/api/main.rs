@@ -28,6 +28,7 @@ mod policies;
 mod privacy;
 mod real_browser;
 pub mod reset;
+mod retention;
 mod robustness;
 mod serve;
 mod signin_security;

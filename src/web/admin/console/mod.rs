@@ -358,6 +358,8 @@ pub struct ConsoleForm {
     access_token_secs: Option<String>,
     refresh_idle_secs: Option<String>,
     refresh_absolute_secs: Option<String>,
+    retention_inactive_days: Option<String>,
+    retention_audit_days: Option<String>,
     logo_url: Option<String>,
     accent_color: Option<String>,
     // Keys

@@ -80,6 +80,20 @@ fn settings_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     "number",
                     lifetime(policy.refresh_absolute_secs),
                 ),
+                Field::input(
+                    "retention_inactive_days",
+                    "Erase accounts unused for (days)",
+                    "number",
+                    lifetime(policy.retention_inactive_days),
+                )
+                .hint("30 or more; a warning mail goes out 14 days before. Empty or 0: never."),
+                Field::input(
+                    "retention_audit_days",
+                    "Keep audit entries for (days)",
+                    "number",
+                    lifetime(policy.retention_audit_days),
+                )
+                .hint("7 or more; older entries are dropped behind a signed anchor. Empty or 0: forever."),
             ],
         )
         .titled("Policies"),
@@ -208,5 +222,10 @@ fn policy_changes(form: &ConsoleForm) -> Result<PolicyChanges, AdminError> {
             form.refresh_absolute_secs.as_deref(),
             "the refresh-token lifetime",
         )?,
+        retention_inactive_days: number(
+            form.retention_inactive_days.as_deref(),
+            "the inactivity period",
+        )?,
+        retention_audit_days: number(form.retention_audit_days.as_deref(), "the audit retention")?,
     })
 }
