@@ -94,6 +94,13 @@ pub fn due(
             });
         }
     }
+    // Required ones first, then as the client lists them.
+    due.sort_by_key(|d| {
+        (
+            !d.current.required,
+            keys.iter().position(|k| *k == d.purpose.key),
+        )
+    });
     Ok(due)
 }
 

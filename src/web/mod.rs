@@ -193,6 +193,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             "/admin/settings/{section}",
             web::post().to(c::settings_action),
         )
+        .route("/admin/attributes", web::get().to(c::attributes))
+        .route("/admin/attributes", web::post().to(c::attribute_action))
+        .route(
+            "/admin/attributes/{action}",
+            web::post().to(c::attribute_action),
+        )
         .route("/admin/purposes", web::get().to(c::purposes))
         .route("/admin/purposes", web::post().to(c::purpose_action))
         .route(

@@ -7,7 +7,7 @@ mod webdriver;
 mod abuse;
 mod account_console;
 mod admin_api;
-mod admin_console;
+pub mod admin_console;
 mod admin_matrix;
 mod attacks;
 mod attacks_support;

@@ -335,7 +335,34 @@ async fn privacy_pages_in_chromium(engine: Engine) {
     app.create_account("acme", "ada@example.com", PASSWORD);
     let rp_port = relying_party().await;
     let callback = format!("http://127.0.0.1:{rp_port}/cb");
-    let client = app.create_client("acme", &["--redirect-uri", &callback]);
+    for (key, name, required, words) in [
+        ("terms", "Terms of service", true, "Be kind to the machine."),
+        (
+            "marketing",
+            "Marketing e-mail",
+            false,
+            "News about the engine, monthly.",
+        ),
+    ] {
+        let mut args = vec![
+            "purpose", "create", "--tenant", "acme", key, "--name", name, "--text", words, "--json",
+        ];
+        if required {
+            args.push("--required");
+        }
+        app.cli_json(&args);
+    }
+    let client = app.create_client(
+        "acme",
+        &[
+            "--redirect-uri",
+            &callback,
+            "--purpose",
+            "terms",
+            "--purpose",
+            "marketing",
+        ],
+    );
     let client_id = client["client_id"].as_str().unwrap().to_owned();
     let driver = Driver::start(&format!("privacy-{engine:?}").to_lowercase()).await;
 
@@ -351,12 +378,29 @@ async fn privacy_pages_in_chromium(engine: Engine) {
     driver.fill("input[name=password]", PASSWORD).await;
     driver.click("button[type=submit]").await;
     driver.url_with("/consent").await;
+    let consent = driver.source_with("Terms of service").await;
+    assert!(consent.contains("Be kind to the machine."));
+    assert!(consent.contains("Choosing Allow accepts the required terms above."));
+    check(&driver, "consent-purposes").await;
+    // The optional purpose is ticked through its label, as a person would.
+    driver.click("label[for=accept-marketing]").await;
     driver.click("button[value=allow]").await;
     driver.url_with(&callback).await;
 
     driver.goto(&app.tenant_url("acme", "/account")).await;
     driver.source_with("Test client").await;
+    let account = driver.source_with("Your consents").await;
+    assert!(account.contains("Accepted version 1"), "{account}");
     check(&driver, "account-privacy").await;
+    driver
+        .click("form[action$='/account/purposes/withdraw'] button")
+        .await;
+    driver.source_with("Your consent was withdrawn").await;
+    let account = driver.source_with("Withdrawn version 1").await;
+    assert!(
+        !account.contains("/account/purposes/withdraw"),
+        "nothing left to withdraw"
+    );
 
     driver.fill("#export-password", PASSWORD).await;
     driver.click("button[value=html]").await;
@@ -384,6 +428,8 @@ async fn privacy_pages_in_chromium(engine: Engine) {
     let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
         .into_owned();
     for action in [
+        "consent.purposes",
+        "consent.withdraw",
         "consent.revoke",
         "account.export",
         "account.erase_scheduled",

@@ -24,6 +24,7 @@ macro_rules! page_handler {
 }
 
 mod accounts;
+mod attributes;
 mod audit;
 mod clients;
 mod keys;
@@ -33,6 +34,7 @@ mod roles;
 mod settings;
 
 pub use accounts::{account, account_action, accounts};
+pub use attributes::{attribute_action, attributes};
 pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
 pub use keys::{key_action, keys};
@@ -343,6 +345,11 @@ pub struct ConsoleForm {
     url: Option<String>,
     changes: Option<String>,
     required: Option<String>,
+    // Attribute schema
+    kind: Option<String>,
+    sensitive: Option<String>,
+    claim_scope: Option<String>,
+    retention_days: Option<String>,
     // Roles
     role: Option<String>,
     permission: Option<String>,
@@ -492,6 +499,8 @@ fn notice(code: Option<&str>) -> Option<String> {
             "purpose_created" => "The purpose was defined. Name it in the clients that need it.",
             "purpose_published" => "The new version is in force: people who accepted an earlier one are asked again at their next sign-in.",
             "purpose_retired" => "The purpose is retired: nobody is asked for it any more.",
+            "attribute_saved" => "The attribute was saved. Stored values are checked against it at their next change.",
+            "attribute_removed" => "The attribute was removed from the schema: its values stay, masked and never in tokens.",
             "policy" => "The policies were saved. Hosted pages use them within a second.",
             "branding" => "The branding was saved. Hosted pages show it within a second.",
             "rotated" => "New signing keys are active. Earlier keys stay published until retired.",

@@ -264,12 +264,13 @@ pub(in crate::web::admin) struct Rendered<'a> {
 }
 
 /// Console sections, each shown to those holding its permission.
-pub(super) const SECTIONS: [(&str, &str, Permission); 7] = [
+pub(super) const SECTIONS: [(&str, &str, Permission); 8] = [
     ("Clients", "clients", Permission::ClientsRead),
     ("Accounts", "accounts", Permission::AccountsRead),
     ("Roles", "roles", Permission::RolesWrite),
     ("Settings", "settings", Permission::SettingsWrite),
     ("Consent purposes", "purposes", Permission::SettingsWrite),
+    ("Attributes", "attributes", Permission::SettingsWrite),
     ("Signing keys", "keys", Permission::KeysWrite),
     ("Audit log", "audit", Permission::AuditRead),
 ];
