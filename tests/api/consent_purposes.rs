@@ -414,6 +414,23 @@ async fn optional_purposes_are_withdrawn_from_the_account_page(engine: Engine) {
         ["marketing:withdrawn:1", "terms:granted:1"]
     );
 
+    // Administrators see the same ledger on the console's account page.
+    let admin = app.create_account("acme", "admin@example.com", PASSWORD);
+    crate::admin_console::grant(&app, "acme", &admin, &["accounts:read"]);
+    let (console, _) =
+        crate::admin_console::console_sign_in(&app, "acme", "admin@example.com").await;
+    let ada = app.cli_json(&["account", "show", "--tenant", "acme", ADA, "--json"]);
+    let page = console
+        .get(&app.tenant_url(
+            "acme",
+            &format!("/admin/accounts/{}", ada["id"].as_str().unwrap()),
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("terms v1"), "{}", page.html);
+    assert!(page.html.contains("marketing v1"));
+    assert!(page.html.contains("(account page)"), "the withdrawal");
+
     // The audit log has exactly one withdrawal, and the export carries the decisions.
     let text = audit_lines(&app);
     assert_eq!(text.matches("consent.withdraw").count(), 1, "{text}");

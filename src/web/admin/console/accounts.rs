@@ -184,6 +184,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             "Client",
             "Profile ID",
             "Scopes",
+            "Purpose",
             "Address",
         ],
         rows: consents
@@ -193,9 +194,16 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 vec![
                     Cell::Text(c.at.clone()),
                     Cell::Text(c.decision.clone()),
-                    Cell::Code(c.client_id.clone()),
+                    Cell::Code(match c.client_id.is_empty() {
+                        true => "(account page)".to_owned(),
+                        false => c.client_id.clone(),
+                    }),
                     Cell::Code(c.profile_id.clone()),
                     Cell::Text(c.scope.clone()),
+                    Cell::Text(match (&c.purpose, c.purpose_version) {
+                        (Some(p), Some(v)) => format!("{p} v{v}"),
+                        _ => String::new(),
+                    }),
                     Cell::Text(c.ip.clone().unwrap_or_default()),
                 ]
             })
