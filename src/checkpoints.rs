@@ -118,6 +118,39 @@ pub fn sign_anchor(
     sign(conn, keys, tenant, ANCHOR_TYP, &seq, hash, now)
 }
 
+/// Re-signs a retention anchor with the tenant's current key when it still verifies but was
+/// signed by an older (inactive, still published) key: once that key is retired, an anchor
+/// signed only by it would prove nothing and the chain would read as cut. Only an anchor that
+/// verifies now is re-signed, so nothing the database alone says gets a new signature.
+/// Returns the new JWS when it re-signed.
+pub fn refresh_anchor(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    jws: &str,
+    now: i64,
+) -> Result<Option<String>, CheckpointError> {
+    let key_set = keys.load(conn, tenant)?;
+    let Ok((header, payload)) = key_set.verify(jws.trim()) else {
+        return Ok(None);
+    };
+    let current = [KeyAlg::Es256, KeyAlg::EdDsa, KeyAlg::Rs256]
+        .into_iter()
+        .find_map(|alg| key_set.signer(alg))
+        .map(|signer| signer.kid().to_string());
+    let claims: Option<Claims> = serde_json::from_slice(&payload).ok();
+    let (Some(current), Some(claims)) = (current, claims) else {
+        return Ok(None);
+    };
+    if header.token_type() != Some(ANCHOR_TYP)
+        || claims.tenant != tenant.as_str()
+        || header.key_id() == Some(current.as_str())
+    {
+        return Ok(None);
+    }
+    sign_anchor(conn, keys, tenant, claims.seq, &claims.hash, now)
+}
+
 /// One round over every tenant whose chain moved; returns how many checkpoints were taken.
 pub fn take_all(
     conn: &mut AnyConnection,

@@ -36,7 +36,8 @@ pub enum AuditCommand {
         #[arg(long)]
         tenant: String,
         /// Then the stored signed checkpoints, newest first, one `{"checkpoint": …}` line
-        /// each (keep them with the export: `audit verify --checkpoint` takes their `jws`).
+        /// each (keep them with the export: `audit verify --checkpoint` takes their `jws`),
+        /// and, when retention cut the chain, its signed anchor as an `{"anchor": …}` line.
         #[arg(long)]
         with_checkpoints: bool,
     },
@@ -107,6 +108,9 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
             if with_checkpoints {
                 for checkpoint in crate::checkpoints::published(&mut conn, &tenant)? {
                     println!("{}", serde_json::json!({ "checkpoint": checkpoint }));
+                }
+                if let Some(anchor) = crate::db::audit::base(&mut conn, &tenant)? {
+                    println!("{}", serde_json::json!({ "anchor": anchor }));
                 }
             }
             match failure {

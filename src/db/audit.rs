@@ -405,7 +405,7 @@ pub fn hash_at(
 
 /// Where a tenant's chain was cut by retention: entries up to `seq` are gone, entry `seq` had
 /// `hash`, as the tenant-signed `jws` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Base {
     pub seq: i64,
     pub hash: String,
@@ -441,6 +441,23 @@ pub fn set_base(conn: &mut AnyConnection, tenant: &TenantId, base: &Base) -> Res
         audit_chain_heads::base_hash.eq(Some(&base.hash)),
         audit_chain_heads::base_jws.eq(Some(&base.jws)),
     ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Replaces the signature of the current base (same entry, same hash).
+pub fn set_base_jws(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    base: &Base,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        audit_chain_heads::table
+            .filter(audit_chain_heads::tenant_id.eq(tenant.as_str()))
+            .filter(audit_chain_heads::base_seq.eq(base.seq))
+            .filter(audit_chain_heads::base_hash.eq(Some(&base.hash))),
+    )
+    .set(audit_chain_heads::base_jws.eq(Some(&base.jws)))
     .execute(conn)?
         == 1)
 }

@@ -587,6 +587,8 @@ pub fn load_pending(
         Ok(client) if client.redirect_uri_for(&request.redirect_uri).is_some() => {
             Ok(Some((client, request)))
         }
+        // A busy database is a 503 to retry, not a sign-in that expired.
+        Err(crate::clients::ClientError::Db(e)) => Err(e),
         _ => Ok(None),
     }
 }

@@ -194,7 +194,15 @@ fn prune_audit(
     now: i64,
 ) -> Result<usize, RetentionError> {
     crate::audit::chain_pending(conn, tenant)?;
-    let base = audit_rows::base(conn, tenant)?;
+    let mut base = audit_rows::base(conn, tenant)?;
+    // An anchor signed by a key since rotated is signed again by the current key, while the
+    // old one is still published (keys are retired days after a rotation, not the same day).
+    if let Some(b) = base.as_mut() {
+        if let Some(jws) = checkpoints::refresh_anchor(conn, keys, tenant, &b.jws, now)? {
+            b.jws = jws;
+            tx::statement(conn, |conn| audit_rows::set_base_jws(conn, tenant, b))?;
+        }
+    }
     let cutoff = now - days * DAY;
     if let Some((seq, hash)) = audit_rows::last_before(conn, tenant, cutoff)? {
         if base.as_ref().is_none_or(|b| b.seq < seq) {

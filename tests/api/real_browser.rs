@@ -404,7 +404,10 @@ async fn privacy_pages_in_chromium(engine: Engine) {
 
     driver.fill("#export-password", PASSWORD).await;
     driver.click("button[value=html]").await;
-    let source = driver.source_with("Your data").await;
+    // The account page has a "Your data" heading too: wait for the export's own words.
+    let source = driver
+        .source_with("Everything acme Inc. holds about your account")
+        .await;
     assert!(source.contains("ada@example.com"));
     assert!(source.contains("consent.grant"), "the activity is listed");
     check(&driver, "export").await;

@@ -213,12 +213,49 @@ async fn old_audit_entries_are_dropped_behind_a_signed_anchor(engine: Engine) {
     assert_eq!(result["entries"], 1);
     assert_eq!(result["broken"], Value::Null);
 
-    // Someone with the database but not the key: an ordinary checkpoint as the anchor.
+    // The export carries the anchor with the checkpoints.
+    let exported = app.cli(&["audit", "export", "--tenant", "acme", "--with-checkpoints"]);
+    let exported = String::from_utf8_lossy(&exported.stdout).into_owned();
+    let anchor: Value = exported
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l.get("anchor").is_some())
+        .unwrap_or_else(|| panic!("no anchor line: {exported}"));
+    assert!(anchor["anchor"]["seq"].as_i64().unwrap() >= before as i64);
+    assert!(anchor["anchor"]["jws"].as_str().unwrap().contains('.'));
+
+    // Keys rotate, and the old ones are retired a day later: the next round signs the
+    // anchor again with the new key, so the chain still verifies afterwards.
+    app.cli_json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    let rounds = rounds_at_once(&app, 2, now() + 9 * DAY + 3600);
+    assert_eq!(rounds.iter().map(|r| r.tenants).sum::<usize>(), 1);
+    let keys = app.cli_json(&["keys", "list", "--tenant", "acme", "--json"]);
+    let inactive: Vec<String> = keys
+        .as_array()
+        .unwrap_or_else(|| panic!("{keys}"))
+        .iter()
+        .filter(|k| k["status"] == "inactive")
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!inactive.is_empty(), "{keys}");
+    for kid in &inactive {
+        app.cli_json(&["keys", "retire", "--tenant", "acme", kid, "--json"]);
+    }
+    let verify = app.cli(&["audit", "verify", "--tenant", "acme"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    // Someone with the database but not the key: a genuine checkpoint, signed by the
+    // current key, passed off as the anchor.
+    let genuine = app.cli_json(&["audit", "checkpoint", "--tenant", "acme", "--json"]);
     let db = Db::connect(&app.db.url, pool_options()).unwrap();
     let mut conn = db.conn().unwrap();
     let forged = format!(
         "UPDATE audit_chain_heads SET base_jws = '{}'",
-        checkpoint["jws"].as_str().unwrap()
+        genuine["jws"].as_str().unwrap()
     );
     diesel::RunQueryDsl::execute(diesel::sql_query(forged), &mut conn).unwrap();
     let verify = app.cli(&["audit", "verify", "--tenant", "acme"]);
