@@ -14,6 +14,7 @@ fn key_error(e: KeyError) -> AdminError {
         KeyError::AlreadyRetired(kid) => {
             AdminError::Conflict(format!("key {kid} is already retired"))
         }
+        e @ KeyError::SignsAnchor(_) => AdminError::Conflict(e.to_string()),
         other => AdminError::Internal(other.to_string()),
     }
 }

@@ -43,6 +43,8 @@ pub enum KeyError {
     StillActive(String),
     #[error("key {0} is already retired")]
     AlreadyRetired(String),
+    #[error("key {0} signs the audit log's retention anchor: run `tessera retention` (it signs the anchor again with the active key), then retire it")]
+    SignsAnchor(String),
 }
 
 crate::storage_failure!(KeyError);
@@ -162,6 +164,14 @@ pub fn retire(
             Some(KeyStatus::Active) => return Err(KeyError::StillActive(row.id)),
             Some(KeyStatus::Retired) => return Err(KeyError::AlreadyRetired(row.id)),
             _ => {}
+        }
+        // Retiring the only key that vouches for a pruned chain would make it read as cut.
+        let anchor = crate::db::audit::base(conn, tenant)?;
+        let anchor_kid = anchor
+            .and_then(|b| super::verify::decode_header(&b.jws))
+            .and_then(|h| h.key_id().map(str::to_owned));
+        if anchor_kid.as_deref() == Some(row.id.as_str()) {
+            return Err(KeyError::SignsAnchor(row.id));
         }
         let kid = KeyId::from_stored(row.id);
         rows::retire(conn, tenant, &kid, unix_now())?;

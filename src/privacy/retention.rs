@@ -81,6 +81,9 @@ pub fn run_once(
         let wanted = policy.retention_inactive_days.is_some()
             || policy.retention_audit_days.is_some()
             || attributes;
+        // Every round (not only a claimed day): an anchor signed by a rotated key is signed
+        // again before that key can be retired; idempotent on any number of nodes.
+        refresh_anchor(conn, keys, &tenant.id, now)?;
         if !wanted || !tenant_rows::claim_retention_run(conn, &tenant.id, now, DAY)? {
             continue;
         }
@@ -194,15 +197,7 @@ fn prune_audit(
     now: i64,
 ) -> Result<usize, RetentionError> {
     crate::audit::chain_pending(conn, tenant)?;
-    let mut base = audit_rows::base(conn, tenant)?;
-    // An anchor signed by a key since rotated is signed again by the current key, while the
-    // old one is still published (keys are retired days after a rotation, not the same day).
-    if let Some(b) = base.as_mut() {
-        if let Some(jws) = checkpoints::refresh_anchor(conn, keys, tenant, &b.jws, now)? {
-            b.jws = jws;
-            tx::statement(conn, |conn| audit_rows::set_base_jws(conn, tenant, b))?;
-        }
-    }
+    let base = audit_rows::base(conn, tenant)?;
     let cutoff = now - days * DAY;
     if let Some((seq, hash)) = audit_rows::last_before(conn, tenant, cutoff)? {
         if base.as_ref().is_none_or(|b| b.seq < seq) {
@@ -244,6 +239,24 @@ fn prune_audit(
         })?;
     }
     Ok(dropped)
+}
+
+/// Signs the tenant's retention anchor again with its active key when an older key signed
+/// it (see `checkpoints::refresh_anchor`).
+fn refresh_anchor(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    tenant: &TenantId,
+    now: i64,
+) -> Result<(), RetentionError> {
+    let Some(mut base) = audit_rows::base(conn, tenant)? else {
+        return Ok(());
+    };
+    if let Some(jws) = checkpoints::refresh_anchor(conn, keys, tenant, &base.jws, now)? {
+        base.jws = jws;
+        tx::statement(conn, |conn| audit_rows::set_base_jws(conn, tenant, &base))?;
+    }
+    Ok(())
 }
 
 /// Sends the warnings of a round (after it committed).
