@@ -201,19 +201,19 @@ pub fn rename(
     name: &str,
 ) -> Result<Profile, ProfileError> {
     let name = parse_name(name)?;
-    let mut stored = load(conn, vault, tenant, profile)?;
-    let account = AccountId::from_stored(stored.row.account_id.clone());
-    let siblings = list(conn, vault, tenant, &account)?;
-    if siblings
-        .iter()
-        .any(|p| p.id != *profile && p.name.to_lowercase() == name.to_lowercase())
-    {
-        return Err(ProfileError::NameTaken(name));
-    }
-    stored.persona.name = name;
-    stored.row.updated_at = unix_now();
-    store(conn, vault, tenant, &mut stored)?;
-    Ok(stored.profile())
+    change(conn, vault, tenant, profile, |conn, stored| {
+        let account = AccountId::from_stored(stored.row.account_id.clone());
+        let siblings = list(conn, vault, tenant, &account)?;
+        if siblings
+            .iter()
+            .any(|p| p.id != *profile && p.name.to_lowercase() == name.to_lowercase())
+        {
+            return Err(ProfileError::NameTaken(name.clone()));
+        }
+        stored.persona.name = name.clone();
+        stored.row.updated_at = unix_now();
+        Ok(())
+    })
 }
 
 pub fn update(
@@ -223,7 +223,19 @@ pub fn update(
     profile: &ProfileId,
     changes: ProfileChanges,
 ) -> Result<Profile, ProfileError> {
-    let mut stored = load(conn, vault, tenant, profile)?;
+    change(conn, vault, tenant, profile, |conn, stored| {
+        apply(conn, vault, tenant, profile, stored, changes.clone())
+    })
+}
+
+fn apply(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    stored: &mut Stored,
+    changes: ProfileChanges,
+) -> Result<(), ProfileError> {
     let now = unix_now();
     if let Some(email) = changes.email {
         if email.is_empty() {
@@ -260,8 +272,28 @@ pub fn update(
         set_attributes(conn, tenant, &mut stored.persona, new, now)?;
     }
     stored.row.updated_at = now;
-    store(conn, vault, tenant, &mut stored)?;
-    Ok(stored.profile())
+    Ok(())
+}
+
+/// Changes a profile under its account's row lock (PostgreSQL `FOR NO KEY UPDATE`; SQLite's
+/// write transaction already excludes other writers): the persona is one sealed value, so
+/// two changes at once (an email here, a picture there) must apply one after the other, or
+/// the later write would put back what the earlier one replaced.
+fn change(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    mut edit: impl FnMut(&mut AnyConnection, &mut Stored) -> Result<(), ProfileError>,
+) -> Result<Profile, ProfileError> {
+    crate::db::tx::write(conn, |conn| {
+        let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
+        rows::lock(conn, tenant, &AccountId::from_stored(row.account_id))?;
+        let mut stored = load(conn, vault, tenant, profile)?;
+        edit(conn, &mut stored)?;
+        store(conn, vault, tenant, &mut stored)?;
+        Ok(stored.profile())
+    })
 }
 
 /// Drops the attribute values whose retention (the tenant's attribute schema) ran out at

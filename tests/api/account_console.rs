@@ -278,3 +278,52 @@ async fn password_change_and_sessions(engine: Engine) {
     assert_eq!(page.html.matches("Signed in ").count(), 1);
 }
 both_engines!(password_change_and_sessions);
+
+/// Two changes of one profile at the same moment (a new name from one tab, a new email from
+/// another) both survive: the persona is one sealed value, so without ordering the later
+/// write would put back what the earlier one replaced.
+async fn simultaneous_profile_changes_are_both_kept(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let browser = Browser::default();
+    let page = open_console(&app, &browser, PASSWORD).await;
+    let csrf = page.field("csrf_token").expect("csrf token");
+    let profile = profile_id(&app, "Default");
+    let url = |action: &str| app.tenant_url("acme", &format!("/account/{action}"));
+    for round in 0..8 {
+        let name = format!("Persona {round}");
+        let email = format!("persona{round}@example.com");
+        let rename = [
+            ("csrf_token", csrf.as_str()),
+            ("profile_id", profile.as_str()),
+            ("name", name.as_str()),
+        ];
+        let readdress = [
+            ("csrf_token", csrf.as_str()),
+            ("profile_id", profile.as_str()),
+            ("email", email.as_str()),
+        ];
+        let (rename_url, email_url) = (url("profile/rename"), url("profile/email"));
+        let (renamed, readdressed) = tokio::join!(
+            browser.post(&rename_url, &rename),
+            browser.post(&email_url, &readdress)
+        );
+        for answer in [&renamed, &readdressed] {
+            let location = answer.location.clone().unwrap_or_default();
+            assert!(location.contains("done="), "{location}: {}", answer.html);
+        }
+        let list = app.cli_json(&[
+            "profile",
+            "list",
+            "--tenant",
+            "acme",
+            "--account",
+            EMAIL,
+            "--json",
+        ]);
+        assert_eq!(list[0]["name"], name.as_str(), "round {round}: {list}");
+        assert_eq!(list[0]["email"], email.as_str(), "round {round}: {list}");
+    }
+}
+both_engines!(simultaneous_profile_changes_are_both_kept);
