@@ -21,7 +21,8 @@ pub enum AdminCommand {
             conflicts_with = "password_stdin"
         )]
         password: Option<String>,
-        /// Read the password from standard input (first line).
+        /// Read the password from standard input: asked for without echo on a terminal,
+        /// else the first line.
         #[arg(long)]
         password_stdin: bool,
         #[arg(long)]

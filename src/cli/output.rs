@@ -77,16 +77,21 @@ pub fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The password given with `--password`, or the first line of standard input with
-/// `--password-stdin` (clap makes them exclusive and requires one).
+/// The password given with `--password`, or with `--password-stdin`: asked for without echo
+/// when standard input is a terminal, else its first line (the command goes on at the
+/// newline; it does not wait for the end of the input). Clap makes the two exclusive and
+/// requires one.
 pub fn read_password(password: Option<String>, from_stdin: bool) -> anyhow::Result<String> {
-    use std::io::Read;
+    use std::io::{BufRead, IsTerminal};
     match password {
         Some(password) => Ok(password),
+        None if from_stdin && std::io::stdin().is_terminal() => {
+            Ok(rpassword::prompt_password("Password: ")?)
+        }
         None if from_stdin => {
-            let mut input = String::new();
-            std::io::stdin().read_to_string(&mut input)?;
-            Ok(input.lines().next().unwrap_or_default().to_owned())
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
         }
         None => anyhow::bail!("give --password or --password-stdin"),
     }

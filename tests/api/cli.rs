@@ -100,6 +100,85 @@ async fn migrate_reports_engine_and_is_idempotent(engine: Engine) {
 }
 both_engines!(migrate_reports_engine_and_is_idempotent);
 
+/// Logs written to a file or a pipe carry no terminal colour codes (pretty format).
+async fn logs_into_a_pipe_have_no_colour_codes(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    // An https public URL with the file mail transport is warned about when mail is set up.
+    let output = crate::helpers::cli_command(
+        &app.db,
+        &app.settings,
+        Some(&app.master_key),
+        &["retention", "--json"],
+    )
+    .env("TESSERA_SERVER__PUBLIC_URL", "https://id.example.com")
+    .env("TESSERA_LOG__FORMAT", "pretty")
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    assert!(log.contains("WARN"), "something was logged: {log}");
+    assert!(!log.contains('\u{1b}'), "escape codes in a pipe: {log:?}");
+}
+both_engines!(logs_into_a_pipe_have_no_colour_codes);
+
+/// `--password-stdin` takes the first line and goes on at once: it does not wait for the
+/// end of the input (on a terminal it would look hung).
+async fn password_stdin_takes_the_first_line(engine: Engine) {
+    use std::io::Write;
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let mut child = crate::helpers::cli_command(
+        &app.db,
+        &app.settings,
+        Some(&app.master_key),
+        &[
+            "account",
+            "create",
+            "--tenant",
+            "acme",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+            "--json",
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // One line, and the input stays open.
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(b"correct horse battery staple\r\n")
+        .unwrap();
+    input.flush().unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["email"], "ada@example.com");
+    // The line without its line ending is the password.
+    let browser = crate::browser::Browser::default();
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let done = browser
+        .submit(
+            &login,
+            &[
+                ("email", "ada@example.com"),
+                ("password", "correct horse battery staple"),
+            ],
+        )
+        .await;
+    assert!(done.location.unwrap_or_default().ends_with("/account"));
+}
+both_engines!(password_stdin_takes_the_first_line);
+
 #[test]
 fn config_file_and_environment_layers() {
     let dir = tempfile::tempdir().unwrap();

@@ -143,6 +143,13 @@ async fn invalid_registrations_are_refused(engine: Engine) {
             "{args:?}: {}",
             stderr(&output)
         );
+        // Said once: an error and its cause must not repeat each other.
+        assert_eq!(
+            stderr(&output).matches(message).count(),
+            1,
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
     let bad_grant = app.cli(&[
         "client", "create", "--tenant", "acme", "--name", "x", "--grant", "password",
