@@ -51,11 +51,19 @@ async fn platform_console(engine: Engine) {
         .as_str()
         .unwrap()
         .to_owned();
+    let superseded = browser.get(&link).await;
     assert_eq!(
-        browser.get(&link).await.status,
+        superseded.status,
         StatusCode::GONE,
         "only the newest link works"
     );
+    // The way on, in plain words: a new link from the CLI (no Markdown backticks).
+    assert!(
+        superseded.html.contains("tessera admin setup-link"),
+        "{}",
+        superseded.html
+    );
+    assert!(!superseded.html.contains('`'), "{}", superseded.html);
     let form = browser.get(&older).await;
     assert_eq!(form.status, StatusCode::OK);
     let weak = browser
@@ -76,10 +84,13 @@ async fn platform_console(engine: Engine) {
         .to_str()
         .unwrap()
         .contains("Path=/platform"));
-    assert_eq!(
-        browser.get(&older).await.status,
-        StatusCode::GONE,
-        "single use"
+    let used = browser.get(&older).await;
+    assert_eq!(used.status, StatusCode::GONE, "single use");
+    assert!(used.html.contains("already"), "{}", used.html);
+    assert!(
+        used.html.contains("/platform/login"),
+        "a way to sign in: {}",
+        used.html
     );
     let again = app.cli(&["admin", "setup-link"]);
     assert!(

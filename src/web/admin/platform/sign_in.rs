@@ -154,12 +154,27 @@ fn setup_page(call: &Call, token: &str, error: Option<String>, status: StatusCod
     call.render(&page, status)
 }
 
-fn setup_expired(call: &Call) -> Outcome {
+fn setup_expired(call: &mut Call) -> Result<Outcome, DbError> {
     let mut page = ConsolePage::new("This setup link no longer works");
-    page.push(Block::Text(
-        "It was used, it expired (links last an hour), or an administrator exists already. Start the server again for a new link, or use `tessera admin create`.".into(),
-    ));
-    call.render(&page, StatusCode::GONE)
+    if platform::has_admin(call.conn)? {
+        // The link did its job (or another one did): the way on is signing in.
+        page.push(Block::Text(
+            "A platform administrator exists already, so setup links are no longer needed.".into(),
+        ));
+        page.push(Block::Link(link(
+            "Sign in to the platform console",
+            format!("{}/login", super::base(call.state)),
+        )));
+    } else {
+        page.push(Block::Text(
+            "Links last an hour, and only the newest one works. For a new link, run this on the server (or restart it: the link is printed at start):".into(),
+        ));
+        page.push(Block::Facts(vec![(
+            "Command".into(),
+            "tessera admin setup-link".into(),
+        )]));
+    }
+    Ok(call.render(&page, StatusCode::GONE))
 }
 
 /// `GET /platform/setup?token=…`: the one-time link printed at start.
@@ -173,7 +188,7 @@ pub async fn setup_form(
         if platform::setup_token_is_live(call.conn, &token)? {
             page_only(setup_page(call, &token, None, StatusCode::OK))
         } else {
-            page_only(setup_expired(call))
+            page_only(setup_expired(call)?)
         }
     })
     .await
@@ -202,7 +217,7 @@ pub async fn setup_submit(
                 })?;
                 signed_in(call, session)
             }
-            Err(PlatformError::SetupLinkInvalid) => page_only(setup_expired(call)),
+            Err(PlatformError::SetupLinkInvalid) => page_only(setup_expired(call)?),
             Err(PlatformError::Db(e)) => Err(e),
             Err(e) => page_only(setup_page(
                 call,
