@@ -31,6 +31,8 @@ struct MessagePage<'a> {
     tenant_name: &'a str,
     title: &'a str,
     message: &'a str,
+    /// Ways on from here: (text, address).
+    links: &'a [(&'a str, String)],
 }
 
 #[derive(Template)]
@@ -68,15 +70,27 @@ impl PageFrame {
     }
 
     pub fn message(&self, status: StatusCode, title: &str, message: &str) -> Outcome {
-        Outcome::Page(status, self.message_html(title, message))
+        Outcome::Page(status, self.message_html(title, message, &[]))
     }
 
-    fn message_html(&self, title: &str, message: &str) -> String {
+    /// A message page with links onward.
+    pub fn message_with_links(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+        links: &[(&str, String)],
+    ) -> Outcome {
+        Outcome::Page(status, self.message_html(title, message, links))
+    }
+
+    fn message_html(&self, title: &str, message: &str, links: &[(&str, String)]) -> String {
         MessagePage {
             issuer: &self.issuer,
             tenant_name: &self.tenant_name,
             title,
             message,
+            links,
         }
         .render()
         .unwrap_or_else(|_| message.to_owned())
@@ -153,6 +167,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
             let html = frame.message_html(
                 "Busy for a moment",
                 "Tessera is very busy right now and nothing was changed. Please try again in a few seconds.",
+                &[],
             );
             let mut builder = HttpResponse::ServiceUnavailable();
             secure(&mut builder, None, None);
@@ -165,6 +180,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
             let html = frame.message_html(
                 "Too many attempts",
                 "There were too many sign-in attempts from your network. Wait a minute and try again.",
+                &[],
             );
             let mut builder = HttpResponse::TooManyRequests();
             secure(&mut builder, None, None);

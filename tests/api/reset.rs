@@ -136,6 +136,13 @@ async fn reset_through_the_file_transport(engine: Engine) {
         "{}",
         done.html
     );
+    // The way on: sign in to the account page, or to the console for administrators.
+    assert!(
+        done.html.contains("/t/acme/login?next=account"),
+        "{}",
+        done.html
+    );
+    assert!(done.html.contains("/t/acme/login?next=admin"));
 
     // Single use; old sessions gone; the new password works, the old does not.
     assert!(browser

@@ -187,11 +187,16 @@ pub async fn reset_submit(
                 conn, &hasher, &tenant_id, &token, &password, min_length,
             ) {
                 Ok(()) => {
-                    return Ok(page_frame.message(
+                    let login = |next: &str| format!("{}/login?next={next}", page_frame.issuer);
+                    return Ok(page_frame.message_with_links(
                         StatusCode::OK,
                         "Your password was changed",
                         "Every session was signed out. Sign in again with your new password.",
-                    ))
+                        &[
+                            ("Sign in to your account", login("account")),
+                            ("Administrators: sign in to the console", login("admin")),
+                        ],
+                    ));
                 }
                 Err(ResetError::InvalidLink) => return Ok(expired(&page_frame)),
                 Err(ResetError::Account(AccountError::Db(e))) => return Err(e),
