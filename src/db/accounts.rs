@@ -605,6 +605,30 @@ pub fn inactive(
     warned_before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<String>, DbError> {
+    unused(conn, tenant, None, before, warned_before, limit)
+}
+
+/// Whether the account is still unused since `before` and was warned no later than
+/// `warned_before` (checked again under the account's lock before retention erases it).
+pub fn still_inactive(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    before: i64,
+    warned_before: i64,
+) -> Result<bool, DbError> {
+    Ok(!unused(conn, tenant, Some(account), before, Some(warned_before), 1)?.is_empty())
+}
+
+/// The one definition of an unused account, for both questions above.
+fn unused(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    only: Option<&AccountId>,
+    before: i64,
+    warned_before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
     let mut query = accounts::table
         .filter(accounts::tenant_id.eq(tenant.as_str()))
         .filter(accounts::status.ne("deleted"))
@@ -623,34 +647,10 @@ pub fn inactive(
         None => query.filter(accounts::inactivity_warned_at.is_null()),
         Some(at) => query.filter(accounts::inactivity_warned_at.le(at)),
     };
+    if let Some(account) = only {
+        query = query.filter(accounts::id.eq(account.as_str()));
+    }
     Ok(query.load(conn)?)
-}
-
-/// Whether the account is still unused since `before` and was warned no later than
-/// `warned_before` (checked again under the account's lock before retention erases it).
-pub fn still_inactive(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    account: &AccountId,
-    before: i64,
-    warned_before: i64,
-) -> Result<bool, DbError> {
-    let found: Option<String> = accounts::table
-        .filter(accounts::tenant_id.eq(tenant.as_str()))
-        .filter(accounts::id.eq(account.as_str()))
-        .filter(accounts::status.ne("deleted"))
-        .filter(accounts::inactivity_warned_at.le(warned_before))
-        .filter(
-            accounts::last_active_at
-                .lt(before)
-                .or(accounts::last_active_at
-                    .is_null()
-                    .and(accounts::created_at.lt(before))),
-        )
-        .select(accounts::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
 
 /// Records the inactivity warning unless one is already on record; whether this call did.

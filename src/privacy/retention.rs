@@ -203,15 +203,33 @@ fn prune_audit(
         if base.as_ref().is_none_or(|b| b.seq < seq) {
             if let Some(jws) = checkpoints::sign_anchor(conn, keys, tenant, seq, &hash, now)? {
                 let anchor = audit_rows::Base { seq, hash, jws };
+                let from = base.as_ref().map_or(0, |b| b.seq);
                 tx::write(conn, |conn| {
                     // Ordered with the sequencer, which holds the head while it chains.
                     audit_rows::lock_head(conn, tenant)?;
-                    audit_rows::set_base(conn, tenant, &anchor)
+                    if !audit_rows::set_base(conn, tenant, &anchor)? {
+                        return Ok(());
+                    }
+                    // Recorded with the move of the base, so the cut never goes unrecorded;
+                    // the chain is contiguous, so the entries it covers are known now.
+                    crate::audit::record(
+                        conn,
+                        tenant,
+                        Actor::system().event(
+                            "audit.pruned",
+                            tenant.as_str(),
+                            json!({
+                                "up_to_seq": anchor.seq,
+                                "entries": anchor.seq - from,
+                                "retention_days": days,
+                            }),
+                        ),
+                    )
                 })?;
             }
         }
     }
-    // Whatever the base now covers goes, including what an earlier round left behind.
+    // Whatever the base covers goes, including what an earlier round left behind.
     let Some(base) = audit_rows::base(conn, tenant)? else {
         return Ok(0);
     };
@@ -224,19 +242,6 @@ fn prune_audit(
         if (n as i64) < BATCH {
             break;
         }
-    }
-    if dropped > 0 {
-        tx::write(conn, |conn| {
-            crate::audit::record(
-                conn,
-                tenant,
-                Actor::system().event(
-                    "audit.pruned",
-                    tenant.as_str(),
-                    json!({ "up_to_seq": base.seq, "entries": dropped, "retention_days": days }),
-                ),
-            )
-        })?;
     }
     Ok(dropped)
 }
