@@ -18,6 +18,8 @@ pub struct AccountSummary {
     pub email_verified: bool,
     /// `pending`, `active`, `suspended` or `deleted`.
     pub status: String,
+    /// Set while the account's invitation waits for its owner to choose a password.
+    pub invited_at: Option<String>,
     pub created_at: String,
 }
 
@@ -53,6 +55,9 @@ pub struct AccountDetail {
     pub locked_until: Option<String>,
     pub profiles: Vec<ProfileSummary>,
     pub sessions: Vec<SessionSummary>,
+    /// While the invitation is pending: when its newest link stops working (`null` once it
+    /// has expired: re-send it).
+    pub invitation_link_expires_at: Option<String>,
 }
 
 /// A password-reset mail to send (the web layer sends it; the link is never stored or logged).
@@ -135,6 +140,7 @@ fn summary(
         email: Reveal::email(shown, account.email.as_str()),
         email_verified: row.email_verified_at.is_some(),
         status: row.status.clone(),
+        invited_at: row.invited_at.map(rfc3339),
         created_at: rfc3339(row.created_at),
     })
 }
@@ -151,7 +157,7 @@ fn account_row(
 /// The account a change is about, once the caller is found to hold every administration
 /// permission its profiles hold: `accounts:write` alone must not suspend, sign out, unlock,
 /// strip the second factor of, or set the password of a stronger administrator.
-fn changeable_account(
+pub(super) fn changeable_account(
     conn: &mut AnyConnection,
     who: &Principal,
     id: &str,
@@ -273,6 +279,13 @@ pub fn detail(
         locked_until: row.locked_until.filter(|t| *t > now).map(rfc3339),
         profiles,
         sessions,
+        invitation_link_expires_at: crate::identity::invitation::pending(
+            conn,
+            who.tenant(),
+            &account,
+        )?
+        .and_then(|p| p.link_expires_at)
+        .map(rfc3339),
     })
 }
 
@@ -310,23 +323,18 @@ pub fn set_suspended(
     detail(conn, vault, who, id, Reveal::Masked)
 }
 
-/// Creates an active account with one default profile. The password is checked and hashed
-/// before the transaction.
+/// Creates an active account with one default profile, from an account checked and hashed
+/// (`NewAccount::prepare`, argon2) before the transaction.
 pub fn create(
     conn: &mut AnyConnection,
     vault: &Vault,
     who: &Principal,
-    hasher: &crate::identity::password::PasswordHasher,
-    email: &str,
-    password: &str,
-    min_password_chars: usize,
+    new: &identity::NewAccount,
 ) -> Result<identity::Account, AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let new = identity::NewAccount::prepare(hasher, email, password, min_password_chars)
-        .map_err(account_error)?;
     audited(conn, who, "account.create", |conn| {
         let account =
-            identity::insert_account(conn, vault, who.tenant(), &new).map_err(account_error)?;
+            identity::insert_account(conn, vault, who.tenant(), new).map_err(account_error)?;
         Ok(Audited {
             target: account.id.to_string(),
             details: json!({}),
@@ -525,4 +533,20 @@ pub fn mask_email(email: &str) -> String {
         }
         None => "••••".into(),
     }
+}
+
+/// Whether any profile of the account may open the tenant console (where an accepted
+/// invitation lands, and what its mail promises).
+pub fn administers(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+    account: &AccountId,
+) -> Result<bool, crate::db::DbError> {
+    for profile in rows::profiles(conn, tenant, account)? {
+        let profile = ProfileId::from_stored(profile.id);
+        if Principal::profile(conn, tenant, &profile, "")?.is_admin() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

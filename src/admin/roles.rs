@@ -35,7 +35,7 @@ fn held_by(
         .unwrap_or_default())
 }
 
-fn role_error(e: RoleError) -> AdminError {
+pub(super) fn role_error(e: RoleError) -> AdminError {
     match e {
         RoleError::NotFound(_) | RoleError::NoProfile | RoleError::NoClient => AdminError::NotFound,
         RoleError::Exists(name) => {

@@ -24,6 +24,10 @@ pub enum AccountCommand {
         tenant: String,
         #[arg(long)]
         email: String,
+        /// The first profile's name, carried as `name` in tokens (default: the part of the
+        /// email before the @).
+        #[arg(long)]
+        name: Option<String>,
         /// The password (visible to other local users in the process list: prefer
         /// --password-stdin outside of scripts and tests).
         #[arg(
@@ -36,6 +40,35 @@ pub enum AccountCommand {
         /// else the first line.
         #[arg(long)]
         password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Invite someone by mail: a new account without a password; they choose one through
+    /// the link (valid for 7 days) and land signed in.
+    Invite {
+        #[arg(long)]
+        tenant: String,
+        email: String,
+        /// The first profile's name (default: the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// A role for the first profile (e.g. tenant-admins to invite an administrator).
+        #[arg(long)]
+        role: Option<String>,
+        /// Also print the invitation link.
+        #[arg(long)]
+        print_link: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a pending invitation again, with a new link (the older links stop working).
+    ResendInvitation {
+        #[arg(long)]
+        tenant: String,
+        account: String,
+        /// Also print the invitation link.
+        #[arg(long)]
+        print_link: bool,
         #[arg(long)]
         json: bool,
     },
@@ -169,6 +202,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         AccountCommand::Create {
             tenant,
             email,
+            name,
             password,
             password_stdin,
             json,
@@ -178,9 +212,54 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let hasher = PasswordHasher::from_settings(&settings.argon2)?;
             let who = Principal::cli(&tenant.id);
             let min = tenant.policy.password_min_length;
-            let account =
-                admin::accounts::create(&mut conn, vault, &who, &hasher, &email, &password, min)?;
+            let new = identity::NewAccount::prepare(&hasher, &email, &password, min)?
+                .named(name.as_deref());
+            let account = admin::accounts::create(&mut conn, vault, &who, &new)?;
             show(&mut conn, vault, &tenant.id, &account, json)
+        }
+        AccountCommand::Invite {
+            tenant,
+            email,
+            name,
+            role,
+            print_link,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let who = Principal::cli(&tenant.id);
+            let invited = admin::invitations::invite(
+                &mut conn,
+                vault,
+                &who,
+                &email,
+                name.as_deref(),
+                role.as_deref(),
+            )?;
+            let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
+            let report = super::output::send_invitation(
+                settings, &tenant, invitation, as_admin, print_link, json,
+            )?;
+            if json {
+                return print_json(&report);
+            }
+            Ok(())
+        }
+        AccountCommand::ResendInvitation {
+            tenant,
+            account,
+            print_link,
+            json,
+        } => {
+            let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
+            let invited = admin::invitations::resend(&mut conn, vault, &who, account.id.as_str())?;
+            let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
+            let report = super::output::send_invitation(
+                settings, &tenant, invitation, as_admin, print_link, json,
+            )?;
+            if json {
+                return print_json(&report);
+            }
+            Ok(())
         }
         AccountCommand::Show {
             tenant,

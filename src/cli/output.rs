@@ -96,3 +96,55 @@ pub fn read_password(password: Option<String>, from_stdin: bool) -> anyhow::Resu
         None => anyhow::bail!("give --password or --password-stdin"),
     }
 }
+
+/// Mails an invitation from the command line (the configured transport: the `mail/`
+/// directory by default) and reports it; `print_link` also prints the link, for an operator
+/// who hands it over another way. Answers the report for `--json` (`account_id`, `email`,
+/// `expires_at`, `mailed` and, when asked for, `link`); prints it in words otherwise.
+pub fn send_invitation(
+    settings: &Settings,
+    tenant: &Tenant,
+    invitation: &crate::identity::invitation::Invitation,
+    as_admin: bool,
+    print_link: bool,
+    json: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let issuer = crate::tenancy::issuer(settings, &tenant.slug);
+    let link = format!("{issuer}/invitation?token={}", invitation.token);
+    let days = crate::identity::invitation::INVITATION_LIFETIME_SECS / 86_400;
+    let to = invitation.to.as_str();
+    let message = crate::mail::messages::invitation(to, &tenant.name, &link, days, as_admin)?;
+    let (mailer, from) = crate::mail::Mailer::from_settings(settings)?;
+    let mailed = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(mailer.try_send(&from, message));
+    let mut report = serde_json::json!({
+        "account_id": invitation.account.id,
+        "email": to,
+        "expires_at": rfc3339(invitation.expires_at),
+        "mailed": mailed.is_ok(),
+    });
+    if print_link {
+        report["link"] = link.clone().into();
+    }
+    if !json {
+        match &mailed {
+            Ok(()) => println!(
+                "Invitation mailed to {to} (the link works until {}).",
+                rfc3339(invitation.expires_at)
+            ),
+            Err(e) => eprintln!("The invitation for {to} could not be mailed: {e:#}"),
+        }
+        if print_link {
+            println!("Link: {link}");
+        }
+    }
+    if mailed.is_err() && !print_link {
+        anyhow::bail!(
+            "the account was created but its invitation was not delivered: fix the mail \
+             settings and re-send it, or run again with --print-link"
+        );
+    }
+    Ok(report)
+}

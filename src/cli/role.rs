@@ -59,8 +59,12 @@ pub enum RoleCommand {
         #[arg(long)]
         tenant: String,
         role: String,
+        /// A person: an account's email (its default profile) or a profile id.
         #[arg(long, required_unless_present = "client", conflicts_with = "client")]
         profile: Option<String>,
+        /// With an email in --profile: the account's profile with this name instead.
+        #[arg(long, requires = "profile")]
+        profile_name: Option<String>,
         #[arg(long)]
         client: Option<String>,
         #[arg(long)]
@@ -71,8 +75,12 @@ pub enum RoleCommand {
         #[arg(long)]
         tenant: String,
         role: String,
+        /// A person: an account's email (its default profile) or a profile id.
         #[arg(long, required_unless_present = "client", conflicts_with = "client")]
         profile: Option<String>,
+        /// With an email in --profile: the account's profile with this name instead.
+        #[arg(long, requires = "profile")]
+        profile_name: Option<String>,
         #[arg(long)]
         client: Option<String>,
         #[arg(long)]
@@ -89,7 +97,8 @@ fn show(role: &Role, json: bool) -> anyhow::Result<()> {
 }
 
 pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
-    let (db, _vault) = open_database(settings)?;
+    let (db, vault) = open_database(settings)?;
+    let vault = &vault;
     let mut conn = db.conn()?;
     let conn = &mut conn;
     match command {
@@ -142,30 +151,24 @@ pub fn run(settings: &Settings, command: RoleCommand) -> anyhow::Result<()> {
             tenant,
             role: name,
             profile,
+            profile_name,
             client,
             json,
-        } => set_holder(
-            conn,
-            &tenant,
-            &name,
-            Holder::of(profile, client),
-            true,
-            json,
-        ),
+        } => {
+            let holder = Holder::of(conn, vault, &tenant, profile, profile_name, client)?;
+            set_holder(conn, &tenant, &name, holder, true, json)
+        }
         RoleCommand::Revoke {
             tenant,
             role: name,
             profile,
+            profile_name,
             client,
             json,
-        } => set_holder(
-            conn,
-            &tenant,
-            &name,
-            Holder::of(profile, client),
-            false,
-            json,
-        ),
+        } => {
+            let holder = Holder::of(conn, vault, &tenant, profile, profile_name, client)?;
+            set_holder(conn, &tenant, &name, holder, false, json)
+        }
     }
 }
 
@@ -214,11 +217,29 @@ impl Holder {
         }
     }
 
-    fn of(profile: Option<String>, client: Option<String>) -> Holder {
-        match (profile, client) {
-            (Some(profile), _) => Holder::Profile(profile),
+    /// The holder the options name; a person named by email is found in the tenant.
+    fn of(
+        conn: &mut AnyConnection,
+        vault: &crate::keys::Vault,
+        tenant: &str,
+        profile: Option<String>,
+        profile_name: Option<String>,
+        client: Option<String>,
+    ) -> anyhow::Result<Holder> {
+        Ok(match (profile, client) {
+            (Some(person), _) => {
+                let who = operator(conn, tenant)?;
+                let id = admin::people::find_profile(
+                    conn,
+                    vault,
+                    &who,
+                    &person,
+                    profile_name.as_deref(),
+                )?;
+                Holder::Profile(id.to_string())
+            }
             (None, client) => Holder::Client(client.unwrap_or_default()),
-        }
+        })
     }
 }
 

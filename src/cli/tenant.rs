@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::output::{print_json, TenantView};
+use super::output::{print_json, send_invitation, TenantView};
 use crate::config::Settings;
 use crate::startup::open_database;
 use crate::tenancy::policy::MfaPolicy;
@@ -11,13 +11,30 @@ use crate::tenancy::TenantStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
-    /// Create a tenant with fresh RS256 and ES256 signing keys.
+    /// Create a tenant with fresh RS256, ES256 and EdDSA signing keys.
     Create {
         /// 2-63 characters: a-z, 0-9 and '-'; becomes the subdomain or /t/SLUG path.
         slug: String,
         /// Display name (defaults to the slug).
         #[arg(long)]
         name: Option<String>,
+        /// Invite the tenant's first administrator by mail (`tenant:admin`, through the
+        /// `tenant-admins` role); the link works for 7 days.
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// Also print the invitation link.
+        #[arg(long, requires = "admin_email")]
+        print_link: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Invite an administrator to a tenant by mail (a new account holding `tenant:admin`).
+    InviteAdmin {
+        slug: String,
+        email: String,
+        /// Also print the invitation link.
+        #[arg(long)]
+        print_link: bool,
         #[arg(long)]
         json: bool,
     },
@@ -92,30 +109,71 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
     let (db, vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     match command {
-        TenantCommand::Create { slug, name, json } => {
+        TenantCommand::Create {
+            slug,
+            name,
+            admin_email,
+            print_link,
+            json,
+        } => {
             let name = name.unwrap_or_else(|| slug.clone());
             // Through the platform module: the platform's audit chain records it.
-            let hasher =
-                crate::identity::password::PasswordHasher::from_settings(&settings.argon2)?;
-            let (tenant, _) = crate::platform::create_tenant(
+            let (tenant, invitation) = crate::platform::create_tenant(
                 &mut conn,
                 &vault,
-                &hasher,
                 &crate::audit::Actor::cli(),
                 &slug,
                 &name,
-                None,
+                admin_email.as_deref(),
             )?;
             let view = TenantView::new(settings, &tenant);
-            if json {
-                return print_json(&view);
+            if !json {
+                println!("Created tenant {} ({}).", view.slug, view.name);
+                println!("Issuer:    {}", view.issuer);
+                println!("Console:   {}/admin", view.issuer);
+                println!(
+                    "Discovery: {}/.well-known/openid-configuration",
+                    view.issuer
+                );
             }
-            println!("Created tenant {} ({}).", view.slug, view.name);
-            println!("Issuer:    {}", view.issuer);
-            println!(
-                "Discovery: {}/.well-known/openid-configuration",
-                view.issuer
-            );
+            let invited = match invitation {
+                Some(invitation) => Some(send_invitation(
+                    settings,
+                    &tenant,
+                    &invitation,
+                    true,
+                    print_link,
+                    json,
+                )?),
+                None => None,
+            };
+            if json {
+                let mut value = serde_json::to_value(&view)?;
+                if let Some(invited) = invited {
+                    value["admin_invitation"] = invited;
+                }
+                return print_json(&value);
+            }
+            Ok(())
+        }
+        TenantCommand::InviteAdmin {
+            slug,
+            email,
+            print_link,
+            json,
+        } => {
+            let invitation = crate::platform::invite_admin(
+                &mut conn,
+                &vault,
+                &crate::audit::Actor::cli(),
+                &slug,
+                &email,
+            )?;
+            let tenant = tenants::find(&mut conn, &slug)?;
+            let report = send_invitation(settings, &tenant, &invitation, true, print_link, json)?;
+            if json {
+                return print_json(&report);
+            }
             Ok(())
         }
         TenantCommand::List { json } => {

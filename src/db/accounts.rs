@@ -27,6 +27,8 @@ pub struct AccountRow {
     pub data_key_master_id: Option<String>,
     /// When a requested self-service deletion is due (cancelled by signing in).
     pub erase_after: Option<i64>,
+    /// Set while an invitation waits for its owner to choose a password.
+    pub invited_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -277,9 +279,60 @@ pub fn set_password_hash(
     .set((
         accounts::password_hash.eq(Some(hash)),
         accounts::updated_at.eq(now),
+        // A chosen password, by whatever way, ends a pending invitation.
+        accounts::invited_at.eq(None::<i64>),
     ))
     .execute(conn)?;
     Ok(())
+}
+
+/// Marks an account as invited: it has no password until its owner chooses one.
+pub fn mark_invited(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set(accounts::invited_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// When the account was invited, while the invitation is pending (no password chosen yet).
+pub fn invited_at(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Option<i64>, DbError> {
+    Ok(accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::id.eq(account.as_str()))
+        .select(accounts::invited_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// The tenant's accounts with a pending invitation, oldest first: (account id, invited at).
+pub fn pending_invitations(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<Vec<(String, i64)>, DbError> {
+    let rows: Vec<(String, Option<i64>)> = accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::invited_at.is_not_null())
+        .order((accounts::invited_at.asc(), accounts::id.asc()))
+        .select((accounts::id, accounts::invited_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| at.map(|at| (id, at)))
+        .collect())
 }
 
 pub fn password_hash(
@@ -462,6 +515,24 @@ pub fn newest_account_token(
             account_tokens::token_hash.desc(),
         ))
         .select(account_tokens::token_hash)
+        .first(conn)
+        .optional()?)
+}
+
+/// When the account's newest unused token of `purpose` expires (expired or not).
+pub fn newest_account_token_expiry(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    purpose: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(account_tokens::table
+        .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+        .filter(account_tokens::account_id.eq(account.as_str()))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .order(account_tokens::expires_at.desc())
+        .select(account_tokens::expires_at)
         .first(conn)
         .optional()?)
 }

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{client_roles, profile_roles, role_permissions, roles};
+use super::schema::{client_roles, profile_roles, profiles, role_permissions, roles};
 use super::{AnyConnection, DbError};
 use crate::domain::{ClientId, ProfileId, RoleId, TenantId};
 
@@ -175,6 +175,21 @@ pub fn revoke(
     )
     .execute(conn)?
         == 1)
+}
+
+/// The profiles holding a role, with their accounts: (profile id, account id), by account.
+pub fn holders(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &RoleId,
+) -> Result<Vec<(String, String)>, DbError> {
+    Ok(profile_roles::table
+        .inner_join(profiles::table.on(profiles::id.eq(profile_roles::profile_id)))
+        .filter(profile_roles::tenant_id.eq(tenant.as_str()))
+        .filter(profile_roles::role_id.eq(role_id.as_str()))
+        .order((profiles::account_id.asc(), profiles::id.asc()))
+        .select((profiles::id, profiles::account_id))
+        .load(conn)?)
 }
 
 /// A profile's roles (names) and the union of their permissions, both sorted.

@@ -84,6 +84,7 @@ diesel::table! {
         erase_after -> Nullable<BigInt>,
         last_active_at -> Nullable<BigInt>,
         inactivity_warned_at -> Nullable<BigInt>,
+        invited_at -> Nullable<BigInt>,
     }
 }
 

@@ -44,6 +44,13 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The part before the `@` (a first profile's name when none is given).
+    pub fn local_part(&self) -> &str {
+        self.0
+            .rsplit_once('@')
+            .map_or(self.0.as_str(), |(local, _)| local)
+    }
 }
 
 impl fmt::Display for Email {

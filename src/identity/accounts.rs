@@ -158,7 +158,10 @@ pub fn create_account(
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     email: Email,
-    hash: String,
+    /// `None` for an invited account: it has no password until its owner chooses one.
+    hash: Option<String>,
+    /// The first profile's name; the email's local part when not given.
+    profile_name: Option<String>,
 }
 
 impl NewAccount {
@@ -172,12 +175,37 @@ impl NewAccount {
         check_password(password, min_password_chars)?;
         Ok(NewAccount {
             email,
-            hash: hasher.hash(password)?,
+            hash: Some(hasher.hash(password)?),
+            profile_name: None,
         })
+    }
+
+    /// An account without a password, for an invitation (`identity::invitation`).
+    pub fn without_password(email: &str) -> Result<NewAccount, AccountError> {
+        Ok(NewAccount {
+            email: Email::parse(email)?,
+            hash: None,
+            profile_name: None,
+        })
+    }
+
+    /// Names the first profile (blank means the email's local part).
+    pub fn named(mut self, name: Option<&str>) -> NewAccount {
+        self.profile_name = name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        self
     }
 
     pub fn email(&self) -> &Email {
         &self.email
+    }
+
+    fn profile_name(&self) -> &str {
+        self.profile_name
+            .as_deref()
+            .unwrap_or_else(|| self.email.local_part())
     }
 }
 
@@ -198,7 +226,7 @@ pub fn insert_account(
     tenant: &TenantId,
     new: &NewAccount,
 ) -> Result<Account, AccountError> {
-    let NewAccount { email, hash } = new.clone();
+    let (email, hash) = (new.email.clone(), new.hash.clone());
     let email_index = email_index(vault, tenant, &email);
     if rows::find_by_email_index(conn, tenant, &email_index)?.is_some() {
         return Err(AccountError::EmailTaken);
@@ -212,13 +240,14 @@ pub fn insert_account(
         email_index,
         email_sealed: key.seal(EMAIL_FIELD, email.as_str().as_bytes())?,
         email_verified_at: None,
-        password_hash: Some(hash),
+        password_hash: hash,
         status: AccountStatus::Active.as_str().into(),
         created_at: now,
         updated_at: now,
         failed_logins: 0,
         locked_until: None,
         erase_after: None,
+        invited_at: None,
         data_key: Some(wrapped.bytes),
         data_key_master_id: Some(wrapped.master_key_id),
     };
@@ -230,7 +259,7 @@ pub fn insert_account(
                 e.into()
             }
         })?;
-        profiles::create_default(conn, vault, tenant, &id)?;
+        profiles::create_default(conn, vault, tenant, &id, new.profile_name())?;
         Ok::<_, AccountError>(())
     })?;
     find_account(conn, vault, tenant, &id)

@@ -5,6 +5,7 @@
 mod accounts;
 pub mod challenge;
 pub mod erasure;
+pub mod invitation;
 pub mod mfa;
 pub mod password;
 pub mod recovery;

@@ -185,6 +185,21 @@ pub struct Checked {
     verdict: Verdict,
 }
 
+impl Checked {
+    /// A password its owner chose a moment ago through a link that reached their address (an
+    /// accepted invitation): nothing left to compare; the rest of the password step applies.
+    pub(super) fn chosen(row: AccountRow) -> Checked {
+        Checked {
+            candidate: Candidate {
+                row: Some(row),
+                locked: false,
+                email: String::new(),
+            },
+            verdict: Verdict::Right { rehash: None },
+        }
+    }
+}
+
 enum Verdict {
     Wrong,
     /// The password is right; `rehash` replaces an outdated stored hash.

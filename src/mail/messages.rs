@@ -152,3 +152,58 @@ pub fn inactivity_warning(
         .render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    tenant_name: &'a str,
+    email: &'a str,
+    link: &'a str,
+    days: i64,
+    as_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    tenant_name: &'a str,
+    email: &'a str,
+    link: &'a str,
+    days: i64,
+    as_admin: bool,
+}
+
+/// An invitation to a tenant (`as_admin`: to administer it), with the link that accepts it.
+pub fn invitation(
+    to: &str,
+    tenant_name: &str,
+    link: &str,
+    days: i64,
+    as_admin: bool,
+) -> anyhow::Result<Outgoing> {
+    let subject = if as_admin {
+        format!("You have been invited to administer {tenant_name}")
+    } else {
+        format!("You have been invited to {tenant_name}")
+    };
+    Ok(Outgoing {
+        to: to.to_owned(),
+        subject,
+        text: InvitationText {
+            tenant_name,
+            email: to,
+            link,
+            days,
+            as_admin,
+        }
+        .render()?,
+        html: InvitationHtml {
+            tenant_name,
+            email: to,
+            link,
+            days,
+            as_admin,
+        }
+        .render()?,
+    })
+}

@@ -88,26 +88,32 @@ impl Mailer {
 
     /// Sends one message; failures are logged with the recipient's domain only.
     pub async fn send(&self, from: &Mailbox, mail: Outgoing) {
-        let domain = mail.to.rsplit('@').next().unwrap_or_default().to_owned();
-        let message = match compose(from, mail) {
-            Ok(message) => message,
-            Err(e) => {
-                tracing::error!(error = %e, "could not compose a message");
-                return;
-            }
-        };
-        match self {
-            Mailer::File { transport, dir } => match transport.send(message).await {
-                Ok(id) => {
-                    tracing::info!(path = %dir.join(format!("{id}.eml")).display(), "mail written")
-                }
-                Err(e) => tracing::error!(error = %e, "could not write a message"),
-            },
-            Mailer::Smtp(transport) => match transport.send(message).await {
-                Ok(_) => tracing::info!(domain, "mail sent"),
-                Err(e) => tracing::error!(error = %e, domain, "could not send a message"),
-            },
+        if let Err(e) = self.try_send(from, mail).await {
+            tracing::error!(error = %e, "could not send a message");
         }
+    }
+
+    /// Sends one message and says whether it went (the CLI reports it to the operator).
+    pub async fn try_send(&self, from: &Mailbox, mail: Outgoing) -> anyhow::Result<()> {
+        let domain = mail.to.rsplit('@').next().unwrap_or_default().to_owned();
+        let message = compose(from, mail).context("could not compose a message")?;
+        match self {
+            Mailer::File { transport, dir } => {
+                let id = transport
+                    .send(message)
+                    .await
+                    .context("could not write a message")?;
+                tracing::info!(path = %dir.join(format!("{id}.eml")).display(), "mail written");
+            }
+            Mailer::Smtp(transport) => {
+                transport
+                    .send(message)
+                    .await
+                    .with_context(|| format!("could not send a message to {domain}"))?;
+                tracing::info!(domain, "mail sent");
+            }
+        }
+        Ok(())
     }
 }
 

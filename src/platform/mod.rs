@@ -179,18 +179,15 @@ pub fn tenant_summaries(conn: &mut AnyConnection) -> Result<Vec<TenantSummary>, 
         .collect())
 }
 
-/// The first administrator of a new tenant, invited by mail to choose a password.
-pub struct Invitation {
-    pub to: Email,
-    pub token: String,
-}
+pub use crate::identity::invitation::Invitation;
+use crate::identity::invitation::{self, InvitationError};
 
-/// Creates a tenant (with its signing keys) and, given an email, its first administrator:
-/// an account holding `tenant:admin` whose password is set through a reset link.
+/// Creates a tenant (with its signing keys) and, given an email, invites its first
+/// administrator: an account holding `tenant:admin` (through the `tenant-admins` role) whose
+/// owner chooses a password through the invitation link.
 pub fn create_tenant(
     conn: &mut AnyConnection,
     vault: &Vault,
-    hasher: &PasswordHasher,
     actor: &Actor,
     slug: &str,
     name: &str,
@@ -206,7 +203,7 @@ pub fn create_tenant(
     crate::db::tx::write::<_, PlatformError, _>(conn, |conn| {
         let tenant = tenants::create(conn, vault.master(), slug, name)?;
         let invitation = match admin_email {
-            Some(email) => Some(invite_admin(conn, vault, hasher, actor, &tenant, email)?),
+            Some(email) => Some(invite(conn, vault, actor, &tenant, email)?),
             None => None,
         };
         crate::audit::record(
@@ -222,65 +219,184 @@ pub fn create_tenant(
     })
 }
 
-fn invite_admin(
+/// Invites an administrator to an existing tenant (a new account: an address that already
+/// has one is given the role from the tenant console or `tessera role grant` instead).
+pub fn invite_admin(
     conn: &mut AnyConnection,
     vault: &Vault,
-    hasher: &PasswordHasher,
+    actor: &Actor,
+    slug: &str,
+    email: &str,
+) -> Result<Invitation, PlatformError> {
+    Email::parse(email.trim()).map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    let platform = internal_tenant(conn)?;
+    crate::db::tx::write::<_, PlatformError, _>(conn, |conn| {
+        let tenant = tenants::find(conn, slug)?;
+        let invitation = invite(conn, vault, actor, &tenant, email.trim())?;
+        crate::audit::record(
+            conn,
+            &platform,
+            actor.event(
+                "tenant.invite_admin",
+                tenant.slug.as_str(),
+                json!({ "account_id": invitation.account.id }),
+            ),
+        )?;
+        Ok(invitation)
+    })
+}
+
+/// A new link for a tenant administrator's pending invitation (the older links stop working).
+pub fn resend_invitation(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    actor: &Actor,
+    slug: &str,
+    account: &str,
+) -> Result<Invitation, PlatformError> {
+    let platform = internal_tenant(conn)?;
+    crate::db::tx::write::<_, PlatformError, _>(conn, |conn| {
+        let tenant = tenants::find(conn, slug)?;
+        let account = crate::domain::AccountId::from_stored(account.to_owned());
+        // Only administrators' invitations: the platform does not manage a tenant's users.
+        let admins = tenant_admins(conn, vault, &tenant)?;
+        if !admins.iter().any(|a| a.account_id == account.as_str()) {
+            return Err(PlatformError::Invalid(
+                "only a tenant administrator's invitation can be re-sent here".into(),
+            ));
+        }
+        let invitation =
+            invitation::reissue(conn, vault, &tenant.id, &account).map_err(invitation_error)?;
+        for (tenant_id, target) in [
+            (&tenant.id, account.as_str()),
+            (&platform, tenant.slug.as_str()),
+        ] {
+            crate::audit::record(
+                conn,
+                tenant_id,
+                actor.event(
+                    "account.invitation_resent",
+                    target,
+                    json!({ "account_id": account }),
+                ),
+            )?;
+        }
+        Ok(invitation)
+    })
+}
+
+fn invitation_error(e: InvitationError) -> PlatformError {
+    match e {
+        InvitationError::Account(e) => e.into(),
+        other => PlatformError::Invalid(other.to_string()),
+    }
+}
+
+/// A tenant administrator as the platform console shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantAdmin {
+    pub account_id: String,
+    /// Masked (`a***@example.com`).
+    pub email: String,
+    pub profile_name: String,
+    /// Set while the invitation waits for its owner.
+    pub invited_at: Option<i64>,
+    /// When the newest invitation link stops working (`None`: expired, re-send it).
+    pub link_expires_at: Option<i64>,
+}
+
+/// The holders of the tenant's `tenant-admins` role.
+pub fn tenant_admins(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &Tenant,
+) -> Result<Vec<TenantAdmin>, PlatformError> {
+    if crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
+        .map_err(role_error)?
+        .is_none()
+    {
+        return Ok(Vec::new());
+    }
+    let holders =
+        crate::profiles::role::holders(conn, &tenant.id, TENANT_ADMIN_ROLE).map_err(role_error)?;
+    let mut admins = Vec::new();
+    for (profile, account) in holders {
+        let account_row = identity::find_account(conn, vault, &tenant.id, &account)?;
+        let profile_name = crate::profiles::find(conn, vault, &tenant.id, &profile)
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let pending = invitation::pending(conn, &tenant.id, &account)?;
+        admins.push(TenantAdmin {
+            account_id: account.to_string(),
+            email: crate::admin::accounts::mask_email(account_row.email.as_str()),
+            profile_name,
+            invited_at: pending.as_ref().map(|p| p.invited_at),
+            link_expires_at: pending.and_then(|p| p.link_expires_at),
+        });
+    }
+    Ok(admins)
+}
+
+fn role_error(e: crate::profiles::RoleError) -> PlatformError {
+    match e {
+        crate::profiles::RoleError::Db(e) => e.into(),
+        other => PlatformError::Invalid(other.to_string()),
+    }
+}
+
+/// Invites `email` to administer `tenant`: the `tenant-admins` role (made, with
+/// `tenant:admin`, when missing) on the new account's first profile. Audited in the tenant's
+/// own log, so it explains where its administrators came from.
+fn invite(
+    conn: &mut AnyConnection,
+    vault: &Vault,
     actor: &Actor,
     tenant: &Tenant,
     email: &str,
 ) -> Result<Invitation, PlatformError> {
-    // A random password nobody knows: the administrator chooses one through the link.
-    let account = identity::create_account(
-        conn,
-        vault,
-        hasher,
-        &tenant.id,
-        email,
-        &random_token(),
-        tenant.policy.password_min_length,
-    )?;
-    let role = crate::profiles::role::create(conn, &tenant.id, TENANT_ADMIN_ROLE)
-        .map_err(|e| PlatformError::Invalid(e.to_string()))?;
-    crate::profiles::role::permit(conn, &tenant.id, &role.name, "tenant:admin")
-        .map_err(|e| PlatformError::Invalid(e.to_string()))?;
-    let profile = crate::db::accounts::profiles(conn, &tenant.id, &account.id)?
+    let new = identity::NewAccount::without_password(email)?;
+    let invitation = invitation::invite(conn, vault, &tenant.id, &new)?;
+    let account = &invitation.account.id;
+    let mut entries = vec![("account.invite", account.to_string(), json!({}))];
+    if crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
+        .map_err(role_error)?
+        .is_none()
+    {
+        crate::profiles::role::create(conn, &tenant.id, TENANT_ADMIN_ROLE).map_err(role_error)?;
+        entries.push(("role.create", TENANT_ADMIN_ROLE.into(), json!({})));
+    }
+    let role = crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
+        .map_err(role_error)?
+        .ok_or_else(|| PlatformError::Invalid("the administrators' role is gone".into()))?;
+    if !role.permissions.iter().any(|p| p == "tenant:admin") {
+        crate::profiles::role::permit(conn, &tenant.id, TENANT_ADMIN_ROLE, "tenant:admin")
+            .map_err(role_error)?;
+        entries.push((
+            "role.permit",
+            TENANT_ADMIN_ROLE.into(),
+            json!({ "permission": "tenant:admin" }),
+        ));
+    }
+    let profile = crate::db::accounts::profiles(conn, &tenant.id, account)?
         .into_iter()
         .next()
         .ok_or_else(|| PlatformError::Invalid("the account has no profile".into()))?;
-    let profile_id = profile.id;
     crate::profiles::role::grant(
         conn,
         &tenant.id,
-        &role.name,
-        &ProfileId::from_stored(profile_id.clone()),
+        TENANT_ADMIN_ROLE,
+        &ProfileId::from_stored(profile.id.clone()),
     )
-    .map_err(|e| PlatformError::Invalid(e.to_string()))?;
-    let (to, token) = identity::recovery::request_reset(conn, vault, &tenant.id, email)?
-        .ok_or_else(|| PlatformError::Invalid("the new account is not active".into()))?;
-    // The tenant's own log explains where its first tenant:admin holder came from.
-    for (action, target, details) in [
-        (
-            "account.create",
-            account.id.as_str(),
-            json!({ "invited": true }),
-        ),
-        ("role.create", TENANT_ADMIN_ROLE, json!({})),
-        (
-            "role.permit",
-            TENANT_ADMIN_ROLE,
-            json!({ "permission": "tenant:admin" }),
-        ),
-        (
-            "role.grant",
-            TENANT_ADMIN_ROLE,
-            json!({ "profile_id": profile_id }),
-        ),
-        ("account.send_reset", account.id.as_str(), json!({})),
-    ] {
-        crate::audit::record(conn, &tenant.id, actor.event(action, target, details))?;
+    .map_err(role_error)?;
+    entries.push((
+        "role.grant",
+        TENANT_ADMIN_ROLE.into(),
+        json!({ "profile_id": profile.id }),
+    ));
+    for (action, target, details) in entries {
+        crate::audit::record(conn, &tenant.id, actor.event(action, &target, details))?;
     }
-    Ok(Invitation { to, token })
+    Ok(invitation)
 }
 
 /// Suspends (every hosted page and endpoint answers 403) or resumes a tenant.

@@ -19,7 +19,7 @@ pub use service::{
 pub mod role {
     //! Role administration.
     pub use super::roles::{
-        client_authorization, create, delete, grant, grant_client, list, permit, revoke,
-        revoke_client, unpermit,
+        client_authorization, create, delete, find, grant, grant_client, holders, list, permit,
+        revoke, revoke_client, unpermit,
     };
 }

@@ -153,6 +153,36 @@ pub fn revoke(
     Ok(authorization(conn, tenant, profile)?)
 }
 
+/// The role named `name`, if the tenant has one.
+pub fn find(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+) -> Result<Option<Role>, RoleError> {
+    match rows::find_by_name(conn, tenant, name)? {
+        Some(row) => Ok(Some(view(conn, tenant, row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The profiles holding a role, each with its account.
+pub fn holders(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    name: &str,
+) -> Result<Vec<(ProfileId, crate::domain::AccountId)>, RoleError> {
+    let row = role(conn, tenant, name)?;
+    Ok(rows::holders(conn, tenant, &row.role_id())?
+        .into_iter()
+        .map(|(profile, account)| {
+            (
+                ProfileId::from_stored(profile),
+                crate::domain::AccountId::from_stored(account),
+            )
+        })
+        .collect())
+}
+
 /// The profile's roles and the union of their permissions, read now (tokens snapshot it).
 pub fn authorization(
     conn: &mut AnyConnection,

@@ -11,14 +11,15 @@ use crate::db::AnyConnection;
 use crate::domain::{unix_now, AccountId, Email, ProfileId, TenantId};
 use crate::keys::Vault;
 
-const DEFAULT_PROFILE_NAME: &str = "Default";
-
-/// The first profile of a new account. Call inside the account's creation transaction.
+/// The first profile of a new account, named `name` (the caller picks the person's name or
+/// their email's local part: tokens carry it as `name`). Call inside the account's creation
+/// transaction.
 pub fn create_default(
     conn: &mut AnyConnection,
     vault: &Vault,
     tenant: &TenantId,
     account: &AccountId,
+    name: &str,
 ) -> Result<Profile, ProfileError> {
     create(
         conn,
@@ -26,7 +27,7 @@ pub fn create_default(
         tenant,
         account,
         NewProfile {
-            name: DEFAULT_PROFILE_NAME.into(),
+            name: name.into(),
             make_default: true,
             ..NewProfile::default()
         },

@@ -147,6 +147,11 @@ impl FromRequest for CurrentTenant {
     }
 }
 
+/// Whether the request names a tenant (its host in subdomain mode, its path in path mode).
+pub fn tenant_host(req: &HttpRequest, state: &AppState) -> bool {
+    requested_slug(req, state).is_some()
+}
+
 fn requested_slug(req: &HttpRequest, state: &AppState) -> Option<String> {
     match state.settings.tenancy.routing {
         TenantRouting::Path => req.match_info().get("tenant").map(str::to_owned),

@@ -10,6 +10,7 @@ pub mod oauth;
 mod page;
 mod pages;
 mod state;
+mod when;
 
 use actix_web::web;
 
@@ -43,17 +44,23 @@ pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
             web::get().to(|| async { actix_web::HttpResponse::NoContent().finish() }),
         )
         .configure(platform_routes)
+        .route("/", web::get().to(pages::root))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
         match routing {
             TenantRouting::Path => {
-                cfg.service(web::scope("/t/{tenant}").configure(tenant_routes))
-                    // RFC 8414 §3: for an issuer with a path, the well-known segment goes
-                    // between host and path.
-                    .route(
-                        "/.well-known/oauth-authorization-server/t/{tenant}",
-                        web::get().to(discovery::provider_metadata),
-                    );
+                cfg.service(
+                    web::scope("/t/{tenant}")
+                        .route("", web::get().to(pages::issuer_page))
+                        .route("/", web::get().to(pages::issuer_page))
+                        .configure(tenant_routes),
+                )
+                // RFC 8414 §3: for an issuer with a path, the well-known segment goes
+                // between host and path.
+                .route(
+                    "/.well-known/oauth-authorization-server/t/{tenant}",
+                    web::get().to(discovery::provider_metadata),
+                );
             }
             TenantRouting::Subdomain => {
                 cfg.configure(tenant_routes);
@@ -113,6 +120,8 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/reset", web::post().to(pages::reset_request_submit))
     .route("/reset/confirm", web::get().to(pages::reset_form))
     .route("/reset/confirm", web::post().to(pages::reset_submit))
+    .route("/invitation", web::get().to(pages::invitation_form))
+    .route("/invitation", web::post().to(pages::invitation_submit))
     .route("/mfa/setup", web::get().to(pages::setup_form))
     .route("/mfa/setup", web::post().to(pages::setup_submit))
     .route("/mfa/continue", web::post().to(pages::setup_continue))
@@ -180,6 +189,7 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             web::post().to(c::client_action),
         )
         .route("/admin/accounts", web::get().to(c::accounts))
+        .route("/admin/accounts", web::post().to(c::invite))
         .route("/admin/accounts/{account_id}", web::get().to(c::account))
         .route(
             "/admin/accounts/{account_id}/{action}",

@@ -159,11 +159,12 @@ async fn manage_profiles_from_the_account_page(engine: Engine) {
             "eve@example.com",
             "--json"
         ])[0]["name"],
-        "Default"
+        "eve",
+        "the first profile is named after the address"
     );
 
     // Delete down to one; the last is kept.
-    let default = profile_id(&app, "Default");
+    let default = profile_id(&app, "ada");
     let page = act(
         &app,
         &browser,
@@ -289,7 +290,7 @@ async fn simultaneous_profile_changes_are_both_kept(engine: Engine) {
     let browser = Browser::default();
     let page = open_console(&app, &browser, PASSWORD).await;
     let csrf = page.field("csrf_token").expect("csrf token");
-    let profile = profile_id(&app, "Default");
+    let profile = profile_id(&app, "ada");
     let url = |action: &str| app.tenant_url("acme", &format!("/account/{action}"));
     for round in 0..8 {
         let name = format!("Persona {round}");

@@ -205,7 +205,7 @@ async fn picker_is_skipped_shown_and_switches_persona(engine: Engine) {
                     "acme",
                     &rp,
                     &challenge,
-                    &[("prompt", "select_account"), ("profile_hint", "Default")],
+                    &[("prompt", "select_account"), ("profile_hint", "ada")],
                 ))
                 .await,
             RP_HOST,
@@ -223,7 +223,7 @@ async fn picker_is_skipped_shown_and_switches_persona(engine: Engine) {
         &rp,
         &browser,
         &[("prompt", "select_account")],
-        Some("Default"),
+        Some("ada"),
     )
     .await;
     assert!(picker);

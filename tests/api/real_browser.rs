@@ -308,11 +308,25 @@ async fn platform_console_in_chromium(engine: Engine) {
         .fill("#new-tenant-admin_email", "boss@acme.example")
         .await;
     driver.click("form#new-tenant button[type=submit]").await;
-    driver.source_with("administrator was mailed").await;
+    driver.source_with("mailed an invitation").await;
     check(&driver, "platform-tenants").await;
     driver.click("td a").await;
     driver.url_with("/platform/tenants/acme").await;
     check(&driver, "platform-tenant").await;
+    // The invited administrator's page, then the console they land on.
+    let mail = crate::invitations::next_invitation(&app, "boss@acme.example", &[]).await;
+    driver.goto(&mail.link).await;
+    driver.source_with("invited to administer Acme Corp").await;
+    check(&driver, "invitation").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("main form button[type=submit]").await;
+    driver.url_with("/t/acme/admin").await;
+    driver.source_with("tenant:admin").await;
+    check(&driver, "console-after-invitation").await;
+    driver
+        .goto(&format!("{}/platform/tenants/acme", app.address))
+        .await;
+    driver.source_with("Active").await;
     driver
         .goto(&format!("{}/platform/security", app.address))
         .await;

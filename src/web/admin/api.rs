@@ -104,6 +104,10 @@ operations! {
         "Remove the second factor and recovery codes", body: Empty, response: Empty;
     post "/accounts/{account_id}/send-reset" => send_account_reset, Some(Permission::AccountsWrite), 202,
         "Mail a password-reset link to the account's address", body: Empty, response: Empty;
+    post "/invitations" => invite_account, Some(Permission::AccountsWrite), 201,
+        "Invite someone: a new account without a password, an optional role for its first profile (needs roles:write and the role's administration permissions), and a mailed link, valid for 7 days, with which they choose a password and land signed in", body: NewInvitation, response: InvitationView;
+    post "/accounts/{account_id}/invitation" => resend_invitation, Some(Permission::AccountsWrite), 202,
+        "Mail a pending invitation again with a new link (the older links stop working); 409 once its owner has chosen a password", body: Empty, response: InvitationView;
     post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
         "End every session and revoke every grant", body: Empty, response: Empty;
     get "/accounts/{account_id}/consents" => account_consents, Some(Permission::AccountsRead), 200,
@@ -173,6 +177,36 @@ pub struct Created {
     pub client: ClientView<'static>,
     /// Shown only in this response; only its hash is stored.
     pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub email: String,
+    /// The first profile's name (default: the part of the email before the @).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A role for the first profile.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// An invitation that was mailed (the link itself is only in the mail).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct InvitationView {
+    pub account_id: String,
+    pub email: String,
+    pub expires_at: String,
+}
+
+impl From<&admin::invitations::Invited> for InvitationView {
+    fn from(invited: &admin::invitations::Invited) -> InvitationView {
+        InvitationView {
+            account_id: invited.invitation.account.id.to_string(),
+            email: invited.invitation.to.to_string(),
+            expires_at: crate::domain::rfc3339(invited.invitation.expires_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -615,6 +649,42 @@ handler!(send_account_reset, |c| {
         &mail.token,
     );
     Ok(Reply::Empty(StatusCode::ACCEPTED))
+});
+
+/// Mails an invitation in the background (the answer does not wait for delivery).
+fn mail_invited(c: &Call, invited: &admin::invitations::Invited) {
+    crate::web::pages::mail_invitation(
+        c.state,
+        &c.ctx.issuer,
+        &c.ctx.tenant.name,
+        &invited.invitation,
+        invited.as_admin,
+    );
+}
+
+handler!(invite_account, |c| {
+    let new: NewInvitation = c.input.required_body()?;
+    let invited = admin::invitations::invite(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &new.email,
+        new.name.as_deref(),
+        new.role.as_deref(),
+    )?;
+    mail_invited(&c, &invited);
+    json(StatusCode::CREATED, InvitationView::from(&invited))
+});
+
+handler!(resend_invitation, |c| {
+    let invited = admin::invitations::resend(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+    )?;
+    mail_invited(&c, &invited);
+    json(StatusCode::ACCEPTED, InvitationView::from(&invited))
 });
 
 handler!(sign_out_account, |c| {

@@ -215,22 +215,23 @@ async fn check_password(
 }
 
 /// A message to send once the transaction that asked for it has committed.
-type AfterCommit = Option<crate::mail::Outgoing>;
+pub(super) type AfterCommit = Option<crate::mail::Outgoing>;
 
-/// The password step of a hosted sign-in, mapped to pages.
-struct PasswordStep {
-    ctx: OidcContext,
-    frame: PageFrame,
-    browser: String,
-    ip: String,
+/// The password step of a hosted sign-in, mapped to pages (the login form, and an accepted
+/// invitation).
+pub(super) struct PasswordStep {
+    pub(super) ctx: OidcContext,
+    pub(super) frame: PageFrame,
+    pub(super) browser: String,
+    pub(super) ip: String,
     /// As typed.
-    email: String,
-    target: Target,
-    previous_session: Option<String>,
+    pub(super) email: String,
+    pub(super) target: Target,
+    pub(super) previous_session: Option<String>,
 }
 
 impl PasswordStep {
-    fn run(
+    pub(super) fn run(
         &self,
         conn: &mut AnyConnection,
         checked: &signin::Checked,

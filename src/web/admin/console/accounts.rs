@@ -93,9 +93,12 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     a.email.clone(),
                     call.url(&format!("/accounts/{}", a.id)),
                 )),
-                Cell::Text(a.status.clone()),
+                Cell::Text(match &a.invited_at {
+                    Some(_) if a.status == "active" => "invited".to_owned(),
+                    _ => a.status.clone(),
+                }),
                 Cell::Text(if a.email_verified { "yes" } else { "no" }.into()),
-                Cell::Text(a.created_at.clone()),
+                Cell::Text(crate::web::when::describe_rfc3339(&a.created_at)),
             ]
         })
         .collect();
@@ -122,7 +125,78 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     if let Some(block) = reveal_form(call, &flash, "/accounts", vec![("email", email.clone())]) {
         page.push(block);
     }
+    if call.who.may(Permission::AccountsWrite) {
+        page.push(invite_form(call)?);
+    }
     Ok(page)
+}
+
+/// Inviting someone: an email, a name for their first profile, and (for callers who may
+/// grant roles) a role among those whose permissions the caller holds.
+fn invite_form(call: &mut Call) -> Result<Block, AdminError> {
+    let mut fields = vec![
+        Field::input("email", "Email", "email", "").required(),
+        Field::text("name", "Name", "")
+            .hint("Their first profile's name, shown in apps (default: the part of the email before the @)."),
+    ];
+    if call.who.may(Permission::RolesWrite) {
+        let roles = crate::profiles::role::list(call.conn, call.who.tenant())
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        let mut options = vec![(String::new(), "No role".to_owned())];
+        options.extend(
+            roles
+                .into_iter()
+                .filter(|r| call.who.require_holding(&r.permissions).is_ok())
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        format!("{} ({})", r.name, r.permissions.join(", ")),
+                    )
+                }),
+        );
+        fields.push(Field {
+            kind: FieldKind::Select(options),
+            ..Field::text("role", "Role", "")
+        });
+    }
+    Ok(Block::Form(
+        FormView::post("invite", call.url("/accounts"), "Send invitation", fields)
+            .titled("Invite someone"),
+    ))
+}
+
+/// `POST {issuer}/admin/accounts`: invites someone.
+pub async fn invite(
+    state: web::Data<AppState>,
+    admin: ConsoleAdmin,
+    req: HttpRequest,
+    form: CsrfForm<ConsoleForm>,
+) -> HttpResponse {
+    act(state, admin, req, form, |call, form| {
+        let invited = admin::invitations::invite(
+            call.conn,
+            call.state.keys.vault(),
+            &call.who,
+            form.email.as_deref().unwrap_or_default(),
+            form.name.as_deref(),
+            form.role.as_deref(),
+        );
+        match invited {
+            Ok(invited) => {
+                crate::web::pages::mail_invitation(
+                    call.state,
+                    &call.ctx.issuer,
+                    &call.ctx.tenant.name,
+                    &invited.invitation,
+                    invited.as_admin,
+                );
+                let id = invited.invitation.account.id.clone();
+                Ok(done(call, &format!("/accounts/{id}"), "invited"))
+            }
+            Err(e) => retry(call, "accounts", e, accounts_page),
+        }
+    })
+    .await
 }
 
 fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
@@ -151,8 +225,24 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 .clone()
                 .unwrap_or_else(|| "not locked".into()),
         ),
-        ("Created".into(), detail.account.created_at.clone()),
+        (
+            "Created".into(),
+            crate::web::when::describe_rfc3339(&detail.account.created_at),
+        ),
     ]));
+    if let Some(invited) = &detail.account.invited_at {
+        let link = match &detail.invitation_link_expires_at {
+            Some(at) => format!(
+                "the link works until {}",
+                crate::web::when::describe_rfc3339(at)
+            ),
+            None => "the link has expired: re-send it".into(),
+        };
+        page.push(Block::Text(format!(
+            "Invited {}; no password chosen yet ({link}).",
+            crate::web::when::describe_rfc3339(invited)
+        )));
+    }
     page.push(Block::Heading("Profiles".into()));
     page.push(Block::Table(TableView {
         headers: vec!["Name", "Profile ID", "Email", "Roles", "Attributes"],
@@ -192,7 +282,7 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .iter()
             .map(|c| {
                 vec![
-                    Cell::Text(c.at.clone()),
+                    Cell::Text(crate::web::when::describe_rfc3339(&c.at)),
                     Cell::Text(c.decision.clone()),
                     Cell::Code(match c.client_id.is_empty() {
                         true => "(account page)".to_owned(),
@@ -218,8 +308,8 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .iter()
             .map(|s| {
                 vec![
-                    Cell::Text(s.created_at.clone()),
-                    Cell::Text(s.last_seen_at.clone()),
+                    Cell::Text(crate::web::when::describe_rfc3339(&s.created_at)),
+                    Cell::Text(crate::web::when::describe_rfc3339(&s.last_seen_at)),
                     Cell::Text(s.amr.clone()),
                 ]
             })
@@ -234,6 +324,13 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             buttons.push(button(action("resume"), "Resume account", vec![]));
         } else {
             buttons.push(danger_button(action("suspend"), "Suspend account", vec![]));
+        }
+        if detail.account.invited_at.is_some() && detail.account.status == "active" {
+            buttons.push(button(
+                action("resend-invitation"),
+                "Re-send invitation",
+                vec![],
+            ));
         }
         buttons.push(button(action("sign-out"), "Sign out everywhere", vec![]));
         buttons.push(button(
@@ -312,6 +409,22 @@ pub async fn account_action(
             "sign-out" => {
                 admin::accounts::sign_out_everywhere(call.conn, &call.who, &id)?;
                 "signed_out"
+            }
+            "resend-invitation" => {
+                match admin::invitations::resend(call.conn, call.state.keys.vault(), &call.who, &id)
+                {
+                    Ok(invited) => {
+                        crate::web::pages::mail_invitation(
+                            call.state,
+                            &call.ctx.issuer,
+                            &call.ctx.tenant.name,
+                            &invited.invitation,
+                            invited.as_admin,
+                        );
+                        "invitation_resent"
+                    }
+                    Err(e) => return retry(call, "accounts", e, account_page),
+                }
             }
             "send-reset" => match admin::accounts::send_reset(
                 call.conn,

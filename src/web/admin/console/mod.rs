@@ -33,7 +33,7 @@ mod purposes;
 mod roles;
 mod settings;
 
-pub use accounts::{account, account_action, accounts};
+pub use accounts::{account, account_action, accounts, invite};
 pub use attributes::{attribute_action, attributes};
 pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
@@ -374,6 +374,8 @@ pub struct ConsoleForm {
     kid: Option<String>,
     // Profile choice
     profile_id: Option<String>,
+    // Invitations
+    email: Option<String>,
 }
 
 /// A console form submission (its CSRF token checked by `CsrfForm`). On success the action
@@ -491,6 +493,8 @@ fn notice(code: Option<&str>) -> Option<String> {
             "resumed" => "The account can sign in again.",
             "mfa_reset" => "The second factor was removed. The user sets up a new one at the next sign-in if the policy requires it.",
             "reset_sent" => "A password-reset link was sent to the account's address.",
+            "invited" => "The invitation was mailed. The link works for 7 days; re-send it from here if it is lost or expires.",
+            "invitation_resent" => "A new invitation was mailed; the earlier links no longer work.",
             "signed_out" => "Every session of the account ended and its tokens were revoked.",
             "erased" => "The account was erased: its email, profiles and second factor are destroyed, its sessions and tokens ended. Its id stays in the audit log.",
             "role_created" => "The role was created.",

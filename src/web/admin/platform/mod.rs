@@ -212,6 +212,8 @@ pub struct Fields {
     name: Option<String>,
     admin_email: Option<String>,
     confirm: Option<String>,
+    /// An account id (re-sending an invitation).
+    account: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

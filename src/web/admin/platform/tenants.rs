@@ -1,12 +1,15 @@
 //! Listing, creating, suspending, resuming and deleting tenants.
 
 use super::*;
+use crate::web::pages::mail_invitation;
 
 pub(super) fn notice(code: Option<&str>) -> Option<String> {
     Some(
         match code? {
             "created" => "The tenant was created.",
-            "invited" => "The tenant was created and its administrator was mailed a link to choose a password.",
+            "invited" => "The tenant was created and its administrator was mailed an invitation (valid for 7 days).",
+            "admin_invited" => "The administrator was mailed an invitation (valid for 7 days).",
+            "invitation_resent" => "A new invitation was mailed; the earlier links no longer work.",
             "suspended" => "The tenant was suspended: its pages and endpoints answer 403.",
             "resumed" => "The tenant is active again.",
             "deleted" => "The tenant and everything it held were deleted.",
@@ -16,7 +19,12 @@ pub(super) fn notice(code: Option<&str>) -> Option<String> {
     )
 }
 
-fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, DbError> {
+/// The tenants and the form for a new one (refilled with what was typed when it was refused).
+fn tenants_page(
+    call: &mut Call,
+    error: Option<String>,
+    typed: &Fields,
+) -> Result<ConsolePage, DbError> {
     let base = base(call.state);
     let list = platform::tenant_summaries(call.conn)?;
     let mut page = ConsolePage::new("Tenants");
@@ -32,7 +40,7 @@ fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, D
                     Cell::Text(t.status.clone()),
                     Cell::Text(t.accounts.to_string()),
                     Cell::Text(t.clients.to_string()),
-                    Cell::Text(t.created_at.clone()),
+                    Cell::Text(crate::web::when::describe_rfc3339(&t.created_at)),
                 ]
             })
             .collect(),
@@ -44,12 +52,18 @@ fn tenants_page(call: &mut Call, error: Option<String>) -> Result<ConsolePage, D
             format!("{base}/tenants"),
             "Create tenant",
             vec![
-                Field::text("slug", "Slug", "")
+                Field::text("slug", "Slug", typed.slug.clone().unwrap_or_default())
                     .required()
                     .hint("Lowercase letters, digits and hyphens; part of the issuer URL."),
-                Field::text("name", "Display name", "").required(),
-                Field::input("admin_email", "First administrator's email", "email", "")
-                    .hint("Optional: they get tenant:admin and a link to choose a password."),
+                Field::text("name", "Display name", typed.name.clone().unwrap_or_default())
+                    .required(),
+                Field::input(
+                    "admin_email",
+                    "First administrator's email",
+                    "email",
+                    typed.admin_email.clone().unwrap_or_default(),
+                )
+                .hint("Optional: they are invited by mail to administer the tenant (the link works for 7 days)."),
             ],
         )
         .titled("New tenant"),
@@ -68,7 +82,7 @@ pub async fn tenants(
 ) -> HttpResponse {
     let done = done_code(&req);
     serve(state, req, Gate::SignedIn(admin), move |call| {
-        let mut page = tenants_page(call, None)?;
+        let mut page = tenants_page(call, None, &Fields::default())?;
         page.notice = notice(done.as_deref());
         page_only(call.render(&page, StatusCode::OK))
     })
@@ -99,7 +113,6 @@ pub async fn create_tenant(
             let created = platform::create_tenant(
                 call.conn,
                 call.state.keys.vault(),
-                &call.state.password_hasher,
                 &actor,
                 form.slug.as_deref().unwrap_or_default().trim(),
                 form.name.as_deref().unwrap_or_default(),
@@ -110,13 +123,7 @@ pub async fn create_tenant(
                     let code = match invitation {
                         Some(invitation) => {
                             let issuer = call.state.issuer(&tenant);
-                            crate::web::pages::mail_reset_link(
-                                call.state,
-                                &issuer,
-                                &tenant.name,
-                                invitation.to.as_str(),
-                                &invitation.token,
-                            );
+                            mail_invitation(call.state, &issuer, &tenant.name, &invitation, true);
                             "invited"
                         }
                         None => "created",
@@ -128,7 +135,7 @@ pub async fn create_tenant(
                 }
                 Err(e) => {
                     let message = tenant_error(e)?;
-                    let page = tenants_page(call, Some(message))?;
+                    let page = tenants_page(call, Some(message), &form)?;
                     page_only(call.render(&page, StatusCode::BAD_REQUEST))
                 }
             }
@@ -164,9 +171,67 @@ fn tenant_page(
         ("Status".into(), summary.status.clone()),
         ("Accounts".into(), summary.accounts.to_string()),
         ("Clients".into(), summary.clients.to_string()),
-        ("Created".into(), summary.created_at.clone()),
+        (
+            "Created".into(),
+            crate::web::when::describe_rfc3339(&summary.created_at),
+        ),
     ]));
     let action = |verb: &str| format!("{base}/tenants/{slug}/{verb}");
+    let admins = match platform::tenant_admins(call.conn, call.state.keys.vault(), &tenant) {
+        Ok(admins) => admins,
+        Err(e) => {
+            tenant_error(e)?;
+            Vec::new()
+        }
+    };
+    page.push(Block::Heading("Administrators".into()));
+    page.push(Block::Table(TableView {
+        headers: vec!["Email", "Profile", "Status", "Action"],
+        rows: admins
+            .iter()
+            .map(|admin| {
+                let (status, action_cell) = match (admin.invited_at, admin.link_expires_at) {
+                    (None, _) => ("Active".to_owned(), Cell::Text(String::new())),
+                    (Some(invited), expires) => (
+                        match expires {
+                            Some(at) => format!(
+                                "Invited {}; the link works until {}",
+                                crate::web::when::describe(invited),
+                                crate::web::when::describe(at)
+                            ),
+                            None => format!(
+                                "Invited {}; the link has expired",
+                                crate::web::when::describe(invited)
+                            ),
+                        },
+                        super::super::console::page::button(
+                            action("resend"),
+                            "Re-send invitation",
+                            vec![("account", admin.account_id.clone())],
+                        ),
+                    ),
+                };
+                vec![
+                    Cell::Text(admin.email.clone()),
+                    Cell::Text(admin.profile_name.clone()),
+                    Cell::Text(status),
+                    action_cell,
+                ]
+            })
+            .collect(),
+        empty: "No administrator yet: invite one below.",
+    }));
+    page.push(Block::Form(
+        FormView::post(
+            "invite-admin",
+            action("invite"),
+            "Send invitation",
+            vec![Field::input("email", "Email", "email", "")
+                .required()
+                .hint("They get tenant:admin and a link, valid for 7 days, to choose a password; it lands them signed in on the tenant's console.")],
+        )
+        .titled("Invite an administrator"),
+    ));
     let status_button = if summary.status == "active" {
         danger_button(action("suspend"), "Suspend tenant", vec![])
     } else {
@@ -234,6 +299,24 @@ pub async fn tenant_action(
                 }
                 "resume" => platform::set_status(call.conn, &actor, &slug, TenantStatus::Active)
                     .map(|_| "resumed"),
+                "invite" | "resend" => {
+                    let vault = call.state.keys.vault();
+                    let invited = if verb == "invite" {
+                        let email = form.email.as_deref().unwrap_or_default();
+                        platform::invite_admin(call.conn, vault, &actor, &slug, email)
+                            .map(|i| (i, "admin_invited"))
+                    } else {
+                        let account = form.account.as_deref().unwrap_or_default();
+                        platform::resend_invitation(call.conn, vault, &actor, &slug, account)
+                            .map(|i| (i, "invitation_resent"))
+                    };
+                    invited.and_then(|(invitation, code)| {
+                        let tenant = crate::tenancy::tenants::find(call.conn, &slug)?;
+                        let issuer = call.state.issuer(&tenant);
+                        mail_invitation(call.state, &issuer, &tenant.name, &invitation, true);
+                        Ok(code)
+                    })
+                }
                 "delete" => platform::delete_tenant(
                     call.conn,
                     &actor,
