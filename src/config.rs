@@ -351,6 +351,27 @@ impl Settings {
         })
     }
 
+    /// A warning when `public_url` names this machine on another port than the one the server
+    /// listens on: every link it prints or mails (setup link, issuers, invitations) would
+    /// lead nowhere. A public URL on another host is left alone (a proxy in front is normal).
+    pub fn public_url_mismatch(&self, listening_port: u16) -> Option<String> {
+        let url = &self.server.public_url;
+        let local = matches!(
+            url.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+        ) || url.host_str().is_some_and(|h| h.ends_with(".localhost"));
+        let public_port = url.port_or_known_default()?;
+        (local && public_port != listening_port).then(|| {
+            format!(
+                "server.public_url is {} but the server listens on port {listening_port}: the \
+                 links it prints and mails use the public URL. Set server.public_url (e.g. \
+                 TESSERA_SERVER__PUBLIC_URL=http://localhost:{listening_port}) unless a proxy \
+                 forwards port {public_port} here.",
+                self.public_base()
+            )
+        })
+    }
+
     /// The public URL without a trailing slash, the base every issuer is built from.
     pub fn public_base(&self) -> String {
         self.server
@@ -393,6 +414,18 @@ mod tests {
         assert_eq!(s.tenancy.routing, TenantRouting::Path);
         assert_eq!(s.database.url.expose_secret(), "sqlite://data/tessera.db");
         assert!(s.keys.master_key_file.is_none());
+    }
+
+    #[test]
+    fn a_local_public_url_on_another_port_is_flagged() {
+        let mut s = Settings::defaults().unwrap();
+        assert_eq!(s.public_url_mismatch(8080), None);
+        let warning = s.public_url_mismatch(9090).expect("a warning");
+        assert!(warning.contains("http://localhost:8080"), "{warning}");
+        assert!(warning.contains("TESSERA_SERVER__PUBLIC_URL=http://localhost:9090"));
+        // Behind a proxy the ports differ by design.
+        s.server.public_url = "https://id.example.com".parse().unwrap();
+        assert_eq!(s.public_url_mismatch(8080), None);
     }
 
     #[test]

@@ -38,6 +38,11 @@ fn print_banner(settings: &Settings, port: u16, tenants: Option<usize>) {
         "Public URL: {public} (tenant routing: {})",
         settings.tenancy.routing.as_str()
     );
+    if let Some(warning) = settings.public_url_mismatch(port) {
+        tracing::warn!("{warning}");
+        println!();
+        println!("Warning: {warning}");
+    }
     let example = crate::domain::TenantSlug::from_stored("acme".into());
     let issuer = crate::tenancy::issuer(settings, &example);
     if tenants == Some(0) {

@@ -75,3 +75,61 @@ async fn bare_hosts_show_pages_in_subdomain_mode(engine: Engine) {
     assert!(html.contains("/account\""), "{html}");
 }
 both_engines!(bare_hosts_show_pages_in_subdomain_mode);
+
+async fn the_console_refusal_says_who_and_offers_ways_on(engine: Engine) {
+    const PASSWORD: &str = "correct horse battery staple";
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "user@example.com", PASSWORD);
+    app.create_account("acme", "boss@example.com", PASSWORD);
+    app.cli_json(&["role", "create", "--tenant", "acme", "admins", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "admins",
+        "tenant:admin",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "admins",
+        "--profile",
+        "boss@example.com",
+        "--json",
+    ]);
+
+    // Someone without administration permissions: who they are, and every way on.
+    let (user, refused) =
+        crate::admin_console::console_sign_in(&app, "acme", "user@example.com").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.html.contains("user@example.com"),
+        "{}",
+        refused.html
+    );
+    for way in [
+        "/t/acme/account\"",
+        "/t/acme/logout\"",
+        "/t/acme/admin/profile\"",
+    ] {
+        assert!(refused.html.contains(way), "{way} in {}", refused.html);
+    }
+    // Their account page does not offer the console…
+    let account = user.get(&app.tenant_url("acme", "/account")).await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(
+        !account.html.contains("/t/acme/admin\""),
+        "{}",
+        account.html
+    );
+    // …an administrator's does.
+    let (boss, _) = crate::admin_console::console_sign_in(&app, "acme", "boss@example.com").await;
+    let account = boss.get(&app.tenant_url("acme", "/account")).await;
+    assert!(account.html.contains("/t/acme/admin\""), "{}", account.html);
+}
+both_engines!(the_console_refusal_says_who_and_offers_ways_on);

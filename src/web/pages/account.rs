@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{respond, Outcome, PageFrame};
 use crate::db::{sessions as session_rows, AnyConnection, DbError};
-use crate::domain::{rfc3339, unix_now, ProfileId};
+use crate::domain::{unix_now, ProfileId};
 use crate::identity::{self, mfa, signin, AccountError};
 use crate::profiles::{self, NewProfile, ProfileChanges, ProfileError};
 use crate::sessions::{self, BROWSER_COOKIE};
@@ -71,6 +71,8 @@ struct AccountPage<'a> {
     /// How long a deletion waits before the data is destroyed, in words.
     erasure_grace: String,
     csrf_token: &'a str,
+    /// The tenant console, for accounts that may open it.
+    console_href: Option<String>,
 }
 
 /// `604800` → "7 days": the grace period as the deletion form states it.
@@ -298,7 +300,7 @@ fn overview(
     let sessions = session_rows::list_active_for_account(conn, tenant, &account.id, unix_now())?
         .into_iter()
         .map(|s| SessionView {
-            created_at: rfc3339(s.created_at),
+            created_at: crate::web::when::describe(s.created_at),
             current: s.id == user.session.id.as_str(),
         })
         .collect();
@@ -315,6 +317,8 @@ fn overview(
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
         erasure_grace: in_words(erasure_grace_secs),
         csrf_token: &sessions::csrf_token(browser),
+        console_href: crate::admin::accounts::administers(conn, tenant, &account.id)?
+            .then(|| format!("{}/admin", frame.issuer)),
     }
     .render();
     Ok(frame.page(html))

@@ -69,6 +69,10 @@ enum Denied {
     NoSession,
     /// Signed in, but no profile chosen yet.
     NoProfile,
+    /// Signed in as `who` (an address and a profile name), whose profile may not administer.
+    NotAdmin {
+        who: String,
+    },
     Admin(AdminError),
 }
 
@@ -110,9 +114,20 @@ fn principal(
     };
     let who = Principal::profile(conn, &ctx.tenant.id, &profile, ip)?;
     if !who.is_admin() {
-        return Err(Denied::Admin(AdminError::Forbidden(
-            Permission::TenantAdmin,
-        )));
+        // Say who is signed in: the way on may be another profile or another account.
+        let person = crate::admin::people::describe(conn, ctx.vault(), &who, &profile)?;
+        let who = person.map_or_else(String::new, |p| {
+            match crate::identity::find_account(
+                conn,
+                ctx.vault(),
+                &ctx.tenant.id,
+                &session.account_id,
+            ) {
+                Ok(account) => format!("{} (profile {})", account.email, p.profile_name),
+                Err(_) => format!("profile {}", p.profile_name),
+            }
+        });
+        return Err(Denied::NotAdmin { who });
     }
     Ok((who, session))
 }
@@ -155,18 +170,35 @@ fn denied_outcome(frame: &PageFrame, denied: Denied) -> Outcome {
     match denied {
         Denied::NoSession => Outcome::Page(StatusCode::UNAUTHORIZED, sign_in_page(frame)),
         Denied::NoProfile => Outcome::Redirect(format!("{}/admin/profile", frame.issuer)),
-        Denied::Admin(AdminError::Forbidden(Permission::TenantAdmin)) => frame.message(
+        Denied::NotAdmin { who } => frame.message_with_links(
             StatusCode::FORBIDDEN,
             "Not allowed",
-            "The profile you are using holds no administration permission. Ask an administrator for a role, or sign in with another profile.",
+            &format!(
+                "You are signed in as {who}, which holds no administration permission. Ask an \
+                 administrator for a role, use another profile, or sign out and sign in with \
+                 another account."
+            ),
+            &[
+                (
+                    "Use another profile",
+                    format!("{}/admin/profile", frame.issuer),
+                ),
+                ("Your account", format!("{}/account", frame.issuer)),
+                ("Sign out", format!("{}/logout", frame.issuer)),
+            ],
         ),
-        Denied::Admin(AdminError::Forbidden(permission)) => frame.message(
+        Denied::Admin(AdminError::Forbidden(permission)) => frame.message_with_links(
             StatusCode::FORBIDDEN,
             "Not allowed",
             &format!(
                 "Your profile does not hold the {} permission (or tenant:admin) this page needs.",
                 permission.as_str()
             ),
+            &[
+                ("Back to the console", format!("{}/admin", frame.issuer)),
+                ("Your account", format!("{}/account", frame.issuer)),
+                ("Sign out", format!("{}/logout", frame.issuer)),
+            ],
         ),
         Denied::Admin(AdminError::NotFound) => frame.message(
             StatusCode::NOT_FOUND,
