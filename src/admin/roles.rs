@@ -158,3 +158,38 @@ pub fn set_holder(
         })
     })
 }
+
+/// The people holding a role (each profile with its account's masked email and the profile's
+/// name), so the console shows who, not ids.
+pub fn holders(
+    conn: &mut AnyConnection,
+    vault: &crate::keys::Vault,
+    who: &Principal,
+    name: &str,
+) -> Result<Vec<super::people::Person>, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    let mut people = Vec::new();
+    for (profile, _) in role::holders(conn, who.tenant(), name).map_err(role_error)? {
+        if let Some(person) = super::people::describe(conn, vault, who, &profile)? {
+            people.push(person);
+        }
+    }
+    Ok(people)
+}
+
+/// A profile holder named as people name them: an email (with an optional profile name) or
+/// a profile id; see [`super::people::find_profile`].
+pub fn person_holder(
+    conn: &mut AnyConnection,
+    vault: &crate::keys::Vault,
+    who: &Principal,
+    person: &str,
+    profile_name: Option<&str>,
+) -> Result<Holder, AdminError> {
+    who.require(Permission::RolesWrite)?;
+    let profile = super::people::find_profile(conn, vault, who, person, profile_name)?;
+    Ok(Holder {
+        profile_id: Some(profile.to_string()),
+        client_id: None,
+    })
+}

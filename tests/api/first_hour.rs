@@ -133,3 +133,105 @@ async fn the_console_refusal_says_who_and_offers_ways_on(engine: Engine) {
     assert!(account.html.contains("/t/acme/admin\""), "{}", account.html);
 }
 both_engines!(the_console_refusal_says_who_and_offers_ways_on);
+
+async fn roles_are_given_to_people_by_email_and_show_who_holds_them(engine: Engine) {
+    const PASSWORD: &str = "correct horse battery staple";
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "user@example.com", PASSWORD);
+    app.create_account("acme", "boss@example.com", PASSWORD);
+    app.cli_json(&["role", "create", "--tenant", "acme", "admins", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "admins",
+        "tenant:admin",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "admins",
+        "--profile",
+        "boss@example.com",
+        "--json",
+    ]);
+    app.cli_json(&["role", "create", "--tenant", "acme", "auditors", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "auditors",
+        "audit:read",
+        "--json",
+    ]);
+    let (boss, _) = crate::admin_console::console_sign_in(&app, "acme", "boss@example.com").await;
+    let roles_url = app.tenant_url("acme", "/admin/roles");
+    let roles = boss.get(&roles_url).await;
+    let csrf = roles.field("csrf_token").unwrap();
+    let give = |email: &'static str| {
+        let csrf = csrf.clone();
+        let boss = &boss;
+        let url = app.tenant_url("acme", "/admin/roles/grant");
+        async move {
+            boss.post(
+                &url,
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("role", "auditors"),
+                    ("holder", "profile"),
+                    ("holder_id", email),
+                    ("profile_name", ""),
+                ],
+            )
+            .await
+        }
+    };
+    // A mistyped address: a clear error, nothing given.
+    let unknown = give("nobody@example.com").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.html.contains("nobody@example.com"),
+        "{}",
+        unknown.html
+    );
+    let given = give("user@example.com").await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.html);
+    let roles = boss.get(&roles_url).await;
+    // People, not ids: the masked address and the profile's name, linked to the account.
+    assert!(roles.html.contains("u••••@example.com"), "{}", roles.html);
+    assert!(roles.html.contains("<td>user</td>"), "{}", roles.html);
+    let shown = app.cli_json(&[
+        "account",
+        "show",
+        "--tenant",
+        "acme",
+        "user@example.com",
+        "--json",
+    ]);
+    let profile = shown["profiles"][0]["id"].as_str().unwrap();
+    assert!(
+        roles.html.contains(profile),
+        "the take-away button names the profile"
+    );
+    let taken = boss
+        .post(
+            &app.tenant_url("acme", "/admin/roles/revoke"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("role", "auditors"),
+                ("holder", "profile"),
+                ("holder_id", profile),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.html);
+    let roles = boss.get(&roles_url).await;
+    assert!(!roles.html.contains("u••••@example.com"), "{}", roles.html);
+}
+both_engines!(roles_are_given_to_people_by_email_and_show_who_holds_them);

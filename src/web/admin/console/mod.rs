@@ -387,6 +387,7 @@ pub struct ConsoleForm {
     permission: Option<String>,
     holder: Option<String>,
     holder_id: Option<String>,
+    profile_name: Option<String>,
     // Settings
     password_min_length: Option<String>,
     mfa: Option<String>,

@@ -17,14 +17,25 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     page.push(Block::Text(
         "A profile's permissions are the union of its roles'. Console permissions: tenant:admin, clients:read, clients:write, accounts:read, accounts:write, roles:write, settings:write, keys:write, audit:read.".into(),
     ));
+    let vault = call.state.keys.vault();
+    let mut held = Vec::new();
+    for r in roles {
+        held.push(admin::roles::holders(call.conn, vault, &call.who, &r.name)?);
+    }
     page.push(Block::Table(TableView {
-        headers: vec!["Role", "Permissions", ""],
+        headers: vec!["Role", "Permissions", "Held by", ""],
         rows: roles
             .iter()
-            .map(|r| {
+            .zip(&held)
+            .map(|(r, people)| {
                 vec![
                     Cell::Text(r.name.clone()),
                     Cell::Text(r.permissions.join(", ")),
+                    Cell::Text(match people.len() {
+                        0 => "nobody".into(),
+                        1 => "1 profile".into(),
+                        n => format!("{n} profiles"),
+                    }),
                     danger_button(
                         call.url("/roles/delete"),
                         "Delete",
@@ -34,6 +45,35 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             })
             .collect(),
         empty: "No roles yet.",
+    }));
+    page.push(Block::Heading("Who holds which role".into()));
+    page.push(Block::Table(TableView {
+        headers: vec!["Role", "Person", "Profile", ""],
+        rows: roles
+            .iter()
+            .zip(&held)
+            .flat_map(|(r, people)| people.iter().map(move |p| (r.name.clone(), p)))
+            .map(|(role, p)| {
+                vec![
+                    Cell::Text(role.clone()),
+                    Cell::Link(link(
+                        p.email.clone(),
+                        call.url(&format!("/accounts/{}", p.account_id)),
+                    )),
+                    Cell::Text(p.profile_name.clone()),
+                    danger_button(
+                        call.url("/roles/revoke"),
+                        "Take role",
+                        vec![
+                            ("role", role),
+                            ("holder", "profile".into()),
+                            ("holder_id", p.profile_id.clone()),
+                        ],
+                    ),
+                ]
+            })
+            .collect(),
+        empty: "No profile holds a role yet.",
     }));
     let names: Vec<(&str, &str)> = roles
         .iter()
@@ -85,11 +125,11 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     &[("profile", "Profile"), ("client", "Client")],
                     "profile",
                 ),
-                Field::text("holder_id", "Profile ID or client ID", "")
+                Field::text("holder_id", "Person's email, or client ID", "")
                     .required()
-                    .hint(
-                        "Profile IDs are on the account's page; client IDs on the client's page.",
-                    ),
+                    .hint("A person's email gives the role to their default profile (a profile ID works too); client IDs are on the client's page."),
+                Field::text("profile_name", "Profile name (optional)", "")
+                    .hint("For a person with several profiles: the one to change."),
             ]
         };
         page.push(Block::Form(
@@ -123,17 +163,20 @@ pub async fn role_action(
     act(state, admin, req, form, |call, form| {
         let role = form.role.clone().unwrap_or_default();
         let permission = form.permission.clone().unwrap_or_default();
-        let holder = || {
-            let id = form.holder_id.clone().map(|s| s.trim().to_owned());
+        let holder = |call: &mut Call| {
+            let id = form.holder_id.clone().unwrap_or_default().trim().to_owned();
             match form.holder.as_deref() {
-                Some("client") => admin::roles::Holder {
+                Some("client") => Ok(admin::roles::Holder {
                     profile_id: None,
-                    client_id: id,
-                },
-                _ => admin::roles::Holder {
-                    profile_id: id,
-                    client_id: None,
-                },
+                    client_id: Some(id),
+                }),
+                _ => admin::roles::person_holder(
+                    call.conn,
+                    call.state.keys.vault(),
+                    &call.who,
+                    &id,
+                    form.profile_name.as_deref(),
+                ),
             }
         };
         let action = call.param("action");
@@ -148,8 +191,7 @@ pub async fn role_action(
                 action == "permit",
             )
             .map(|_| "role_changed"),
-            "grant" | "revoke" => {
-                let holder = holder();
+            "grant" | "revoke" => holder(call).and_then(|holder| {
                 let result = admin::roles::set_holder(
                     call.conn,
                     &call.who,
@@ -161,7 +203,7 @@ pub async fn role_action(
                     crate::web::admin::api::forget_client(call.ctx, client);
                 }
                 result.map(|_| "role_changed")
-            }
+            }),
             _ => return Err(AdminError::NotFound),
         };
         finish(
