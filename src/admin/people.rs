@@ -101,3 +101,27 @@ pub fn describe(
         profile_name,
     }))
 }
+
+/// A short, masked description of whoever an id names (a profile: `a••••@example.com ·
+/// Work`; an account: its masked email), for logs that record ids; `None` for anything else
+/// (clients, the command line, erased accounts).
+pub fn name_of(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    id: &str,
+) -> Result<Option<String>, AdminError> {
+    if let Some(person) = describe(conn, vault, who, &ProfileId::from_stored(id.to_owned()))? {
+        return Ok(Some(format!("{} · {}", person.email, person.profile_name)));
+    }
+    match identity::find_account(
+        conn,
+        vault,
+        who.tenant(),
+        &AccountId::from_stored(id.to_owned()),
+    ) {
+        Ok(account) => Ok(Some(mask_email(account.email.as_str()))),
+        Err(identity::AccountError::Db(e)) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
+}

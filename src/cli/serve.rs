@@ -47,10 +47,13 @@ fn print_banner(settings: &Settings, port: u16, tenants: Option<usize>) {
     let issuer = crate::tenancy::issuer(settings, &example);
     if tenants == Some(0) {
         println!();
-        println!("No tenants yet. Next step, in another terminal:");
-        println!("    cargo run --release -- tenant create acme --name \"Acme Inc.\"");
-        println!("  (or `tessera tenant create …` with an installed binary), then open");
-        println!("    {issuer}/.well-known/openid-configuration");
+        println!("No tenants yet. Create one in the platform console ({public}/platform)");
+        println!("or, in another terminal, with its first administrator invited by mail:");
+        println!(
+            "    tessera tenant create acme --name \"Acme Inc.\" --admin-email you@example.com --print-link"
+        );
+        println!("  (cargo run --release -- tenant create ... without an installed binary)");
+        println!("then open {issuer}");
         if settings.tenancy.routing == TenantRouting::Subdomain {
             println!("  ({} must resolve to this server)", issuer);
         }

@@ -104,6 +104,25 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let revealed = flash
         .reveal(&call.who)
         .record(call.conn, &call.who, "audit log", "audit")?;
+    // People, not only ids: each actor and target that names a profile or an account.
+    let mut names = std::collections::HashMap::new();
+    for e in &found.items {
+        for id in [&e.actor, &e.target] {
+            if !names.contains_key(id) {
+                let name = crate::admin::people::name_of(
+                    call.conn,
+                    call.state.keys.vault(),
+                    &call.who,
+                    id,
+                )?;
+                names.insert(id.clone(), name);
+            }
+        }
+    }
+    let named = |id: &String| match names.get(id).cloned().flatten() {
+        Some(name) => Cell::Text(format!("{name} ({id})")),
+        None => Cell::Code(id.clone()),
+    };
     page.push(Block::Table(TableView {
         headers: vec![
             "#", "Time", "Actor", "Action", "Target", "Address", "Details",
@@ -114,10 +133,10 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .map(|e| {
                 vec![
                     Cell::Text(e.seq.to_string()),
-                    Cell::Text(e.at.clone()),
-                    Cell::Code(e.actor.clone()),
+                    Cell::Text(crate::web::when::describe_rfc3339(&e.at)),
+                    named(&e.actor),
                     Cell::Text(e.action.clone()),
-                    Cell::Code(e.target.clone()),
+                    named(&e.target),
                     Cell::Text(if revealed {
                         e.ip.clone()
                     } else {

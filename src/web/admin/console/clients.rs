@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, AdminError, Permission};
 use crate::clients::{ConsentPolicy, GrantType};
-use crate::domain::{rfc3339, ClientId};
+use crate::domain::ClientId;
 use crate::web::AppState;
 
 use super::page::*;
@@ -201,8 +201,14 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             "Roles (machine access)".into(),
             client.authorization.roles.join(", "),
         ),
-        ("Created".into(), rfc3339(client.created_at)),
-        ("Changed".into(), rfc3339(client.updated_at)),
+        (
+            "Created".into(),
+            crate::web::when::describe(client.created_at),
+        ),
+        (
+            "Changed".into(),
+            crate::web::when::describe(client.updated_at),
+        ),
     ]));
     if call.who.may(Permission::ClientsWrite) {
         let consent = match client.consent {

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::admin::{self, AdminError};
-use crate::domain::rfc3339;
 use crate::keys::KeyAlg;
 use crate::web::AppState;
 
@@ -37,7 +36,7 @@ fn keys_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     Cell::Code(k.kid.clone()),
                     Cell::Text(k.alg.clone()),
                     Cell::Text(k.status.clone()),
-                    Cell::Text(rfc3339(k.created_at)),
+                    Cell::Text(crate::web::when::describe(k.created_at)),
                     action,
                 ]
             })

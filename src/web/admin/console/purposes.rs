@@ -44,7 +44,11 @@ fn purposes_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                         }
                         .into(),
                     ),
-                    Cell::Text(current.map(|v| v.published_at.clone()).unwrap_or_default()),
+                    Cell::Text(
+                        current
+                            .map(|v| crate::web::when::describe_rfc3339(&v.published_at))
+                            .unwrap_or_default(),
+                    ),
                     Cell::Text(if p.retired { "retired" } else { "asked" }.into()),
                     if p.retired {
                         Cell::Text(String::new())
