@@ -28,6 +28,7 @@ mod personas;
 mod platform;
 mod policies;
 mod privacy;
+mod readme;
 mod real_browser;
 pub mod reset;
 mod retention;
