@@ -430,6 +430,9 @@ async fn optional_purposes_are_withdrawn_from_the_account_page(engine: Engine) {
     assert!(page.html.contains("terms v1"), "{}", page.html);
     assert!(page.html.contains("marketing v1"));
     assert!(page.html.contains("(account page)"), "the withdrawal");
+    // People and apps by name: the client's name and the profile's, not only ids.
+    assert!(page.html.contains("Test client ("), "{}", page.html);
+    assert!(page.html.contains("<td>ada</td>"), "{}", page.html);
 
     // The audit log has exactly one withdrawal, and the export carries the decisions.
     let text = audit_lines(&app);

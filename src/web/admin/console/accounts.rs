@@ -266,16 +266,29 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         empty: "No profiles.",
     }));
     let consents = admin::accounts::consents(call.conn, vault, &call.who, &id, reveal)?;
+    // Names, not ids: the account's own profiles, and each client by its name.
+    let profile_name = |profile_id: &str| {
+        detail
+            .profiles
+            .iter()
+            .find(|p| p.id == profile_id)
+            .map_or_else(|| profile_id.to_owned(), |p| p.name.clone())
+    };
+    let mut client_names = std::collections::HashMap::new();
+    for c in &consents.history {
+        if !c.client_id.is_empty() && !client_names.contains_key(&c.client_id) {
+            let name = match call.ctx.client(call.conn, &c.client_id) {
+                Ok(client) => format!("{} ({})", client.name, c.client_id),
+                Err(crate::clients::ClientError::Db(e)) => return Err(e.into()),
+                Err(_) => format!("{} (deleted)", c.client_id),
+            };
+            client_names.insert(c.client_id.clone(), name);
+        }
+    }
     page.push(Block::Heading("Consent history".into()));
     page.push(Block::Table(TableView {
         headers: vec![
-            "When",
-            "Decision",
-            "Client",
-            "Profile ID",
-            "Scopes",
-            "Purpose",
-            "Address",
+            "When", "Decision", "Client", "Profile", "Scopes", "Purpose", "Address",
         ],
         rows: consents
             .history
@@ -284,11 +297,14 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 vec![
                     Cell::Text(crate::web::when::describe_rfc3339(&c.at)),
                     Cell::Text(c.decision.clone()),
-                    Cell::Code(match c.client_id.is_empty() {
+                    Cell::Text(match c.client_id.is_empty() {
                         true => "(account page)".to_owned(),
-                        false => c.client_id.clone(),
+                        false => client_names
+                            .get(&c.client_id)
+                            .cloned()
+                            .unwrap_or_else(|| c.client_id.clone()),
                     }),
-                    Cell::Code(c.profile_id.clone()),
+                    Cell::Text(profile_name(&c.profile_id)),
                     Cell::Text(c.scope.clone()),
                     Cell::Text(match (&c.purpose, c.purpose_version) {
                         (Some(p), Some(v)) => format!("{p} v{v}"),
