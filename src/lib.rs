@@ -11,6 +11,7 @@ pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub mod mail;

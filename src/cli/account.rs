@@ -151,6 +151,23 @@ pub fn account_json(
     Ok(value)
 }
 
+/// Mails an invitation and reports it (JSON with `--json`).
+fn mail(
+    settings: &Settings,
+    tenant: &crate::tenancy::Tenant,
+    invited: &admin::invitations::Invited,
+    print_link: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
+    let report =
+        super::output::send_invitation(settings, tenant, invitation, as_admin, print_link, json)?;
+    if json {
+        return print_json(&report);
+    }
+    Ok(())
+}
+
 /// The tenant a command names by slug, the account it names by id or email, and the operator
 /// acting in that tenant.
 fn named(
@@ -235,14 +252,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 name.as_deref(),
                 role.as_deref(),
             )?;
-            let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
-            let report = super::output::send_invitation(
-                settings, &tenant, invitation, as_admin, print_link, json,
-            )?;
-            if json {
-                return print_json(&report);
-            }
-            Ok(())
+            mail(settings, &tenant, &invited, print_link, json)
         }
         AccountCommand::ResendInvitation {
             tenant,
@@ -252,14 +262,7 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
         } => {
             let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let invited = admin::invitations::resend(&mut conn, vault, &who, account.id.as_str())?;
-            let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
-            let report = super::output::send_invitation(
-                settings, &tenant, invitation, as_admin, print_link, json,
-            )?;
-            if json {
-                return print_json(&report);
-            }
-            Ok(())
+            mail(settings, &tenant, &invited, print_link, json)
         }
         AccountCommand::Show {
             tenant,

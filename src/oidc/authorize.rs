@@ -48,6 +48,10 @@ pub struct AuthorizationRequest {
     pub hinted_subject: Option<String>,
     pub acr_values: Option<String>,
     pub profile_hint: Option<String>,
+    /// The languages the client would like the pages in (space-separated, preferred first).
+    /// Requests stored before it existed read as `None`.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -325,6 +329,7 @@ pub fn validate(
             hinted_subject,
             acr_values: owned("acr_values"),
             profile_hint: owned("profile_hint"),
+            ui_locales: owned("ui_locales"),
         },
     ))
 }

@@ -76,6 +76,23 @@ impl Browser {
         }
     }
 
+    /// A browser whose user prefers these languages (`Accept-Language`).
+    pub fn speaking(accept_language: &str) -> Browser {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            header::HeaderValue::from_str(accept_language).expect("a header value"),
+        );
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .default_headers(headers)
+                .build()
+                .expect("client"),
+        }
+    }
+
     async fn page(response: reqwest::Response) -> Page {
         let status = response.status();
         let headers = response.headers().clone();

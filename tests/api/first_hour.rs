@@ -76,32 +76,38 @@ async fn bare_hosts_show_pages_in_subdomain_mode(engine: Engine) {
 }
 both_engines!(bare_hosts_show_pages_in_subdomain_mode);
 
-async fn the_console_refusal_says_who_and_offers_ways_on(engine: Engine) {
-    const PASSWORD: &str = "correct horse battery staple";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Tenant acme with user@example.com and boss@example.com, who holds `tenant:admin` (given by
+/// naming the person's email).
+async fn with_admin_and_user(engine: Engine) -> TestApp {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
     app.create_account("acme", "user@example.com", PASSWORD);
     app.create_account("acme", "boss@example.com", PASSWORD);
     app.cli_json(&["role", "create", "--tenant", "acme", "admins", "--json"]);
-    app.cli_json(&[
-        "role",
-        "permit",
-        "--tenant",
-        "acme",
-        "admins",
-        "tenant:admin",
-        "--json",
-    ]);
-    app.cli_json(&[
-        "role",
-        "grant",
-        "--tenant",
-        "acme",
-        "admins",
-        "--profile",
-        "boss@example.com",
-        "--json",
-    ]);
+    let steps: [&[&str]; 2] = [
+        &["permit", "--tenant", "acme", "admins", "tenant:admin"],
+        &[
+            "grant",
+            "--tenant",
+            "acme",
+            "admins",
+            "--profile",
+            "boss@example.com",
+        ],
+    ];
+    for args in steps {
+        let mut command = vec!["role"];
+        command.extend_from_slice(args);
+        command.push("--json");
+        app.cli_json(&command);
+    }
+    app
+}
+
+async fn the_console_refusal_says_who_and_offers_ways_on(engine: Engine) {
+    let app = with_admin_and_user(engine).await;
 
     // Someone without administration permissions: who they are, and every way on.
     let (user, refused) =
@@ -135,31 +141,7 @@ async fn the_console_refusal_says_who_and_offers_ways_on(engine: Engine) {
 both_engines!(the_console_refusal_says_who_and_offers_ways_on);
 
 async fn roles_are_given_to_people_by_email_and_show_who_holds_them(engine: Engine) {
-    const PASSWORD: &str = "correct horse battery staple";
-    let app = TestApp::spawn(engine, TenantRouting::Path).await;
-    app.create_tenant("acme");
-    app.create_account("acme", "user@example.com", PASSWORD);
-    app.create_account("acme", "boss@example.com", PASSWORD);
-    app.cli_json(&["role", "create", "--tenant", "acme", "admins", "--json"]);
-    app.cli_json(&[
-        "role",
-        "permit",
-        "--tenant",
-        "acme",
-        "admins",
-        "tenant:admin",
-        "--json",
-    ]);
-    app.cli_json(&[
-        "role",
-        "grant",
-        "--tenant",
-        "acme",
-        "admins",
-        "--profile",
-        "boss@example.com",
-        "--json",
-    ]);
+    let app = with_admin_and_user(engine).await;
     app.cli_json(&["role", "create", "--tenant", "acme", "auditors", "--json"]);
     app.cli_json(&[
         "role",
@@ -235,3 +217,86 @@ async fn roles_are_given_to_people_by_email_and_show_who_holds_them(engine: Engi
     assert!(!roles.html.contains("u••••@example.com"), "{}", roles.html);
 }
 both_engines!(roles_are_given_to_people_by_email_and_show_who_holds_them);
+
+async fn the_sign_in_page_speaks_the_readers_language(engine: Engine) {
+    use crate::browser::Browser;
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "ada@example.com", PASSWORD);
+    let login = app.tenant_url("acme", "/login?next=account");
+
+    // The browser's languages, best supported first.
+    let german = Browser::speaking("ja, de-AT;q=0.9, en;q=0.5");
+    let page = german.get(&login).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains(r#"<html lang="de">"#), "{}", page.html);
+    assert!(page.html.contains("Anmelden"), "{}", page.html);
+    assert!(page.html.contains("Passwort vergessen?"));
+    assert!(
+        page.html.contains("Ihr Konto"),
+        "where the sign-in goes, in German"
+    );
+    // A failed sign-in says so in the same language (and still reveals nothing).
+    let failed = german
+        .submit(
+            &page,
+            &[("email", "ada@example.com"), ("password", "wrong one")],
+        )
+        .await;
+    assert!(
+        failed
+            .html
+            .contains("Die E-Mail-Adresse oder das Passwort ist falsch"),
+        "{}",
+        failed.html
+    );
+
+    // The client's ui_locales come before the browser's languages.
+    let rp = crate::flow::register_rp(&app, "acme", &[]);
+    let (_, challenge) = crate::flow::pkce();
+    let url =
+        crate::flow::authorize_url(&app, "acme", &rp, &challenge, &[("ui_locales", "fr-CA en")]);
+    let french = german
+        .follow(german.get(&url).await, "http://127.0.0.1:9/")
+        .await;
+    assert!(
+        french.html.contains(r#"<html lang="fr">"#),
+        "{}",
+        french.html
+    );
+    assert!(french.html.contains("Se connecter"), "{}", french.html);
+    assert!(french.html.contains("pour continuer vers Test client"));
+
+    // The switcher: a choice beats both, and is remembered.
+    let switch = french
+        .html
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.ends_with("lang=es"))
+        .expect("a link to Spanish")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let spanish = german.get(&switch).await;
+    assert!(
+        spanish.html.contains(r#"<html lang="es">"#),
+        "{}",
+        spanish.html
+    );
+    assert!(spanish.html.contains("Iniciar sesión"));
+    let remembered = german.get(&login).await;
+    assert!(
+        remembered.html.contains(r#"<html lang="es">"#),
+        "{}",
+        remembered.html
+    );
+    assert!(remembered
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("tessera_lang")));
+    // Without any hint: English.
+    let english = Browser::default().get(&login).await;
+    assert!(english.html.contains(r#"<html lang="en">"#));
+    assert!(english.html.contains(">Sign in<"));
+}
+both_engines!(the_sign_in_page_speaks_the_readers_language);

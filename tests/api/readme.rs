@@ -137,11 +137,15 @@ async fn the_readme_quick_start_works_as_written() {
     let stdout = child.stdout.take().unwrap();
     let _server = Server(child);
     let setup = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
+        let mut lines = BufReader::new(stdout).lines();
+        let link = lines
+            .by_ref()
             .map_while(Result::ok)
             .find(|line| line.contains("/platform/setup?token="))
-            .map(|line| line.trim().to_owned())
+            .map(|line| line.trim().to_owned());
+        // Keep reading: a closed pipe would fail the server's next line of output.
+        std::thread::spawn(move || lines.for_each(drop));
+        link
     })
     .await
     .unwrap()

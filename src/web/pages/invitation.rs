@@ -210,6 +210,7 @@ pub async fn invitation_submit(
         email: invited.email,
         target: Target::Console(console),
         previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
+        reader: super::language::Reader::of(&state, &tenant, &req, None),
     };
     let tenant_id = tenant.id.clone();
     let expired = frame.clone();

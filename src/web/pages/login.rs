@@ -6,9 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{after_sign_in, pending_for, unmet};
+use super::language::{switcher, LangLink, Reader};
 use super::target::{Console, RequestQuery, Target};
 use super::{respond, respond_signed_in, Outcome, PageFrame, Started};
 use crate::db::{tx, AnyConnection, DbError};
+use crate::i18n::Texts;
 use crate::identity::signin;
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
@@ -20,8 +22,9 @@ use crate::web::extract::{CsrfForm, CurrentTenant};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
-/// One message for every failure: it must not reveal whether the email exists.
-const LOGIN_FAILED: &str = "The email or password is incorrect, or this account cannot sign in.";
+/// One message for every failure (`login-failed`): it must not reveal whether the email
+/// exists.
+const LOGIN_FAILED: &str = "login-failed";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -36,6 +39,15 @@ struct LoginPage<'a> {
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    t: Texts,
+    langs: Vec<LangLink>,
+}
+
+impl LoginPage<'_> {
+    fn continue_to(&self) -> String {
+        self.t
+            .with("login-continue-to", &[("client", self.client_name)])
+    }
 }
 
 #[derive(Deserialize)]
@@ -47,14 +59,14 @@ pub struct LoginForm {
 }
 
 struct LoginView<'a> {
-    client_name: &'a str,
+    client_name: String,
     request_id: &'a str,
     next: &'a str,
 }
 
-fn console_view(console: Console) -> LoginView<'static> {
+fn console_view(console: Console, texts: &Texts) -> LoginView<'static> {
     LoginView {
-        client_name: console.label(),
+        client_name: texts.get(console.label()),
         request_id: "",
         next: console.as_str(),
     }
@@ -66,16 +78,24 @@ fn login_page(
     browser: &str,
     email: &str,
     error: Option<&str>,
+    texts: Texts,
 ) -> Outcome {
+    let base = match view.request_id {
+        "" => format!("{}/login?next={}", frame.issuer, view.next),
+        id => format!("{}/login?request={id}", frame.issuer),
+    };
+    let error = error.map(|id| texts.get(id));
     let html = LoginPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        client_name: view.client_name,
+        client_name: &view.client_name,
         csrf_token: &sessions::csrf_token(browser),
         request_id: view.request_id,
         next: view.next,
         email,
-        error,
+        error: error.as_deref(),
+        t: texts,
+        langs: switcher(&base, texts.lang),
     }
     .render();
     frame.page(html)
@@ -89,15 +109,21 @@ pub async fn login_form(
 ) -> HttpResponse {
     let frame = PageFrame::new(&state, &tenant);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
-    let cookies: Vec<_> = new_cookie.into_iter().collect();
     let query = query.into_inner();
+    let reader = Reader::of(&state, &tenant, &req, query.lang.as_deref());
+    let cookies: Vec<_> = new_cookie
+        .into_iter()
+        .chain(reader.cookie.clone())
+        .collect();
     let Some(target) = Target::from(query.request, query.next) else {
         return respond(frame.expired_request(), cookies);
     };
     let request_id = match target {
         Target::Console(console) => {
-            let view = console_view(console);
-            return respond(login_page(&frame, view, &browser, "", None), cookies);
+            let texts = reader.texts(None, None);
+            let view = console_view(console, &texts);
+            let page = login_page(&frame, view, &browser, "", None, texts);
+            return respond(page, cookies);
         }
         Target::Authorization(id) => id,
     };
@@ -119,12 +145,13 @@ pub async fn login_form(
                 None => page_frame.expired_request(),
                 Some((client, request)) => {
                     let email = request.login_hint.as_deref().unwrap_or_default();
+                    let texts = reader.texts(request.ui_locales.as_deref(), None);
                     let view = LoginView {
-                        client_name: &client.name,
+                        client_name: client.name.clone(),
                         request_id: &request_id,
                         next: "",
                     };
-                    login_page(&page_frame, view, &browser, email, None)
+                    login_page(&page_frame, view, &browser, email, None, texts)
                 }
             })
         })
@@ -164,6 +191,7 @@ pub async fn login_submit(
         email,
         target,
         previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
+        reader: Reader::of(&state, &tenant, &req, None),
     };
     let result = state
         .db
@@ -228,6 +256,8 @@ pub(super) struct PasswordStep {
     pub(super) email: String,
     pub(super) target: Target,
     pub(super) previous_session: Option<String>,
+    /// The reader's language, for a page shown again.
+    pub(super) reader: Reader,
 }
 
 impl PasswordStep {
@@ -293,16 +323,19 @@ impl PasswordStep {
             }
             signin::Step::Refused => {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
+                let ui_locales = pending.as_ref().and_then(|(_, r)| r.ui_locales.as_deref());
+                let texts = self.reader.texts(ui_locales, None);
                 let view = match (&self.target, &pending) {
                     (Target::Authorization(id), Some((client, _))) => LoginView {
-                        client_name: &client.name,
+                        client_name: client.name.clone(),
                         request_id: id,
                         next: "",
                     },
-                    (Target::Console(console), _) => console_view(*console),
-                    (Target::Authorization(_), None) => console_view(Console::Account),
+                    (Target::Console(console), _) => console_view(*console, &texts),
+                    (Target::Authorization(_), None) => console_view(Console::Account, &texts),
                 };
-                login_page(frame, view, &self.browser, &self.email, Some(LOGIN_FAILED))
+                let failed = Some(LOGIN_FAILED);
+                login_page(frame, view, &self.browser, &self.email, failed, texts)
             }
         };
         Ok(((page, None), None))

@@ -8,6 +8,7 @@ mod export;
 mod flow;
 mod invitation;
 mod landing;
+mod language;
 mod login;
 mod logout;
 mod mfa;

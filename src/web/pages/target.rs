@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub struct RequestQuery {
     pub(super) request: Option<String>,
     pub(super) next: Option<String>,
+    /// The language switcher's choice.
+    pub(super) lang: Option<String>,
 }
 
 impl RequestQuery {
@@ -47,11 +49,11 @@ impl Console {
             .find(|c| c.as_str() == input)
     }
 
-    /// How the login page names where the user is going.
+    /// The message naming where the user is going, for the login page.
     pub(super) fn label(self) -> &'static str {
         match self {
-            Console::Account => "your account",
-            Console::Admin => "the admin console",
+            Console::Account => "login-to-account",
+            Console::Admin => "login-to-console",
         }
     }
 }

@@ -1,0 +1,10 @@
+language-switcher = Sprache
+forgot-password = Passwort vergessen?
+login-title = Anmelden
+login-continue-to = um mit { $client } fortzufahren
+login-email = E-Mail-Adresse
+login-password = Passwort
+login-submit = Anmelden
+login-failed = Die E-Mail-Adresse oder das Passwort ist falsch, oder dieses Konto kann sich nicht anmelden.
+login-to-account = Ihr Konto
+login-to-console = die Verwaltungskonsole

@@ -1,0 +1,10 @@
+language-switcher = Idioma
+forgot-password = ¿Olvidó su contraseña?
+login-title = Iniciar sesión
+login-continue-to = para continuar en { $client }
+login-email = Correo electrónico
+login-password = Contraseña
+login-submit = Iniciar sesión
+login-failed = El correo electrónico o la contraseña no son correctos, o esta cuenta no puede iniciar sesión.
+login-to-account = su cuenta
+login-to-console = la consola de administración

@@ -1,0 +1,10 @@
+language-switcher = Langue
+forgot-password = Mot de passe oublié ?
+login-title = Se connecter
+login-continue-to = pour continuer vers { $client }
+login-email = Adresse e-mail
+login-password = Mot de passe
+login-submit = Se connecter
+login-failed = L’adresse e-mail ou le mot de passe est incorrect, ou ce compte ne peut pas se connecter.
+login-to-account = votre compte
+login-to-console = la console d’administration
