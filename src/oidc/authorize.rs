@@ -606,14 +606,15 @@ pub fn finish_pending(
     pending_rows::delete(conn, &ctx.tenant.id, id)
 }
 
-/// Plain words for the consent page.
+/// The message (`locales/*/pages.ftl`) that says in plain words what a scope allows, for the
+/// consent page.
 pub fn describe_scope(scope: &str) -> Option<&'static str> {
     match scope {
-        scope::OPENID => Some("Sign you in with your account"),
-        scope::PROFILE => Some("See your profile name"),
-        scope::EMAIL => Some("See your email address"),
-        scope::OFFLINE_ACCESS => Some("Keep access when you are not using it (stay signed in)"),
-        scope::ADMIN => Some("Administer this organisation with your administration permissions"),
+        scope::OPENID => Some("scope-openid"),
+        scope::PROFILE => Some("scope-profile"),
+        scope::EMAIL => Some("scope-email"),
+        scope::OFFLINE_ACCESS => Some("scope-offline_access"),
+        scope::ADMIN => Some("scope-tessera-admin"),
         _ => None,
     }
 }

@@ -294,6 +294,34 @@ async fn the_sign_in_page_speaks_the_readers_language(engine: Engine) {
         .get_all("set-cookie")
         .iter()
         .all(|c| !c.to_str().unwrap().starts_with("tessera_lang")));
+    // The consent page that follows speaks the same language.
+    let consent = german
+        .submit(
+            &spanish,
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let consent = german.follow(consent, "http://127.0.0.1:9/").await;
+    assert!(
+        consent.html.contains(r#"<html lang="es">"#),
+        "{}",
+        consent.html
+    );
+    assert!(
+        consent.html.contains("¿Permitir Test client?"),
+        "{}",
+        consent.html
+    );
+    assert!(
+        consent.html.contains("Ver su correo electrónico"),
+        "{}",
+        consent.html
+    );
+    assert!(
+        consent.html.contains(">Permitir</button>"),
+        "{}",
+        consent.html
+    );
     // Without any hint: English.
     let english = Browser::default().get(&login).await;
     assert!(english.html.contains(r#"<html lang="en">"#));

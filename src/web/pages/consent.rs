@@ -9,9 +9,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{resume_pending, Resumed};
+use super::language::Reader;
 use super::target::RequestQuery;
 use super::{Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
+use crate::i18n::Texts;
 use crate::identity;
 use crate::oidc::authorize::{self, Next};
 use crate::oidc::context::OidcContext;
@@ -26,8 +28,10 @@ use crate::web::AppState;
 struct ConsentPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    client_name: &'a str,
-    user_label: &'a str,
+    t: Texts,
+    title: String,
+    signed_in: String,
+    would_like: String,
     scopes: Vec<String>,
     purposes: Vec<PurposeView>,
     /// Whether any required purpose is asked (the button then says so).
@@ -40,25 +44,38 @@ struct ConsentPage<'a> {
 struct PurposeView {
     key: String,
     name: String,
-    version: i64,
+    /// "version 3, required", in the page's language.
+    version_label: String,
     required: bool,
     text: Option<String>,
     url: Option<String>,
-    /// The version accepted before, when the words changed since.
-    accepted: Option<i64>,
+    read_label: String,
+    /// Said when the words changed since the version accepted before.
+    accepted_label: Option<String>,
     changes: Vec<String>,
 }
 
-impl From<&crate::consent::Due> for PurposeView {
-    fn from(due: &crate::consent::Due) -> PurposeView {
+impl PurposeView {
+    fn new(due: &crate::consent::Due, t: &Texts) -> PurposeView {
+        let version = due.current.version.to_string();
+        let label = match due.current.required {
+            true => "consent-version-required",
+            false => "consent-version-optional",
+        };
         PurposeView {
             key: due.purpose.key.clone(),
             name: due.purpose.name.clone(),
-            version: due.current.version,
+            version_label: t.with(label, &[("version", &version)]),
             required: due.current.required,
             text: due.current.text.clone(),
             url: due.current.url.clone(),
-            accepted: due.accepted,
+            read_label: t.with("consent-read", &[("name", &due.purpose.name)]),
+            accepted_label: due.accepted.map(|accepted| {
+                t.with(
+                    "consent-changed-since",
+                    &[("version", &accepted.to_string())],
+                )
+            }),
             changes: due.changes(),
         }
     }
@@ -93,12 +110,15 @@ pub async fn consent_form(
     req: HttpRequest,
     query: web::Query<RequestQuery>,
 ) -> HttpResponse {
+    // The language: as chosen on the sign-in page (remembered), the request's ui_locales, the
+    // profile's locale, the browser's.
+    let reader = Reader::of(&state, &tenant, &req, None);
     resume_pending(
         state,
         tenant,
         &req,
         query.into_inner().request_id(),
-        |conn, ctx, frame, r| {
+        move |conn, ctx, frame, r| {
             // Only when consent is the next step; otherwise move on.
             let next = authorize::decide(conn, ctx, &r.client, &r.request, r.session.as_ref())?;
             let (Some(session), Next::Consent(profile_id)) = (&r.session, next) else {
@@ -115,26 +135,36 @@ pub async fn consent_form(
                 identity::find_account(conn, ctx.vault(), &ctx.tenant.id, &session.account_id)
                     .map(|a| a.email.to_string())
                     .unwrap_or_default();
-            let profile_name = profiles::find(conn, ctx.vault(), &ctx.tenant.id, &profile_id)
-                .map(|p| p.name)
-                .unwrap_or_default();
+            let profile = profiles::find(conn, ctx.vault(), &ctx.tenant.id, &profile_id).ok();
+            let profile_name = profile.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+            let locale = profile.as_ref().and_then(|p| p.locale.as_deref());
+            let t = reader.texts(request.ui_locales.as_deref(), locale);
             let needs = authorize::consent_needs(conn, ctx, client, request, &profile_id)?;
             let scopes = match needs.scopes {
                 true => request
                     .scopes()
                     .iter()
                     .filter_map(authorize::describe_scope)
-                    .map(str::to_owned)
+                    .map(|id| t.get(id))
                     .collect(),
                 false => Vec::new(),
             };
             let html = ConsentPage {
                 issuer: &frame.issuer,
                 tenant_name: &frame.tenant_name,
-                client_name: &client.name,
-                user_label: &format!("{email} ({profile_name})"),
+                title: t.with("consent-title", &[("client", &client.name)]),
+                signed_in: t.with(
+                    "consent-signed-in-as",
+                    &[("user", &format!("{email} ({profile_name})"))],
+                ),
+                would_like: t.with("consent-would-like", &[("client", &client.name)]),
+                t,
                 scopes,
-                purposes: needs.purposes.iter().map(PurposeView::from).collect(),
+                purposes: needs
+                    .purposes
+                    .iter()
+                    .map(|d| PurposeView::new(d, &t))
+                    .collect(),
                 accepts_required: needs.purposes.iter().any(|d| d.current.required),
                 shown: needs.shown(),
                 csrf_token: &sessions::csrf_token(browser),
