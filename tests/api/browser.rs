@@ -61,10 +61,14 @@ impl Browser {
     /// as the client (apps configured with `server.trusted_proxies = ["127.0.0.1"]`): many
     /// simulated users need not share one rate-limit bucket.
     pub fn at(address: &str) -> Browser {
+        Browser::with_header("x-forwarded-for", address)
+    }
+
+    fn with_header(name: &'static str, value: &str) -> Browser {
         let mut headers = header::HeaderMap::new();
         headers.insert(
-            "x-forwarded-for",
-            header::HeaderValue::from_str(address).expect("an address"),
+            name,
+            header::HeaderValue::from_str(value).expect("a header value"),
         );
         Browser {
             client: reqwest::Client::builder()
@@ -78,19 +82,7 @@ impl Browser {
 
     /// A browser whose user prefers these languages (`Accept-Language`).
     pub fn speaking(accept_language: &str) -> Browser {
-        let mut headers = header::HeaderMap::new();
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            header::HeaderValue::from_str(accept_language).expect("a header value"),
-        );
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .default_headers(headers)
-                .build()
-                .expect("client"),
-        }
+        Browser::with_header("accept-language", accept_language)
     }
 
     async fn page(response: reqwest::Response) -> Page {

@@ -520,7 +520,7 @@ impl Action<'_> {
         };
         let link = format!("{}/verify?token={token}", self.state.issuer(tenant));
         if let Ok(mail) = crate::mail::messages::verify_email(&email, &tenant.name, &link) {
-            super::signup::send_later(self.state, mail);
+            super::send_later(self.state, mail);
         }
         Ok(Ok("verify_sent"))
     }

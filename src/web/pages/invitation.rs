@@ -248,11 +248,7 @@ pub fn mail_invitation(
     let days = invitation::INVITATION_LIFETIME_SECS / 86_400;
     let to = invitation.to.as_str();
     match crate::mail::messages::invitation(to, tenant_name, &link, days, as_admin) {
-        Ok(message) => {
-            let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-            tokio::runtime::Handle::current()
-                .spawn(async move { mailer.send(&from, message).await });
-        }
+        Ok(message) => super::send_later(state, message),
         Err(e) => tracing::error!(error = %e, "could not render the invitation mail"),
     }
 }

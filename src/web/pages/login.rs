@@ -199,7 +199,7 @@ pub async fn login_submit(
         .await
         .map(|(outcome, mail)| {
             if let Some(mail) = mail {
-                super::signup::send_later(&state, mail);
+                super::send_later(&state, mail);
             }
             outcome
         });

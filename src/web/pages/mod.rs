@@ -95,3 +95,11 @@ pub async fn stylesheet() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .body(include_str!("../../../static/tessera.css"))
 }
+
+/// Sends in the background: pages never wait for, or reveal, a delivery (failures are logged
+/// by the mailer). Callable from a handler and from the blocking pool alike (both run inside
+/// the runtime).
+pub(crate) fn send_later(state: &AppState, mail: crate::mail::Outgoing) {
+    let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
+    tokio::runtime::Handle::current().spawn(async move { mailer.send(&from, mail).await });
+}

@@ -228,11 +228,7 @@ pub async fn reset_submit(
 pub fn mail_reset_link(state: &AppState, issuer: &str, tenant_name: &str, to: &str, token: &str) {
     let link = format!("{issuer}/reset/confirm?token={token}");
     match crate::mail::messages::password_reset(to, tenant_name, &link, RESET_LIFETIME_SECS / 60) {
-        Ok(message) => {
-            let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-            tokio::runtime::Handle::current()
-                .spawn(async move { mailer.send(&from, message).await });
-        }
+        Ok(message) => super::send_later(state, message),
         Err(e) => tracing::error!(error = %e, "could not render the reset mail"),
     }
 }

@@ -7,10 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{respond, Outcome, PageFrame};
+use super::{respond, send_later, Outcome, PageFrame};
 use crate::identity::signup::SignUp;
 use crate::identity::{self, NewAccount};
-use crate::mail::Outgoing;
 use crate::sessions;
 use crate::sessions::BROWSER_COOKIE;
 use crate::web::cookies::CookieScope;
@@ -147,11 +146,4 @@ pub async fn signup_submit(
         }
         Err(e) => respond(frame.error(&e), vec![]),
     }
-}
-
-/// Sends in the background: pages never wait for, or reveal, a delivery. Callable from a
-/// handler and from the blocking pool alike (both run inside the runtime).
-pub(super) fn send_later(state: &AppState, mail: Outgoing) {
-    let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
-    tokio::runtime::Handle::current().spawn(async move { mailer.send(&from, mail).await });
 }
