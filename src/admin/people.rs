@@ -5,11 +5,17 @@
 use serde::Serialize;
 
 use super::accounts::mask_email;
-use super::{AdminError, Principal};
+use super::{AdminError, Permission, Principal};
 use crate::db::{accounts as rows, AnyConnection};
 use crate::domain::{AccountId, ProfileId};
 use crate::identity;
 use crate::keys::Vault;
+
+/// Whether the caller may see who the people behind ids are (masked emails and profile
+/// names are still personal data): `accounts:read`. Others see ids only.
+pub fn may_name(who: &Principal) -> bool {
+    who.may(Permission::AccountsRead)
+}
 
 /// A profile with the person it belongs to.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -73,7 +79,8 @@ pub fn find_profile(
     }
 }
 
-/// The person behind a profile; `None` when the profile is gone.
+/// The person behind a profile; `None` when the profile is gone. Callers showing it to an
+/// administrator check [`may_name`] first.
 pub fn describe(
     conn: &mut AnyConnection,
     vault: &Vault,
@@ -111,6 +118,9 @@ pub fn name_of(
     who: &Principal,
     id: &str,
 ) -> Result<Option<String>, AdminError> {
+    if !may_name(who) {
+        return Ok(None);
+    }
     if let Some(person) = describe(conn, vault, who, &ProfileId::from_stored(id.to_owned()))? {
         return Ok(Some(format!("{} · {}", person.email, person.profile_name)));
     }

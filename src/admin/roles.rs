@@ -160,7 +160,8 @@ pub fn set_holder(
 }
 
 /// The people holding a role (each profile with its account's masked email and the profile's
-/// name), so the console shows who, not ids.
+/// name, for callers who may read accounts; ids only for the others), so the console shows
+/// who, not ids.
 pub fn holders(
     conn: &mut AnyConnection,
     vault: &crate::keys::Vault,
@@ -168,9 +169,18 @@ pub fn holders(
     name: &str,
 ) -> Result<Vec<super::people::Person>, AdminError> {
     who.require(Permission::RolesWrite)?;
+    let named = super::people::may_name(who);
     let mut people = Vec::new();
-    for (profile, _) in role::holders(conn, who.tenant(), name).map_err(role_error)? {
-        if let Some(person) = super::people::describe(conn, vault, who, &profile)? {
+    for (profile, account) in role::holders(conn, who.tenant(), name).map_err(role_error)? {
+        if !named {
+            // Without accounts:read: which profile, not whose.
+            people.push(super::people::Person {
+                account_id: account.to_string(),
+                email: "(needs accounts:read)".into(),
+                profile_id: profile.to_string(),
+                profile_name: profile.to_string(),
+            });
+        } else if let Some(person) = super::people::describe(conn, vault, who, &profile)? {
             people.push(person);
         }
     }

@@ -328,3 +328,30 @@ async fn the_sign_in_page_speaks_the_readers_language(engine: Engine) {
     assert!(english.html.contains(">Sign in<"));
 }
 both_engines!(the_sign_in_page_speaks_the_readers_language);
+
+/// Attacker's view: someone who may read the audit log (or manage roles) but not accounts
+/// must not learn who the people behind the ids are; naming people is for `accounts:read`.
+async fn people_are_named_only_for_those_who_may_read_accounts(engine: Engine) {
+    let app = with_admin_and_user(engine).await;
+    // user@example.com signs in once: their id is in the log.
+    crate::admin_console::console_sign_in(&app, "acme", "user@example.com").await;
+    let auditor = app.create_account("acme", "auditor@example.com", PASSWORD);
+    crate::admin_console::grant(&app, "acme", &auditor, &["audit:read", "roles:write"]);
+    let (browser, _) =
+        crate::admin_console::console_sign_in(&app, "acme", "auditor@example.com").await;
+    let log = browser.get(&app.tenant_url("acme", "/admin/audit")).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.html.contains("signin.success"), "{}", log.html);
+    assert!(!log.html.contains("u••••@example.com"), "{}", log.html);
+    assert!(!log.html.contains("b••••@example.com"), "{}", log.html);
+    let roles = browser.get(&app.tenant_url("acme", "/admin/roles")).await;
+    assert_eq!(roles.status, StatusCode::OK);
+    assert!(!roles.html.contains("b••••@example.com"), "{}", roles.html);
+    assert!(!roles.html.contains("<td>boss</td>"), "{}", roles.html);
+
+    // An administrator with accounts:read sees them.
+    let (boss, _) = crate::admin_console::console_sign_in(&app, "acme", "boss@example.com").await;
+    let log = boss.get(&app.tenant_url("acme", "/admin/audit")).await;
+    assert!(log.html.contains("u••••@example.com"), "{}", log.html);
+}
+both_engines!(people_are_named_only_for_those_who_may_read_accounts);
