@@ -29,6 +29,17 @@ pub struct Invitation {
     pub expires_at: i64,
 }
 
+impl Invitation {
+    fn of(account: Account, (token, expires_at): (String, i64)) -> Invitation {
+        Invitation {
+            to: account.email.clone(),
+            account,
+            token,
+            expires_at,
+        }
+    }
+}
+
 /// An invitation waiting for its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
@@ -74,13 +85,8 @@ pub fn invite(
         let account = insert_account(conn, vault, tenant, new)?;
         let now = unix_now();
         rows::mark_invited(conn, tenant, &account.id, now)?;
-        let (token, expires_at) = issue(conn, tenant, &account.id, now)?;
-        Ok(Invitation {
-            to: account.email.clone(),
-            account,
-            token,
-            expires_at,
-        })
+        let link = issue(conn, tenant, &account.id, now)?;
+        Ok(Invitation::of(account, link))
     })
 }
 
@@ -101,13 +107,8 @@ pub fn reissue(
             return Err(InvitationError::NotPending);
         }
         let account = load(vault, row).map_err(AccountError::from)?;
-        let (token, expires_at) = issue(conn, tenant, &account.id, now)?;
-        Ok(Invitation {
-            to: account.email.clone(),
-            account,
-            token,
-            expires_at,
-        })
+        let link = issue(conn, tenant, &account.id, now)?;
+        Ok(Invitation::of(account, link))
     })
 }
 

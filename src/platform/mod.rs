@@ -259,8 +259,12 @@ pub fn resend_invitation(
         let tenant = tenants::find(conn, slug)?;
         let account = crate::domain::AccountId::from_stored(account.to_owned());
         // Only administrators' invitations: the platform does not manage a tenant's users.
-        let admins = tenant_admins(conn, vault, &tenant)?;
-        if !admins.iter().any(|a| a.account_id == account.as_str()) {
+        let holders = match crate::profiles::role::holders(conn, &tenant.id, TENANT_ADMIN_ROLE) {
+            Ok(holders) => holders,
+            Err(crate::profiles::RoleError::NotFound(_)) => Vec::new(),
+            Err(e) => return Err(role_error(e)),
+        };
+        if !holders.iter().any(|(_, holder)| *holder == account) {
             return Err(PlatformError::Invalid(
                 "only a tenant administrator's invitation can be re-sent here".into(),
             ));
@@ -358,16 +362,16 @@ fn invite(
     let invitation = invitation::invite(conn, vault, &tenant.id, &new)?;
     let account = &invitation.account.id;
     let mut entries = vec![("account.invite", account.to_string(), json!({}))];
-    if crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
+    let role = match crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
         .map_err(role_error)?
-        .is_none()
     {
-        crate::profiles::role::create(conn, &tenant.id, TENANT_ADMIN_ROLE).map_err(role_error)?;
-        entries.push(("role.create", TENANT_ADMIN_ROLE.into(), json!({})));
-    }
-    let role = crate::profiles::role::find(conn, &tenant.id, TENANT_ADMIN_ROLE)
-        .map_err(role_error)?
-        .ok_or_else(|| PlatformError::Invalid("the administrators' role is gone".into()))?;
+        Some(role) => role,
+        None => {
+            entries.push(("role.create", TENANT_ADMIN_ROLE.into(), json!({})));
+            crate::profiles::role::create(conn, &tenant.id, TENANT_ADMIN_ROLE)
+                .map_err(role_error)?
+        }
+    };
     if !role.permissions.iter().any(|p| p == "tenant:admin") {
         crate::profiles::role::permit(conn, &tenant.id, TENANT_ADMIN_ROLE, "tenant:admin")
             .map_err(role_error)?;
