@@ -113,7 +113,8 @@ pub fn send_invitation(
     let link = format!("{issuer}/invitation?token={}", invitation.token);
     let days = crate::identity::invitation::INVITATION_LIFETIME_SECS / 86_400;
     let to = invitation.to.as_str();
-    let message = crate::mail::messages::invitation(to, &tenant.name, &link, days, as_admin)?;
+    let t = crate::i18n::Texts::default();
+    let message = crate::mail::messages::invitation(&t, to, &tenant.name, &link, days, as_admin)?;
     let (mailer, from) = crate::mail::Mailer::from_settings(settings)?;
     let mailed = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -52,12 +52,24 @@ impl Lang {
             .find(|l| l.code().eq_ignore_ascii_case(primary))
     }
 
+    /// The language's catalogue: the hosted pages, the account page, the mails.
     fn source(self) -> &'static str {
+        macro_rules! catalogue {
+            ($lang:literal) => {
+                concat!(
+                    include_str!(concat!("../../locales/", $lang, "/pages.ftl")),
+                    "\n",
+                    include_str!(concat!("../../locales/", $lang, "/account.ftl")),
+                    "\n",
+                    include_str!(concat!("../../locales/", $lang, "/mail.ftl")),
+                )
+            };
+        }
         match self {
-            Lang::En => include_str!("../../locales/en/pages.ftl"),
-            Lang::De => include_str!("../../locales/de/pages.ftl"),
-            Lang::Fr => include_str!("../../locales/fr/pages.ftl"),
-            Lang::Es => include_str!("../../locales/es/pages.ftl"),
+            Lang::En => catalogue!("en"),
+            Lang::De => catalogue!("de"),
+            Lang::Fr => catalogue!("fr"),
+            Lang::Es => catalogue!("es"),
         }
     }
 }
@@ -177,11 +189,46 @@ impl Texts {
         for (name, value) in args {
             fluent.set(*name, *value);
         }
-        let args = (!args.is_empty()).then_some(&fluent);
+        self.format(id, fluent)
+    }
+
+    /// The message `id` with the number `{ $n }`, which selects its plural form
+    /// (`{ $n -> [one] … *[other] … }`).
+    pub fn count(&self, id: &str, n: i64) -> String {
+        let mut fluent = FluentArgs::new();
+        fluent.set("n", n);
+        self.format(id, fluent)
+    }
+
+    fn format(&self, id: &str, fluent: FluentArgs) -> String {
+        let args = fluent.iter().next().is_some().then_some(&fluent);
         CATALOG
             .format(self.lang, id, args)
             .or_else(|| CATALOG.format(Lang::En, id, args))
             .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The message `id` if the catalogue has it (for codes that arrive from outside, such as a
+    /// page's `?error=`).
+    pub fn find(&self, id: &str) -> Option<String> {
+        CATALOG.format(Lang::En, id, None).map(|_| self.get(id))
+    }
+
+    /// The message `id` with its one argument `{ $name }` (handy in templates).
+    pub fn arg(&self, id: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.with(id, &[(name, &value.to_string())])
+    }
+
+    /// The message `id` with two arguments.
+    pub fn arg2(
+        &self,
+        id: &str,
+        first: &str,
+        one: impl std::fmt::Display,
+        second: &str,
+        two: impl std::fmt::Display,
+    ) -> String {
+        self.with(id, &[(first, &one.to_string()), (second, &two.to_string())])
     }
 
     pub fn code(&self) -> &'static str {

@@ -18,6 +18,8 @@ pub struct SignUp {
     /// The caller's address (resolved through the trusted proxies): sign-ups are rate limited.
     pub client_ip: String,
     pub attempts_per_minute: i64,
+    /// The language of the mail that follows (the sign-up page's).
+    pub texts: crate::i18n::Texts,
 }
 
 impl SignUp {
@@ -57,11 +59,16 @@ impl SignUp {
         let mail = match created {
             Ok(Some(token)) => {
                 let link = format!("{}/verify?token={token}", self.issuer);
-                messages::verify_email(new.email().as_str(), &self.tenant_name, &link)
+                messages::verify_email(&self.texts, new.email().as_str(), &self.tenant_name, &link)
             }
             Ok(None) => {
                 let reset = format!("{}/reset", self.issuer);
-                messages::signup_exists(new.email().as_str(), &self.tenant_name, &reset)
+                messages::signup_exists(
+                    &self.texts,
+                    new.email().as_str(),
+                    &self.tenant_name,
+                    &reset,
+                )
             }
             Err(AccountError::Db(e)) => return Err(e),
             Err(e) => {

@@ -45,6 +45,8 @@ pub struct ProviderMetadata {
     pub introspection_endpoint_auth_methods_supported: &'static [&'static str],
     pub revocation_endpoint_auth_methods_supported: &'static [&'static str],
     pub acr_values_supported: Vec<&'static str>,
+    /// The languages of the hosted pages (`ui_locales`, OpenID Connect Discovery §3).
+    pub ui_locales_supported: Vec<&'static str>,
     pub claims_parameter_supported: bool,
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
@@ -99,6 +101,7 @@ impl ProviderMetadata {
             introspection_endpoint_auth_methods_supported: AUTHENTICATED_CLIENT_AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             acr_values_supported: vec![super::authorize::PASSWORD_ACR, super::authorize::MFA_ACR],
+            ui_locales_supported: crate::i18n::Lang::ALL.iter().map(|l| l.code()).collect(),
             claims_parameter_supported: false,
             request_parameter_supported: false,
             request_uri_parameter_supported: false,

@@ -279,7 +279,14 @@ pub async fn send_warnings(
             "{}/login?next=account",
             crate::tenancy::issuer(settings, &slug)
         );
-        match crate::mail::messages::inactivity_warning(&w.to, &w.tenant_name, &link, &w.erase_on) {
+        let t = crate::i18n::Texts::default();
+        match crate::mail::messages::inactivity_warning(
+            &t,
+            &w.to,
+            &w.tenant_name,
+            &link,
+            &w.erase_on,
+        ) {
             Ok(mail) => mailer.send(from, mail).await,
             Err(e) => tracing::error!(error = %e, "could not render an inactivity warning"),
         }

@@ -253,7 +253,7 @@ impl FormSurface for Hosted {
                 Err(refusal) => return refusal,
             };
             match CurrentTenant::extract(&req).await {
-                Ok(tenant) => Refusal::page(PageFrame::new(&state, &tenant).bad_form()),
+                Ok(tenant) => Refusal::page(PageFrame::new(&state, &tenant, &req).bad_form()),
                 Err(e) => e.into(),
             }
         })
@@ -343,7 +343,7 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let state = app_state(&req)?;
             let tenant = CurrentTenant::extract(&req).await?;
-            let frame = PageFrame::new(&state, &tenant);
+            let frame = PageFrame::new(&state, &tenant, &req);
             let sign_in = || {
                 Refusal::page(Outcome::Redirect(format!(
                     "{}/login?next=account",

@@ -6,6 +6,7 @@ mod discovery;
 mod error;
 pub mod extract;
 mod health;
+mod language;
 pub mod oauth;
 mod page;
 mod pages;

@@ -5,11 +5,13 @@
 use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::language::Reader;
 use super::AppState;
 use crate::crypto::random_token;
+use crate::i18n::Texts;
 use crate::oidc::authorize::{AuthorizationResponse, ResponseMode};
 use crate::tenancy::Tenant;
 
@@ -29,6 +31,7 @@ pub enum Outcome {
 struct MessagePage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     title: &'a str,
     message: &'a str,
     /// Ways on from here: (text, address).
@@ -43,18 +46,49 @@ struct FormPostPage<'a> {
     nonce: &'a str,
 }
 
-/// Shared page facts: the tenant's issuer and display name.
+/// Shared page facts: the tenant's issuer and display name, and the reader's language.
 #[derive(Clone)]
 pub struct PageFrame {
     pub issuer: String,
     pub tenant_name: String,
+    /// The page's texts, in the language negotiated so far (see [`PageFrame::refine`]).
+    pub t: Texts,
+    reader: Reader,
 }
 
 impl PageFrame {
-    pub fn new(state: &AppState, tenant: &Tenant) -> PageFrame {
+    /// The frame of a hosted page, in the language the request asks for (the remembered
+    /// choice, then `Accept-Language`).
+    pub fn new(state: &AppState, tenant: &Tenant, req: &HttpRequest) -> PageFrame {
+        Self::reading(state, tenant, Reader::of(state, tenant, req, None))
+    }
+
+    /// The frame for what `reader` says about the language (a page with the switcher).
+    pub fn reading(state: &AppState, tenant: &Tenant, reader: Reader) -> PageFrame {
         PageFrame {
             issuer: state.issuer(tenant),
             tenant_name: tenant.name.clone(),
+            t: reader.texts(None, None),
+            reader,
+        }
+    }
+
+    /// A frame for pages outside any tenant (the platform's), in English.
+    pub fn plain(issuer: String, tenant_name: String) -> PageFrame {
+        PageFrame {
+            issuer,
+            tenant_name,
+            t: Texts::default(),
+            reader: Reader::default(),
+        }
+    }
+
+    /// The same frame once the authorization request's `ui_locales` or the profile's locale
+    /// are known: they weigh after an explicit choice and before `Accept-Language`.
+    pub fn refine(&self, ui_locales: Option<&str>, profile_locale: Option<&str>) -> PageFrame {
+        PageFrame {
+            t: self.reader.texts(ui_locales, profile_locale),
+            ..self.clone()
         }
     }
 
@@ -69,11 +103,38 @@ impl PageFrame {
         }
     }
 
+    /// A message page of already written texts.
     pub fn message(&self, status: StatusCode, title: &str, message: &str) -> Outcome {
         Outcome::Page(status, self.message_html(title, message, &[]))
     }
 
-    /// A message page with links onward.
+    /// The message page `{id}-title` / `{id}-body` in the reader's language, with `args`.
+    pub fn say(&self, status: StatusCode, id: &str, args: &[(&str, &str)]) -> Outcome {
+        self.say_with_links(status, id, args, &[])
+    }
+
+    /// [`PageFrame::say`] with links onward: (message id of the text, address).
+    pub fn say_with_links(
+        &self,
+        status: StatusCode,
+        id: &str,
+        args: &[(&str, &str)],
+        links: &[(&str, String)],
+    ) -> Outcome {
+        let title = self.t.with(&format!("{id}-title"), args);
+        let body = self.t.with(&format!("{id}-body"), args);
+        let links: Vec<(String, String)> = links
+            .iter()
+            .map(|(text, href)| (self.t.get(text), href.clone()))
+            .collect();
+        let links: Vec<(&str, String)> = links
+            .iter()
+            .map(|(text, href)| (text.as_str(), href.clone()))
+            .collect();
+        Outcome::Page(status, self.message_html(&title, &body, &links))
+    }
+
+    /// A message page with links onward, of already written texts.
     pub fn message_with_links(
         &self,
         status: StatusCode,
@@ -88,6 +149,7 @@ impl PageFrame {
         MessagePage {
             issuer: &self.issuer,
             tenant_name: &self.tenant_name,
+            t: self.t,
             title,
             message,
             links,
@@ -96,28 +158,24 @@ impl PageFrame {
         .unwrap_or_else(|_| message.to_owned())
     }
 
-    pub fn expired_request(&self) -> Outcome {
-        self.message(
-            StatusCode::BAD_REQUEST,
-            "This sign-in has expired",
-            "The sign-in request is too old or was started in another browser. Go back to the application and start again.",
+    fn said(&self, id: &str) -> String {
+        self.message_html(
+            &self.t.get(&format!("{id}-title")),
+            &self.t.get(&format!("{id}-body")),
+            &[],
         )
+    }
+
+    pub fn expired_request(&self) -> Outcome {
+        self.say(StatusCode::BAD_REQUEST, "expired-request", &[])
     }
 
     pub fn bad_form(&self) -> Outcome {
-        self.message(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The form could not be verified (it may be too old, or cookies are blocked). Go back to the application and start again.",
-        )
+        self.say(StatusCode::FORBIDDEN, "bad-form", &[])
     }
 
     pub fn failure(&self) -> Outcome {
-        self.message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The request could not be completed. Please try again in a moment.",
-        )
+        self.say(StatusCode::INTERNAL_SERVER_ERROR, "failure", &[])
     }
 
     /// The page for a failed step: 503 with `Retry-After` when the database was only busy
@@ -164,11 +222,7 @@ fn secure(
 pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse {
     let outcome = match outcome {
         Outcome::Unavailable(frame) => {
-            let html = frame.message_html(
-                "Busy for a moment",
-                "Tessera is very busy right now and nothing was changed. Please try again in a few seconds.",
-                &[],
-            );
+            let html = frame.said("busy");
             let mut builder = HttpResponse::ServiceUnavailable();
             secure(&mut builder, None, None);
             return builder
@@ -177,11 +231,7 @@ pub fn respond(outcome: Outcome, cookies: Vec<Cookie<'static>>) -> HttpResponse 
                 .body(html);
         }
         Outcome::RateLimited(frame, retry_after) => {
-            let html = frame.message_html(
-                "Too many attempts",
-                "There were too many sign-in attempts from your network. Wait a minute and try again.",
-                &[],
-            );
+            let html = frame.said("rate-limited");
             let mut builder = HttpResponse::TooManyRequests();
             secure(&mut builder, None, None);
             return builder

@@ -44,6 +44,11 @@ async fn check_document(app: &TestApp, slug: &str, document: &Value) {
         document["authorization_response_iss_parameter_supported"],
         true
     );
+    // Every language the hosted pages and mails are written in (tests/api/languages.rs).
+    assert_eq!(
+        document["ui_locales_supported"],
+        serde_json::json!(["en", "de", "fr", "es"])
+    );
     for endpoint in [
         "authorize",
         "token",

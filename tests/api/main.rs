@@ -23,6 +23,7 @@ mod hardening;
 mod health;
 pub mod invitations;
 mod keys;
+mod languages;
 mod mfa;
 mod personas;
 mod platform;

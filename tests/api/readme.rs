@@ -119,7 +119,7 @@ fn link_after(output: &str, marker: &str) -> String {
 #[tokio::test]
 async fn the_readme_quick_start_works_as_written() {
     let blocks = quick_start_blocks();
-    assert_eq!(blocks.len(), 6, "the quick start's steps: {blocks:#?}");
+    assert_eq!(blocks.len(), 7, "the quick start's steps: {blocks:#?}");
     let shell = Shell::new();
 
     // 1. Build: the test already has the binary; the block must say how to get it.
@@ -200,6 +200,54 @@ async fn the_readme_quick_start_works_as_written() {
     assert!(token["access_token"]
         .as_str()
         .is_some_and(|t| !t.is_empty()));
+    // 6. The example app, run as the block says (its binary, built by `cargo test`, in place
+    // of `cargo run --example`; on a free port in place of 9000): Ada accepts her invitation,
+    // opens the app, allows it, and is greeted by name with verified claims.
+    let rp_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let example = Path::new(env!("CARGO_BIN_EXE_tessera"))
+        .parent()
+        .unwrap()
+        .join("examples/relying-party");
+    let block = blocks[6].replace("127.0.0.1:9000", &format!("127.0.0.1:{rp_port}"));
+    let (register, run) = block
+        .split_once("\ncargo run --example relying-party -- ")
+        .expect("register, then run");
+    shell.run(register);
+    let mut rp = shell.command(&format!("{} {} --once", example.display(), run.trim()));
+    let mut rp = rp
+        .env("RP_LISTEN", format!("127.0.0.1:{rp_port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rp_out = BufReader::new(rp.stdout.take().unwrap()).lines();
+    let ready = rp_out.next().expect("the app says where it listens").unwrap();
+    assert!(ready.contains(&format!("http://127.0.0.1:{rp_port}/")), "{ready}");
+    let _rp = Server(rp);
+    let ada = Browser::default();
+    let form = ada.get(&link_after(&invited, "Link:")).await;
+    let accepted = ada.submit(&form, &[("password", PASSWORD)]).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.html);
+    let app_url = format!("http://127.0.0.1:{rp_port}");
+    let start = ada.get(&format!("{app_url}/")).await;
+    let consent = ada.follow(start, &app_url).await;
+    assert!(consent.html.contains("Example app"), "{}", consent.html);
+    let back = ada.submit(&consent, &[("decision", "allow")]).await;
+    let greeted = ada.follow(back, "-").await;
+    assert!(
+        greeted.html.contains("Signed in as <strong>Ada Lovelace</strong>"),
+        "{}",
+        greeted.html
+    );
+    let claims: serde_json::Value =
+        serde_json::from_str(&rp_out.next().expect("the claims").unwrap()).unwrap();
+    assert_eq!(claims["iss"], format!("{base}/t/acme"));
+    assert_eq!(claims["email"], "ada@example.com");
+
     // The discovery document the text points at.
     let discovery = reqwest::get(format!("{base}/t/acme/.well-known/openid-configuration"))
         .await

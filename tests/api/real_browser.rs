@@ -281,8 +281,10 @@ async fn check_status_page(driver: &Driver, name: &str) {
     driver.assert_usable_on_phone(name).await;
 }
 
-/// The platform console in Chromium: the setup link, the tenants list, creating a tenant, a
-/// tenant's page and the administrator's second factor, each checked like the hosted pages.
+/// The newcomer's first hour in Chromium, each page checked like the hosted pages: the
+/// platform's setup link, the tenants list, creating a tenant with an invited administrator,
+/// the invitation, the console, the first application registered there, a user signing in
+/// to it in German, and the platform administrator's second factor.
 async fn platform_console_in_chromium(engine: Engine) {
     if !webdriver::available() {
         return;
@@ -323,6 +325,63 @@ async fn platform_console_in_chromium(engine: Engine) {
     driver.url_with("/t/acme/admin").await;
     driver.source_with("tenant:admin").await;
     check(&driver, "console-after-invitation").await;
+
+    // The new administrator registers the first application in the console.
+    let rp_port = relying_party().await;
+    let callback = format!("http://127.0.0.1:{rp_port}/cb");
+    driver.goto(&app.tenant_url("acme", "/admin/clients")).await;
+    driver.fill("#new-client-name", "Acme Shop").await;
+    driver.fill("#new-client-redirect_uris", &callback).await;
+    driver.click("form#new-client button[type=submit]").await;
+    let source = driver.source_with("The client was created.").await;
+    check(&driver, "console-first-client").await;
+    let client_id = text_after(&source, "<dt>Client ID</dt><dd>");
+    let secret = text_after(&source, "<p><code>");
+
+    // A user signs in to it in German: the sign-in page's language switcher, then the
+    // consent page in the same language, then back at the application with a code.
+    app.create_account("acme", "lena@acme.example", PASSWORD);
+    clear_cookies(&driver, &app).await;
+    let (verifier, challenge) = pkce();
+    driver
+        .goto(&format!(
+            "{}?response_type=code&client_id={client_id}&redirect_uri={callback}&scope=openid%20email&state=de1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+            app.tenant_url("acme", "/authorize")
+        ))
+        .await;
+    driver.url_with("/login").await;
+    driver.click("a[hreflang=de]").await;
+    driver.source_with(r#"<html lang="de">"#).await;
+    driver.source_with("um mit Acme Shop fortzufahren").await;
+    check(&driver, "login-de").await;
+    driver.fill("input[name=email]", "lena@acme.example").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("main form button[type=submit]").await;
+    driver.url_with("/consent").await;
+    driver.source_with("Acme Shop erlauben?").await;
+    driver.source_with("Ihre E-Mail-Adresse sehen").await;
+    check(&driver, "consent-de").await;
+    driver.click("button[value=allow]").await;
+    let back = url::Url::parse(&driver.url_with(&callback).await).unwrap();
+    let params: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(params["state"], "de1");
+    let response = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &params["code"]),
+                ("redirect_uri", &callback),
+                ("code_verifier", &verifier),
+            ],
+            Some((&client_id, &secret)),
+        )
+        .await;
+    let issued = tokens(response).await;
+    let id_token = claims(issued["id_token"].as_str().unwrap());
+    assert_eq!(id_token["email"], "lena@acme.example");
+
     driver
         .goto(&format!("{}/platform/tenants/acme", app.address))
         .await;

@@ -643,6 +643,7 @@ handler!(send_account_reset, |c| {
     )?;
     crate::web::pages::mail_reset_link(
         c.state,
+        &crate::i18n::Texts::default(),
         &c.ctx.issuer,
         &c.ctx.tenant.name,
         mail.to.as_str(),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::{respond, Outcome, PageFrame};
 use crate::db::{sessions as session_rows, AnyConnection, DbError};
 use crate::domain::{unix_now, ProfileId};
+use crate::i18n::Texts;
 use crate::identity::{self, mfa, signin, AccountError};
 use crate::profiles::{self, NewProfile, ProfileChanges, ProfileError};
 use crate::sessions::{self, BROWSER_COOKIE};
@@ -60,6 +61,9 @@ struct ChoiceView {
 struct AccountPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
+    /// The tenant's shortest password, for the change-password form.
+    min_length: usize,
     email: &'a str,
     notice: Option<&'a str>,
     error: Option<&'a str>,
@@ -76,14 +80,13 @@ struct AccountPage<'a> {
 }
 
 /// `604800` → "7 days": the grace period as the deletion form states it.
-fn in_words(secs: i64) -> String {
-    let (n, unit) = match secs {
-        s if s >= 86_400 => (s / 86_400, "day"),
-        s if s >= 3_600 => (s / 3_600, "hour"),
-        s if s >= 60 => (s / 60, "minute"),
-        _ => return "a moment".into(),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+fn in_words(t: &Texts, secs: i64) -> String {
+    match secs {
+        s if s >= 86_400 => t.count("duration-days", s / 86_400),
+        s if s >= 3_600 => t.count("duration-hours", s / 3_600),
+        s if s >= 60 => t.count("duration-minutes", s / 60),
+        _ => t.get("duration-moment"),
+    }
 }
 
 #[derive(Template)]
@@ -91,6 +94,7 @@ fn in_words(secs: i64) -> String {
 pub(super) struct EnrollPage<'a> {
     pub issuer: &'a str,
     pub tenant_name: &'a str,
+    pub t: Texts,
     pub qr_svg: &'a str,
     pub secret: &'a str,
     pub csrf_token: &'a str,
@@ -105,6 +109,7 @@ pub(super) struct EnrollPage<'a> {
 pub(super) struct RecoveryCodesPage<'a> {
     pub issuer: &'a str,
     pub tenant_name: &'a str,
+    pub t: Texts,
     pub codes: Vec<String>,
     pub csrf_token: &'a str,
     pub challenge: Option<&'a str>,
@@ -132,39 +137,14 @@ pub struct AccountForm {
     pub(super) format: Option<String>,
 }
 
-fn notice(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "created" => "The profile was added.",
-        "renamed" => "The profile was renamed.",
-        "deleted" => "The profile was deleted.",
-        "default" => "The default profile was changed.",
-        "email" => "The profile email was saved. It is used in tokens once verified.",
-        "password" => "Your password was changed and your other sessions were signed out.",
-        "sessions" => "Your other sessions were signed out.",
-        "app_revoked" => "The app's access was removed: it was signed out and has to ask again.",
-        "purpose_withdrawn" => "Your consent was withdrawn.",
-        "mfa_off" => "Two-step verification was turned off.",
-        "verify_sent" => "We sent a confirmation link to the profile's address.",
-        _ => return None,
-    })
+/// The text of a `?done=` notice code, if it is one.
+fn notice(t: &Texts, code: &str) -> Option<String> {
+    t.find(&format!("account-done-{code}"))
 }
 
-fn error_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "name" => "A profile name must be 1 to 64 characters.",
-        "name_taken" => "You already have a profile with that name.",
-        "last" => "You need at least one profile: add another before deleting this one.",
-        "email" => "That email address is not valid.",
-        "email_taken" => "That email address is already used by another profile.",
-        "wrong_password" => "The current password is not correct.",
-        "rate_limited" => "Too many attempts from your network. Wait a minute and try again.",
-        "weak_password" => "The new password is too short for this organisation's policy.",
-        "common_password" => "That password is too common. Choose another.",
-        "not_found" => "That profile no longer exists.",
-        "purpose_required" => "That consent is required to use the apps that ask for it: remove the app, or delete your account, to end it.",
-        "mfa_code" => "That code did not match. Start the set-up again and use the newest code.",
-        _ => return None,
-    })
+/// The text of an `?error=` code, if it is one.
+fn error_text(t: &Texts, code: &str) -> Option<String> {
+    t.find(&format!("account-error-{code}"))
 }
 
 fn profile_error_code(e: &ProfileError) -> &'static str {
@@ -185,7 +165,7 @@ pub async fn account_page(
     req: HttpRequest,
     flash: web::Query<Flash>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &user.tenant);
+    let frame = PageFrame::new(&state, &user.tenant, &req);
     let scope = CookieScope::tenant(&state, &user.tenant);
     let (browser, new_cookie) = scope.browser(&req, BROWSER_COOKIE);
     let (flash, page_frame) = (flash.into_inner(), frame.clone());
@@ -232,6 +212,13 @@ fn overview(
         Err(ProfileError::Db(e)) => return Err(e),
         Err(_) => return Ok(frame.failure()),
     };
+    // The page speaks the default profile's language unless the reader chose another.
+    let locale = profiles
+        .iter()
+        .find(|p| p.is_default)
+        .and_then(|p| p.locale.as_deref());
+    let frame = &frame.refine(None, locale);
+    let t = &frame.t;
     let ids: Vec<String> = profiles.iter().map(|p| p.id.to_string()).collect();
     let profile_name = |id: &str| {
         profiles
@@ -270,15 +257,16 @@ fn overview(
         .into_iter()
         .map(|s| ChoiceView {
             profile_name: profile_name(&s.profile_id),
-            state: format!(
-                "{} version {} on {}",
+            state: t.arg2(
                 match s.decision.as_str() {
-                    "granted" => "Accepted",
-                    "declined" => "Declined",
-                    _ => "Withdrawn",
+                    "granted" => "account-consent-accepted",
+                    "declined" => "account-consent-declined",
+                    _ => "account-consent-withdrawn",
                 },
+                "version",
                 s.version,
-                s.at
+                "when",
+                crate::web::when::describe_rfc3339_in(t, &s.at),
             ),
             withdrawable: s.decision == "granted" && !s.required,
             outdated: s.version < s.current_version,
@@ -300,22 +288,28 @@ fn overview(
     let sessions = session_rows::list_active_for_account(conn, tenant, &account.id, unix_now())?
         .into_iter()
         .map(|s| SessionView {
-            created_at: crate::web::when::describe(s.created_at),
+            created_at: crate::web::when::describe_in(t, s.created_at),
             current: s.id == user.session.id.as_str(),
         })
         .collect();
     let html = AccountPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
+        t: *t,
+        min_length: user.tenant.policy.password_min_length,
         email: account.email.as_str(),
-        notice: flash.done.as_deref().and_then(notice),
-        error: flash.error.as_deref().and_then(error_text),
+        notice: flash.done.as_deref().and_then(|c| notice(t, c)).as_deref(),
+        error: flash
+            .error
+            .as_deref()
+            .and_then(|c| error_text(t, c))
+            .as_deref(),
         profiles,
         apps,
         choices,
         sessions,
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
-        erasure_grace: in_words(erasure_grace_secs),
+        erasure_grace: in_words(t, erasure_grace_secs),
         csrf_token: &sessions::csrf_token(browser),
         console_href: crate::admin::accounts::administers(conn, tenant, &account.id)?
             .then(|| format!("{}/admin", frame.issuer)),
@@ -333,7 +327,7 @@ pub async fn account_action(
     req: HttpRequest,
     form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &user.tenant);
+    let frame = PageFrame::new(&state, &user.tenant, &req);
     let info = req.match_info();
     let action = match (info.get("section"), info.get("action")) {
         (Some(section), Some(action)) => format!("{section}/{action}"),
@@ -347,22 +341,19 @@ pub async fn account_action(
         .run(move |conn| {
             let call = Action {
                 state: &app,
+                texts: page_frame.t,
                 user: &user,
                 form: &form,
                 ip: &ip.0,
             };
             let query = match call.perform(conn, &action)? {
                 Ok(DELETION_SCHEDULED) => {
-                    let grace = in_words(app.settings.privacy.erasure_grace_secs);
-                    return Ok(page_frame.message(
+                    let t = &page_frame.t;
+                    let grace = in_words(t, app.settings.privacy.erasure_grace_secs);
+                    return Ok(page_frame.say(
                         actix_web::http::StatusCode::OK,
-                        "Your account will be deleted",
-                        &format!(
-                            "You are signed out everywhere and the apps you used lost access. \
-                             In {grace}, your email, your profiles and everything they hold will \
-                             be destroyed. Changed your mind? Sign in before then and nothing is \
-                             deleted."
-                        ),
+                        "deletion-scheduled",
+                        &[("grace", &grace)],
                     ));
                 }
                 Ok(done) => format!("done={done}"),
@@ -384,6 +375,8 @@ type Done = Result<&'static str, &'static str>;
 
 struct Action<'a> {
     state: &'a AppState,
+    /// The page's language, for the mail an action sends.
+    texts: Texts,
     user: &'a SignedIn,
     form: &'a AccountForm,
     ip: &'a str,
@@ -519,7 +512,8 @@ impl Action<'_> {
             return Ok(Err("not_found"));
         };
         let link = format!("{}/verify?token={token}", self.state.issuer(tenant));
-        if let Ok(mail) = crate::mail::messages::verify_email(&email, &tenant.name, &link) {
+        let t = &self.texts;
+        if let Ok(mail) = crate::mail::messages::verify_email(t, &email, &tenant.name, &link) {
             super::send_later(self.state, mail);
         }
         Ok(Ok("verify_sent"))
@@ -600,9 +594,10 @@ fn profile_done(result: Result<(), ProfileError>, done: &'static str) -> Result<
 pub async fn mfa_start(
     state: web::Data<AppState>,
     user: SignedIn,
+    req: HttpRequest,
     form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &user.tenant);
+    let frame = PageFrame::new(&state, &user.tenant, &req);
     let (app, page_frame, browser) = (state.clone(), frame.clone(), form.browser);
     let outcome = state
         .db
@@ -633,6 +628,7 @@ pub async fn mfa_start(
             let html = EnrollPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
+                t: page_frame.t,
                 qr_svg: &qr,
                 secret: &enrollment.secret_base32,
                 csrf_token: &sessions::csrf_token(&browser),
@@ -653,10 +649,11 @@ pub async fn mfa_start(
 pub async fn mfa_confirm(
     state: web::Data<AppState>,
     user: SignedIn,
+    req: HttpRequest,
     ip: ClientIp,
     form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &user.tenant);
+    let frame = PageFrame::new(&state, &user.tenant, &req);
     let code = form.into_inner().code.unwrap_or_default();
     let (app, page_frame) = (state.clone(), frame.clone());
     let outcome = state
@@ -687,6 +684,7 @@ pub async fn mfa_confirm(
             let html = RecoveryCodesPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
+                t: page_frame.t,
                 codes,
                 csrf_token: "",
                 challenge: None,

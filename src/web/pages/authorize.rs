@@ -22,7 +22,7 @@ pub async fn authorize(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_browser_cookie) =
         CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_browser_cookie.into_iter().collect();
@@ -58,7 +58,7 @@ pub async fn authorize(
 fn invalid_request(frame: &PageFrame, description: &str) -> Outcome {
     frame.message(
         StatusCode::BAD_REQUEST,
-        "Invalid sign-in request",
+        &frame.t.get("authorize-invalid"),
         description,
     )
 }

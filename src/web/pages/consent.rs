@@ -9,7 +9,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{resume_pending, Resumed};
-use super::language::Reader;
 use super::target::RequestQuery;
 use super::{Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
@@ -21,6 +20,7 @@ use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::profiles;
 use crate::sessions;
 use crate::web::extract::{CsrfForm, CurrentTenant};
+use crate::web::language::Reader;
 use crate::web::AppState;
 
 #[derive(Template)]

@@ -3,12 +3,13 @@
 //! A few per minute per account; each one audited.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::account::AccountForm;
 use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
+use crate::i18n::Texts;
 use crate::identity::signin;
 use crate::privacy::export::Export;
 use crate::web::extract::{ClientIp, CsrfForm, SignedIn};
@@ -22,6 +23,7 @@ const EXPORTS_PER_MINUTE: i64 = 3;
 struct ExportPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     export: &'a Export,
     attributes: Vec<String>,
 }
@@ -34,10 +36,11 @@ enum Answer {
 pub async fn account_export(
     state: web::Data<AppState>,
     user: SignedIn,
+    req: HttpRequest,
     ip: ClientIp,
     form: CsrfForm<AccountForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &user.tenant);
+    let frame = PageFrame::new(&state, &user.tenant, &req);
     let form = form.into_inner();
     let (app, issuer, slug) = (
         state.clone(),
@@ -107,6 +110,7 @@ pub async fn account_export(
             let page = ExportPage {
                 issuer: &frame.issuer,
                 tenant_name: &frame.tenant_name,
+                t: frame.t,
                 export: &export,
                 attributes,
             }

@@ -56,6 +56,7 @@ pub fn advance(
         }
         Next::Issue(profile) => {
             let Some(session) = session else {
+                tracing::error!("authorize decided to issue a code without a session");
                 return Ok(frame.failure());
             };
             if let Some(id) = pending {
@@ -205,7 +206,7 @@ where
         + Send
         + 'static,
 {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, req);
     let scope = CookieScope::tenant(&state, &tenant);
     let (Some(browser), Some(request_id)) = (
         scope.read(req, BROWSER_COOKIE),

@@ -13,6 +13,7 @@ use super::login::PasswordStep;
 use super::target::{Console, Target};
 use super::{respond, respond_signed_in, Outcome, PageFrame};
 use crate::db::{tx, AnyConnection, DbError};
+use crate::i18n::Texts;
 use crate::identity::invitation::{self, ChosenPassword, InvitationError};
 use crate::identity::AccountError;
 use crate::sessions::{self, BROWSER_COOKIE, SESSION_COOKIE};
@@ -27,6 +28,7 @@ use crate::web::AppState;
 struct InvitationPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     token: &'a str,
     email: &'a str,
@@ -76,15 +78,14 @@ fn invited(
 /// The page for a link that no longer works, with every way on.
 fn no_longer_works(frame: &PageFrame) -> Outcome {
     let login = |next: &str| format!("{}/login?next={next}", frame.issuer);
-    frame.message_with_links(
+    frame.say_with_links(
         StatusCode::BAD_REQUEST,
-        "This invitation link no longer works",
-        "It is invalid, already used, replaced by a newer one, or older than 7 days. Ask whoever \
-         invited you to send it again. If you already chose your password, sign in.",
+        "invitation-expired",
+        &[],
         &[
-            ("Sign in to your account", login("account")),
-            ("Administrators: sign in to the console", login("admin")),
-            ("Forgot your password?", format!("{}/reset", frame.issuer)),
+            ("link-sign-in-account", login("account")),
+            ("link-sign-in-console", login("admin")),
+            ("forgot-password", format!("{}/reset", frame.issuer)),
         ],
     )
 }
@@ -101,12 +102,15 @@ fn page(
         InvitationPage {
             issuer: &frame.issuer,
             tenant_name: &frame.tenant_name,
+            t: frame.t,
             csrf_token: &sessions::csrf_token(browser),
             token,
             email: &invited.email,
             as_admin: invited.as_admin,
             min_length,
-            error,
+            error: error
+                .map(|id| frame.t.arg(id, "min", min_length))
+                .as_deref(),
         }
         .render(),
     )
@@ -118,7 +122,7 @@ pub async fn invitation_form(
     req: HttpRequest,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let Some(token) = query.into_inner().token.filter(|t| !t.is_empty()) else {
@@ -146,7 +150,7 @@ pub async fn invitation_submit(
     req: HttpRequest,
     form: CsrfForm<AcceptForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, form) = (form.browser, form.form);
     let token = form.token.unwrap_or_default();
     let password = form.password.unwrap_or_default();
@@ -170,16 +174,9 @@ pub async fn invitation_submit(
     let chosen = match chosen {
         Ok(chosen) => chosen,
         Err(e) => {
-            let message = match e {
-                AccountError::CommonPassword => "That password is too common. Choose another.",
-                AccountError::PasswordTooLong => "That password is too long.",
-                AccountError::PasswordTooShort(_) => {
-                    "That password is too short for this organisation's policy."
-                }
-                other => {
-                    tracing::error!(error = %other, "could not hash a chosen password");
-                    return respond(frame.failure(), vec![]);
-                }
+            let Some(message) = super::refusal_of(&e) else {
+                tracing::error!(error = %e, "could not hash a chosen password");
+                return respond(frame.failure(), vec![]);
             };
             let again = page(
                 &frame,
@@ -210,7 +207,6 @@ pub async fn invitation_submit(
         email: invited.email,
         target: Target::Console(console),
         previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
-        reader: super::language::Reader::of(&state, &tenant, &req, None),
     };
     let tenant_id = tenant.id.clone();
     let expired = frame.clone();
@@ -247,7 +243,9 @@ pub fn mail_invitation(
     let link = format!("{issuer}/invitation?token={}", invitation.token);
     let days = invitation::INVITATION_LIFETIME_SECS / 86_400;
     let to = invitation.to.as_str();
-    match crate::mail::messages::invitation(to, tenant_name, &link, days, as_admin) {
+    // Sent by an administrator: the invitee's language is not known yet.
+    let t = crate::i18n::Texts::default();
+    match crate::mail::messages::invitation(&t, to, tenant_name, &link, days, as_admin) {
         Ok(message) => super::send_later(state, message),
         Err(e) => tracing::error!(error = %e, "could not render the invitation mail"),
     }

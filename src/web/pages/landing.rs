@@ -17,16 +17,13 @@ pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         && crate::web::extract::tenant_host(&req, &state)
     {
         return match CurrentTenant::extract(&req).await {
-            Ok(tenant) => issuer_page(state, tenant).await,
+            Ok(tenant) => issuer_page(state, tenant, req).await,
             Err(e) => actix_web::ResponseError::error_response(&e),
         };
     }
     let base = state.settings.public_base();
     // Styled by the platform console's sheets, the only ones the root host serves.
-    let frame = PageFrame {
-        issuer: format!("{base}/platform"),
-        tenant_name: "Tessera".into(),
-    };
+    let frame = PageFrame::plain(format!("{base}/platform"), "Tessera".into());
     let (message, example) = match state.settings.tenancy.routing {
         TenantRouting::Path => (
             "This server runs Tessera, an OpenID Connect identity provider. Each organisation \
@@ -58,24 +55,28 @@ pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
 }
 
 /// `GET {issuer}`: the tenant's name and its ways in.
-pub async fn issuer_page(state: web::Data<AppState>, tenant: CurrentTenant) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+pub async fn issuer_page(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+) -> HttpResponse {
+    let frame = PageFrame::new(&state, &tenant, &req);
     let issuer = frame.issuer.clone();
-    let message = format!(
-        "This is the sign-in service of {}. Apps send you here to sign in; you can also manage \
-         your account directly.",
-        tenant.name
-    );
     let links = [
-        ("Sign in to your account", format!("{issuer}/account")),
-        ("Administrators: the console", format!("{issuer}/admin")),
+        ("link-sign-in-account", format!("{issuer}/account")),
+        ("link-console", format!("{issuer}/admin")),
         (
-            "For developers: the OpenID Connect discovery document",
+            "link-discovery",
             format!("{issuer}/.well-known/openid-configuration"),
         ),
     ];
     respond(
-        frame.message_with_links(StatusCode::OK, &tenant.name, &message, &links),
+        frame.say_with_links(
+            StatusCode::OK,
+            "issuer-page",
+            &[("tenant", &tenant.name)],
+            &links,
+        ),
         vec![],
     )
 }

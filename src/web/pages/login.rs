@@ -6,7 +6,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::flow::{after_sign_in, pending_for, unmet};
-use super::language::{switcher, LangLink, Reader};
 use super::target::{Console, RequestQuery, Target};
 use super::{respond, respond_signed_in, Outcome, PageFrame, Started};
 use crate::db::{tx, AnyConnection, DbError};
@@ -19,6 +18,7 @@ use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
 use crate::tenancy::policy::MfaPolicy;
 use crate::web::cookies::CookieScope;
 use crate::web::extract::{CsrfForm, CurrentTenant};
+use crate::web::language::{switcher, LangLink, Reader};
 use crate::web::oauth::context;
 use crate::web::AppState;
 
@@ -78,8 +78,8 @@ fn login_page(
     browser: &str,
     email: &str,
     error: Option<&str>,
-    texts: Texts,
 ) -> Outcome {
+    let texts = frame.t;
     let base = match view.request_id {
         "" => format!("{}/login?next={}", frame.issuer, view.next),
         id => format!("{}/login?request={id}", frame.issuer),
@@ -107,7 +107,6 @@ pub async fn login_form(
     req: HttpRequest,
     query: web::Query<RequestQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let query = query.into_inner();
     let reader = Reader::of(&state, &tenant, &req, query.lang.as_deref());
@@ -115,14 +114,14 @@ pub async fn login_form(
         .into_iter()
         .chain(reader.cookie.clone())
         .collect();
+    let frame = PageFrame::reading(&state, &tenant, reader);
     let Some(target) = Target::from(query.request, query.next) else {
         return respond(frame.expired_request(), cookies);
     };
     let request_id = match target {
         Target::Console(console) => {
-            let texts = reader.texts(None, None);
-            let view = console_view(console, &texts);
-            let page = login_page(&frame, view, &browser, "", None, texts);
+            let view = console_view(console, &frame.t);
+            let page = login_page(&frame, view, &browser, "", None);
             return respond(page, cookies);
         }
         Target::Authorization(id) => id,
@@ -145,13 +144,13 @@ pub async fn login_form(
                 None => page_frame.expired_request(),
                 Some((client, request)) => {
                     let email = request.login_hint.as_deref().unwrap_or_default();
-                    let texts = reader.texts(request.ui_locales.as_deref(), None);
+                    let frame = page_frame.refine(request.ui_locales.as_deref(), None);
                     let view = LoginView {
                         client_name: client.name.clone(),
                         request_id: &request_id,
                         next: "",
                     };
-                    login_page(&page_frame, view, &browser, email, None, texts)
+                    login_page(&frame, view, &browser, email, None)
                 }
             })
         })
@@ -166,7 +165,7 @@ pub async fn login_submit(
     req: HttpRequest,
     form: CsrfForm<LoginForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, form) = (form.browser, form.form);
     let Some(target) = Target::from(form.request, form.next) else {
         return respond(frame.expired_request(), vec![]);
@@ -191,7 +190,6 @@ pub async fn login_submit(
         email,
         target,
         previous_session: CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE),
-        reader: Reader::of(&state, &tenant, &req, None),
     };
     let result = state
         .db
@@ -256,8 +254,6 @@ pub(super) struct PasswordStep {
     pub(super) email: String,
     pub(super) target: Target,
     pub(super) previous_session: Option<String>,
-    /// The reader's language, for a page shown again.
-    pub(super) reader: Reader,
 }
 
 impl PasswordStep {
@@ -311,20 +307,23 @@ impl PasswordStep {
             signin::Step::Unmet => unmet(conn, ctx, frame, &self.target, pending)?,
             signin::Step::EmailUnverified { email, link_token } => {
                 let link = format!("{}/verify?token={link_token}", ctx.issuer);
+                let ui_locales = pending.as_ref().and_then(|(_, r)| r.ui_locales.as_deref());
+                let frame = frame.refine(ui_locales, None);
+                let (t, tenant_name) = (&frame.t, &ctx.tenant.name);
                 let mail =
-                    crate::mail::messages::verify_email(email.as_str(), &ctx.tenant.name, &link)
-                        .ok();
-                let page = frame.message(
+                    crate::mail::messages::verify_email(t, email.as_str(), tenant_name, &link).ok();
+                let page = frame.say(
                     actix_web::http::StatusCode::FORBIDDEN,
-                    "Confirm your email address",
-                    "This organisation asks you to confirm your email address first. We sent you a new link.",
+                    "confirm-email-first",
+                    &[],
                 );
                 return Ok(((page, None), mail));
             }
             signin::Step::Refused => {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
                 let ui_locales = pending.as_ref().and_then(|(_, r)| r.ui_locales.as_deref());
-                let texts = self.reader.texts(ui_locales, None);
+                let frame = &frame.refine(ui_locales, None);
+                let texts = frame.t;
                 let view = match (&self.target, &pending) {
                     (Target::Authorization(id), Some((client, _))) => LoginView {
                         client_name: client.name.clone(),
@@ -335,7 +334,7 @@ impl PasswordStep {
                     (Target::Authorization(_), None) => console_view(Console::Account, &texts),
                 };
                 let failed = Some(LOGIN_FAILED);
-                login_page(frame, view, &self.browser, &self.email, failed, texts)
+                login_page(frame, view, &self.browser, &self.email, failed)
             }
         };
         Ok(((page, None), None))

@@ -9,6 +9,7 @@ use askama::Template;
 use super::{respond, Outcome, PageFrame};
 use crate::clients::Client;
 use crate::db::AnyConnection;
+use crate::i18n::Texts;
 use crate::oidc::context::OidcContext;
 use crate::oidc::form::Params;
 use crate::oidc::{id_token_hint, subject};
@@ -32,6 +33,7 @@ const CARRIED: &[&str] = &[
 struct ConfirmPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     client_name: Option<&'a str>,
     csrf_token: &'a str,
     carried: Vec<(String, String)>,
@@ -43,16 +45,13 @@ pub async fn logout(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let is_post = req.method() == actix_web::http::Method::POST;
     let params = match front_channel_params(&req, &body) {
         Ok(params) => params,
         Err(e) => {
-            let message = frame.message(
-                StatusCode::BAD_REQUEST,
-                "Invalid sign-out request",
-                &e.description,
-            );
+            let title = frame.t.get("logout-invalid");
+            let message = frame.message(StatusCode::BAD_REQUEST, &title, &e.description);
             return respond(message, vec![]);
         }
     };
@@ -108,7 +107,11 @@ fn decide(
 ) -> Result<(Outcome, bool), crate::db::DbError> {
     let invalid = |message: &str| {
         Ok((
-            frame.message(StatusCode::BAD_REQUEST, "Invalid sign-out request", message),
+            frame.message(
+                StatusCode::BAD_REQUEST,
+                &frame.t.get("logout-invalid"),
+                message,
+            ),
             false,
         ))
     };
@@ -135,11 +138,7 @@ fn decide(
             {
                 Some(uri.to_owned())
             }
-            Some(_) => {
-                return invalid(
-                    "The application asked to return to an address it has not registered.",
-                )
-            }
+            Some(_) => return invalid(&frame.t.get("logout-unregistered-return")),
             None => return invalid("post_logout_redirect_uri needs id_token_hint or client_id."),
         },
     };
@@ -168,6 +167,7 @@ fn decide(
         let html = ConfirmPage {
             issuer: &frame.issuer,
             tenant_name: &frame.tenant_name,
+            t: frame.t,
             client_name: client.as_ref().map(|c| c.name.as_str()),
             csrf_token: &sessions::csrf_token(browser),
             carried,
@@ -186,11 +186,7 @@ fn decide(
             }
             Outcome::Redirect(url.to_string())
         }
-        None => frame.message(
-            StatusCode::OK,
-            "You are signed out",
-            "You have been signed out. You can close this window.",
-        ),
+        None => frame.say(StatusCode::OK, "signed-out", &[]),
     };
     Ok((outcome, true))
 }

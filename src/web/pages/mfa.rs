@@ -14,6 +14,7 @@ use super::flow::{after_sign_in, pending_for};
 use super::target::Target;
 use super::{respond, respond_signed_in, Outcome, PageFrame, Started};
 use crate::db::{tx, AnyConnection, DbError};
+use crate::i18n::Texts;
 use crate::identity::challenge::{self, Kind};
 use crate::identity::signin::{self, CodeStep, EnrolStep};
 use crate::oidc::context::OidcContext;
@@ -29,6 +30,7 @@ use crate::web::AppState;
 struct MfaPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     challenge: &'a str,
     error: Option<&'a str>,
@@ -49,9 +51,10 @@ fn code_page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&s
     let html = MfaPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
+        t: frame.t,
         csrf_token: &sessions::csrf_token(browser),
         challenge,
-        error,
+        error: error.map(|id| frame.t.get(id)).as_deref(),
     }
     .render();
     frame.page(html)
@@ -92,8 +95,7 @@ impl ChallengeCall {
         step: CodeStep,
     ) -> Result<(Outcome, Option<Started>), DbError> {
         let frame = &self.frame;
-        let refused =
-            |title: &str, message: &str| frame.message(StatusCode::FORBIDDEN, title, message);
+        let refused = |id: &str| frame.say(StatusCode::FORBIDDEN, id, &[]);
         let page = match step {
             CodeStep::SignedIn { signed_in, target } => {
                 // The session started whatever comes next: the browser gets its cookies.
@@ -101,20 +103,17 @@ impl ChallengeCall {
                 let next = match Target::decode(&target) {
                     None => frame.expired_request(),
                     Some(target) => match pending_for(conn, &self.ctx, frame, &target, browser)? {
-                        Ok(pending) => after_sign_in(conn, &self.ctx, frame, browser, &signed_in, &target, pending)?,
+                        Ok(pending) => after_sign_in(
+                            conn, &self.ctx, frame, browser, &signed_in, &target, pending,
+                        )?,
                         Err(expired) => expired,
                     },
                 };
                 return Ok((next, Some(Started::from(*signed_in))));
             }
-            CodeStep::Wrong => code_page(
-                frame,
-                &self.browser,
-                &self.challenge,
-                Some("That code is not valid. Try the current code from your app, or a recovery code."),
-            ),
-            CodeStep::Exhausted => refused("Too many wrong codes", "Sign in again to get a new chance."),
-            CodeStep::Refused => refused("Sign-in refused", "This account cannot sign in now."),
+            CodeStep::Wrong => code_page(frame, &self.browser, &self.challenge, Some("mfa-wrong")),
+            CodeStep::Exhausted => refused("mfa-exhausted"),
+            CodeStep::Refused => refused("signin-refused"),
             CodeStep::Expired => frame.expired_request(),
         };
         Ok((page, None))
@@ -128,7 +127,7 @@ async fn step(
     req: &HttpRequest,
     challenge: Option<String>,
 ) -> Result<ChallengeCall, Outcome> {
-    let frame = PageFrame::new(state, &tenant);
+    let frame = PageFrame::new(state, &tenant, req);
     let scope = CookieScope::tenant(state, &tenant);
     let (Some(browser), Some(challenge)) = (scope.read(req, BROWSER_COOKIE), challenge) else {
         return Err(frame.expired_request());
@@ -255,12 +254,13 @@ pub async fn setup_form(
         let html = EnrollPage {
             issuer: &step.frame.issuer,
             tenant_name: &step.frame.tenant_name,
+            t: step.frame.t,
             qr_svg: &qr,
             secret: &enrollment.secret_base32,
             csrf_token: &sessions::csrf_token(&step.browser),
             action: &format!("{}/mfa/setup", step.frame.issuer),
             challenge: Some(&step.challenge),
-            notice: Some("This sign-in needs two-step verification. Set it up to continue."),
+            notice: Some(&step.frame.t.get("mfa-required")),
         }
         .render();
         Ok((step.frame.page(html), None))
@@ -290,6 +290,7 @@ pub async fn setup_submit(
                     let html = RecoveryCodesPage {
                         issuer: &step.frame.issuer,
                         tenant_name: &step.frame.tenant_name,
+                        t: step.frame.t,
                         codes,
                         csrf_token: &sessions::csrf_token(&step.browser),
                         challenge: Some(&step.challenge),

@@ -8,7 +8,6 @@ mod export;
 mod flow;
 mod invitation;
 mod landing;
-mod language;
 mod login;
 mod logout;
 mod mfa;
@@ -102,4 +101,17 @@ pub async fn stylesheet() -> HttpResponse {
 pub(crate) fn send_later(state: &AppState, mail: crate::mail::Outgoing) {
     let (mailer, from) = (state.mailer.clone(), state.mail_from.clone());
     tokio::runtime::Handle::current().spawn(async move { mailer.send(&from, mail).await });
+}
+
+/// The message id that tells a person why a password or address they chose was refused;
+/// `None` for a failure that is not theirs to fix.
+fn refusal_of(e: &crate::identity::AccountError) -> Option<&'static str> {
+    use crate::identity::AccountError;
+    Some(match e {
+        AccountError::PasswordTooShort(_) => "password-too-short",
+        AccountError::PasswordTooLong => "password-too-long",
+        AccountError::CommonPassword => "password-common",
+        AccountError::Email(_) => "email-invalid",
+        _ => return None,
+    })
 }

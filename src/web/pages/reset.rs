@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
+use crate::i18n::Texts;
 use crate::identity::recovery::{self, ResetError, RESET_LIFETIME_SECS};
 use crate::identity::AccountError;
 use crate::sessions;
@@ -22,6 +23,7 @@ use crate::web::AppState;
 struct RequestPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     sent: bool,
 }
@@ -31,6 +33,7 @@ struct RequestPage<'a> {
 struct ResetPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     token: &'a str,
     min_length: usize,
@@ -57,6 +60,7 @@ fn request_page(frame: &PageFrame, browser: &str, sent: bool) -> Outcome {
     let html = RequestPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
+        t: frame.t,
         csrf_token: &sessions::csrf_token(browser),
         sent,
     }
@@ -69,7 +73,7 @@ pub async fn reset_request_form(
     tenant: CurrentTenant,
     req: HttpRequest,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     respond(
         request_page(&frame, &browser, false),
@@ -83,7 +87,7 @@ pub async fn reset_request_submit(
     req: HttpRequest,
     form: CsrfForm<RequestForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, form) = (form.browser, form.form);
     let client_ip = crate::web::extract::ClientIp::of(&req).0;
     let limit = state.settings.security.login_attempts_per_minute;
@@ -110,7 +114,8 @@ pub async fn reset_request_submit(
         Ok(Err(retry_after)) => respond(Outcome::RateLimited(frame, retry_after), vec![]),
         Ok(Ok(found)) => {
             if let Some((email, token)) = found {
-                mail_reset_link(&state, &frame.issuer, &tenant.name, email.as_str(), &token);
+                let (t, issuer) = (&frame.t, &frame.issuer);
+                mail_reset_link(&state, t, issuer, &tenant.name, email.as_str(), &token);
             }
             respond(request_page(&frame, &browser, true), vec![])
         }
@@ -119,11 +124,7 @@ pub async fn reset_request_submit(
 }
 
 fn expired(frame: &PageFrame) -> Outcome {
-    frame.message(
-        StatusCode::BAD_REQUEST,
-        "This link has expired",
-        "The link is invalid, already used, or older than 30 minutes. Ask for a new one.",
-    )
+    frame.say(StatusCode::BAD_REQUEST, "reset-expired", &[])
 }
 
 pub async fn reset_form(
@@ -132,7 +133,7 @@ pub async fn reset_form(
     req: HttpRequest,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let Some(token) = query.into_inner().token else {
@@ -149,6 +150,7 @@ pub async fn reset_form(
                     let html = ResetPage {
                         issuer: &page_frame.issuer,
                         tenant_name: &page_frame.tenant_name,
+                        t: page_frame.t,
                         csrf_token: &sessions::csrf_token(&browser),
                         token: &token,
                         min_length,
@@ -169,10 +171,10 @@ pub async fn reset_form(
 pub async fn reset_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
-    _req: HttpRequest,
+    req: HttpRequest,
     form: CsrfForm<ResetForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, form) = (form.browser, form.form);
     let token = form.token.unwrap_or_default();
     let password = form.password.unwrap_or_default();
@@ -188,32 +190,30 @@ pub async fn reset_submit(
             ) {
                 Ok(()) => {
                     let login = |next: &str| format!("{}/login?next={next}", page_frame.issuer);
-                    return Ok(page_frame.message_with_links(
+                    return Ok(page_frame.say_with_links(
                         StatusCode::OK,
-                        "Your password was changed",
-                        "Every session was signed out. Sign in again with your new password.",
+                        "password-changed",
+                        &[],
                         &[
-                            ("Sign in to your account", login("account")),
-                            ("Administrators: sign in to the console", login("admin")),
+                            ("link-sign-in-account", login("account")),
+                            ("link-sign-in-console", login("admin")),
                         ],
                     ));
                 }
                 Err(ResetError::InvalidLink) => return Ok(expired(&page_frame)),
                 Err(ResetError::Account(AccountError::Db(e))) => return Err(e),
-                Err(ResetError::Account(AccountError::CommonPassword)) => {
-                    "That password is too common. Choose another."
-                }
-                Err(ResetError::Account(_)) => {
-                    "That password is too short for this organisation's policy."
+                Err(ResetError::Account(e)) => {
+                    super::refusal_of(&e).unwrap_or("password-too-short")
                 }
             };
             let html = ResetPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
+                t: page_frame.t,
                 csrf_token: &sessions::csrf_token(&browser),
                 token: &token,
                 min_length,
-                error: Some(error),
+                error: Some(&page_frame.t.arg(error, "min", min_length)),
             }
             .render();
             Ok::<_, DbError>(page_frame.page(html))
@@ -225,9 +225,18 @@ pub async fn reset_submit(
 
 /// Mails a reset link in the background: the answer must not wait for (and so reveal) a send.
 /// Delivery problems are logged by the mailer.
-pub fn mail_reset_link(state: &AppState, issuer: &str, tenant_name: &str, to: &str, token: &str) {
+/// `t`: the language of the page that asked for it (English when an administrator did).
+pub fn mail_reset_link(
+    state: &AppState,
+    t: &Texts,
+    issuer: &str,
+    tenant_name: &str,
+    to: &str,
+    token: &str,
+) {
     let link = format!("{issuer}/reset/confirm?token={token}");
-    match crate::mail::messages::password_reset(to, tenant_name, &link, RESET_LIFETIME_SECS / 60) {
+    let minutes = RESET_LIFETIME_SECS / 60;
+    match crate::mail::messages::password_reset(t, to, tenant_name, &link, minutes) {
         Ok(message) => super::send_later(state, message),
         Err(e) => tracing::error!(error = %e, "could not render the reset mail"),
     }

@@ -10,6 +10,7 @@ use super::flow::{resume_pending, Resumed};
 use super::target::RequestQuery;
 use super::{Outcome, PageFrame};
 use crate::db::{AnyConnection, DbError};
+use crate::i18n::Texts;
 use crate::identity;
 use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
@@ -30,6 +31,7 @@ struct Choice {
 struct PickerPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     client_name: &'a str,
     email: &'a str,
     choices: Vec<Choice>,
@@ -106,6 +108,7 @@ fn show_picker(
     let html = PickerPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
+        t: frame.t,
         client_name: &client.name,
         email: &email,
         choices: choices

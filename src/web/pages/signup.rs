@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{respond, send_later, Outcome, PageFrame};
+use crate::i18n::Texts;
 use crate::identity::signup::SignUp;
 use crate::identity::{self, NewAccount};
 use crate::sessions;
@@ -21,6 +22,7 @@ use crate::web::AppState;
 struct SignupPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     min_length: usize,
     sent: bool,
@@ -43,21 +45,20 @@ fn page(
     let html = SignupPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
+        t: frame.t,
         csrf_token: &sessions::csrf_token(browser),
         min_length,
         sent,
-        error,
+        error: error
+            .map(|id| frame.t.arg(id, "min", min_length))
+            .as_deref(),
     }
     .render();
     frame.page(html)
 }
 
 fn closed(frame: &PageFrame) -> Outcome {
-    frame.message(
-        StatusCode::NOT_FOUND,
-        "Sign-up is closed",
-        "Accounts here are created by an administrator.",
-    )
+    frame.say(StatusCode::NOT_FOUND, "signup-closed", &[])
 }
 
 pub async fn signup_form(
@@ -65,7 +66,7 @@ pub async fn signup_form(
     tenant: CurrentTenant,
     req: HttpRequest,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     if !tenant.policy.self_signup {
         return respond(closed(&frame), vec![]);
     }
@@ -88,7 +89,7 @@ pub async fn signup_submit(
     req: HttpRequest,
     form: CsrfForm<SignupForm>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     if !tenant.policy.self_signup {
         return respond(closed(&frame), vec![]);
     }
@@ -104,10 +105,10 @@ pub async fn signup_submit(
     let password = form.password.unwrap_or_default();
     // Rules that do not depend on whether the address is known are checked first, openly.
     if let Err(e) = identity::check_password(&password, min_length) {
-        return refused(&e.to_string());
+        return refused(super::refusal_of(&e).unwrap_or("password-too-short"));
     }
     if crate::domain::Email::parse(&email).is_err() {
-        return refused("That email address is not valid.");
+        return refused("email-invalid");
     }
     let sign_up = SignUp {
         tenant: tenant.id.clone(),
@@ -115,6 +116,7 @@ pub async fn signup_submit(
         issuer: frame.issuer.clone(),
         client_ip: ClientIp::of(&req).0,
         attempts_per_minute: state.settings.security.login_attempts_per_minute,
+        texts: frame.t,
     };
     let admit = sign_up.clone();
     match state.db.run(move |conn| admit.admit(conn)).await {
@@ -126,7 +128,13 @@ pub async fn signup_submit(
     let prepare = move |hasher: &_| NewAccount::prepare(hasher, &email, &password, min_length);
     let new = match state.password_hasher.run(prepare).await {
         Ok(Ok(new)) => new,
-        Ok(Err(e)) => return refused(&e.to_string()),
+        Ok(Err(e)) => match super::refusal_of(&e) {
+            Some(id) => return refused(id),
+            None => {
+                tracing::error!(error = %e, "sign-up could not prepare the account");
+                return respond(frame.failure(), vec![]);
+            }
+        },
         Err(e) => {
             tracing::error!(error = %e, "sign-up hashing failed");
             return respond(frame.failure(), vec![]);

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{respond, Outcome, PageFrame};
 use crate::db::DbError;
+use crate::i18n::Texts;
 use crate::identity::verification::{self, Verified};
 use crate::identity::AccountError;
 use crate::sessions::{self, BROWSER_COOKIE};
@@ -21,6 +22,7 @@ use crate::web::AppState;
 struct ConfirmPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
+    t: Texts,
     csrf_token: &'a str,
     token: &'a str,
 }
@@ -31,11 +33,7 @@ pub struct LinkToken {
 }
 
 fn expired(frame: &PageFrame) -> Outcome {
-    frame.message(
-        StatusCode::BAD_REQUEST,
-        "This link has expired",
-        "The link is invalid, already used, or too old. Ask for a new one.",
-    )
+    frame.say(StatusCode::BAD_REQUEST, "link-expired", &[])
 }
 
 /// `GET {issuer}/verify?token=…`: the button, if the link is live.
@@ -45,7 +43,7 @@ pub async fn verify_form(
     req: HttpRequest,
     query: web::Query<LinkToken>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let Some(token) = query.into_inner().token.filter(|t| !t.is_empty()) else {
@@ -62,6 +60,7 @@ pub async fn verify_form(
             let html = ConfirmPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
+                t: page_frame.t,
                 csrf_token: &sessions::csrf_token(&browser),
                 token: &token,
             }
@@ -77,9 +76,10 @@ pub async fn verify_form(
 pub async fn verify_submit(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
+    req: HttpRequest,
     form: CsrfForm<LinkToken>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let token = form.into_inner().token.unwrap_or_default();
     let tenant_id = tenant.id.clone();
     let page_frame = frame.clone();
@@ -87,16 +87,12 @@ pub async fn verify_submit(
         .db
         .run(move |conn| {
             Ok::<_, DbError>(match verification::verify(conn, &tenant_id, &token) {
-                Ok(Some(Verified::Account(_))) => page_frame.message(
-                    StatusCode::OK,
-                    "Address confirmed",
-                    "Thank you: your email address is confirmed. You can sign in.",
-                ),
-                Ok(Some(Verified::Profile(_))) => page_frame.message(
-                    StatusCode::OK,
-                    "Address confirmed",
-                    "Thank you: the profile's email address is confirmed.",
-                ),
+                Ok(Some(Verified::Account(_))) => {
+                    page_frame.say(StatusCode::OK, "verified-account", &[])
+                }
+                Ok(Some(Verified::Profile(_))) => {
+                    page_frame.say(StatusCode::OK, "verified-profile", &[])
+                }
                 Ok(None) => expired(&page_frame),
                 Err(AccountError::Db(e)) => return Err(e),
                 Err(_) => page_frame.failure(),

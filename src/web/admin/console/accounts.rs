@@ -451,6 +451,7 @@ pub async fn account_action(
                 Ok(mail) => {
                     crate::web::pages::mail_reset_link(
                         call.state,
+                        &crate::i18n::Texts::default(),
                         &call.ctx.issuer,
                         &call.ctx.tenant.name,
                         mail.to.as_str(),

@@ -267,7 +267,7 @@ impl FromRequest for ConsoleAdmin {
                 .cloned()
                 .ok_or_else(|| Refusal::from(crate::web::ApiError::Unavailable("no app state")))?;
             let tenant = CurrentTenant::extract(&req).await?;
-            let frame = PageFrame::new(&state, &tenant);
+            let frame = PageFrame::new(&state, &tenant, &req);
             let (browser, new_cookie) =
                 CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
             let cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);
@@ -616,7 +616,7 @@ async fn choose_profile(
     req: HttpRequest,
     chosen: Option<String>,
 ) -> HttpResponse {
-    let frame = PageFrame::new(&state, &tenant);
+    let frame = PageFrame::new(&state, &tenant, &req);
     let (browser, new_cookie) = CookieScope::tenant(&state, &tenant).browser(&req, BROWSER_COOKIE);
     let cookies: Vec<_> = new_cookie.into_iter().collect();
     let cookie = CookieScope::tenant(&state, &tenant).read(&req, SESSION_COOKIE);

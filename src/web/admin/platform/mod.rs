@@ -43,10 +43,7 @@ fn base(state: &AppState) -> String {
 }
 
 fn frame(state: &AppState) -> PageFrame {
-    PageFrame {
-        issuer: base(state),
-        tenant_name: "Tessera platform".into(),
-    }
+    PageFrame::plain(base(state), "Tessera platform".into())
 }
 
 /// In subdomain mode the console answers on the root host only.

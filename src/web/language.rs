@@ -24,6 +24,7 @@ pub struct LangLink {
 
 /// What a request says about the reader's language, read before the page's work (which may
 /// add the authorization request's `ui_locales` or the profile's locale).
+#[derive(Clone, Default)]
 pub struct Reader {
     /// The switcher's choice now, or as remembered.
     chosen: Option<String>,

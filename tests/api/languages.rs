@@ -1,0 +1,164 @@
+//! Every hosted page and every mail in the reader's language (issue 18): the texts are
+//! checked against the catalogue itself, and each one against its English original, so a
+//! page that falls back to English, or shows a message id, fails here.
+
+use reqwest::StatusCode;
+use tessera::config::TenantRouting;
+use tessera::i18n::{Lang, Texts};
+
+use crate::both_engines;
+use crate::browser::{Browser, Page};
+use crate::helpers::{data_dir, Engine, TestApp};
+use crate::reset::decode_quoted_printable;
+
+const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = "ada@example.com";
+
+/// Asserts the page is in `lang` and shows the message `id` (which reads differently in
+/// English, so a fallback cannot pass).
+#[track_caller]
+fn shows(page: &Page, lang: Lang, id: &str) {
+    let text = Texts::new(lang).get(id);
+    assert_ne!(text, Texts::new(Lang::En).get(id), "{id} is translated");
+    assert!(
+        page.html
+            .contains(&format!(r#"<html lang="{}">"#, lang.code())),
+        "{}",
+        page.html
+    );
+    let escaped = text.replace('\'', "&#39;").replace('"', "&#34;");
+    assert!(
+        page.html.contains(&text) || page.html.contains(&escaped),
+        "{id} ({text}) missing from {}",
+        page.html
+    );
+}
+
+/// The newest complete mail to `to` in the file transport's directory, decoded.
+async fn mail_to(app: &TestApp, to: &str, seen: usize) -> String {
+    let dir = data_dir(&app.db).join("mail");
+    for _ in 0..100 {
+        let mut mails: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .filter(|raw| raw.trim_end().ends_with("--"))
+                    .map(|raw| decode_quoted_printable(&raw))
+                    .filter(|text| text.lines().any(|l| l.trim() == format!("To: {to}")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if mails.len() > seen {
+            mails.sort();
+            return mails.pop().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no new mail to {to}");
+}
+
+async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", EMAIL, PASSWORD);
+    let de = Lang::De;
+    let german = Browser::speaking("de-DE,de;q=0.9,en;q=0.5");
+
+    // Message pages: a sign-in without its request, closed sign-up.
+    let expired = german.get(&app.tenant_url("acme", "/login")).await;
+    assert_eq!(expired.status, StatusCode::BAD_REQUEST);
+    shows(&expired, de, "expired-request-title");
+    let closed = german.get(&app.tenant_url("acme", "/signup")).await;
+    shows(&closed, de, "signup-closed-body");
+
+    // Password reset: the page, its answer, and the mail it sends, all in German.
+    let reset = german.get(&app.tenant_url("acme", "/reset")).await;
+    shows(&reset, de, "reset-title");
+    shows(&reset, de, "reset-submit");
+    let sent = german.submit(&reset, &[("email", EMAIL)]).await;
+    shows(&sent, de, "reset-sent");
+    let mail = mail_to(&app, EMAIL, 0).await;
+    let t = Texts::new(de);
+    let intro = t.with("mail-reset-intro", &[("tenant", "acme Inc.")]);
+    assert!(mail.contains(&intro), "{intro:?} missing from {mail}");
+    assert!(mail.contains(&t.get("mail-reset-action")), "{mail}");
+    assert!(mail.contains(r#"<html lang="de">"#), "{mail}");
+    let link = mail
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .find(|w| w.contains("/reset/confirm?token="))
+        .expect("the link")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let form = german.get(&link).await;
+    shows(&form, de, "reset-form-title");
+    // A refusal in the same language, with the tenant's length.
+    let short = german.submit(&form, &[("password", "short")]).await;
+    let too_short = t.arg("password-too-short", "min", 12);
+    assert!(short.html.contains(&too_short), "{}", short.html);
+
+    // The account page: headings, buttons and dates.
+    let login = german
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let signed_in = german
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let page = german.follow(signed_in, "http://127.0.0.1:9/").await;
+    shows(&page, de, "account-title");
+    shows(&page, de, "account-delete-submit");
+    shows(&page, de, "account-end-others");
+    let now = time::OffsetDateTime::now_utc();
+    let month = t.get(&format!("month-{}", u8::from(now.month())));
+    assert!(
+        page.html
+            .contains(&format!("{}. {month} {}", now.day(), now.year())),
+        "a German date: {}",
+        page.html
+    );
+    for english in [
+        "Your account",
+        "Sign out",
+        "Connected apps",
+        "Delete my account",
+    ] {
+        assert!(!page.html.contains(english), "{english:?} left in English");
+    }
+    // A notice after an action, in German too.
+    let url = page
+        .html
+        .split("action=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|a| a.ends_with("/account/profile/create"))
+        .expect("the add-profile form")
+        .to_owned();
+    let added = german
+        .post(
+            &url,
+            &[
+                ("csrf_token", page.field("csrf_token").unwrap().as_str()),
+                ("name", "Arbeit"),
+            ],
+        )
+        .await;
+    let added = german.follow(added, "http://127.0.0.1:9/").await;
+    shows(&added, de, "account-done-created");
+
+    // Without any hint from the browser, the profile's locale decides.
+    let profile = account["profiles"][0]["id"].as_str().expect("a profile id");
+    app.cli_json(&[
+        "profile", "update", "--tenant", "acme", profile, "--locale", "fr-FR", "--json",
+    ]);
+    let plain = Browser::default();
+    let login = plain
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    assert!(login.html.contains(r#"<html lang="en">"#));
+    let page = plain
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    let page = plain.follow(page, "http://127.0.0.1:9/").await;
+    shows(&page, Lang::Fr, "account-title");
+    shows(&page, Lang::Fr, "account-sessions");
+}
+both_engines!(hosted_pages_and_mails_speak_the_readers_language);
