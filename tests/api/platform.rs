@@ -168,6 +168,53 @@ async fn platform_console(engine: Engine) {
         .unwrap();
     assert_eq!(tenant_cookie.status(), StatusCode::UNAUTHORIZED);
 
+    // A second administrator invited from the tenant's page, and the invitation re-sent
+    // there: the first link stops working, the new one lands on the console.
+    let invited = post(
+        &app,
+        &browser,
+        "/tenants/acme/invite",
+        &[("email", "deputy@acme.example")],
+    )
+    .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.html);
+    let page = browser.get(invited.location.as_deref().unwrap()).await;
+    assert!(page.html.contains("mailed an invitation"), "{}", page.html);
+    assert!(page.html.contains("d••••@acme.example"), "{}", page.html);
+    let first = crate::invitations::next_invitation(&app, "deputy@acme.example", &[]).await;
+    let account = page
+        .html
+        .split("name=\"account\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a re-send button for the pending administrator")
+        .to_owned();
+    let resent = post(
+        &app,
+        &browser,
+        "/tenants/acme/resend",
+        &[("account", account.as_str())],
+    )
+    .await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.html);
+    let page = browser.get(resent.location.as_deref().unwrap()).await;
+    assert!(
+        page.html.contains("A new invitation was mailed"),
+        "{}",
+        page.html
+    );
+    let second = crate::invitations::next_invitation(
+        &app,
+        "deputy@acme.example",
+        std::slice::from_ref(&first.link),
+    )
+    .await;
+    let deputy = Browser::default();
+    let stale = deputy.get(&first.link).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.html);
+    let (_, landed) = crate::invitations::accept(&app, &deputy, &second.link, PASSWORD).await;
+    assert!(landed.html.contains("tenant:admin"), "{}", landed.html);
+
     // Suspend, resume, delete (typed confirmation).
     let suspended = post(&app, &browser, "/tenants/acme/suspend", &[]).await;
     assert_eq!(suspended.status, StatusCode::SEE_OTHER);

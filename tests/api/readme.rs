@@ -225,8 +225,14 @@ async fn the_readme_quick_start_works_as_written() {
         .spawn()
         .unwrap();
     let mut rp_out = BufReader::new(rp.stdout.take().unwrap()).lines();
-    let ready = rp_out.next().expect("the app says where it listens").unwrap();
-    assert!(ready.contains(&format!("http://127.0.0.1:{rp_port}/")), "{ready}");
+    let ready = rp_out
+        .next()
+        .expect("the app says where it listens")
+        .unwrap();
+    assert!(
+        ready.contains(&format!("http://127.0.0.1:{rp_port}/")),
+        "{ready}"
+    );
     let _rp = Server(rp);
     let ada = Browser::default();
     let form = ada.get(&link_after(&invited, "Link:")).await;
@@ -239,7 +245,9 @@ async fn the_readme_quick_start_works_as_written() {
     let back = ada.submit(&consent, &[("decision", "allow")]).await;
     let greeted = ada.follow(back, "-").await;
     assert!(
-        greeted.html.contains("Signed in as <strong>Ada Lovelace</strong>"),
+        greeted
+            .html
+            .contains("Signed in as <strong>Ada Lovelace</strong>"),
         "{}",
         greeted.html
     );

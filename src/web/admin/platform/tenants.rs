@@ -261,12 +261,17 @@ pub async fn tenant(
     req: HttpRequest,
 ) -> HttpResponse {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    // What the action that led here did (an invitation sent, the tenant suspended…).
+    let done = done_code(&req);
     serve(
         state,
         req,
         Gate::SignedIn(admin),
         move |call| match tenant_page(call, &slug, None)? {
-            Some(page) => page_only(call.render(&page, StatusCode::OK)),
+            Some(mut page) => {
+                page.notice = notice(done.as_deref());
+                page_only(call.render(&page, StatusCode::OK))
+            }
             None => page_only(not_found(call)),
         },
     )
