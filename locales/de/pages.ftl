@@ -25,3 +25,195 @@ scope-profile = Ihren Profilnamen sehen
 scope-email = Ihre E-Mail-Adresse sehen
 scope-offline_access = Zugriff behalten, während Sie es nicht nutzen (angemeldet bleiben)
 scope-tessera-admin = Diese Organisation mit Ihren Verwaltungsrechten verwalten
+
+## Allgemein
+continue = Weiter
+sign-out = Abmelden
+back-to-account = Zurück zu Ihrem Konto
+current-password = Aktuelles Passwort
+password-with-length = Passwort (mindestens { $min } Zeichen)
+new-password-with-length = Neues Passwort (mindestens { $min } Zeichen)
+password-too-short = Dieses Passwort ist zu kurz: Verwenden Sie mindestens { $min } Zeichen.
+password-too-long = Dieses Passwort ist zu lang.
+password-common = Dieses Passwort ist zu verbreitet. Wählen Sie ein anderes.
+email-invalid = Diese E-Mail-Adresse ist ungültig.
+link-sign-in-account = Bei Ihrem Konto anmelden
+link-sign-in-console = Für Administratoren: bei der Konsole anmelden
+link-console = Für Administratoren: die Konsole
+link-discovery = Für Entwickler: das OpenID-Connect-Discovery-Dokument
+
+## Meldungsseiten: jede hat einen Titel und einen Text
+expired-request-title = Diese Anmeldung ist abgelaufen
+expired-request-body = Die Anmeldeanfrage ist zu alt oder wurde in einem anderen Browser gestartet. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
+bad-form-title = Dieses Formular ist abgelaufen
+bad-form-body = Das Formular konnte nicht überprüft werden (es ist vielleicht zu alt, oder Cookies werden blockiert). Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
+failure-title = Etwas ist schiefgelaufen
+failure-body = Die Anfrage konnte nicht abgeschlossen werden. Bitte versuchen Sie es gleich noch einmal.
+busy-title = Gerade ausgelastet
+busy-body = Tessera ist gerade stark ausgelastet, und es wurde nichts geändert. Bitte versuchen Sie es in einigen Sekunden noch einmal.
+rate-limited-title = Zu viele Versuche
+rate-limited-body = Aus Ihrem Netzwerk gab es zu viele Anmeldeversuche. Warten Sie eine Minute und versuchen Sie es dann erneut.
+issuer-page-title = { $tenant }
+issuer-page-body = Dies ist der Anmeldedienst von { $tenant }. Apps leiten Sie zur Anmeldung hierher weiter; Sie können Ihr Konto auch direkt verwalten.
+link-expired-title = Dieser Link ist abgelaufen
+link-expired-body = Der Link ist ungültig, wurde bereits verwendet oder ist zu alt. Fordern Sie einen neuen an.
+reset-expired-title = Dieser Link ist abgelaufen
+reset-expired-body = Der Link ist ungültig, wurde bereits verwendet oder ist älter als 30 Minuten. Fordern Sie einen neuen an.
+invitation-expired-title = Dieser Einladungslink funktioniert nicht mehr
+invitation-expired-body = Er ist ungültig, wurde bereits verwendet, durch einen neueren ersetzt oder ist älter als 7 Tage. Bitten Sie die Person, die Sie eingeladen hat, ihn erneut zu senden. Wenn Sie Ihr Passwort bereits gewählt haben, melden Sie sich an.
+password-changed-title = Ihr Passwort wurde geändert
+password-changed-body = Alle Sitzungen wurden abgemeldet. Melden Sie sich mit Ihrem neuen Passwort erneut an.
+signed-out-title = Sie sind abgemeldet
+signed-out-body = Sie wurden abgemeldet. Sie können dieses Fenster schließen.
+signup-closed-title = Die Registrierung ist geschlossen
+signup-closed-body = Konten werden hier von einem Administrator angelegt.
+verified-account-title = Adresse bestätigt
+verified-account-body = Vielen Dank: Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden.
+verified-profile-title = Adresse bestätigt
+verified-profile-body = Vielen Dank: Die E-Mail-Adresse des Profils ist bestätigt.
+confirm-email-first-title = Bestätigen Sie Ihre E-Mail-Adresse
+confirm-email-first-body = Diese Organisation bittet Sie, zuerst Ihre E-Mail-Adresse zu bestätigen. Wir haben Ihnen einen neuen Link gesendet.
+mfa-exhausted-title = Zu viele falsche Codes
+mfa-exhausted-body = Melden Sie sich erneut an, um es noch einmal zu versuchen.
+signin-refused-title = Anmeldung abgelehnt
+signin-refused-body = Dieses Konto kann sich derzeit nicht anmelden.
+deletion-scheduled-title = Ihr Konto wird gelöscht
+deletion-scheduled-body = Sie wurden überall abgemeldet, und die von Ihnen genutzten Apps haben den Zugriff verloren. Frist bis zur Löschung: { $grace }. Danach werden Ihre E-Mail-Adresse, Ihre Profile und alle darin gespeicherten Daten vernichtet. Haben Sie es sich anders überlegt? Melden Sie sich vorher an, dann wird nichts gelöscht.
+authorize-invalid = Ungültige Anmeldeanfrage
+logout-invalid = Ungültige Abmeldeanfrage
+logout-unregistered-return = Die Anwendung wollte zu einer Adresse zurückkehren, die sie nicht registriert hat.
+
+## Bestätigung in zwei Schritten
+mfa-title = Bestätigung in zwei Schritten
+mfa-intro = Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.
+mfa-code = Code
+mfa-verify = Bestätigen
+mfa-wrong = Dieser Code ist ungültig. Versuchen Sie den aktuellen Code aus Ihrer App oder einen Wiederherstellungscode.
+mfa-required = Diese Anmeldung erfordert eine Bestätigung in zwei Schritten. Richten Sie sie ein, um fortzufahren.
+mfa-setup-title = Bestätigung in zwei Schritten einrichten
+mfa-setup-scan = Scannen Sie diesen Code mit einer Authenticator-App, oder geben Sie dort den Schlüssel unten ein.
+mfa-setup-key = Schlüssel:
+mfa-setup-code = Code aus der App
+mfa-setup-submit = Einschalten
+recovery-title = Wiederherstellungscodes
+recovery-heading = Die Bestätigung in zwei Schritten ist eingeschaltet
+recovery-intro = Bewahren Sie diese Wiederherstellungscodes an einem sicheren Ort auf. Jeder funktioniert einmal, falls Sie Ihre Authenticator-App verlieren. Sie werden nur jetzt angezeigt.
+
+## Profilauswahl
+picker-title = Profil auswählen
+picker-heading = Fortfahren als …
+picker-intro = Wählen Sie das Profil, das { $client } sehen wird.
+picker-profiles-of = Profile von { $email }
+
+## Einladung
+invitation-title = Sie wurden zu { $tenant } eingeladen
+invitation-admin-title = Sie wurden eingeladen, { $tenant } zu verwalten
+invitation-intro = Wählen Sie ein Passwort für Ihr Konto { $email }. Danach sind Sie angemeldet und landen auf Ihrer Kontoseite.
+invitation-admin-intro = Wählen Sie ein Passwort für Ihr Konto { $email }. Danach sind Sie angemeldet und landen in der Verwaltungskonsole.
+invitation-submit = Annehmen und anmelden
+
+## Passwort zurücksetzen
+reset-title = Passwort zurücksetzen
+reset-intro = Wir senden Ihnen einen Link, mit dem Sie ein neues Passwort wählen können.
+reset-submit = Link senden
+reset-sent = Falls für diese Adresse ein Konto existiert, haben wir einen Link zum Wählen eines neuen Passworts an sie gesendet. Er ist 30 Minuten lang gültig.
+reset-form-title = Neues Passwort wählen
+reset-form-intro = Dadurch werden Sie überall abgemeldet, und alle Apps verlieren den Zugriff auf Ihr Konto.
+reset-form-submit = Passwort festlegen
+
+## Registrierung und Bestätigung der Adresse
+signup-title = Konto erstellen
+signup-submit = Konto erstellen
+signup-sent = Sehen Sie in Ihrem Posteingang nach: Wir haben Ihnen eine Nachricht zum Fortfahren gesendet.
+verify-title = Bestätigen Sie Ihre E-Mail-Adresse
+verify-intro = Klicken Sie auf die Schaltfläche, um zu bestätigen, dass diese Adresse Ihnen gehört. Vorher wird nichts bestätigt.
+verify-submit = Adresse bestätigen
+
+## Abmelden
+logout-title = Abmelden
+logout-heading = Abmelden?
+logout-question = Möchten Sie sich von { $tenant } abmelden?
+logout-question-return = Möchten Sie sich von { $tenant } abmelden und zu { $client } zurückkehren?
+logout-submit = Abmelden
+
+## Dates and durations
+date-time = { $day }. { $month } { $year }, { $time } UTC
+month-1 = Jan.
+month-2 = Feb.
+month-3 = März
+month-4 = Apr.
+month-5 = Mai
+month-6 = Juni
+month-7 = Juli
+month-8 = Aug.
+month-9 = Sept.
+month-10 = Okt.
+month-11 = Nov.
+month-12 = Dez.
+time-just-now = gerade eben
+time-ago-minutes =
+    { $n ->
+        [one] vor { $n } Minute
+       *[other] vor { $n } Minuten
+    }
+time-ago-hours =
+    { $n ->
+        [one] vor { $n } Stunde
+       *[other] vor { $n } Stunden
+    }
+time-ago-days =
+    { $n ->
+        [one] vor { $n } Tag
+       *[other] vor { $n } Tagen
+    }
+time-ago-months =
+    { $n ->
+        [one] vor { $n } Monat
+       *[other] vor { $n } Monaten
+    }
+time-ago-years =
+    { $n ->
+        [one] vor { $n } Jahr
+       *[other] vor { $n } Jahren
+    }
+time-in-minutes =
+    { $n ->
+        [one] in { $n } Minute
+       *[other] in { $n } Minuten
+    }
+time-in-hours =
+    { $n ->
+        [one] in { $n } Stunde
+       *[other] in { $n } Stunden
+    }
+time-in-days =
+    { $n ->
+        [one] in { $n } Tag
+       *[other] in { $n } Tagen
+    }
+time-in-months =
+    { $n ->
+        [one] in { $n } Monat
+       *[other] in { $n } Monaten
+    }
+time-in-years =
+    { $n ->
+        [one] in { $n } Jahr
+       *[other] in { $n } Jahren
+    }
+duration-moment = weniger als eine Minute
+duration-minutes =
+    { $n ->
+        [one] { $n } Minute
+       *[other] { $n } Minuten
+    }
+duration-hours =
+    { $n ->
+        [one] { $n } Stunde
+       *[other] { $n } Stunden
+    }
+duration-days =
+    { $n ->
+        [one] { $n } Tag
+       *[other] { $n } Tage
+    }

@@ -107,7 +107,7 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     let page = german.follow(signed_in, "http://127.0.0.1:9/").await;
     shows(&page, de, "account-title");
     shows(&page, de, "account-delete-submit");
-    shows(&page, de, "account-end-others");
+    shows(&page, de, "account-change-password");
     let now = time::OffsetDateTime::now_utc();
     let month = t.get(&format!("month-{}", u8::from(now.month())));
     assert!(
