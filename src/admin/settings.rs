@@ -96,6 +96,7 @@ pub fn set_branding(
                 "name": updated.name,
                 "logo_url": updated.branding.logo_url,
                 "accent_color": updated.branding.accent_color,
+                "texts": updated.branding.texts,
             }),
             result: TenantSettings::from(&updated),
         })

@@ -24,6 +24,7 @@ diesel::table! {
         retention_inactive_days -> Nullable<BigInt>,
         retention_audit_days -> Nullable<BigInt>,
         retention_ran_at -> Nullable<BigInt>,
+        texts -> Nullable<Text>,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct TenantRow {
     pub retention_inactive_days: Option<i64>,
     pub retention_audit_days: Option<i64>,
     pub retention_ran_at: Option<i64>,
+    /// The tenant's own texts, JSON (`tenancy::branding`).
+    pub texts: Option<String>,
 }
 
 /// The policy columns of a tenant, for `set_policy`.
@@ -89,6 +91,7 @@ pub fn set_branding(
     name: &str,
     logo_url: Option<&str>,
     accent_color: Option<&str>,
+    texts: Option<&str>,
     now: i64,
 ) -> Result<(), DbError> {
     diesel::update(tenants::table.find(tenant.as_str()))
@@ -96,6 +99,7 @@ pub fn set_branding(
             tenants::name.eq(name),
             tenants::logo_url.eq(logo_url),
             tenants::accent_color.eq(accent_color),
+            tenants::texts.eq(texts),
             tenants::updated_at.eq(now),
         ))
         .execute(conn)?;

@@ -6,7 +6,8 @@
 //! switcher, remembered in a cookie), the authorization request's `ui_locales` (OpenID Connect
 //! Core §3.1.2.1), the signed-in profile's locale, the browser's `Accept-Language`, English.
 
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
@@ -167,15 +168,35 @@ impl Catalog {
     }
 }
 
-/// The texts of one page in one language.
-#[derive(Debug, Clone, Copy, Default)]
+/// A tenant's own wording: language code → message id → text. A text may use the English
+/// message's `{ $name }` arguments.
+pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The texts of one page in one language, with the tenant's own wording first.
+#[derive(Debug, Clone, Default)]
 pub struct Texts {
     pub lang: Lang,
+    /// The tenant's texts in this language, if it has any.
+    own: Option<Arc<BTreeMap<String, String>>>,
 }
 
 impl Texts {
     pub fn new(lang: Lang) -> Texts {
-        Texts { lang }
+        Texts { lang, own: None }
+    }
+
+    /// These texts with the tenant's own wording for their language.
+    pub fn owned_by(self, overrides: &Overrides) -> Texts {
+        let own = overrides
+            .get(self.lang.code())
+            .filter(|texts| !texts.is_empty())
+            .map(|texts| Arc::new(texts.clone()));
+        Texts { own, ..self }
+    }
+
+    /// Whether the catalogue has the message `id` (what a tenant may reword).
+    pub fn exists(id: &str) -> bool {
+        CATALOG.format(Lang::En, id, None).is_some()
     }
 
     /// The message `id`; English when the language lacks it, the id itself when English does.
@@ -201,6 +222,18 @@ impl Texts {
     }
 
     fn format(&self, id: &str, fluent: FluentArgs) -> String {
+        if let Some(text) = self.own.as_ref().and_then(|own| own.get(id)) {
+            // The tenant's text is plain: its arguments are put in as they are.
+            return fluent.iter().fold(text.clone(), |text, (name, value)| {
+                let value = match value {
+                    fluent_bundle::FluentValue::String(s) => s.to_string(),
+                    fluent_bundle::FluentValue::Number(n) => n.as_string().to_string(),
+                    _ => String::new(),
+                };
+                text.replace(&format!("{{ ${name} }}"), &value)
+                    .replace(&format!("{{${name}}}"), &value)
+            });
+        }
         let args = fluent.iter().next().is_some().then_some(&fluent);
         CATALOG
             .format(self.lang, id, args)

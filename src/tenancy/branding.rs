@@ -7,6 +7,7 @@ use super::service::{Tenant, TenantError};
 use crate::db::tenants as rows;
 use crate::db::AnyConnection;
 use crate::domain::unix_now;
+use crate::i18n::{Lang, Overrides, Texts};
 
 /// New branding; every field is replaced (an empty logo or colour clears it).
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
@@ -20,6 +21,96 @@ pub struct BrandingChanges {
     /// `#rrggbb`, or empty for the default.
     #[serde(default)]
     pub accent_color: String,
+    /// The tenant's own wording: language (`en`, `de`, `fr`, `es`) → message id (those of
+    /// `locales/en/*.ftl`, e.g. `login-title`) → text. Empty for the catalogue's texts.
+    #[serde(default)]
+    pub texts: Overrides,
+}
+
+/// At most this many reworded messages per tenant, each at most this long.
+const MAX_TEXTS: usize = 300;
+const MAX_TEXT_CHARS: usize = 1000;
+
+/// Checks a tenant's own texts: a supported language, a message the catalogue has, and a
+/// short single-line text (it is escaped wherever it is shown, like every text).
+fn parse_texts(texts: &Overrides) -> Result<Option<String>, TenantError> {
+    let invalid = |why: String| TenantError::InvalidPolicy(why);
+    let mut count = 0;
+    let mut kept = Overrides::new();
+    for (lang, messages) in texts {
+        let Some(known) = Lang::parse(lang).filter(|l| l.code() == lang) else {
+            return Err(invalid(format!(
+                "texts: {lang:?} is not a language of the hosted pages (en, de, fr, es)"
+            )));
+        };
+        for (id, text) in messages {
+            if !Texts::exists(id) {
+                return Err(invalid(format!(
+                    "texts: {id:?} is not a message of the hosted pages"
+                )));
+            }
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            if text.chars().count() > MAX_TEXT_CHARS || text.chars().any(char::is_control) {
+                return Err(invalid(format!(
+                    "texts: {lang} {id} must be one line of at most {MAX_TEXT_CHARS} characters"
+                )));
+            }
+            count += 1;
+            kept.entry(known.code().to_owned())
+                .or_default()
+                .insert(id.clone(), text.to_owned());
+        }
+    }
+    if count > MAX_TEXTS {
+        return Err(invalid(format!(
+            "texts: at most {MAX_TEXTS} messages may be reworded"
+        )));
+    }
+    Ok((!kept.is_empty()).then(|| serde_json::to_string(&kept).unwrap_or_default()))
+}
+
+/// The console's way of writing texts: one per line, `LANG ID = TEXT`
+/// (`de login-title = Willkommen bei Acme`); blank lines are skipped.
+pub fn parse_text_lines(input: &str) -> Result<Overrides, TenantError> {
+    let mut texts = Overrides::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let parsed = line.split_once('=').and_then(|(key, text)| {
+            let mut key = key.split_whitespace();
+            let (lang, id) = (key.next()?, key.next()?);
+            key.next().is_none().then(|| (lang, id, text.trim()))
+        });
+        let Some((lang, id, text)) = parsed else {
+            return Err(TenantError::InvalidPolicy(format!(
+                "texts, line {}: write LANG ID = TEXT, e.g. de login-title = Willkommen",
+                n + 1
+            )));
+        };
+        texts
+            .entry(lang.to_owned())
+            .or_default()
+            .insert(id.to_owned(), text.to_owned());
+    }
+    Ok(texts)
+}
+
+/// The texts as the console shows them, one `LANG ID = TEXT` per line.
+pub fn text_lines(texts: &Overrides) -> String {
+    texts
+        .iter()
+        .flat_map(|(lang, messages)| {
+            messages
+                .iter()
+                .map(move |(id, text)| format!("{lang} {id} = {text}"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn parse_colour(input: &str) -> Result<Option<String>, TenantError> {
@@ -76,12 +167,14 @@ pub fn set_branding(
     let name = super::service::parse_name(&changes.name)?;
     let logo = parse_logo(&changes.logo_url)?;
     let colour = parse_colour(&changes.accent_color)?;
+    let texts = parse_texts(&changes.texts)?;
     rows::set_branding(
         conn,
         &tenant.id,
         &name,
         logo.as_deref(),
         colour.as_deref(),
+        texts.as_deref(),
         unix_now(),
     )?;
     super::service::find(conn, tenant.slug.as_str())
@@ -120,6 +213,7 @@ mod tests {
         let css = stylesheet(&Branding {
             logo_url: parse_logo("https://cdn.example.com/logo.png").unwrap(),
             accent_color: Some("#112233".into()),
+            texts: Default::default(),
         });
         assert!(css.contains("--accent: #112233"));
         assert!(
@@ -129,5 +223,34 @@ mod tests {
         // A URL that could break out of the CSS string is refused, not escaped.
         assert!(parse_logo("https://cdn.example.com/a).png").is_err());
         assert!(parse_logo("https://cdn.example.com/a.png?x=1;color:red").is_err());
+    }
+
+    #[test]
+    fn a_tenants_texts_are_checked_and_written_one_per_line() {
+        let texts =
+            parse_text_lines("de login-title = Willkommen bei Acme\n\nen login-submit = Go")
+                .unwrap();
+        assert_eq!(texts["de"]["login-title"], "Willkommen bei Acme");
+        assert_eq!(
+            text_lines(&texts),
+            "de login-title = Willkommen bei Acme\nen login-submit = Go"
+        );
+        assert!(parse_text_lines("de login-title Willkommen").is_err());
+        assert!(parse_texts(&texts).unwrap().is_some());
+        let unknown = parse_text_lines("de no-such-message = x").unwrap();
+        assert!(parse_texts(&unknown).is_err());
+        let language = parse_text_lines("nl login-title = Aanmelden").unwrap();
+        assert!(parse_texts(&language).is_err());
+        let regional = parse_text_lines("de-AT login-title = Servus").unwrap();
+        assert!(
+            parse_texts(&regional).is_err(),
+            "the language's own code only"
+        );
+        let empty = parse_text_lines("de login-title =   ").unwrap();
+        assert_eq!(
+            parse_texts(&empty).unwrap(),
+            None,
+            "an empty text is the catalogue's"
+        );
     }
 }

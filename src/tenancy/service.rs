@@ -31,6 +31,10 @@ pub struct Branding {
     pub logo_url: Option<String>,
     /// `#rrggbb`
     pub accent_color: Option<String>,
+    /// The tenant's own wording of hosted pages and mails: language → message id → text
+    /// (the ids are those of `locales/en/*.ftl`).
+    #[schemars(with = "crate::i18n::Overrides")]
+    pub texts: std::sync::Arc<crate::i18n::Overrides>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +116,13 @@ impl TryFrom<TenantRow> for Tenant {
             branding: Branding {
                 logo_url: row.logo_url,
                 accent_color: row.accent_color,
+                // Written only after validation: an unreadable value is no overrides.
+                texts: std::sync::Arc::new(
+                    row.texts
+                        .as_deref()
+                        .and_then(|json| serde_json::from_str(json).ok())
+                        .unwrap_or_default(),
+                ),
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -153,6 +164,7 @@ pub(crate) fn new_row(slug: &str, name: String) -> TenantRow {
         retention_inactive_days: None,
         retention_audit_days: None,
         retention_ran_at: None,
+        texts: None,
     }
 }
 

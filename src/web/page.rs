@@ -31,7 +31,7 @@ pub enum Outcome {
 struct MessagePage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     title: &'a str,
     message: &'a str,
     /// Ways on from here: (text, address).
@@ -54,6 +54,8 @@ pub struct PageFrame {
     /// The page's texts, in the language negotiated so far (see [`PageFrame::refine`]).
     pub t: Texts,
     reader: Reader,
+    /// The tenant's own texts, which come before the catalogue's.
+    own: std::sync::Arc<crate::i18n::Overrides>,
 }
 
 impl PageFrame {
@@ -65,11 +67,13 @@ impl PageFrame {
 
     /// The frame for what `reader` says about the language (a page with the switcher).
     pub fn reading(state: &AppState, tenant: &Tenant, reader: Reader) -> PageFrame {
+        let own = tenant.branding.texts.clone();
         PageFrame {
             issuer: state.issuer(tenant),
             tenant_name: tenant.name.clone(),
-            t: reader.texts(None, None),
+            t: reader.texts(None, None).owned_by(&own),
             reader,
+            own,
         }
     }
 
@@ -80,6 +84,7 @@ impl PageFrame {
             tenant_name,
             t: Texts::default(),
             reader: Reader::default(),
+            own: Default::default(),
         }
     }
 
@@ -87,7 +92,10 @@ impl PageFrame {
     /// are known: they weigh after an explicit choice and before `Accept-Language`.
     pub fn refine(&self, ui_locales: Option<&str>, profile_locale: Option<&str>) -> PageFrame {
         PageFrame {
-            t: self.reader.texts(ui_locales, profile_locale),
+            t: self
+                .reader
+                .texts(ui_locales, profile_locale)
+                .owned_by(&self.own),
             ..self.clone()
         }
     }
@@ -149,7 +157,7 @@ impl PageFrame {
         MessagePage {
             issuer: &self.issuer,
             tenant_name: &self.tenant_name,
-            t: self.t,
+            t: &self.t,
             title,
             message,
             links,

@@ -392,10 +392,32 @@ async fn console_actions(engine: Engine) {
             ("name", "Acme Corp"),
             ("accent_color", "#123456"),
             ("logo_url", ""),
+            (
+                "texts",
+                "en login-submit = Enter Acme\r\n\r\nes login-title = Entrar",
+            ),
         ],
     )
     .await;
     assert_eq!(branded.status, StatusCode::SEE_OTHER);
+    // The tenant's own texts: shown back one per line, and on the sign-in page.
+    let settings = browser.get(&url("/admin/settings")).await;
+    assert!(
+        settings
+            .html
+            .contains("en login-submit = Enter Acme\nes login-title = Entrar"),
+        "{}",
+        settings.html
+    );
+    let garbled = post(
+        &browser,
+        &landed,
+        &url("/admin/settings/branding"),
+        &[("name", "Acme Corp"), ("texts", "en login-submit Enter")],
+    )
+    .await;
+    assert_eq!(garbled.status, StatusCode::BAD_REQUEST);
+    assert!(garbled.html.contains("LANG ID = TEXT"), "{}", garbled.html);
     let bad = post(
         &browser,
         &landed,
@@ -413,6 +435,13 @@ async fn console_actions(engine: Engine) {
                 .await
                 .unwrap()
                 .contains("#123456")
+                && app
+                    .get_tenant("acme", "/login?next=account")
+                    .await
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains(">Enter Acme</button>")
         }
     })
     .await;

@@ -162,3 +162,132 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     shows(&page, Lang::Fr, "account-sessions");
 }
 both_engines!(hosted_pages_and_mails_speak_the_readers_language);
+
+/// A tenant words its pages itself, per language, through the API and the console: the
+/// reworded text shows in that language only, a text for an unknown message or language is
+/// refused with the reason, and four administrators saving at once leave one whole set of
+/// texts and four audit entries.
+async fn a_tenant_rewords_its_pages(engine: Engine) {
+    use crate::admin_matrix::{call, machine_admin};
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (_, token) = machine_admin(&app, "acme", &["settings:write"]).await;
+    let token = Some(token.as_str());
+    let branding = |texts: serde_json::Value| json!({ "name": "Acme Corp", "texts": texts });
+    let (status, settings, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/settings/branding",
+        token,
+        Some(branding(json!({
+            "de": { "login-title": "Willkommen bei Acme", "login-continue-to": "weiter zu { $client } <b>" },
+            "en": { "forgot-password": "Lost it?" }
+        }))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(
+        settings["branding"]["texts"]["en"]["forgot-password"],
+        "Lost it?"
+    );
+
+    let login = app.tenant_url("acme", "/login?next=account");
+    crate::helpers::eventually("the tenant's texts on its pages", || {
+        let login = login.clone();
+        async move {
+            let german = Browser::speaking("de").get(&login).await;
+            !german.html.contains("Lost it?")
+                && german.html.contains("Passwort vergessen?")
+                && german.html.contains(">Willkommen bei Acme<")
+        }
+    })
+    .await;
+    let english = Browser::default().get(&login).await;
+    assert!(english.html.contains("Lost it?"), "{}", english.html);
+    assert!(english.html.contains(">Sign in<"), "the rest stays");
+    // Arguments are put in, and the text is escaped like any other.
+    let rp = crate::flow::register_rp(&app, "acme", &[]);
+    let (_, challenge) = crate::flow::pkce();
+    let url = crate::flow::authorize_url(&app, "acme", &rp, &challenge, &[("ui_locales", "de")]);
+    let german = Browser::default();
+    let page = german
+        .follow(german.get(&url).await, "http://127.0.0.1:9/")
+        .await;
+    assert!(
+        page.html.contains("weiter zu Test client &#60;b&#62;")
+            || page.html.contains("weiter zu Test client &lt;b&gt;"),
+        "{}",
+        page.html
+    );
+
+    // Refusals say why and change nothing.
+    for (texts, why) in [
+        (json!({ "de": { "no-such-message": "x" } }), "not a message"),
+        (
+            json!({ "nl": { "login-title": "Aanmelden" } }),
+            "not a language",
+        ),
+        (json!({ "de": { "login-title": "two\nlines" } }), "one line"),
+    ] {
+        let (status, answer, _) = call(
+            &app,
+            Method::PUT,
+            "acme",
+            "/settings/branding",
+            token,
+            Some(branding(texts)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert!(answer.to_string().contains(why), "{answer}");
+    }
+    let (_, settings, _) = call(&app, Method::GET, "acme", "/settings", token, None).await;
+    assert_eq!(
+        settings["branding"]["texts"]["en"]["forgot-password"],
+        "Lost it?"
+    );
+
+    // Four saves at once: each answers, one whole set wins, each is audited.
+    let saves = (0..4).map(|i| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                Method::PUT,
+                "acme",
+                "/settings/branding",
+                token,
+                Some(branding(json!({
+                    "en": { "login-title": format!("Hello {i}"), "login-submit": format!("Go {i}") }
+                }))),
+            )
+            .await
+            .0
+        }
+    });
+    let statuses = futures_util::future::join_all(saves).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let (_, settings, _) = call(&app, Method::GET, "acme", "/settings", token, None).await;
+    let en = &settings["branding"]["texts"]["en"];
+    let title = en["login-title"].as_str().unwrap();
+    assert_eq!(
+        en["login-submit"].as_str().unwrap(),
+        title.replace("Hello", "Go"),
+        "one save's texts, not a mix: {settings}"
+    );
+    assert!(
+        settings["branding"]["texts"]["de"].is_null(),
+        "replaced, not merged"
+    );
+    let log = String::from_utf8_lossy(&app.cli(&["audit", "export", "--tenant", "acme"]).stdout)
+        .into_owned();
+    assert_eq!(log.matches("\"settings.branding\"").count(), 5, "{log}");
+}
+both_engines!(a_tenant_rewords_its_pages);

@@ -8,7 +8,7 @@ mod abuse;
 mod account_console;
 mod admin_api;
 pub mod admin_console;
-mod admin_matrix;
+pub mod admin_matrix;
 mod attacks;
 mod attacks_support;
 mod audit;

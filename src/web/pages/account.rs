@@ -61,7 +61,7 @@ struct ChoiceView {
 struct AccountPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     /// The tenant's shortest password, for the change-password form.
     min_length: usize,
     email: &'a str,
@@ -94,7 +94,7 @@ fn in_words(t: &Texts, secs: i64) -> String {
 pub(super) struct EnrollPage<'a> {
     pub issuer: &'a str,
     pub tenant_name: &'a str,
-    pub t: Texts,
+    pub t: &'a Texts,
     pub qr_svg: &'a str,
     pub secret: &'a str,
     pub csrf_token: &'a str,
@@ -109,7 +109,7 @@ pub(super) struct EnrollPage<'a> {
 pub(super) struct RecoveryCodesPage<'a> {
     pub issuer: &'a str,
     pub tenant_name: &'a str,
-    pub t: Texts,
+    pub t: &'a Texts,
     pub codes: Vec<String>,
     pub csrf_token: &'a str,
     pub challenge: Option<&'a str>,
@@ -295,7 +295,7 @@ fn overview(
     let html = AccountPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        t: *t,
+        t,
         min_length: user.tenant.policy.password_min_length,
         email: account.email.as_str(),
         notice: flash.done.as_deref().and_then(|c| notice(t, c)).as_deref(),
@@ -341,7 +341,7 @@ pub async fn account_action(
         .run(move |conn| {
             let call = Action {
                 state: &app,
-                texts: page_frame.t,
+                texts: page_frame.t.clone(),
                 user: &user,
                 form: &form,
                 ip: &ip.0,
@@ -628,7 +628,7 @@ pub async fn mfa_start(
             let html = EnrollPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
-                t: page_frame.t,
+                t: &page_frame.t,
                 qr_svg: &qr,
                 secret: &enrollment.secret_base32,
                 csrf_token: &sessions::csrf_token(&browser),
@@ -684,7 +684,7 @@ pub async fn mfa_confirm(
             let html = RecoveryCodesPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
-                t: page_frame.t,
+                t: &page_frame.t,
                 codes,
                 csrf_token: "",
                 challenge: None,

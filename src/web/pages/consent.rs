@@ -28,7 +28,7 @@ use crate::web::AppState;
 struct ConsentPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     title: String,
     signed_in: String,
     would_like: String,
@@ -158,7 +158,7 @@ pub async fn consent_form(
                     &[("user", &format!("{email} ({profile_name})"))],
                 ),
                 would_like: t.with("consent-would-like", &[("client", &client.name)]),
-                t,
+                t: &t,
                 scopes,
                 purposes: needs
                     .purposes

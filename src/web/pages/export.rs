@@ -23,7 +23,7 @@ const EXPORTS_PER_MINUTE: i64 = 3;
 struct ExportPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     export: &'a Export,
     attributes: Vec<String>,
 }
@@ -110,7 +110,7 @@ pub async fn account_export(
             let page = ExportPage {
                 issuer: &frame.issuer,
                 tenant_name: &frame.tenant_name,
-                t: frame.t,
+                t: &frame.t,
                 export: &export,
                 attributes,
             }

@@ -28,7 +28,7 @@ use crate::web::AppState;
 struct InvitationPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     token: &'a str,
     email: &'a str,
@@ -102,7 +102,7 @@ fn page(
         InvitationPage {
             issuer: &frame.issuer,
             tenant_name: &frame.tenant_name,
-            t: frame.t,
+            t: &frame.t,
             csrf_token: &sessions::csrf_token(browser),
             token,
             email: &invited.email,

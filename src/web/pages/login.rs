@@ -39,7 +39,7 @@ struct LoginPage<'a> {
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
-    t: Texts,
+    t: &'a Texts,
     langs: Vec<LangLink>,
 }
 
@@ -79,7 +79,7 @@ fn login_page(
     email: &str,
     error: Option<&str>,
 ) -> Outcome {
-    let texts = frame.t;
+    let texts = &frame.t;
     let base = match view.request_id {
         "" => format!("{}/login?next={}", frame.issuer, view.next),
         id => format!("{}/login?request={id}", frame.issuer),
@@ -323,15 +323,15 @@ impl PasswordStep {
                 tracing::info!(tenant = %ctx.tenant.slug, "sign-in failed");
                 let ui_locales = pending.as_ref().and_then(|(_, r)| r.ui_locales.as_deref());
                 let frame = &frame.refine(ui_locales, None);
-                let texts = frame.t;
+                let texts = &frame.t;
                 let view = match (&self.target, &pending) {
                     (Target::Authorization(id), Some((client, _))) => LoginView {
                         client_name: client.name.clone(),
                         request_id: id,
                         next: "",
                     },
-                    (Target::Console(console), _) => console_view(*console, &texts),
-                    (Target::Authorization(_), None) => console_view(Console::Account, &texts),
+                    (Target::Console(console), _) => console_view(*console, texts),
+                    (Target::Authorization(_), None) => console_view(Console::Account, texts),
                 };
                 let failed = Some(LOGIN_FAILED);
                 login_page(frame, view, &self.browser, &self.email, failed)

@@ -33,7 +33,7 @@ const CARRIED: &[&str] = &[
 struct ConfirmPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     client_name: Option<&'a str>,
     csrf_token: &'a str,
     carried: Vec<(String, String)>,
@@ -167,7 +167,7 @@ fn decide(
         let html = ConfirmPage {
             issuer: &frame.issuer,
             tenant_name: &frame.tenant_name,
-            t: frame.t,
+            t: &frame.t,
             client_name: client.as_ref().map(|c| c.name.as_str()),
             csrf_token: &sessions::csrf_token(browser),
             carried,

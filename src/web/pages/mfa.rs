@@ -30,7 +30,7 @@ use crate::web::AppState;
 struct MfaPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     challenge: &'a str,
     error: Option<&'a str>,
@@ -51,7 +51,7 @@ fn code_page(frame: &PageFrame, browser: &str, challenge: &str, error: Option<&s
     let html = MfaPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        t: frame.t,
+        t: &frame.t,
         csrf_token: &sessions::csrf_token(browser),
         challenge,
         error: error.map(|id| frame.t.get(id)).as_deref(),
@@ -254,7 +254,7 @@ pub async fn setup_form(
         let html = EnrollPage {
             issuer: &step.frame.issuer,
             tenant_name: &step.frame.tenant_name,
-            t: step.frame.t,
+            t: &step.frame.t,
             qr_svg: &qr,
             secret: &enrollment.secret_base32,
             csrf_token: &sessions::csrf_token(&step.browser),
@@ -290,7 +290,7 @@ pub async fn setup_submit(
                     let html = RecoveryCodesPage {
                         issuer: &step.frame.issuer,
                         tenant_name: &step.frame.tenant_name,
-                        t: step.frame.t,
+                        t: &step.frame.t,
                         codes,
                         csrf_token: &sessions::csrf_token(&step.browser),
                         challenge: Some(&step.challenge),

@@ -23,7 +23,7 @@ use crate::web::AppState;
 struct RequestPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     sent: bool,
 }
@@ -33,7 +33,7 @@ struct RequestPage<'a> {
 struct ResetPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     token: &'a str,
     min_length: usize,
@@ -60,7 +60,7 @@ fn request_page(frame: &PageFrame, browser: &str, sent: bool) -> Outcome {
     let html = RequestPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        t: frame.t,
+        t: &frame.t,
         csrf_token: &sessions::csrf_token(browser),
         sent,
     }
@@ -150,7 +150,7 @@ pub async fn reset_form(
                     let html = ResetPage {
                         issuer: &page_frame.issuer,
                         tenant_name: &page_frame.tenant_name,
-                        t: page_frame.t,
+                        t: &page_frame.t,
                         csrf_token: &sessions::csrf_token(&browser),
                         token: &token,
                         min_length,
@@ -209,7 +209,7 @@ pub async fn reset_submit(
             let html = ResetPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
-                t: page_frame.t,
+                t: &page_frame.t,
                 csrf_token: &sessions::csrf_token(&browser),
                 token: &token,
                 min_length,

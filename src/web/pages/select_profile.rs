@@ -31,7 +31,7 @@ struct Choice {
 struct PickerPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     client_name: &'a str,
     email: &'a str,
     choices: Vec<Choice>,
@@ -108,7 +108,7 @@ fn show_picker(
     let html = PickerPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        t: frame.t,
+        t: &frame.t,
         client_name: &client.name,
         email: &email,
         choices: choices

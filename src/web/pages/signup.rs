@@ -22,7 +22,7 @@ use crate::web::AppState;
 struct SignupPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     min_length: usize,
     sent: bool,
@@ -45,7 +45,7 @@ fn page(
     let html = SignupPage {
         issuer: &frame.issuer,
         tenant_name: &frame.tenant_name,
-        t: frame.t,
+        t: &frame.t,
         csrf_token: &sessions::csrf_token(browser),
         min_length,
         sent,
@@ -116,7 +116,7 @@ pub async fn signup_submit(
         issuer: frame.issuer.clone(),
         client_ip: ClientIp::of(&req).0,
         attempts_per_minute: state.settings.security.login_attempts_per_minute,
-        texts: frame.t,
+        texts: frame.t.clone(),
     };
     let admit = sign_up.clone();
     match state.db.run(move |conn| admit.admit(conn)).await {

@@ -22,7 +22,7 @@ use crate::web::AppState;
 struct ConfirmPage<'a> {
     issuer: &'a str,
     tenant_name: &'a str,
-    t: Texts,
+    t: &'a Texts,
     csrf_token: &'a str,
     token: &'a str,
 }
@@ -60,7 +60,7 @@ pub async fn verify_form(
             let html = ConfirmPage {
                 issuer: &page_frame.issuer,
                 tenant_name: &page_frame.tenant_name,
-                t: page_frame.t,
+                t: &page_frame.t,
                 csrf_token: &sessions::csrf_token(&browser),
                 token: &token,
             }

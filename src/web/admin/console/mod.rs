@@ -402,6 +402,8 @@ pub struct ConsoleForm {
     retention_audit_days: Option<String>,
     logo_url: Option<String>,
     accent_color: Option<String>,
+    /// The tenant's own texts, `LANG ID = TEXT` per line.
+    texts: Option<String>,
     // Keys
     alg: Option<String>,
     kid: Option<String>,

@@ -119,6 +119,12 @@ fn settings_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     current.branding.accent_color.clone().unwrap_or_default(),
                 )
                 .hint("Like #3b5bdb. Empty for the default."),
+                Field::area(
+                    "texts",
+                    "Your own texts",
+                    crate::tenancy::branding::text_lines(&current.branding.texts),
+                )
+                .hint("One per line: LANG ID = TEXT, e.g. de login-title = Willkommen bei Acme. The ids and the English texts are in locales/en/*.ftl; { $name } arguments may be used as there. Empty for the built-in texts."),
             ],
         )
         .titled("Branding"),
@@ -156,12 +162,18 @@ pub async fn settings_action(
                 .map(|_| "policy")
             }),
             "branding" => {
-                let changes = BrandingChanges {
-                    name: form.name.clone().unwrap_or_default(),
-                    logo_url: form.logo_url.clone().unwrap_or_default(),
-                    accent_color: form.accent_color.clone().unwrap_or_default(),
-                };
-                admin::settings::set_branding(call.conn, &call.who, &tenant, &changes)
+                let lines = form.texts.as_deref().unwrap_or_default();
+                crate::tenancy::branding::parse_text_lines(lines)
+                    .map_err(|e| AdminError::Invalid(e.to_string()))
+                    .and_then(|texts| {
+                        let changes = BrandingChanges {
+                            name: form.name.clone().unwrap_or_default(),
+                            logo_url: form.logo_url.clone().unwrap_or_default(),
+                            accent_color: form.accent_color.clone().unwrap_or_default(),
+                            texts,
+                        };
+                        admin::settings::set_branding(call.conn, &call.who, &tenant, &changes)
+                    })
                     .map(|_| "branding")
             }
             _ => return Err(AdminError::NotFound),

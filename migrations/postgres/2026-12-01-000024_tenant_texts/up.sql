@@ -1,0 +1,3 @@
+-- Tenant text overrides (tenancy::branding): a JSON object {lang: {message id: text}} that
+-- replaces the catalogue's texts on the tenant's hosted pages and mails; NULL for none.
+ALTER TABLE tenants ADD COLUMN texts TEXT;
