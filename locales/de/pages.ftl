@@ -41,6 +41,7 @@ link-sign-in-account = Bei Ihrem Konto anmelden
 link-sign-in-console = Für Administratoren: bei der Konsole anmelden
 link-console = Für Administratoren: die Konsole
 link-discovery = Für Entwickler: das OpenID-Connect-Discovery-Dokument
+link-reset-again = Einen neuen Link anfordern
 
 ## Meldungsseiten: jede hat einen Titel und einen Text
 expired-request-title = Diese Anmeldung ist abgelaufen
@@ -137,7 +138,7 @@ logout-question-return = Möchten Sie sich von { $tenant } abmelden und zu { $cl
 logout-submit = Abmelden
 
 ## Dates and durations
-date-time = { $day }. { $month } { $year }, { $time } UTC
+date-time = { $day }. { $month } { $year }, { $time } { $zone }
 month-1 = Jan.
 month-2 = Feb.
 month-3 = März

@@ -42,6 +42,7 @@ link-sign-in-account = Sign in to your account
 link-sign-in-console = Administrators: sign in to the console
 link-console = Administrators: the console
 link-discovery = For developers: the OpenID Connect discovery document
+link-reset-again = Ask for a new link
 
 ## Message pages: each has a title and a body
 expired-request-title = This sign-in has expired
@@ -138,7 +139,7 @@ logout-question-return = Do you want to sign out of { $tenant } and return to { 
 logout-submit = Sign out
 
 ## Dates and durations
-date-time = { $day } { $month } { $year }, { $time } UTC
+date-time = { $day } { $month } { $year }, { $time } { $zone }
 month-1 = Jan
 month-2 = Feb
 month-3 = Mar

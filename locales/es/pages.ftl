@@ -41,6 +41,7 @@ link-sign-in-account = Iniciar sesión en su cuenta
 link-sign-in-console = Administradores: iniciar sesión en la consola
 link-console = Administradores: la consola
 link-discovery = Para desarrolladores: el documento de descubrimiento de OpenID Connect
+link-reset-again = Solicitar un enlace nuevo
 
 ## Páginas de mensaje: cada una tiene un título y un texto
 expired-request-title = Este inicio de sesión ha caducado
@@ -137,7 +138,7 @@ logout-question-return = ¿Desea cerrar sesión en { $tenant } y volver a { $cli
 logout-submit = Cerrar sesión
 
 ## Dates and durations
-date-time = { $day } { $month } { $year }, { $time } UTC
+date-time = { $day } { $month } { $year }, { $time } { $zone }
 month-1 = ene
 month-2 = feb
 month-3 = mar

@@ -41,6 +41,7 @@ link-sign-in-account = Se connecter à votre compte
 link-sign-in-console = Administrateurs : se connecter à la console
 link-console = Administrateurs : la console
 link-discovery = Pour les développeurs : le document de découverte OpenID Connect
+link-reset-again = Demander un nouveau lien
 
 ## Pages de message : chacune a un titre et un texte
 expired-request-title = Cette connexion a expiré
@@ -137,7 +138,7 @@ logout-question-return = Voulez-vous vous déconnecter de { $tenant } et revenir
 logout-submit = Se déconnecter
 
 ## Dates and durations
-date-time = { $day } { $month } { $year }, { $time } UTC
+date-time = { $day } { $month } { $year }, { $time } { $zone }
 month-1 = janv.
 month-2 = févr.
 month-3 = mars

@@ -97,6 +97,7 @@ pub fn set_branding(
                 "logo_url": updated.branding.logo_url,
                 "accent_color": updated.branding.accent_color,
                 "texts": updated.branding.texts,
+                "time_zone": updated.branding.time_zone,
             }),
             result: TenantSettings::from(&updated),
         })

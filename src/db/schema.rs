@@ -25,6 +25,7 @@ diesel::table! {
         retention_audit_days -> Nullable<BigInt>,
         retention_ran_at -> Nullable<BigInt>,
         texts -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
     }
 }
 

@@ -33,6 +33,8 @@ pub struct TenantRow {
     pub retention_ran_at: Option<i64>,
     /// The tenant's own texts, JSON (`tenancy::branding`).
     pub texts: Option<String>,
+    /// An IANA time-zone name; `None` for UTC.
+    pub time_zone: Option<String>,
 }
 
 /// The policy columns of a tenant, for `set_policy`.
@@ -84,24 +86,27 @@ pub fn set_policy(
     Ok(())
 }
 
+/// The display name and branding columns of a tenant, for `set_branding` (every one
+/// replaced: `None` clears).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tenants, treat_none_as_null = true)]
+pub struct BrandingRow<'a> {
+    pub name: &'a str,
+    pub logo_url: Option<&'a str>,
+    pub accent_color: Option<&'a str>,
+    pub texts: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub updated_at: i64,
+}
+
 /// Display name and branding, validated by `tenancy::branding`.
 pub fn set_branding(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    name: &str,
-    logo_url: Option<&str>,
-    accent_color: Option<&str>,
-    texts: Option<&str>,
-    now: i64,
+    branding: &BrandingRow,
 ) -> Result<(), DbError> {
     diesel::update(tenants::table.find(tenant.as_str()))
-        .set((
-            tenants::name.eq(name),
-            tenants::logo_url.eq(logo_url),
-            tenants::accent_color.eq(accent_color),
-            tenants::texts.eq(texts),
-            tenants::updated_at.eq(now),
-        ))
+        .set(branding)
         .execute(conn)?;
     Ok(())
 }

@@ -25,6 +25,24 @@ pub struct BrandingChanges {
     /// `locales/en/*.ftl`, e.g. `login-title`) → text. Empty for the catalogue's texts.
     #[serde(default)]
     pub texts: Overrides,
+    /// The IANA time zone for times on the tenant's pages and console (`Europe/Berlin`);
+    /// empty for UTC.
+    #[serde(default)]
+    pub time_zone: String,
+}
+
+/// A time zone the bundled database knows; `None` (UTC) for empty or `UTC`.
+fn parse_zone(input: &str) -> Result<Option<String>, TenantError> {
+    let input = input.trim();
+    if input.is_empty() || input == "UTC" {
+        return Ok(None);
+    }
+    if input.len() > 64 || jiff::tz::TimeZone::get(input).is_err() {
+        return Err(TenantError::InvalidPolicy(format!(
+            "the time zone {input:?} is not known: use an IANA name such as Europe/Berlin"
+        )));
+    }
+    Ok(Some(input.to_owned()))
 }
 
 /// At most this many reworded messages per tenant, each at most this long.
@@ -168,15 +186,16 @@ pub fn set_branding(
     let logo = parse_logo(&changes.logo_url)?;
     let colour = parse_colour(&changes.accent_color)?;
     let texts = parse_texts(&changes.texts)?;
-    rows::set_branding(
-        conn,
-        &tenant.id,
-        &name,
-        logo.as_deref(),
-        colour.as_deref(),
-        texts.as_deref(),
-        unix_now(),
-    )?;
+    let zone = parse_zone(&changes.time_zone)?;
+    let row = rows::BrandingRow {
+        name: &name,
+        logo_url: logo.as_deref(),
+        accent_color: colour.as_deref(),
+        texts: texts.as_deref(),
+        time_zone: zone.as_deref(),
+        updated_at: unix_now(),
+    };
+    rows::set_branding(conn, &tenant.id, &row)?;
     super::service::find(conn, tenant.slug.as_str())
 }
 
@@ -214,6 +233,7 @@ mod tests {
             logo_url: parse_logo("https://cdn.example.com/logo.png").unwrap(),
             accent_color: Some("#112233".into()),
             texts: Default::default(),
+            time_zone: "UTC".into(),
         });
         assert!(css.contains("--accent: #112233"));
         assert!(

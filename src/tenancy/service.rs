@@ -35,6 +35,8 @@ pub struct Branding {
     /// (the ids are those of `locales/en/*.ftl`).
     #[schemars(with = "crate::i18n::Overrides")]
     pub texts: std::sync::Arc<crate::i18n::Overrides>,
+    /// The IANA time zone of the times shown on the tenant's pages and console.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,7 @@ impl TryFrom<TenantRow> for Tenant {
                         .and_then(|json| serde_json::from_str(json).ok())
                         .unwrap_or_default(),
                 ),
+                time_zone: row.time_zone.unwrap_or_else(|| "UTC".into()),
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -165,6 +168,7 @@ pub(crate) fn new_row(slug: &str, name: String) -> TenantRow {
         retention_audit_days: None,
         retention_ran_at: None,
         texts: None,
+        time_zone: None,
     }
 }
 

@@ -56,6 +56,8 @@ pub struct PageFrame {
     reader: Reader,
     /// The tenant's own texts, which come before the catalogue's.
     own: std::sync::Arc<crate::i18n::Overrides>,
+    /// A tenant's frame: its message pages offer its sign-in as the way on.
+    tenant: bool,
 }
 
 impl PageFrame {
@@ -74,6 +76,7 @@ impl PageFrame {
             t: reader.texts(None, None).owned_by(&own),
             reader,
             own,
+            tenant: true,
         }
     }
 
@@ -85,6 +88,7 @@ impl PageFrame {
             t: Texts::default(),
             reader: Reader::default(),
             own: Default::default(),
+            tenant: false,
         }
     }
 
@@ -116,9 +120,21 @@ impl PageFrame {
         Outcome::Page(status, self.message_html(title, message, &[]))
     }
 
-    /// The message page `{id}-title` / `{id}-body` in the reader's language, with `args`.
+    /// The message page `{id}-title` / `{id}-body` in the reader's language, with `args`;
+    /// on a tenant's pages it offers signing in to the account as the way on.
     pub fn say(&self, status: StatusCode, id: &str, args: &[(&str, &str)]) -> Outcome {
-        self.say_with_links(status, id, args, &[])
+        let sign_in = self.sign_in_link();
+        self.say_with_links(status, id, args, sign_in.as_slice())
+    }
+
+    /// The link to the tenant's sign-in (for the account page), if this is a tenant's frame.
+    pub fn sign_in_link(&self) -> Option<(&'static str, String)> {
+        self.tenant.then(|| {
+            (
+                "link-sign-in-account",
+                format!("{}/login?next=account", self.issuer),
+            )
+        })
     }
 
     /// [`PageFrame::say`] with links onward: (message id of the text, address).

@@ -69,6 +69,13 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     let expired = german.get(&app.tenant_url("acme", "/login")).await;
     assert_eq!(expired.status, StatusCode::BAD_REQUEST);
     shows(&expired, de, "expired-request-title");
+    // Every message page offers the way on: here, signing in to the account.
+    shows(&expired, de, "link-sign-in-account");
+    assert!(
+        expired.html.contains("/t/acme/login?next=account"),
+        "{}",
+        expired.html
+    );
     let closed = german.get(&app.tenant_url("acme", "/signup")).await;
     shows(&closed, de, "signup-closed-body");
 
@@ -291,3 +298,72 @@ async fn a_tenant_rewords_its_pages(engine: Engine) {
     assert_eq!(log.matches("\"settings.branding\"").count(), 5, "{log}");
 }
 both_engines!(a_tenant_rewords_its_pages);
+
+/// Times on a tenant's pages are local to the zone it sets (checked against the bundled
+/// database; an unknown zone is refused).
+async fn times_are_shown_in_the_tenants_zone(engine: Engine) {
+    use crate::admin_matrix::{call, machine_admin};
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let (_, token) = machine_admin(&app, "acme", &["settings:write"]).await;
+    let token = Some(token.as_str());
+    let put = |zone: &str| json!({ "name": "Acme Corp", "time_zone": zone });
+    let (status, answer, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/settings/branding",
+        token,
+        Some(put("Mars/Olympus")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer.to_string().contains("Europe/Berlin"),
+        "the way on: {answer}"
+    );
+    let (status, settings, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/settings/branding",
+        token,
+        Some(put("Europe/Berlin")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["branding"]["time_zone"], "Europe/Berlin");
+
+    let berlin = |html: &str| html.contains(" CET (") || html.contains(" CEST (");
+    crate::helpers::eventually("the account page in Berlin time", || {
+        let app = &app;
+        async move {
+            let browser = Browser::default();
+            let login = browser
+                .get(&app.tenant_url("acme", "/login?next=account"))
+                .await;
+            let page = browser
+                .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+                .await;
+            let page = browser.follow(page, "http://127.0.0.1:9/").await;
+            berlin(&page.html) && !page.html.contains(" UTC (")
+        }
+    })
+    .await;
+    // Back to UTC with an empty zone.
+    let (_, settings, _) = call(
+        &app,
+        Method::PUT,
+        "acme",
+        "/settings/branding",
+        token,
+        Some(put("")),
+    )
+    .await;
+    assert_eq!(settings["branding"]["time_zone"], "UTC");
+}
+both_engines!(times_are_shown_in_the_tenants_zone);

@@ -219,6 +219,7 @@ fn overview(
         .and_then(|p| p.locale.as_deref());
     let frame = &frame.refine(None, locale);
     let t = &frame.t;
+    let zone = user.tenant.branding.time_zone.as_str();
     let ids: Vec<String> = profiles.iter().map(|p| p.id.to_string()).collect();
     let profile_name = |id: &str| {
         profiles
@@ -266,7 +267,7 @@ fn overview(
                 "version",
                 s.version,
                 "when",
-                crate::web::when::describe_rfc3339_in(t, &s.at),
+                crate::web::when::describe_rfc3339_in(t, zone, &s.at),
             ),
             withdrawable: s.decision == "granted" && !s.required,
             outdated: s.version < s.current_version,
@@ -288,7 +289,7 @@ fn overview(
     let sessions = session_rows::list_active_for_account(conn, tenant, &account.id, unix_now())?
         .into_iter()
         .map(|s| SessionView {
-            created_at: crate::web::when::describe_in(t, s.created_at),
+            created_at: crate::web::when::describe_in(t, zone, s.created_at),
             current: s.id == user.session.id.as_str(),
         })
         .collect();

@@ -124,7 +124,8 @@ pub async fn reset_request_submit(
 }
 
 fn expired(frame: &PageFrame) -> Outcome {
-    frame.say(StatusCode::BAD_REQUEST, "reset-expired", &[])
+    let again = ("link-reset-again", format!("{}/reset", frame.issuer));
+    frame.say_with_links(StatusCode::BAD_REQUEST, "reset-expired", &[], &[again])
 }
 
 pub async fn reset_form(

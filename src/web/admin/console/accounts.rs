@@ -98,7 +98,10 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     _ => a.status.clone(),
                 }),
                 Cell::Text(if a.email_verified { "yes" } else { "no" }.into()),
-                Cell::Text(crate::web::when::describe_rfc3339(&a.created_at)),
+                Cell::Text(crate::web::when::describe_rfc3339(
+                    &a.created_at,
+                    &call.ctx.tenant.branding.time_zone,
+                )),
             ]
         })
         .collect();
@@ -227,20 +230,23 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         ),
         (
             "Created".into(),
-            crate::web::when::describe_rfc3339(&detail.account.created_at),
+            crate::web::when::describe_rfc3339(
+                &detail.account.created_at,
+                &call.ctx.tenant.branding.time_zone,
+            ),
         ),
     ]));
     if let Some(invited) = &detail.account.invited_at {
         let link = match &detail.invitation_link_expires_at {
             Some(at) => format!(
                 "the link works until {}",
-                crate::web::when::describe_rfc3339(at)
+                crate::web::when::describe_rfc3339(at, &call.ctx.tenant.branding.time_zone)
             ),
             None => "the link has expired: re-send it".into(),
         };
         page.push(Block::Text(format!(
             "Invited {}; no password chosen yet ({link}).",
-            crate::web::when::describe_rfc3339(invited)
+            crate::web::when::describe_rfc3339(invited, &call.ctx.tenant.branding.time_zone)
         )));
     }
     page.push(Block::Heading("Profiles".into()));
@@ -295,7 +301,10 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .iter()
             .map(|c| {
                 vec![
-                    Cell::Text(crate::web::when::describe_rfc3339(&c.at)),
+                    Cell::Text(crate::web::when::describe_rfc3339(
+                        &c.at,
+                        &call.ctx.tenant.branding.time_zone,
+                    )),
                     Cell::Text(c.decision.clone()),
                     Cell::Text(match c.client_id.is_empty() {
                         true => "(account page)".to_owned(),
@@ -324,8 +333,14 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .iter()
             .map(|s| {
                 vec![
-                    Cell::Text(crate::web::when::describe_rfc3339(&s.created_at)),
-                    Cell::Text(crate::web::when::describe_rfc3339(&s.last_seen_at)),
+                    Cell::Text(crate::web::when::describe_rfc3339(
+                        &s.created_at,
+                        &call.ctx.tenant.branding.time_zone,
+                    )),
+                    Cell::Text(crate::web::when::describe_rfc3339(
+                        &s.last_seen_at,
+                        &call.ctx.tenant.branding.time_zone,
+                    )),
                     Cell::Text(s.amr.clone()),
                 ]
             })

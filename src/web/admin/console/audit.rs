@@ -133,7 +133,10 @@ fn audit_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             .map(|e| {
                 vec![
                     Cell::Text(e.seq.to_string()),
-                    Cell::Text(crate::web::when::describe_rfc3339(&e.at)),
+                    Cell::Text(crate::web::when::describe_rfc3339(
+                        &e.at,
+                        &call.ctx.tenant.branding.time_zone,
+                    )),
                     named(&e.actor),
                     Cell::Text(e.action.clone()),
                     named(&e.target),

@@ -203,11 +203,11 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
         ),
         (
             "Created".into(),
-            crate::web::when::describe(client.created_at),
+            crate::web::when::describe(client.created_at, &call.ctx.tenant.branding.time_zone),
         ),
         (
             "Changed".into(),
-            crate::web::when::describe(client.updated_at),
+            crate::web::when::describe(client.updated_at, &call.ctx.tenant.branding.time_zone),
         ),
     ]));
     if call.who.may(Permission::ClientsWrite) {

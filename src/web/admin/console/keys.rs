@@ -36,7 +36,10 @@ fn keys_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     Cell::Code(k.kid.clone()),
                     Cell::Text(k.alg.clone()),
                     Cell::Text(k.status.clone()),
-                    Cell::Text(crate::web::when::describe(k.created_at)),
+                    Cell::Text(crate::web::when::describe(
+                        k.created_at,
+                        &call.ctx.tenant.branding.time_zone,
+                    )),
                     action,
                 ]
             })

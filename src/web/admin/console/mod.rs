@@ -404,6 +404,7 @@ pub struct ConsoleForm {
     accent_color: Option<String>,
     /// The tenant's own texts, `LANG ID = TEXT` per line.
     texts: Option<String>,
+    time_zone: Option<String>,
     // Keys
     alg: Option<String>,
     kid: Option<String>,

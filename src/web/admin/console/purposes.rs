@@ -46,7 +46,12 @@ fn purposes_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     ),
                     Cell::Text(
                         current
-                            .map(|v| crate::web::when::describe_rfc3339(&v.published_at))
+                            .map(|v| {
+                                crate::web::when::describe_rfc3339(
+                                    &v.published_at,
+                                    &call.ctx.tenant.branding.time_zone,
+                                )
+                            })
                             .unwrap_or_default(),
                     ),
                     Cell::Text(if p.retired { "retired" } else { "asked" }.into()),

@@ -119,6 +119,8 @@ fn settings_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     current.branding.accent_color.clone().unwrap_or_default(),
                 )
                 .hint("Like #3b5bdb. Empty for the default."),
+                Field::text("time_zone", "Time zone", current.branding.time_zone.clone())
+                    .hint("An IANA name such as Europe/Berlin: times on the hosted pages and in this console are shown in it. Empty for UTC."),
                 Field::area(
                     "texts",
                     "Your own texts",
@@ -171,6 +173,7 @@ pub async fn settings_action(
                             logo_url: form.logo_url.clone().unwrap_or_default(),
                             accent_color: form.accent_color.clone().unwrap_or_default(),
                             texts,
+                            time_zone: form.time_zone.clone().unwrap_or_default(),
                         };
                         admin::settings::set_branding(call.conn, &call.who, &tenant, &changes)
                     })

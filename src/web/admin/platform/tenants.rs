@@ -40,7 +40,7 @@ fn tenants_page(
                     Cell::Text(t.status.clone()),
                     Cell::Text(t.accounts.to_string()),
                     Cell::Text(t.clients.to_string()),
-                    Cell::Text(crate::web::when::describe_rfc3339(&t.created_at)),
+                    Cell::Text(crate::web::when::describe_rfc3339(&t.created_at, "UTC")),
                 ]
             })
             .collect(),
@@ -173,7 +173,7 @@ fn tenant_page(
         ("Clients".into(), summary.clients.to_string()),
         (
             "Created".into(),
-            crate::web::when::describe_rfc3339(&summary.created_at),
+            crate::web::when::describe_rfc3339(&summary.created_at, "UTC"),
         ),
     ]));
     let action = |verb: &str| format!("{base}/tenants/{slug}/{verb}");
@@ -196,12 +196,12 @@ fn tenant_page(
                         match expires {
                             Some(at) => format!(
                                 "Invited {}; the link works until {}",
-                                crate::web::when::describe(invited),
-                                crate::web::when::describe(at)
+                                crate::web::when::describe(invited, "UTC"),
+                                crate::web::when::describe(at, "UTC")
                             ),
                             None => format!(
                                 "Invited {}; the link has expired",
-                                crate::web::when::describe(invited)
+                                crate::web::when::describe(invited, "UTC")
                             ),
                         },
                         super::super::console::page::button(

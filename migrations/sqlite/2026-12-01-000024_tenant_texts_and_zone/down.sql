@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN time_zone;
+ALTER TABLE tenants DROP COLUMN texts;
