@@ -58,6 +58,17 @@ async fn mail_to(app: &TestApp, to: &str, seen: usize) -> String {
     panic!("no new mail to {to}");
 }
 
+/// Signs the account in at the hosted login page, on the way to `/account`; where it lands.
+async fn account_page(app: &TestApp, browser: &Browser) -> Page {
+    let login = browser
+        .get(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    let page = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    browser.follow(page, "http://127.0.0.1:9/").await
+}
+
 async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
@@ -105,13 +116,7 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     assert!(short.html.contains(&too_short), "{}", short.html);
 
     // The account page: headings, buttons and dates.
-    let login = german
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    let signed_in = german
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
-    let page = german.follow(signed_in, "http://127.0.0.1:9/").await;
+    let page = account_page(&app, &german).await;
     shows(&page, de, "account-title");
     shows(&page, de, "account-delete-submit");
     shows(&page, de, "account-change-password");
@@ -156,15 +161,7 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     app.cli_json(&[
         "profile", "update", "--tenant", "acme", profile, "--locale", "fr-FR", "--json",
     ]);
-    let plain = Browser::default();
-    let login = plain
-        .get(&app.tenant_url("acme", "/login?next=account"))
-        .await;
-    assert!(login.html.contains(r#"<html lang="en">"#));
-    let page = plain
-        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-        .await;
-    let page = plain.follow(page, "http://127.0.0.1:9/").await;
+    let page = account_page(&app, &Browser::default()).await;
     shows(&page, Lang::Fr, "account-title");
     shows(&page, Lang::Fr, "account-sessions");
 }
@@ -342,14 +339,7 @@ async fn times_are_shown_in_the_tenants_zone(engine: Engine) {
     crate::helpers::eventually("the account page in Berlin time", || {
         let app = &app;
         async move {
-            let browser = Browser::default();
-            let login = browser
-                .get(&app.tenant_url("acme", "/login?next=account"))
-                .await;
-            let page = browser
-                .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
-                .await;
-            let page = browser.follow(page, "http://127.0.0.1:9/").await;
+            let page = account_page(app, &Browser::default()).await;
             berlin(&page.html) && !page.html.contains(" UTC (")
         }
     })

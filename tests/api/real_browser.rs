@@ -46,6 +46,31 @@ fn text_after(source: &str, start: &str) -> String {
     source[from..from + source[from..].find('<').unwrap()].to_owned()
 }
 
+/// The ID token's claims for a code the browser brought back to the app.
+async fn redeem(
+    app: &TestApp,
+    code: &str,
+    callback: &str,
+    verifier: &str,
+    client: (&str, &str),
+) -> Value {
+    let response = app
+        .post_form(
+            "acme",
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", callback),
+                ("code_verifier", verifier),
+            ],
+            Some(client),
+        )
+        .await;
+    let issued = tokens(response).await;
+    claims(issued["id_token"].as_str().unwrap())
+}
+
 /// Screenshot, console check and phone check of the current page.
 async fn check(driver: &Driver, name: &str) {
     driver.screenshot(name).await;
@@ -129,21 +154,14 @@ async fn sign_in_flow_and_console(engine: Engine) {
     let params: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
     assert_eq!(params["state"], "s1");
     assert_eq!(params["iss"], app.issuer("acme"));
-    let response = app
-        .post_form(
-            "acme",
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", &callback),
-                ("code_verifier", &verifier),
-            ],
-            Some((&client_id, &secret)),
-        )
-        .await;
-    let issued = tokens(response).await;
-    let id_token = claims(issued["id_token"].as_str().unwrap());
+    let id_token = redeem(
+        &app,
+        &params["code"],
+        &callback,
+        &verifier,
+        (&client_id, &secret),
+    )
+    .await;
     assert_eq!(id_token["profile_id"], personal_id.as_str());
     assert_eq!(id_token["amr"], serde_json::json!(["pwd", "otp"]));
 
@@ -365,21 +383,14 @@ async fn platform_console_in_chromium(engine: Engine) {
     let back = url::Url::parse(&driver.url_with(&callback).await).unwrap();
     let params: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
     assert_eq!(params["state"], "de1");
-    let response = app
-        .post_form(
-            "acme",
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", &callback),
-                ("code_verifier", &verifier),
-            ],
-            Some((&client_id, &secret)),
-        )
-        .await;
-    let issued = tokens(response).await;
-    let id_token = claims(issued["id_token"].as_str().unwrap());
+    let id_token = redeem(
+        &app,
+        &params["code"],
+        &callback,
+        &verifier,
+        (&client_id, &secret),
+    )
+    .await;
     assert_eq!(id_token["email"], "lena@acme.example");
 
     driver
