@@ -176,8 +176,8 @@ pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
 #[derive(Debug, Clone, Default)]
 pub struct Texts {
     pub lang: Lang,
-    /// The tenant's texts in this language, if it has any.
-    own: Option<Arc<BTreeMap<String, String>>>,
+    /// The tenant's texts (shared with its cached row, never copied per page).
+    own: Option<Arc<Overrides>>,
 }
 
 impl Texts {
@@ -185,12 +185,9 @@ impl Texts {
         Texts { lang, own: None }
     }
 
-    /// These texts with the tenant's own wording for their language.
-    pub fn owned_by(self, overrides: &Overrides) -> Texts {
-        let own = overrides
-            .get(self.lang.code())
-            .filter(|texts| !texts.is_empty())
-            .map(|texts| Arc::new(texts.clone()));
+    /// These texts with the tenant's own wording first.
+    pub fn owned_by(self, overrides: &Arc<Overrides>) -> Texts {
+        let own = (!overrides.is_empty()).then(|| overrides.clone());
         Texts { own, ..self }
     }
 
@@ -222,7 +219,8 @@ impl Texts {
     }
 
     fn format(&self, id: &str, fluent: FluentArgs) -> String {
-        if let Some(text) = self.own.as_ref().and_then(|own| own.get(id)) {
+        let own = self.own.as_ref().and_then(|own| own.get(self.lang.code()));
+        if let Some(text) = own.and_then(|texts| texts.get(id)) {
             // The tenant's text is plain: its arguments are put in as they are.
             return fluent.iter().fold(text.clone(), |text, (name, value)| {
                 let value = match value {
