@@ -357,3 +357,39 @@ async fn times_are_shown_in_the_tenants_zone(engine: Engine) {
     assert_eq!(settings["branding"]["time_zone"], "UTC");
 }
 both_engines!(times_are_shown_in_the_tenants_zone);
+
+/// The second factor follows the language the application asked for (`ui_locales`), like the
+/// sign-in page before it, even when the browser says nothing.
+async fn the_second_factor_speaks_the_requested_language(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.cli_json(&["tenant", "policy", "acme", "--mfa", "required", "--json"]);
+    app.create_account("acme", EMAIL, PASSWORD);
+    let rp = crate::flow::register_rp(&app, "acme", &[]);
+    let (_, challenge) = crate::flow::pkce();
+    let url = crate::flow::authorize_url(&app, "acme", &rp, &challenge, &[("ui_locales", "es")]);
+    let browser = Browser::default();
+    let login = browser
+        .follow(browser.get(&url).await, "http://127.0.0.1:9/")
+        .await;
+    shows(&login, Lang::Es, "login-title");
+    let setup = browser
+        .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    assert!(
+        setup
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("/mfa/setup?challenge=")),
+        "{:?}",
+        setup.location
+    );
+    let setup = browser.follow(setup, "http://127.0.0.1:9/").await;
+    shows(&setup, Lang::Es, "mfa-setup-title");
+    shows(&setup, Lang::Es, "mfa-required");
+    // A wrong code starts the set-up again, still in Spanish.
+    let again = browser.submit(&setup, &[("code", "000000")]).await;
+    let again = browser.follow(again, "http://127.0.0.1:9/").await;
+    shows(&again, Lang::Es, "mfa-setup-title");
+}
+both_engines!(the_second_factor_speaks_the_requested_language);

@@ -17,6 +17,7 @@ use crate::db::{tx, AnyConnection, DbError};
 use crate::i18n::Texts;
 use crate::identity::challenge::{self, Kind};
 use crate::identity::signin::{self, CodeStep, EnrolStep};
+use crate::oidc::authorize;
 use crate::oidc::context::OidcContext;
 use crate::sessions;
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
@@ -83,6 +84,26 @@ impl ChallengeCall {
         }
     }
 
+    /// The frame in the language of the sign-in this challenge belongs to: the pending
+    /// authorization's `ui_locales` weigh as on the sign-in page (after the reader's choice).
+    fn frame_for(&self, conn: &mut AnyConnection) -> Result<PageFrame, DbError> {
+        let hash = sessions::browser_hash(&self.browser);
+        let tenant = &self.ctx.tenant.id;
+        let target = challenge::find(conn, tenant, &self.challenge, &hash)?
+            .and_then(|c| Target::decode(&c.target));
+        let ui_locales = match target {
+            Some(Target::Authorization(id)) => {
+                authorize::load_pending(conn, &self.ctx, &id, &hash)?
+                    .and_then(|(_, request)| request.ui_locales)
+            }
+            _ => None,
+        };
+        Ok(match ui_locales {
+            Some(ui_locales) => self.frame.refine(Some(&ui_locales), None),
+            None => self.frame.clone(),
+        })
+    }
+
     fn redirect(&self, path: &str) -> Outcome {
         let (issuer, challenge) = (&self.ctx.issuer, &self.challenge);
         Outcome::Redirect(format!("{issuer}/{path}?challenge={challenge}"))
@@ -111,7 +132,10 @@ impl ChallengeCall {
                 };
                 return Ok((next, Some(Started::from(*signed_in))));
             }
-            CodeStep::Wrong => code_page(frame, &self.browser, &self.challenge, Some("mfa-wrong")),
+            CodeStep::Wrong => {
+                let frame = self.frame_for(conn)?;
+                code_page(&frame, &self.browser, &self.challenge, Some("mfa-wrong"))
+            }
             CodeStep::Exhausted => refused("mfa-exhausted"),
             CodeStep::Refused => refused("signin-refused"),
             CodeStep::Expired => frame.expired_request(),
@@ -180,7 +204,7 @@ pub async fn mfa_form(
         let live = challenge::find(conn, &step.ctx.tenant.id, &step.challenge, &hash)?;
         Ok(match live {
             Some(c) if c.kind == Kind::Code => (
-                code_page(&step.frame, &step.browser, &step.challenge, None),
+                code_page(&step.frame_for(conn)?, &step.browser, &step.challenge, None),
                 None,
             ),
             _ => (step.frame.expired_request(), None),
@@ -251,19 +275,20 @@ pub async fn setup_form(
             return Ok((step.frame.expired_request(), None));
         };
         let qr = crate::identity::mfa::qr_svg(&enrollment.otpauth_url).unwrap_or_default();
+        let frame = step.frame_for(conn)?;
         let html = EnrollPage {
-            issuer: &step.frame.issuer,
-            tenant_name: &step.frame.tenant_name,
-            t: &step.frame.t,
+            issuer: &frame.issuer,
+            tenant_name: &frame.tenant_name,
+            t: &frame.t,
             qr_svg: &qr,
             secret: &enrollment.secret_base32,
             csrf_token: &sessions::csrf_token(&step.browser),
             action: &format!("{}/mfa/setup", step.frame.issuer),
             challenge: Some(&step.challenge),
-            notice: Some(&step.frame.t.get("mfa-required")),
+            notice: Some(&frame.t.get("mfa-required")),
         }
         .render();
-        Ok((step.frame.page(html), None))
+        Ok((frame.page(html), None))
     })
     .await
 }
@@ -287,16 +312,17 @@ pub async fn setup_submit(
         let page =
             match signin::confirm_enrolment(conn, &step.attempt(&hash), &step.challenge, &code)? {
                 EnrolStep::RecoveryCodes(codes) => {
+                    let frame = step.frame_for(conn)?;
                     let html = RecoveryCodesPage {
-                        issuer: &step.frame.issuer,
-                        tenant_name: &step.frame.tenant_name,
-                        t: &step.frame.t,
+                        issuer: &frame.issuer,
+                        tenant_name: &frame.tenant_name,
+                        t: &frame.t,
                         codes,
                         csrf_token: &sessions::csrf_token(&step.browser),
                         challenge: Some(&step.challenge),
                     }
                     .render();
-                    step.frame.page(html)
+                    frame.page(html)
                 }
                 // A wrong code: start over with a fresh key.
                 EnrolStep::Wrong => step.redirect("mfa/setup"),
