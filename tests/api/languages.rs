@@ -69,6 +69,20 @@ async fn account_page(app: &TestApp, browser: &Browser) -> Page {
     browser.follow(page, "http://127.0.0.1:9/").await
 }
 
+/// A browser that says nothing about languages, sent to sign in by an application asking for
+/// `ui_locales`; the sign-in page it lands on.
+async fn asked_in(app: &TestApp, ui_locales: &str) -> (Browser, Page) {
+    let rp = crate::flow::register_rp(app, "acme", &[]);
+    let (_, challenge) = crate::flow::pkce();
+    let url =
+        crate::flow::authorize_url(app, "acme", &rp, &challenge, &[("ui_locales", ui_locales)]);
+    let browser = Browser::default();
+    let page = browser
+        .follow(browser.get(&url).await, "http://127.0.0.1:9/")
+        .await;
+    (browser, page)
+}
+
 async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
@@ -214,13 +228,7 @@ async fn a_tenant_rewords_its_pages(engine: Engine) {
     assert!(english.html.contains("Lost it?"), "{}", english.html);
     assert!(english.html.contains(">Sign in<"), "the rest stays");
     // Arguments are put in, and the text is escaped like any other.
-    let rp = crate::flow::register_rp(&app, "acme", &[]);
-    let (_, challenge) = crate::flow::pkce();
-    let url = crate::flow::authorize_url(&app, "acme", &rp, &challenge, &[("ui_locales", "de")]);
-    let german = Browser::default();
-    let page = german
-        .follow(german.get(&url).await, "http://127.0.0.1:9/")
-        .await;
+    let (_, page) = asked_in(&app, "de").await;
     assert!(
         page.html.contains("weiter zu Test client &#60;b&#62;")
             || page.html.contains("weiter zu Test client &lt;b&gt;"),
@@ -365,13 +373,7 @@ async fn the_second_factor_speaks_the_requested_language(engine: Engine) {
     app.create_tenant("acme");
     app.cli_json(&["tenant", "policy", "acme", "--mfa", "required", "--json"]);
     app.create_account("acme", EMAIL, PASSWORD);
-    let rp = crate::flow::register_rp(&app, "acme", &[]);
-    let (_, challenge) = crate::flow::pkce();
-    let url = crate::flow::authorize_url(&app, "acme", &rp, &challenge, &[("ui_locales", "es")]);
-    let browser = Browser::default();
-    let login = browser
-        .follow(browser.get(&url).await, "http://127.0.0.1:9/")
-        .await;
+    let (browser, login) = asked_in(&app, "es").await;
     shows(&login, Lang::Es, "login-title");
     let setup = browser
         .submit(&login, &[("email", EMAIL), ("password", PASSWORD)])
