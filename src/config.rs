@@ -29,6 +29,27 @@ pub struct Settings {
     pub log: LogSettings,
     pub argon2: Argon2Settings,
     pub outbound: OutboundSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// Delivering events to webhook subscriptions (see `crate::webhooks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// How often each node looks for events to hand out and deliveries that are due
+    /// (milliseconds; 0 turns delivery off on this node).
+    pub poll_interval_ms: u64,
+    /// Attempts before a delivery is given up and kept as a dead letter.
+    pub max_attempts: i64,
+    /// The wait after the first failure (milliseconds); it doubles with every further one.
+    pub retry_base_ms: i64,
+    /// The longest wait between two attempts (seconds).
+    pub retry_max_secs: i64,
+    /// How long a node holds a delivery it is sending before another may take it over
+    /// (seconds; longer than `outbound.timeout_ms`).
+    pub lease_secs: i64,
+    /// Deliveries sent at once per node.
+    pub concurrency: usize,
 }
 
 /// Requests to URLs others chose (see `crate::outbound`).
@@ -326,6 +347,16 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             bail!("database.pool_size must be at least 1");
+        }
+        let hooks = &self.webhooks;
+        if hooks.max_attempts < 1 || hooks.retry_base_ms < 1 || hooks.retry_max_secs < 1 {
+            bail!("webhooks.max_attempts, retry_base_ms and retry_max_secs must be at least 1");
+        }
+        if hooks.concurrency < 1 {
+            bail!("webhooks.concurrency must be at least 1");
+        }
+        if hooks.lease_secs * 1000 <= self.outbound.timeout_ms as i64 {
+            bail!("webhooks.lease_secs must be longer than outbound.timeout_ms");
         }
         if self.audit.chain_interval_ms == 0 {
             bail!("audit.chain_interval_ms must be at least 1");

@@ -152,6 +152,47 @@ impl Outbound {
 
     /// GETs `url`: the body of a 2xx answer, at most `max_response_bytes` of it.
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let parsed = self.checked(url)?;
+        tokio::time::timeout(self.deadline, self.read(parsed))
+            .await
+            .map_err(|_| FetchError::Timeout)?
+    }
+
+    /// POSTs a JSON `body` with `headers` to `url` and returns the answer's status, whatever
+    /// it is (the caller decides what counts as accepted). The answer's body is not kept.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+    ) -> Result<u16, FetchError> {
+        let parsed = self.checked(url)?;
+        let mut request = self
+            .client
+            .post(parsed)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(|e| {
+                if e.is_timeout() {
+                    FetchError::Timeout
+                } else {
+                    FetchError::Failed(describe(&e))
+                }
+            })?;
+            Ok(response.status().as_u16())
+        };
+        tokio::time::timeout(self.deadline, exchange)
+            .await
+            .map_err(|_| FetchError::Timeout)?
+    }
+
+    /// Parses `url` and refuses what may never be contacted: other schemes, and IP literals
+    /// outside the policy (names are checked by the resolver on every connection).
+    fn checked(&self, url: &str) -> Result<url::Url, FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::Refused("not a URL".into()))?;
         if !matches!(parsed.scheme(), "https" | "http") {
             return Err(FetchError::Refused("only http(s)".into()));
@@ -166,9 +207,7 @@ impl Outbound {
         if literal.is_some_and(|ip| !self.policy.permits(ip)) {
             return Err(FetchError::Refused("not a public address".into()));
         }
-        tokio::time::timeout(self.deadline, self.read(parsed))
-            .await
-            .map_err(|_| FetchError::Timeout)?
+        Ok(parsed)
     }
 
     async fn read(&self, url: url::Url) -> Result<Vec<u8>, FetchError> {

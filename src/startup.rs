@@ -52,7 +52,8 @@ pub fn migrate_database(
         if version == DROP_PLAINTEXT_MIGRATION {
             let master = master.take().context("vault opened twice")?;
             // Never seal anything under a key that does not open what is already stored.
-            keys::check_master_key(conn, &master)?;
+            let existing = crate::db::wrapped_keys::WrappedTable::AT_SEALING;
+            keys::check_master_key_in(conn, &master, existing)?;
             let opened = Vault::open(conn, master)?;
             let accounts = crate::identity::seal_legacy(conn, &opened)?;
             let profiles = crate::profiles::seal_legacy(conn, &opened)?;
@@ -153,6 +154,12 @@ impl Application {
             state.mailer.clone(),
             state.mail_from.clone(),
             Duration::from_secs(settings.maintenance.retention_interval_secs),
+        ));
+        tokio::spawn(crate::webhooks::delivery::run(
+            db.clone(),
+            state.keys.clone(),
+            Arc::new(crate::outbound::Outbound::new(&settings.outbound)?),
+            settings.webhooks.clone(),
         ));
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })

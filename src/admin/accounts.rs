@@ -439,7 +439,13 @@ pub fn sign_out_everywhere(
     audited(conn, who, "account.sign_out_everywhere", |conn| {
         let account = AccountId::from_stored(changeable_account(conn, who, id)?.id);
         let now = unix_now();
-        let ended = sessions::end_all_for_account(conn, who.tenant(), &account, now)?;
+        let ended = crate::sessions::end_all(
+            conn,
+            who.tenant(),
+            &account,
+            now,
+            crate::sessions::EndReason::SignOutEverywhere,
+        )?;
         grants::revoke_account_grants(conn, who.tenant(), &account, now)?;
         Ok(Audited {
             target: account.to_string(),

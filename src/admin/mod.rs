@@ -16,6 +16,7 @@ pub mod profiles;
 pub mod purposes;
 pub mod roles;
 pub mod settings;
+pub mod webhooks;
 
 pub use error::AdminError;
 pub use principal::{Permission, Principal};

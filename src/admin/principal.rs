@@ -37,10 +37,13 @@ pub enum Permission {
     /// See personal data unmasked (with a reason, audited: `admin::accounts::Reveal`).
     #[serde(rename = "pii:read")]
     PiiRead,
+    /// Webhook subscriptions: create, change, delete, redeliver; and the event feed.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::TenantAdmin,
         Permission::ClientsRead,
         Permission::ClientsWrite,
@@ -52,6 +55,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::TokensIntrospect,
         Permission::PiiRead,
+        Permission::WebhooksWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +71,7 @@ impl Permission {
             Permission::AuditRead => "audit:read",
             Permission::TokensIntrospect => crate::oidc::introspection::PERMISSION,
             Permission::PiiRead => "pii:read",
+            Permission::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -89,6 +94,7 @@ impl Permission {
             Permission::AuditRead => &["tenant:admin", "audit:read"],
             Permission::TokensIntrospect => &["tenant:admin", "tokens:introspect"],
             Permission::PiiRead => &["tenant:admin", "pii:read"],
+            Permission::WebhooksWrite => &["tenant:admin", "webhooks:write"],
         }
     }
 }

@@ -14,6 +14,7 @@ mod purpose;
 mod role;
 mod serve;
 mod tenant;
+mod webhook;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +89,9 @@ enum Command {
     /// List, rotate and retire a tenant's signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Send a tenant's change events to URLs (signed webhooks), and redeliver dead letters.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -126,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Purpose(command) => purpose::run(&settings, command),
                 Command::Attribute(command) => attribute::run(&settings, command),
                 Command::Audit(command) => audit::run(&settings, command),
+                Command::Webhook(command) => webhook::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }
         }

@@ -150,6 +150,13 @@ pub fn decide_purposes(
             "decision": decision,
         }));
     }
+    crate::events::emit(
+        conn,
+        tenant,
+        crate::events::Kind::ConsentPurposesDecided,
+        crate::events::Subject::Profile(profile),
+        json!({ "client_id": asker.client, "purposes": answers }),
+    )?;
     crate::audit::record(
         conn,
         tenant,
@@ -210,6 +217,13 @@ pub fn withdraw_purpose(
             ip: &actor.ip,
         };
         append(conn, vault, tenant, entry, unix_now())?;
+        crate::events::emit(
+            conn,
+            tenant,
+            crate::events::Kind::ConsentPurposeWithdrawn,
+            crate::events::Subject::Profile(profile),
+            json!({ "purpose": key, "version": version }),
+        )?;
         crate::audit::record(
             conn,
             tenant,

@@ -133,6 +133,13 @@ pub fn grant(
         ip,
     };
     append(conn, vault, tenant, decision, now)?;
+    crate::events::emit(
+        conn,
+        tenant,
+        crate::events::Kind::ConsentGranted,
+        crate::events::Subject::Profile(profile),
+        json!({ "client_id": client, "scope": scope }),
+    )?;
     crate::audit::record(
         conn,
         tenant,
@@ -173,6 +180,13 @@ pub fn withdraw(
             ip: &actor.ip,
         };
         append(conn, vault, tenant, decision, now)?;
+        crate::events::emit(
+            conn,
+            tenant,
+            crate::events::Kind::ConsentWithdrawn,
+            crate::events::Subject::Profile(profile),
+            json!({ "client_id": client, "scope": scope }),
+        )?;
         crate::audit::record(
             conn,
             tenant,

@@ -8,6 +8,7 @@ pub mod clients;
 mod connection;
 pub mod consents;
 mod error;
+pub mod events;
 pub mod grants;
 pub mod legacy;
 pub mod mfa;
@@ -21,6 +22,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 pub mod tx;
+pub mod webhooks;
 pub mod wrapped_keys;
 
 use std::time::Duration;

@@ -90,7 +90,26 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
+    // Finished deliveries (sent, or dead letters nobody sent again) are shown for two weeks.
+    Target {
+        table: "webhook_deliveries",
+        key: "id",
+        died_at: "finished_at",
+        keep_secs: EVENT_KEEP_SECS,
+    },
+    // An event stays two weeks for the feed, and longer while a delivery of it is unfinished.
+    Target {
+        table: "outbox_events",
+        key: "position",
+        died_at: "CASE WHEN dispatched AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+                  WHERE d.event_id = outbox_events.id AND d.state <> 'delivered') \
+                  THEN occurred_at END",
+        keep_secs: EVENT_KEEP_SECS,
+    },
 ];
+
+/// How long events and finished webhook deliveries are kept (docs/events.md).
+pub const EVENT_KEEP_SECS: i64 = 14 * 86_400;
 
 /// Deletes up to `limit` rows of `target` dead before `now` (less what it keeps); returns
 /// how many went.

@@ -252,6 +252,20 @@ pub fn revoke_client(
 }
 
 /// A client's roles (names) and the union of their permissions, both sorted.
+/// The clients holding a role, by client id.
+pub fn client_holders(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    role_id: &RoleId,
+) -> Result<Vec<String>, DbError> {
+    Ok(client_roles::table
+        .filter(client_roles::tenant_id.eq(tenant.as_str()))
+        .filter(client_roles::role_id.eq(role_id.as_str()))
+        .select(client_roles::client_id)
+        .order(client_roles::client_id.asc())
+        .load(conn)?)
+}
+
 pub fn client_authorization(
     conn: &mut AnyConnection,
     tenant: &TenantId,

@@ -405,13 +405,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (position) {
+        position -> BigInt,
+        id -> Text,
+        tenant_id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        occurred_at -> BigInt,
+        body -> Text,
+        dispatched -> Bool,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        tenant_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret -> Binary,
+        master_key_id -> Text,
+        include_personal_data -> Bool,
+        enabled -> Bool,
+        description -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        tenant_id -> Text,
+        subscription_id -> Text,
+        event_id -> Text,
+        event_position -> BigInt,
+        subject -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at_ms -> BigInt,
+        leased_until_ms -> Nullable<BigInt>,
+        lease_token -> Nullable<Text>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(signing_keys -> tenants (tenant_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(profile_roles -> roles (role_id));
 diesel::joinable!(client_roles -> roles (role_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    outbox_events,
+    webhook_subscriptions,
+    webhook_deliveries,
     signing_keys,
     clients,
     accounts,

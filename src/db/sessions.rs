@@ -98,30 +98,33 @@ pub fn set_profile(
     Ok(())
 }
 
+/// Ends a live session; returns its account, or `None` when it had ended already.
 pub fn end(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     session: &SessionId,
     now: i64,
-) -> Result<(), DbError> {
-    diesel::update(
+) -> Result<Option<String>, DbError> {
+    Ok(diesel::update(
         sessions::table
             .filter(sessions::tenant_id.eq(tenant.as_str()))
             .filter(sessions::id.eq(session.as_str()))
             .filter(sessions::ended_at.is_null()),
     )
     .set(sessions::ended_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(())
+    .returning(sessions::account_id)
+    .get_result(conn)
+    .optional()?)
 }
 
-/// Ends every session of an account (suspension, password change).
+/// Ends every session of an account (suspension, password change); returns the ids of those
+/// that were live.
 pub fn end_all_for_account(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
     now: i64,
-) -> Result<usize, DbError> {
+) -> Result<Vec<String>, DbError> {
     Ok(diesel::update(
         sessions::table
             .filter(sessions::tenant_id.eq(tenant.as_str()))
@@ -129,7 +132,8 @@ pub fn end_all_for_account(
             .filter(sessions::ended_at.is_null()),
     )
     .set(sessions::ended_at.eq(Some(now)))
-    .execute(conn)?)
+    .returning(sessions::id)
+    .get_results(conn)?)
 }
 
 /// The account's live sessions, newest first.
@@ -164,14 +168,14 @@ pub fn list_for_account(
         .load(conn)?)
 }
 
-/// Ends every session of the account but `keep`.
+/// Ends every session of the account but `keep`; returns the ids of those that were live.
 pub fn end_others(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     account: &AccountId,
     keep: &SessionId,
     now: i64,
-) -> Result<usize, DbError> {
+) -> Result<Vec<String>, DbError> {
     Ok(diesel::update(
         sessions::table
             .filter(sessions::tenant_id.eq(tenant.as_str()))
@@ -180,5 +184,6 @@ pub fn end_others(
             .filter(sessions::ended_at.is_null()),
     )
     .set(sessions::ended_at.eq(Some(now)))
-    .execute(conn)?)
+    .returning(sessions::id)
+    .get_results(conn)?)
 }

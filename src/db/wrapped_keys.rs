@@ -1,5 +1,5 @@
 //! Keys wrapped by the master key, wherever they live: the instance keys, the data keys on
-//! accounts and profiles, signing keys and TOTP seeds. Master-key rotation walks them here.
+//! accounts and profiles, signing keys, TOTP seeds and webhook secrets. Master-key rotation walks them here.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Text};
@@ -56,10 +56,22 @@ pub enum WrappedTable {
     ProfileDataKeys,
     SigningKeys,
     TotpSeeds,
+    WebhookSecrets,
 }
 
 impl WrappedTable {
-    pub const ALL: [WrappedTable; 5] = [
+    pub const ALL: [WrappedTable; 6] = [
+        WrappedTable::InstanceKeys,
+        WrappedTable::AccountDataKeys,
+        WrappedTable::ProfileDataKeys,
+        WrappedTable::SigningKeys,
+        WrappedTable::TotpSeeds,
+        WrappedTable::WebhookSecrets,
+    ];
+
+    /// The tables that existed when personal data was first sealed (the migration hook that
+    /// checks the master key runs then; later tables are created after it).
+    pub const AT_SEALING: &'static [WrappedTable] = &[
         WrappedTable::InstanceKeys,
         WrappedTable::AccountDataKeys,
         WrappedTable::ProfileDataKeys,
@@ -74,6 +86,7 @@ impl WrappedTable {
             WrappedTable::ProfileDataKeys => "profile data keys",
             WrappedTable::SigningKeys => "signing keys",
             WrappedTable::TotpSeeds => "TOTP seeds",
+            WrappedTable::WebhookSecrets => "webhook secrets",
         }
     }
 
@@ -116,6 +129,13 @@ impl WrappedTable {
             WrappedTable::TotpSeeds => (
                 "totp_factors",
                 "account_id",
+                "tenant_id",
+                "secret",
+                "master_key_id",
+            ),
+            WrappedTable::WebhookSecrets => (
+                "webhook_subscriptions",
+                "id",
                 "tenant_id",
                 "secret",
                 "master_key_id",

@@ -1,15 +1,18 @@
 //! Accounts (the login inside one tenant) and the sign-in check.
 
 use serde::Serialize;
+use serde_json::json;
 
 use super::password::PasswordHasher;
 use crate::config::SecuritySettings;
 use crate::db::accounts::{self as rows, AccountRow};
-use crate::db::{grants, sessions, tx, AnyConnection, DbError};
+use crate::db::{grants, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, EmailError, TenantId};
+use crate::events::{self, Kind, Subject};
 use crate::keys::envelope::EnvelopeError;
 use crate::keys::{KeyOwner, Vault};
 use crate::profiles::{self, ProfileError};
+use crate::sessions::EndReason;
 
 /// Bounds the work an attacker can make the hasher do.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -259,6 +262,13 @@ pub fn insert_account(
                 e.into()
             }
         })?;
+        events::emit(
+            conn,
+            tenant,
+            Kind::AccountCreated,
+            Subject::Account(&id),
+            json!({}),
+        )?;
         profiles::create_default(conn, vault, tenant, &id, new.profile_name())?;
         Ok::<_, AccountError>(())
     })?;
@@ -372,7 +382,8 @@ pub fn suspend(
         )? {
             return Err(AccountError::NotFound);
         }
-        sessions::end_all_for_account(conn, tenant, account, now)?;
+        status_changed(conn, tenant, account, AccountStatus::Suspended)?;
+        crate::sessions::end_all(conn, tenant, account, now, EndReason::Suspension)?;
         grants::revoke_account_grants(conn, tenant, account, now)?;
         crate::audit::record(
             conn,
@@ -415,7 +426,9 @@ pub fn change_password(
         let now = unix_now();
         void_reset_links(conn, tenant, account, now)?;
         rows::set_password_hash(conn, tenant, account, &hash, now)?;
-        crate::sessions::end_others(conn, tenant, account, current_session)?;
+        password_changed(conn, tenant, account)?;
+        let reason = EndReason::PasswordChange;
+        crate::sessions::end_others(conn, tenant, account, current_session, reason)?;
         grants::revoke_offline_grants(conn, tenant, account, now)?;
         Ok::<_, AccountError>(())
     })
@@ -438,6 +451,7 @@ pub fn resume(
         )? {
             return Err(AccountError::NotFound);
         }
+        status_changed(conn, tenant, account, AccountStatus::Active)?;
         crate::audit::record(
             conn,
             tenant,
@@ -484,6 +498,15 @@ pub fn count_failed_attempt(
             Some(crate::domain::expiry(now, lock)),
         )?;
         super::challenge::void_all(conn, tenant, account)?;
+        let until = crate::domain::expiry(now, lock);
+        let data = json!({ "changed": ["locked"], "locked_until": crate::domain::rfc3339(until) });
+        events::emit(
+            conn,
+            tenant,
+            Kind::AccountUpdated,
+            Subject::Account(account),
+            data,
+        )?;
         tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
         Ok(true)
     })
@@ -496,7 +519,17 @@ pub fn unlock(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Account, AccountError> {
-    rows::clear_failed_logins(conn, tenant, account)?;
+    tx::write(conn, |conn| {
+        rows::clear_failed_logins(conn, tenant, account)?;
+        let data = json!({ "changed": ["locked"], "locked_until": null });
+        events::emit(
+            conn,
+            tenant,
+            Kind::AccountUpdated,
+            Subject::Account(account),
+            data,
+        )
+    })?;
     find_account(conn, vault, tenant, account)
 }
 
@@ -519,8 +552,11 @@ pub fn import_password_hash(
         return Err(AccountError::CostlyHash);
     }
     let now = unix_now();
-    void_reset_links(conn, tenant, account, now)?;
-    rows::set_password_hash(conn, tenant, account, hash, now)?;
+    tx::write(conn, |conn| {
+        void_reset_links(conn, tenant, account, now)?;
+        rows::set_password_hash(conn, tenant, account, hash, now)?;
+        password_changed(conn, tenant, account)
+    })?;
     Ok(())
 }
 
@@ -560,4 +596,37 @@ pub fn void_reset_links(
 ) -> Result<(), DbError> {
     rows::void_account_tokens(conn, tenant, account, RESET, now)?;
     Ok(())
+}
+
+/// The `account.updated` event of a status change.
+fn status_changed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    status: AccountStatus,
+) -> Result<(), DbError> {
+    let data = json!({ "changed": ["status"], "status": status.as_str() });
+    events::emit(
+        conn,
+        tenant,
+        Kind::AccountUpdated,
+        Subject::Account(account),
+        data,
+    )
+}
+
+/// The `account.updated` event of a new password (never the password or its hash).
+pub(crate) fn password_changed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), DbError> {
+    let data = json!({ "changed": ["password"] });
+    events::emit(
+        conn,
+        tenant,
+        Kind::AccountUpdated,
+        Subject::Account(account),
+        data,
+    )
 }

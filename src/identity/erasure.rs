@@ -13,8 +13,10 @@
 use serde_json::json;
 
 use crate::audit::Actor;
-use crate::db::{accounts as rows, grants, mfa, sessions, tx, AnyConnection, DbError};
+use crate::db::{accounts as rows, grants, mfa, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, TenantId};
+use crate::events::{self, Kind, Subject};
+use crate::sessions::EndReason;
 
 /// Erases an account now; false when it was erased already.
 pub fn erase(
@@ -49,7 +51,7 @@ pub fn erase_when(
         let profiles = rows::delete_account_profiles(conn, tenant, account)?;
         mfa::delete_totp(conn, tenant, account)?;
         mfa::delete_account_challenges(conn, tenant, account)?;
-        let sessions = sessions::end_all_for_account(conn, tenant, account, now)?;
+        let sessions = crate::sessions::end_all(conn, tenant, account, now, EndReason::Erasure)?;
         let grants = grants::revoke_account_grants(conn, tenant, account, now)?;
         crate::audit::record(
             conn,
@@ -59,6 +61,13 @@ pub fn erase_when(
                 account.as_str(),
                 json!({ "profiles": profiles, "sessions_ended": sessions, "grants_revoked": grants }),
             ),
+        )?;
+        events::emit(
+            conn,
+            tenant,
+            Kind::AccountErased,
+            Subject::Account(account),
+            json!({ "profiles_deleted": profiles }),
         )?;
         Ok(true)
     })
@@ -78,7 +87,7 @@ pub fn schedule(
         let due = crate::domain::expiry(now, grace_secs.max(0));
         rows::lock(conn, tenant, account)?;
         rows::set_erase_after(conn, tenant, account, Some(due))?;
-        sessions::end_all_for_account(conn, tenant, account, now)?;
+        crate::sessions::end_all(conn, tenant, account, now, EndReason::Erasure)?;
         grants::revoke_account_grants(conn, tenant, account, now)?;
         crate::audit::record(
             conn,
@@ -88,6 +97,13 @@ pub fn schedule(
                 account.as_str(),
                 json!({ "due": due }),
             ),
+        )?;
+        events::emit(
+            conn,
+            tenant,
+            Kind::AccountErasureScheduled,
+            Subject::Account(account),
+            json!({ "erase_at": crate::domain::rfc3339(due) }),
         )?;
         Ok(due)
     })
@@ -108,6 +124,13 @@ pub fn cancel(
         conn,
         tenant,
         actor.event("account.erase_cancelled", account.as_str(), json!({})),
+    )?;
+    events::emit(
+        conn,
+        tenant,
+        Kind::AccountErasureCancelled,
+        Subject::Account(account),
+        json!({}),
     )?;
     Ok(true)
 }

@@ -233,6 +233,13 @@ pub fn accept(
         .ok_or(InvitationError::InvalidLink)?;
     rows::set_password_hash(conn, tenant, &account, &password.0, now)?;
     rows::set_email_verified(conn, tenant, &account, now)?;
+    crate::events::emit(
+        conn,
+        tenant,
+        crate::events::Kind::AccountUpdated,
+        crate::events::Subject::Account(&account),
+        json!({ "changed": ["password", "email_verified"] }),
+    )?;
     crate::audit::record(
         conn,
         tenant,

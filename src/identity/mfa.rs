@@ -162,6 +162,7 @@ pub fn confirm_enrollment(
         }
         let event = actor.event("mfa.enroll", account.as_str(), serde_json::json!({}));
         crate::audit::record(conn, tenant, event)?;
+        mfa_changed(conn, tenant, account)?;
         Ok::<_, MfaError>(())
     })?;
     Ok(codes)
@@ -291,6 +292,7 @@ pub fn disable(
         rows::delete_totp(conn, tenant, account)?;
         let event = actor.event("mfa.disable", account.as_str(), serde_json::json!({}));
         crate::audit::record(conn, tenant, event)?;
+        mfa_changed(conn, tenant, account)?;
         Ok(())
     })
 }
@@ -302,8 +304,26 @@ pub fn reset(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<(), MfaError> {
-    rows::delete_totp(conn, tenant, account)?;
-    Ok(())
+    tx::write(conn, |conn| {
+        rows::delete_totp(conn, tenant, account)?;
+        mfa_changed(conn, tenant, account)?;
+        Ok(())
+    })
+}
+
+/// The `account.updated` event of a second factor turned on or off.
+fn mfa_changed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<(), crate::db::DbError> {
+    crate::events::emit(
+        conn,
+        tenant,
+        crate::events::Kind::AccountUpdated,
+        crate::events::Subject::Account(account),
+        serde_json::json!({ "changed": ["mfa"] }),
+    )
 }
 
 /// Renders a QR code for `text` as an SVG path (no image crate needed).

@@ -7,7 +7,7 @@
 use super::accounts::{check_password, void_reset_links, AccountError, RESET};
 use super::password::PasswordHasher;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{accounts as rows, grants, sessions, tx, AnyConnection, DbError};
+use crate::db::{accounts as rows, grants, tx, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, Email, TenantId};
 
 pub const RESET_LIFETIME_SECS: i64 = 30 * 60;
@@ -119,7 +119,9 @@ pub fn reset_password(
         void_reset_links(conn, tenant, &account, now)?;
         rows::set_password_hash(conn, tenant, &account, &new_hash, now)?;
         rows::clear_failed_logins(conn, tenant, &account)?;
-        sessions::end_all_for_account(conn, tenant, &account, now)?;
+        super::accounts::password_changed(conn, tenant, &account)?;
+        let reason = crate::sessions::EndReason::PasswordReset;
+        crate::sessions::end_all(conn, tenant, &account, now, reason)?;
         grants::revoke_account_grants(conn, tenant, &account, now)?;
         Ok::<_, ResetError>(())
     })

@@ -573,7 +573,7 @@ pub fn start_session(
     super::erasure::cancel(conn, tenant, &account.id, &actor(attempt, &account.id))?;
     if let Some(previous) = attempt.previous_session {
         if let Some(old) = sessions::current(conn, attempt.sessions, tenant, previous)? {
-            sessions::end(conn, tenant, &old.id)?;
+            sessions::end(conn, tenant, &old.id, sessions::EndReason::Replaced)?;
         }
     }
     // One profile is chosen at once; with several, the picker asks.

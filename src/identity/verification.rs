@@ -7,6 +7,7 @@ use super::accounts::AccountError;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{accounts as rows, AnyConnection, DbError};
 use crate::domain::{unix_now, AccountId, ProfileId, TenantId};
+use crate::events;
 
 pub const VERIFY_LIFETIME_SECS: i64 = 24 * 3600;
 const ACCOUNT: &str = "verify";
@@ -122,6 +123,9 @@ fn confirm(
             return Ok(None);
         }
         rows::set_email_verified(conn, tenant, &account, now)?;
+        let data = serde_json::json!({ "changed": ["email_verified"] });
+        let subject = events::Subject::Account(&account);
+        events::emit(conn, tenant, events::Kind::AccountUpdated, subject, data)?;
         return Ok(Some(Verified::Account(account)));
     }
     let Some(rest) = purpose.strip_prefix("verify-profile:") else {
@@ -140,5 +144,8 @@ fn confirm(
     }
     let profile = ProfileId::from_stored(row.id);
     rows::set_profile_email_verified(conn, tenant, &profile, now)?;
+    let data = serde_json::json!({ "changed": ["email_verified"] });
+    let subject = events::Subject::Profile(&profile);
+    events::emit(conn, tenant, events::Kind::ProfileUpdated, subject, data)?;
     Ok(Some(Verified::Profile(profile)))
 }

@@ -12,8 +12,8 @@ mod verify;
 pub use master_key::{MasterKey, MasterKeySource};
 pub use signing::{KeyAlg, KeyStatus, Signer};
 pub use store::{
-    check_master_key, generate as generate_keys, install, list, retire, rotate, KeyError, KeyInfo,
-    KeyStore, TenantKeySet,
+    check_master_key, check_master_key_in, generate as generate_keys, install, list, retire,
+    rotate, KeyError, KeyInfo, KeyStore, TenantKeySet,
 };
 pub use vault::{BlindIndex, DataKey, KeyOwner, Vault, VaultError};
 pub use verify::{decode_header, decode_payload_unverified, verify_compact, Verifier, VerifyError};

@@ -190,8 +190,18 @@ pub fn retire(
 /// Fails when stored keys were sealed under another master key, so a misconfigured node stops
 /// at startup with the reason instead of failing requests later.
 pub fn check_master_key(conn: &mut AnyConnection, master: &MasterKey) -> Result<(), KeyError> {
-    use crate::db::wrapped_keys::{count_under_other_keys, WrappedTable};
-    for table in WrappedTable::ALL {
+    check_master_key_in(conn, master, &crate::db::wrapped_keys::WrappedTable::ALL)
+}
+
+/// [`check_master_key`] over some tables only: during migrations, later tables do not exist
+/// yet.
+pub fn check_master_key_in(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    tables: &[crate::db::wrapped_keys::WrappedTable],
+) -> Result<(), KeyError> {
+    use crate::db::wrapped_keys::count_under_other_keys;
+    for &table in tables {
         let foreign = count_under_other_keys(conn, table, master.id(), master.previous_id())?;
         if foreign > 0 {
             return Err(KeyError::WrongMasterKey {

@@ -136,6 +136,12 @@ fn random_key() -> [u8; KEY_LEN] {
     key
 }
 
+/// What a webhook subscription's signing secret is bound to when sealed under the master key
+/// (`webhooks`): it opens only as that subscription's.
+pub fn webhook_secret_binding(tenant: &str, subscription: &str) -> Vec<u8> {
+    format!("webhook secret\0{tenant}\0{subscription}").into_bytes()
+}
+
 /// What a TOTP seed is bound to when sealed under the master key (`identity::mfa`).
 pub fn totp_seed_binding(tenant: &str, account: &str) -> Vec<u8> {
     format!("tessera totp\0{tenant}\0{account}").into_bytes()
@@ -239,6 +245,7 @@ impl Vault {
                 &row.id,
             ),
             T::TotpSeeds => totp_seed_binding(&row.tenant_id, &row.id),
+            T::WebhookSecrets => webhook_secret_binding(&row.tenant_id, &row.id),
         };
         let plaintext = secrecy::SecretSlice::from(envelope::open(
             &self.master,

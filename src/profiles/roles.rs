@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::db::roles::{self as rows, RoleRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::{unix_now, ClientId, ProfileId, RoleId, TenantId};
+use crate::events::{Kind, Subject};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Role {
@@ -99,7 +100,36 @@ pub fn list(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<Role>, Ro
 
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<(), RoleError> {
     let row = role(conn, tenant, name)?;
-    crate::db::tx::write(conn, |conn| rows::delete(conn, tenant, &row.role_id()))?;
+    let role_id = row.role_id();
+    crate::db::tx::write(conn, |conn| {
+        // Holders lose the role with it: each is told as a revocation.
+        let profiles = rows::holders(conn, tenant, &role_id)?;
+        let clients = rows::client_holders(conn, tenant, &role_id)?;
+        rows::delete(conn, tenant, &role_id)?;
+        for (profile, _) in profiles {
+            let profile = ProfileId::from_stored(profile);
+            membership(
+                conn,
+                tenant,
+                Kind::RoleRevoked,
+                name,
+                Subject::Profile(&profile),
+                true,
+            )?;
+        }
+        for client in clients {
+            let client = ClientId::from(client);
+            membership(
+                conn,
+                tenant,
+                Kind::RoleRevoked,
+                name,
+                Subject::Client(&client),
+                true,
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
     Ok(())
 }
 
@@ -138,7 +168,19 @@ pub fn grant(
     if crate::db::accounts::find_profile(conn, tenant, profile)?.is_none() {
         return Err(RoleError::NoProfile);
     }
-    rows::grant(conn, tenant, &row.role_id(), profile)?;
+    crate::db::tx::write(conn, |conn| {
+        if rows::grant(conn, tenant, &row.role_id(), profile)? {
+            membership(
+                conn,
+                tenant,
+                Kind::RoleGranted,
+                name,
+                Subject::Profile(profile),
+                false,
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
     Ok(authorization(conn, tenant, profile)?)
 }
 
@@ -149,7 +191,19 @@ pub fn revoke(
     profile: &ProfileId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    rows::revoke(conn, tenant, &row.role_id(), profile)?;
+    crate::db::tx::write(conn, |conn| {
+        if rows::revoke(conn, tenant, &row.role_id(), profile)? {
+            membership(
+                conn,
+                tenant,
+                Kind::RoleRevoked,
+                name,
+                Subject::Profile(profile),
+                false,
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
     Ok(authorization(conn, tenant, profile)?)
 }
 
@@ -205,7 +259,19 @@ pub fn grant_client(
     if crate::db::clients::find(conn, tenant, client_id)?.is_none() {
         return Err(RoleError::NoClient);
     }
-    rows::grant_client(conn, tenant, &row.role_id(), client_id)?;
+    crate::db::tx::write(conn, |conn| {
+        if rows::grant_client(conn, tenant, &row.role_id(), client_id)? {
+            membership(
+                conn,
+                tenant,
+                Kind::RoleGranted,
+                name,
+                Subject::Client(client_id),
+                false,
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
 
@@ -216,7 +282,19 @@ pub fn revoke_client(
     client_id: &ClientId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    rows::revoke_client(conn, tenant, &row.role_id(), client_id)?;
+    crate::db::tx::write(conn, |conn| {
+        if rows::revoke_client(conn, tenant, &row.role_id(), client_id)? {
+            membership(
+                conn,
+                tenant,
+                Kind::RoleRevoked,
+                name,
+                Subject::Client(client_id),
+                false,
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
 
@@ -228,4 +306,21 @@ pub fn client_authorization(
 ) -> Result<Authorization, DbError> {
     let (roles, permissions) = rows::client_authorization(conn, tenant, client_id)?;
     Ok(Authorization { roles, permissions })
+}
+
+/// The `role.granted` / `role.revoked` event of one holder.
+fn membership(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    kind: Kind,
+    role: &str,
+    holder: Subject,
+    role_deleted: bool,
+) -> Result<(), DbError> {
+    let data = if role_deleted {
+        serde_json::json!({ "role": role, "reason": "role_deleted" })
+    } else {
+        serde_json::json!({ "role": role })
+    };
+    crate::events::emit(conn, tenant, kind, holder, data)
 }

@@ -1,7 +1,7 @@
 //! Creating and changing profiles. Every function is scoped to a tenant; persona data is
 //! sealed (`sealed`), so each takes the vault.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::model::{parse_attributes, parse_locale, parse_name, parse_picture};
 use super::sealed::{email_index, Persona, Stored};
@@ -9,6 +9,7 @@ use super::{NewProfile, Profile, ProfileChanges, ProfileError};
 use crate::db::accounts as rows;
 use crate::db::AnyConnection;
 use crate::domain::{unix_now, AccountId, Email, ProfileId, TenantId};
+use crate::events::{self, Kind, Subject};
 use crate::keys::Vault;
 
 /// The first profile of a new account, named `name` (the caller picks the person's name or
@@ -124,7 +125,17 @@ pub fn create(
             } else {
                 ProfileError::NameTaken(name.clone())
             }
-        })
+        })?;
+        let id = ProfileId::from_stored(stored.row.id.clone());
+        let data = json!({ "is_default": make_default });
+        events::emit(
+            conn,
+            tenant,
+            Kind::ProfileCreated,
+            Subject::Profile(&id),
+            data,
+        )?;
+        Ok(())
     })?;
     Ok(stored.profile())
 }
@@ -291,10 +302,52 @@ fn change(
         let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
         rows::lock(conn, tenant, &AccountId::from_stored(row.account_id))?;
         let mut stored = load(conn, vault, tenant, profile)?;
+        let before = (stored.persona.clone(), stored.row.email_verified_at);
         edit(conn, &mut stored)?;
+        let changed = changed_fields(&before.0, before.1, &stored);
+        if changed.is_empty() {
+            return Ok(stored.profile());
+        }
         store(conn, vault, tenant, &mut stored)?;
+        let data = json!({ "changed": changed });
+        events::emit(
+            conn,
+            tenant,
+            Kind::ProfileUpdated,
+            Subject::Profile(profile),
+            data,
+        )?;
         Ok(stored.profile())
     })
+}
+
+/// The names of what an edit changed (`attributes.NAME` per attribute), for `profile.updated`.
+fn changed_fields(before: &Persona, verified_before: Option<i64>, after: &Stored) -> Vec<String> {
+    let now = &after.persona;
+    let mut changed: Vec<String> = events::changed([
+        ("name", before.name != now.name),
+        ("email", before.email != now.email),
+        (
+            "email_verified",
+            verified_before.is_some() != after.row.email_verified_at.is_some(),
+        ),
+        ("picture", before.picture != now.picture),
+        ("locale", before.locale != now.locale),
+    ])
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let empty = serde_json::Map::new();
+    let old = before.attributes.as_object().unwrap_or(&empty);
+    let new = now.attributes.as_object().unwrap_or(&empty);
+    let names: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    changed.extend(
+        names
+            .into_iter()
+            .filter(|name| old.get(*name) != new.get(*name))
+            .map(|name| format!("attributes.{name}")),
+    );
+    changed
 }
 
 /// Drops the attribute values whose retention (the tenant's attribute schema) ran out at
@@ -343,8 +396,17 @@ pub fn drop_expired_attributes(
                 .retain(|name, _| !expired.contains(name));
             stored.row.updated_at = now;
             stored.seal(vault)?;
-            let stored_now = crate::db::tx::statement(conn, |conn| {
-                rows::replace_persona_if_unchanged(conn, tenant, &stored.row, &before)
+            let id = ProfileId::from_stored(stored.row.id.clone());
+            let changed: Vec<String> = expired.iter().map(|n| format!("attributes.{n}")).collect();
+            let data = json!({ "changed": changed, "reason": "retention" });
+            let stored_now = crate::db::tx::write(conn, |conn| {
+                let swapped =
+                    rows::replace_persona_if_unchanged(conn, tenant, &stored.row, &before)?;
+                if swapped {
+                    let subject = Subject::Profile(&id);
+                    events::emit(conn, tenant, Kind::ProfileUpdated, subject, data.clone())?;
+                }
+                Ok::<_, crate::db::DbError>(swapped)
             })?;
             if stored_now {
                 dropped += expired.len();
@@ -372,6 +434,14 @@ pub fn set_default(
             )?;
         }
         rows::set_profile_default(conn, tenant, profile, true)?;
+        let data = json!({ "changed": ["is_default"] });
+        events::emit(
+            conn,
+            tenant,
+            Kind::ProfileUpdated,
+            Subject::Profile(profile),
+            data,
+        )?;
         Ok(())
     })?;
     find(conn, vault, tenant, profile)
@@ -392,6 +462,14 @@ pub fn delete(
             return Err(ProfileError::LastProfile);
         }
         rows::delete_profile(conn, tenant, profile)?;
+        let data = json!({ "profile_id": profile });
+        events::emit(
+            conn,
+            tenant,
+            Kind::ProfileDeleted,
+            Subject::Account(&account),
+            data,
+        )?;
         // What was issued for the persona ends with it.
         crate::db::grants::revoke_profile_grants(conn, tenant, profile, None, unix_now())?;
         if row.is_default {

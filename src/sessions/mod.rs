@@ -101,16 +101,69 @@ pub fn current(
     Ok(Some(row.into()))
 }
 
+/// Why a session ended, as `session.ended` events say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its user signed out (RP-initiated logout, the account page, a platform console).
+    Logout,
+    /// A new sign-in in the same browser replaced it.
+    Replaced,
+    /// Its user ended their other sessions.
+    EndedByUser,
+    /// An administrator signed the account out everywhere.
+    SignOutEverywhere,
+    Suspension,
+    PasswordChange,
+    PasswordReset,
+    /// The account is being deleted (scheduled or now).
+    Erasure,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::Replaced => "replaced",
+            EndReason::EndedByUser => "ended_by_user",
+            EndReason::SignOutEverywhere => "sign_out_everywhere",
+            EndReason::Suspension => "suspension",
+            EndReason::PasswordChange => "password_change",
+            EndReason::PasswordReset => "password_reset",
+            EndReason::Erasure => "erasure",
+        }
+    }
+}
+
+fn ended(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    session: &str,
+    reason: EndReason,
+) -> Result<(), DbError> {
+    crate::events::emit(
+        conn,
+        tenant,
+        crate::events::Kind::SessionEnded,
+        crate::events::Subject::Account(account),
+        serde_json::json!({ "session_id": session, "reason": reason.as_str() }),
+    )
+}
+
 /// Ends a session and revokes the grants made in it, so their access tokens stop at once
 /// (refresh tokens stop with the session anyway); `offline_access` grants outlive it.
 pub fn end(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     session: &SessionId,
+    reason: EndReason,
 ) -> Result<(), DbError> {
     let now = unix_now();
     crate::db::tx::write(conn, |conn| {
-        rows::end(conn, tenant, session, now)?;
+        if let Some(account) = rows::end(conn, tenant, session, now)? {
+            let account = AccountId::from_stored(account);
+            ended(conn, tenant, &account, session.as_str(), reason)?;
+        }
         crate::db::grants::revoke_session_grants(conn, tenant, session, now)?;
         Ok(())
     })
@@ -123,13 +176,33 @@ pub fn end_others(
     tenant: &TenantId,
     account: &AccountId,
     keep: &SessionId,
+    reason: EndReason,
 ) -> Result<usize, DbError> {
     let now = unix_now();
     crate::db::tx::write(conn, |conn| {
-        let ended = rows::end_others(conn, tenant, account, keep, now)?;
+        let ended_ids = rows::end_others(conn, tenant, account, keep, now)?;
+        for id in &ended_ids {
+            ended(conn, tenant, account, id, reason)?;
+        }
         crate::db::grants::revoke_other_session_grants(conn, tenant, account, keep, now)?;
-        Ok(ended)
+        Ok(ended_ids.len())
     })
+}
+
+/// Ends every session of the account (grants are the caller's: suspension revokes all of
+/// them, a password reset only some). Returns how many ended. In the caller's transaction.
+pub fn end_all(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+    reason: EndReason,
+) -> Result<usize, DbError> {
+    let ended_ids = rows::end_all_for_account(conn, tenant, account, now)?;
+    for id in &ended_ids {
+        ended(conn, tenant, account, id, reason)?;
+    }
+    Ok(ended_ids.len())
 }
 
 /// The CSRF token for forms shown to the browser holding `browser_cookie`.

@@ -216,6 +216,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             "/admin/purposes/{action}",
             web::post().to(c::purpose_action),
         )
+        .route("/admin/webhooks", web::get().to(c::webhooks))
+        .route("/admin/webhooks", web::post().to(c::webhook_action))
+        .route(
+            "/admin/webhooks/{action}",
+            web::post().to(c::webhook_action),
+        )
         .route("/admin/keys", web::get().to(c::keys))
         .route("/admin/keys/{action}", web::post().to(c::key_action))
         .route("/admin/audit", web::get().to(c::audit))

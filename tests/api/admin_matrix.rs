@@ -10,7 +10,7 @@ use tessera::config::TenantRouting;
 use crate::both_engines;
 use crate::helpers::{eventually, Engine, TestApp};
 
-const PERMISSIONS: [&str; 10] = [
+const PERMISSIONS: [&str; 11] = [
     "tenant:admin",
     "clients:read",
     "clients:write",
@@ -21,6 +21,7 @@ const PERMISSIONS: [&str; 10] = [
     "keys:write",
     "audit:read",
     "pii:read",
+    "webhooks:write",
 ];
 
 /// A client_credentials token for a machine client.
@@ -224,7 +225,27 @@ async fn admin_api_matrix(engine: Engine) {
         .unwrap()
         .to_owned();
     app.cli_json(&["role", "create", "--tenant", "acme", "viewers", "--json"]);
+    let globex_webhook = app.cli_json(&[
+        "webhook",
+        "create",
+        "--tenant",
+        "globex",
+        "--url",
+        "https://example.com/hook",
+        "--events",
+        "*",
+        "--json",
+    ])["subscription"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (verb, path) in [
+        ("get", format!("/webhooks/{globex_webhook}")),
+        ("patch", format!("/webhooks/{globex_webhook}")),
+        ("delete", format!("/webhooks/{globex_webhook}")),
+        ("post", format!("/webhooks/{globex_webhook}/secret")),
+        ("post", format!("/webhooks/{globex_webhook}/redeliver")),
+        ("get", format!("/webhooks/{globex_webhook}/deliveries")),
         ("get", format!("/clients/{globex_client}")),
         ("patch", format!("/clients/{globex_client}")),
         ("delete", format!("/clients/{globex_client}")),
@@ -238,7 +259,10 @@ async fn admin_api_matrix(engine: Engine) {
         ("put", format!("/roles/viewers/clients/{globex_client}")),
         ("post", format!("/keys/{globex_kid}/retire")),
     ] {
-        let body = (verb == "patch").then(|| json!({ "name": "taken over" }));
+        let body = (verb == "patch").then(|| match path.starts_with("/webhooks") {
+            true => json!({ "enabled": false }),
+            false => json!({ "name": "taken over" }),
+        });
         let (status, _, _) = call(&app, method(verb), "acme", &path, Some(admin), body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{verb} {path}");
     }
@@ -261,6 +285,9 @@ async fn admin_api_matrix(engine: Engine) {
         "--json",
     ]);
     assert_eq!(client["name"], "Test client");
+    let webhooks = app.cli_json(&["webhook", "list", "--tenant", "globex", "--json"]);
+    assert_eq!(webhooks[0]["id"], globex_webhook.as_str());
+    assert_eq!(webhooks[0]["enabled"], true);
 }
 both_engines!(admin_api_matrix);
 

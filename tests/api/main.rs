@@ -17,6 +17,7 @@ mod clients;
 mod concurrency;
 mod consent_purposes;
 mod discovery;
+mod events;
 mod first_hour;
 mod flow;
 mod hardening;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::openapi::{Operation, Schema};
+use crate::admin::webhooks::{CreatedSubscription, FeedEvent, SubscriptionView};
 use crate::admin::{
     self, accounts::AccountDetail, accounts::AccountSummary, accounts::Consents,
     audit_log::AuditEntry, clients::ClientChanges, clients::NewClient, clients::Secret,
@@ -36,6 +37,9 @@ use crate::web::extract::ClientIp;
 use crate::web::extract::CurrentTenant;
 use crate::web::oauth::context;
 use crate::web::AppState;
+use crate::webhooks::{
+    Delivery, DeliveryState, NewSubscription, Subscription, SubscriptionChanges,
+};
 
 pub const PREFIX: &str = "/admin/api/v1";
 
@@ -168,6 +172,24 @@ operations! {
         "Audit entries, newest first; filter with actor, action (or area prefix like `client.`), from, to (Unix seconds)", body: Empty, response: Page<AuditEntry>;
     get "/audit/export" => export_audit, Some(Permission::AuditRead), 200,
         "Every matching audit entry, oldest first, as JSON lines (application/x-ndjson)", body: Empty, response: String;
+    get "/webhooks" => list_webhooks, Some(Permission::WebhooksWrite), 200,
+        "List webhook subscriptions with their pending and dead deliveries", body: Empty, response: Page<SubscriptionView>;
+    post "/webhooks" => create_webhook, Some(Permission::WebhooksWrite), 201,
+        "Subscribe a URL to event types (docs/events.md); the signing secret is in this response only", body: NewSubscription, response: CreatedSubscription;
+    get "/webhooks/{webhook_id}" => get_webhook, Some(Permission::WebhooksWrite), 200,
+        "Show a subscription", body: Empty, response: SubscriptionView;
+    patch "/webhooks/{webhook_id}" => update_webhook, Some(Permission::WebhooksWrite), 200,
+        "Change a subscription; absent fields stay (enabled: false pauses fan-out to it)", body: SubscriptionChanges, response: Subscription;
+    delete "/webhooks/{webhook_id}" => delete_webhook, Some(Permission::WebhooksWrite), 204,
+        "Delete a subscription and its deliveries", body: Empty, response: Empty;
+    post "/webhooks/{webhook_id}/secret" => rotate_webhook_secret, Some(Permission::WebhooksWrite), 200,
+        "Replace the signing secret at once; the new one is in this response only", body: Empty, response: WebhookSecret;
+    get "/webhooks/{webhook_id}/deliveries" => list_deliveries, Some(Permission::WebhooksWrite), 200,
+        "The latest deliveries, newest first; filter with state (pending, delivered, dead) and limit", body: Empty, response: Vec<Delivery>;
+    post "/webhooks/{webhook_id}/redeliver" => redeliver_webhook, Some(Permission::WebhooksWrite), 200,
+        "Send dead deliveries again: the one named by `delivery`, or all", body: Redeliver, response: Requeued;
+    get "/events" => list_events, Some(Permission::WebhooksWrite), 200,
+        "The event feed, oldest first: events after the position `after` (0: from the start), optionally of some `type`s (comma-separated)", body: Empty, response: Page<FeedEvent>;
     get "/openapi.json" => openapi_document, None, 200,
         "This document", body: Empty, response: serde_json::Value;
 }
@@ -220,6 +242,25 @@ pub struct NewRole {
 pub struct RotateKeys {
     #[serde(default)]
     pub algs: Vec<KeyAlg>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct WebhookSecret {
+    /// `whsec_…`, shown only here.
+    pub secret: String,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redeliver {
+    /// One dead delivery's id; all the subscription's dead deliveries when absent.
+    #[serde(default)]
+    pub delivery: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Requeued {
+    pub requeued: usize,
 }
 
 /// The holder's roles after the change.
@@ -906,3 +947,101 @@ pub async fn openapi_document(state: web::Data<AppState>, tenant: CurrentTenant)
             &operations(),
         ))
 }
+
+#[derive(Deserialize, Default)]
+struct DeliveryQuery {
+    state: Option<DeliveryState>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+struct EventQuery {
+    after: Option<i64>,
+    limit: Option<usize>,
+    /// Comma-separated event types.
+    r#type: Option<String>,
+}
+
+handler!(list_webhooks, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::webhooks::list(c.conn, &c.who, &q.page())?)
+});
+
+handler!(create_webhook, |c| {
+    let new: NewSubscription = c.input.required_body()?;
+    let master = c.state.keys.master();
+    json(
+        StatusCode::CREATED,
+        admin::webhooks::create(c.conn, &c.who, master, &new)?,
+    )
+});
+
+handler!(get_webhook, |c| ok(admin::webhooks::get(
+    c.conn,
+    &c.who,
+    &c.input.param("webhook_id")
+)?));
+
+handler!(update_webhook, |c| {
+    let changes: SubscriptionChanges = c.input.required_body()?;
+    ok(admin::webhooks::update(
+        c.conn,
+        &c.who,
+        &c.input.param("webhook_id"),
+        &changes,
+    )?)
+});
+
+handler!(delete_webhook, |c| {
+    admin::webhooks::delete(c.conn, &c.who, &c.input.param("webhook_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(rotate_webhook_secret, |c| {
+    let master = c.state.keys.master();
+    let secret =
+        admin::webhooks::rotate_secret(c.conn, &c.who, master, &c.input.param("webhook_id"))?;
+    ok(WebhookSecret { secret })
+});
+
+handler!(list_deliveries, |c| {
+    let q: DeliveryQuery = c.input.query()?;
+    ok(admin::webhooks::deliveries(
+        c.conn,
+        &c.who,
+        &c.input.param("webhook_id"),
+        q.state,
+        q.limit.unwrap_or(50),
+    )?)
+});
+
+handler!(redeliver_webhook, |c| {
+    let body: Redeliver = c.input.body()?;
+    let requeued = admin::webhooks::redeliver(
+        c.conn,
+        &c.who,
+        &c.input.param("webhook_id"),
+        body.delivery.as_deref(),
+    )?;
+    ok(Requeued { requeued })
+});
+
+handler!(list_events, |c| {
+    let q: EventQuery = c.input.query()?;
+    let types: Vec<String> = q
+        .r#type
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    ok(admin::webhooks::events(
+        c.conn,
+        &c.who,
+        q.after.unwrap_or(0),
+        &types,
+        q.limit.unwrap_or(50),
+    )?)
+});

@@ -393,7 +393,14 @@ impl Action<'_> {
             "purposes/withdraw" => self.withdraw_purpose(conn),
             "sessions/end-others" => {
                 let (tenant, session) = (&self.user.tenant.id, &self.user.session);
-                crate::sessions::end_others(conn, tenant, &session.account_id, &session.id)?;
+                let reason = crate::sessions::EndReason::EndedByUser;
+                crate::sessions::end_others(
+                    conn,
+                    tenant,
+                    &session.account_id,
+                    &session.id,
+                    reason,
+                )?;
                 Ok(Ok("sessions"))
             }
             _ => Ok(Err("not_found")),

@@ -176,7 +176,12 @@ fn decide(
         return Ok((frame.page(html), false));
     }
     if let Some(session) = &session {
-        sessions::end(conn, &ctx.tenant.id, &session.id)?;
+        sessions::end(
+            conn,
+            &ctx.tenant.id,
+            &session.id,
+            sessions::EndReason::Logout,
+        )?;
     }
     // Registered URIs were parsed at registration; one that no longer parses is not used.
     let outcome = match redirect.and_then(|uri| url::Url::parse(&uri).ok()) {

@@ -32,6 +32,7 @@ pub(super) mod page;
 mod purposes;
 mod roles;
 mod settings;
+mod webhooks;
 
 pub use accounts::{account, account_action, accounts, invite};
 pub use attributes::{attribute_action, attributes};
@@ -41,6 +42,7 @@ pub use keys::{key_action, keys};
 pub use purposes::{purpose_action, purposes};
 pub use roles::{role_action, roles};
 pub use settings::{settings, settings_action};
+pub use webhooks::{webhook_action, webhooks};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -412,6 +414,12 @@ pub struct ConsoleForm {
     profile_id: Option<String>,
     // Invitations
     email: Option<String>,
+    // Webhooks
+    event_types: Option<String>,
+    personal_data: Option<String>,
+    description: Option<String>,
+    webhook_id: Option<String>,
+    delivery_id: Option<String>,
 }
 
 /// A console form submission (its CSRF token checked by `CsrfForm`). On success the action
@@ -545,6 +553,10 @@ fn notice(code: Option<&str>) -> Option<String> {
             "branding" => "The branding was saved. Hosted pages show it within a second.",
             "rotated" => "New signing keys are active. Earlier keys stay published until retired.",
             "retired" => "The key was retired.",
+            "webhook_paused" => "The subscription is paused: new events are not handed to it until it is resumed.",
+            "webhook_resumed" => "The subscription receives events again.",
+            "webhook_deleted" => "The subscription and its deliveries were deleted.",
+            "webhook_redelivered" => "The dead letter is back in line and is sent within seconds.",
             _ => return None,
         }
         .to_owned(),

@@ -264,7 +264,7 @@ pub(in crate::web::admin) struct Rendered<'a> {
 }
 
 /// Console sections, each shown to those holding its permission.
-pub(super) const SECTIONS: [(&str, &str, Permission); 8] = [
+pub(super) const SECTIONS: [(&str, &str, Permission); 9] = [
     ("Clients", "clients", Permission::ClientsRead),
     ("Accounts", "accounts", Permission::AccountsRead),
     ("Roles", "roles", Permission::RolesWrite),
@@ -273,6 +273,7 @@ pub(super) const SECTIONS: [(&str, &str, Permission); 8] = [
     ("Attributes", "attributes", Permission::SettingsWrite),
     ("Signing keys", "keys", Permission::KeysWrite),
     ("Audit log", "audit", Permission::AuditRead),
+    ("Webhooks", "webhooks", Permission::WebhooksWrite),
 ];
 
 pub(in crate::web::admin) fn nav(issuer: &str, who: &Principal, current: &str) -> Vec<NavItem> {

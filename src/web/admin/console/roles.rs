@@ -15,7 +15,7 @@ fn roles_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let roles = &listed.items;
     let mut page = ConsolePage::new("Roles and permissions");
     page.push(Block::Text(
-        "A profile's permissions are the union of its roles'. Console permissions: tenant:admin, clients:read, clients:write, accounts:read, accounts:write, roles:write, settings:write, keys:write, audit:read.".into(),
+        "A profile's permissions are the union of its roles'. Console permissions: tenant:admin, clients:read, clients:write, accounts:read, accounts:write, roles:write, settings:write, keys:write, audit:read, webhooks:write.".into(),
     ));
     let vault = call.state.keys.vault();
     let mut held = Vec::new();

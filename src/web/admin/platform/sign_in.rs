@@ -123,7 +123,12 @@ pub async fn logout(
 ) -> HttpResponse {
     act(state, req, form, Gate::Anonymous, move |call, _form| {
         if let Some(session) = call.session.take() {
-            sessions::end(call.conn, &call.platform, &session.id)?;
+            sessions::end(
+                call.conn,
+                &call.platform,
+                &session.id,
+                sessions::EndReason::Logout,
+            )?;
         }
         let removal = scope(call.state).clear(SESSION);
         Ok((
