@@ -28,11 +28,30 @@ pub struct PurgedTable {
     pub deleted: usize,
 }
 
-/// One round: every table, in batches of `batch_rows`, until it has no dead rows left (or
-/// has had `MAX_BATCHES_PER_TABLE` batches).
-pub fn purge_once(conn: &mut AnyConnection, now: i64, batch_rows: i64) -> Result<Purged, DbError> {
+/// One round: sessions that expired are ended first (so their end is an event, and clients
+/// get their back-channel logout), then every table, in batches of `batch_rows`, until it
+/// has no dead rows left (or has had `MAX_BATCHES_PER_TABLE` batches). `session_idle_secs`
+/// is the instance's idle timeout (tenants may only shorten it).
+pub fn purge_once(
+    conn: &mut AnyConnection,
+    now: i64,
+    batch_rows: i64,
+    session_idle_secs: i64,
+) -> Result<Purged, DbError> {
     let mut purged = Purged::default();
     let batch_rows = batch_rows.max(1);
+    let mut expired = 0;
+    for _ in 0..MAX_BATCHES_PER_TABLE {
+        let n = crate::sessions::end_expired(conn, session_idle_secs, now, batch_rows)?;
+        expired += n;
+        if (n as i64) < batch_rows {
+            break;
+        }
+    }
+    purged.tables.push(PurgedTable {
+        table: "sessions (expired, ended)",
+        deleted: expired,
+    });
     for target in purge::TARGETS {
         let mut deleted = 0;
         for _ in 0..MAX_BATCHES_PER_TABLE {
@@ -59,7 +78,7 @@ pub fn purge_once(conn: &mut AnyConnection, now: i64, batch_rows: i64) -> Result
 }
 
 /// Purges every `purge_interval_secs` (0: never) and logs what went.
-pub async fn run(db: Db, settings: MaintenanceSettings) {
+pub async fn run(db: Db, settings: MaintenanceSettings, session_idle_secs: i64) {
     if settings.purge_interval_secs == 0 {
         return;
     }
@@ -69,7 +88,7 @@ pub async fn run(db: Db, settings: MaintenanceSettings) {
         ticker.tick().await;
         let batch_rows = settings.purge_batch_rows;
         match db
-            .run(move |conn| purge_once(conn, unix_now(), batch_rows))
+            .run(move |conn| purge_once(conn, unix_now(), batch_rows, session_idle_secs))
             .await
         {
             Ok(purged) if purged.total > 0 => {

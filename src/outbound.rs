@@ -158,11 +158,13 @@ impl Outbound {
             .map_err(|_| FetchError::Timeout)?
     }
 
-    /// POSTs a JSON `body` with `headers` to `url` and returns the answer's status, whatever
-    /// it is (the caller decides what counts as accepted). The answer's body is not kept.
-    pub async fn post_json(
+    /// POSTs `body` (of `content_type`) with `headers` to `url` and returns the answer's
+    /// status, whatever it is (the caller decides what counts as accepted). The answer's body
+    /// is not kept.
+    pub async fn post(
         &self,
         url: &str,
+        content_type: &'static str,
         headers: &[(&'static str, String)],
         body: Vec<u8>,
     ) -> Result<u16, FetchError> {
@@ -170,7 +172,7 @@ impl Outbound {
         let mut request = self
             .client
             .post(parsed)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         for (name, value) in headers {
             request = request.header(*name, value);

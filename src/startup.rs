@@ -146,6 +146,7 @@ impl Application {
         tokio::spawn(crate::maintenance::run(
             db.clone(),
             settings.maintenance.clone(),
+            settings.sessions.idle_timeout_secs,
         ));
         tokio::spawn(crate::privacy::retention::run(
             db.clone(),
@@ -159,7 +160,7 @@ impl Application {
             db.clone(),
             state.keys.clone(),
             Arc::new(crate::outbound::Outbound::new(&settings.outbound)?),
-            settings.webhooks.clone(),
+            settings.clone(),
         ));
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })

@@ -42,6 +42,12 @@ pub struct NewClient {
     /// Consent purposes (keys) people accept before the client gets a code.
     #[serde(default)]
     pub purposes: Vec<String>,
+    /// OIDC Back-Channel Logout 1.0: logout tokens are posted here when a session the client
+    /// took part in ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid` (they always do when the session is known).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -62,6 +68,9 @@ pub struct ClientChanges {
     pub administration: Option<bool>,
     /// Replaces the consent purposes the client needs.
     pub purposes: Option<Vec<String>>,
+    /// `""` removes it.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 /// A new secret, shown once.
@@ -136,6 +145,8 @@ pub fn create(
         sector_identifier: new.sector_identifier,
         administration: new.administration.unwrap_or(false),
         purposes: new.purposes,
+        backchannel_logout_uri: new.backchannel_logout_uri,
+        backchannel_logout_session_required: new.backchannel_logout_session_required,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -175,6 +186,14 @@ pub fn update(
         ("sector_identifier", changes.sector_identifier.is_some()),
         ("administration", changes.administration.is_some()),
         ("purposes", changes.purposes.is_some()),
+        (
+            "backchannel_logout_uri",
+            changes.backchannel_logout_uri.is_some(),
+        ),
+        (
+            "backchannel_logout_session_required",
+            changes.backchannel_logout_session_required.is_some(),
+        ),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -192,6 +211,8 @@ pub fn update(
         sector_identifier: changes.sector_identifier,
         administration: changes.administration,
         purposes: changes.purposes,
+        backchannel_logout_uri: changes.backchannel_logout_uri,
+        backchannel_logout_session_required: changes.backchannel_logout_session_required,
     };
     audited(conn, who, "client.update", |conn| {
         require_power_over(conn, who, id)?;

@@ -102,6 +102,13 @@ pub struct CreateArgs {
     /// `tessera purpose`).
     #[arg(long = "purpose")]
     purposes: Vec<String>,
+    /// Where logout tokens are posted when a session the client took part in ends (OIDC
+    /// Back-Channel Logout).
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid` (they do whenever the session is known).
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
     #[arg(long)]
     json: bool,
 }
@@ -140,6 +147,11 @@ pub struct UpdateArgs {
     /// The client needs no consent purpose any more.
     #[arg(long)]
     no_purposes: bool,
+    /// Set (or, with "", remove) the back-channel logout URI.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    #[arg(long)]
+    backchannel_logout_session_required: Option<bool>,
     #[arg(long)]
     json: bool,
 }
@@ -208,6 +220,8 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 sector_identifier: args.sector_identifier,
                 administration: Some(args.administration),
                 purposes: args.purposes,
+                backchannel_logout_uri: args.backchannel_logout_uri,
+                backchannel_logout_session_required: args.backchannel_logout_session_required,
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -256,6 +270,8 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                     (false, false) => Some(args.purposes),
                     (false, true) => None,
                 },
+                backchannel_logout_uri: args.backchannel_logout_uri,
+                backchannel_logout_session_required: args.backchannel_logout_session_required,
             };
             let who = Principal::cli(&tenant.id);
             show(

@@ -150,6 +150,7 @@ fn purge(settings: &Settings, json: bool) -> anyhow::Result<()> {
         &mut conn,
         crate::domain::unix_now(),
         settings.maintenance.purge_batch_rows,
+        settings.sessions.idle_timeout_secs,
     )?;
     if json {
         return output::print_json(&purged);

@@ -1,6 +1,6 @@
 //! Registering, changing and removing clients.
 
-use super::model::{parse_name, parse_uris, sector_for, validate};
+use super::model::{parse_logout_uri, parse_name, parse_uris, sector_for, validate};
 use super::{
     AuthMethod, Client, ClientError, ClientSpec, ClientType, ClientUpdate, GrantType, SubjectMode,
 };
@@ -58,6 +58,8 @@ pub fn create(
         sector_identifier,
         administration: spec.administration,
         purposes,
+        backchannel_logout_uri: parse_logout_uri(spec.backchannel_logout_uri)?,
+        backchannel_logout_session_required: spec.backchannel_logout_session_required,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
@@ -153,6 +155,12 @@ pub fn update(
     }
     if let Some(purposes) = change.purposes {
         client.purposes = checked_purposes(conn, tenant, &purposes)?;
+    }
+    if change.backchannel_logout_uri.is_some() {
+        client.backchannel_logout_uri = parse_logout_uri(change.backchannel_logout_uri)?;
+    }
+    if let Some(required) = change.backchannel_logout_session_required {
+        client.backchannel_logout_session_required = required;
     }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.

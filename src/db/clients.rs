@@ -28,6 +28,8 @@ pub struct ClientRow {
     pub sector_identifier: Option<String>,
     pub administration: bool,
     pub purposes: String,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -132,6 +132,20 @@ pub fn revoke_profile_grants(
 /// `offline_access` in a stored scope (space-separated; no other scope name contains it).
 const OFFLINE: &str = "%offline_access%";
 
+/// Every grant made in a browser session (revoked or not), oldest first: who took part in it.
+pub fn of_session(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session: &SessionId,
+) -> Result<Vec<GrantRow>, DbError> {
+    Ok(grants::table
+        .filter(grants::tenant_id.eq(tenant.as_str()))
+        .filter(grants::session_id.eq(session.as_str()))
+        .order(grants::created_at.asc())
+        .select(GrantRow::as_select())
+        .load(conn)?)
+}
+
 /// Revokes the grants made in a browser session when it ends; grants with `offline_access`
 /// are meant to outlive it and stay.
 pub fn revoke_session_grants(

@@ -90,9 +90,9 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
-    // Finished deliveries (sent, or dead letters nobody sent again) are shown for two weeks.
+    // Finished deliveries (sent, or dead letters nobody sent again) are kept for two weeks.
     Target {
-        table: "webhook_deliveries",
+        table: "event_deliveries",
         key: "id",
         died_at: "finished_at",
         keep_secs: EVENT_KEEP_SECS,
@@ -101,7 +101,7 @@ pub const TARGETS: &[Target] = &[
     Target {
         table: "outbox_events",
         key: "position",
-        died_at: "CASE WHEN dispatched AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+        died_at: "CASE WHEN dispatched AND NOT EXISTS (SELECT 1 FROM event_deliveries d \
                   WHERE d.event_id = outbox_events.id AND d.state <> 'delivered') \
                   THEN occurred_at END",
         keep_secs: EVENT_KEEP_SECS,

@@ -65,6 +65,8 @@ diesel::table! {
         sector_identifier -> Nullable<Text>,
         administration -> Bool,
         purposes -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
+        backchannel_logout_session_required -> Bool,
     }
 }
 
@@ -435,10 +437,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    webhook_deliveries (id) {
+    event_deliveries (id) {
         id -> Text,
         tenant_id -> Text,
-        subscription_id -> Text,
+        subscription_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
         event_id -> Text,
         event_position -> BigInt,
         subject -> Text,
@@ -459,12 +462,12 @@ diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(profile_roles -> roles (role_id));
 diesel::joinable!(client_roles -> roles (role_id));
-diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     outbox_events,
     webhook_subscriptions,
-    webhook_deliveries,
+    event_deliveries,
     signing_keys,
     clients,
     accounts,

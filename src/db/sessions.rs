@@ -187,3 +187,67 @@ pub fn end_others(
     .returning(sessions::id)
     .get_results(conn)?)
 }
+
+#[derive(QueryableByName)]
+struct Expired {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tenant_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    idle: i64,
+}
+
+/// Sessions never ended but expired at `now`: past `expires_at`, or idle longer than their
+/// tenant's idle timeout (its override, held to `idle_ceiling` like every override, else
+/// `idle_ceiling`). (id, tenant id, the idle timeout that applies), at most `limit`.
+pub fn expired_unended(
+    conn: &mut AnyConnection,
+    now: i64,
+    idle_ceiling: i64,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>, DbError> {
+    use diesel::sql_types::BigInt;
+    // Each placeholder first appears in number order, which SQLite's numbering needs.
+    let sql = "SELECT id, tenant_id, idle FROM (SELECT s.id, s.tenant_id, s.expires_at, \
+               s.last_seen_at, CASE WHEN t.session_idle_secs IS NOT NULL \
+               AND t.session_idle_secs < $1 THEN t.session_idle_secs ELSE $1 END AS idle \
+               FROM sessions s JOIN tenants t ON t.id = s.tenant_id \
+               WHERE s.ended_at IS NULL) live \
+               WHERE expires_at <= $2 OR last_seen_at <= $2 - idle LIMIT $3";
+    let rows: Vec<Expired> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(idle_ceiling)
+        .bind::<BigInt, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.tenant_id, r.idle))
+        .collect())
+}
+
+/// Ends a session only if it is still expired at `now` (it may have been used since it was
+/// found); returns its account.
+pub fn end_if_expired(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session: &SessionId,
+    now: i64,
+    idle: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant.as_str()))
+            .filter(sessions::id.eq(session.as_str()))
+            .filter(sessions::ended_at.is_null())
+            .filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::last_seen_at.le(now.saturating_sub(idle))),
+            ),
+    )
+    .set(sessions::ended_at.eq(Some(now)))
+    .returning(sessions::account_id)
+    .get_result(conn)
+    .optional()?)
+}

@@ -118,6 +118,15 @@ pub fn insert(conn: &mut AnyConnection, row: &TenantRow) -> Result<(), DbError> 
     Ok(())
 }
 
+/// A tenant's slug by id (`None` once it is deleted).
+pub fn slug_of(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Option<String>, DbError> {
+    Ok(tenants::table
+        .filter(tenants::id.eq(tenant.as_str()))
+        .select(tenants::slug)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<TenantRow>, DbError> {
     Ok(tenants::table
         .filter(tenants::slug.eq(slug))

@@ -1,11 +1,12 @@
-//! Webhook subscriptions and their deliveries (`webhook_subscriptions`,
-//! `webhook_deliveries`). A delivery is sent by whichever node leases it first; a lease is a
-//! conditional update, so two nodes never hold one delivery at the same time.
+//! Webhook subscriptions and the deliveries of events (`webhook_subscriptions`,
+//! `event_deliveries`: to a subscription, or a back-channel logout to a client). A delivery
+//! is sent by whichever node leases it first; a lease is a conditional update, so two nodes
+//! never hold one delivery at the same time.
 
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-use super::schema::webhook_deliveries as deliveries;
+use super::schema::event_deliveries as deliveries;
 use super::schema::webhook_subscriptions as subscriptions;
 use super::{AnyConnection, DbError};
 use crate::domain::TenantId;
@@ -46,7 +47,10 @@ pub struct SubscriptionChanges {
 pub struct DeliveryRow {
     pub id: String,
     pub tenant_id: String,
-    pub subscription_id: String,
+    /// A webhook delivery's subscription…
+    pub subscription_id: Option<String>,
+    /// …or a back-channel logout's client.
+    pub client_id: Option<String>,
     pub event_id: String,
     pub event_position: i64,
     pub subject: String,
@@ -180,11 +184,18 @@ pub fn insert_deliveries(conn: &mut AnyConnection, rows: &[DeliveryRow]) -> Resu
     macro_rules! insert_each {
         ($conn:expr) => {
             for row in rows {
-                diesel::insert_into(deliveries::table)
-                    .values(row)
-                    .on_conflict((deliveries::subscription_id, deliveries::event_id))
-                    .do_nothing()
-                    .execute($conn)?;
+                let insert = diesel::insert_into(deliveries::table).values(row);
+                if row.subscription_id.is_some() {
+                    insert
+                        .on_conflict((deliveries::subscription_id, deliveries::event_id))
+                        .do_nothing()
+                        .execute($conn)?;
+                } else {
+                    insert
+                        .on_conflict((deliveries::client_id, deliveries::event_id))
+                        .do_nothing()
+                        .execute($conn)?;
+                }
             }
         };
     }

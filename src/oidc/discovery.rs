@@ -50,6 +50,10 @@ pub struct ProviderMetadata {
     pub claims_parameter_supported: bool,
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
+    /// OIDC Back-Channel Logout 1.0: logout tokens are posted to clients that register a
+    /// `backchannel_logout_uri`, and they always carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 
 impl ProviderMetadata {
@@ -105,6 +109,8 @@ impl ProviderMetadata {
             claims_parameter_supported: false,
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod context;

@@ -117,6 +117,8 @@ pub enum EndReason {
     PasswordReset,
     /// The account is being deleted (scheduled or now).
     Erasure,
+    /// Past its absolute lifetime or idle timeout (found by the maintenance round).
+    Expired,
 }
 
 impl EndReason {
@@ -130,6 +132,7 @@ impl EndReason {
             EndReason::PasswordChange => "password_change",
             EndReason::PasswordReset => "password_reset",
             EndReason::Erasure => "erasure",
+            EndReason::Expired => "expired",
         }
     }
 }
@@ -203,6 +206,39 @@ pub fn end_all(
         ended(conn, tenant, account, id, reason)?;
     }
     Ok(ended_ids.len())
+}
+
+/// Ends up to `limit` sessions that expired (past their absolute lifetime, or idle longer
+/// than their tenant's timeout, at most `idle_ceiling_secs`) but were never ended, as `end`
+/// does: their end is a `session.ended` event and what was issued in them stops. Returns
+/// how many this call ended (another node may take some meanwhile).
+pub fn end_expired(
+    conn: &mut AnyConnection,
+    idle_ceiling_secs: i64,
+    now: i64,
+    limit: i64,
+) -> Result<usize, DbError> {
+    let mut count = 0;
+    for (id, tenant, idle) in rows::expired_unended(conn, now, idle_ceiling_secs, limit)? {
+        let (tenant, session) = (TenantId::from_stored(tenant), SessionId::from_stored(id));
+        let done = crate::db::tx::write(conn, |conn| {
+            let Some(account) = rows::end_if_expired(conn, &tenant, &session, now, idle)? else {
+                return Ok(false);
+            };
+            let account = AccountId::from_stored(account);
+            ended(
+                conn,
+                &tenant,
+                &account,
+                session.as_str(),
+                EndReason::Expired,
+            )?;
+            crate::db::grants::revoke_session_grants(conn, &tenant, &session, now)?;
+            Ok::<_, DbError>(true)
+        })?;
+        count += usize::from(done);
+    }
+    Ok(count)
 }
 
 /// The CSRF token for forms shown to the browser holding `browser_cookie`.

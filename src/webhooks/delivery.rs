@@ -1,5 +1,7 @@
-//! Getting events to subscribers: fan-out (outbox → deliveries), leasing, sending, and
-//! recording what happened. Every node runs [`run`]; the database decides who sends what.
+//! Getting events to receivers: fan-out (outbox → deliveries), leasing, sending, and
+//! recording what happened. Receivers are webhook subscriptions, and clients owed a
+//! back-channel logout token for a session that ended (`crate::oidc::backchannel`). Every
+//! node runs [`run`]; the database decides who sends what.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,12 +9,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::open_secret;
-use crate::config::WebhookSettings;
+use crate::config::{Settings, WebhookSettings};
 use crate::db::events as event_rows;
 use crate::db::webhooks::{self as rows, Attempted, DeliveryRow, SubscriptionRow};
 use crate::db::{tx, AnyConnection, Db, DbError};
-use crate::domain::{unix_now, AccountId, ProfileId, TenantId};
+use crate::domain::{unix_now, AccountId, ClientId, ProfileId, SessionId, TenantId};
 use crate::keys::KeyStore;
+use crate::oidc::backchannel::{self, BackchannelError};
 use crate::outbound::Outbound;
 
 /// Events handed out per fan-out transaction.
@@ -46,29 +49,43 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64) -> Result<usize, DbError> {
         tenants.dedup();
         let subscriptions = rows::enabled_for(conn, &tenants)?;
         let (now, now_ms) = (unix_now(), now_ms());
+        let delivery = |event: &event_rows::EventRow, to: Receiver| DeliveryRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            tenant_id: event.tenant_id.clone(),
+            subscription_id: match &to {
+                Receiver::Subscription(id) => Some(id.clone()),
+                Receiver::Client(_) => None,
+            },
+            client_id: match to {
+                Receiver::Client(id) => Some(id),
+                Receiver::Subscription(_) => None,
+            },
+            event_id: event.id.clone(),
+            event_position: event.position,
+            subject: event.subject.clone(),
+            state: rows::PENDING.into(),
+            attempts: 0,
+            next_attempt_at_ms: now_ms,
+            leased_until_ms: None,
+            lease_token: None,
+            last_status: None,
+            last_error: None,
+            created_at: now,
+            finished_at: None,
+        };
         let mut deliveries = Vec::new();
         for event in &events {
             for subscription in subscriptions
                 .iter()
                 .filter(|s| s.tenant_id == event.tenant_id && wants(s, &event.event_type))
             {
-                deliveries.push(DeliveryRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    tenant_id: event.tenant_id.clone(),
-                    subscription_id: subscription.id.clone(),
-                    event_id: event.id.clone(),
-                    event_position: event.position,
-                    subject: event.subject.clone(),
-                    state: rows::PENDING.into(),
-                    attempts: 0,
-                    next_attempt_at_ms: now_ms,
-                    leased_until_ms: None,
-                    lease_token: None,
-                    last_status: None,
-                    last_error: None,
-                    created_at: now,
-                    finished_at: None,
-                });
+                deliveries.push(delivery(
+                    event,
+                    Receiver::Subscription(subscription.id.clone()),
+                ));
+            }
+            for client in logout_receivers(conn, event)? {
+                deliveries.push(delivery(event, Receiver::Client(client)));
             }
         }
         rows::insert_deliveries(conn, &deliveries)?;
@@ -76,6 +93,33 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64) -> Result<usize, DbError> {
         event_rows::mark_dispatched(conn, &positions)?;
         Ok(events.len())
     })
+}
+
+/// Who a delivery goes to.
+enum Receiver {
+    Subscription(String),
+    /// A client owed a back-channel logout token.
+    Client(String),
+}
+
+/// The clients owed a logout token for a `session.ended` event (none for other events).
+fn logout_receivers(
+    conn: &mut AnyConnection,
+    event: &event_rows::EventRow,
+) -> Result<Vec<String>, DbError> {
+    if event.event_type != crate::events::Kind::SessionEnded.as_str() {
+        return Ok(Vec::new());
+    }
+    let document: Value = serde_json::from_str(&event.body).unwrap_or(Value::Null);
+    let Some(session) = document["data"]["session_id"].as_str() else {
+        return Ok(Vec::new());
+    };
+    let tenant = TenantId::from_stored(event.tenant_id.clone());
+    let session = SessionId::from_stored(session.to_owned());
+    Ok(backchannel::targets(conn, &tenant, &session)?
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect())
 }
 
 fn wants(subscription: &SubscriptionRow, event_type: &str) -> bool {
@@ -89,21 +133,35 @@ fn wants(subscription: &SubscriptionRow, event_type: &str) -> bool {
 pub struct Leased {
     pub delivery: DeliveryRow,
     pub token: String,
-    pub url: String,
-    /// The secret's bytes, or why it could not be opened (the attempt then fails).
-    pub secret: Result<Vec<u8>, String>,
-    pub body: Vec<u8>,
+    pub request: Request,
+}
+
+/// What to send.
+pub enum Request {
+    /// An event to a subscription: signed with its secret (or why the secret could not be
+    /// opened: the attempt then fails).
+    Webhook {
+        url: String,
+        secret: Result<Vec<u8>, String>,
+        body: Vec<u8>,
+    },
+    /// A logout token to a client's back-channel logout URI.
+    Logout { uri: String, token: String },
+    /// Nothing can be sent (the receiver is gone): given up at once, with the reason.
+    Nothing(String),
+    /// Nothing can be sent now (why); the attempt fails and is retried as usual.
+    Failed(String),
 }
 
 /// Leases up to `limit` due deliveries and prepares their requests.
 pub fn lease_due(
     conn: &mut AnyConnection,
     keys: &KeyStore,
-    settings: &WebhookSettings,
+    settings: &Settings,
     limit: i64,
 ) -> Result<Vec<Leased>, DbError> {
     let now = now_ms();
-    let until = now.saturating_add(settings.lease_secs.saturating_mul(1000));
+    let until = now.saturating_add(settings.webhooks.lease_secs.saturating_mul(1000));
     let mut held = Vec::new();
     for delivery in rows::due(conn, now, limit)? {
         let token = crate::crypto::random_token();
@@ -118,38 +176,84 @@ pub fn lease_due(
     }
     let ids: Vec<String> = held
         .iter()
-        .map(|(d, _)| d.subscription_id.clone())
+        .filter_map(|(d, _)| d.subscription_id.clone())
         .collect();
     let subscriptions = rows::subscriptions_by_id(conn, &ids)?;
     let event_ids: Vec<String> = held.iter().map(|(d, _)| d.event_id.clone()).collect();
     let events = event_rows::find_many(conn, &event_ids)?;
     let mut leased = Vec::with_capacity(held.len());
     for (delivery, token) in held {
-        let (Some(subscription), Some(event)) = (
-            subscriptions
-                .iter()
-                .find(|s| s.id == delivery.subscription_id),
-            events.iter().find(|e| e.id == delivery.event_id),
-        ) else {
-            // The subscription or event went meanwhile: nothing to send, nobody to tell.
+        let Some(event) = events.iter().find(|e| e.id == delivery.event_id) else {
+            // The event went meanwhile (purged): nothing to send.
+            let request = Request::Nothing("the event no longer exists".into());
+            leased.push(Leased {
+                delivery,
+                token,
+                request,
+            });
             continue;
         };
         let mut document: Value = serde_json::from_str(&event.body).unwrap_or(Value::Null);
-        if subscription.include_personal_data {
-            let values = personal_values(conn, keys, &event.tenant_id, &document["data"])?;
-            if let Some(data) = document.get_mut("data").and_then(Value::as_object_mut) {
-                data.insert("values".into(), values);
-            }
-        }
+        let request = match (&delivery.subscription_id, &delivery.client_id) {
+            (Some(id), _) => match subscriptions.iter().find(|s| &s.id == id) {
+                Some(subscription) => {
+                    if subscription.include_personal_data {
+                        let values =
+                            personal_values(conn, keys, &event.tenant_id, &document["data"])?;
+                        if let Some(data) = document.get_mut("data").and_then(Value::as_object_mut)
+                        {
+                            data.insert("values".into(), values);
+                        }
+                    }
+                    Request::Webhook {
+                        url: subscription.url.clone(),
+                        secret: open_secret(keys.master(), subscription).map_err(|e| e.to_string()),
+                        body: document.to_string().into_bytes(),
+                    }
+                }
+                None => Request::Nothing("the subscription no longer exists".into()),
+            },
+            (None, Some(client)) => logout_request(conn, keys, settings, event, &document, client)?,
+            (None, None) => Request::Nothing("no receiver".into()),
+        };
         leased.push(Leased {
-            url: subscription.url.clone(),
-            secret: open_secret(keys.master(), subscription).map_err(|e| e.to_string()),
-            body: document.to_string().into_bytes(),
             delivery,
             token,
+            request,
         });
     }
     Ok(leased)
+}
+
+/// The logout token owed to `client` for the session a `session.ended` event names.
+fn logout_request(
+    conn: &mut AnyConnection,
+    keys: &KeyStore,
+    settings: &Settings,
+    event: &event_rows::EventRow,
+    document: &Value,
+    client: &str,
+) -> Result<Request, DbError> {
+    let Some(session) = document["data"]["session_id"].as_str() else {
+        return Ok(Request::Nothing("the event names no session".into()));
+    };
+    let tenant = TenantId::from_stored(event.tenant_id.clone());
+    let client = ClientId::from_stored(client.to_owned());
+    let session = SessionId::from_stored(session.to_owned());
+    Ok(
+        match backchannel::logout_token(conn, keys, settings, &tenant, &client, &session) {
+            Ok(logout) => Request::Logout {
+                uri: logout.uri,
+                token: logout.token,
+            },
+            Err(BackchannelError::Db(e)) => return Err(e),
+            Err(BackchannelError::Gone) => {
+                Request::Nothing("the client no longer takes back-channel logouts".into())
+            }
+            // Signing can work again (a key rotated in): fail this attempt, retry later.
+            Err(e @ BackchannelError::Signing(_)) => Request::Failed(e.to_string()),
+        },
+    )
 }
 
 /// The subject's personal values now, from the profile (or account) store: what a
@@ -201,6 +305,8 @@ pub struct Outcome {
     pub token: String,
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// Nothing could be sent, nor ever will: dead at once.
+    pub hopeless: bool,
 }
 
 impl Outcome {
@@ -209,35 +315,48 @@ impl Outcome {
     }
 }
 
-/// Sends one delivery: the Standard Webhooks headers over the event document. The
-/// `webhook-id` is the event's id, the same on every attempt, so receivers can drop
-/// duplicates.
+/// Sends one delivery. A webhook carries the Standard Webhooks headers over the event
+/// document (the `webhook-id` is the event's id, the same on every attempt, so receivers can
+/// drop duplicates); a back-channel logout is the form `logout_token=…` (§2.5).
 pub async fn send(outbound: &Outbound, leased: Leased) -> Outcome {
     let Leased {
         delivery,
         token,
-        url,
-        secret,
-        body,
+        request,
     } = leased;
-    let timestamp = unix_now();
-    let signed = secret.and_then(|secret| {
-        super::signature::sign(&secret, &delivery.event_id, timestamp, &body)
-            .map_err(|e| e.to_string())
-    });
-    let (status, error) = match signed {
-        Err(e) => (None, Some(e)),
-        Ok(signature) => {
-            let headers = [
-                ("webhook-id", delivery.event_id.clone()),
-                ("webhook-timestamp", timestamp.to_string()),
-                ("webhook-signature", signature),
-            ];
-            match outbound.post_json(&url, &headers, body).await {
-                Ok(status) if (200..300).contains(&status) => (Some(status), None),
-                Ok(status) => (Some(status), Some(format!("answered {status}"))),
-                Err(e) => (None, Some(e.to_string())),
+    let answered = |result: Result<u16, crate::outbound::FetchError>| match result {
+        Ok(status) if (200..300).contains(&status) => (Some(status), None),
+        Ok(status) => (Some(status), Some(format!("answered {status}"))),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let (status, error, hopeless) = match request {
+        Request::Nothing(why) => (None, Some(why), true),
+        Request::Failed(why) => (None, Some(why), false),
+        Request::Webhook { url, secret, body } => {
+            let timestamp = unix_now();
+            let signed = secret.and_then(|secret| {
+                super::signature::sign(&secret, &delivery.event_id, timestamp, &body)
+                    .map_err(|e| e.to_string())
+            });
+            match signed {
+                Err(e) => (None, Some(e), false),
+                Ok(signature) => {
+                    let headers = [
+                        ("webhook-id", delivery.event_id.clone()),
+                        ("webhook-timestamp", timestamp.to_string()),
+                        ("webhook-signature", signature),
+                    ];
+                    let json = "application/json";
+                    let (status, error) = answered(outbound.post(&url, json, &headers, body).await);
+                    (status, error, false)
+                }
             }
+        }
+        Request::Logout { uri, token: jwt } => {
+            let body = serde_urlencoded::to_string([("logout_token", jwt)]).unwrap_or_default();
+            let form = "application/x-www-form-urlencoded";
+            let (status, error) = answered(outbound.post(&uri, form, &[], body.into_bytes()).await);
+            (status, error, false)
         }
     };
     Outcome {
@@ -245,6 +364,7 @@ pub async fn send(outbound: &Outbound, leased: Leased) -> Outcome {
         token,
         status,
         error,
+        hopeless,
     }
 }
 
@@ -283,7 +403,7 @@ pub fn record(
                 error: None,
                 finished_at: Some(now / 1000),
             }
-        } else if attempts >= settings.max_attempts {
+        } else if attempts >= settings.max_attempts || outcome.hopeless {
             Attempted {
                 state: rows::DEAD,
                 attempts,
@@ -305,7 +425,8 @@ pub fn record(
         if !outcome.accepted() {
             tracing::info!(
                 delivery = %outcome.delivery.id,
-                subscription = %outcome.delivery.subscription_id,
+                subscription = outcome.delivery.subscription_id.as_deref().unwrap_or(""),
+                client = outcome.delivery.client_id.as_deref().unwrap_or(""),
                 attempts,
                 state = attempted.state,
                 error = error.as_deref().unwrap_or(""),
@@ -332,7 +453,7 @@ pub async fn round(
     db: &Db,
     keys: &Arc<KeyStore>,
     outbound: &Arc<Outbound>,
-    settings: &WebhookSettings,
+    settings: &Arc<Settings>,
 ) -> Result<Round, DbError> {
     let mut done = Round::default();
     for _ in 0..FAN_OUT_ROUNDS {
@@ -342,7 +463,7 @@ pub async fn round(
             break;
         }
     }
-    let limit = i64::try_from(settings.concurrency).unwrap_or(8);
+    let limit = i64::try_from(settings.webhooks.concurrency).unwrap_or(8);
     for _ in 0..SEND_ROUNDS {
         let (store, hooks) = (keys.clone(), settings.clone());
         let leased = db
@@ -365,18 +486,19 @@ pub async fn round(
             }
         }
         done.sent += outcomes.len();
-        let hooks = settings.clone();
+        let hooks = settings.webhooks.clone();
         db.run(move |conn| record(conn, &hooks, &outcomes)).await?;
     }
     Ok(done)
 }
 
 /// Runs delivery rounds every `poll_interval_ms` until the process ends (0: never).
-pub async fn run(db: Db, keys: Arc<KeyStore>, outbound: Arc<Outbound>, settings: WebhookSettings) {
-    if settings.poll_interval_ms == 0 {
+pub async fn run(db: Db, keys: Arc<KeyStore>, outbound: Arc<Outbound>, settings: Arc<Settings>) {
+    let poll = settings.webhooks.poll_interval_ms;
+    if poll == 0 {
         return;
     }
-    let mut ticker = tokio::time::interval(Duration::from_millis(settings.poll_interval_ms));
+    let mut ticker = tokio::time::interval(Duration::from_millis(poll));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;

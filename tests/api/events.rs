@@ -21,11 +21,11 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
+pub struct Received {
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
     /// What the receiver answered.
-    status: u16,
+    pub status: u16,
 }
 
 impl Received {
@@ -40,10 +40,10 @@ impl Received {
 
 /// A webhook receiver on a port of its own: it answers 500 to its first `failures`
 /// requests, then `status`, and records every request.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
-    status: Arc<AtomicUsize>,
+    pub status: Arc<AtomicUsize>,
     server: actix_web::dev::ServerHandle,
 }
 
@@ -83,7 +83,7 @@ async fn receive(
 }
 
 impl Receiver {
-    async fn start(failures: usize) -> Receiver {
+    pub async fn start(failures: usize) -> Receiver {
         let got = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::new(AtomicUsize::new(failures));
         let status = Arc::new(AtomicUsize::new(204));
@@ -114,7 +114,7 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
@@ -129,7 +129,7 @@ impl Receiver {
 
     /// Waits (as long as a slow machine may need; counts are asserted, never times) until
     /// `done` holds for what was received.
-    async fn until(&self, what: &str, done: impl Fn(&[Received]) -> bool) {
+    pub async fn until(&self, what: &str, done: impl Fn(&[Received]) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !done(&self.received()) {
             assert!(Instant::now() < deadline, "{what}: {:#?}", self.received());
@@ -146,7 +146,7 @@ impl Drop for Receiver {
 }
 
 /// Delivery polls often and retries soon, and the receiver on loopback may be contacted.
-fn quick(s: &mut Settings) {
+pub fn quick(s: &mut Settings) {
     s.webhooks.poll_interval_ms = 50;
     s.webhooks.retry_base_ms = 50;
     s.webhooks.retry_max_secs = 1;

@@ -1,3 +1,3 @@
-DROP TABLE webhook_deliveries;
+DROP TABLE event_deliveries;
 DROP TABLE webhook_subscriptions;
 DROP TABLE outbox_events;

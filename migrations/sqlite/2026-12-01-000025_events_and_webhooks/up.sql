@@ -36,11 +36,13 @@ CREATE TABLE webhook_subscriptions (
 );
 CREATE INDEX webhook_subscriptions_tenant ON webhook_subscriptions (tenant_id);
 
--- One event to one subscription, until it is delivered or given up (dead).
-CREATE TABLE webhook_deliveries (
+-- One event to one receiver until it is delivered or given up (dead): a webhook
+-- subscription, or a client's back-channel logout URI (OIDC Back-Channel Logout 1.0).
+CREATE TABLE event_deliveries (
     id TEXT PRIMARY KEY NOT NULL,
     tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-    subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+    subscription_id TEXT REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+    client_id TEXT REFERENCES clients(id) ON DELETE CASCADE,
     event_id TEXT NOT NULL,
     event_position BIGINT NOT NULL,
     subject TEXT NOT NULL,
@@ -56,8 +58,10 @@ CREATE TABLE webhook_deliveries (
     last_error TEXT,
     created_at BIGINT NOT NULL,
     finished_at BIGINT,
-    UNIQUE (subscription_id, event_id)
+    CHECK ((subscription_id IS NULL) <> (client_id IS NULL)),
+    UNIQUE (subscription_id, event_id),
+    UNIQUE (client_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at_ms);
-CREATE INDEX webhook_deliveries_order ON webhook_deliveries (subscription_id, subject, event_position);
-CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at);
+CREATE INDEX event_deliveries_due ON event_deliveries (state, next_attempt_at_ms);
+CREATE INDEX event_deliveries_order ON event_deliveries (subscription_id, subject, event_position);
+CREATE INDEX event_deliveries_finished ON event_deliveries (finished_at);

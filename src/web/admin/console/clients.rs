@@ -38,6 +38,15 @@ fn purposes_field(current: &[String]) -> Field {
     )
 }
 
+fn logout_field(current: Option<&str>) -> Field {
+    Field::text(
+        "backchannel_logout_uri",
+        "Back-channel logout URI",
+        current.unwrap_or_default(),
+    )
+    .hint("Optional. Logout tokens are posted here when a session this client took part in ends (OIDC Back-Channel Logout); they always carry sid.")
+}
+
 fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     let mut grants = Vec::new();
     if form.grant_authorization_code.is_some() {
@@ -152,6 +161,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                 .hint("One per line (optional)."),
             Field::select("consent", "Consent", &CONSENT_OPTIONS, "required"),
             purposes_field(&[]),
+            logout_field(None),
         ];
         fields.extend(grant_fields(&[
             GrantType::AuthorizationCode,
@@ -230,6 +240,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             ),
             Field::select("consent", "Consent", &CONSENT_OPTIONS, consent),
             purposes_field(&client.purposes),
+            logout_field(client.backchannel_logout_uri.as_deref()),
         ];
         fields.extend(grant_fields(&client.grant_types));
         fields.extend(administration_field(call, client.administration));
@@ -293,6 +304,8 @@ pub async fn create_client(
             sector_identifier: None,
             administration: form.administration.is_some().then_some(true),
             purposes: words(form.purposes.as_deref()),
+            backchannel_logout_uri: form.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: false,
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -342,6 +355,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         consent: consent_from(form),
         administration: administration_from(call, form),
         purposes: form.purposes.as_deref().map(|p| words(Some(p))),
+        backchannel_logout_uri: Some(form.backchannel_logout_uri.clone().unwrap_or_default()),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

@@ -373,6 +373,7 @@ pub struct ConsoleForm {
     grant_authorization_code: Option<String>,
     administration: Option<String>,
     purposes: Option<String>,
+    backchannel_logout_uri: Option<String>,
     // Consent purposes
     key: Option<String>,
     text: Option<String>,
