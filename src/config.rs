@@ -30,6 +30,19 @@ pub struct Settings {
     pub argon2: Argon2Settings,
     pub outbound: OutboundSettings,
     pub webhooks: WebhookSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Prometheus metrics (see `crate::metrics`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Serve it on this address instead of the main listener (empty: the main listener).
+    pub listen: String,
+    /// Tenants with a label of their own; the rest share `other`.
+    pub max_tenant_labels: usize,
 }
 
 /// Delivering events to webhook subscriptions (see `crate::webhooks`).

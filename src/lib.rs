@@ -17,6 +17,7 @@ pub mod identity;
 pub mod keys;
 pub mod mail;
 pub mod maintenance;
+pub mod metrics;
 pub mod oidc;
 pub mod outbound;
 pub mod platform;

@@ -74,6 +74,12 @@ pub fn purge_once(
         deleted: erased,
     });
     purged.total += erased;
+    crate::metrics::record(|m| {
+        for t in &purged.tables {
+            let n = u64::try_from(t.deleted).unwrap_or(0);
+            m.purged.with_label_values(&[t.table]).inc_by(n);
+        }
+    });
     Ok(purged)
 }
 

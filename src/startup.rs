@@ -115,6 +115,16 @@ impl Application {
         let settings = Arc::new(settings);
         let prepared = settings.clone();
         let (db, vault) = tokio::task::spawn_blocking(move || open_database(&prepared)).await??;
+        let metrics = match settings.metrics.enabled {
+            true => Some(Arc::new(crate::metrics::Metrics::new(
+                settings.metrics.max_tenant_labels,
+            )?)),
+            false => None,
+        };
+        let db = match &metrics {
+            Some(metrics) => db.with_metrics(metrics.clone()),
+            None => db,
+        };
         let cache_ttl = Duration::from_millis(settings.cache.ttl_ms);
         let (mailer, mail_from) = crate::mail::Mailer::from_settings(&settings)?;
         let state = AppState {
@@ -132,6 +142,7 @@ impl Application {
             authorize_windows: Arc::default(),
             mailer,
             mail_from,
+            metrics,
         };
         let port = listener.local_addr()?.port();
         tokio::spawn(crate::audit::run_sequencer(
@@ -197,6 +208,22 @@ impl Application {
 fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let routing = settings.tenancy.routing;
     let data = web::Data::new(state);
+    let metrics_listen = settings.metrics.listen.trim();
+    if settings.metrics.enabled && !metrics_listen.is_empty() {
+        // Metrics on an address of their own (an internal network, say): only /metrics there.
+        let shared = data.clone();
+        let metrics = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .route("/metrics", web::get().to(crate::web::metrics::scrape_here))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(metrics_listen)
+        .with_context(|| format!("could not listen on {metrics_listen} for metrics"))?
+        .run();
+        tokio::spawn(metrics);
+    }
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap_fn(|req, srv| {
@@ -240,6 +267,15 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
                 }
             })
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    crate::web::metrics::observe(&response, started);
+                    Ok(response)
+                }
+            })
             .app_data(data.clone())
             .app_data(actix_web::web::PayloadConfig::new(crate::web::BODY_LIMIT))
             .configure(routes::routes(routing))

@@ -77,6 +77,29 @@ pub struct Db {
     /// threads and their memory).
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     connect_timeout: Duration,
+    size: u32,
+    waits: std::sync::Arc<PoolWaits>,
+    /// The server's metrics, reachable from services on the blocking thread (`metrics::record`).
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+}
+
+/// How often and how long requests waited for a connection.
+#[derive(Debug, Default)]
+struct PoolWaits {
+    now: std::sync::atomic::AtomicI64,
+    total: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+}
+
+/// The pool as `/metrics` shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    pub size: u32,
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: i64,
+    pub waits: u64,
+    pub wait_seconds: f64,
 }
 
 impl Db {
@@ -104,7 +127,30 @@ impl Db {
             writers,
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(options.size as usize)),
             connect_timeout: options.connect_timeout,
+            size: options.size,
+            waits: std::sync::Arc::default(),
+            metrics: None,
         })
+    }
+
+    /// This pool, with the server's metrics reachable from the work it runs.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Db {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        use std::sync::atomic::Ordering::Relaxed;
+        let free = u32::try_from(self.permits.available_permits()).unwrap_or(0);
+        let state = self.pool.state();
+        PoolStatus {
+            size: self.size,
+            in_use: self.size.saturating_sub(free),
+            idle: state.idle_connections,
+            waiting: self.waits.now.load(Relaxed),
+            waits: self.waits.total.load(Relaxed),
+            wait_seconds: self.waits.micros.load(Relaxed) as f64 / 1e6,
+        }
     }
 
     pub fn engine(&self) -> &'static str {
@@ -123,16 +169,34 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let permit =
-            tokio::time::timeout(self.connect_timeout, self.permits.clone().acquire_owned())
-                .await
-                .map_err(|_| DbError::NoConnection(self.connect_timeout))?
-                .map_err(|_| DbError::NoConnection(self.connect_timeout))?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                use std::sync::atomic::Ordering::Relaxed;
+                let started = std::time::Instant::now();
+                self.waits.now.fetch_add(1, Relaxed);
+                let waited = tokio::time::timeout(
+                    self.connect_timeout,
+                    self.permits.clone().acquire_owned(),
+                )
+                .await;
+                self.waits.now.fetch_sub(1, Relaxed);
+                self.waits.total.fetch_add(1, Relaxed);
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.waits.micros.fetch_add(micros, Relaxed);
+                waited
+                    .map_err(|_| DbError::NoConnection(self.connect_timeout))?
+                    .map_err(|_| DbError::NoConnection(self.connect_timeout))?
+            }
+        };
         let (pool, writers) = (self.pool.clone(), self.writers.clone());
+        let metrics = self.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let mut conn = pool.get().map_err(DbError::from)?;
-            tx::queue_writers_on(writers.as_ref(), || work(&mut conn))
+            crate::metrics::with_current(metrics.as_ref(), || {
+                tx::queue_writers_on(writers.as_ref(), || work(&mut conn))
+            })
         })
         .await
         .map_err(DbError::from)?

@@ -366,10 +366,27 @@ pub fn redeliver(
         .execute(conn)?)
 }
 
-/// The oldest pending delivery's event time (Unix seconds), for the delivery lag.
-pub fn oldest_pending_position(conn: &mut AnyConnection) -> Result<Option<i64>, DbError> {
+/// How many deliveries, of every tenant, are in `state`.
+pub fn count_all(conn: &mut AnyConnection, state: &str) -> Result<i64, DbError> {
     Ok(deliveries::table
+        .filter(deliveries::state.eq(state))
+        .count()
+        .get_result(conn)?)
+}
+
+/// When the oldest event whose delivery is still pending happened (Unix seconds).
+pub fn oldest_pending_event_at(conn: &mut AnyConnection) -> Result<Option<i64>, DbError> {
+    use super::schema::outbox_events as events;
+    let position: Option<i64> = deliveries::table
         .filter(deliveries::state.eq(PENDING))
         .select(diesel::dsl::min(deliveries::event_position))
-        .first(conn)?)
+        .first(conn)?;
+    let Some(position) = position else {
+        return Ok(None);
+    };
+    Ok(events::table
+        .filter(events::position.eq(position))
+        .select(events::occurred_at)
+        .first(conn)
+        .optional()?)
 }

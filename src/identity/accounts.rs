@@ -508,6 +508,7 @@ pub fn count_failed_attempt(
             data,
         )?;
         tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
+        crate::metrics::record(|m| m.lockouts.inc());
         Ok(true)
     })
 }

@@ -161,7 +161,11 @@ pub fn admit(
         Door::Password => "login",
         Door::Code => "mfa",
     };
-    crate::rate_limit::hit(conn, &format!("{door}:{tenant}"), ip, per_minute)
+    let limited = crate::rate_limit::hit(conn, &format!("{door}:{tenant}"), ip, per_minute)?;
+    if limited.is_some() && door == "login" {
+        crate::metrics::record(|m| m.signins.with_label_values(&["rate_limited"]).inc());
+    }
+    Ok(limited)
 }
 
 /// The account an email names, as read before the password check.
@@ -307,6 +311,25 @@ pub fn settle(
 /// second factor, and starts the session when nothing else is due. Inside the step's write
 /// transaction.
 pub fn password(
+    conn: &mut AnyConnection,
+    attempt: &Attempt,
+    checked: &Checked,
+    factor: Factor,
+    require_verified_email: bool,
+) -> Result<Step, DbError> {
+    let step = password_step(conn, attempt, checked, factor, require_verified_email)?;
+    let outcome = match &step {
+        Step::SignedIn(_) => "success",
+        Step::NeedsCode(_) | Step::NeedsEnrolment(_) => "second_factor",
+        Step::Refused => "failure",
+        Step::EmailUnverified { .. } => "email_unverified",
+        Step::Unmet => "unmet",
+    };
+    crate::metrics::record(|m| m.signins.with_label_values(&[outcome]).inc());
+    Ok(step)
+}
+
+fn password_step(
     conn: &mut AnyConnection,
     attempt: &Attempt,
     checked: &Checked,

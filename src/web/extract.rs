@@ -152,7 +152,7 @@ pub fn tenant_host(req: &HttpRequest, state: &AppState) -> bool {
     requested_slug(req, state).is_some()
 }
 
-fn requested_slug(req: &HttpRequest, state: &AppState) -> Option<String> {
+pub(crate) fn requested_slug(req: &HttpRequest, state: &AppState) -> Option<String> {
     match state.settings.tenancy.routing {
         TenantRouting::Path => req.match_info().get("tenant").map(str::to_owned),
         TenantRouting::Subdomain => {

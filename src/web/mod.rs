@@ -7,6 +7,7 @@ mod error;
 pub mod extract;
 mod health;
 mod language;
+pub mod metrics;
 pub mod oauth;
 mod page;
 mod pages;
@@ -47,6 +48,7 @@ pub fn routes(routing: TenantRouting) -> impl FnOnce(&mut web::ServiceConfig) {
         .configure(platform_routes)
         .route("/", web::get().to(pages::root))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(metrics::scrape))
         .route("/readyz", web::get().to(health::readyz));
         match routing {
             TenantRouting::Path => {

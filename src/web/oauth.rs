@@ -199,7 +199,16 @@ pub async fn token(
         let params = form_params(&req, &body)?;
         token::handle(&state.db, ctx, authorization_header(&req), params).await
     };
-    with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await
+    let response = with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await;
+    if let (true, Some(metrics)) = (response.status().is_success(), &state.metrics) {
+        // Issued, so the grant type was one of ours: a bounded label.
+        let grant = url::form_urlencoded::parse(&body)
+            .find(|(name, _)| name == "grant_type")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        metrics.tokens_issued.with_label_values(&[&grant]).inc();
+    }
+    response
 }
 
 /// `POST {issuer}/introspect`

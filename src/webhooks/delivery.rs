@@ -437,6 +437,16 @@ pub fn record(
         tx::statement(conn, |conn| {
             rows::record_attempt(conn, id, token, &attempted)
         })?;
+        let kind = match outcome.delivery.client_id {
+            Some(_) => "backchannel_logout",
+            None => "webhook",
+        };
+        let result = match attempted.state {
+            rows::DELIVERED => "delivered",
+            rows::DEAD => "dead",
+            _ => "failed",
+        };
+        crate::metrics::record(|m| m.deliveries.with_label_values(&[kind, result]).inc());
     }
     Ok(())
 }
@@ -513,4 +523,25 @@ pub async fn run(db: Db, keys: Arc<KeyStore>, outbound: Arc<Outbound>, settings:
             Err(e) => tracing::warn!(error = %e, "webhook round failed"),
         }
     }
+}
+
+/// What waits, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct Status {
+    /// Events not yet handed to their receivers.
+    pub backlog: i64,
+    pub pending: i64,
+    pub dead: i64,
+    /// Age of the oldest event still waiting for a delivery (0: none waits).
+    pub lag_secs: i64,
+}
+
+pub fn status(conn: &mut AnyConnection) -> Result<Status, DbError> {
+    let oldest = rows::oldest_pending_event_at(conn)?;
+    Ok(Status {
+        backlog: event_rows::backlog(conn)?,
+        pending: rows::count_all(conn, rows::PENDING)?,
+        dead: rows::count_all(conn, rows::DEAD)?,
+        lag_secs: oldest.map_or(0, |at| unix_now().saturating_sub(at).max(0)),
+    })
 }

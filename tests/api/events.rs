@@ -404,6 +404,21 @@ async fn a_receiver_that_fails_three_times_gets_the_event_later(engine: Engine) 
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["attempts"], 4);
     assert_eq!(list[0]["last_status"], 204);
+    // The attempts are counted in /metrics, and nothing waits any more.
+    let m = crate::metrics::scrape(&app).await;
+    let count = |result| {
+        let labels = [("kind", "webhook"), ("result", result)];
+        crate::metrics::value(&m, "tessera_event_deliveries_total", &labels)
+    };
+    assert_eq!(
+        (count("failed"), count("delivered"), count("dead")),
+        (3.0, 1.0, 0.0)
+    );
+    let pending = [("state", "pending")];
+    assert_eq!(
+        crate::metrics::value(&m, "tessera_event_deliveries_waiting", &pending),
+        0.0
+    );
 }
 
 both_engines!(a_receiver_that_fails_three_times_gets_the_event_later);

@@ -26,6 +26,7 @@ mod health;
 pub mod invitations;
 mod keys;
 mod languages;
+pub mod metrics;
 mod mfa;
 mod personas;
 mod platform;
