@@ -250,6 +250,11 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+    /// OpenTelemetry traces over OTLP/HTTP (JSON), e.g.
+    /// `http://collector:4318/v1/traces`; empty: off.
+    pub otlp_endpoint: String,
+    /// The share of traces kept (0 to 1); a caller's sampling decision (`traceparent`) wins.
+    pub trace_sample_ratio: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -152,8 +152,11 @@ impl Outbound {
 
     /// GETs `url`: the body of a 2xx answer, at most `max_response_bytes` of it.
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        use tracing::Instrument as _;
         let parsed = self.checked(url)?;
+        let span = outbound_span("GET", &parsed);
         tokio::time::timeout(self.deadline, self.read(parsed))
+            .instrument(span)
             .await
             .map_err(|_| FetchError::Timeout)?
     }
@@ -169,6 +172,7 @@ impl Outbound {
         body: Vec<u8>,
     ) -> Result<u16, FetchError> {
         let parsed = self.checked(url)?;
+        let parsed_for_span = parsed.clone();
         let mut request = self
             .client
             .post(parsed)
@@ -187,7 +191,10 @@ impl Outbound {
             })?;
             Ok(response.status().as_u16())
         };
+        use tracing::Instrument as _;
+        let span = outbound_span("POST", &parsed_for_span);
         tokio::time::timeout(self.deadline, exchange)
+            .instrument(span)
             .await
             .map_err(|_| FetchError::Timeout)?
     }
@@ -245,6 +252,18 @@ impl Outbound {
         }
         Ok(body)
     }
+}
+
+/// The span of one outbound request (a trace names the host, never the path or query, which
+/// may hold tokens).
+fn outbound_span(method: &'static str, url: &url::Url) -> tracing::Span {
+    tracing::info_span!(
+        "outbound",
+        otel.name = %format!("{method} {}", url.host_str().unwrap_or_default()),
+        otel.kind = "client",
+        http.request.method = method,
+        server.address = url.host_str().unwrap_or_default(),
+    )
 }
 
 /// reqwest's message with its source chain (for the log).

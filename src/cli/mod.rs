@@ -115,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if std::env::var_os("RUST_LOG").is_none() {
                 log.level = "warn".into();
             }
-            crate::telemetry::init(&log);
+            crate::telemetry::init(&log, false);
             match command {
                 Command::Migrate { json } => migrate(&settings, json),
                 Command::Purge { json } => purge(&settings, json),

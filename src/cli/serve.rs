@@ -4,7 +4,7 @@ use crate::config::{Settings, TenantRouting};
 use crate::startup::Application;
 
 pub fn run(settings: Settings) -> anyhow::Result<()> {
-    crate::telemetry::init(&settings.log);
+    crate::telemetry::init(&settings.log, true);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone()).await?;
         print_banner(&settings, app.port(), app.tenant_count().await);
@@ -20,8 +20,10 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         // server.shutdown_timeout_secs to finish.
         app.run_until_stopped().await?;
         tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<_, anyhow::Error>(())
+    })?;
+    crate::telemetry::flush();
+    Ok(())
 }
 
 fn print_banner(settings: &Settings, port: u16, tenants: Option<usize>) {

@@ -191,7 +191,10 @@ impl Db {
         };
         let (pool, writers) = (self.pool.clone(), self.writers.clone());
         let metrics = self.metrics.clone();
+        // A child of the request's span: a database call in its trace.
+        let span = tracing::info_span!("db", otel.name = "db", db.system = self.engine);
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let _permit = permit;
             let mut conn = pool.get().map_err(DbError::from)?;
             crate::metrics::with_current(metrics.as_ref(), || {

@@ -60,7 +60,7 @@ fn init_logging() {
         if std::env::var_os("TEST_LOG").is_some() {
             let mut settings = Settings::defaults().expect("defaults").log;
             settings.level = "debug".into();
-            tessera::telemetry::init(&settings);
+            tessera::telemetry::init(&settings, false);
         }
     });
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 /// `tessera serve` from an empty directory with JSON logs on an ephemeral port, plus `env`.
-fn serve_in(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
+pub fn serve_in(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
         .arg("serve")
@@ -161,7 +161,10 @@ async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
     ));
 }
 
-fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+pub fn wait_with_timeout(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
