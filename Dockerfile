@@ -11,6 +11,8 @@ COPY Cargo.toml Cargo.lock diesel.toml ./
 COPY .cargo .cargo
 COPY src src
 COPY bench bench
+COPY examples examples
+COPY locales locales
 COPY migrations migrations
 COPY config config
 COPY templates templates
