@@ -72,6 +72,19 @@ pub fn insert_subscription(conn: &mut AnyConnection, row: &SubscriptionRow) -> R
     Ok(())
 }
 
+/// Makes the tenant's subscription changes take turns until the transaction ends, so a
+/// count checked before an insert still holds at commit (PostgreSQL: a transaction-scoped
+/// advisory lock; SQLite's write transaction already excludes other writers). Locks nothing
+/// else a business transaction takes.
+pub fn lock_subscriptions(conn: &mut AnyConnection, tenant: &TenantId) -> Result<(), DbError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("webhook subscriptions {tenant}"))
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn subscriptions(
     conn: &mut AnyConnection,
     tenant: &TenantId,

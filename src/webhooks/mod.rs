@@ -203,6 +203,7 @@ pub fn create(
         updated_at: now,
     };
     tx::write(conn, |conn| {
+        rows::lock_subscriptions(conn, tenant)?;
         if rows::subscriptions(conn, tenant)?.len() >= MAX_SUBSCRIPTIONS {
             return Err(WebhookError::Invalid(format!(
                 "a tenant has at most {MAX_SUBSCRIPTIONS} subscriptions"

@@ -888,3 +888,62 @@ async fn webhooks_in_the_console(engine: Engine) {
 }
 
 both_engines!(webhooks_in_the_console);
+
+/// Administrators subscribing at the same moment: the per-tenant limit holds (20), every
+/// subscription that was answered 201 exists, and each is audited once.
+async fn concurrent_subscriptions_respect_the_limit(engine: Engine) {
+    let app = TestApp::spawn_with(engine, quick).await;
+    app.create_tenant("acme");
+    let (_, token) = machine_admin(&app, "acme", &["webhooks:write", "audit:read"]).await;
+    let attempts = futures_util::future::join_all((0..25).map(|i| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let body = json!({
+                "url": format!("https://hooks.example.com/{i}"),
+                "event_types": ["*"],
+            });
+            call(
+                app,
+                Method::POST,
+                "acme",
+                "/webhooks",
+                Some(&token),
+                Some(body),
+            )
+            .await
+            .0
+        }
+    }))
+    .await;
+    let created = attempts
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = attempts
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    assert_eq!((created, refused), (20, 5), "{attempts:?}");
+    let (_, listed, _) = call(
+        &app,
+        Method::GET,
+        "acme",
+        "/webhooks?limit=200",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 20);
+    let (_, audit, _) = call(
+        &app,
+        Method::GET,
+        "acme",
+        "/audit?action=webhook.create&limit=200",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 20, "{audit}");
+}
+
+both_engines!(concurrent_subscriptions_respect_the_limit);
