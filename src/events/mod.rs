@@ -139,6 +139,23 @@ pub fn emit(
     )
 }
 
+/// An `account.updated` event: `data` says what changed (`changed`, and facts such as the
+/// new status).
+pub fn account_updated(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    data: Value,
+) -> Result<(), DbError> {
+    emit(
+        conn,
+        tenant,
+        Kind::AccountUpdated,
+        Subject::Account(account),
+        data,
+    )
+}
+
 /// The names of the fields a change set touched (`Some` ones), for `changed`.
 pub fn changed<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
     fields

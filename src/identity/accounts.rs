@@ -500,13 +500,7 @@ pub fn count_failed_attempt(
         super::challenge::void_all(conn, tenant, account)?;
         let until = crate::domain::expiry(now, lock);
         let data = json!({ "changed": ["locked"], "locked_until": crate::domain::rfc3339(until) });
-        events::emit(
-            conn,
-            tenant,
-            Kind::AccountUpdated,
-            Subject::Account(account),
-            data,
-        )?;
+        events::account_updated(conn, tenant, account, data)?;
         tracing::warn!(account = %account, failures, lock_secs = lock, "account locked after failed sign-ins");
         crate::metrics::record(|m| m.lockouts.inc());
         Ok(true)
@@ -523,13 +517,7 @@ pub fn unlock(
     tx::write(conn, |conn| {
         rows::clear_failed_logins(conn, tenant, account)?;
         let data = json!({ "changed": ["locked"], "locked_until": null });
-        events::emit(
-            conn,
-            tenant,
-            Kind::AccountUpdated,
-            Subject::Account(account),
-            data,
-        )
+        events::account_updated(conn, tenant, account, data)
     })?;
     find_account(conn, vault, tenant, account)
 }
@@ -607,13 +595,7 @@ fn status_changed(
     status: AccountStatus,
 ) -> Result<(), DbError> {
     let data = json!({ "changed": ["status"], "status": status.as_str() });
-    events::emit(
-        conn,
-        tenant,
-        Kind::AccountUpdated,
-        Subject::Account(account),
-        data,
-    )
+    events::account_updated(conn, tenant, account, data)
 }
 
 /// The `account.updated` event of a new password (never the password or its hash).
@@ -622,12 +604,5 @@ pub(crate) fn password_changed(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<(), DbError> {
-    let data = json!({ "changed": ["password"] });
-    events::emit(
-        conn,
-        tenant,
-        Kind::AccountUpdated,
-        Subject::Account(account),
-        data,
-    )
+    events::account_updated(conn, tenant, account, json!({ "changed": ["password"] }))
 }

@@ -233,13 +233,8 @@ pub fn accept(
         .ok_or(InvitationError::InvalidLink)?;
     rows::set_password_hash(conn, tenant, &account, &password.0, now)?;
     rows::set_email_verified(conn, tenant, &account, now)?;
-    crate::events::emit(
-        conn,
-        tenant,
-        crate::events::Kind::AccountUpdated,
-        crate::events::Subject::Account(&account),
-        json!({ "changed": ["password", "email_verified"] }),
-    )?;
+    let data = json!({ "changed": ["password", "email_verified"] });
+    crate::events::account_updated(conn, tenant, &account, data)?;
     crate::audit::record(
         conn,
         tenant,

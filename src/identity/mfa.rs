@@ -317,13 +317,8 @@ fn mfa_changed(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<(), crate::db::DbError> {
-    crate::events::emit(
-        conn,
-        tenant,
-        crate::events::Kind::AccountUpdated,
-        crate::events::Subject::Account(account),
-        serde_json::json!({ "changed": ["mfa"] }),
-    )
+    let data = serde_json::json!({ "changed": ["mfa"] });
+    crate::events::account_updated(conn, tenant, account, data)
 }
 
 /// Renders a QR code for `text` as an SVG path (no image crate needed).

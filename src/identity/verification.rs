@@ -124,8 +124,7 @@ fn confirm(
         }
         rows::set_email_verified(conn, tenant, &account, now)?;
         let data = serde_json::json!({ "changed": ["email_verified"] });
-        let subject = events::Subject::Account(&account);
-        events::emit(conn, tenant, events::Kind::AccountUpdated, subject, data)?;
+        events::account_updated(conn, tenant, &account, data)?;
         return Ok(Some(Verified::Account(account)));
     }
     let Some(rest) = purpose.strip_prefix("verify-profile:") else {

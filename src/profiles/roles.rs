@@ -168,18 +168,9 @@ pub fn grant(
     if crate::db::accounts::find_profile(conn, tenant, profile)?.is_none() {
         return Err(RoleError::NoProfile);
     }
-    crate::db::tx::write(conn, |conn| {
-        if rows::grant(conn, tenant, &row.role_id(), profile)? {
-            membership(
-                conn,
-                tenant,
-                Kind::RoleGranted,
-                name,
-                Subject::Profile(profile),
-                false,
-            )?;
-        }
-        Ok::<_, DbError>(())
+    let subject = Subject::Profile(profile);
+    changed_membership(conn, tenant, Kind::RoleGranted, name, subject, |conn| {
+        rows::grant(conn, tenant, &row.role_id(), profile)
     })?;
     Ok(authorization(conn, tenant, profile)?)
 }
@@ -191,18 +182,9 @@ pub fn revoke(
     profile: &ProfileId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    crate::db::tx::write(conn, |conn| {
-        if rows::revoke(conn, tenant, &row.role_id(), profile)? {
-            membership(
-                conn,
-                tenant,
-                Kind::RoleRevoked,
-                name,
-                Subject::Profile(profile),
-                false,
-            )?;
-        }
-        Ok::<_, DbError>(())
+    let subject = Subject::Profile(profile);
+    changed_membership(conn, tenant, Kind::RoleRevoked, name, subject, |conn| {
+        rows::revoke(conn, tenant, &row.role_id(), profile)
     })?;
     Ok(authorization(conn, tenant, profile)?)
 }
@@ -259,18 +241,9 @@ pub fn grant_client(
     if crate::db::clients::find(conn, tenant, client_id)?.is_none() {
         return Err(RoleError::NoClient);
     }
-    crate::db::tx::write(conn, |conn| {
-        if rows::grant_client(conn, tenant, &row.role_id(), client_id)? {
-            membership(
-                conn,
-                tenant,
-                Kind::RoleGranted,
-                name,
-                Subject::Client(client_id),
-                false,
-            )?;
-        }
-        Ok::<_, DbError>(())
+    let subject = Subject::Client(client_id);
+    changed_membership(conn, tenant, Kind::RoleGranted, name, subject, |conn| {
+        rows::grant_client(conn, tenant, &row.role_id(), client_id)
     })?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
@@ -282,18 +255,9 @@ pub fn revoke_client(
     client_id: &ClientId,
 ) -> Result<Authorization, RoleError> {
     let row = role(conn, tenant, name)?;
-    crate::db::tx::write(conn, |conn| {
-        if rows::revoke_client(conn, tenant, &row.role_id(), client_id)? {
-            membership(
-                conn,
-                tenant,
-                Kind::RoleRevoked,
-                name,
-                Subject::Client(client_id),
-                false,
-            )?;
-        }
-        Ok::<_, DbError>(())
+    let subject = Subject::Client(client_id);
+    changed_membership(conn, tenant, Kind::RoleRevoked, name, subject, |conn| {
+        rows::revoke_client(conn, tenant, &row.role_id(), client_id)
     })?;
     Ok(client_authorization(conn, tenant, client_id)?)
 }
@@ -306,6 +270,24 @@ pub fn client_authorization(
 ) -> Result<Authorization, DbError> {
     let (roles, permissions) = rows::client_authorization(conn, tenant, client_id)?;
     Ok(Authorization { roles, permissions })
+}
+
+/// Grants or revokes (`change`, true when it changed anything) and writes the event of it,
+/// in one transaction; nothing changed, no event.
+fn changed_membership(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    kind: Kind,
+    role: &str,
+    holder: Subject,
+    change: impl Fn(&mut AnyConnection) -> Result<bool, DbError>,
+) -> Result<(), DbError> {
+    crate::db::tx::write(conn, |conn| {
+        if change(conn)? {
+            membership(conn, tenant, kind, role, holder, false)?;
+        }
+        Ok(())
+    })
 }
 
 /// The `role.granted` / `role.revoked` event of one holder.
