@@ -48,6 +48,9 @@ pub struct NewClient {
     /// Logout tokens must carry `sid` (they always do when the session is known).
     #[serde(default)]
     pub backchannel_logout_session_required: bool,
+    /// `/authorize` takes only pushed requests (RFC 9126 PAR) from this client.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -71,6 +74,7 @@ pub struct ClientChanges {
     /// `""` removes it.
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// A new secret, shown once.
@@ -147,6 +151,7 @@ pub fn create(
         purposes: new.purposes,
         backchannel_logout_uri: new.backchannel_logout_uri,
         backchannel_logout_session_required: new.backchannel_logout_session_required,
+        require_pushed_authorization_requests: new.require_pushed_authorization_requests,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -194,6 +199,10 @@ pub fn update(
             "backchannel_logout_session_required",
             changes.backchannel_logout_session_required.is_some(),
         ),
+        (
+            "require_pushed_authorization_requests",
+            changes.require_pushed_authorization_requests.is_some(),
+        ),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -213,6 +222,7 @@ pub fn update(
         purposes: changes.purposes,
         backchannel_logout_uri: changes.backchannel_logout_uri,
         backchannel_logout_session_required: changes.backchannel_logout_session_required,
+        require_pushed_authorization_requests: changes.require_pushed_authorization_requests,
     };
     audited(conn, who, "client.update", |conn| {
         require_power_over(conn, who, id)?;

@@ -109,6 +109,9 @@ pub struct CreateArgs {
     /// Logout tokens must carry `sid` (they do whenever the session is known).
     #[arg(long)]
     backchannel_logout_session_required: bool,
+    /// /authorize takes only pushed authorization requests (RFC 9126) from this client.
+    #[arg(long)]
+    require_par: bool,
     #[arg(long)]
     json: bool,
 }
@@ -152,6 +155,9 @@ pub struct UpdateArgs {
     backchannel_logout_uri: Option<String>,
     #[arg(long)]
     backchannel_logout_session_required: Option<bool>,
+    /// Require (true) or stop requiring (false) pushed authorization requests.
+    #[arg(long)]
+    require_par: Option<bool>,
     #[arg(long)]
     json: bool,
 }
@@ -222,6 +228,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 purposes: args.purposes,
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
+                require_pushed_authorization_requests: args.require_par,
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -272,6 +279,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 },
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
+                require_pushed_authorization_requests: args.require_par,
             };
             let who = Principal::cli(&tenant.id);
             show(

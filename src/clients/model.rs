@@ -156,6 +156,9 @@ pub struct Client {
     /// Logout 1.0), and whether they must carry `sid`.
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
+    /// Authorization requests must be pushed first (RFC 9126 §6): `/authorize` takes only a
+    /// `request_uri` from this client.
+    pub require_pushed_authorization_requests: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -217,6 +220,8 @@ pub struct ClientView<'a> {
     /// Back-channel logout: where logout tokens are posted.
     pub backchannel_logout_uri: Option<&'a str>,
     pub backchannel_logout_session_required: bool,
+    /// `/authorize` takes only pushed requests (RFC 9126) from this client.
+    pub require_pushed_authorization_requests: bool,
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -232,6 +237,7 @@ impl Client {
             purposes: &self.purposes,
             backchannel_logout_uri: self.backchannel_logout_uri.as_deref(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -275,6 +281,7 @@ pub struct ClientSpec {
     pub purposes: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -295,6 +302,7 @@ pub struct ClientUpdate {
     /// `""` removes it.
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -538,6 +546,7 @@ impl TryFrom<ClientRow> for Client {
             jwks_uri: row.jwks_uri,
             backchannel_logout_uri: row.backchannel_logout_uri,
             backchannel_logout_session_required: row.backchannel_logout_session_required,
+            require_pushed_authorization_requests: row.require_pushed_authorization_requests,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -577,6 +586,7 @@ impl Client {
             purposes: self.purposes.join(" "),
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
         }
     }
 }

@@ -60,6 +60,7 @@ pub fn create(
         purposes,
         backchannel_logout_uri: parse_logout_uri(spec.backchannel_logout_uri)?,
         backchannel_logout_session_required: spec.backchannel_logout_session_required,
+        require_pushed_authorization_requests: spec.require_pushed_authorization_requests,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
@@ -161,6 +162,9 @@ pub fn update(
     }
     if let Some(required) = change.backchannel_logout_session_required {
         client.backchannel_logout_session_required = required;
+    }
+    if let Some(required) = change.require_pushed_authorization_requests {
+        client.require_pushed_authorization_requests = required;
     }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::authorization_requests;
+use super::schema::{authorization_requests, pushed_authorization_requests as pushed};
 use super::{AnyConnection, DbError};
 use crate::domain::TenantId;
 
@@ -85,4 +85,43 @@ pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<(
     )
     .execute(conn)?;
     Ok(())
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = pushed)]
+pub struct PushedRow<'a> {
+    pub request_uri_hash: &'a str,
+    pub tenant_id: &'a str,
+    pub client_id: &'a str,
+    pub parameters: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert_pushed(conn: &mut AnyConnection, row: &PushedRow) -> Result<(), DbError> {
+    diesel::insert_into(pushed::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Uses a pushed request: the first caller within its lifetime gets (client id, parameters),
+/// every later one nothing (one statement, so two at once cannot both have it).
+pub fn take_pushed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    request_uri_hash: &str,
+    now: i64,
+) -> Result<Option<(String, String)>, DbError> {
+    Ok(diesel::update(
+        pushed::table
+            .filter(pushed::tenant_id.eq(tenant.as_str()))
+            .filter(pushed::request_uri_hash.eq(request_uri_hash))
+            .filter(pushed::used_at.is_null())
+            .filter(pushed::expires_at.gt(now)),
+    )
+    .set(pushed::used_at.eq(Some(now)))
+    .returning((pushed::client_id, pushed::parameters))
+    .get_result(conn)
+    .optional()?)
 }

@@ -90,6 +90,12 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
+    Target {
+        table: "pushed_authorization_requests",
+        key: "request_uri_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
     // Finished deliveries (sent, or dead letters nobody sent again) are kept for two weeks.
     Target {
         table: "event_deliveries",

@@ -67,6 +67,7 @@ diesel::table! {
         purposes -> Text,
         backchannel_logout_uri -> Nullable<Text>,
         backchannel_logout_session_required -> Bool,
+        require_pushed_authorization_requests -> Bool,
     }
 }
 
@@ -408,6 +409,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    pushed_authorization_requests (request_uri_hash) {
+        request_uri_hash -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        parameters -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     outbox_events (position) {
         position -> BigInt,
         id -> Text,
@@ -465,6 +478,7 @@ diesel::joinable!(client_roles -> roles (role_id));
 diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    pushed_authorization_requests,
     outbox_events,
     webhook_subscriptions,
     event_deliveries,

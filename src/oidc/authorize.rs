@@ -153,11 +153,77 @@ impl From<crate::db::DbError> for AuthorizeError {
     }
 }
 
-/// Validates an authorization request from its query (GET) or form (POST) parameters.
+/// The scheme RFC 9126 §2.2 names for request URIs that are references (`oidc::par`).
+pub const PUSHED_URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// Validates an authorization request from its query (GET) or form (POST) parameters, or
+/// takes the pushed request its `request_uri` names (RFC 9126 §4: then only that request
+/// counts, whatever else the browser brought).
 pub fn validate(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     params: &Params,
+) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
+    match params.get("request_uri") {
+        Some(request_uri) if request_uri.starts_with(PUSHED_URN_PREFIX) => {
+            take_pushed(conn, ctx, params, request_uri)
+        }
+        // Request objects by reference are not fetched: `request_uri_not_supported`, sent
+        // to the redirect URI once it is verified.
+        _ => validate_request(conn, ctx, params, false),
+    }
+}
+
+/// Validates a request pushed to `/par` (the client already authenticated).
+pub fn validate_pushed(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    params: &Params,
+) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
+    validate_request(conn, ctx, params, true)
+}
+
+/// Uses up the pushed request a `request_uri` names. Unknown, expired, used, or another
+/// client's: the browser is told so, and nothing goes to any redirect URI (none is trusted).
+fn take_pushed(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    params: &Params,
+    request_uri: &str,
+) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
+    let page = |m: &str| AuthorizeError::Page(m.to_owned());
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| page("The application did not say who it is (client_id is missing)."))?;
+    let gone = || {
+        page("This sign-in link is no longer valid (its pushed request is unknown, expired or used). Go back to the application and start again.")
+    };
+    let reference = request_uri
+        .strip_prefix(PUSHED_URN_PREFIX)
+        .unwrap_or_default();
+    let Some((owner, parameters)) =
+        pending_rows::take_pushed(conn, &ctx.tenant.id, &sha256_hex(reference), unix_now())?
+    else {
+        return Err(gone());
+    };
+    let request: AuthorizationRequest = serde_json::from_str(&parameters).map_err(|_| gone())?;
+    if owner != client_id {
+        return Err(gone());
+    }
+    match ctx.client(conn, client_id) {
+        Ok(client) if client.redirect_uri_for(&request.redirect_uri).is_some() => {
+            Ok((client, request))
+        }
+        Err(ClientError::Db(e)) => Err(e.into()),
+        _ => Err(gone()),
+    }
+}
+
+fn validate_request(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    params: &Params,
+    pushed: bool,
 ) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
     let page = |m: &str| AuthorizeError::Page(m.to_owned());
     let client_id = params
@@ -203,6 +269,12 @@ pub fn validate(
             "response_mode must be query or form_post",
         ));
     }
+    if !pushed && client.require_pushed_authorization_requests {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "this client must push its authorization requests first (PAR, RFC 9126)",
+        ));
+    }
     if let Some((name, _)) = params
         .pairs()
         .iter()
@@ -222,7 +294,7 @@ pub fn validate(
     if params.get("request_uri").is_some() {
         return Err(fail(
             ErrorCode::RequestUriNotSupported,
-            "request_uri is not supported",
+            "request_uri only takes references from the pushed authorization request endpoint",
         ));
     }
     match params.get("response_type") {

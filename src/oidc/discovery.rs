@@ -30,6 +30,9 @@ pub struct ProviderMetadata {
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
     pub end_session_endpoint: String,
+    /// RFC 9126; per client, `require_pushed_authorization_requests` says who must use it.
+    pub pushed_authorization_request_endpoint: String,
+    pub require_pushed_authorization_requests: bool,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
@@ -68,6 +71,8 @@ impl ProviderMetadata {
             introspection_endpoint: format!("{issuer}/introspect"),
             revocation_endpoint: format!("{issuer}/revoke"),
             end_session_endpoint: format!("{issuer}/logout"),
+            pushed_authorization_request_endpoint: format!("{issuer}/par"),
+            require_pushed_authorization_requests: false,
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query", "form_post"],
             code_challenge_methods_supported: vec!["S256"],

@@ -68,6 +68,14 @@ impl Params {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }
+
+    /// These parameters with `name` set to `value` when it is absent.
+    pub fn with_default(mut self, name: &str, value: &str) -> Params {
+        if self.get(name).is_none() && !value.is_empty() {
+            self.0.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
 }
 
 #[cfg(test)]

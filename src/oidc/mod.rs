@@ -13,6 +13,7 @@ pub mod id_token_hint;
 pub mod introspection;
 pub mod jwks_fetch;
 pub mod minter;
+pub mod par;
 pub mod pkce;
 pub mod revocation;
 pub mod subject;

@@ -86,6 +86,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(oauth::method_not_allowed)),
     )
     .service(
+        web::resource("/par")
+            .route(web::post().to(oauth::pushed_authorization_request))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
         web::resource("/revoke")
             .route(web::post().to(oauth::revoke))
             .default_service(web::to(oauth::method_not_allowed)),

@@ -211,6 +211,21 @@ pub async fn token(
     response
 }
 
+/// `POST {issuer}/par`: a pushed authorization request (RFC 9126), answered 201 Created with
+/// its `request_uri` and `expires_in`.
+pub async fn pushed_authorization_request(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let mut response = form_endpoint(state, tenant, req, body, crate::oidc::par::push).await;
+    if response.status() == actix_web::http::StatusCode::OK {
+        *response.status_mut() = actix_web::http::StatusCode::CREATED;
+    }
+    response
+}
+
 /// `POST {issuer}/introspect`
 pub async fn introspect(
     state: web::Data<AppState>,

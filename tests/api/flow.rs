@@ -18,7 +18,7 @@ use crate::browser::{Browser, Page};
 use crate::helpers::{Engine, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const BYE: &str = "http://127.0.0.1:9/signed-out";
 
 pub struct Rp {

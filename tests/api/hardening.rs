@@ -1582,7 +1582,7 @@ async fn the_server_purges_on_its_own(engine: Engine) {
 both_engines!(the_server_purges_on_its_own);
 
 /// The payload of a JWT.
-fn jwt_claims(token: &str) -> Value {
+pub fn jwt_claims(token: &str) -> Value {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(

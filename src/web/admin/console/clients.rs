@@ -47,6 +47,14 @@ fn logout_field(current: Option<&str>) -> Field {
     .hint("Optional. Logout tokens are posted here when a session this client took part in ends (OIDC Back-Channel Logout); they always carry sid.")
 }
 
+fn par_field(required: bool) -> Field {
+    Field::checkbox(
+        "require_par",
+        "Require pushed authorization requests (PAR, RFC 9126)",
+        required,
+    )
+}
+
 fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     let mut grants = Vec::new();
     if form.grant_authorization_code.is_some() {
@@ -162,6 +170,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             Field::select("consent", "Consent", &CONSENT_OPTIONS, "required"),
             purposes_field(&[]),
             logout_field(None),
+            par_field(false),
         ];
         fields.extend(grant_fields(&[
             GrantType::AuthorizationCode,
@@ -241,6 +250,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             Field::select("consent", "Consent", &CONSENT_OPTIONS, consent),
             purposes_field(&client.purposes),
             logout_field(client.backchannel_logout_uri.as_deref()),
+            par_field(client.require_pushed_authorization_requests),
         ];
         fields.extend(grant_fields(&client.grant_types));
         fields.extend(administration_field(call, client.administration));
@@ -306,6 +316,7 @@ pub async fn create_client(
             purposes: words(form.purposes.as_deref()),
             backchannel_logout_uri: form.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: false,
+            require_pushed_authorization_requests: form.require_par.is_some(),
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -356,6 +367,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         administration: administration_from(call, form),
         purposes: form.purposes.as_deref().map(|p| words(Some(p))),
         backchannel_logout_uri: Some(form.backchannel_logout_uri.clone().unwrap_or_default()),
+        require_pushed_authorization_requests: Some(form.require_par.is_some()),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

@@ -374,6 +374,7 @@ pub struct ConsoleForm {
     administration: Option<String>,
     purposes: Option<String>,
     backchannel_logout_uri: Option<String>,
+    require_par: Option<String>,
     // Consent purposes
     key: Option<String>,
     text: Option<String>,

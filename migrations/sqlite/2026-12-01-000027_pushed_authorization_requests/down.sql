@@ -1,0 +1,2 @@
+ALTER TABLE clients DROP COLUMN require_pushed_authorization_requests;
+DROP TABLE pushed_authorization_requests;
