@@ -18,6 +18,7 @@ mod clients;
 mod concurrency;
 mod consent_purposes;
 mod discovery;
+mod discovery_accuracy;
 pub mod events;
 mod first_hour;
 pub mod flow;
