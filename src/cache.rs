@@ -50,6 +50,14 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.insert(key, (Instant::now(), value));
     }
 
+    /// Forgets every entry `forget` picks (a change announced by another node).
+    pub fn forget_where(&self, forget: impl Fn(&K, &V) -> bool) {
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|key, (_, value)| !forget(key, value));
+    }
+
     /// Forgets a key at once (after a change made by this process).
     pub fn remove(&self, key: &K) {
         self.entries

@@ -173,6 +173,10 @@ impl Application {
             Arc::new(crate::outbound::Outbound::new(&settings.outbound)?),
             settings.clone(),
         ));
+        if db.engine() == "postgresql" {
+            let url = settings.database.url.expose_secret().to_owned();
+            tokio::spawn(listen_for_changes(state.clone(), url));
+        }
         let server = serve(listener, state, &settings)?;
         Ok(Application { port, server, db })
     }
@@ -202,6 +206,43 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Every node forgets cached tenants and clients the moment another node (or the CLI)
+/// commits a change to them (PostgreSQL `LISTEN`; `db::notify`), instead of when
+/// `cache.ttl_ms` runs out, which stays the fallback while the listener reconnects. The
+/// listener's own connection is checked for notices every few milliseconds (reading what
+/// arrived costs no round trip) and ends with the server.
+async fn listen_for_changes(state: AppState, url: String) {
+    const POLL: Duration = Duration::from_millis(20);
+    loop {
+        let connecting = url.clone();
+        let connected =
+            tokio::task::spawn_blocking(move || crate::db::notify::Listener::connect(&connecting))
+                .await;
+        let mut listener = match connected {
+            Ok(Ok(listener)) => listener,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for cache changes; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(_) => return,
+        };
+        // Whatever changed while not listening is unknown: start from empty caches.
+        state.tenants.forget_where(|_, _| true);
+        state.clients.forget_where(|_, _| true);
+        loop {
+            tokio::time::sleep(POLL).await;
+            match listener.received() {
+                Ok(notices) => notices.iter().for_each(|n| state.forget(n)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the cache-change listener; reconnecting");
+                    break;
+                }
+            }
+        }
     }
 }
 

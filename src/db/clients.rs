@@ -74,6 +74,8 @@ pub fn update(
     )
     .set(row)
     .execute(conn)?;
+    let notice = super::notify::Notice::Client(tenant.to_string(), row.id.clone());
+    super::notify::send(conn, notice)?;
     Ok(updated == 1)
 }
 
@@ -88,5 +90,7 @@ pub fn delete(
             .filter(clients::id.eq(client_id.as_str())),
     )
     .execute(conn)?;
+    let notice = super::notify::Notice::Client(tenant.to_string(), client_id.to_string());
+    super::notify::send(conn, notice)?;
     Ok(deleted == 1)
 }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod grants;
 pub mod legacy;
 pub mod mfa;
+pub mod notify;
 pub mod pending;
 pub mod purge;
 pub mod purposes;

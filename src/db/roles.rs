@@ -72,7 +72,21 @@ pub fn delete(
             .filter(roles::id.eq(role_id.as_str())),
     )
     .execute(conn)?;
-    Ok(())
+    // Clients cache the permissions of the roles they hold.
+    clients_changed(conn, tenant)
+}
+
+fn clients_changed(conn: &mut AnyConnection, tenant: &TenantId) -> Result<(), DbError> {
+    super::notify::send(conn, super::notify::Notice::Clients(tenant.to_string()))
+}
+
+fn client_changed(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client: &ClientId,
+) -> Result<(), DbError> {
+    let notice = super::notify::Notice::Client(tenant.to_string(), client.to_string());
+    super::notify::send(conn, notice)
 }
 
 pub fn permissions(
@@ -116,6 +130,7 @@ pub fn permit(
             role_permissions::permission.eq(permission),
         ))
         .execute(conn)?;
+    clients_changed(conn, tenant)?;
     Ok(true)
 }
 
@@ -125,14 +140,16 @@ pub fn unpermit(
     role_id: &RoleId,
     permission: &str,
 ) -> Result<bool, DbError> {
-    Ok(diesel::delete(
+    let removed = diesel::delete(
         role_permissions::table
             .filter(role_permissions::tenant_id.eq(tenant.as_str()))
             .filter(role_permissions::role_id.eq(role_id.as_str()))
             .filter(role_permissions::permission.eq(permission)),
     )
     .execute(conn)?
-        == 1)
+        == 1;
+    clients_changed(conn, tenant)?;
+    Ok(removed)
 }
 
 pub fn grant(
@@ -232,6 +249,7 @@ pub fn grant_client(
             client_roles::tenant_id.eq(tenant.as_str()),
         ))
         .execute(conn)?;
+    client_changed(conn, tenant, client_id)?;
     Ok(true)
 }
 
@@ -241,14 +259,16 @@ pub fn revoke_client(
     role_id: &RoleId,
     client_id: &ClientId,
 ) -> Result<bool, DbError> {
-    Ok(diesel::delete(
+    let removed = diesel::delete(
         client_roles::table
             .filter(client_roles::tenant_id.eq(tenant.as_str()))
             .filter(client_roles::client_id.eq(client_id.as_str()))
             .filter(client_roles::role_id.eq(role_id.as_str())),
     )
     .execute(conn)?
-        == 1)
+        == 1;
+    client_changed(conn, tenant, client_id)?;
+    Ok(removed)
 }
 
 /// A client's roles (names) and the union of their permissions, both sorted.

@@ -83,7 +83,7 @@ pub fn set_policy(
     diesel::update(tenants::table.find(tenant.as_str()))
         .set(policy)
         .execute(conn)?;
-    Ok(())
+    super::notify::tenant_changed(conn, tenant)
 }
 
 /// The display name and branding columns of a tenant, for `set_branding` (every one
@@ -108,7 +108,7 @@ pub fn set_branding(
     diesel::update(tenants::table.find(tenant.as_str()))
         .set(branding)
         .execute(conn)?;
-    Ok(())
+    super::notify::tenant_changed(conn, tenant)
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &TenantRow) -> Result<(), DbError> {
@@ -152,6 +152,7 @@ pub fn set_status(
     let updated = diesel::update(tenants::table.find(tenant.as_str()))
         .set((tenants::status.eq(status), tenants::updated_at.eq(now)))
         .execute(conn)?;
+    super::notify::tenant_changed(conn, tenant)?;
     Ok(updated == 1)
 }
 
@@ -160,7 +161,7 @@ pub fn bump_key_set_version(conn: &mut AnyConnection, tenant: &TenantId) -> Resu
     diesel::update(tenants::table.find(tenant.as_str()))
         .set(tenants::key_set_version.eq(tenants::key_set_version + 1))
         .execute(conn)?;
-    Ok(())
+    super::notify::tenant_changed(conn, tenant)
 }
 
 pub fn key_set_version(conn: &mut AnyConnection, tenant: &TenantId) -> Result<i64, DbError> {
@@ -225,7 +226,9 @@ pub fn counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64, i64)>, DbErr
 
 /// Deletes a tenant and, through the foreign keys, everything it owns.
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId) -> Result<bool, DbError> {
-    Ok(diesel::delete(tenants::table.find(tenant.as_str())).execute(conn)? == 1)
+    let deleted = diesel::delete(tenants::table.find(tenant.as_str())).execute(conn)? == 1;
+    super::notify::tenant_changed(conn, tenant)?;
+    Ok(deleted)
 }
 
 pub fn insert_setup_token(

@@ -83,6 +83,18 @@ impl AppState {
         Some(retry_after)
     }
 
+    /// Drops what a change notice names from this node's caches (`db::notify`).
+    pub fn forget(&self, notice: &crate::db::notify::Notice) {
+        use crate::db::notify::Notice;
+        match notice {
+            Notice::Tenant(id) => self.tenants.forget_where(|_, t| t.id.as_str() == id),
+            Notice::Client(tenant, client) => self
+                .clients
+                .forget_where(|(t, c), _| t.as_str() == tenant && c == client),
+            Notice::Clients(tenant) => self.clients.forget_where(|(t, _), _| t.as_str() == tenant),
+        }
+    }
+
     pub fn issuer(&self, tenant: &Tenant) -> String {
         crate::tenancy::issuer(&self.settings, &tenant.slug)
     }

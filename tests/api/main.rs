@@ -13,6 +13,7 @@ mod attacks;
 mod attacks_support;
 mod audit;
 mod backchannel;
+mod cache_notify;
 mod cli;
 mod clients;
 mod concurrency;
