@@ -57,6 +57,11 @@ async fn code_for(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> (String, St
     (code, verifier)
 }
 
+/// The tokens a code is redeemed for, the client authenticating with its secret (Basic).
+async fn redeemed(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> Value {
+    tokens(crate::flow::exchange(app, "acme", rp, code, Some(verifier)).await).await
+}
+
 async fn redeem(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Value {
     tokens(app.post_form("acme", "/token", form, basic).await).await
 }
@@ -157,13 +162,7 @@ async fn every_advertised_value_works(engine: Engine) {
     );
     // client_secret_basic, authorization_code, then refresh_token.
     let (code, verifier) = code_for(&app, &rp, &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier.as_str()),
-    ];
-    let first = redeem(&app, &form, Some((&rp.id, &rp.secret))).await;
+    let first = redeemed(&app, &rp, &code, &verifier).await;
     let refresh = first["refresh_token"].as_str().expect("a refresh token");
     let refreshed = redeem(
         &app,
@@ -239,13 +238,7 @@ async fn every_advertised_value_works(engine: Engine) {
     for alg in &advertised {
         let signed = register_rp(&app, "acme", &["--consent", "skip", "--signing-alg", alg]);
         let (code, verifier) = code_for(&app, &signed, &[]).await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.as_str()),
-        ];
-        let issued = redeem(&app, &form, Some((&signed.id, &signed.secret))).await;
+        let issued = redeemed(&app, &signed, &code, &verifier).await;
         let id_token = issued["id_token"].as_str().unwrap();
         let header = josekit::jwt::decode_header(id_token).unwrap();
         assert_eq!(header.claim("alg").unwrap(), alg.as_str());
@@ -264,13 +257,7 @@ async fn every_advertised_value_works(engine: Engine) {
         &["--consent", "skip", "--subject-mode", "pairwise"],
     );
     let (code, verifier) = code_for(&app, &pairwise, &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier.as_str()),
-    ];
-    let issued = redeem(&app, &form, Some((&pairwise.id, &pairwise.secret))).await;
+    let issued = redeemed(&app, &pairwise, &code, &verifier).await;
     let pairwise_sub = claims(issued["id_token"].as_str().unwrap())["sub"].clone();
     assert!(pairwise_sub.is_string() && pairwise_sub != public_sub);
 
@@ -293,13 +280,7 @@ async fn every_advertised_value_works(engine: Engine) {
         &["--consent", "skip", "--subject-mode", "account"],
     );
     let (code, verifier) = code_for(&app, &account_rp, &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier.as_str()),
-    ];
-    let issued = redeem(&app, &form, Some((&account_rp.id, &account_rp.secret))).await;
+    let issued = redeemed(&app, &account_rp, &code, &verifier).await;
     seen.extend(
         claims(issued["id_token"].as_str().unwrap())
             .as_object()
