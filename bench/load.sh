@@ -17,7 +17,7 @@ connections="${BENCH_CONNECTIONS:-32}"
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
-bin=target/release/tessera
+bin="${CARGO_TARGET_DIR:-target}/release/tessera"
 work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -1,15 +1,55 @@
 //! Discovery documents and JWKS.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpResponse};
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{ApiError, AppState};
 use crate::oidc::discovery::ProviderMetadata;
 use crate::web::extract::CurrentTenant;
 
-/// Public, cacheable for a few minutes, readable cross-origin by browser-based clients.
-fn public_json(body: Vec<u8>, content_type: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
+/// A public document ready to send: its bytes and their entity tag.
+pub struct Published {
+    body: web::Bytes,
+    etag: String,
+}
+
+impl Published {
+    fn new(body: Vec<u8>) -> Published {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&body);
+        Published {
+            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            body: web::Bytes::from(body),
+        }
+    }
+}
+
+/// Whether `If-None-Match` names this version (or `*`): the client's copy is current.
+fn still_fresh(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// Public, cacheable for a few minutes, readable cross-origin by browser-based clients, with
+/// an entity tag: a client that has this version gets 304 and no body.
+fn public_json(
+    req: &HttpRequest,
+    document: &Published,
+    content_type: &'static str,
+) -> HttpResponse {
+    let fresh = still_fresh(req, &document.etag);
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
         .insert_header((
             header::CACHE_CONTROL,
@@ -19,29 +59,51 @@ fn public_json(body: Vec<u8>, content_type: &'static str) -> HttpResponse {
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         ))
-        .body(body)
+        .insert_header((header::ETAG, document.etag.clone()));
+    if fresh {
+        return response.finish();
+    }
+    response.body(document.body.clone())
 }
 
-/// `GET {issuer}/.well-known/openid-configuration` and `.../oauth-authorization-server`.
+/// A document from the per-process store, made once (`make`) per key.
+fn published(
+    state: &AppState,
+    key: String,
+    make: impl FnOnce() -> Result<Vec<u8>, ApiError>,
+) -> Result<Arc<Published>, ApiError> {
+    if let Some(found) = state.documents.get(&key) {
+        return Ok(found);
+    }
+    let document = Arc::new(Published::new(make()?));
+    state.documents.insert(key, document.clone());
+    Ok(document)
+}
+
+/// `GET {issuer}/.well-known/openid-configuration` and `.../oauth-authorization-server`:
+/// made once per issuer (it depends on nothing else).
 pub async fn provider_metadata(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let metadata = ProviderMetadata::for_issuer(&state.issuer(&tenant));
-    let body = serde_json::to_vec(&metadata).map_err(ApiError::internal)?;
-    Ok(public_json(body, "application/json"))
+    let issuer = state.issuer(&tenant);
+    let document = published(&state, format!("discovery {issuer}"), || {
+        serde_json::to_vec(&ProviderMetadata::for_issuer(&issuer)).map_err(ApiError::internal)
+    })?;
+    Ok(public_json(&req, &document, "application/json"))
 }
 
-/// `GET {issuer}/jwks.json`: public keys only, from the per-version cache.
+/// `GET {issuer}/jwks.json`: public keys only, made once per key-set version.
 pub async fn jwks(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.key_set(&tenant).await?;
-    Ok(public_json(
-        keys.jwks_json().to_vec(),
-        "application/jwk-set+json",
-    ))
+    let key = format!("jwks {} {}", tenant.id, keys.version());
+    let document = published(&state, key, || Ok(keys.jwks_json().to_vec()))?;
+    Ok(public_json(&req, &document, "application/jwk-set+json"))
 }
 
 /// `GET {issuer}/audit/checkpoints`: the newest signed checkpoints of the tenant's audit
@@ -49,6 +111,7 @@ pub async fn jwks(
 pub async fn audit_checkpoints(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let tenant_id = tenant.id.clone();
     let published = state
@@ -57,5 +120,5 @@ pub async fn audit_checkpoints(
         .await?;
     let body = serde_json::to_vec(&serde_json::json!({ "checkpoints": published }))
         .map_err(ApiError::internal)?;
-    Ok(public_json(body, "application/json"))
+    Ok(public_json(&req, &Published::new(body), "application/json"))
 }

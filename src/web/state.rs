@@ -31,6 +31,8 @@ pub struct AppState {
     pub authorize_windows: Arc<crate::rate_limit::LocalWindows>,
     pub mailer: crate::mail::Mailer,
     pub mail_from: lettre::message::Mailbox,
+    /// Discovery and JWKS documents, serialised once per issuer and key-set version.
+    pub documents: Arc<TtlCache<String, Arc<super::discovery::Published>>>,
     /// This server's Prometheus metrics (`None` when `metrics.enabled` is off).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }

@@ -143,3 +143,68 @@ async fn discovery_in_subdomain_mode(engine: Engine) {
     assert_eq!(oauth, oidc);
 }
 both_engines!(discovery_in_subdomain_mode);
+
+async fn get_with(app: &TestApp, path: &str, if_none_match: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(app.tenant_url("acme", path));
+    if let Some(tag) = if_none_match {
+        request = request.header("if-none-match", tag);
+    }
+    request.send().await.unwrap()
+}
+
+/// Discovery and JWKS carry an entity tag: a client holding the current version gets 304
+/// without a body; a new key set is a new tag, so a client holding the old one gets the new
+/// keys.
+async fn documents_carry_entity_tags(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    for path in ["/.well-known/openid-configuration", "/jwks.json"] {
+        let first = get_with(&app, path, None).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        assert_eq!(first.headers()["cache-control"], "public, max-age=300");
+        let body = first.bytes().await.unwrap();
+        assert!(!body.is_empty());
+        for held in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"other\", {etag}"),
+        ] {
+            let again = get_with(&app, path, Some(&held)).await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} {held}");
+            assert_eq!(again.headers()["etag"], etag.as_str());
+            assert!(again.bytes().await.unwrap().is_empty());
+        }
+        let stale = get_with(&app, path, Some("\"not-this-one\"")).await;
+        assert_eq!(stale.status(), StatusCode::OK);
+        assert_eq!(stale.bytes().await.unwrap(), body);
+    }
+
+    let before = get_with(&app, "/jwks.json", None).await;
+    let old_tag = before.headers()["etag"].to_str().unwrap().to_owned();
+    let old_keys = before.json::<Value>().await.unwrap()["keys"]
+        .as_array()
+        .unwrap()
+        .len();
+    app.cli_json(&[
+        "keys", "rotate", "--tenant", "acme", "--alg", "ES256", "--json",
+    ]);
+    let mut refreshed = None;
+    for _ in 0..50 {
+        let response = get_with(&app, "/jwks.json", Some(&old_tag)).await;
+        if response.status() == StatusCode::OK {
+            let tag = response.headers()["etag"].to_str().unwrap().to_owned();
+            refreshed = Some((tag, response.json::<Value>().await.unwrap()));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (new_tag, keys) = refreshed.expect("the rotated key set is served");
+    assert_ne!(new_tag, old_tag);
+    assert_eq!(keys["keys"].as_array().unwrap().len(), old_keys + 1);
+    let current = get_with(&app, "/jwks.json", Some(&new_tag)).await;
+    assert_eq!(current.status(), StatusCode::NOT_MODIFIED);
+}
+
+both_engines!(documents_carry_entity_tags);
