@@ -78,8 +78,10 @@ impl Kind {
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
     Account(&'a AccountId),
-    /// A profile: ordered with (and named together with) its account.
+    /// A profile: ordered with (and named together with) its account, looked up.
     Profile(&'a ProfileId),
+    /// A profile whose account the caller already holds (no lookup).
+    ProfileOf(&'a ProfileId, &'a AccountId),
     Client(&'a ClientId),
 }
 
@@ -108,6 +110,11 @@ pub fn emit(
             data.insert("profile_id".into(), json!(profile));
             data.insert("account_id".into(), json!(account));
             account.unwrap_or_else(|| profile.to_string())
+        }
+        Subject::ProfileOf(profile, account) => {
+            data.insert("profile_id".into(), json!(profile));
+            data.insert("account_id".into(), json!(account));
+            account.to_string()
         }
         Subject::Client(client) => {
             data.insert("client_id".into(), json!(client));

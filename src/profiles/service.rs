@@ -132,7 +132,7 @@ pub fn create(
             conn,
             tenant,
             Kind::ProfileCreated,
-            Subject::Profile(&id),
+            Subject::ProfileOf(&id, account),
             data,
         )?;
         Ok(())
@@ -300,7 +300,8 @@ fn change(
 ) -> Result<Profile, ProfileError> {
     crate::db::tx::write(conn, |conn| {
         let row = rows::find_profile(conn, tenant, profile)?.ok_or(ProfileError::NotFound)?;
-        rows::lock(conn, tenant, &AccountId::from_stored(row.account_id))?;
+        let account = AccountId::from_stored(row.account_id);
+        rows::lock(conn, tenant, &account)?;
         let mut stored = load(conn, vault, tenant, profile)?;
         let before = (stored.persona.clone(), stored.row.email_verified_at);
         edit(conn, &mut stored)?;
@@ -314,7 +315,7 @@ fn change(
             conn,
             tenant,
             Kind::ProfileUpdated,
-            Subject::Profile(profile),
+            Subject::ProfileOf(profile, &account),
             data,
         )?;
         Ok(stored.profile())
@@ -397,13 +398,14 @@ pub fn drop_expired_attributes(
             stored.row.updated_at = now;
             stored.seal(vault)?;
             let id = ProfileId::from_stored(stored.row.id.clone());
+            let account = AccountId::from_stored(stored.row.account_id.clone());
             let changed: Vec<String> = expired.iter().map(|n| format!("attributes.{n}")).collect();
             let data = json!({ "changed": changed, "reason": "retention" });
             let stored_now = crate::db::tx::write(conn, |conn| {
                 let swapped =
                     rows::replace_persona_if_unchanged(conn, tenant, &stored.row, &before)?;
                 if swapped {
-                    let subject = Subject::Profile(&id);
+                    let subject = Subject::ProfileOf(&id, &account);
                     events::emit(conn, tenant, Kind::ProfileUpdated, subject, data.clone())?;
                 }
                 Ok::<_, crate::db::DbError>(swapped)
@@ -439,7 +441,7 @@ pub fn set_default(
             conn,
             tenant,
             Kind::ProfileUpdated,
-            Subject::Profile(profile),
+            Subject::ProfileOf(profile, &account),
             data,
         )?;
         Ok(())
