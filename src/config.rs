@@ -85,6 +85,10 @@ pub struct TokenSettings {
     pub refresh_token_absolute_lifetime_secs: i64,
     pub refresh_token_reuse_grace_secs: i64,
     pub require_pkce: bool,
+    /// DPoP proofs must carry a server nonce (RFC 9449 §8): one more round trip for a
+    /// client's first proof, and proofs made ahead of time stop working.
+    #[serde(default)]
+    pub dpop_nonce_required: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -24,6 +24,7 @@ pub mod platform;
 pub mod privacy;
 pub mod profiles;
 pub mod rate_limit;
+pub mod resources;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

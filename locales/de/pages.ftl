@@ -25,6 +25,7 @@ scope-profile = Ihren Profilnamen sehen
 scope-email = Ihre E-Mail-Adresse sehen
 scope-offline_access = Zugriff behalten, während Sie es nicht nutzen (angemeldet bleiben)
 scope-tessera-admin = Diese Organisation mit Ihren Verwaltungsrechten verwalten
+scope-api = { $api } für Sie nutzen: { $scopes }
 
 ## Allgemein
 continue = Weiter

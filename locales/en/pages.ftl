@@ -26,6 +26,7 @@ scope-profile = See your profile name
 scope-email = See your email address
 scope-offline_access = Keep access when you are not using it (stay signed in)
 scope-tessera-admin = Administer this organisation with your administration permissions
+scope-api = Use { $api } for you: { $scopes }
 
 ## Shared
 continue = Continue

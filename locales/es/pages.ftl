@@ -25,6 +25,7 @@ scope-profile = Ver el nombre de su perfil
 scope-email = Ver su correo electrónico
 scope-offline_access = Mantener el acceso cuando no lo use (seguir conectado)
 scope-tessera-admin = Administrar esta organización con sus permisos de administración
+scope-api = Usar { $api } en su nombre: { $scopes }
 
 ## Común
 continue = Continuar

@@ -25,6 +25,7 @@ scope-profile = Voir le nom de votre profil
 scope-email = Voir votre adresse e-mail
 scope-offline_access = Garder l’accès quand vous ne l’utilisez pas (rester connecté)
 scope-tessera-admin = Administrer cette organisation avec vos droits d’administration
+scope-api = Utiliser { $api } pour vous : { $scopes }
 
 ## Commun
 continue = Continuer

@@ -51,6 +51,9 @@ pub struct NewClient {
     /// `/authorize` takes only pushed requests (RFC 9126 PAR) from this client.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449 §5.2): its tokens are always bound.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -75,6 +78,7 @@ pub struct ClientChanges {
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// A new secret, shown once.
@@ -152,6 +156,7 @@ pub fn create(
         backchannel_logout_uri: new.backchannel_logout_uri,
         backchannel_logout_session_required: new.backchannel_logout_session_required,
         require_pushed_authorization_requests: new.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: new.dpop_bound_access_tokens,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -203,6 +208,10 @@ pub fn update(
             "require_pushed_authorization_requests",
             changes.require_pushed_authorization_requests.is_some(),
         ),
+        (
+            "dpop_bound_access_tokens",
+            changes.dpop_bound_access_tokens.is_some(),
+        ),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -223,6 +232,7 @@ pub fn update(
         backchannel_logout_uri: changes.backchannel_logout_uri,
         backchannel_logout_session_required: changes.backchannel_logout_session_required,
         require_pushed_authorization_requests: changes.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: changes.dpop_bound_access_tokens,
     };
     audited(conn, who, "client.update", |conn| {
         require_power_over(conn, who, id)?;

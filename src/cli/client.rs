@@ -112,6 +112,9 @@ pub struct CreateArgs {
     /// /authorize takes only pushed authorization requests (RFC 9126) from this client.
     #[arg(long)]
     require_par: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449): every token is key-bound.
+    #[arg(long)]
+    dpop: bool,
     #[arg(long)]
     json: bool,
 }
@@ -158,6 +161,9 @@ pub struct UpdateArgs {
     /// Require (true) or stop requiring (false) pushed authorization requests.
     #[arg(long)]
     require_par: Option<bool>,
+    /// Require (true) or stop requiring (false) DPoP proofs at the token endpoint.
+    #[arg(long)]
+    dpop: Option<bool>,
     #[arg(long)]
     json: bool,
 }
@@ -229,6 +235,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 require_pushed_authorization_requests: args.require_par,
+                dpop_bound_access_tokens: args.dpop,
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -280,6 +287,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 require_pushed_authorization_requests: args.require_par,
+                dpop_bound_access_tokens: args.dpop,
             };
             let who = Principal::cli(&tenant.id);
             show(

@@ -11,6 +11,7 @@ mod keys;
 mod output;
 mod profile;
 mod purpose;
+mod resource;
 mod role;
 mod serve;
 mod tenant;
@@ -92,6 +93,9 @@ enum Command {
     /// Send a tenant's change events to URLs (signed webhooks), and redeliver dead letters.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Register APIs (RFC 8707 resources): their scopes and which clients may ask for them.
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Attribute(command) => attribute::run(&settings, command),
                 Command::Audit(command) => audit::run(&settings, command),
                 Command::Webhook(command) => webhook::run(&settings, command),
+                Command::Resource(command) => resource::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),
             }
         }

@@ -159,6 +159,8 @@ pub struct Client {
     /// Authorization requests must be pushed first (RFC 9126 §6): `/authorize` takes only a
     /// `request_uri` from this client.
     pub require_pushed_authorization_requests: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -222,6 +224,8 @@ pub struct ClientView<'a> {
     pub backchannel_logout_session_required: bool,
     /// `/authorize` takes only pushed requests (RFC 9126) from this client.
     pub require_pushed_authorization_requests: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: bool,
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -238,6 +242,7 @@ impl Client {
             backchannel_logout_uri: self.backchannel_logout_uri.as_deref(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -282,6 +287,7 @@ pub struct ClientSpec {
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
     pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -303,6 +309,7 @@ pub struct ClientUpdate {
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -547,6 +554,7 @@ impl TryFrom<ClientRow> for Client {
             backchannel_logout_uri: row.backchannel_logout_uri,
             backchannel_logout_session_required: row.backchannel_logout_session_required,
             require_pushed_authorization_requests: row.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -587,6 +595,7 @@ impl Client {
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         }
     }
 }

@@ -61,6 +61,7 @@ pub fn create(
         backchannel_logout_uri: parse_logout_uri(spec.backchannel_logout_uri)?,
         backchannel_logout_session_required: spec.backchannel_logout_session_required,
         require_pushed_authorization_requests: spec.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
@@ -166,6 +167,9 @@ pub fn update(
     if let Some(required) = change.require_pushed_authorization_requests {
         client.require_pushed_authorization_requests = required;
     }
+    if let Some(required) = change.dpop_bound_access_tokens {
+        client.dpop_bound_access_tokens = required;
+    }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.
     let kept = match client.subject_mode {
@@ -194,6 +198,8 @@ pub fn delete(
     client_id: &ClientId,
 ) -> Result<(), ClientError> {
     if rows::delete(conn, tenant, client_id)? {
+        // APIs stop listing it: a new client reusing the id must not inherit its access.
+        crate::db::resources::forget_client(conn, tenant, client_id.as_str())?;
         Ok(())
     } else {
         Err(ClientError::NotFound(client_id.to_string()))

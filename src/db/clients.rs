@@ -31,6 +31,7 @@ pub struct ClientRow {
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
     pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -23,6 +23,8 @@ pub struct GrantRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The API identifiers the user authorised (RFC 8707), space-separated.
+    pub resources: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -51,6 +53,8 @@ pub struct RefreshTokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
+    /// A public client's refresh token bound to its DPoP key (RFC 9449 §5): the thumbprint.
+    pub dpop_jkt: Option<String>,
 }
 
 pub fn insert_grant(conn: &mut AnyConnection, row: &GrantRow) -> Result<(), DbError> {

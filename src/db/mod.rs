@@ -17,6 +17,7 @@ pub mod pending;
 pub mod purge;
 pub mod purposes;
 pub mod rate_limits;
+pub mod resources;
 pub mod roles;
 pub mod schema;
 pub mod sessions;

@@ -68,6 +68,7 @@ diesel::table! {
         backchannel_logout_uri -> Nullable<Text>,
         backchannel_logout_session_required -> Bool,
         require_pushed_authorization_requests -> Bool,
+        dpop_bound_access_tokens -> Bool,
     }
 }
 
@@ -298,6 +299,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        resources -> Text,
     }
 }
 
@@ -326,6 +328,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         rotated_at -> Nullable<BigInt>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 
@@ -421,6 +424,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_resources (id) {
+        id -> Text,
+        tenant_id -> Text,
+        identifier -> Text,
+        name -> Text,
+        scopes -> Text,
+        access_token_lifetime_secs -> Nullable<BigInt>,
+        signing_alg -> Nullable<Text>,
+        introspection_client_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_resource_clients (resource_id, client_id) {
+        resource_id -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+    }
+}
+
+diesel::table! {
     outbox_events (position) {
         position -> BigInt,
         id -> Text,
@@ -476,8 +503,11 @@ diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(profile_roles -> roles (role_id));
 diesel::joinable!(client_roles -> roles (role_id));
 diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(api_resource_clients -> api_resources (resource_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    api_resources,
+    api_resource_clients,
     pushed_authorization_requests,
     outbox_events,
     webhook_subscriptions,

@@ -55,6 +55,11 @@ impl ScopeSet {
         self.0.is_subset(&other.0)
     }
 
+    /// The scopes `keep` accepts.
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> ScopeSet {
+        ScopeSet(self.0.iter().filter(|s| keep(s)).cloned().collect())
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }

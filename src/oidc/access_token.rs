@@ -27,12 +27,35 @@ pub struct Active {
     pub user: Option<(GrantRow, Account)>,
 }
 
+/// Any active token of this tenant, whatever its audience (introspection).
 pub fn verify(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     token: &str,
 ) -> Result<Active, Inactive> {
     let claims = verify_signature_only(ctx, token)?;
+    still_active(conn, ctx, claims)
+}
+
+/// An active token for this issuer itself (userinfo, the admin API): a token issued for an
+/// API (RFC 8707) is that API's, and must not work here when the API replays it.
+pub fn verify_for_issuer(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    token: &str,
+) -> Result<Active, Inactive> {
+    let claims = verify_signature_only(ctx, token)?;
+    if claims.aud != ctx.issuer {
+        return Err(Inactive::Invalid("issued for another audience"));
+    }
+    still_active(conn, ctx, claims)
+}
+
+fn still_active(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    claims: AccessTokenClaims,
+) -> Result<Active, Inactive> {
     if claims.exp <= unix_now() {
         return Err(Inactive::Invalid("expired"));
     }

@@ -52,6 +52,9 @@ pub struct AuthorizationRequest {
     /// Requests stored before it existed read as `None`.
     #[serde(default)]
     pub ui_locales: Option<String>,
+    /// The APIs named with `resource` (RFC 8707), by identifier.
+    #[serde(default)]
+    pub resource: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -315,12 +318,12 @@ fn validate_request(
     }
     let scope = ScopeSet::parse(params.get("scope").unwrap_or_default())
         .map_err(|e| fail(ErrorCode::InvalidScope, &e.to_string()))?;
-    if let Some(unknown) = scope.iter().find(|s| !scope::SUPPORTED.contains(s)) {
-        return Err(fail(
-            ErrorCode::InvalidScope,
-            &format!("unknown scope {unknown}"),
-        ));
-    }
+    let refused = |e: OAuthError| match e.storage {
+        Some(db) => AuthorizeError::Storage(*db),
+        None => fail(e.code, &e.description),
+    };
+    let apis = super::resource::requested(conn, ctx, &client, params).map_err(refused)?;
+    super::resource::check_scope(&scope, &apis, &client).map_err(refused)?;
     if scope.contains(scope::ADMIN) && !client.administration {
         return Err(fail(
             ErrorCode::InvalidScope,
@@ -402,6 +405,7 @@ fn validate_request(
             acr_values: owned("acr_values"),
             profile_hint: owned("profile_hint"),
             ui_locales: owned("ui_locales"),
+            resource: apis.into_iter().map(|a| a.identifier).collect(),
         },
     ))
 }
@@ -598,6 +602,7 @@ pub fn issue_code(
         created_at: now,
         expires_at: crate::domain::expiry(now, tokens.refresh_token_absolute_lifetime_secs),
         revoked_at: None,
+        resources: request.resource.join(" "),
     };
     let code = random_token();
     let row = CodeRow {

@@ -57,6 +57,8 @@ pub struct ProviderMetadata {
     /// `backchannel_logout_uri`, and they always carry `sid`.
     pub backchannel_logout_supported: bool,
     pub backchannel_logout_session_supported: bool,
+    /// RFC 9449 §5.1: DPoP proofs are accepted, signed with these.
+    pub dpop_signing_alg_values_supported: &'static [&'static str],
 }
 
 impl ProviderMetadata {
@@ -121,6 +123,7 @@ impl ProviderMetadata {
             request_uri_parameter_supported: false,
             backchannel_logout_supported: true,
             backchannel_logout_session_supported: true,
+            dpop_signing_alg_values_supported: &super::dpop::SIGNING_ALGS,
         }
     }
 }

@@ -28,10 +28,16 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     UnsupportedTokenType,
+    /// RFC 8707 §2: the resource is unknown, malformed, or not for this client.
+    InvalidTarget,
+    /// RFC 9449 §5: the DPoP proof is missing, malformed, or does not fit the request.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's nonce (sent in `DPoP-Nonce`).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
-    const ALL: [ErrorCode; 20] = [
+    const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidClient,
         ErrorCode::InvalidGrant,
@@ -52,6 +58,9 @@ impl ErrorCode {
         ErrorCode::RequestNotSupported,
         ErrorCode::RequestUriNotSupported,
         ErrorCode::UnsupportedTokenType,
+        ErrorCode::InvalidTarget,
+        ErrorCode::InvalidDpopProof,
+        ErrorCode::UseDpopNonce,
     ];
 
     /// The code a registered name stands for.
@@ -81,6 +90,9 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
@@ -92,6 +104,8 @@ pub enum Challenge {
     None,
     Basic,
     Bearer,
+    /// RFC 9449 §7.1: a resource that takes DPoP-bound tokens.
+    DPoP,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +119,8 @@ pub struct OAuthError {
     /// The storage failure behind a `server_error` or `temporarily_unavailable`, so a
     /// transaction can be retried and the answer can carry `Retry-After`.
     pub storage: Option<Box<DbError>>,
+    /// A fresh server nonce to send as `DPoP-Nonce` (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl crate::db::StorageFailure for OAuthError {
@@ -126,6 +142,7 @@ impl OAuthError {
             challenge: Challenge::None,
             cause: None,
             storage: None,
+            dpop_nonce: None,
         }
     }
 
@@ -166,6 +183,12 @@ impl OAuthError {
             ErrorCode::InvalidClient if self.challenge == Challenge::Basic => 401,
             ErrorCode::InvalidClient => 401,
             ErrorCode::InvalidToken => 401,
+            // At a resource the proof is part of the credentials; at /token it is a 400.
+            ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+                if self.challenge == Challenge::DPoP =>
+            {
+                401
+            }
             ErrorCode::InsufficientScope => 403,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,

@@ -13,6 +13,9 @@ pub const MAX_NAME_BYTES: usize = 128;
 /// Enough for a client assertion or an `id_token_hint`.
 pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 
+/// The one parameter that may be sent more than once.
+const REPEATABLE: &str = "resource";
+
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
 
@@ -43,7 +46,8 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if !seen.insert(name.to_string()) {
+            // RFC 8707 §2: `resource` may be repeated (one per API).
+            if name != REPEATABLE && !seen.insert(name.to_string()) {
                 return Err(OAuthError::invalid_request(format!(
                     "the parameter {name} was sent more than once"
                 )));
@@ -58,6 +62,15 @@ impl Params {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
@@ -90,6 +103,8 @@ mod tests {
         assert_eq!(p.get("c"), Some("x y"));
         assert!(p.require("b").is_err());
         assert!(Params::parse(b"a=1&a=2").is_err());
+        let p = Params::parse(b"resource=https%3A%2F%2Fa&resource=urn%3Ab").unwrap();
+        assert_eq!(p.all("resource"), ["https://a", "urn:b"]);
     }
 
     #[test]

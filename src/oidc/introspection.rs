@@ -44,7 +44,9 @@ pub fn introspect(
         if let Some(answer) = lookup(conn, ctx, token)? {
             // Only the client the token was issued to, or one trusted to introspect for the
             // tenant, learns that it is active (and whose it is).
-            if answer["client_id"] == client.id.as_str() || may_introspect_all(conn, ctx, &client)?
+            if answer["client_id"] == client.id.as_str()
+                || introspects_for_api(conn, ctx, &client, &answer)?
+                || may_introspect_all(conn, ctx, &client)?
             {
                 return Ok(answer);
             }
@@ -52,6 +54,20 @@ pub fn introspect(
         }
     }
     Ok(json!({ "active": false }))
+}
+
+/// An API's own client may introspect the tokens issued for that API (RFC 8707).
+fn introspects_for_api(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &crate::clients::Client,
+    answer: &Value,
+) -> Result<bool, OAuthError> {
+    let Some(aud) = answer["aud"].as_str().filter(|aud| *aud != ctx.issuer) else {
+        return Ok(false);
+    };
+    let api = crate::resources::by_identifier(conn, &ctx.tenant.id, aud)?;
+    Ok(api.is_some_and(|api| api.introspection_client_id.as_deref() == Some(client.id.as_str())))
 }
 
 fn may_introspect_all(
@@ -76,7 +92,9 @@ fn access_token_claims(
             let mut answer =
                 serde_json::to_value(&active.claims).map_err(OAuthError::server_error)?;
             answer["active"] = json!(true);
-            answer["token_type"] = json!("Bearer");
+            answer["token_type"] = json!(super::minter::token_type(
+                active.claims.cnf.as_ref().map(|c| c.jkt.as_str())
+            ));
             Ok(Some(answer))
         }
         Err(access_token::Inactive::Db(e)) => Err(e.into()),

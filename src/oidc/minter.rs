@@ -5,13 +5,16 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::context::OidcContext;
+use super::dpop::Confirmation;
 use super::error::OAuthError;
+use super::resource::Audience;
 use super::subject::Subject;
 use crate::clients::Client;
 use crate::crypto::{base64url, random_token, sha256_hex};
 use crate::db::grants::{self as rows, GrantRow, RefreshTokenRow};
 use crate::db::AnyConnection;
 use crate::domain::{unix_now, GrantId, ScopeSet};
+use crate::keys::KeyAlg;
 use crate::profiles::Authorization;
 
 /// RFC 9068 access-token claims, plus Tessera's own (`tenant`, `profile_id`, `grant_id`).
@@ -48,6 +51,9 @@ pub struct AccessTokenClaims {
     pub roles: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+    /// The DPoP key the token is bound to (RFC 9449 §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 /// Everything a user token says about the user: the grant, the subject as this client sees
@@ -56,6 +62,15 @@ pub struct UserContext<'a> {
     pub grant: &'a GrantRow,
     pub subject: &'a Subject,
     pub authorization: &'a Authorization,
+}
+
+/// `token_type` of an access token: `DPoP` when it is bound to a key (RFC 9449 §5).
+pub fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
 }
 
 /// The token endpoint's success response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -74,14 +89,14 @@ pub struct TokenResponse {
 
 fn sign(
     ctx: &OidcContext,
-    client: &Client,
+    alg: KeyAlg,
     typ: &str,
     claims: &impl Serialize,
 ) -> Result<String, OAuthError> {
     let signer = ctx
         .keys
-        .signer(client.signing_alg)
-        .ok_or_else(|| OAuthError::server_error(format!("no active {} key", client.signing_alg)))?;
+        .signer(alg)
+        .ok_or_else(|| OAuthError::server_error(format!("no active {alg} key")))?;
     let payload = serde_json::to_vec(claims).map_err(OAuthError::server_error)?;
     signer.sign(typ, &payload).map_err(OAuthError::server_error)
 }
@@ -93,24 +108,36 @@ fn amr_list(amr: &str) -> Vec<String> {
         .collect()
 }
 
-/// An access token (JWT, `typ: at+jwt`) for a user, or for the client itself.
+/// An access token (JWT, `typ: at+jwt`) for a user, or for the client itself, for
+/// `audience`: this issuer, or an API with its own lifetime and algorithm (RFC 9068).
 pub fn access_token(
     ctx: &OidcContext,
     client: &Client,
     scope: &ScopeSet,
     user: Option<&UserContext>,
+    audience: &Audience,
+    jkt: Option<&str>,
 ) -> Result<(String, i64), OAuthError> {
     let grant = user.map(|u| u.grant);
     let now = unix_now();
-    let lifetime = ctx.settings.tokens.access_token_lifetime_secs;
+    let (lifetime, alg) = match audience {
+        Audience::Issuer => (
+            ctx.settings.tokens.access_token_lifetime_secs,
+            client.signing_alg,
+        ),
+        Audience::Api(api) => (
+            api.access_token_lifetime_secs
+                .unwrap_or(ctx.settings.tokens.access_token_lifetime_secs),
+            api.signing_alg.unwrap_or(client.signing_alg),
+        ),
+    };
     // A user's roles, or for client_credentials those the client itself holds (if any).
     let authorization = user.map_or(&client.authorization, |u| u.authorization);
     let carries_roles = user.is_some() || !authorization.roles.is_empty();
     let claims = AccessTokenClaims {
         iss: ctx.issuer.clone(),
         sub: user.map_or_else(|| client.id.to_string(), |u| u.subject.sub.clone()),
-        // Without resource indicators the default resource is this issuer (userinfo).
-        aud: ctx.issuer.clone(),
+        aud: audience.aud(ctx).to_owned(),
         exp: crate::domain::expiry(now, lifetime),
         iat: now,
         jti: uuid::Uuid::now_v7().to_string(),
@@ -129,8 +156,11 @@ pub fn access_token(
         account_id: user.and_then(|u| u.subject.account_id.clone()),
         roles: carries_roles.then(|| authorization.roles.clone()),
         permissions: carries_roles.then(|| authorization.permissions.clone()),
+        cnf: jkt.map(|jkt| Confirmation {
+            jkt: jkt.to_owned(),
+        }),
     };
-    Ok((sign(ctx, client, "at+jwt", &claims)?, lifetime))
+    Ok((sign(ctx, alg, "at+jwt", &claims)?, lifetime))
 }
 
 /// An ID token for a user grant (OIDC Core §2), with `at_hash` binding it to `access_token`.
@@ -168,7 +198,7 @@ pub fn id_token(
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    sign(ctx, client, "JWT", &claims)
+    sign(ctx, client.signing_alg, "JWT", &claims)
 }
 
 /// A new opaque refresh token for the grant, stored as its hash. Its idle lifetime never
@@ -178,6 +208,7 @@ pub fn refresh_token(
     ctx: &OidcContext,
     grant: &GrantRow,
     scope: &ScopeSet,
+    jkt: Option<&str>,
 ) -> Result<String, OAuthError> {
     let now = unix_now();
     let token = random_token();
@@ -196,6 +227,7 @@ pub fn refresh_token(
             )
             .min(grant.expires_at),
             rotated_at: None,
+            dpop_jkt: jkt.map(str::to_owned),
         },
     )?;
     Ok(token)

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::access_token::{self, Inactive};
 use super::claims::user_claims;
 use super::context::OidcContext;
+use super::dpop::{self, Presented, Scheme};
 use super::error::{Challenge, ErrorCode, OAuthError};
 use super::subject::subject;
 use crate::db::AnyConnection;
@@ -14,17 +15,24 @@ use crate::profiles;
 pub fn userinfo(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    token: &str,
+    presented: &Presented,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let (claims, user) = match access_token::verify(conn, ctx, token) {
+    let challenge = match presented.scheme {
+        Scheme::Bearer => Challenge::Bearer,
+        Scheme::DPoP => Challenge::DPoP,
+    };
+    let (claims, user) = match access_token::verify_for_issuer(conn, ctx, &presented.token) {
         Ok(active) => (active.claims, active.user),
         Err(Inactive::Db(e)) => return Err(e.into()),
         Err(Inactive::Invalid(why)) => {
-            return Err(OAuthError::invalid_token(format!(
-                "the access token is invalid: {why}"
-            )))
+            return Err(
+                OAuthError::invalid_token(format!("the access token is invalid: {why}"))
+                    .with_challenge(challenge),
+            )
         }
     };
+    // A bound token only with a proof by its key; an unbound one only as Bearer.
+    dpop::check_presentation(conn, ctx, presented, claims.cnf.as_ref())?;
     let scope = ScopeSet::parse(&claims.scope).map_err(OAuthError::server_error)?;
     let insufficient = || {
         OAuthError::new(

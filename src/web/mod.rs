@@ -223,6 +223,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             "/admin/purposes/{action}",
             web::post().to(c::purpose_action),
         )
+        .route("/admin/resources", web::get().to(c::resources))
+        .route("/admin/resources", web::post().to(c::resource_action))
+        .route(
+            "/admin/resources/{action}",
+            web::post().to(c::resource_action),
+        )
         .route("/admin/webhooks", web::get().to(c::webhooks))
         .route("/admin/webhooks", web::post().to(c::webhook_action))
         .route(

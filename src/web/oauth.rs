@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::oidc::context::OidcContext;
+use crate::oidc::dpop::{Presented, Scheme};
 use crate::oidc::error::{Challenge, ErrorBody, ErrorCode, OAuthError};
 use crate::oidc::form::Params;
 use crate::oidc::{client_auth, introspection, revocation, token, userinfo};
@@ -74,7 +75,21 @@ pub fn error_response(error: &OAuthError, realm: &str) -> HttpResponse {
             error.code.as_str(),
             quoted(&error.description)
         )),
+        Challenge::DPoP => Some(format!(
+            "DPoP realm=\"{}\", error=\"{}\", error_description=\"{}\", algs=\"{}\"",
+            quoted(realm),
+            error.code.as_str(),
+            quoted(&error.description),
+            crate::oidc::dpop::SIGNING_ALGS.join(" ")
+        )),
     };
+    if let Some(nonce) = error
+        .dpop_nonce
+        .as_deref()
+        .and_then(|n| HeaderValue::from_str(n).ok())
+    {
+        response.insert_header((DPOP_NONCE, nonce));
+    }
     if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.insert_header((header::WWW_AUTHENTICATE, value));
     }
@@ -82,6 +97,57 @@ pub fn error_response(error: &OAuthError, realm: &str) -> HttpResponse {
         error: error.code.as_str(),
         error_description: &error.description,
     })
+}
+
+/// RFC 9449 §8: where the server hands out nonces.
+const DPOP_NONCE: &str = "dpop-nonce";
+
+/// The request's DPoP proof: at most one `DPoP` header (RFC 9449 §4.3).
+fn dpop_proof(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
+    let mut values = req.headers().get_all("dpop");
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::new(
+            crate::oidc::error::ErrorCode::InvalidDpopProof,
+            "send one DPoP header",
+        ));
+    }
+    first
+        .to_str()
+        .map(|v| Some(v.trim().to_owned()))
+        .map_err(|_| {
+            OAuthError::new(
+                crate::oidc::error::ErrorCode::InvalidDpopProof,
+                "the DPoP header is not a JWT",
+            )
+        })
+}
+
+/// The access token a resource request presents (`Authorization: Bearer|DPoP …`) with its
+/// DPoP proof, for the request URI `uri`; `None` without an `Authorization` header.
+pub fn presented_token(req: &HttpRequest, uri: String) -> Result<Option<Presented>, OAuthError> {
+    let Some(value) = authorization_header(req) else {
+        return Ok(None);
+    };
+    let (scheme, token) = if let Some(token) = crate::oidc::after_auth_scheme(&value, "bearer") {
+        (Scheme::Bearer, token)
+    } else if let Some(token) = crate::oidc::after_auth_scheme(&value, "dpop") {
+        (Scheme::DPoP, token)
+    } else {
+        return Err(
+            OAuthError::invalid_request("use the Bearer or DPoP authorization scheme")
+                .with_challenge(Challenge::Bearer),
+        );
+    };
+    Ok(Some(Presented {
+        scheme,
+        token: token.trim().to_owned(),
+        proof: dpop_proof(req)?,
+        method: req.method().as_str().to_owned(),
+        uri,
+    }))
 }
 
 fn authorization_header(req: &HttpRequest) -> Option<String> {
@@ -197,7 +263,8 @@ pub async fn token(
     let work = async {
         let ctx = context(&state, tenant).await?;
         let params = form_params(&req, &body)?;
-        token::handle(&state.db, ctx, authorization_header(&req), params).await
+        let proof = dpop_proof(&req)?;
+        token::handle(&state.db, ctx, authorization_header(&req), params, proof).await
     };
     let response = with_client_auth_limit(&state, &tenant_row, &req, &realm, work).await;
     if let (true, Some(metrics)) = (response.status().is_success(), &state.metrics) {
@@ -259,18 +326,7 @@ pub async fn userinfo(
 ) -> HttpResponse {
     let realm = state.issuer(&tenant);
     let result = async {
-        let header_token = match authorization_header(&req) {
-            Some(value) => match crate::oidc::after_auth_scheme(&value, "bearer") {
-                Some(token) => Some(token.trim().to_owned()),
-                None => {
-                    return Err(
-                        OAuthError::invalid_request("use the Bearer authorization scheme")
-                            .with_challenge(Challenge::Bearer),
-                    )
-                }
-            },
-            None => None,
-        };
+        let header_token = presented_token(&req, format!("{realm}/userinfo"))?;
         let body_token = if req.method() == actix_web::http::Method::POST && !body.is_empty() {
             form_params(&req, &body)?
                 .get("access_token")
@@ -278,11 +334,12 @@ pub async fn userinfo(
         } else {
             None
         };
-        let token = match (header_token, body_token) {
+        let presented = match (header_token, body_token) {
             (Some(_), Some(_)) => {
                 return Err(OAuthError::invalid_request("send the access token once"))
             }
-            (Some(t), None) | (None, Some(t)) => t,
+            (Some(presented), None) => presented,
+            (None, Some(t)) => Presented::bearer(t),
             (None, None) => {
                 // RFC 6750 §3.1: no error code when the request had no credentials.
                 return Err(OAuthError {
@@ -297,7 +354,7 @@ pub async fn userinfo(
         let ctx = context(&state, tenant).await?;
         state
             .db
-            .run(move |conn| userinfo::userinfo(conn, &ctx, &token))
+            .run(move |conn| userinfo::userinfo(conn, &ctx, &presented))
             .await
     }
     .await;

@@ -97,7 +97,11 @@ async fn admin_api_authorization(engine: Engine) {
         let (status, body, headers) = call(&app, get.clone(), "acme", "/clients", token).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(body["error"], "unauthorized");
-        assert_eq!(headers["www-authenticate"], "Bearer");
+        // Both schemes are offered: Bearer, and DPoP for bound tokens (RFC 9449 §7.1).
+        assert_eq!(
+            headers["www-authenticate"],
+            r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#
+        );
         assert_eq!(headers["cache-control"], "no-store");
     }
     // A user's token issued for an ordinary sign-in (no tessera:admin scope) is refused even

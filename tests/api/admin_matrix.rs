@@ -167,7 +167,10 @@ async fn admin_api_matrix(engine: Engine) {
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{what} with {token:?}");
             assert_eq!(answer["error"], "unauthorized", "{what}");
             assert_eq!(headers["cache-control"], "no-store");
-            assert_eq!(headers["www-authenticate"], "Bearer");
+            assert_eq!(
+                headers["www-authenticate"],
+                r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#
+            );
         }
         for token in [&no_permission, &unrelated] {
             let (status, answer, _) =

@@ -6,7 +6,7 @@
 //! redemptions of one code at the same instant are ordered by the code row: exactly one wins,
 //! and the other, seeing the code spent, revokes the grant.
 
-use super::issue::{self, Prepared};
+use super::issue::{self, Issuance, Prepared};
 use crate::clients::Client;
 use crate::crypto::sha256_hex;
 use crate::db::grants as rows;
@@ -15,21 +15,30 @@ use crate::domain::{unix_now, GrantId};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
 use crate::oidc::minter::TokenResponse;
-use crate::oidc::pkce;
+use crate::oidc::{pkce, resource};
+
+/// What a code redemption presents besides the client.
+pub struct Redemption<'a> {
+    pub code: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+    /// `resource` (RFC 8707): the API the access token is for.
+    pub resources: &'a [String],
+    /// The thumbprint of the DPoP key the tokens are bound to.
+    pub jkt: Option<&'a str>,
+}
 
 pub fn exchange(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     client: &Client,
-    code: &str,
-    redirect_uri: Option<&str>,
-    code_verifier: Option<&str>,
+    redemption: Redemption,
 ) -> Result<TokenResponse, OAuthError> {
-    let code_hash = sha256_hex(code);
+    let code_hash = sha256_hex(redemption.code);
     // The inner result is the answer; refusals still commit (a spent code stays spent, a
     // replay's revocation stands). The outer one rolls back.
     let prepared = tx::write(conn, |conn| {
-        redeem(conn, ctx, client, &code_hash, redirect_uri, code_verifier)
+        redeem(conn, ctx, client, &code_hash, &redemption)
     })??;
     prepared.sign(ctx, client)
 }
@@ -39,10 +48,10 @@ fn redeem(
     ctx: &OidcContext,
     client: &Client,
     code_hash: &str,
-    redirect_uri: Option<&str>,
-    code_verifier: Option<&str>,
+    redemption: &Redemption,
 ) -> Result<Result<Prepared, OAuthError>, OAuthError> {
     let tenant = &ctx.tenant.id;
+    let (redirect_uri, code_verifier) = (redemption.redirect_uri, redemption.code_verifier);
     let Some(row) = rows::find_code(conn, tenant, code_hash)? else {
         return Ok(Err(OAuthError::invalid_grant("unknown or expired code")));
     };
@@ -85,7 +94,20 @@ fn redeem(
     else {
         return Ok(Err(OAuthError::invalid_grant("the grant was revoked")));
     };
-    let prepared = match issue::prepare(conn, ctx, client, grant, row.nonce.clone(), None) {
+    let audience = match resource::target(conn, ctx, client, &grant.resources, redemption.resources)
+    {
+        Ok(audience) => audience,
+        Err(e) if e.storage.is_some() => return Err(e),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let jkt = redemption.jkt.map(str::to_owned);
+    let issuance = Issuance {
+        nonce: row.nonce.clone(),
+        scope: None,
+        audience,
+        jkt,
+    };
+    let prepared = match issue::prepare(conn, ctx, client, grant, issuance) {
         Ok(prepared) => prepared,
         Err(e) if e.storage.is_some() => return Err(e),
         Err(refused) => return Ok(Err(refused)),
@@ -98,7 +120,11 @@ fn redeem(
             action: "token.issue",
             target: prepared.grant_id(),
             ip: "",
-            details: serde_json::json!({ "grant_type": "authorization_code", "scope": prepared.scope().to_string() }),
+            details: serde_json::json!({
+                "grant_type": "authorization_code",
+                "scope": prepared.scope().to_string(),
+                "aud": prepared.audience().aud(ctx),
+            }),
         },
     )?;
     Ok(Ok(prepared))

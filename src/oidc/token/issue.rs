@@ -3,7 +3,7 @@
 //! [`Prepared::sign`] signs after it committed, so no lock is held while a signature (about a
 //! millisecond for RS256) is computed.
 
-use crate::clients::{Client, GrantType};
+use crate::clients::{Client, ClientType, GrantType};
 use crate::db::grants::GrantRow;
 use crate::db::AnyConnection;
 use crate::domain::{AccountId, ProfileId, ScopeSet};
@@ -12,6 +12,7 @@ use crate::oidc::claims::user_claims;
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
 use crate::oidc::minter::{self, TokenResponse, UserContext};
+use crate::oidc::resource::Audience;
 use crate::oidc::subject::{subject, Subject};
 use crate::profiles::{self, Authorization, Profile};
 
@@ -23,6 +24,10 @@ pub(super) struct Prepared {
     subject: Subject,
     authorization: Authorization,
     scope: ScopeSet,
+    /// Whom the access token is for; it carries only that audience's part of `scope`.
+    audience: Audience,
+    /// The DPoP key the access token is bound to.
+    jkt: Option<String>,
     nonce: Option<String>,
     refresh_token: Option<String>,
     /// The custom attributes the granted scopes release (read with the profile).
@@ -38,6 +43,10 @@ impl Prepared {
         &self.scope
     }
 
+    pub(super) fn audience(&self) -> &Audience {
+        &self.audience
+    }
+
     /// Access token, ID token (with `openid`) and the stored refresh token.
     pub(super) fn sign(
         self,
@@ -49,8 +58,15 @@ impl Prepared {
             subject: &self.subject,
             authorization: &self.authorization,
         };
-        let (access_token, expires_in) =
-            minter::access_token(ctx, client, &self.scope, Some(&user))?;
+        let token_scope = self.audience.token_scope(&self.scope, client);
+        let (access_token, expires_in) = minter::access_token(
+            ctx,
+            client,
+            &token_scope,
+            Some(&user),
+            &self.audience,
+            self.jkt.as_deref(),
+        )?;
         let id_token = if self.scope.contains(crate::domain::scope::OPENID) {
             let claims = user_claims(
                 &self.account,
@@ -72,13 +88,24 @@ impl Prepared {
         };
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: minter::token_type(self.jkt.as_deref()),
             expires_in,
             refresh_token: self.refresh_token,
             id_token,
-            scope: self.scope.to_string(),
+            scope: token_scope.to_string(),
         })
     }
+}
+
+/// What one issuance asks for besides the grant.
+pub(super) struct Issuance {
+    /// The ID token's `nonce` (code redemption only).
+    pub nonce: Option<String>,
+    /// A narrowed scope (refresh only); the grant's otherwise.
+    pub scope: Option<ScopeSet>,
+    pub audience: Audience,
+    /// The DPoP key to bind the tokens to.
+    pub jkt: Option<String>,
 }
 
 /// Checks the account may still sign in, reads the profile, subject and roles (now, not at
@@ -89,9 +116,14 @@ pub(super) fn prepare(
     ctx: &OidcContext,
     client: &Client,
     grant: GrantRow,
-    nonce: Option<String>,
-    scope: Option<ScopeSet>,
+    issuance: Issuance,
 ) -> Result<Prepared, OAuthError> {
+    let Issuance {
+        nonce,
+        scope,
+        audience,
+        jkt,
+    } = issuance;
     let scope = match scope {
         Some(scope) => scope,
         None => ScopeSet::parse(&grant.scope).map_err(OAuthError::server_error)?,
@@ -119,7 +151,12 @@ pub(super) fn prepare(
     let attribute_claims =
         profiles::attributes::released(conn, tenant, &profile.attributes, &scope)?;
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
-        Some(minter::refresh_token(conn, ctx, &grant, &scope)?)
+        // A public client's refresh token is bound to its DPoP key (RFC 9449 §5); a
+        // confidential client's is already bound to its credentials.
+        let bound = jkt
+            .as_deref()
+            .filter(|_| client.client_type == ClientType::Public);
+        Some(minter::refresh_token(conn, ctx, &grant, &scope, bound)?)
     } else {
         None
     };
@@ -130,6 +167,8 @@ pub(super) fn prepare(
         subject,
         authorization,
         scope,
+        audience,
+        jkt,
         nonce,
         refresh_token,
         attribute_claims,

@@ -8,9 +8,11 @@ mod refresh_token;
 
 use super::client_auth;
 use super::context::OidcContext;
+use super::dpop;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
 use super::minter::TokenResponse;
+use super::resource::Audience;
 use crate::clients::{Client, GrantType};
 use crate::db::Db;
 use crate::keys::KeyAlg;
@@ -21,31 +23,43 @@ pub enum TokenRequest {
         code: String,
         redirect_uri: Option<String>,
         code_verifier: Option<String>,
+        resources: Vec<String>,
     },
     RefreshToken {
         refresh_token: String,
         scope: Option<String>,
+        resources: Vec<String>,
     },
     ClientCredentials {
         scope: Option<String>,
+        resources: Vec<String>,
     },
 }
 
 impl TokenRequest {
     pub fn parse(params: &Params) -> Result<TokenRequest, OAuthError> {
         let owned = |name: &str| params.get(name).map(str::to_owned);
+        // RFC 8707: the API (or APIs) the access token is for.
+        let resources: Vec<String> = params
+            .all("resource")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         match params.require("grant_type")? {
             "authorization_code" => Ok(TokenRequest::AuthorizationCode {
                 code: params.require("code")?.to_owned(),
                 redirect_uri: owned("redirect_uri"),
                 code_verifier: owned("code_verifier"),
+                resources,
             }),
             "refresh_token" => Ok(TokenRequest::RefreshToken {
                 refresh_token: params.require("refresh_token")?.to_owned(),
                 scope: owned("scope"),
+                resources,
             }),
             "client_credentials" => Ok(TokenRequest::ClientCredentials {
                 scope: owned("scope"),
+                resources,
             }),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -73,38 +87,77 @@ pub async fn handle(
     ctx: OidcContext,
     authorization: Option<String>,
     params: Params,
+    proof: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
     let credentials = client_auth::credentials(db, &ctx, authorization.as_deref(), &params).await?;
     let request = TokenRequest::parse(&params)?;
-    if let TokenRequest::ClientCredentials { scope } = &request {
-        if let Some(client) = client_auth::authenticate_cached(&ctx, &credentials.method) {
+    if let TokenRequest::ClientCredentials { scope, resources } = &request {
+        // A token for an API reads the API's registration: that takes the database path.
+        // So does a DPoP proof (its jti is recorded).
+        let cached = (resources.is_empty() && proof.is_none())
+            .then(|| client_auth::authenticate_cached(&ctx, &credentials.method))
+            .flatten();
+        if let Some(client) = cached {
             let client = client?;
             ensure_allowed(&client, GrantType::ClientCredentials)?;
+            require_proof_if_bound(&client)?;
             return sign_off_executor_if_slow(ctx, client, scope.clone()).await;
         }
     }
     db.run(move |conn| {
         let client = client_auth::authenticate(conn, &ctx, credentials)?;
         ensure_allowed(&client, request.grant_type())?;
+        let jkt = match &proof {
+            Some(proof) => Some(dpop::verify(
+                conn,
+                &ctx,
+                &dpop::ProofRequest {
+                    proof,
+                    method: "POST",
+                    uri: &ctx.endpoint("token"),
+                    access_token: None,
+                },
+            )?),
+            None => {
+                require_proof_if_bound(&client)?;
+                None
+            }
+        };
+        let jkt = jkt.as_deref();
         match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
+                resources,
             } => authorization_code::exchange(
                 conn,
                 &ctx,
                 &client,
-                &code,
-                redirect_uri.as_deref(),
-                code_verifier.as_deref(),
+                authorization_code::Redemption {
+                    code: &code,
+                    redirect_uri: redirect_uri.as_deref(),
+                    code_verifier: code_verifier.as_deref(),
+                    resources: &resources,
+                    jkt,
+                },
             ),
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
-            } => refresh_token::exchange(conn, &ctx, &client, &refresh_token, scope.as_deref()),
-            TokenRequest::ClientCredentials { scope } => {
-                client_credentials::exchange(&ctx, &client, scope.as_deref())
+                resources,
+            } => refresh_token::exchange(
+                conn,
+                &ctx,
+                &client,
+                &refresh_token,
+                scope.as_deref(),
+                &resources,
+                jkt,
+            ),
+            TokenRequest::ClientCredentials { scope, resources } => {
+                let audience = super::resource::client_target(conn, &ctx, &client, &resources)?;
+                client_credentials::exchange(&ctx, &client, scope.as_deref(), &audience, jkt)
             }
         }
     })
@@ -118,14 +171,26 @@ async fn sign_off_executor_if_slow(
 ) -> Result<TokenResponse, OAuthError> {
     match client.signing_alg {
         KeyAlg::Es256 | KeyAlg::EdDsa => {
-            client_credentials::exchange(&ctx, &client, scope.as_deref())
+            client_credentials::exchange(&ctx, &client, scope.as_deref(), &Audience::Issuer, None)
         }
         KeyAlg::Rs256 => tokio::task::spawn_blocking(move || {
-            client_credentials::exchange(&ctx, &client, scope.as_deref())
+            client_credentials::exchange(&ctx, &client, scope.as_deref(), &Audience::Issuer, None)
         })
         .await
         .map_err(OAuthError::server_error)?,
     }
+}
+
+/// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens` sends a proof with
+/// every token request.
+fn require_proof_if_bound(client: &Client) -> Result<(), OAuthError> {
+    if client.dpop_bound_access_tokens {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "this client must send a DPoP proof with every token request",
+        ));
+    }
+    Ok(())
 }
 
 fn ensure_allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {

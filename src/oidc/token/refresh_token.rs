@@ -6,7 +6,7 @@
 //! either joins the family (inside the grace window) or revokes it. Every token hangs off the
 //! grant, so a revocation that commits at any point leaves nothing issued alive.
 
-use super::issue::{self, Prepared};
+use super::issue::{self, Issuance, Prepared};
 use crate::clients::Client;
 use crate::crypto::sha256_hex;
 use crate::db::grants as rows;
@@ -15,6 +15,15 @@ use crate::domain::{unix_now, GrantId, ScopeSet, SessionId};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::minter::TokenResponse;
+use crate::oidc::resource;
+
+/// What a refresh request asks for besides the token.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    scope: Option<&'a str>,
+    resources: &'a [String],
+    jkt: Option<&'a str>,
+}
 
 pub fn exchange(
     conn: &mut AnyConnection,
@@ -22,10 +31,17 @@ pub fn exchange(
     client: &Client,
     token: &str,
     scope: Option<&str>,
+    resources: &[String],
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let hash = sha256_hex(token);
+    let asked = Asked {
+        scope,
+        resources,
+        jkt,
+    };
     // The inner result is the answer; refusals still commit (a reuse's revocation stands).
-    let prepared = tx::write(conn, |conn| rotate(conn, ctx, client, &hash, scope))??;
+    let prepared = tx::write(conn, |conn| rotate(conn, ctx, client, &hash, &asked))??;
     prepared.sign(ctx, client)
 }
 
@@ -34,8 +50,13 @@ fn rotate(
     ctx: &OidcContext,
     client: &Client,
     hash: &str,
-    scope: Option<&str>,
+    asked: &Asked,
 ) -> Result<Result<Prepared, OAuthError>, OAuthError> {
+    let Asked {
+        scope,
+        resources,
+        jkt,
+    } = *asked;
     let tenant = &ctx.tenant.id;
     let Some(row) = rows::find_refresh_token(conn, tenant, hash)? else {
         return Ok(Err(OAuthError::invalid_grant("unknown refresh token")));
@@ -45,11 +66,31 @@ fn rotate(
             "refresh token was issued to another client",
         )));
     }
+    // A bound refresh token works only with a proof by its key, checked before it rotates:
+    // a stolen copy cannot even spend it.
+    if let Some(bound) = &row.dpop_jkt {
+        if !jkt.is_some_and(|jkt| crate::crypto::constant_time_eq(jkt, bound)) {
+            return Ok(Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "this refresh token is bound to a DPoP key: send a proof made with that key",
+            )));
+        }
+    }
     let grant_id = GrantId::from_stored(row.grant_id.clone());
     let now = unix_now();
     if row.expires_at < now {
         return Ok(Err(OAuthError::invalid_grant("refresh token expired")));
     }
+    // The audience is settled before the token rotates: naming a wrong resource must not
+    // cost the client its refresh token.
+    let authorised = rows::find_grant(conn, tenant, &grant_id)?
+        .map(|g| g.resources)
+        .unwrap_or_default();
+    let audience = match resource::target(conn, ctx, client, &authorised, resources) {
+        Ok(audience) => audience,
+        Err(e) if e.storage.is_some() => return Err(e),
+        Err(refused) => return Ok(Err(refused)),
+    };
     let grace = ctx.settings.tokens.refresh_token_reuse_grace_secs;
     if !rows::rotate_refresh_token(conn, tenant, hash, now)? {
         // Read again: a concurrent refresh may have rotated it after the first read.
@@ -111,7 +152,13 @@ fn rotate(
         }
         None => ScopeSet::parse(&row.scope).map_err(OAuthError::server_error)?,
     };
-    let prepared = match issue::prepare(conn, ctx, client, grant, None, Some(narrowed)) {
+    let issuance = Issuance {
+        nonce: None,
+        scope: Some(narrowed),
+        audience,
+        jkt: jkt.map(str::to_owned),
+    };
+    let prepared = match issue::prepare(conn, ctx, client, grant, issuance) {
         Ok(prepared) => prepared,
         Err(e) if e.storage.is_some() => return Err(e),
         Err(refused) => return Ok(Err(refused)),
@@ -124,7 +171,11 @@ fn rotate(
             action: "token.issue",
             target: prepared.grant_id(),
             ip: "",
-            details: serde_json::json!({ "grant_type": "refresh_token", "scope": prepared.scope().to_string() }),
+            details: serde_json::json!({
+                "grant_type": "refresh_token",
+                "scope": prepared.scope().to_string(),
+                "aud": prepared.audience().aud(ctx),
+            }),
         },
     )?;
     Ok(Ok(prepared))

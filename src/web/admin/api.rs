@@ -28,9 +28,11 @@ use crate::domain::{ClientId, GrantId};
 use crate::keys::{KeyAlg, KeyInfo};
 use crate::oidc::access_token::{self, Inactive};
 use crate::oidc::context::OidcContext;
+use crate::oidc::dpop::Presented;
 use crate::privacy::export::Export;
 use crate::profiles::attributes::{AttributeDefinition, DefinitionChanges, NewDefinition};
 use crate::profiles::Role;
+use crate::resources::{ApiResource, NewResource, ResourceChanges};
 use crate::tenancy::branding::BrandingChanges;
 use crate::tenancy::tenants::PolicyChanges;
 use crate::web::extract::ClientIp;
@@ -96,6 +98,16 @@ operations! {
         "Delete a client", body: Empty, response: Empty;
     post "/clients/{client_id}/secret" => rotate_client_secret, Some(Permission::ClientsWrite), 200,
         "Replace the client secret at once; the new one is in this response only", body: Empty, response: Secret;
+    get "/resources" => list_resources, Some(Permission::ClientsRead), 200,
+        "List API resources (RFC 8707), ordered by identifier", body: Empty, response: Page<ApiResource>;
+    post "/resources" => create_resource, Some(Permission::ClientsWrite), 201,
+        "Register an API: its identifier (what clients send as `resource` and its tokens' `aud`), its scopes, and which clients may ask for which of them", body: NewResource, response: ApiResource;
+    get "/resources/{resource_id}" => get_resource, Some(Permission::ClientsRead), 200,
+        "Show an API resource", body: Empty, response: ApiResource;
+    patch "/resources/{resource_id}" => update_resource, Some(Permission::ClientsWrite), 200,
+        "Change an API resource; absent fields stay, `clients` replaces the list, access_token_lifetime_secs 0 and introspection_client_id \"\" clear", body: ResourceChanges, response: ApiResource;
+    delete "/resources/{resource_id}" => delete_resource, Some(Permission::ClientsWrite), 204,
+        "Delete an API resource (issued tokens stay valid until they expire; no new ones)", body: Empty, response: Empty;
     get "/accounts" => search_accounts, Some(Permission::AccountsRead), 200,
         "List accounts in creation order, or find one by its whole email (query `email`, any case; emails are sealed, so parts of one do not match)", body: Empty, response: Page<AccountSummary>;
     get "/accounts/{account_id}" => get_account, Some(Permission::AccountsRead), 200,
@@ -334,7 +346,10 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     if status == StatusCode::UNAUTHORIZED {
-        response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        response.insert_header((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#),
+        ));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()));
@@ -355,22 +370,27 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    crate::oidc::after_auth_scheme(value, "bearer").map(|t| t.trim().to_owned())
+/// The presented token and DPoP proof; the proof's `htu` is this request's URI under the
+/// issuer (without query).
+fn presented(req: &HttpRequest, issuer: &str) -> Option<Presented> {
+    let path = req.path();
+    let under_api = path.find(PREFIX).map_or(path, |at| &path[at..]);
+    crate::web::oauth::presented_token(req, format!("{issuer}{under_api}"))
+        .ok()
+        .flatten()
 }
 
 /// Authenticates an access token of this tenant: a profile's, or a client's own.
 fn principal(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
-    token: Option<&str>,
+    presented: Option<&Presented>,
     ip: &str,
 ) -> Result<Principal, AdminError> {
-    let token = token.ok_or(AdminError::Unauthorized(
+    let presented = presented.ok_or(AdminError::Unauthorized(
         "an access token of this tenant is required",
     ))?;
-    let claims = match access_token::verify(conn, ctx, token) {
+    let claims = match access_token::verify_for_issuer(conn, ctx, &presented.token) {
         Ok(active) => active.claims,
         Err(Inactive::Db(e)) => return Err(e.into()),
         Err(Inactive::Invalid(_)) => {
@@ -379,6 +399,16 @@ fn principal(
             ))
         }
     };
+    if let Err(refused) =
+        crate::oidc::dpop::check_presentation(conn, ctx, presented, claims.cnf.as_ref())
+    {
+        return Err(match refused.storage {
+            Some(db) => (*db).into(),
+            None => AdminError::Unauthorized(
+                "a DPoP-bound token needs the DPoP scheme and a valid proof by its key; an unbound one the Bearer scheme",
+            ),
+        });
+    }
     let tenant = &ctx.tenant.id;
     let client =
         match crate::clients::find(conn, tenant, &ClientId::from(claims.client_id.as_str())) {
@@ -489,7 +519,7 @@ async fn run<F>(
 where
     F: FnOnce(Call) -> Result<Reply, AdminError> + Send + 'static,
 {
-    let token = bearer(&req);
+    let presented = presented(&req, &state.issuer(&tenant));
     let ip = ClientIp::of(&req).0;
     let input = Input {
         body,
@@ -503,7 +533,7 @@ where
     let result = state
         .db
         .run(move |conn| {
-            let who = principal(conn, &ctx, token.as_deref(), &ip)?;
+            let who = principal(conn, &ctx, presented.as_ref(), &ip)?;
             if let Some(needed) = permission_of(operation) {
                 who.require(needed)?;
             }
@@ -961,6 +991,40 @@ struct EventQuery {
     /// Comma-separated event types.
     r#type: Option<String>,
 }
+
+handler!(list_resources, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::resources::list(c.conn, &c.who, &q.page())?)
+});
+
+handler!(create_resource, |c| {
+    let new: NewResource = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::resources::create(c.conn, &c.who, &new)?,
+    )
+});
+
+handler!(get_resource, |c| ok(admin::resources::get(
+    c.conn,
+    &c.who,
+    &c.input.param("resource_id")
+)?));
+
+handler!(update_resource, |c| {
+    let changes: ResourceChanges = c.input.required_body()?;
+    ok(admin::resources::update(
+        c.conn,
+        &c.who,
+        &c.input.param("resource_id"),
+        &changes,
+    )?)
+});
+
+handler!(delete_resource, |c| {
+    admin::resources::delete(c.conn, &c.who, &c.input.param("resource_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
 
 handler!(list_webhooks, |c| {
     let q: PageQuery = c.input.query()?;

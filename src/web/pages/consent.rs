@@ -141,12 +141,23 @@ pub async fn consent_form(
             let t = reader.texts(request.ui_locales.as_deref(), locale);
             let needs = authorize::consent_needs(conn, ctx, client, request, &profile_id)?;
             let scopes = match needs.scopes {
-                true => request
-                    .scopes()
-                    .iter()
-                    .filter_map(authorize::describe_scope)
-                    .map(|id| t.get(id))
-                    .collect(),
+                true => {
+                    let asked = request.scopes();
+                    let mut lines: Vec<String> = asked
+                        .iter()
+                        .filter_map(authorize::describe_scope)
+                        .map(|id| t.get(id))
+                        .collect();
+                    for (api, scopes) in
+                        crate::oidc::resource::described(conn, ctx, &request.resource, &asked)?
+                    {
+                        lines.push(t.with(
+                            "scope-api",
+                            &[("api", &api), ("scopes", &scopes.join(", "))],
+                        ));
+                    }
+                    lines
+                }
                 false => Vec::new(),
             };
             let html = ConsentPage {

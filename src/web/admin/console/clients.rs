@@ -55,6 +55,14 @@ fn par_field(required: bool) -> Field {
     )
 }
 
+fn dpop_field(required: bool) -> Field {
+    Field::checkbox(
+        "require_dpop",
+        "Require DPoP proofs: every token is bound to the client's key (RFC 9449)",
+        required,
+    )
+}
+
 fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     let mut grants = Vec::new();
     if form.grant_authorization_code.is_some() {
@@ -171,6 +179,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             purposes_field(&[]),
             logout_field(None),
             par_field(false),
+            dpop_field(false),
         ];
         fields.extend(grant_fields(&[
             GrantType::AuthorizationCode,
@@ -251,6 +260,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             purposes_field(&client.purposes),
             logout_field(client.backchannel_logout_uri.as_deref()),
             par_field(client.require_pushed_authorization_requests),
+            dpop_field(client.dpop_bound_access_tokens),
         ];
         fields.extend(grant_fields(&client.grant_types));
         fields.extend(administration_field(call, client.administration));
@@ -317,6 +327,7 @@ pub async fn create_client(
             backchannel_logout_uri: form.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: false,
             require_pushed_authorization_requests: form.require_par.is_some(),
+            dpop_bound_access_tokens: form.require_dpop.is_some(),
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -368,6 +379,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         purposes: form.purposes.as_deref().map(|p| words(Some(p))),
         backchannel_logout_uri: Some(form.backchannel_logout_uri.clone().unwrap_or_default()),
         require_pushed_authorization_requests: Some(form.require_par.is_some()),
+        dpop_bound_access_tokens: Some(form.require_dpop.is_some()),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

@@ -30,6 +30,7 @@ mod clients;
 mod keys;
 pub(super) mod page;
 mod purposes;
+mod resources;
 mod roles;
 mod settings;
 mod webhooks;
@@ -40,6 +41,7 @@ pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
 pub use keys::{key_action, keys};
 pub use purposes::{purpose_action, purposes};
+pub use resources::{resource_action, resources};
 pub use roles::{role_action, roles};
 pub use settings::{settings, settings_action};
 pub use webhooks::{webhook_action, webhooks};
@@ -375,6 +377,7 @@ pub struct ConsoleForm {
     purposes: Option<String>,
     backchannel_logout_uri: Option<String>,
     require_par: Option<String>,
+    require_dpop: Option<String>,
     // Consent purposes
     key: Option<String>,
     text: Option<String>,
@@ -422,6 +425,12 @@ pub struct ConsoleForm {
     description: Option<String>,
     webhook_id: Option<String>,
     delivery_id: Option<String>,
+    // APIs (resources)
+    resource_id: Option<String>,
+    identifier: Option<String>,
+    scopes: Option<String>,
+    lifetime_secs: Option<String>,
+    introspection_client: Option<String>,
 }
 
 /// A console form submission (its CSRF token checked by `CsrfForm`). On success the action
@@ -559,6 +568,9 @@ fn notice(code: Option<&str>) -> Option<String> {
             "webhook_resumed" => "The subscription receives events again.",
             "webhook_deleted" => "The subscription and its deliveries were deleted.",
             "webhook_redelivered" => "The dead letter is back in line and is sent within seconds.",
+            "resource_created" => "The API was registered. Allow clients on it below before they can ask for its scopes.",
+            "resource_access" => "The client's access to the API was saved; new tokens follow it.",
+            "resource_deleted" => "The API was deleted: no new tokens are issued for it. Issued ones stay valid until they expire.",
             _ => return None,
         }
         .to_owned(),

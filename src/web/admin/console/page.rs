@@ -264,8 +264,9 @@ pub(in crate::web::admin) struct Rendered<'a> {
 }
 
 /// Console sections, each shown to those holding its permission.
-pub(super) const SECTIONS: [(&str, &str, Permission); 9] = [
+pub(super) const SECTIONS: [(&str, &str, Permission); 10] = [
     ("Clients", "clients", Permission::ClientsRead),
+    ("APIs", "resources", Permission::ClientsRead),
     ("Accounts", "accounts", Permission::AccountsRead),
     ("Roles", "roles", Permission::RolesWrite),
     ("Settings", "settings", Permission::SettingsWrite),

@@ -1,0 +1,3 @@
+ALTER TABLE grants DROP COLUMN resources;
+DROP TABLE api_resource_clients;
+DROP TABLE api_resources;
