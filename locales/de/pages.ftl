@@ -219,3 +219,15 @@ duration-days =
         [one] { $n } Tag
        *[other] { $n } Tage
     }
+device-title = Gerät verbinden
+device-intro = Geben Sie den Code ein, den Ihr Gerät anzeigt. Danach melden Sie sich hier an und bestätigen.
+device-code = Code
+device-submit = Weiter
+device-invalid = Dieser Code ist ungültig oder abgelaufen. Prüfen Sie den Code auf Ihrem Gerät und versuchen Sie es erneut.
+device-approved-title = Ihr Gerät ist verbunden
+device-approved-body = { $client } ist auf Ihrem Gerät angemeldet. Sie können diese Seite schließen.
+device-denied-title = Das Gerät wurde nicht verbunden
+device-denied-body = Das Gerät hat keinen Zugriff erhalten. Sie können diese Seite schließen.
+device-gone-title = Dieser Code ist nicht mehr gültig
+device-gone-body = Der Code ist abgelaufen oder wurde schon verwendet. Beginnen Sie auf Ihrem Gerät von vorn.
+consent-device-warning = Ein Gerät möchte sich mit dem Code { $code } als Sie anmelden. Erlauben Sie das nur, wenn Sie es selbst begonnen haben und Ihr Gerät diesen Code zeigt.

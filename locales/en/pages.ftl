@@ -220,3 +220,15 @@ duration-days =
         [one] 1 day
        *[other] { $n } days
     }
+device-title = Connect a device
+device-intro = Enter the code your device shows. You then sign in here and confirm.
+device-code = Code
+device-submit = Continue
+device-invalid = That code is not valid or has expired. Check the code on your device and try again.
+device-approved-title = Your device is connected
+device-approved-body = { $client } is signed in on your device. You can close this page.
+device-denied-title = The device was not connected
+device-denied-body = The device did not get access. You can close this page.
+device-gone-title = This code is no longer valid
+device-gone-body = The code expired or was already used. Start again on your device.
+consent-device-warning = A device asks to sign in as you with the code { $code }. Allow it only if you started this yourself and your device shows this code.

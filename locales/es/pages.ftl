@@ -219,3 +219,15 @@ duration-days =
         [one] { $n } día
        *[other] { $n } días
     }
+device-title = Conectar un dispositivo
+device-intro = Introduzca el código que muestra su dispositivo. Después inicie sesión aquí y confirme.
+device-code = Código
+device-submit = Continuar
+device-invalid = Ese código no es válido o ha caducado. Compruebe el código en su dispositivo e inténtelo de nuevo.
+device-approved-title = Su dispositivo está conectado
+device-approved-body = { $client } ha iniciado sesión en su dispositivo. Puede cerrar esta página.
+device-denied-title = El dispositivo no se ha conectado
+device-denied-body = El dispositivo no ha recibido acceso. Puede cerrar esta página.
+device-gone-title = Este código ya no es válido
+device-gone-body = El código ha caducado o ya se ha usado. Empiece de nuevo en su dispositivo.
+consent-device-warning = Un dispositivo pide iniciar sesión en su nombre con el código { $code }. Permítalo solo si lo ha iniciado usted y su dispositivo muestra este código.

@@ -219,3 +219,15 @@ duration-days =
         [one] { $n } jour
        *[other] { $n } jours
     }
+device-title = Connecter un appareil
+device-intro = Saisissez le code affiché par votre appareil. Vous vous connectez ensuite ici et confirmez.
+device-code = Code
+device-submit = Continuer
+device-invalid = Ce code n’est pas valide ou a expiré. Vérifiez le code sur votre appareil et réessayez.
+device-approved-title = Votre appareil est connecté
+device-approved-body = { $client } est connecté sur votre appareil. Vous pouvez fermer cette page.
+device-denied-title = L’appareil n’a pas été connecté
+device-denied-body = L’appareil n’a pas reçu d’accès. Vous pouvez fermer cette page.
+device-gone-title = Ce code n’est plus valide
+device-gone-body = Le code a expiré ou a déjà été utilisé. Recommencez sur votre appareil.
+consent-device-warning = Un appareil demande à se connecter en votre nom avec le code { $code }. Ne l’autorisez que si vous l’avez lancé vous-même et que votre appareil affiche ce code.

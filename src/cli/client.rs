@@ -180,6 +180,12 @@ fn one_of<T: Copy + std::fmt::Display>(
 }
 
 fn parse_grant(input: &str) -> Result<GrantType, String> {
+    // The device grant's name is a URN; `device_code` is short for it.
+    let input = if input == "device_code" {
+        GrantType::DeviceCode.as_str()
+    } else {
+        input
+    };
     one_of(GrantType::ALL, input, GrantType::parse)
 }
 

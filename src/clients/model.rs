@@ -44,6 +44,9 @@ pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    /// RFC 8628: a device without a browser; the person signs in on another one.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 /// What `sub` means for this client (OIDC Core §8).
@@ -104,6 +107,7 @@ string_enum!(GrantType {
     AuthorizationCode = "authorization_code",
     RefreshToken = "refresh_token",
     ClientCredentials = "client_credentials",
+    DeviceCode = "urn:ietf:params:oauth:grant-type:device_code",
 });
 string_enum!(ConsentPolicy { Required = "required", Skip = "skip" });
 string_enum!(SubjectMode {
@@ -344,9 +348,10 @@ pub(super) fn validate(
     if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return invalid("authorization_code needs at least one redirect URI");
     }
-    if grants.contains(&GrantType::RefreshToken) && !grants.contains(&GrantType::AuthorizationCode)
-    {
-        return invalid("refresh_token is only issued with authorization_code");
+    let signs_in =
+        grants.contains(&GrantType::AuthorizationCode) || grants.contains(&GrantType::DeviceCode);
+    if grants.contains(&GrantType::RefreshToken) && !signs_in {
+        return invalid("refresh_token is only issued with authorization_code or the device grant");
     }
     match auth_method {
         AuthMethod::PrivateKeyJwt => match (jwks, jwks_uri) {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 mod connection;
 pub mod consents;
+pub mod device;
 mod error;
 pub mod events;
 pub mod grants;

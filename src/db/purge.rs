@@ -96,6 +96,12 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
+    Target {
+        table: "device_authorizations",
+        key: "device_code_hash",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
     // Finished deliveries (sent, or dead letters nobody sent again) are kept for two weeks.
     Target {
         table: "event_deliveries",

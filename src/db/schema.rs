@@ -424,6 +424,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    device_authorizations (device_code_hash) {
+        device_code_hash -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        user_code -> Text,
+        parameters -> Text,
+        state -> Text,
+        grant_id -> Nullable<Text>,
+        interval_secs -> BigInt,
+        last_polled_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     api_resources (id) {
         id -> Text,
         tenant_id -> Text,
@@ -506,6 +522,7 @@ diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(api_resource_clients -> api_resources (resource_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    device_authorizations,
     api_resources,
     api_resource_clients,
     pushed_authorization_requests,

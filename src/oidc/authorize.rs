@@ -55,6 +55,10 @@ pub struct AuthorizationRequest {
     /// The APIs named with `resource` (RFC 8707), by identifier.
     #[serde(default)]
     pub resource: Vec<String>,
+    /// A device's request (RFC 8628): the hash of its device_code. It has no redirect URI:
+    /// the outcome goes to the device's authorization row, and the person sees a page.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -316,20 +320,10 @@ fn validate_request(
             "this client may not use the authorization code flow",
         ));
     }
-    let scope = ScopeSet::parse(params.get("scope").unwrap_or_default())
-        .map_err(|e| fail(ErrorCode::InvalidScope, &e.to_string()))?;
-    let refused = |e: OAuthError| match e.storage {
+    let (scope, apis) = checked_scope(conn, ctx, &client, params).map_err(|e| match e.storage {
         Some(db) => AuthorizeError::Storage(*db),
         None => fail(e.code, &e.description),
-    };
-    let apis = super::resource::requested(conn, ctx, &client, params).map_err(refused)?;
-    super::resource::check_scope(&scope, &apis, &client).map_err(refused)?;
-    if scope.contains(scope::ADMIN) && !client.administration {
-        return Err(fail(
-            ErrorCode::InvalidScope,
-            "only an administration client may request tessera:admin",
-        ));
-    }
+    })?;
     let code_challenge = pkce::parse_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -406,8 +400,61 @@ fn validate_request(
             profile_hint: owned("profile_hint"),
             ui_locales: owned("ui_locales"),
             resource: apis.into_iter().map(|a| a.identifier).collect(),
+            device: None,
         },
     ))
+}
+
+/// The requested scope, checked: OpenID Connect scopes, and the named APIs' scopes this
+/// client may ask for; `tessera:admin` only for an administration client.
+fn checked_scope(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    params: &Params,
+) -> Result<(ScopeSet, Vec<crate::resources::ApiResource>), OAuthError> {
+    let scope = ScopeSet::parse(params.get("scope").unwrap_or_default())
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+    let apis = super::resource::requested(conn, ctx, client, params)?;
+    super::resource::check_scope(&scope, &apis, client)?;
+    if scope.contains(scope::ADMIN) && !client.administration {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "only an administration client may request tessera:admin",
+        ));
+    }
+    Ok((scope, apis))
+}
+
+/// A device's authorization request (RFC 8628 §3.1), checked like one at `/authorize`: it
+/// waits for the person at `/device` and always asks them to confirm (`prompt=consent`),
+/// because the person did not start it in this browser (§5.4: remote phishing).
+pub fn device_request(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    params: &Params,
+    device_code_hash: &str,
+) -> Result<AuthorizationRequest, OAuthError> {
+    let (scope, apis) = checked_scope(conn, ctx, client, params)?;
+    Ok(AuthorizationRequest {
+        client_id: client.id.to_string(),
+        redirect_uri: String::new(),
+        response_mode: ResponseMode::Query,
+        scope: scope.to_string(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt: vec!["consent".into()],
+        max_age: None,
+        login_hint: None,
+        hinted_subject: None,
+        acr_values: params.get("acr_values").map(str::to_owned),
+        profile_hint: None,
+        ui_locales: None,
+        resource: apis.into_iter().map(|a| a.identifier).collect(),
+        device: Some(device_code_hash.to_owned()),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -514,6 +561,8 @@ pub fn consent_needs(
     // first-party client, and prompt=none gets it only when already on record.
     let policy = match client.consent {
         ConsentPolicy::Skip if request.scopes().contains(scope::ADMIN) => ConsentPolicy::Required,
+        // A device's request is confirmed by the person, whoever the client is.
+        ConsentPolicy::Skip if request.device.is_some() => ConsentPolicy::Required,
         policy => policy,
     };
     let scopes = match policy {
@@ -576,6 +625,36 @@ pub fn record_consent(
     )
 }
 
+/// The grant a signed-in user's authorization makes (for a code, or a device).
+pub fn new_grant(
+    ctx: &OidcContext,
+    client: &Client,
+    request: &AuthorizationRequest,
+    session: &Session,
+    profile: &ProfileId,
+) -> GrantRow {
+    let now = unix_now();
+    GrantRow {
+        id: GrantId::generate().to_string(),
+        tenant_id: ctx.tenant.id.to_string(),
+        client_id: client.id.to_string(),
+        account_id: session.account_id.to_string(),
+        profile_id: profile.to_string(),
+        session_id: Some(session.id.to_string()),
+        scope: request.scope.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.join(" "),
+        acr: session.acr.clone(),
+        created_at: now,
+        expires_at: crate::domain::expiry(
+            now,
+            ctx.settings.tokens.refresh_token_absolute_lifetime_secs,
+        ),
+        revoked_at: None,
+        resources: request.resource.join(" "),
+    }
+}
+
 /// Issues a code for a signed-in user: a new grant, and a single-use code pointing at it.
 /// Call inside the step's write transaction (the grant and its code land together).
 pub fn issue_code(
@@ -588,22 +667,7 @@ pub fn issue_code(
 ) -> Result<AuthorizationResponse, crate::db::DbError> {
     let now = unix_now();
     let tokens = &ctx.settings.tokens;
-    let grant = GrantRow {
-        id: GrantId::generate().to_string(),
-        tenant_id: ctx.tenant.id.to_string(),
-        client_id: client.id.to_string(),
-        account_id: session.account_id.to_string(),
-        profile_id: profile.to_string(),
-        session_id: Some(session.id.to_string()),
-        scope: request.scope.clone(),
-        auth_time: session.auth_time,
-        amr: session.amr.join(" "),
-        acr: session.acr.clone(),
-        created_at: now,
-        expires_at: crate::domain::expiry(now, tokens.refresh_token_absolute_lifetime_secs),
-        revoked_at: None,
-        resources: request.resource.join(" "),
-    };
+    let grant = new_grant(ctx, client, request, session, profile);
     let code = random_token();
     let row = CodeRow {
         code_hash: sha256_hex(&code),
@@ -667,6 +731,10 @@ pub fn load_pending(
     };
     match ctx.client(conn, &row.client_id) {
         Ok(client) if client.redirect_uri_for(&request.redirect_uri).is_some() => {
+            Ok(Some((client, request)))
+        }
+        // A device's request has no redirect URI; its client must still use the grant.
+        Ok(client) if request.device.is_some() && client.allows_grant(GrantType::DeviceCode) => {
             Ok(Some((client, request)))
         }
         // A busy database is a 503 to retry, not a sign-in that expired.

@@ -32,6 +32,8 @@ pub struct ProviderMetadata {
     pub end_session_endpoint: String,
     /// RFC 9126; per client, `require_pushed_authorization_requests` says who must use it.
     pub pushed_authorization_request_endpoint: String,
+    /// RFC 8628.
+    pub device_authorization_endpoint: String,
     pub require_pushed_authorization_requests: bool,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -74,6 +76,7 @@ impl ProviderMetadata {
             revocation_endpoint: format!("{issuer}/revoke"),
             end_session_endpoint: format!("{issuer}/logout"),
             pushed_authorization_request_endpoint: format!("{issuer}/par"),
+            device_authorization_endpoint: format!("{issuer}/device_authorization"),
             require_pushed_authorization_requests: false,
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query", "form_post"],
@@ -84,6 +87,7 @@ impl ProviderMetadata {
                 "authorization_code",
                 "refresh_token",
                 "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
             ],
             subject_types_supported: vec!["public", "pairwise"],
             scopes_supported: crate::domain::scope::SUPPORTED,

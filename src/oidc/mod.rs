@@ -6,6 +6,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod context;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;

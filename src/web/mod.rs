@@ -91,6 +91,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(oauth::method_not_allowed)),
     )
     .service(
+        web::resource("/device_authorization")
+            .route(web::post().to(oauth::device_authorization))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
         web::resource("/revoke")
             .route(web::post().to(oauth::revoke))
             .default_service(web::to(oauth::method_not_allowed)),
@@ -137,6 +142,8 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .route("/mfa", web::post().to(pages::mfa_submit))
     .route("/select-profile", web::get().to(pages::picker_form))
     .route("/select-profile", web::post().to(pages::picker_submit))
+    .route("/device", web::get().to(pages::device_form))
+    .route("/device", web::post().to(pages::device_submit))
     .route("/consent", web::get().to(pages::consent_form))
     .route("/consent", web::post().to(pages::consent_submit))
     .route("/account", web::get().to(pages::account_page))

@@ -293,6 +293,29 @@ pub async fn pushed_authorization_request(
     response
 }
 
+/// `POST {issuer}/device_authorization`: a device's code pair (RFC 8628 §3.1-3.2).
+pub async fn device_authorization(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    // Each request stores a row for ten minutes, and a public client needs no secret: what one
+    // address may make the server keep is bounded like at /authorize.
+    let limit = state.settings.security.authorization_requests_per_minute;
+    let ip = super::extract::ClientIp::of(&req).0;
+    if let Some(retry_after) = state.authorize_windows.hit("device", &ip, limit) {
+        let mut response = HttpResponse::TooManyRequests();
+        return no_store(&mut response)
+            .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+            .json(ErrorBody {
+                error: "temporarily_unavailable",
+                error_description: "too many device authorization requests from this address",
+            });
+    }
+    form_endpoint(state, tenant, req, body, crate::oidc::device::start).await
+}
+
 /// `POST {issuer}/introspect`
 pub async fn introspect(
     state: web::Data<AppState>,

@@ -146,10 +146,16 @@ async fn every_advertised_value_works(engine: Engine) {
         .unwrap_or_default()
         .contains("error=invalid_request"));
 
-    // grant_types and token endpoint authentication methods, each used.
+    // grant_types and token endpoint authentication methods, each used (the device grant
+    // end to end in `device::a_device_signs_in_through_another_browser`).
     assert_eq!(
         strings(&d["grant_types_supported"]),
-        set(&["authorization_code", "refresh_token", "client_credentials"])
+        set(&[
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
     );
     assert_eq!(
         strings(&d["token_endpoint_auth_methods_supported"]),

@@ -103,6 +103,12 @@ async fn hosted_pages_and_mails_speak_the_readers_language(engine: Engine) {
     );
     let closed = german.get(&app.tenant_url("acme", "/signup")).await;
     shows(&closed, de, "signup-closed-body");
+    // The device page and its refusal of a wrong code.
+    let device = german.get(&app.tenant_url("acme", "/device")).await;
+    shows(&device, de, "device-title");
+    shows(&device, de, "device-submit");
+    let wrong = german.submit(&device, &[("user_code", "BBBB-BBBB")]).await;
+    shows(&wrong, de, "device-invalid");
 
     // Password reset: the page, its answer, and the mail it sends, all in German.
     let reset = german.get(&app.tenant_url("acme", "/reset")).await;

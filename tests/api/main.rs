@@ -18,6 +18,7 @@ mod cli;
 mod clients;
 mod concurrency;
 mod consent_purposes;
+mod device;
 mod discovery;
 mod discovery_accuracy;
 mod dpop;

@@ -3,6 +3,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod issue;
 mod refresh_token;
 
@@ -34,6 +35,10 @@ pub enum TokenRequest {
         scope: Option<String>,
         resources: Vec<String>,
     },
+    DeviceCode {
+        device_code: String,
+        resources: Vec<String>,
+    },
 }
 
 impl TokenRequest {
@@ -61,6 +66,10 @@ impl TokenRequest {
                 scope: owned("scope"),
                 resources,
             }),
+            "urn:ietf:params:oauth:grant-type:device_code" => Ok(TokenRequest::DeviceCode {
+                device_code: params.require("device_code")?.to_owned(),
+                resources,
+            }),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type {other} is not supported"),
@@ -73,6 +82,7 @@ impl TokenRequest {
             TokenRequest::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             TokenRequest::RefreshToken { .. } => GrantType::RefreshToken,
             TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
+            TokenRequest::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -155,6 +165,10 @@ pub async fn handle(
                 &resources,
                 jkt,
             ),
+            TokenRequest::DeviceCode {
+                device_code,
+                resources,
+            } => device_code::exchange(conn, &ctx, &client, &device_code, &resources, jkt),
             TokenRequest::ClientCredentials { scope, resources } => {
                 let audience = super::resource::client_target(conn, &ctx, &client, &resources)?;
                 client_credentials::exchange(&ctx, &client, scope.as_deref(), &audience, jkt)

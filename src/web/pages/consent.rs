@@ -39,6 +39,8 @@ struct ConsentPage<'a> {
     shown: String,
     csrf_token: &'a str,
     request_id: &'a str,
+    /// For a device's request: the warning naming its user code (RFC 8628 §5.4).
+    device_warning: Option<String>,
 }
 
 struct PurposeView {
@@ -177,6 +179,8 @@ pub async fn consent_form(
                     .map(|d| PurposeView::new(d, &t))
                     .collect(),
                 accepts_required: needs.purposes.iter().any(|d| d.current.required),
+                device_warning: crate::oidc::device::user_code_of(conn, ctx, request)?
+                    .map(|code| t.with("consent-device-warning", &[("code", &code)])),
                 shown: needs.shown(),
                 csrf_token: &sessions::csrf_token(browser),
                 request_id,
@@ -218,7 +222,7 @@ fn decide(
         if form.decision.as_deref() != Some("allow") {
             authorize::finish_pending(conn, ctx, &r.request_id)?;
             let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-            return Ok(Outcome::Client(r.request.error(&ctx.issuer, denied)));
+            return super::flow::refuse(conn, ctx, frame, &r.request, denied);
         }
         let needs = authorize::consent_needs(conn, ctx, &r.client, &r.request, &profile)?;
         if form.shown.as_deref().unwrap_or_default() != needs.shown() {

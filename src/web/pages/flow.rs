@@ -1,6 +1,7 @@
 //! Moving an authorization request on to its next step: the one place that turns
 //! `authorize::decide` into a redirect, a page, or the answer to the client.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::target::Target;
@@ -10,6 +11,7 @@ use crate::db::{tx, AnyConnection, DbError};
 use crate::identity::signin;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next};
 use crate::oidc::context::OidcContext;
+use crate::oidc::device;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::sessions::{self, Session};
 use crate::sessions::{BROWSER_COOKIE, SESSION_COOKIE};
@@ -50,9 +52,13 @@ pub fn advance(
             if let Some(id) = pending {
                 authorize::finish_pending(conn, ctx, id)?;
             }
-            Ok(Outcome::Client(
-                request.error(&ctx.issuer, OAuthError::new(code, description)),
-            ))
+            refuse(
+                conn,
+                ctx,
+                frame,
+                request,
+                OAuthError::new(code, description),
+            )
         }
         Next::Issue(profile) => {
             let Some(session) = session else {
@@ -64,11 +70,40 @@ pub fn advance(
             }
             // Remember the persona for this browser session.
             crate::profiles::choice::remember(conn, &ctx.tenant.id, session, &profile)?;
+            if request.device.is_some() {
+                let approved = device::approve(conn, ctx, client, request, session, &profile)?;
+                return Ok(if approved {
+                    frame.say(
+                        StatusCode::OK,
+                        "device-approved",
+                        &[("client", &client.name)],
+                    )
+                } else {
+                    frame.say(StatusCode::BAD_REQUEST, "device-gone", &[])
+                });
+            }
             Ok(Outcome::Client(authorize::issue_code(
                 conn, ctx, client, request, session, &profile,
             )?))
         }
     }
+}
+
+/// Ends a request with an error: sent to the client's redirect URI; or, for a device's
+/// request, recorded for the device (`access_denied` at its next poll) with a page for the
+/// person.
+pub fn refuse(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    frame: &PageFrame,
+    request: &AuthorizationRequest,
+    error: OAuthError,
+) -> Result<Outcome, DbError> {
+    if request.device.is_some() {
+        device::deny(conn, ctx, request)?;
+        return Ok(frame.say(StatusCode::OK, "device-denied", &[]));
+    }
+    Ok(Outcome::Client(request.error(&ctx.issuer, error)))
 }
 
 /// A pending authorization request as loaded: its client and parameters.
@@ -146,7 +181,7 @@ pub fn unmet(
         ErrorCode::UnmetAuthenticationRequirements,
         "the account has no second factor to satisfy the requested acr_values",
     );
-    Ok(Outcome::Client(request.error(&ctx.issuer, error)))
+    refuse(conn, ctx, frame, &request, error)
 }
 
 /// A pending authorization request resumed by the browser that started it.

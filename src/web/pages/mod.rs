@@ -4,6 +4,7 @@
 mod account;
 mod authorize;
 mod consent;
+mod device;
 mod export;
 mod flow;
 mod invitation;
@@ -20,6 +21,7 @@ mod verify;
 pub use account::{account_action, account_page, mfa_confirm, mfa_start};
 pub use authorize::authorize;
 pub use consent::{consent_form, consent_submit};
+pub use device::{device_form, device_submit};
 pub use export::account_export;
 pub use invitation::{invitation_form, invitation_submit, mail_invitation};
 pub use landing::{issuer_page, root};

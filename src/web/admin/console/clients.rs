@@ -71,6 +71,9 @@ fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     if form.grant_refresh_token.is_some() {
         grants.push(GrantType::RefreshToken);
     }
+    if form.grant_device_code.is_some() {
+        grants.push(GrantType::DeviceCode);
+    }
     if form.grant_client_credentials.is_some() {
         grants.push(GrantType::ClientCredentials);
     }
@@ -106,6 +109,11 @@ fn grant_fields(grants: &[GrantType]) -> Vec<Field> {
             "grant_client_credentials",
             "Client credentials (machine access)",
             grants.contains(&GrantType::ClientCredentials),
+        ),
+        Field::checkbox(
+            "grant_device_code",
+            "Device sign-in (TVs, consoles, command-line tools: RFC 8628)",
+            grants.contains(&GrantType::DeviceCode),
         ),
     ]
 }

@@ -371,6 +371,7 @@ pub struct ConsoleForm {
     post_logout_redirect_uris: Option<String>,
     consent: Option<String>,
     grant_client_credentials: Option<String>,
+    grant_device_code: Option<String>,
     grant_refresh_token: Option<String>,
     grant_authorization_code: Option<String>,
     administration: Option<String>,
