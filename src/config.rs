@@ -100,6 +100,12 @@ pub struct SecuritySettings {
     pub login_attempts_per_minute: i64,
     pub client_auth_failures_per_minute: i64,
     pub authorization_requests_per_minute: i64,
+    #[serde(default = "default_registrations_per_minute")]
+    pub client_registrations_per_minute: i64,
+}
+
+fn default_registrations_per_minute() -> i64 {
+    5
 }
 
 impl SecuritySettings {

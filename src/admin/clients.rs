@@ -157,6 +157,8 @@ pub fn create(
         backchannel_logout_session_required: new.backchannel_logout_session_required,
         require_pushed_authorization_requests: new.require_pushed_authorization_requests,
         dpop_bound_access_tokens: new.dpop_bound_access_tokens,
+        registration: None,
+        registration_token_hash: None,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =

@@ -14,6 +14,7 @@ pub mod people;
 mod principal;
 pub mod profiles;
 pub mod purposes;
+pub mod registration;
 pub mod resources;
 pub mod roles;
 pub mod settings;

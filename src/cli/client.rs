@@ -53,6 +53,34 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// An initial access token for dynamic client registration (RFC 7591), printed once.
+    RegistrationToken {
+        #[arg(long)]
+        tenant: String,
+        /// How many clients it may register.
+        #[arg(long, default_value_t = 1)]
+        uses: i64,
+        /// Seconds it stays valid.
+        #[arg(long, default_value_t = 86_400)]
+        expires_in: i64,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The tenant's initial access tokens (never the tokens themselves).
+    RegistrationTokens {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an initial access token.
+    RevokeRegistrationToken {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -324,6 +352,55 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
             let rotated = admin::clients::rotate_secret(&mut conn, &who, &client_id)?;
             let client = clients::find(&mut conn, &tenant.id, &client_id)?;
             print_created(&client, rotated.client_secret.as_deref(), json)
+        }
+        ClientCommand::RegistrationToken {
+            tenant,
+            uses,
+            expires_in,
+            description,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let who = Principal::cli(&tenant.id);
+            let new = admin::registration::NewRegistrationToken {
+                max_uses: Some(uses),
+                expires_in_secs: Some(expires_in),
+                description,
+            };
+            let created = admin::registration::create(&mut conn, &who, &new)?;
+            if json {
+                return print_json(&created);
+            }
+            println!("token:   {}", created.token);
+            println!("id:      {}", created.info.id);
+            println!("uses:    {}", created.info.max_uses);
+            println!("expires: {}", created.info.expires_at);
+            println!("Store the token now: Tessera keeps only its hash and cannot show it again.");
+            Ok(())
+        }
+        ClientCommand::RegistrationTokens { tenant, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let who = Principal::cli(&tenant.id);
+            let listed = admin::registration::list(&mut conn, &who)?;
+            if json {
+                return print_json(&listed);
+            }
+            println!("{:<36} {:>9} {:<20} DESCRIPTION", "ID", "USED", "EXPIRES");
+            for t in &listed {
+                let used = format!("{}/{}", t.uses, t.max_uses);
+                println!(
+                    "{:<36} {:>9} {:<20} {}",
+                    t.id, used, t.expires_at, t.description
+                );
+            }
+            Ok(())
+        }
+        ClientCommand::RevokeRegistrationToken { tenant, id } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let who = Principal::cli(&tenant.id);
+            admin::registration::revoke(&mut conn, &who, &id)?;
+            println!("revoked {id}");
+            Ok(())
         }
     }
 }

@@ -70,6 +70,9 @@ pub enum TenantCommand {
         /// optional or required (enforced with the email-verification flow).
         #[arg(long)]
         email_verification: Option<String>,
+        /// Dynamic client registration (RFC 7591): off, token (initial access token) or open.
+        #[arg(long)]
+        client_registration: Option<String>,
         /// Lifetime overrides in seconds; 0 returns to the instance default.
         #[arg(long)]
         session_idle_secs: Option<i64>,
@@ -216,6 +219,7 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
             mfa,
             self_signup,
             email_verification,
+            client_registration,
             session_idle_secs,
             session_absolute_secs,
             access_token_secs,
@@ -229,6 +233,7 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 || mfa.is_some()
                 || self_signup.is_some()
                 || email_verification.is_some()
+                || client_registration.is_some()
                 || session_idle_secs.is_some()
                 || session_absolute_secs.is_some()
                 || access_token_secs.is_some()
@@ -241,6 +246,7 @@ pub fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
                 mfa,
                 self_signup,
                 email_verification,
+                client_registration,
                 session_idle_secs,
                 session_absolute_secs,
                 access_token_secs,

@@ -165,6 +165,11 @@ pub struct Client {
     pub require_pushed_authorization_requests: bool,
     /// Token requests must carry a DPoP proof (RFC 9449 §5.2).
     pub dpop_bound_access_tokens: bool,
+    /// `None` when an administrator registered it; `token` or `open` when it registered itself
+    /// (RFC 7591), under that tenant policy.
+    pub registration: Option<String>,
+    /// The hash of its registration access token (RFC 7592): manages this client only.
+    pub(crate) registration_token_hash: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -230,6 +235,9 @@ pub struct ClientView<'a> {
     pub require_pushed_authorization_requests: bool,
     /// Token requests must carry a DPoP proof (RFC 9449).
     pub dpop_bound_access_tokens: bool,
+    /// How it registered itself (RFC 7591: `token` or `open`); absent when an administrator
+    /// did.
+    pub registration: Option<&'a str>,
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -247,6 +255,7 @@ impl Client {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            registration: self.registration.as_deref(),
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -292,6 +301,9 @@ pub struct ClientSpec {
     pub backchannel_logout_session_required: bool,
     pub require_pushed_authorization_requests: bool,
     pub dpop_bound_access_tokens: bool,
+    /// Set by dynamic registration only (`oidc::registration`).
+    pub registration: Option<String>,
+    pub registration_token_hash: Option<String>,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -560,6 +572,8 @@ impl TryFrom<ClientRow> for Client {
             backchannel_logout_session_required: row.backchannel_logout_session_required,
             require_pushed_authorization_requests: row.require_pushed_authorization_requests,
             dpop_bound_access_tokens: row.dpop_bound_access_tokens,
+            registration: row.registration,
+            registration_token_hash: row.registration_token_hash,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -601,6 +615,8 @@ impl Client {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            registration: self.registration.clone(),
+            registration_token_hash: self.registration_token_hash.clone(),
         }
     }
 }

@@ -62,6 +62,8 @@ pub fn create(
         backchannel_logout_session_required: spec.backchannel_logout_session_required,
         require_pushed_authorization_requests: spec.require_pushed_authorization_requests,
         dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
+        registration: spec.registration,
+        registration_token_hash: spec.registration_token_hash,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),

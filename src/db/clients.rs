@@ -32,6 +32,11 @@ pub struct ClientRow {
     pub backchannel_logout_session_required: bool,
     pub require_pushed_authorization_requests: bool,
     pub dpop_bound_access_tokens: bool,
+    /// `None` when an administrator registered it; `token` or `open` when it registered
+    /// itself (RFC 7591).
+    pub registration: Option<String>,
+    /// The hash of its registration access token (RFC 7592).
+    pub registration_token_hash: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -18,6 +18,7 @@ pub mod pending;
 pub mod purge;
 pub mod purposes;
 pub mod rate_limits;
+pub mod registration;
 pub mod resources;
 pub mod roles;
 pub mod schema;

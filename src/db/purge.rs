@@ -97,6 +97,12 @@ pub const TARGETS: &[Target] = &[
         keep_secs: 0,
     },
     Target {
+        table: "registration_tokens",
+        key: "id",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
+    Target {
         table: "device_authorizations",
         key: "device_code_hash",
         died_at: "expires_at",

@@ -26,6 +26,7 @@ diesel::table! {
         retention_ran_at -> Nullable<BigInt>,
         texts -> Nullable<Text>,
         time_zone -> Nullable<Text>,
+        client_registration -> Text,
     }
 }
 
@@ -69,6 +70,21 @@ diesel::table! {
         backchannel_logout_session_required -> Bool,
         require_pushed_authorization_requests -> Bool,
         dpop_bound_access_tokens -> Bool,
+        registration -> Nullable<Text>,
+        registration_token_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    registration_tokens (id) {
+        id -> Text,
+        tenant_id -> Text,
+        token_hash -> Text,
+        description -> Text,
+        max_uses -> BigInt,
+        uses -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -522,6 +538,7 @@ diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(api_resource_clients -> api_resources (resource_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    registration_tokens,
     device_authorizations,
     api_resources,
     api_resource_clients,

@@ -35,6 +35,8 @@ pub struct TenantRow {
     pub texts: Option<String>,
     /// An IANA time-zone name; `None` for UTC.
     pub time_zone: Option<String>,
+    /// Dynamic client registration: off, token or open.
+    pub client_registration: String,
 }
 
 /// The policy columns of a tenant, for `set_policy`.
@@ -52,6 +54,7 @@ pub struct PolicyRow {
     pub refresh_absolute_secs: Option<i64>,
     pub retention_inactive_days: Option<i64>,
     pub retention_audit_days: Option<i64>,
+    pub client_registration: String,
     pub updated_at: i64,
 }
 

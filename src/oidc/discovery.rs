@@ -34,6 +34,9 @@ pub struct ProviderMetadata {
     pub pushed_authorization_request_endpoint: String,
     /// RFC 8628.
     pub device_authorization_endpoint: String,
+    /// RFC 7591, only while the tenant's policy lets clients register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     pub require_pushed_authorization_requests: bool,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -77,6 +80,7 @@ impl ProviderMetadata {
             end_session_endpoint: format!("{issuer}/logout"),
             pushed_authorization_request_endpoint: format!("{issuer}/par"),
             device_authorization_endpoint: format!("{issuer}/device_authorization"),
+            registration_endpoint: None,
             require_pushed_authorization_requests: false,
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query", "form_post"],

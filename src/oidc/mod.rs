@@ -17,6 +17,7 @@ pub mod jwks_fetch;
 pub mod minter;
 pub mod par;
 pub mod pkce;
+pub mod registration;
 pub mod resource;
 pub mod revocation;
 pub mod subject;

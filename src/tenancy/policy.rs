@@ -52,6 +52,9 @@ pub struct TenantPolicy {
     pub retention_inactive_days: Option<i64>,
     /// Drop audit entries older than this many days (behind a signed anchor); none: never.
     pub retention_audit_days: Option<i64>,
+    /// Dynamic client registration (RFC 7591): `off`, `token` (an initial access token is
+    /// needed) or `open` (public clients with loopback or https redirect URIs only).
+    pub client_registration: String,
 }
 
 /// Bounds of the retention periods, in days: an inactive account is warned
@@ -146,6 +149,7 @@ mod tests {
             refresh_absolute_secs: Some(i64::MAX),
             retention_inactive_days: None,
             retention_audit_days: None,
+            client_registration: "off".into(),
         };
         let effective = policy.effective_settings(&base);
         assert_eq!(

@@ -113,6 +113,7 @@ impl TryFrom<TenantRow> for Tenant {
                 refresh_idle_secs: row.refresh_idle_secs,
                 refresh_absolute_secs: row.refresh_absolute_secs,
                 retention_inactive_days: row.retention_inactive_days,
+                client_registration: row.client_registration,
                 retention_audit_days: row.retention_audit_days,
             },
             branding: Branding {
@@ -169,6 +170,7 @@ pub(crate) fn new_row(slug: &str, name: String) -> TenantRow {
         retention_ran_at: None,
         texts: None,
         time_zone: None,
+        client_registration: "off".into(),
     }
 }
 
@@ -261,6 +263,9 @@ pub struct PolicyChanges {
     pub retention_inactive_days: Option<i64>,
     /// Days audit entries are kept (older ones dropped behind a signed anchor); 0 keeps them.
     pub retention_audit_days: Option<i64>,
+    /// Dynamic client registration: `off`, `token` or `open`.
+    #[serde(default)]
+    pub client_registration: Option<String>,
 }
 
 /// Changes a tenant's policy. Lifetime overrides may shorten the instance's settings
@@ -289,6 +294,12 @@ pub fn set_policy(
     }
     if let Some(signup) = changes.self_signup {
         policy.self_signup = signup;
+    }
+    if let Some(registration) = changes.client_registration {
+        if !matches!(registration.as_str(), "off" | "token" | "open") {
+            return invalid("client registration must be off, token or open".into());
+        }
+        policy.client_registration = registration;
     }
     if let Some(verification) = changes.email_verification {
         if !matches!(verification.as_str(), "optional" | "required") {
@@ -377,6 +388,7 @@ pub fn set_policy(
             refresh_absolute_secs: policy.refresh_absolute_secs,
             retention_inactive_days: policy.retention_inactive_days,
             retention_audit_days: policy.retention_audit_days,
+            client_registration: policy.client_registration.clone(),
             updated_at: unix_now(),
         },
     )?;

@@ -81,15 +81,22 @@ fn published(
 }
 
 /// `GET {issuer}/.well-known/openid-configuration` and `.../oauth-authorization-server`:
-/// made once per issuer (it depends on nothing else).
+/// made once per issuer and registration policy.
 pub async fn provider_metadata(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let issuer = state.issuer(&tenant);
-    let document = published(&state, format!("discovery {issuer}"), || {
-        serde_json::to_vec(&ProviderMetadata::for_issuer(&issuer)).map_err(ApiError::internal)
+    // The tenant's registration policy decides whether registration is advertised.
+    let registration = tenant.policy.client_registration.as_str();
+    let key = format!("discovery {issuer} {registration}");
+    let document = published(&state, key, || {
+        let mut metadata = ProviderMetadata::for_issuer(&issuer);
+        if registration != "off" {
+            metadata.registration_endpoint = Some(format!("{issuer}/register"));
+        }
+        serde_json::to_vec(&metadata).map_err(ApiError::internal)
     })?;
     Ok(public_json(&req, &document, "application/json"))
 }

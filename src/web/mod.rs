@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod oauth;
 mod page;
 mod pages;
+mod registration;
 mod state;
 mod when;
 
@@ -88,6 +89,18 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/par")
             .route(web::post().to(oauth::pushed_authorization_request))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/register")
+            .route(web::post().to(registration::register))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/register/{client_id}")
+            .route(web::get().to(registration::manage))
+            .route(web::put().to(registration::manage))
+            .route(web::delete().to(registration::manage))
             .default_service(web::to(oauth::method_not_allowed)),
     )
     .service(

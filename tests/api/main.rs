@@ -39,6 +39,7 @@ mod policies;
 mod privacy;
 mod readme;
 mod real_browser;
+mod registration;
 pub mod reset;
 mod resources;
 mod retention;

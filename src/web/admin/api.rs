@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::openapi::{Operation, Schema};
+use crate::admin::registration::{
+    CreatedRegistrationToken, NewRegistrationToken, RegistrationToken,
+};
 use crate::admin::webhooks::{CreatedSubscription, FeedEvent, SubscriptionView};
 use crate::admin::{
     self, accounts::AccountDetail, accounts::AccountSummary, accounts::Consents,
@@ -98,6 +101,12 @@ operations! {
         "Delete a client", body: Empty, response: Empty;
     post "/clients/{client_id}/secret" => rotate_client_secret, Some(Permission::ClientsWrite), 200,
         "Replace the client secret at once; the new one is in this response only", body: Empty, response: Secret;
+    get "/registration-tokens" => list_registration_tokens, Some(Permission::ClientsWrite), 200,
+        "Initial access tokens for dynamic client registration (never the tokens themselves)", body: Empty, response: Vec<RegistrationToken>;
+    post "/registration-tokens" => create_registration_token, Some(Permission::ClientsWrite), 201,
+        "A new initial access token (RFC 7591) for `{issuer}/register`: in this response only", body: NewRegistrationToken, response: CreatedRegistrationToken;
+    delete "/registration-tokens/{token_id}" => revoke_registration_token, Some(Permission::ClientsWrite), 204,
+        "Revoke an initial access token (clients it registered stay)", body: Empty, response: Empty;
     get "/resources" => list_resources, Some(Permission::ClientsRead), 200,
         "List API resources (RFC 8707), ordered by identifier", body: Empty, response: Page<ApiResource>;
     post "/resources" => create_resource, Some(Permission::ClientsWrite), 201,
@@ -991,6 +1000,23 @@ struct EventQuery {
     /// Comma-separated event types.
     r#type: Option<String>,
 }
+
+handler!(list_registration_tokens, |c| ok(admin::registration::list(
+    c.conn, &c.who
+)?));
+
+handler!(create_registration_token, |c| {
+    let new: NewRegistrationToken = c.input.body()?;
+    json(
+        StatusCode::CREATED,
+        admin::registration::create(c.conn, &c.who, &new)?,
+    )
+});
+
+handler!(revoke_registration_token, |c| {
+    admin::registration::revoke(c.conn, &c.who, &c.input.param("token_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
 
 handler!(list_resources, |c| {
     let q: PageQuery = c.input.query()?;

@@ -155,11 +155,20 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                         .collect::<Vec<_>>()
                         .join(", "),
                 ),
+                // Clients that registered themselves (RFC 7591) stand out: review or delete.
+                Cell::Text(
+                    match c.registration.as_deref() {
+                        Some("open") => "itself (open registration)",
+                        Some(_) => "itself (initial access token)",
+                        None => "an administrator",
+                    }
+                    .into(),
+                ),
             ]
         })
         .collect();
     page.push(Block::Table(TableView {
-        headers: vec!["Name", "Client ID", "Type", "Grants"],
+        headers: vec!["Name", "Client ID", "Type", "Grants", "Registered by"],
         rows,
         empty: "No clients yet.",
     }));

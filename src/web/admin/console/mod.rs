@@ -401,6 +401,7 @@ pub struct ConsoleForm {
     mfa: Option<String>,
     self_signup: Option<String>,
     email_verification: Option<String>,
+    client_registration: Option<String>,
     session_idle_secs: Option<String>,
     session_absolute_secs: Option<String>,
     access_token_secs: Option<String>,

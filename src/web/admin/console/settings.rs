@@ -49,6 +49,16 @@ fn settings_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
                     ],
                     &policy.email_verification,
                 ),
+                Field::select(
+                    "client_registration",
+                    "Dynamic client registration (RFC 7591)",
+                    &[
+                        ("off", "Off"),
+                        ("token", "With an initial access token"),
+                        ("open", "Open: public clients with loopback or https redirect URIs"),
+                    ],
+                    &policy.client_registration,
+                ),
                 Field::input(
                     "session_idle_secs",
                     "Session idle timeout (seconds)",
@@ -217,6 +227,7 @@ fn policy_changes(form: &ConsoleForm) -> Result<PolicyChanges, AdminError> {
         // An unchecked box is absent from the form: absent means off here.
         self_signup: Some(form.self_signup.is_some()),
         email_verification: form.email_verification.clone(),
+        client_registration: form.client_registration.clone(),
         session_idle_secs: number(
             form.session_idle_secs.as_deref(),
             "the session idle timeout",
