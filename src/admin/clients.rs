@@ -54,6 +54,10 @@ pub struct NewClient {
     /// Token requests must carry a DPoP proof (RFC 9449 §5.2): its tokens are always bound.
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// Hold the client to the FAPI 2.0 Security Profile (needs private_key_jwt and a PS256,
+    /// ES256 or EdDSA signing algorithm).
+    #[serde(default)]
+    pub fapi2: bool,
 }
 
 /// A change to a client (`PATCH …/clients/{client_id}`); absent fields stay as they are.
@@ -79,6 +83,7 @@ pub struct ClientChanges {
     pub backchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    pub fapi2: Option<bool>,
 }
 
 /// A new secret, shown once.
@@ -159,6 +164,7 @@ pub fn create(
         dpop_bound_access_tokens: new.dpop_bound_access_tokens,
         registration: None,
         registration_token_hash: None,
+        fapi2: new.fapi2,
     };
     audited(conn, who, "client.create", |conn| {
         let (client, secret) =
@@ -214,6 +220,7 @@ pub fn update(
             "dpop_bound_access_tokens",
             changes.dpop_bound_access_tokens.is_some(),
         ),
+        ("fapi2", changes.fapi2.is_some()),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -235,6 +242,7 @@ pub fn update(
         backchannel_logout_session_required: changes.backchannel_logout_session_required,
         require_pushed_authorization_requests: changes.require_pushed_authorization_requests,
         dpop_bound_access_tokens: changes.dpop_bound_access_tokens,
+        fapi2: changes.fapi2,
     };
     audited(conn, who, "client.update", |conn| {
         require_power_over(conn, who, id)?;

@@ -30,7 +30,8 @@ pub fn list(
     Ok(Page::of_list(all, page, |k| k.kid.clone()))
 }
 
-/// New active keys for `algs` (all algorithms when empty). Audited by `keys::rotate`.
+/// New active keys for `algs` (when empty: every default algorithm, and PS256 too if the
+/// tenant signs with it). Audited by `keys::rotate`.
 pub fn rotate(
     conn: &mut AnyConnection,
     master: &MasterKey,
@@ -39,7 +40,15 @@ pub fn rotate(
 ) -> Result<Vec<KeyInfo>, AdminError> {
     who.require(Permission::KeysWrite)?;
     let mut algs = if algs.is_empty() {
-        KeyAlg::ALL.to_vec()
+        let mut all = KeyAlg::ALL.to_vec();
+        let signs_ps256 = keys::list(conn, who.tenant())
+            .map_err(key_error)?
+            .iter()
+            .any(|k| k.alg == KeyAlg::Ps256.as_str() && k.status == "active");
+        if signs_ps256 {
+            all.push(KeyAlg::Ps256);
+        }
+        all
     } else {
         algs.to_vec()
     };

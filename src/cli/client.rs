@@ -143,6 +143,10 @@ pub struct CreateArgs {
     /// Token requests must carry a DPoP proof (RFC 9449): every token is key-bound.
     #[arg(long)]
     dpop: bool,
+    /// Hold the client to the FAPI 2.0 Security Profile (with --auth-method private_key_jwt
+    /// and --signing-alg ES256, PS256 or EdDSA).
+    #[arg(long)]
+    fapi2: bool,
     #[arg(long)]
     json: bool,
 }
@@ -192,6 +196,9 @@ pub struct UpdateArgs {
     /// Require (true) or stop requiring (false) DPoP proofs at the token endpoint.
     #[arg(long)]
     dpop: Option<bool>,
+    /// Hold to (true) or release from (false) the FAPI 2.0 Security Profile.
+    #[arg(long)]
+    fapi2: Option<bool>,
     #[arg(long)]
     json: bool,
 }
@@ -270,6 +277,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 require_pushed_authorization_requests: args.require_par,
                 dpop_bound_access_tokens: args.dpop,
+                fapi2: args.fapi2,
             };
             let who = Principal::cli(&tenant.id);
             let (client, secret) = admin::clients::create(&mut conn, &who, new)?;
@@ -322,6 +330,7 @@ pub fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<()> {
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 require_pushed_authorization_requests: args.require_par,
                 dpop_bound_access_tokens: args.dpop,
+                fapi2: args.fapi2,
             };
             let who = Principal::cli(&tenant.id);
             show(

@@ -170,6 +170,9 @@ pub struct Client {
     pub registration: Option<String>,
     /// The hash of its registration access token (RFC 7592): manages this client only.
     pub(crate) registration_token_hash: Option<String>,
+    /// Held to the FAPI 2.0 Security Profile: PAR, PKCE, DPoP and private_key_jwt with PS256
+    /// or ES256 are required of it (see `requires_par`, `requires_dpop`).
+    pub fapi2: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Roles held by the client itself (client_credentials); loaded for clients allowed that
@@ -203,6 +206,22 @@ impl Client {
 
     pub fn has_secret(&self) -> bool {
         self.secret_hash.is_some()
+    }
+
+    /// `/authorize` takes only pushed requests (RFC 9126 §6; FAPI 2.0 §5.3.1.2).
+    pub fn requires_par(&self) -> bool {
+        self.require_pushed_authorization_requests || self.fapi2
+    }
+
+    /// Token requests carry a DPoP proof (RFC 9449 §5.2; FAPI 2.0 §5.3.1.1).
+    pub fn requires_dpop(&self) -> bool {
+        self.dpop_bound_access_tokens || self.fapi2
+    }
+
+    /// PKCE is required of this client (public clients, FAPI 2.0 clients, or everyone by
+    /// `tokens.require_pkce`).
+    pub fn requires_pkce(&self, everyone: bool) -> bool {
+        everyone || self.client_type == ClientType::Public || self.fapi2
     }
 }
 
@@ -238,6 +257,8 @@ pub struct ClientView<'a> {
     /// How it registered itself (RFC 7591: `token` or `open`); absent when an administrator
     /// did.
     pub registration: Option<&'a str>,
+    /// Held to the FAPI 2.0 Security Profile.
+    pub fapi2: bool,
     /// Roles the client holds for client_credentials tokens.
     pub roles: &'a [String],
     pub permissions: &'a [String],
@@ -256,6 +277,7 @@ impl Client {
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             registration: self.registration.as_deref(),
+            fapi2: self.fapi2,
             name: &self.name,
             client_type: self.client_type,
             auth_method: self.auth_method,
@@ -304,6 +326,7 @@ pub struct ClientSpec {
     /// Set by dynamic registration only (`oidc::registration`).
     pub registration: Option<String>,
     pub registration_token_hash: Option<String>,
+    pub fapi2: bool,
 }
 
 /// A change to a registration; `None` keeps the current value.
@@ -326,6 +349,7 @@ pub struct ClientUpdate {
     pub backchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    pub fapi2: Option<bool>,
 }
 
 /// Checks the combination of settings; returns the normalised grant list.
@@ -574,6 +598,7 @@ impl TryFrom<ClientRow> for Client {
             dpop_bound_access_tokens: row.dpop_bound_access_tokens,
             registration: row.registration,
             registration_token_hash: row.registration_token_hash,
+            fapi2: row.fapi2,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -617,6 +642,7 @@ impl Client {
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             registration: self.registration.clone(),
             registration_token_hash: self.registration_token_hash.clone(),
+            fapi2: self.fapi2,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::clients as rows;
 use crate::db::AnyConnection;
 use crate::domain::{unix_now, ClientId, TenantId};
+use crate::keys::KeyAlg;
 
 /// Registers a client. Returns the secret, shown this once, for secret-based auth methods.
 pub fn create(
@@ -64,12 +65,44 @@ pub fn create(
         dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
         registration: spec.registration,
         registration_token_hash: spec.registration_token_hash,
+        fapi2: spec.fapi2,
         created_at: now,
         updated_at: now,
         authorization: Default::default(),
     };
+    check_profile(conn, tenant, &client)?;
     rows::insert(conn, &client.to_row())?;
     Ok((client, secret))
+}
+
+/// What a client's algorithm and profile need: a FAPI 2.0 client authenticates with
+/// private_key_jwt and gets tokens signed with PS256, ES256 or EdDSA (FAPI 2.0 §5.4); a
+/// client signed for with PS256 needs the tenant's active PS256 key.
+fn check_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    client: &Client,
+) -> Result<(), ClientError> {
+    let invalid = |m: &str| Err(ClientError::Invalid(m.to_owned()));
+    if client.fapi2 {
+        if client.auth_method != AuthMethod::PrivateKeyJwt {
+            return invalid("a FAPI 2.0 client authenticates with private_key_jwt");
+        }
+        if client.signing_alg == KeyAlg::Rs256 {
+            return invalid("a FAPI 2.0 client's tokens are signed with PS256, ES256 or EdDSA");
+        }
+    }
+    if client.signing_alg == KeyAlg::Ps256 {
+        let active = crate::db::signing_keys::list(conn, tenant)?
+            .iter()
+            .any(|key| key.alg == KeyAlg::Ps256.as_str() && key.status == "active");
+        if !active {
+            return invalid(
+                "this tenant has no PS256 key yet: make one first (tessera keys rotate --alg PS256)",
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The consent purposes a client is to need: each defined in the tenant and not retired.
@@ -172,6 +205,9 @@ pub fn update(
     if let Some(required) = change.dpop_bound_access_tokens {
         client.dpop_bound_access_tokens = required;
     }
+    if let Some(fapi2) = change.fapi2 {
+        client.fapi2 = fapi2;
+    }
     // A pairwise sector, once set, stays unless changed explicitly: changing it changes every
     // subject the client has seen.
     let kept = match client.subject_mode {
@@ -189,6 +225,7 @@ pub fn update(
         client.jwks.as_deref(),
         client.jwks_uri.as_deref(),
     )?;
+    check_profile(conn, tenant, &client)?;
     client.updated_at = unix_now();
     rows::update(conn, tenant, &client.to_row())?;
     Ok(client)

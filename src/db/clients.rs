@@ -37,6 +37,8 @@ pub struct ClientRow {
     pub registration: Option<String>,
     /// The hash of its registration access token (RFC 7592).
     pub registration_token_hash: Option<String>,
+    /// Held to the FAPI 2.0 Security Profile.
+    pub fapi2: bool,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -72,6 +72,7 @@ diesel::table! {
         dpop_bound_access_tokens -> Bool,
         registration -> Nullable<Text>,
         registration_token_hash -> Nullable<Text>,
+        fapi2 -> Bool,
     }
 }
 

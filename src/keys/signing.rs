@@ -4,7 +4,7 @@ use std::fmt;
 
 use josekit::jwk::alg::ed::EdCurve;
 use josekit::jwk::KeyPair;
-use josekit::jws::{EdDSA, JwsHeader, JwsSigner, ES256, RS256};
+use josekit::jws::{EdDSA, JwsHeader, JwsSigner, ES256, PS256, RS256};
 use serde::Serialize;
 
 use crate::domain::KeyId;
@@ -20,22 +20,30 @@ pub enum KeyAlg {
     /// Ed25519 (RFC 8037).
     #[serde(rename = "EdDSA")]
     EdDsa,
+    /// RSASSA-PSS with SHA-256 (FAPI 2.0). A tenant has a PS256 key once it rotates one in
+    /// (`keys rotate --alg PS256`); clients' PS256 keys verify always.
+    #[serde(rename = "PS256")]
+    Ps256,
 }
 
 impl KeyAlg {
-    /// Every algorithm a tenant holds a key for; RS256 first because OIDC requires it.
+    /// The algorithms every tenant holds a key for from the start; RS256 first because OIDC
+    /// requires it.
     pub const ALL: [KeyAlg; 3] = [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa];
+    /// Every algorithm Tessera signs and verifies with.
+    pub const SUPPORTED: [KeyAlg; 4] = [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa, KeyAlg::Ps256];
 
     pub fn as_str(self) -> &'static str {
         match self {
             KeyAlg::Rs256 => "RS256",
             KeyAlg::Es256 => "ES256",
             KeyAlg::EdDsa => "EdDSA",
+            KeyAlg::Ps256 => "PS256",
         }
     }
 
     pub fn parse(input: &str) -> Option<KeyAlg> {
-        KeyAlg::ALL
+        KeyAlg::SUPPORTED
             .into_iter()
             .find(|alg| alg.as_str().eq_ignore_ascii_case(input))
     }
@@ -100,6 +108,7 @@ pub fn generate(alg: KeyAlg) -> Result<GeneratedKey, josekit::JoseError> {
         KeyAlg::Rs256 => Box::new(RS256.generate_key_pair(2048)?),
         KeyAlg::Es256 => Box::new(ES256.generate_key_pair()?),
         KeyAlg::EdDsa => Box::new(EdDSA.generate_key_pair(EdCurve::Ed25519)?),
+        KeyAlg::Ps256 => Box::new(PS256.generate_key_pair(2048)?),
     };
     let kid = KeyId::generate();
     let mut jwk = pair.to_jwk_public_key();
@@ -136,6 +145,7 @@ impl Signer {
             KeyAlg::Rs256 => Box::new(RS256.signer_from_der(der)?),
             KeyAlg::Es256 => Box::new(ES256.signer_from_der(der)?),
             KeyAlg::EdDsa => Box::new(EdDSA.signer_from_der(der)?),
+            KeyAlg::Ps256 => Box::new(PS256.signer_from_der(der)?),
         };
         Ok(Signer { kid, alg, inner })
     }

@@ -253,7 +253,7 @@ impl TenantKeySet {
 
     /// Algorithms this tenant can sign with now.
     pub fn algorithms(&self) -> Vec<KeyAlg> {
-        KeyAlg::ALL
+        KeyAlg::SUPPORTED
             .into_iter()
             .filter(|&alg| self.signer(alg).is_some())
             .collect()

@@ -4,7 +4,7 @@
 //! with a public key as secret, and algorithm confusion all fail.
 
 use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, JwsHeader, JwsVerifier, ES256, RS256};
+use josekit::jws::{EdDSA, JwsHeader, JwsVerifier, ES256, PS256, RS256};
 
 use super::KeyAlg;
 
@@ -34,31 +34,42 @@ pub enum VerifyError {
 }
 
 impl Verifier {
-    /// A verifier from a public JWK. The algorithm comes from the JWK's `alg`, or from its key
-    /// type when `alg` is absent (RSA → RS256, EC P-256 → ES256, OKP Ed25519 → EdDSA).
-    pub fn from_jwk(jwk: &Jwk) -> Option<Verifier> {
-        let alg = match jwk.algorithm() {
-            Some(alg) => KeyAlg::parse(alg)?,
+    /// The algorithms a public JWK may verify: its `alg`, or when it names none, those of
+    /// its key type (RSA: RS256 and PS256; EC P-256: ES256; OKP Ed25519: EdDSA).
+    fn algorithms_of(jwk: &Jwk) -> Vec<KeyAlg> {
+        match jwk.algorithm() {
+            Some(alg) => KeyAlg::parse(alg).into_iter().collect(),
             None => match (jwk.key_type(), jwk.curve()) {
-                ("RSA", _) => KeyAlg::Rs256,
-                ("EC", Some("P-256")) => KeyAlg::Es256,
-                ("OKP", Some("Ed25519")) => KeyAlg::EdDsa,
-                _ => return None,
+                ("RSA", _) => vec![KeyAlg::Rs256, KeyAlg::Ps256],
+                ("EC", Some("P-256")) => vec![KeyAlg::Es256],
+                ("OKP", Some("Ed25519")) => vec![KeyAlg::EdDsa],
+                _ => Vec::new(),
             },
-        };
-        if jwk.key_use().is_some_and(|u| u != "sig") {
+        }
+    }
+
+    /// A verifier from a public JWK for `alg`, when the key may verify it.
+    pub fn from_jwk_as(jwk: &Jwk, alg: KeyAlg) -> Option<Verifier> {
+        if !Self::algorithms_of(jwk).contains(&alg) || jwk.key_use().is_some_and(|u| u != "sig") {
             return None;
         }
         let inner: Box<dyn JwsVerifier> = match alg {
             KeyAlg::Rs256 => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
             KeyAlg::Es256 => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
             KeyAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
+            KeyAlg::Ps256 => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
         };
         Some(Verifier {
             kid: jwk.key_id().map(str::to_owned),
             alg,
             inner,
         })
+    }
+
+    /// A verifier from a public JWK, for its first algorithm (see `algorithms_of`).
+    pub fn from_jwk(jwk: &Jwk) -> Option<Verifier> {
+        let alg = *Self::algorithms_of(jwk).first()?;
+        Self::from_jwk_as(jwk, alg)
     }
 
     /// Every usable key of a JWKS document; unusable keys are skipped.
@@ -68,7 +79,12 @@ impl Verifier {
             .into_iter()
             .flatten()
             .filter_map(|key| Jwk::from_bytes(key.to_string()).ok())
-            .filter_map(|jwk| Verifier::from_jwk(&jwk))
+            .flat_map(|jwk| {
+                Self::algorithms_of(&jwk)
+                    .into_iter()
+                    .filter_map(|alg| Verifier::from_jwk_as(&jwk, alg))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 }
@@ -121,4 +137,39 @@ pub fn decode_payload_unverified(token: &str) -> Option<serde_json::Value> {
     let bytes =
         base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, encoded).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsa_jwk(alg: Option<&str>) -> serde_json::Value {
+        let pair = RS256.generate_key_pair(2048).unwrap();
+        let mut jwk: serde_json::Value =
+            serde_json::from_str(&pair.to_jwk_public_key().to_string()).unwrap();
+        let map = jwk.as_object_mut().unwrap();
+        map.remove("alg");
+        if let Some(alg) = alg {
+            map.insert("alg".into(), alg.into());
+        }
+        jwk
+    }
+
+    fn algs(jwk: serde_json::Value) -> Vec<KeyAlg> {
+        Verifier::from_jwks(&serde_json::json!({ "keys": [jwk] }))
+            .iter()
+            .map(|v| v.alg)
+            .collect()
+    }
+
+    /// A key verifies what its `alg` names; an RSA key without one verifies RS256 and PS256
+    /// (FAPI 2.0 clients publish such keys), never anything of another key type.
+    #[test]
+    fn keys_verify_the_algorithms_they_may() {
+        assert_eq!(algs(rsa_jwk(None)), [KeyAlg::Rs256, KeyAlg::Ps256]);
+        assert_eq!(algs(rsa_jwk(Some("PS256"))), [KeyAlg::Ps256]);
+        assert_eq!(algs(rsa_jwk(Some("RS256"))), [KeyAlg::Rs256]);
+        assert!(algs(rsa_jwk(Some("ES256"))).is_empty());
+        assert!(algs(rsa_jwk(Some("HS256"))).is_empty());
+    }
 }

@@ -10,7 +10,7 @@ use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
 use super::{id_token_hint, pkce};
-use crate::clients::{Client, ClientError, ClientType, ConsentPolicy, GrantType};
+use crate::clients::{Client, ClientError, ConsentPolicy, GrantType};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::grants::{self as grant_rows, CodeRow, GrantRow};
 use crate::db::pending::{self as pending_rows, PendingRow};
@@ -276,7 +276,7 @@ fn validate_request(
             "response_mode must be query or form_post",
         ));
     }
-    if !pushed && client.require_pushed_authorization_requests {
+    if !pushed && client.requires_par() {
         return Err(fail(
             ErrorCode::InvalidRequest,
             "this client must push its authorization requests first (PAR, RFC 9126)",
@@ -329,8 +329,7 @@ fn validate_request(
         params.get("code_challenge_method"),
     )
     .map_err(|e| fail(e.code, &e.description))?;
-    let pkce_required =
-        client.client_type == ClientType::Public || ctx.settings.tokens.require_pkce;
+    let pkce_required = client.requires_pkce(ctx.settings.tokens.require_pkce);
     if code_challenge.is_none() && pkce_required {
         return Err(fail(
             ErrorCode::InvalidRequest,
@@ -678,6 +677,7 @@ pub fn issue_code(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         created_at: now,
+        // At most 60 s for every client (the configuration refuses more): FAPI 2.0 §5.3.2.1.
         expires_at: crate::domain::expiry(now, tokens.authorization_code_lifetime_secs),
         used_at: None,
     };

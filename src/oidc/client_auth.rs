@@ -334,7 +334,13 @@ fn check_assertion(
         },
         (None, None) => return Err(failed("the client has no registered keys")),
     };
-    let (_, payload) = verified.map_err(|e| failed(&e.to_string()))?;
+    let (header, payload) = verified.map_err(|e| failed(&e.to_string()))?;
+    // FAPI 2.0 §5.4: a FAPI client's assertion is signed with PS256 or ES256 only.
+    if client.fapi2 && !matches!(header.algorithm(), Some("PS256") | Some("ES256")) {
+        return Err(failed(
+            "a FAPI 2.0 client signs its assertion with PS256 or ES256",
+        ));
+    }
     let claims: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|_| failed("payload is not JSON"))?;
     if claims["iss"] != issuer.as_str() || claims["sub"] != issuer.as_str() {

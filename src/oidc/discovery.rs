@@ -119,9 +119,13 @@ impl ProviderMetadata {
                 "account_id",
                 "tenant",
             ],
-            id_token_signing_alg_values_supported: algs.clone(),
+            id_token_signing_alg_values_supported: algs,
             token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
-            token_endpoint_auth_signing_alg_values_supported: algs,
+            // Clients' keys: PS256 too (FAPI 2.0), whatever keys the tenant holds.
+            token_endpoint_auth_signing_alg_values_supported: KeyAlg::SUPPORTED
+                .iter()
+                .map(|alg| alg.as_str())
+                .collect(),
             introspection_endpoint_auth_methods_supported: AUTHENTICATED_CLIENT_AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             acr_values_supported: vec![super::authorize::PASSWORD_ACR, super::authorize::MFA_ACR],

@@ -21,10 +21,10 @@ use super::error::{Challenge, ErrorCode, OAuthError};
 use crate::crypto::{base64url, sha256_hex};
 use crate::db::AnyConnection;
 use crate::domain::unix_now;
-use crate::keys::{decode_header, verify_compact, Verifier};
+use crate::keys::{decode_header, verify_compact, KeyAlg, Verifier};
 
 /// The algorithms proofs may use, as discovery advertises them.
-pub const SIGNING_ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
+pub const SIGNING_ALGS: [&str; 4] = ["RS256", "ES256", "EdDSA", "PS256"];
 /// How far a proof's `iat` may be from the server's clock, either way.
 pub const IAT_WINDOW_SECS: i64 = 60;
 /// A nonce is good for the window it was made in and the one after.
@@ -144,7 +144,8 @@ pub fn verify(
     let jkt = thumbprint(jwk).ok_or_else(|| invalid("the proof's jwk is not a usable key"))?;
     let verifier = Jwk::from_map(jwk.clone())
         .ok()
-        .and_then(|key| Verifier::from_jwk(&key))
+        .zip(KeyAlg::parse(alg))
+        .and_then(|(key, alg)| Verifier::from_jwk_as(&key, alg))
         .ok_or_else(|| invalid("the proof's jwk is not a usable signing key"))?;
     let (_, payload) = verify_compact(request.proof, &[verifier])
         .map_err(|_| invalid("the proof's signature does not verify with its jwk"))?;

@@ -316,6 +316,7 @@ pub fn register(
             dpop_bound_access_tokens: metadata.dpop_bound_access_tokens.unwrap_or(false),
             registration: Some(mode.as_str().into()),
             registration_token_hash: Some(sha256_hex(&registration_token)),
+            fapi2: false,
         };
         let (client, secret) = clients::create(conn, &ctx.tenant.id, spec)?;
         crate::audit::record(

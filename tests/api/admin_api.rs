@@ -100,7 +100,7 @@ async fn admin_api_authorization(engine: Engine) {
         // Both schemes are offered: Bearer, and DPoP for bound tokens (RFC 9449 §7.1).
         assert_eq!(
             headers["www-authenticate"],
-            r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#
+            r#"Bearer, DPoP algs="RS256 ES256 EdDSA PS256""#
         );
         assert_eq!(headers["cache-control"], "no-store");
     }

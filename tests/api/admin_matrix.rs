@@ -169,7 +169,7 @@ async fn admin_api_matrix(engine: Engine) {
             assert_eq!(headers["cache-control"], "no-store");
             assert_eq!(
                 headers["www-authenticate"],
-                r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#
+                r#"Bearer, DPoP algs="RS256 ES256 EdDSA PS256""#
             );
         }
         for token in [&no_permission, &unrelated] {

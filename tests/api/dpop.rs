@@ -25,12 +25,12 @@ fn now() -> i64 {
 }
 
 /// A client's DPoP key (P-256), and proofs made with it.
-struct Key {
+pub struct Key {
     pair: josekit::jwk::alg::ec::EcKeyPair,
 }
 
 /// What one proof says; tests change one thing at a time.
-struct Proof<'a> {
+pub struct Proof<'a> {
     method: &'a str,
     uri: String,
     token: Option<&'a str>,
@@ -41,7 +41,7 @@ struct Proof<'a> {
 }
 
 impl<'a> Proof<'a> {
-    fn new(method: &'a str, uri: String) -> Proof<'a> {
+    pub fn new(method: &'a str, uri: String) -> Proof<'a> {
         Proof {
             method,
             uri,
@@ -59,8 +59,14 @@ impl<'a> Proof<'a> {
     }
 }
 
+impl Default for Key {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Key {
-    fn new() -> Key {
+    pub fn new() -> Key {
         Key {
             pair: josekit::jws::ES256.generate_key_pair().unwrap(),
         }
@@ -71,7 +77,7 @@ impl Key {
     }
 
     /// RFC 7638: SHA-256 over the required members, in lexicographic order.
-    fn thumbprint(&self) -> String {
+    pub fn thumbprint(&self) -> String {
         let jwk = self.public_jwk();
         let canonical = format!(
             r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
@@ -101,7 +107,7 @@ impl Key {
         josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &signer).unwrap()
     }
 
-    fn proof(&self, proof: &Proof) -> String {
+    pub fn proof(&self, proof: &Proof) -> String {
         self.sign(self.public_jwk(), proof)
     }
 }
@@ -154,7 +160,7 @@ async fn tokens_are_bound_to_the_key(engine: Engine) {
         .unwrap();
     assert_eq!(
         discovery["dpop_signing_alg_values_supported"],
-        json!(["RS256", "ES256", "EdDSA"])
+        json!(["RS256", "ES256", "EdDSA", "PS256"])
     );
     let issuer = app.issuer("acme");
     let token_uri = format!("{issuer}/token");

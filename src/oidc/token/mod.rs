@@ -187,7 +187,7 @@ async fn sign_off_executor_if_slow(
         KeyAlg::Es256 | KeyAlg::EdDsa => {
             client_credentials::exchange(&ctx, &client, scope.as_deref(), &Audience::Issuer, None)
         }
-        KeyAlg::Rs256 => tokio::task::spawn_blocking(move || {
+        KeyAlg::Rs256 | KeyAlg::Ps256 => tokio::task::spawn_blocking(move || {
             client_credentials::exchange(&ctx, &client, scope.as_deref(), &Audience::Issuer, None)
         })
         .await
@@ -198,7 +198,7 @@ async fn sign_off_executor_if_slow(
 /// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens` sends a proof with
 /// every token request.
 fn require_proof_if_bound(client: &Client) -> Result<(), OAuthError> {
-    if client.dpop_bound_access_tokens {
+    if client.requires_dpop() {
         return Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "this client must send a DPoP proof with every token request",

@@ -357,7 +357,7 @@ fn respond(result: Result<Reply, AdminError>) -> HttpResponse {
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((
             header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer, DPoP algs="RS256 ES256 EdDSA""#),
+            HeaderValue::from_static(r#"Bearer, DPoP algs="RS256 ES256 EdDSA PS256""#),
         ));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -63,6 +63,14 @@ fn dpop_field(required: bool) -> Field {
     )
 }
 
+fn fapi2_field(held: bool) -> Field {
+    Field::checkbox(
+        "fapi2",
+        "FAPI 2.0 Security Profile: PAR, PKCE, DPoP and private_key_jwt (PS256 or ES256) required",
+        held,
+    )
+}
+
 fn grants_from(form: &ConsoleForm) -> Vec<GrantType> {
     let mut grants = Vec::new();
     if form.grant_authorization_code.is_some() {
@@ -197,6 +205,7 @@ fn clients_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             logout_field(None),
             par_field(false),
             dpop_field(false),
+            fapi2_field(false),
         ];
         fields.extend(grant_fields(&[
             GrantType::AuthorizationCode,
@@ -278,6 +287,7 @@ fn client_view(call: &mut Call, id: &ClientId) -> Result<ConsolePage, AdminError
             logout_field(client.backchannel_logout_uri.as_deref()),
             par_field(client.require_pushed_authorization_requests),
             dpop_field(client.dpop_bound_access_tokens),
+            fapi2_field(client.fapi2),
         ];
         fields.extend(grant_fields(&client.grant_types));
         fields.extend(administration_field(call, client.administration));
@@ -345,6 +355,7 @@ pub async fn create_client(
             backchannel_logout_session_required: false,
             require_pushed_authorization_requests: form.require_par.is_some(),
             dpop_bound_access_tokens: form.require_dpop.is_some(),
+            fapi2: form.fapi2.is_some(),
         };
         match admin::clients::create(call.conn, &call.who, new) {
             Ok((client, secret)) => {
@@ -397,6 +408,7 @@ fn update_client(call: &mut Call, form: &ConsoleForm, id: &ClientId) -> Result<A
         backchannel_logout_uri: Some(form.backchannel_logout_uri.clone().unwrap_or_default()),
         require_pushed_authorization_requests: Some(form.require_par.is_some()),
         dpop_bound_access_tokens: Some(form.require_dpop.is_some()),
+        fapi2: Some(form.fapi2.is_some()),
         ..Default::default()
     };
     match admin::clients::update(call.conn, &call.who, id, changes) {

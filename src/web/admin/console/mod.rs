@@ -379,6 +379,7 @@ pub struct ConsoleForm {
     backchannel_logout_uri: Option<String>,
     require_par: Option<String>,
     require_dpop: Option<String>,
+    fapi2: Option<String>,
     // Consent purposes
     key: Option<String>,
     text: Option<String>,
