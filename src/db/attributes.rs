@@ -39,7 +39,8 @@ pub fn tenants_with_retention(conn: &mut AnyConnection) -> Result<Vec<String>, D
 
 pub fn insert(conn: &mut AnyConnection, row: &DefinitionRow) -> Result<(), DbError> {
     diesel::insert_into(defs::table).values(row).execute(conn)?;
-    Ok(())
+    // The released claims are read with the tenant (discovery): every node reads them again.
+    super::notify::tenant_changed(conn, &TenantId::from_stored(row.tenant_id.clone()))
 }
 
 /// Inserts or replaces a definition (its `created_at` stays). One statement, so two
@@ -63,15 +64,17 @@ pub fn upsert(conn: &mut AnyConnection, row: &DefinitionRow) -> Result<(), DbErr
     .bind::<BigInt, _>(row.created_at)
     .bind::<BigInt, _>(row.updated_at)
     .execute(conn)?;
-    Ok(())
+    super::notify::tenant_changed(conn, &TenantId::from_stored(row.tenant_id.clone()))
 }
 
 pub fn delete(conn: &mut AnyConnection, tenant: &TenantId, name: &str) -> Result<bool, DbError> {
-    Ok(diesel::delete(
+    let deleted = diesel::delete(
         defs::table
             .filter(defs::tenant_id.eq(tenant.as_str()))
             .filter(defs::name.eq(name)),
     )
     .execute(conn)?
-        == 1)
+        == 1;
+    super::notify::tenant_changed(conn, tenant)?;
+    Ok(deleted)
 }

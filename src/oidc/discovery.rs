@@ -46,7 +46,8 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub scopes_supported: &'static [&'static str],
-    pub claims_supported: Vec<&'static str>,
+    /// The standard claims, then the tenant's released custom attributes.
+    pub claims_supported: Vec<String>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: &'static [&'static str],
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
@@ -118,7 +119,10 @@ impl ProviderMetadata {
                 "profile_id",
                 "account_id",
                 "tenant",
-            ],
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
             id_token_signing_alg_values_supported: algs,
             token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             // Clients' keys: PS256 too (FAPI 2.0), whatever keys the tenant holds.

@@ -51,6 +51,9 @@ pub struct Tenant {
     pub branding: Branding,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The custom attributes tokens and userinfo release (by `profile` or `email`), for
+    /// discovery's `claims_supported`. Read with the tenant on the request path.
+    pub released_claims: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +133,7 @@ impl TryFrom<TenantRow> for Tenant {
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
+            released_claims: Vec::new(),
         })
     }
 }
@@ -221,9 +225,18 @@ pub fn resolve(conn: &mut AnyConnection, slug: &str) -> Result<Option<Tenant>, D
     if TenantSlug::parse(slug).is_err() {
         return Ok(None);
     }
-    rows::find_by_slug(conn, slug)?
+    let Some(mut tenant) = rows::find_by_slug(conn, slug)?
         .map(Tenant::try_from)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    tenant.released_claims = crate::db::attributes::list(conn, &tenant.id)?
+        .into_iter()
+        .filter(|d| d.claim_scope.is_some())
+        .map(|d| d.name)
+        .collect();
+    Ok(Some(tenant))
 }
 
 pub fn list(conn: &mut AnyConnection) -> Result<Vec<Tenant>, TenantError> {

@@ -90,12 +90,17 @@ pub async fn provider_metadata(
     let issuer = state.issuer(&tenant);
     // The tenant's registration policy decides whether registration is advertised.
     let registration = tenant.policy.client_registration.as_str();
-    let key = format!("discovery {issuer} {registration}");
+    // …and its attribute schema which custom claims it releases.
+    let released = tenant.released_claims.join(" ");
+    let key = format!("discovery {issuer} {registration} {released}");
     let document = published(&state, key, || {
         let mut metadata = ProviderMetadata::for_issuer(&issuer);
         if registration != "off" {
             metadata.registration_endpoint = Some(format!("{issuer}/register"));
         }
+        metadata
+            .claims_supported
+            .extend(tenant.released_claims.iter().cloned());
         serde_json::to_vec(&metadata).map_err(ApiError::internal)
     })?;
     Ok(public_json(&req, &document, "application/json"))

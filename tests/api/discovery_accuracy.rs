@@ -328,3 +328,70 @@ async fn every_advertised_value_works(engine: Engine) {
 }
 
 both_engines!(every_advertised_value_works);
+
+async fn advertised(app: &TestApp) -> BTreeSet<String> {
+    let d: Value = app
+        .get_tenant("acme", "/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    strings(&d["claims_supported"])
+}
+
+/// A tenant's released custom attributes are claims too: declared with a releasing scope,
+/// discovery's `claims_supported` names them at once and ID tokens carry them; removed, they
+/// leave it.
+async fn released_attributes_are_advertised(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let account = app.create_account("acme", EMAIL, PASSWORD);
+    let (_, admin) = crate::admin_matrix::machine_admin(&app, "acme", &["settings:write"]).await;
+    assert!(!advertised(&app).await.contains("employee_number"));
+    let (status, body, _) = crate::admin_matrix::call(
+        &app,
+        reqwest::Method::POST,
+        "acme",
+        "/attributes",
+        Some(&admin),
+        Some(serde_json::json!({
+            "name": "employee_number", "kind": "string", "claim_scope": "profile",
+        })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    assert!(advertised(&app).await.contains("employee_number"));
+
+    let profile = account["profiles"][0]["id"].as_str().unwrap();
+    app.cli_json(&[
+        "profile",
+        "update",
+        "--tenant",
+        "acme",
+        profile,
+        "--attributes",
+        r#"{"employee_number":"E-7"}"#,
+        "--json",
+    ]);
+    let rp = register_rp(&app, "acme", &["--consent", "skip"]);
+    let (code, verifier) = code_for(&app, &rp, &[]).await;
+    let issued = redeemed(&app, &rp, &code, &verifier).await;
+    assert_eq!(
+        claims(issued["id_token"].as_str().unwrap())["employee_number"],
+        "E-7"
+    );
+
+    let (status, _, _) = crate::admin_matrix::call(
+        &app,
+        reqwest::Method::DELETE,
+        "acme",
+        "/attributes/employee_number",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    assert!(!advertised(&app).await.contains("employee_number"));
+}
+
+both_engines!(released_attributes_are_advertised);

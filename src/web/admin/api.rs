@@ -915,24 +915,22 @@ handler!(list_attributes, |c| ok(admin::attributes::list(
 
 handler!(create_attribute, |c| {
     let new: NewDefinition = c.input.required_body()?;
-    json(
-        StatusCode::CREATED,
-        admin::attributes::create(c.conn, &c.who, &new)?,
-    )
+    let created = admin::attributes::create(c.conn, &c.who, &new)?;
+    // Discovery's claims_supported is read with the tenant.
+    super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
+    json(StatusCode::CREATED, created)
 });
 
 handler!(change_attribute, |c| {
     let changes: DefinitionChanges = c.input.body()?;
-    ok(admin::attributes::change(
-        c.conn,
-        &c.who,
-        &c.input.param("attribute"),
-        &changes,
-    )?)
+    let changed = admin::attributes::change(c.conn, &c.who, &c.input.param("attribute"), &changes)?;
+    super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
+    ok(changed)
 });
 
 handler!(remove_attribute, |c| {
     admin::attributes::remove(c.conn, &c.who, &c.input.param("attribute"))?;
+    super::forget_tenant(c.state, c.ctx.tenant.slug.as_str());
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 });
 

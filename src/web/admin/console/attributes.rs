@@ -100,6 +100,10 @@ pub async fn attribute_action(
             }
             _ => return Err(AdminError::NotFound),
         };
+        if result.is_ok() {
+            // Discovery's claims_supported is read with the tenant.
+            crate::web::admin::forget_tenant(call.state, call.ctx.tenant.slug.as_str());
+        }
         finish(
             call,
             ("attributes", "/attributes"),
