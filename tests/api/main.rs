@@ -29,6 +29,7 @@ pub mod flow;
 pub mod hardening;
 mod health;
 pub mod invitations;
+mod isolation;
 mod keys;
 mod languages;
 pub mod metrics;
