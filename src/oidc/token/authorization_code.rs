@@ -107,25 +107,5 @@ fn redeem(
         audience,
         jkt,
     };
-    let prepared = match issue::prepare(conn, ctx, client, grant, issuance) {
-        Ok(prepared) => prepared,
-        Err(e) if e.storage.is_some() => return Err(e),
-        Err(refused) => return Ok(Err(refused)),
-    };
-    crate::audit::record(
-        conn,
-        tenant,
-        crate::audit::Event {
-            actor: client.id.as_str(),
-            action: "token.issue",
-            target: prepared.grant_id(),
-            ip: "",
-            details: serde_json::json!({
-                "grant_type": "authorization_code",
-                "scope": prepared.scope().to_string(),
-                "aud": prepared.audience().aud(ctx),
-            }),
-        },
-    )?;
-    Ok(Ok(prepared))
+    issue::prepare_audited(conn, ctx, client, grant, issuance, "authorization_code")
 }

@@ -102,27 +102,7 @@ fn redeem(
                 audience,
                 jkt: jkt.map(str::to_owned),
             };
-            let prepared = match issue::prepare(conn, ctx, client, grant, issuance) {
-                Ok(prepared) => prepared,
-                Err(e) if e.storage.is_some() => return Err(e),
-                Err(refused) => return Ok(Err(refused)),
-            };
-            crate::audit::record(
-                conn,
-                tenant,
-                crate::audit::Event {
-                    actor: client.id.as_str(),
-                    action: "token.issue",
-                    target: prepared.grant_id(),
-                    ip: "",
-                    details: serde_json::json!({
-                        "grant_type": "device_code",
-                        "scope": prepared.scope().to_string(),
-                        "aud": prepared.audience().aud(ctx),
-                    }),
-                },
-            )?;
-            Ok(Ok(prepared))
+            issue::prepare_audited(conn, ctx, client, grant, issuance, "device_code")
         }
         _ => refuse(ErrorCode::InvalidGrant, "the device_code was already used"),
     }

@@ -108,10 +108,44 @@ pub(super) struct Issuance {
     pub jkt: Option<String>,
 }
 
+/// [`prepare`], then the `token.issue` audit entry: how every user grant ends. A refusal is
+/// the inner error (the grant's transaction still commits what it spent); a storage failure
+/// the outer one (it rolls back).
+pub(super) fn prepare_audited(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    client: &Client,
+    grant: GrantRow,
+    issuance: Issuance,
+    grant_type: &str,
+) -> Result<Result<Prepared, OAuthError>, OAuthError> {
+    let prepared = match prepare(conn, ctx, client, grant, issuance) {
+        Ok(prepared) => prepared,
+        Err(e) if e.storage.is_some() => return Err(e),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    crate::audit::record(
+        conn,
+        &ctx.tenant.id,
+        crate::audit::Event {
+            actor: client.id.as_str(),
+            action: "token.issue",
+            target: prepared.grant_id(),
+            ip: "",
+            details: serde_json::json!({
+                "grant_type": grant_type,
+                "scope": prepared.scope().to_string(),
+                "aud": prepared.audience().aud(ctx),
+            }),
+        },
+    )?;
+    Ok(Ok(prepared))
+}
+
 /// Checks the account may still sign in, reads the profile, subject and roles (now, not at
 /// sign-in: role changes show at the next refresh), and stores a new refresh token when the
 /// client may refresh. Call inside the grant's write transaction.
-pub(super) fn prepare(
+fn prepare(
     conn: &mut AnyConnection,
     ctx: &OidcContext,
     client: &Client,
