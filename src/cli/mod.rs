@@ -199,6 +199,24 @@ fn retention(settings: &Settings, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The CLI as a tenant's operator: every permission of the tenant, audited as `cli`.
+fn operator(
+    conn: &mut crate::db::AnyConnection,
+    slug: &str,
+) -> anyhow::Result<crate::admin::Principal> {
+    Ok(crate::admin::Principal::cli(
+        &crate::tenancy::tenants::find(conn, slug)?.id,
+    ))
+}
+
+/// One page as long as the API allows: what the `list` commands print.
+fn everything() -> crate::admin::PageRequest {
+    crate::admin::PageRequest {
+        limit: Some(crate::admin::MAX_PAGE),
+        after: None,
+    }
+}
+
 fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
     let (db, _vault, applied) = crate::startup::migrate_database(
         settings,

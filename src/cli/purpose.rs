@@ -6,11 +6,11 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::output::print_json;
-use crate::admin::{self, PageRequest, Principal};
+use super::{everything, operator};
+use crate::admin::{self, PageRequest};
 use crate::config::Settings;
 use crate::consent::purposes::{NewPurpose, NewVersion, Purpose};
 use crate::startup::open_database;
-use crate::tenancy::tenants;
 
 #[derive(Debug, Subcommand)]
 pub enum PurposeCommand {
@@ -132,16 +132,10 @@ pub fn run(settings: &Settings, command: PurposeCommand) -> anyhow::Result<()> {
     let (db, _vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     let conn = &mut conn;
-    let operator = |conn: &mut _, slug: &str| -> anyhow::Result<Principal> {
-        Ok(Principal::cli(&tenants::find(conn, slug)?.id))
-    };
     match command {
         PurposeCommand::List { tenant, json } => {
             let who = operator(conn, &tenant)?;
-            let all = PageRequest {
-                limit: Some(admin::MAX_PAGE),
-                after: None,
-            };
+            let all = everything();
             let mut purposes = Vec::new();
             let mut page = admin::purposes::list(conn, &who, &all)?;
             loop {

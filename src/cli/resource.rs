@@ -4,13 +4,13 @@
 use clap::Subcommand;
 
 use super::output::print_json;
-use crate::admin::{self, PageRequest, Principal};
+use super::{everything, operator};
+use crate::admin::{self, Principal};
 use crate::config::Settings;
 use crate::db::AnyConnection;
 use crate::keys::KeyAlg;
 use crate::resources::{ApiResource, ClientAccess, NewResource, ResourceChanges};
 use crate::startup::open_database;
-use crate::tenancy::tenants;
 
 #[derive(Debug, Subcommand)]
 pub enum ResourceCommand {
@@ -107,10 +107,7 @@ fn alg(text: &str) -> anyhow::Result<KeyAlg> {
 
 /// The API named by id or by identifier.
 fn find(conn: &mut AnyConnection, who: &Principal, name: &str) -> anyhow::Result<ApiResource> {
-    let all = PageRequest {
-        limit: Some(admin::MAX_PAGE),
-        after: None,
-    };
+    let all = everything();
     admin::resources::list(conn, who, &all)?
         .items
         .into_iter()
@@ -153,16 +150,10 @@ pub fn run(settings: &Settings, command: ResourceCommand) -> anyhow::Result<()> 
     let (db, _vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     let conn = &mut conn;
-    let operator = |conn: &mut _, slug: &str| -> anyhow::Result<Principal> {
-        Ok(Principal::cli(&tenants::find(conn, slug)?.id))
-    };
     match command {
         ResourceCommand::List { tenant, json } => {
             let who = operator(conn, &tenant)?;
-            let all = PageRequest {
-                limit: Some(admin::MAX_PAGE),
-                after: None,
-            };
+            let all = everything();
             let page = admin::resources::list(conn, &who, &all)?;
             if json {
                 return print_json(&page.items);

@@ -3,10 +3,10 @@
 use clap::Subcommand;
 
 use super::output::print_json;
-use crate::admin::{self, PageRequest, Principal};
+use super::{everything, operator};
+use crate::admin;
 use crate::config::Settings;
 use crate::startup::open_database;
-use crate::tenancy::tenants;
 use crate::webhooks::{DeliveryState, NewSubscription, SubscriptionChanges};
 
 #[derive(Debug, Subcommand)]
@@ -99,16 +99,10 @@ pub fn run(settings: &Settings, command: WebhookCommand) -> anyhow::Result<()> {
     let (db, vault) = open_database(settings)?;
     let mut conn = db.conn()?;
     let conn = &mut conn;
-    let operator = |conn: &mut _, slug: &str| -> anyhow::Result<Principal> {
-        Ok(Principal::cli(&tenants::find(conn, slug)?.id))
-    };
     match command {
         WebhookCommand::List { tenant, json } => {
             let who = operator(conn, &tenant)?;
-            let all = PageRequest {
-                limit: Some(admin::MAX_PAGE),
-                after: None,
-            };
+            let all = everything();
             let page = admin::webhooks::list(conn, &who, &all)?;
             if json {
                 return print_json(&page.items);
