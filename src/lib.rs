@@ -6,6 +6,7 @@ pub mod cache;
 pub mod checkpoints;
 pub mod cli;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod crypto;

@@ -92,6 +92,10 @@ pub async fn run(db: Db, settings: MaintenanceSettings, session_idle_secs: i64) 
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        // The clocks first: a node that is far off should say so before anything else.
+        if let Err(e) = db.run(crate::clock::check).await {
+            tracing::warn!(error = %e, "could not compare the clock with the database's");
+        }
         let batch_rows = settings.purge_batch_rows;
         match db
             .run(move |conn| purge_once(conn, unix_now(), batch_rows, session_idle_secs))

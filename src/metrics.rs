@@ -40,6 +40,8 @@ pub struct Metrics {
     pub pool_waiting: IntGauge,
     pub pool_waits: IntGauge,
     pub pool_wait_seconds: prometheus::Gauge,
+    /// This node's clock minus PostgreSQL's (`crate::clock`).
+    pub clock_skew_seconds: prometheus::Gauge,
     tenants: Mutex<HashSet<String>>,
     max_tenants: usize,
 }
@@ -97,6 +99,11 @@ impl Metrics {
             "Time requests spent waiting for a database connection, in all (a counter)",
         )?;
         registry.register(Box::new(pool_wait_seconds.clone()))?;
+        let clock_skew_seconds = prometheus::Gauge::new(
+            "clock_skew_seconds",
+            "This node's clock minus the database's, measured every maintenance round (PostgreSQL only)",
+        )?;
+        registry.register(Box::new(clock_skew_seconds.clone()))?;
         Ok(Metrics {
             tokens_issued: counter(
                 "tokens_issued_total",
@@ -150,6 +157,7 @@ impl Metrics {
                 "Requests that had to wait for a database connection (a counter)",
             )?,
             pool_wait_seconds,
+            clock_skew_seconds,
             requests,
             latency,
             lockouts,

@@ -16,6 +16,7 @@ mod backchannel;
 mod cache_notify;
 mod cli;
 mod clients;
+mod clock;
 mod concurrency;
 mod consent_purposes;
 mod device;
