@@ -25,6 +25,7 @@ mod discovery_accuracy;
 pub mod dpop;
 pub mod events;
 mod fapi;
+mod faults;
 mod first_hour;
 pub mod flow;
 pub mod hardening;
