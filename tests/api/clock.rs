@@ -52,14 +52,7 @@ impl SkewedNode {
             .stderr(std::process::Stdio::piped());
         let mut child = command.spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let port = loop {
-            let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "the node exited");
-            if let Some(rest) = line.trim().strip_prefix("Tessera ") {
-                let address = rest.rsplit(' ').next().unwrap();
-                break address.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-            }
-        };
+        let port = crate::serve::banner_port(&mut stdout);
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         // Log lines may come on either stream; both are read to the end.
         let stderr = BufReader::new(child.stderr.take().unwrap());

@@ -2,25 +2,11 @@
 //! loses nothing it acknowledged, and the audit chain still verifies after the restart.
 
 use std::io::{BufRead, BufReader};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::serve::serve_in;
-
-fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TESSERA_DATABASE__URL")
-        .env_remove("TESSERA_KEYS__MASTER_KEY")
-        .env_remove("TESSERA_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    output
-}
+use crate::serve::{banner_port, cli_in as cli, serve_in};
 
 fn cli_json(dir: &std::path::Path, args: &[&str]) -> Value {
     serde_json::from_slice(&cli(dir, args).stdout).unwrap()
@@ -30,14 +16,7 @@ fn cli_json(dir: &std::path::Path, args: &[&str]) -> Value {
 fn start(dir: &std::path::Path) -> (std::process::Child, u16) {
     let mut child = serve_in(dir, &[]);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let port = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
-        if let Some(rest) = line.trim().strip_prefix("Tessera ") {
-            let address = rest.rsplit(' ').next().unwrap();
-            break address.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-        }
-    };
+    let port = banner_port(&mut stdout);
     // Keep reading so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in stdout.lines() {});
     (child, port)

@@ -25,6 +25,33 @@ pub fn serve_in(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Ch
     command.spawn().unwrap()
 }
 
+/// Reads a server's stdout up to its banner (`Tessera … on 127.0.0.1:PORT`); the port.
+pub fn banner_port(stdout: &mut impl BufRead) -> u16 {
+    loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
+        if let Some(rest) = line.trim().strip_prefix("Tessera ") {
+            let address = rest.rsplit(' ').next().unwrap();
+            return address.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        }
+    }
+}
+
+/// The CLI run in `dir` (where a first-run server keeps its database and key), checked to
+/// succeed.
+pub fn cli_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TESSERA_DATABASE__URL")
+        .env_remove("TESSERA_KEYS__MASTER_KEY")
+        .env_remove("TESSERA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    output
+}
+
 #[tokio::test]
 async fn first_run_serves_prints_next_step_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,13 +219,7 @@ async fn file_mail_on_an_https_deployment_is_warned_about() {
     );
     // Serving (the banner is printed) means startup, and its warnings, are done.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
-        if line.starts_with("Tessera ") {
-            break;
-        }
-    }
+    banner_port(&mut stdout);
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -3,7 +3,7 @@
 //! receiver started here: one trace per request continuing the caller's `traceparent`, a
 //! child span per database call, and a span per outbound request (a webhook delivery).
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::Value;
 
-use crate::serve::{serve_in, wait_with_timeout};
+use crate::serve::{banner_port, cli_in as cli, serve_in, wait_with_timeout};
 
 /// Every span the receiver got: (trace id, span id, parent span id, name).
 type Spans = Arc<Mutex<Vec<(String, String, String, String)>>>;
@@ -35,19 +35,6 @@ async fn traces(spans: web::Data<Spans>, body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body("{}")
-}
-
-fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TESSERA_DATABASE__URL")
-        .env_remove("TESSERA_KEYS__MASTER_KEY")
-        .env_remove("TESSERA_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    output
 }
 
 #[tokio::test]
@@ -84,14 +71,7 @@ async fn requests_database_calls_and_outbound_requests_reach_an_otlp_receiver() 
         ],
     );
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let port = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
-        if let Some(rest) = line.trim().strip_prefix("Tessera ") {
-            let address = rest.rsplit(' ').next().unwrap();
-            break address.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-        }
-    };
+    let port = banner_port(&mut stdout);
     cli(dir.path(), &["tenant", "create", "acme"]);
     let hook = format!("http://{receiver}/hook");
     cli(
