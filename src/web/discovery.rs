@@ -92,9 +92,16 @@ pub async fn provider_metadata(
     let registration = tenant.policy.client_registration.as_str();
     // …and its attribute schema which custom claims it releases.
     let released = tenant.released_claims.join(" ");
-    let key = format!("discovery {issuer} {registration} {released}");
+    // …and its key set which algorithms it signs ID tokens with (PS256 once it has a key).
+    let keys = state.key_set(&tenant).await?;
+    let key = format!(
+        "discovery {issuer} {registration} {} {released}",
+        keys.version()
+    );
     let document = published(&state, key, || {
         let mut metadata = ProviderMetadata::for_issuer(&issuer);
+        metadata.id_token_signing_alg_values_supported =
+            keys.algorithms().iter().map(|alg| alg.as_str()).collect();
         if registration != "off" {
             metadata.registration_endpoint = Some(format!("{issuer}/register"));
         }

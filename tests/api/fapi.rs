@@ -153,6 +153,11 @@ async fn fapi2_clients_follow_the_profile(engine: Engine) {
     app.cli_json(&[
         "keys", "rotate", "--tenant", "acme", "--alg", "PS256", "--json",
     ]);
+    let signing_algs = |d: Value| d["id_token_signing_alg_values_supported"].clone();
+    assert!(!signing_algs(discovery.clone())
+        .as_array()
+        .unwrap()
+        .contains(&json!("PS256")));
     // The key was made by another process: this server picks it up within its cache TTL.
     crate::helpers::eventually("the PS256 key published", || async {
         let published: Value = app
@@ -168,6 +173,17 @@ async fn fapi2_clients_follow_the_profile(engine: Engine) {
             .any(|k| k["alg"] == "PS256")
     })
     .await;
+    // Discovery now says the tenant signs PS256 too.
+    let discovery: Value = app
+        .get_tenant("acme", "/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(signing_algs(discovery)
+        .as_array()
+        .unwrap()
+        .contains(&json!("PS256")));
     let created = app.create_client("acme", &client_args(&jwks_path, "PS256"));
     assert_eq!(created["fapi2"], true, "{created}");
     let client = created["client_id"].as_str().unwrap().to_owned();
