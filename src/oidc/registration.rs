@@ -36,15 +36,18 @@ pub struct Refusal {
     pub error: &'static str,
     pub description: String,
     pub storage: Option<DbError>,
+    /// For a rate-limited request: when to try again.
+    pub retry_after: Option<i64>,
 }
 
 impl Refusal {
-    fn new(status: u16, error: &'static str, description: impl Into<String>) -> Refusal {
+    pub fn new(status: u16, error: &'static str, description: impl Into<String>) -> Refusal {
         Refusal {
             status,
             error,
             description: description.into(),
             storage: None,
+            retry_after: None,
         }
     }
 
@@ -159,9 +162,10 @@ fn open_redirect_uri(uri: &str) -> bool {
     }
 }
 
-/// What an open registration may not ask for.
-fn check_open(metadata: &Metadata) -> Result<(), Refusal> {
-    if metadata.token_endpoint_auth_method != Some(AuthMethod::None) {
+/// What an open registration may not ask for; `method` is the client's authentication
+/// method (asked for at registration, kept at a change).
+fn check_open(metadata: &Metadata, method: Option<AuthMethod>) -> Result<(), Refusal> {
+    if method != Some(AuthMethod::None) {
         return Err(Refusal::metadata(
             "without an initial access token only public clients register: token_endpoint_auth_method must be none",
         ));
@@ -259,15 +263,18 @@ pub fn register(
     tx::write(conn, |conn| {
         let mode = allowed(conn, ctx, bearer)?;
         if mode == Mode::Open {
-            check_open(&metadata)?;
+            check_open(&metadata, metadata.token_endpoint_auth_method)?;
             let limit = ctx.settings.security.client_registrations_per_minute;
             let scope = format!("register:{}", ctx.tenant.id);
             if let Some(retry_after) = crate::rate_limit::hit(conn, &scope, ip, limit)? {
-                return Err(Refusal::new(
-                    429,
-                    "temporarily_unavailable",
-                    format!("too many registrations from this address; retry in {retry_after} s"),
-                ));
+                return Err(Refusal {
+                    retry_after: Some(retry_after),
+                    ..Refusal::new(
+                        429,
+                        "temporarily_unavailable",
+                        "too many registrations from this address",
+                    )
+                });
             }
         }
         let registration_token = random_token();
@@ -407,10 +414,7 @@ pub fn replace(
             ));
         }
         if client.registration.as_deref() == Some("open") {
-            check_open(&Metadata {
-                token_endpoint_auth_method: Some(method),
-                ..clone_uris(&metadata)
-            })?;
+            check_open(&metadata, Some(method))?;
         }
         let update = ClientUpdate {
             name: Some(
@@ -458,18 +462,6 @@ pub fn replace(
     })
 }
 
-/// The URI fields of `metadata` (and everything else empty), for the open-policy check.
-fn clone_uris(metadata: &Metadata) -> Metadata {
-    Metadata {
-        redirect_uris: metadata.redirect_uris.clone(),
-        post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
-        grant_types: metadata.grant_types.clone(),
-        backchannel_logout_uri: metadata.backchannel_logout_uri.clone(),
-        jwks_uri: metadata.jwks_uri.clone(),
-        ..Metadata::default()
-    }
-}
-
 /// `DELETE {issuer}/register/{client_id}`: the client and everything issued to it go.
 pub fn delete(
     conn: &mut AnyConnection,
@@ -501,51 +493,30 @@ fn described(ctx: &OidcContext, client: &Client) -> Map<String, Value> {
     let uris = |list: &[crate::domain::RedirectUri]| -> Vec<String> {
         list.iter().map(|u| u.as_str().to_owned()).collect()
     };
-    let mut answer = Map::new();
-    answer.insert("client_id".into(), json!(client.id.as_str()));
-    answer.insert("client_name".into(), json!(client.name));
-    answer.insert("redirect_uris".into(), json!(uris(&client.redirect_uris)));
-    answer.insert(
-        "post_logout_redirect_uris".into(),
-        json!(uris(&client.post_logout_redirect_uris)),
-    );
-    answer.insert("grant_types".into(), json!(client.grant_types));
-    answer.insert("response_types".into(), json!(["code"]));
-    answer.insert(
-        "token_endpoint_auth_method".into(),
-        json!(client.auth_method),
-    );
-    answer.insert(
-        "id_token_signed_response_alg".into(),
-        json!(client.signing_alg),
-    );
-    answer.insert(
-        "subject_type".into(),
-        json!(if client.subject_mode == SubjectMode::Pairwise {
-            "pairwise"
-        } else {
-            "public"
-        }),
-    );
+    let mut answer = json!({
+        "client_id": client.id.as_str(),
+        "client_name": client.name,
+        "redirect_uris": uris(&client.redirect_uris),
+        "post_logout_redirect_uris": uris(&client.post_logout_redirect_uris),
+        "grant_types": client.grant_types,
+        "response_types": ["code"],
+        "token_endpoint_auth_method": client.auth_method,
+        "id_token_signed_response_alg": client.signing_alg,
+        "subject_type": if client.subject_mode == SubjectMode::Pairwise { "pairwise" } else { "public" },
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "registration_client_uri": ctx.endpoint(&format!("register/{}", client.id)),
+    });
     if let Some(jwks_uri) = &client.jwks_uri {
-        answer.insert("jwks_uri".into(), json!(jwks_uri));
+        answer["jwks_uri"] = json!(jwks_uri);
     }
     if let Some(uri) = &client.backchannel_logout_uri {
-        answer.insert("backchannel_logout_uri".into(), json!(uri));
+        answer["backchannel_logout_uri"] = json!(uri);
     }
-    answer.insert(
-        "require_pushed_authorization_requests".into(),
-        json!(client.require_pushed_authorization_requests),
-    );
-    answer.insert(
-        "dpop_bound_access_tokens".into(),
-        json!(client.dpop_bound_access_tokens),
-    );
-    answer.insert(
-        "registration_client_uri".into(),
-        json!(ctx.endpoint(&format!("register/{}", client.id))),
-    );
-    answer
+    match answer {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 #[cfg(test)]

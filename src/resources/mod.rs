@@ -387,8 +387,8 @@ pub fn update(
     id: &str,
     changes: &ResourceChanges,
 ) -> Result<ApiResource, ResourceError> {
-    let current = get(conn, tenant, id)?;
     let mut row = rows::find(conn, tenant, id)?.ok_or(ResourceError::NotFound)?;
+    let current = ApiResource::from_rows(row.clone(), rows::access_of(conn, tenant, id)?);
     if let Some(name) = &changes.name {
         row.name = checked_name(name)?;
     }

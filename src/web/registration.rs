@@ -50,6 +50,7 @@ fn refused(refusal: Refusal) -> HttpResponse {
         }
         StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST)
     };
+    let retry_after = refusal.retry_after;
     let (error, description) = if transient {
         (
             "temporarily_unavailable",
@@ -70,10 +71,9 @@ fn refused(refusal: Refusal) -> HttpResponse {
         );
     }
     if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(crate::db::RETRY_AFTER_SECS),
-        );
+        // A rate limit says when its window ends; a busy database, the usual pause.
+        let seconds = retry_after.map_or(crate::db::RETRY_AFTER_SECS, |s| s.max(1) as u64);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -83,12 +83,9 @@ where
     T: Send + 'static,
     F: FnOnce(&mut crate::db::AnyConnection, &OidcContext) -> Result<T, Refusal> + Send + 'static,
 {
-    let ctx = context(state, tenant).await.map_err(|e| Refusal {
-        status: e.status(),
-        error: "temporarily_unavailable",
-        description: e.description,
-        storage: None,
-    })?;
+    let ctx = context(state, tenant)
+        .await
+        .map_err(|e| Refusal::new(e.status(), "temporarily_unavailable", e.description))?;
     state.db.run(move |conn| work(conn, &ctx)).await
 }
 
@@ -100,12 +97,11 @@ pub async fn register(
     body: web::Bytes,
 ) -> HttpResponse {
     if !is_json(&req) {
-        return refused(Refusal {
-            status: 400,
-            error: "invalid_client_metadata",
-            description: "the body must be application/json".into(),
-            storage: None,
-        });
+        return refused(Refusal::new(
+            400,
+            "invalid_client_metadata",
+            "the body must be application/json",
+        ));
     }
     let (token, ip) = (bearer(&req), ClientIp::of(&req).0);
     let result = run(&state, tenant, move |conn, ctx| {
@@ -134,12 +130,11 @@ pub async fn manage(
     let (token, ip) = (bearer(&req), ClientIp::of(&req).0);
     let method = req.method().clone();
     if method == actix_web::http::Method::PUT && !is_json(&req) {
-        return refused(Refusal {
-            status: 400,
-            error: "invalid_client_metadata",
-            description: "the body must be application/json".into(),
-            storage: None,
-        });
+        return refused(Refusal::new(
+            400,
+            "invalid_client_metadata",
+            "the body must be application/json",
+        ));
     }
     let id = client_id.clone();
     let result = run(&state, tenant, move |conn, ctx| {
