@@ -312,6 +312,11 @@ mod tests {
         assert_eq!(one, vault.index(&a).of("account email", "ada@example.com"));
         assert_ne!(one, vault.index(&b).of("account email", "ada@example.com"));
         assert_ne!(one, vault.index(&a).of("profile email", "ada@example.com"));
-        assert!(!one.contains("ada"));
+        // A keyed hash, not an encoding of the address: fixed-length hex
+        // whatever the input (a hex digest may contain "ada" by chance).
+        assert_eq!(one.len(), 64);
+        assert!(one.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(vault.index(&a).of("account email", "a@b.c").len(), 64);
+        assert!(!one.contains("example"));
     }
 }
