@@ -176,7 +176,12 @@ impl Application {
             settings.clone(),
         ));
         if db.engine() == "postgresql" {
-            let url = settings.database.url.expose_secret().to_owned();
+            // Keepalives: a listener cut off by the network notices, reconnects and starts
+            // from empty caches, instead of silently missing every notice.
+            let url = crate::db::postgres_url_with_timeouts(
+                settings.database.url.expose_secret(),
+                Duration::from_secs(settings.database.connect_timeout_secs),
+            );
             tokio::spawn(listen_for_changes(state.clone(), url));
         }
         let server = serve(listener, state, &settings)?;

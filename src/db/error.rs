@@ -55,6 +55,25 @@ impl DbError {
         }
     }
 
+    /// What an operator has to do when the database refuses writes for a reason waiting
+    /// alone will not fix: a full disk, a read-only file or filesystem. Requests still answer
+    /// 503 (reads go on, and writes resume by themselves once it is fixed); the log says why.
+    pub fn operator_action(&self) -> Option<&'static str> {
+        let DbError::Query(QueryError::DatabaseError(_, info)) = self else {
+            return None;
+        };
+        let message = info.message();
+        if message.contains("database or disk is full") || message.contains("No space left") {
+            Some("free space on the disk that holds the database")
+        } else if message.contains("readonly database") || message.contains("read-only") {
+            Some("make the database file, its directory and filesystem writable")
+        } else if message.contains("disk I/O error") {
+            Some("check the disk that holds the database: it failed a write (the kernel log says why; a filesystem the kernel made read-only needs a repair and a restart)")
+        } else {
+            None
+        }
+    }
+
     /// A passing condition rather than a bug: the pool had no connection in time, a lock wait
     /// ran out (`database is locked` after SQLite's busy timeout, PostgreSQL's lock timeout),
     /// the connection was lost, or a conflict outlived its retries. Answer 503 + Retry-After.
@@ -92,6 +111,11 @@ const TRANSIENT_MESSAGES: &[&str] = &[
     // SQLite: SQLITE_BUSY / SQLITE_LOCKED once busy_timeout has run out.
     "database is locked",
     "database table is locked",
+    // SQLite on a full or read-only filesystem: writes resume once it is fixed.
+    "database or disk is full",
+    "attempt to write a readonly database",
+    // SQLite's SQLITE_IOERR: what a write to a filesystem the kernel turned read-only gets.
+    "disk I/O error",
     // PostgreSQL.
     "deadlock detected",
     "canceling statement due to lock timeout",

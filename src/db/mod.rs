@@ -36,7 +36,9 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use connection::{AnyConnection, ConnectionManager, DatabaseUrl, DatabaseUrlError};
+pub use connection::{
+    postgres_url_with_timeouts, AnyConnection, ConnectionManager, DatabaseUrl, DatabaseUrlError,
+};
 pub use error::{DbError, StorageFailure, RETRY_AFTER_SECS};
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -85,6 +87,75 @@ pub struct Db {
     waits: std::sync::Arc<PoolWaits>,
     /// The server's metrics, reachable from services on the blocking thread (`metrics::record`).
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+    lost: std::sync::Arc<LostConnections>,
+}
+
+/// When this process last found a pooled connection dead (a database restart, a failover, a
+/// network cut). For a while afterwards every connection is tested before it is handed out,
+/// so a restart costs the request that found out, not one failed request per pooled
+/// connection; the rest of the time a checkout costs no round trip.
+#[derive(Debug)]
+struct LostConnections {
+    origin: std::time::Instant,
+    /// Milliseconds after `origin`, plus one; zero for never.
+    last: std::sync::atomic::AtomicU64,
+}
+
+impl LostConnections {
+    const TEST_FOR: Duration = Duration::from_secs(30);
+
+    fn new() -> LostConnections {
+        LostConnections {
+            origin: std::time::Instant::now(),
+            last: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    fn mark(&self) {
+        self.last
+            .store(self.now(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn recent(&self) -> bool {
+        let last = self.last.load(std::sync::atomic::Ordering::Relaxed);
+        last != 0 && self.now() - last < Self::TEST_FOR.as_millis() as u64
+    }
+}
+
+/// A pooled connection; after a recent loss, one that answered a round trip. A dead one
+/// fails the test, which marks it broken, and the pool discards it when it is dropped here.
+fn checkout(
+    pool: &Pool<ConnectionManager>,
+    lost: &LostConnections,
+    timeout: Duration,
+) -> Result<Conn, DbError> {
+    if !lost.recent() {
+        return Ok(pool.get_timeout(timeout)?);
+    }
+    // The whole search shares one deadline, so a checkout never takes longer than `timeout`
+    // plus one round trip's network bound.
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(DbError::NoConnection(timeout));
+        }
+        let mut conn = pool.get_timeout(left)?;
+        if conn.batch_execute("SELECT 1").is_ok() {
+            return Ok(conn);
+        }
+    }
+}
+
+/// Returns a connection after use, noting when the work found it dead.
+fn check_in(mut conn: Conn, lost: &LostConnections) {
+    if diesel::r2d2::R2D2Connection::is_broken(&mut *conn) {
+        lost.mark();
+    }
 }
 
 /// How often and how long requests waited for a connection.
@@ -112,7 +183,7 @@ impl Db {
         let url = DatabaseUrl::parse(url)?;
         let engine = url.engine_name();
         let writers = matches!(url, DatabaseUrl::Sqlite(_)).then(tx::WriterQueue::default);
-        let manager = ConnectionManager::new(url, options.lock_timeout);
+        let manager = ConnectionManager::new(url, options.lock_timeout, options.connect_timeout);
         // r2d2 hides the cause behind a timeout; one direct attempt reports it.
         diesel::r2d2::ManageConnection::connect(&manager)
             .with_context(|| format!("could not connect to the {engine} database"))?;
@@ -134,6 +205,7 @@ impl Db {
             size: options.size,
             waits: std::sync::Arc::default(),
             metrics: None,
+            lost: std::sync::Arc::new(LostConnections::new()),
         })
     }
 
@@ -163,7 +235,7 @@ impl Db {
 
     /// A connection for synchronous callers (the CLI). Request handlers use [`Db::run`].
     pub fn conn(&self) -> Result<Conn, DbError> {
-        Ok(self.pool.get()?)
+        checkout(&self.pool, &self.lost, self.connect_timeout)
     }
 
     /// Runs blocking database work on the blocking thread pool.
@@ -194,16 +266,22 @@ impl Db {
             }
         };
         let (pool, writers) = (self.pool.clone(), self.writers.clone());
-        let metrics = self.metrics.clone();
+        let (metrics, lost, timeout) = (
+            self.metrics.clone(),
+            self.lost.clone(),
+            self.connect_timeout,
+        );
         // A child of the request's span: a database call in its trace.
         let span = tracing::info_span!("db", otel.name = "db", db.system = self.engine);
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let _permit = permit;
-            let mut conn = pool.get().map_err(DbError::from)?;
-            crate::metrics::with_current(metrics.as_ref(), || {
+            let mut conn = checkout(&pool, &lost, timeout)?;
+            let done = crate::metrics::with_current(metrics.as_ref(), || {
                 tx::queue_writers_on(writers.as_ref(), || work(&mut conn))
-            })
+            });
+            check_in(conn, &lost);
+            done
         })
         .await
         .map_err(DbError::from)?
@@ -240,11 +318,12 @@ impl Db {
 
     /// Readiness probe: a round trip within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
-        let pool = self.pool.clone();
+        let (pool, lost) = (self.pool.clone(), self.lost.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get_timeout(timeout)?;
-            conn.batch_execute("SELECT 1")?;
-            Ok(())
+            let mut conn = checkout(&pool, &lost, timeout)?;
+            let answered = conn.batch_execute("SELECT 1");
+            check_in(conn, &lost);
+            Ok(answered?)
         })
         .await?
     }

@@ -120,7 +120,15 @@ where
                 std::thread::sleep(backoff(attempt));
                 attempt += 1;
             }
-            other => return other,
+            Err(error) => {
+                if let Some(cause) = error.storage_error() {
+                    if let Some(action) = cause.operator_action() {
+                        tracing::error!(error = %cause, action, "the database refuses writes");
+                    }
+                }
+                return Err(error);
+            }
+            done => return done,
         }
     }
 }

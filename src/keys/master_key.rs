@@ -187,7 +187,16 @@ fn write_key_file(path: &Path, key: &MasterKey) -> anyhow::Result<()> {
     };
     writeln!(file, "{}", key.to_base64())
         .and_then(|_| file.sync_all())
-        .with_context(|| format!("could not write {}", path.display()))
+        .with_context(|| format!("could not write {}", path.display()))?;
+    // The file's name is durable only once its directory is: without the key, every sealed
+    // value in the database is lost.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("could not sync {}", dir.display()))
 }
 
 #[cfg(unix)]

@@ -8,21 +8,50 @@ use serde_json::{json, Value};
 
 use crate::serve::{banner_port, cli_in as cli, serve_in};
 
-fn cli_json(dir: &std::path::Path, args: &[&str]) -> Value {
+pub fn cli_json(dir: &std::path::Path, args: &[&str]) -> Value {
     serde_json::from_slice(&cli(dir, args).stdout).unwrap()
 }
 
+/// A `tessera serve` process, killed when dropped (a failing test leaves no server behind).
+pub struct Served(pub std::process::Child);
+
+impl Served {
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `tessera serve` in `dir` and returns it with its port.
-fn start(dir: &std::path::Path) -> (std::process::Child, u16) {
-    let mut child = serve_in(dir, &[]);
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+pub fn start(dir: &std::path::Path) -> (Served, u16) {
+    let mut child = Served(serve_in(dir, &[]));
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let port = banner_port(&mut stdout);
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in stdout.lines() {});
+    // Keep reading so the server never blocks on a full pipe; TEST_LOG=1 shows its log.
+    let show = std::env::var_os("TEST_LOG").is_some();
+    let stderr = BufReader::new(child.0.stderr.take().unwrap());
+    std::thread::spawn(move || drain(stdout, show));
+    std::thread::spawn(move || drain(stderr, show));
     (child, port)
 }
 
-async fn admin_token(http: &reqwest::Client, port: u16, id: &str, secret: &str) -> String {
+fn drain(output: impl BufRead, show: bool) {
+    for line in output.lines().map_while(Result::ok) {
+        if show {
+            eprintln!("{line}");
+        }
+    }
+}
+
+pub async fn admin_token(http: &reqwest::Client, port: u16, id: &str, secret: &str) -> String {
     let issued: Value = http
         .post(format!("http://127.0.0.1:{port}/t/acme/token"))
         .basic_auth(id, Some(secret))
@@ -36,16 +65,11 @@ async fn admin_token(http: &reqwest::Client, port: u16, id: &str, secret: &str) 
     issued["access_token"].as_str().unwrap().to_owned()
 }
 
-/// Eight writers register clients through the admin API; after 40 acknowledged
-/// registrations the process is killed with SIGKILL. Restarted on the same files, every
-/// client that was acknowledged exists, each has its audit entry, and the chain verifies.
-#[tokio::test]
-async fn kill_9_loses_no_acknowledged_write_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, port) = start(dir.path());
-    cli(dir.path(), &["tenant", "create", "acme"]);
+/// A tenant `acme` and a machine client allowed to register clients: (id, secret).
+pub fn operator(dir: &std::path::Path) -> (String, String) {
+    cli(dir, &["tenant", "create", "acme"]);
     let machine = cli_json(
-        dir.path(),
+        dir,
         &[
             "client",
             "create",
@@ -84,8 +108,19 @@ async fn kill_9_loses_no_acknowledged_write_on_sqlite() {
             "--json",
         ],
     ] {
-        cli(dir.path(), &args);
+        cli(dir, &args);
     }
+    (id, secret)
+}
+
+/// Eight writers register clients through the admin API; after 40 acknowledged
+/// registrations the process is killed with SIGKILL. Restarted on the same files, every
+/// client that was acknowledged exists, each has its audit entry, and the chain verifies.
+#[tokio::test]
+async fn kill_9_loses_no_acknowledged_write_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, port) = start(dir.path());
+    let (id, secret) = operator(dir.path());
     let http = reqwest::Client::new();
     let token = admin_token(&http, port, &id, &secret).await;
 
@@ -117,8 +152,7 @@ async fn kill_9_loses_no_acknowledged_write_on_sqlite() {
     while acknowledged.lock().unwrap().len() < 40 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill(); // SIGKILL
     for writer in writers {
         writer.await.unwrap();
     }
@@ -159,6 +193,5 @@ async fn kill_9_loses_no_acknowledged_write_on_sqlite() {
             "no audit entry for acknowledged client {client_id}"
         );
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

@@ -61,8 +61,10 @@ async fn recovers_after_the_database_drops_its_connections() {
     }
     assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
     let failures = statuses.iter().filter(|s| !s.is_success()).count();
+    // The request that finds a dead connection fails; from then on every checkout tests
+    // its connection first, so the other dead ones are dropped without failing anyone.
     assert!(
-        failures <= 4,
-        "each broken connection may fail once, then be dropped: {statuses:?}"
+        failures <= 1,
+        "one request finds out, the rest are spared: {statuses:?}"
     );
 }

@@ -75,31 +75,36 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new(engine: Engine) -> Arc<TestDb> {
-        let dir = tempfile::tempdir().expect("temp dir");
         match engine {
-            Engine::Sqlite => {
-                let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
-                Arc::new(TestDb {
-                    url,
-                    dir,
-                    postgres: None,
-                })
-            }
-            Engine::Postgres => {
-                let admin = postgres_admin_url().expect("PostgreSQL URL");
-                let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
-                let mut conn = PgConnection::establish(&admin).expect("connect to PostgreSQL");
-                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .expect("create test database");
-                let mut url = url::Url::parse(&admin).expect("PostgreSQL URL");
-                url.set_path(&name);
-                Arc::new(TestDb {
-                    url: url.to_string(),
-                    dir,
-                    postgres: Some((admin, name)),
-                })
-            }
+            Engine::Sqlite => Self::sqlite_in(tempfile::tempdir().expect("temp dir")),
+            Engine::Postgres => Self::postgres_on(&postgres_admin_url().expect("PostgreSQL URL")),
         }
+    }
+
+    /// A SQLite database (and data directory) in `dir`.
+    pub fn sqlite_in(dir: tempfile::TempDir) -> Arc<TestDb> {
+        let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+        Arc::new(TestDb {
+            url,
+            dir,
+            postgres: None,
+        })
+    }
+
+    /// A fresh database on the PostgreSQL server `admin` connects to.
+    pub fn postgres_on(admin: &str) -> Arc<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::establish(admin).expect("connect to PostgreSQL");
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .expect("create test database");
+        let mut url = url::Url::parse(admin).expect("PostgreSQL URL");
+        url.set_path(&name);
+        Arc::new(TestDb {
+            url: url.to_string(),
+            dir,
+            postgres: Some((admin.to_owned(), name)),
+        })
     }
 
     /// Makes the database unreachable for the app (PostgreSQL only: drops it under its feet).
