@@ -522,8 +522,9 @@ pub fn unlock(
     find_account(conn, vault, tenant, account)
 }
 
-/// Stores an imported password hash (argon2 PHC or bcrypt) as is; it is upgraded to argon2id
-/// with the current parameters at the account's next successful sign-in.
+/// Stores an imported password hash (argon2, bcrypt, PBKDF2-SHA256 or scrypt; see
+/// `legacy_hash`) as is; it is upgraded to argon2id with the current parameters at the
+/// account's next successful sign-in.
 pub fn import_password_hash(
     conn: &mut AnyConnection,
     hasher: &super::password::PasswordHasher,
@@ -531,10 +532,7 @@ pub fn import_password_hash(
     account: &AccountId,
     hash: &str,
 ) -> Result<(), AccountError> {
-    let known = ["$2a$", "$2b$", "$2y$", "$argon2"]
-        .iter()
-        .any(|p| hash.starts_with(p));
-    if !known || argon2::PasswordHash::new(hash).is_err() && !hash.starts_with("$2") {
+    if !super::password::PasswordHasher::recognises(hash) {
         return Err(AccountError::UnsupportedHash);
     }
     if !hasher.affordable(hash) {

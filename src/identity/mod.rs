@@ -6,6 +6,7 @@ mod accounts;
 pub mod challenge;
 pub mod erasure;
 pub mod invitation;
+pub mod legacy_hash;
 pub mod mfa;
 pub mod password;
 pub mod recovery;

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
+use super::legacy_hash::LegacyHash;
 use crate::config::Argon2Settings;
 
 #[derive(Clone)]
@@ -184,8 +185,9 @@ impl PasswordHasher {
         matches!(self.check(password, stored), Verification::Match { .. })
     }
 
-    /// Checks a password against an argon2 PHC string or an imported bcrypt hash
-    /// (`$2a$`/`$2b$`/`$2y$`), and says whether the hash should be replaced: bcrypt, another
+    /// Checks a password against an argon2 PHC string, an imported bcrypt hash
+    /// (`$2a$`/`$2b$`/`$2y$`) or another imported format ([`LegacyHash`]: PBKDF2-SHA256,
+    /// scrypt), and says whether the hash should be replaced: any imported format, another
     /// argon2 variant, or parameters other than the configured ones.
     pub fn check(&self, password: &str, stored: &str) -> Verification {
         if !self.affordable(stored) {
@@ -193,6 +195,13 @@ impl PasswordHasher {
             return Verification::Mismatch;
         }
         let mut turn = self.gate.enter();
+        if let Some(legacy) = LegacyHash::parse(stored) {
+            return if legacy.matches(password) {
+                Verification::Match { outdated: true }
+            } else {
+                Verification::Mismatch
+            };
+        }
         if is_bcrypt(stored) {
             return match bcrypt::verify(password, stored) {
                 Ok(true) => Verification::Match { outdated: true },
@@ -213,9 +222,20 @@ impl PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Whether `stored` is in a format this server verifies (argon2, bcrypt, or one of the
+    /// imported formats of [`LegacyHash`]), whatever its cost.
+    pub fn recognises(stored: &str) -> bool {
+        LegacyHash::parse(stored).is_some()
+            || (is_bcrypt(stored) && stored.len() == 60)
+            || PasswordHash::new(stored).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+    }
+
     /// Whether a stored hash is one this server will verify: a parseable argon2 or bcrypt
     /// hash whose cost is within the ceilings (or the configured parameters, if higher).
     pub fn affordable(&self, stored: &str) -> bool {
+        if let Some(legacy) = LegacyHash::parse(stored) {
+            return legacy.affordable();
+        }
         if is_bcrypt(stored) {
             return stored
                 .get(4..6)
@@ -346,6 +366,29 @@ mod tests {
         );
         assert_eq!(hasher.check("wrong", &legacy), Verification::Mismatch);
         assert_eq!(hasher.check("wrong", &current), Verification::Mismatch);
+    }
+
+    #[test]
+    fn imported_pbkdf2_and_scrypt_hashes_match_and_ask_for_a_rehash() {
+        let hasher = fast();
+        for stored in [
+            "pbkdf2_sha256$1000$django-salt$efk9apInV+Xm/mo4fSLSjnrNpSQYT2dBw0rRQPzKcOc=",
+            "$scrypt$ln=10,r=8,p=1$c/oBAmxlZ2FjeS1zYWx0IQ$hv3T3bO+SIWQsB1l0nKf9umg9qbHSXSaF6s0dStzDt0",
+        ] {
+            assert!(hasher.affordable(stored), "{stored}");
+            assert_eq!(
+                hasher.check("correct horse battery staple", stored),
+                Verification::Match { outdated: true },
+                "{stored}"
+            );
+            assert_eq!(hasher.check("wrong", stored), Verification::Mismatch);
+        }
+        let costly = "$scrypt$ln=20,r=8,p=1$c2FsdA$hv3T3bO+SIWQsB1l0nKf9umg9qbHSXSaF6s0dStzDt0";
+        assert!(!hasher.affordable(costly));
+        assert_eq!(
+            hasher.check("correct horse battery staple", costly),
+            Verification::Mismatch
+        );
     }
 
     #[test]

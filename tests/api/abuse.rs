@@ -218,6 +218,37 @@ async fn outdated_and_bcrypt_hashes_are_upgraded_at_sign_in(engine: Engine) {
         "still works after the upgrade"
     );
 
+    // PBKDF2-SHA256 (Django's format and PHC) and scrypt from other systems, the same way.
+    // Made with Python's hashlib for the passphrase "correct horse battery staple".
+    for (legacy, prefix) in [
+        (
+            "pbkdf2_sha256$1000$django-salt$efk9apInV+Xm/mo4fSLSjnrNpSQYT2dBw0rRQPzKcOc=",
+            "pbkdf2_sha256$",
+        ),
+        (
+            "$pbkdf2-sha256$i=1000,l=32$c/oBAmxlZ2FjeS1zYWx0IQ$O3IM+aw7B0WmQ5fgKrM4b3y3T07pCovJxj4HqaZ4oq4",
+            "$pbkdf2-sha256$",
+        ),
+        (
+            "$scrypt$ln=10,r=8,p=1$c/oBAmxlZ2FjeS1zYWx0IQ$hv3T3bO+SIWQsB1l0nKf9umg9qbHSXSaF6s0dStzDt0",
+            "$scrypt$",
+        ),
+    ] {
+        let imported = app.cli_input(
+            &["account", "import-password-hash", "--tenant", "acme", EMAIL],
+            &[],
+            legacy,
+        );
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        assert!(stored_hash(&app, tenant_id).starts_with(prefix));
+        assert!(!signed_in(&attempt(&app, "correct horse battery stapler").await));
+        assert!(signed_in(&attempt(&app, "correct horse battery staple").await));
+        assert!(
+            stored_hash(&app, tenant_id).starts_with("$argon2id$"),
+            "{legacy} is replaced by argon2id at sign-in"
+        );
+    }
+
     let junk = app.cli_input(
         &["account", "import-password-hash", "--tenant", "acme", EMAIL],
         &[],
@@ -254,6 +285,8 @@ async fn costly_stored_hashes_are_never_verified(engine: Engine) {
         costly.as_str(),
         "$argon2id$v=19$m=4000000000,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
         "$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+        "$pbkdf2-sha256$i=4000000000,l=32$c2FsdA$hv3T3bO+SIWQsB1l0nKf9umg9qbHSXSaF6s0dStzDt0",
+        "$scrypt$ln=30,r=8,p=1$c2FsdA$hv3T3bO+SIWQsB1l0nKf9umg9qbHSXSaF6s0dStzDt0",
     ] {
         let refused = app.cli_input(
             &["account", "import-password-hash", "--tenant", "acme", EMAIL],
