@@ -8,6 +8,7 @@ pub mod attributes;
 pub mod audit_log;
 pub mod clients;
 mod error;
+pub mod import;
 pub mod invitations;
 pub mod keys;
 pub mod people;

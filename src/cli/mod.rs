@@ -7,6 +7,7 @@ mod admin;
 mod attribute;
 mod audit;
 mod client;
+mod import;
 mod keys;
 mod output;
 mod profile;
@@ -69,6 +70,9 @@ enum Command {
     /// Register and manage relying parties (OAuth clients).
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Import a legacy user base: one JSON record per line, one account per email, one
+    /// profile per record; running the same file again changes nothing.
+    Import(import::ImportArgs),
     /// Create and manage user accounts.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -134,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Purpose(command) => purpose::run(&settings, command),
                 Command::Attribute(command) => attribute::run(&settings, command),
                 Command::Audit(command) => audit::run(&settings, command),
+                Command::Import(args) => import::run(&settings, args),
                 Command::Webhook(command) => webhook::run(&settings, command),
                 Command::Resource(command) => resource::run(&settings, command),
                 Command::Serve => unreachable!("handled above"),

@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod grants;
 pub mod legacy;
+pub mod legacy_records;
 pub mod mfa;
 pub mod notify;
 pub mod pending;

@@ -90,6 +90,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    legacy_records (tenant_id, source, legacy_id) {
+        tenant_id -> Text,
+        source -> Text,
+        legacy_id -> Text,
+        kind -> Text,
+        account_id -> Text,
+        profile_id -> Nullable<Text>,
+        imported_at -> BigInt,
+        account_state -> Text,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Text,
         tenant_id -> Text,
@@ -539,6 +552,7 @@ diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(api_resource_clients -> api_resources (resource_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    legacy_records,
     registration_tokens,
     device_authorizations,
     api_resources,

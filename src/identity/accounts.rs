@@ -75,12 +75,13 @@ pub enum AccountError {
     #[error("the current password is not correct")]
     WrongPassword,
     #[error(
-        "unsupported password hash: import argon2 (PHC string) or bcrypt ($2a$, $2b$, $2y$) hashes"
+        "unsupported password hash: import argon2 (PHC string), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256 ($pbkdf2-sha256$…, pbkdf2_sha256$…) or scrypt ($scrypt$…) hashes"
     )]
     UnsupportedHash,
     #[error(
         "the password hash asks for more work than this server verifies (argon2 at most \
-         256 MiB, 16 iterations, 16 lanes; bcrypt cost at most 14)"
+         256 MiB, 16 iterations, 16 lanes; bcrypt cost at most 14; PBKDF2 at most 2,000,000 \
+         iterations; scrypt at most 256 MiB)"
     )]
     CostlyHash,
     #[error("{0}")]
@@ -179,6 +180,16 @@ impl NewAccount {
         Ok(NewAccount {
             email,
             hash: Some(hasher.hash(password)?),
+            profile_name: None,
+        })
+    }
+
+    /// An account with a password hash imported from another system (checked by the
+    /// caller with `PasswordHasher::recognises` and `affordable`), or none.
+    pub fn imported(email: &str, hash: Option<&str>) -> Result<NewAccount, AccountError> {
+        Ok(NewAccount {
+            email: Email::parse(email)?,
+            hash: hash.map(str::to_owned),
             profile_name: None,
         })
     }

@@ -24,14 +24,19 @@ async fn login_page(app: &TestApp, browser: &Browser) -> Page {
 
 /// One sign-in attempt at the account console; true when it got in.
 async fn attempt(app: &TestApp, password: &str) -> Page {
+    attempt_as(app, EMAIL, password).await
+}
+
+/// One sign-in at the tenant's own account page, in a new browser.
+pub async fn attempt_as(app: &TestApp, email: &str, password: &str) -> Page {
     let browser = Browser::default();
     let page = login_page(app, &browser).await;
     browser
-        .submit(&page, &[("email", EMAIL), ("password", password)])
+        .submit(&page, &[("email", email), ("password", password)])
         .await
 }
 
-fn signed_in(page: &Page) -> bool {
+pub fn signed_in(page: &Page) -> bool {
     page.status == StatusCode::SEE_OTHER
         && page
             .location

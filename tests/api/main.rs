@@ -4,7 +4,7 @@ mod browser;
 mod helpers;
 mod webdriver;
 
-mod abuse;
+pub mod abuse;
 mod account_console;
 mod admin_api;
 pub mod admin_console;
@@ -31,6 +31,7 @@ mod first_hour;
 pub mod flow;
 pub mod hardening;
 mod health;
+mod import;
 pub mod invitations;
 mod isolation;
 mod keys;

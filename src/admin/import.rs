@@ -1,0 +1,707 @@
+//! Importing user bases from role-split legacy systems (customers, partners, administrators
+//! each with their own credentials): one JSON record per legacy role record, unified into one
+//! account per normalized email with one profile per record.
+//!
+//! - **Idempotent and resumable.** Each imported record is mapped (source, legacy id) →
+//!   profile (`db::legacy_records`) in the transaction that creates it, so running the same
+//!   file again changes nothing, and a run that crashed resumes from what it committed.
+//! - **Never overwrites.** An email that already belongs to an account this tenant made
+//!   itself, or to an imported account changed since its import, is reported as a conflict
+//!   and left alone.
+//! - **Duplicates** (one email in several records) share the account; which record's
+//!   password is kept follows `--on-conflict` and is reported with the reason.
+//!
+//! Password hashes are stored as they are and replaced by argon2id at the first sign-in
+//! (`identity::password`, `identity::legacy_hash`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{audited, AdminError, Audited, Permission, Principal};
+use crate::db::legacy_records::{self, LegacyRecordRow};
+use crate::db::AnyConnection;
+use crate::domain::{AccountId, Email};
+use crate::identity::password::PasswordHasher;
+use crate::identity::{self, NewAccount};
+use crate::keys::Vault;
+use crate::profiles::{NewProfile, ProfileChanges};
+
+/// Longest accepted values, so a malformed export cannot fill the database.
+const MAX_SOURCE: usize = 64;
+const MAX_LEGACY_ID: usize = 128;
+const MAX_KIND: usize = 32;
+const MAX_LINE: usize = 64 * 1024;
+
+/// One legacy record as the file states it (see `docs/import.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    source: String,
+    legacy_id: String,
+    kind: String,
+    email: String,
+    #[serde(default)]
+    email_confirmed_at: Option<Timestamp>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    password_hash: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    attributes: Option<Value>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    updated_at: Option<Timestamp>,
+}
+
+/// Unix seconds or an RFC 3339 string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Timestamp {
+    Seconds(i64),
+    Text(String),
+}
+
+impl Timestamp {
+    fn seconds(&self) -> Result<i64, String> {
+        match self {
+            Timestamp::Seconds(s) => Ok(*s),
+            Timestamp::Text(text) => text
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.as_second())
+                .map_err(|_| format!("\"{text}\" is not an RFC 3339 time or Unix seconds")),
+        }
+    }
+}
+
+/// A checked record and the line it came from.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub line: usize,
+    pub source: String,
+    pub legacy_id: String,
+    pub kind: String,
+    pub email: Email,
+    pub email_confirmed: bool,
+    pub suspended: bool,
+    pub password_hash: Option<String>,
+    pub display_name: Option<String>,
+    pub attributes: Option<Value>,
+    pub roles: Vec<String>,
+    pub updated_at: Option<i64>,
+}
+
+impl Record {
+    /// `source:legacy_id`, how the report names a record.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.source, self.legacy_id)
+    }
+}
+
+fn bounded(field: &str, value: String, max: usize) -> Result<String, String> {
+    let value = value.trim().to_owned();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(format!(
+            "{field} must be 1 to {max} characters without control characters"
+        ));
+    }
+    Ok(value)
+}
+
+/// Parses and checks one line of the file (`line` counts from 1).
+pub fn parse_record(hasher: &PasswordHasher, line: usize, text: &str) -> Result<Record, String> {
+    if text.len() > MAX_LINE {
+        return Err(format!("the record is longer than {MAX_LINE} bytes"));
+    }
+    let raw: RawRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let email = Email::parse(&raw.email).map_err(|e| e.to_string())?;
+    let suspended = match raw.status.as_deref().unwrap_or("active") {
+        "active" => false,
+        "suspended" | "disabled" | "locked" => true,
+        other => {
+            return Err(format!(
+                "status \"{other}\" is not one of active, suspended, disabled, locked"
+            ))
+        }
+    };
+    let password_hash = match raw.password_hash.map(|h| h.trim().to_owned()) {
+        Some(hash) if hash.is_empty() => None,
+        Some(hash) if !PasswordHasher::recognises(&hash) => {
+            return Err(identity::AccountError::UnsupportedHash.to_string())
+        }
+        Some(hash) if !hasher.affordable(&hash) => {
+            return Err(identity::AccountError::CostlyHash.to_string())
+        }
+        other => other,
+    };
+    if let Some(attributes) = &raw.attributes {
+        if !attributes.is_object() {
+            return Err("attributes must be a JSON object".into());
+        }
+    }
+    Ok(Record {
+        line,
+        source: bounded("source", raw.source, MAX_SOURCE)?,
+        legacy_id: bounded("legacy_id", raw.legacy_id, MAX_LEGACY_ID)?,
+        kind: bounded("kind", raw.kind, MAX_KIND)?,
+        email,
+        email_confirmed: raw
+            .email_confirmed_at
+            .map(|t| t.seconds())
+            .transpose()?
+            .is_some(),
+        suspended,
+        password_hash,
+        display_name: raw
+            .display_name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
+        attributes: raw.attributes,
+        roles: raw
+            .roles
+            .into_iter()
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect(),
+        updated_at: raw.updated_at.map(|t| t.seconds()).transpose()?,
+    })
+}
+
+/// Whose password an account keeps when its records disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// The record with the latest `updated_at` (records without one count as oldest; ties go
+    /// to the first in the file).
+    #[default]
+    Newest,
+    /// The first record in the file.
+    First,
+    /// None: the email's records are not imported, and the conflict is reported.
+    Skip,
+}
+
+impl std::str::FromStr for OnConflict {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OnConflict, String> {
+        match s {
+            "newest" => Ok(OnConflict::Newest),
+            "first" => Ok(OnConflict::First),
+            "skip" => Ok(OnConflict::Skip),
+            other => Err(format!(
+                "--on-conflict must be newest, first or skip (got \"{other}\")"
+            )),
+        }
+    }
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    /// Records imported: each is now a profile.
+    pub created: usize,
+    pub accounts_created: usize,
+    /// Records that were imported before (by (source, legacy id)): left as they are.
+    pub unchanged: Vec<String>,
+    /// Records left out, and why.
+    pub skipped: Vec<Skipped>,
+    pub duplicates: Vec<Duplicate>,
+    pub conflicts: Vec<Conflict>,
+    pub errors: Vec<LineError>,
+    /// Roles the records named that did not exist yet (created without permissions).
+    pub roles_created: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    pub record: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// One email in several records: which record's password the account kept, and why.
+#[derive(Debug, Serialize)]
+pub struct Duplicate {
+    pub email: String,
+    pub records: Vec<String>,
+    pub kept_credential: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Conflict {
+    pub email: String,
+    pub records: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineError {
+    pub line: usize,
+    pub error: String,
+}
+
+/// The records of one file, grouped by normalized email (in order of first appearance), with
+/// the lines that could not be read. A (source, legacy id) that appears twice keeps its first
+/// line; the others are errors.
+pub struct Batch {
+    groups: Vec<Vec<Record>>,
+    errors: Vec<LineError>,
+    records: usize,
+}
+
+impl Batch {
+    pub fn read(hasher: &PasswordHasher, input: impl std::io::BufRead) -> std::io::Result<Batch> {
+        let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let (mut groups, mut errors, mut records) = (Vec::<Vec<Record>>::new(), Vec::new(), 0);
+        for (index, line) in input.lines().enumerate() {
+            let (line, number) = (line?, index + 1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            records += 1;
+            match parse_record(hasher, number, &line) {
+                Ok(record) => {
+                    let key = (record.source.clone(), record.legacy_id.clone());
+                    if !seen.insert(key) {
+                        errors.push(LineError {
+                            line: number,
+                            error: format!(
+                                "{} appears earlier in the file; this line is ignored",
+                                record.reference()
+                            ),
+                        });
+                        continue;
+                    }
+                    let slot = *by_email
+                        .entry(record.email.as_str().to_owned())
+                        .or_insert_with(|| {
+                            groups.push(Vec::new());
+                            groups.len() - 1
+                        });
+                    groups[slot].push(record);
+                }
+                Err(error) => errors.push(LineError {
+                    line: number,
+                    error,
+                }),
+            }
+        }
+        Ok(Batch {
+            groups,
+            errors,
+            records,
+        })
+    }
+
+    /// Lines with a record (blank lines aside).
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// Emails, each one account.
+    pub fn accounts(&self) -> usize {
+        self.groups.len()
+    }
+}
+
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub on_conflict: OnConflict,
+    pub dry_run: bool,
+}
+
+/// Imports `batch` into the principal's tenant; `progress(done, total)` after each email.
+pub fn run(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    batch: Batch,
+    options: Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let mut report = Report {
+        dry_run: options.dry_run,
+        errors: batch.errors,
+        ..Report::default()
+    };
+    let total = batch.groups.len();
+    for (done, group) in batch.groups.into_iter().enumerate() {
+        // Another import of the same records may get there first (two runs at once): the
+        // email is then looked at again, and its records are found imported.
+        let mut attempt = Report::default();
+        match import_email(conn, vault, who, group.clone(), options, &mut attempt) {
+            Err(e) if raced(&e) => import_email(conn, vault, who, group, options, &mut report)?,
+            Err(e) => return Err(e),
+            Ok(()) => report.absorb(attempt),
+        }
+        progress(done + 1, total);
+    }
+    report.errors.sort_by_key(|e| e.line);
+    Ok(report)
+}
+
+/// A concurrent import created the account or mapped a record first.
+fn raced(e: &AdminError) -> bool {
+    use crate::db::StorageFailure;
+    matches!(e, AdminError::Conflict(_))
+        || e.storage_error()
+            .is_some_and(crate::db::DbError::is_unique_violation)
+}
+
+impl Report {
+    fn absorb(&mut self, other: Report) {
+        self.created += other.created;
+        self.accounts_created += other.accounts_created;
+        self.unchanged.extend(other.unchanged);
+        self.skipped.extend(other.skipped);
+        self.duplicates.extend(other.duplicates);
+        self.conflicts.extend(other.conflicts);
+        self.errors.extend(other.errors);
+        for role in other.roles_created {
+            if !self.roles_created.contains(&role) {
+                self.roles_created.push(role);
+            }
+        }
+    }
+}
+
+/// The account one email's records become, or why they do not.
+fn import_email(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    group: Vec<Record>,
+    options: Options,
+    report: &mut Report,
+) -> Result<(), AdminError> {
+    let tenant = who.tenant();
+    let mut pending = Vec::new();
+    for record in group {
+        match legacy_records::find(conn, tenant, &record.source, &record.legacy_id)? {
+            Some(row) if row.profile_id.is_none() => report.skipped.push(Skipped {
+                record: record.reference(),
+                line: record.line,
+                reason: "its person was erased: an import never brings them back".into(),
+            }),
+            Some(_) => report.unchanged.push(record.reference()),
+            None => pending.push(record),
+        }
+    }
+    let Some(first) = pending.first() else {
+        return Ok(());
+    };
+    let email = first.email.clone();
+    let references: Vec<String> = pending.iter().map(Record::reference).collect();
+    if let Some(existing) = identity::find_by_email(conn, vault, tenant, &email)? {
+        let account = AccountId::from_stored(existing.id.clone());
+        let reason = match legacy_records::account_state(conn, tenant, &account)? {
+            None => "an account with this email already exists in the tenant (not imported): nothing is merged into it",
+            Some(state) if state != fingerprint(&existing) => "the account was changed after its import: an import never overwrites it",
+            Some(_) => "",
+        };
+        if !reason.is_empty() {
+            report.conflicts.push(Conflict {
+                email: email.to_string(),
+                records: references,
+                reason: reason.into(),
+            });
+            return Ok(());
+        }
+        // An account this import made and nobody changed since: the new records join it
+        // as profiles; its password stays.
+        if !options.dry_run {
+            let account = account.clone();
+            let roles = &mut report.roles_created;
+            audited(conn, who, "account.import", |conn| {
+                let now = crate::domain::unix_now();
+                for record in &pending {
+                    add_profile(conn, vault, who, &account, record, roles)?;
+                }
+                settle(conn, tenant, &account, now)?;
+                Ok(Audited {
+                    target: account.to_string(),
+                    details: json!({ "records": references, "added_to_existing": true }),
+                    result: (),
+                })
+            })?;
+        }
+        report.created += pending.len();
+        return Ok(());
+    }
+
+    let Some(kept) = credential(&pending, options.on_conflict, &email, report) else {
+        return Ok(());
+    };
+    if !options.dry_run {
+        let roles = &mut report.roles_created;
+        let kept_record = &pending[kept];
+        audited(conn, who, "account.import", |conn| {
+            let new = NewAccount::imported(email.as_str(), kept_record.password_hash.as_deref())
+                .map_err(super::accounts::account_error)?
+                .named(Some(&profile_name(kept_record)));
+            let account = identity::insert_account(conn, vault, tenant, &new)
+                .map_err(super::accounts::account_error)?;
+            let now = crate::domain::unix_now();
+            // The address was proven in one of the systems: it is verified, whichever
+            // record's password is kept.
+            if pending.iter().any(|r| r.email_confirmed) {
+                crate::db::accounts::set_email_verified(conn, tenant, &account.id, now)?;
+            }
+            if pending.iter().any(|r| r.suspended) {
+                identity::suspend(conn, vault, tenant, &account.id, who.actor())
+                    .map_err(super::accounts::account_error)?;
+            }
+            let default = crate::profiles::list(conn, vault, tenant, &account.id)
+                .map_err(super::profiles::profile_error)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| AdminError::Internal("an account without a profile".into()))?;
+            fill_profile(conn, vault, who, &default.id, kept_record, roles)?;
+            map(conn, who, &account.id, &default.id, kept_record, now)?;
+            for (index, record) in pending.iter().enumerate() {
+                if index != kept {
+                    add_profile(conn, vault, who, &account.id, record, roles)?;
+                }
+            }
+            settle(conn, tenant, &account.id, crate::domain::unix_now())?;
+            Ok(Audited {
+                target: account.id.to_string(),
+                details: json!({ "records": references }),
+                result: (),
+            })
+        })?;
+    }
+    report.accounts_created += 1;
+    report.created += pending.len();
+    Ok(())
+}
+
+/// What an import remembers of an account row to tell, next time, whether anyone changed it
+/// since: its password hash (a sign-in re-hashes it), status, verification and update time.
+fn fingerprint(row: &crate::db::accounts::AccountRow) -> String {
+    use sha2::Digest;
+    let state = json!([
+        row.password_hash,
+        row.status,
+        row.email_verified_at,
+        row.updated_at,
+        row.locked_until,
+    ]);
+    hex::encode(sha2::Sha256::digest(state.to_string().as_bytes()))
+}
+
+/// Records the account as this import leaves it: its own writes are not a later change.
+fn settle(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<(), AdminError> {
+    let row = crate::db::accounts::find(conn, tenant, account)?
+        .ok_or_else(|| AdminError::Internal("the imported account vanished".into()))?;
+    legacy_records::touch_account(conn, tenant, account, now, &fingerprint(&row))?;
+    Ok(())
+}
+
+/// Which record's password the new account keeps (an index into `records`), reporting
+/// duplicates and, under `skip`, conflicts; `None` when the email is skipped.
+fn credential(
+    records: &[Record],
+    policy: OnConflict,
+    email: &Email,
+    report: &mut Report,
+) -> Option<usize> {
+    let references = || records.iter().map(Record::reference).collect::<Vec<_>>();
+    let hashes: HashSet<&str> = records
+        .iter()
+        .filter_map(|r| r.password_hash.as_deref())
+        .collect();
+    let first_with_hash = records.iter().position(|r| r.password_hash.is_some());
+    let (kept, reason) = if hashes.len() <= 1 {
+        (
+            first_with_hash.unwrap_or(0),
+            if hashes.is_empty() {
+                "no record has a password"
+            } else {
+                "the records agree on the password"
+            },
+        )
+    } else {
+        match policy {
+            OnConflict::Skip => {
+                report.conflicts.push(Conflict {
+                    email: email.to_string(),
+                    records: references(),
+                    reason: "the records hold different passwords (--on-conflict skip)".into(),
+                });
+                for record in records {
+                    report.skipped.push(Skipped {
+                        record: record.reference(),
+                        line: record.line,
+                        reason: "its email's records hold different passwords".into(),
+                    });
+                }
+                return None;
+            }
+            OnConflict::First => (
+                first_with_hash.unwrap_or(0),
+                "the first record in the file with a password (--on-conflict first)",
+            ),
+            OnConflict::Newest => {
+                let newest = records
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.password_hash.is_some())
+                    .max_by_key(|(i, r)| (r.updated_at.unwrap_or(i64::MIN), std::cmp::Reverse(*i)))
+                    .map_or(0, |(i, _)| i);
+                (
+                    newest,
+                    "the most recently updated record with a password (--on-conflict newest)",
+                )
+            }
+        }
+    };
+    if records.len() > 1 {
+        report.duplicates.push(Duplicate {
+            email: email.to_string(),
+            records: references(),
+            kept_credential: records[kept]
+                .password_hash
+                .as_ref()
+                .map(|_| records[kept].reference()),
+            reason: reason.into(),
+        });
+    }
+    Some(kept)
+}
+
+/// The profile's name: the record's display name, else its kind.
+fn profile_name(record: &Record) -> String {
+    record
+        .display_name
+        .clone()
+        .filter(|n| n.chars().count() <= 64)
+        .unwrap_or_else(|| record.kind.clone())
+}
+
+/// A new profile on `account` for `record`, its name made unique on the account.
+fn add_profile(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    account: &AccountId,
+    record: &Record,
+    roles: &mut Vec<String>,
+) -> Result<(), AdminError> {
+    let tenant = who.tenant();
+    let taken: HashSet<String> = crate::profiles::list(conn, vault, tenant, account)
+        .map_err(super::profiles::profile_error)?
+        .into_iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
+    let base = profile_name(record);
+    let name = std::iter::once(base.clone())
+        .chain(std::iter::once(format!("{base} ({})", record.kind)))
+        .chain((2..).map(|n| format!("{base} ({n})")))
+        .find(|n| !taken.contains(&n.to_lowercase()))
+        .unwrap_or(base);
+    let profile = crate::profiles::create(
+        conn,
+        vault,
+        tenant,
+        account,
+        NewProfile {
+            name,
+            email: None,
+            email_verified: false,
+            picture: None,
+            locale: None,
+            attributes: None,
+            make_default: false,
+        },
+    )
+    .map_err(super::profiles::profile_error)?;
+    fill_profile(conn, vault, who, &profile.id, record, roles)?;
+    map(
+        conn,
+        who,
+        account,
+        &profile.id,
+        record,
+        crate::domain::unix_now(),
+    )
+}
+
+/// The record's attributes and roles on its profile.
+fn fill_profile(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    profile: &crate::domain::ProfileId,
+    record: &Record,
+    roles_created: &mut Vec<String>,
+) -> Result<(), AdminError> {
+    let tenant = who.tenant();
+    if let Some(attributes) = &record.attributes {
+        crate::profiles::update(
+            conn,
+            vault,
+            tenant,
+            profile,
+            ProfileChanges {
+                attributes: Some(attributes.to_string()),
+                ..ProfileChanges::default()
+            },
+        )
+        .map_err(super::profiles::profile_error)?;
+    }
+    for role in &record.roles {
+        if crate::profiles::role::find(conn, tenant, role)
+            .map_err(super::roles::role_error)?
+            .is_none()
+        {
+            crate::profiles::role::create(conn, tenant, role).map_err(super::roles::role_error)?;
+            if !roles_created.contains(role) {
+                roles_created.push(role.clone());
+            }
+        }
+        crate::profiles::role::grant(conn, tenant, role, profile)
+            .map_err(super::roles::role_error)?;
+    }
+    Ok(())
+}
+
+fn map(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    account: &AccountId,
+    profile: &crate::domain::ProfileId,
+    record: &Record,
+    now: i64,
+) -> Result<(), AdminError> {
+    legacy_records::insert(
+        conn,
+        &LegacyRecordRow {
+            tenant_id: who.tenant().to_string(),
+            source: record.source.clone(),
+            legacy_id: record.legacy_id.clone(),
+            kind: record.kind.clone(),
+            account_id: account.to_string(),
+            profile_id: Some(profile.to_string()),
+            imported_at: now,
+            // Set by `settle` once the account is as the import leaves it.
+            account_state: String::new(),
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Imported legacy records (`legacy_records`): the mapping (source, legacy id) → profile that
+//! makes an import idempotent and resumable (`admin::import`).
+
+use diesel::prelude::*;
+
+use super::schema::legacy_records as records;
+use super::{AnyConnection, DbError};
+use crate::domain::{AccountId, TenantId};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = records)]
+pub struct LegacyRecordRow {
+    pub tenant_id: String,
+    pub source: String,
+    pub legacy_id: String,
+    pub kind: String,
+    pub account_id: String,
+    /// `None` once the profile was deleted (its person erased).
+    pub profile_id: Option<String>,
+    pub imported_at: i64,
+    /// A fingerprint of the account row as the import left it (`admin::import`).
+    pub account_state: String,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &LegacyRecordRow) -> Result<(), DbError> {
+    diesel::insert_into(records::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The profile a record became, if it was imported before.
+pub fn find(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    source: &str,
+    legacy_id: &str,
+) -> Result<Option<LegacyRecordRow>, DbError> {
+    Ok(records::table
+        .filter(records::tenant_id.eq(tenant.as_str()))
+        .filter(records::source.eq(source))
+        .filter(records::legacy_id.eq(legacy_id))
+        .select(LegacyRecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The fingerprint of the account as its last import left it; `None` for an account no
+/// import made or added to.
+pub fn account_state(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+) -> Result<Option<String>, DbError> {
+    Ok(records::table
+        .filter(records::tenant_id.eq(tenant.as_str()))
+        .filter(records::account_id.eq(account.as_str()))
+        .select(records::account_state)
+        .first(conn)
+        .optional()?)
+}
+
+/// Records the account's state after an import made or added to it, so the import's own
+/// writes do not count as a later change.
+pub fn touch_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+    state: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        records::table
+            .filter(records::tenant_id.eq(tenant.as_str()))
+            .filter(records::account_id.eq(account.as_str())),
+    )
+    .set((
+        records::imported_at.eq(now),
+        records::account_state.eq(state),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
