@@ -32,7 +32,13 @@ impl Drop for Served {
 
 /// Starts `tessera serve` in `dir` and returns it with its port.
 pub fn start(dir: &std::path::Path) -> (Served, u16) {
-    let mut child = Served(serve_in(dir, &[]));
+    watch(serve_in(dir, &[]))
+}
+
+/// A started `tessera serve` (stdout and stderr piped) and its port, once it printed its
+/// banner; its output is read to the end in the background.
+pub fn watch(child: std::process::Child) -> (Served, u16) {
+    let mut child = Served(child);
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let port = banner_port(&mut stdout);
     // Keep reading so the server never blocks on a full pipe; TEST_LOG=1 shows its log.

@@ -25,7 +25,6 @@ const GRACE: &str = "10";
 
 /// `tessera serve` on the first node's database, key and public URL.
 fn start_node(app: &TestApp) -> (crate::faults::Served, u16) {
-    use std::io::{BufRead, BufReader};
     let mut command =
         crate::helpers::cli_command(&app.db, &app.settings, Some(&app.master_key), &["serve"]);
     command
@@ -34,13 +33,7 @@ fn start_node(app: &TestApp) -> (crate::faults::Served, u16) {
         .env("TESSERA_TOKENS__REFRESH_TOKEN_REUSE_GRACE_SECS", GRACE)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut served = crate::faults::Served(command.spawn().unwrap());
-    let mut stdout = BufReader::new(served.0.stdout.take().unwrap());
-    let port = crate::serve::banner_port(&mut stdout);
-    let stderr = BufReader::new(served.0.stderr.take().unwrap());
-    std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
-    std::thread::spawn(move || for _ in stderr.lines().map_while(Result::ok) {});
-    (served, port)
+    crate::faults::watch(command.spawn().unwrap())
 }
 
 /// The nodes' origins, as clients know them; the killed node's entry changes when it is back.

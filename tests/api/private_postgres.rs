@@ -129,7 +129,7 @@ impl PrivatePostgres {
 
     /// The server's own log, for failure messages.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     fn socket_dir(&self) -> &Path {
@@ -143,50 +143,33 @@ impl PrivatePostgres {
             self.port,
             self.socket_dir().display()
         );
-        let log = self.dir.path().join("log").display().to_string();
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data(),
-                "-l",
-                &log,
-                "-o",
-                &options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        );
+        self.pg_ctl("start", &["-o", &options]);
     }
 
     /// Stops the server: `fast` ends sessions politely, `immediate` is a crash (no shutdown
     /// checkpoint, connections cut).
     pub fn stop(&self, mode: &str) {
-        self.run("pg_ctl", &["-D", &self.data(), "-m", mode, "-w", "stop"]);
+        self.pg_ctl("stop", &["-m", mode]);
     }
 
     /// A restart as an operator does it: every connection is ended.
     pub fn restart(&self) {
-        // With its log file: a server started without one inherits pg_ctl's output pipes,
-        // and waiting for pg_ctl's output would then wait for the server to exit.
-        let log = self.dir.path().join("log").display().to_string();
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data(),
-                "-l",
-                &log,
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                "60",
-                "restart",
-            ],
-        );
+        self.pg_ctl("restart", &["-m", "fast"]);
+    }
+
+    /// `pg_ctl ACTION` on this cluster, waiting for it to finish. Always with the log file:
+    /// a server started without one inherits pg_ctl's output pipes, and waiting for pg_ctl's
+    /// output would then wait for the server to exit.
+    fn pg_ctl(&self, action: &str, options: &[&str]) {
+        let (data, log) = (self.data(), self.log_path());
+        let mut args = vec!["-D", &data, "-l", &log, "-w", "-t", "60"];
+        args.extend_from_slice(options);
+        args.push(action);
+        self.run("pg_ctl", &args);
+    }
+
+    fn log_path(&self) -> String {
+        self.dir.path().join("log").display().to_string()
     }
 
     pub fn admin_url(&self) -> String {
