@@ -153,10 +153,32 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span
     }
 
+    /// Records the status on the span, and logs server errors at ERROR, except 503: a
+    /// passing database condition, already logged at WARN where it was met, which must not
+    /// page anyone once per request during a restart. Client errors are the client's.
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
+        let failed = match outcome {
+            Ok(response) => response
+                .response()
+                .error()
+                .map(|e| (response.status(), format!("{:?}", e.as_response_error()))),
+            Err(e) => Some((
+                e.as_response_error().status_code(),
+                format!("{:?}", e.as_response_error()),
+            )),
+        };
+        if let Some((status, error)) = failed {
+            if status.is_server_error()
+                && status != actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+            {
+                span.in_scope(|| {
+                    tracing::error!(status = status.as_u16(), error, "request failed")
+                });
+            }
+        }
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

@@ -91,6 +91,18 @@ pub struct Db {
     lost: std::sync::Arc<LostConnections>,
 }
 
+/// r2d2 logs a failed connection attempt at ERROR, and retries it many times a second while
+/// the database is down: an outage would page once per attempt. The requests that waited
+/// answer 503 and log at WARN; so does this.
+#[derive(Debug)]
+struct WarnOnConnectError;
+
+impl diesel::r2d2::HandleError<connection::ConnectError> for WarnOnConnectError {
+    fn handle_error(&self, error: connection::ConnectError) {
+        tracing::warn!(error = %error, "could not open a database connection");
+    }
+}
+
 /// When this process last found a pooled connection dead (a database restart, a failover, a
 /// network cut). For a while afterwards every connection is tested before it is handed out,
 /// so a restart costs the request that found out, not one failed request per pooled
@@ -196,6 +208,7 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
             .test_on_check_out(false)
+            .error_handler(Box::new(WarnOnConnectError))
             .build_unchecked(manager);
         Ok(Db {
             pool,
