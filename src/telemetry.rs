@@ -153,9 +153,10 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span
     }
 
-    /// Records the status on the span, and logs server errors at ERROR, except 503: a
-    /// passing database condition, already logged at WARN where it was met, which must not
-    /// page anyone once per request during a restart. Client errors are the client's.
+    /// Records the status on the span and logs one line per failed request, with its
+    /// request id: server errors at ERROR, except 503 (a passing database condition, already
+    /// logged at WARN where it was met, which must not page anyone once per request during a
+    /// restart), and client errors at INFO (they are the client's).
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
@@ -171,13 +172,14 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             )),
         };
         if let Some((status, error)) = failed {
-            if status.is_server_error()
-                && status != actix_web::http::StatusCode::SERVICE_UNAVAILABLE
-            {
-                span.in_scope(|| {
-                    tracing::error!(status = status.as_u16(), error, "request failed")
-                });
-            }
+            let code = status.as_u16();
+            span.in_scope(|| {
+                if status.is_client_error() {
+                    tracing::info!(status = code, error, "request refused");
+                } else if status != actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+                    tracing::error!(status = code, error, "request failed");
+                }
+            });
         }
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
