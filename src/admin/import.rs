@@ -339,8 +339,8 @@ pub fn run(
         // Another import of the same records may get there first (two runs at once): the
         // email is then looked at again, and its records are found imported.
         let mut attempt = Report::default();
-        match import_email(conn, vault, who, group.clone(), options, &mut attempt) {
-            Err(e) if raced(&e) => import_email(conn, vault, who, group, options, &mut report)?,
+        match import_email(conn, vault, who, &group, options, &mut attempt) {
+            Err(e) if raced(&e) => import_email(conn, vault, who, &group, options, &mut report)?,
             Err(e) => return Err(e),
             Ok(()) => report.absorb(attempt),
         }
@@ -380,7 +380,7 @@ fn import_email(
     conn: &mut AnyConnection,
     vault: &Vault,
     who: &Principal,
-    group: Vec<Record>,
+    group: &[Record],
     options: Options,
     report: &mut Report,
 ) -> Result<(), AdminError> {
@@ -401,7 +401,7 @@ fn import_email(
         return Ok(());
     };
     let email = first.email.clone();
-    let references: Vec<String> = pending.iter().map(Record::reference).collect();
+    let references: Vec<String> = pending.iter().map(|r| r.reference()).collect();
     if let Some(existing) = identity::find_by_email(conn, vault, tenant, &email)? {
         let account = AccountId::from_stored(existing.id.clone());
         let reason = match legacy_records::account_state(conn, tenant, &account)? {
@@ -516,12 +516,12 @@ fn settle(
 /// Which record's password the new account keeps (an index into `records`), reporting
 /// duplicates and, under `skip`, conflicts; `None` when the email is skipped.
 fn credential(
-    records: &[Record],
+    records: &[&Record],
     policy: OnConflict,
     email: &Email,
     report: &mut Report,
 ) -> Option<usize> {
-    let references = || records.iter().map(Record::reference).collect::<Vec<_>>();
+    let references = || records.iter().map(|r| r.reference()).collect::<Vec<_>>();
     let hashes: HashSet<&str> = records
         .iter()
         .filter_map(|r| r.password_hash.as_deref())

@@ -117,6 +117,11 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     let mut file = options
         .open(path)
         .with_context(|| format!("could not write {}", path.display()))?;
+    // The mode above applies only to a new file: an existing one is made private too
+    // before anything is written to it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .with_context(|| format!("could not make {} private", path.display()))?;
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")?;
     Ok(())

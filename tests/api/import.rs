@@ -74,6 +74,11 @@ fn import(app: &TestApp, file: &std::path::Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `tessera account show` for an email.
+fn show(app: &TestApp, email: &str) -> Value {
+    app.cli_json(&["account", "show", "--tenant", "acme", email, "--json"])
+}
+
 /// How many of `emails` have an account.
 fn accounts(app: &TestApp, emails: &[String]) -> usize {
     emails
@@ -142,14 +147,7 @@ async fn a_legacy_file_imports_once(engine: Engine) {
     assert_eq!(roles, ["customer", "partner"]);
 
     // One account per email, one profile per record, each record's role on its profile.
-    let ada = app.cli_json(&[
-        "account",
-        "show",
-        "--tenant",
-        "acme",
-        "ada@example.com",
-        "--json",
-    ]);
+    let ada = show(&app, "ada@example.com");
     let profiles = ada["profiles"].as_array().unwrap();
     let names: Vec<&str> = profiles
         .iter()
@@ -160,14 +158,7 @@ async fn a_legacy_file_imports_once(engine: Engine) {
     assert!(names.contains(&"Ada Lovelace (customer)"), "{names:?}");
     // Confirmed in one system: the address is verified, whichever password was kept.
     assert_eq!(ada["email_verified"], true, "{ada:#}");
-    let bob = app.cli_json(&[
-        "account",
-        "show",
-        "--tenant",
-        "acme",
-        "bob@example.com",
-        "--json",
-    ]);
+    let bob = show(&app, "bob@example.com");
     assert_eq!(bob["status"], "suspended");
     assert_eq!(bob["profiles"][0]["name"], "admin");
 
@@ -232,14 +223,7 @@ async fn a_legacy_file_imports_once(engine: Engine) {
     .unwrap();
     let joined = import(&app, &more, &[]);
     assert_eq!(joined["created"], 1, "{joined:#}");
-    let carol = app.cli_json(&[
-        "account",
-        "show",
-        "--tenant",
-        "acme",
-        "carol@example.com",
-        "--json",
-    ]);
+    let carol = show(&app, "carol@example.com");
     assert_eq!(carol["profiles"].as_array().unwrap().len(), 2);
 }
 both_engines!(a_legacy_file_imports_once);
@@ -263,7 +247,11 @@ async fn conflict_policies(engine: Engine) {
     assert!(conflicted.contains(&"ada@example.com"), "{skipped:#}");
     assert_eq!(skipped["skipped"].as_array().unwrap().len(), 2);
 
+    // An existing, world-readable file is made private before the report lands in it.
     let report_file = dir.path().join("report.json");
+    std::fs::write(&report_file, "old").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&report_file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let first = import(
         &app,
         &file,
@@ -278,7 +266,6 @@ async fn conflict_policies(engine: Engine) {
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&report_file).unwrap()).unwrap();
     assert_eq!(written["duplicates"][0]["kept_credential"], "shop:c-1");
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&report_file)
         .unwrap()
         .permissions()
