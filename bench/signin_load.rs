@@ -17,18 +17,16 @@
 //! Accounts are `user{N}@bench.example` (N from 0) and the shared one `shared@bench.example`,
 //! all with `--password`.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use clap::Parser;
-use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
-use sha2::Digest;
+use reqwest::Client;
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+#[path = "browser_flow.rs"]
+mod browser_flow;
+use browser_flow::{Browser, Target};
 
 #[derive(Parser, Debug, Clone)]
 struct Args {
@@ -120,13 +118,6 @@ fn argon2_rate(params: &str, seconds: u64, json: bool) -> anyhow::Result<()> {
         println!("argon2id m={m} t={t} p={p}: {rate:.1} hashes/s on {cores} cores");
     }
     Ok(())
-}
-
-struct Target {
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-    password: String,
 }
 
 #[derive(Default)]
@@ -222,230 +213,10 @@ async fn load(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One browser's cookies, sent with every request of its flow.
-#[derive(Default)]
-struct Jar(HashMap<String, String>);
-
-impl Jar {
-    fn take(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(SET_COOKIE) {
-            let Ok(value) = value.to_str() else { continue };
-            let pair = value.split(';').next().unwrap_or_default();
-            if let Some((name, value)) = pair.split_once('=') {
-                if value.is_empty() {
-                    self.0.remove(name);
-                } else {
-                    self.0.insert(name.to_owned(), value.to_owned());
-                }
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-struct Browser<'a> {
-    http: &'a Client,
-    jar: Jar,
-    address: HeaderValue,
-}
-
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
-
-impl Browser<'_> {
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Result<Answer, String> {
-        let response = request
-            .header("x-forwarded-for", self.address.clone())
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .map_err(|e| format!("request failed: {e}"))?;
-        self.jar.take(response.headers());
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.text().await.unwrap_or_default();
-        Ok(Answer {
-            status,
-            location,
-            body,
-        })
-    }
-
-    async fn get(&mut self, url: &str) -> Result<Answer, String> {
-        let request = self.http.get(url);
-        self.send(request).await
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Result<Answer, String> {
-        let request = self.http.post(url).form(form);
-        self.send(request).await
-    }
-}
-
-fn field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&").replace("&#38;", "&"))
-}
-
-fn expect(answer: &Answer, status: StatusCode, step: &str) -> Result<(), String> {
-    if answer.status == status {
-        return Ok(());
-    }
-    let body: String = answer.body.chars().take(200).collect();
-    Err(format!("{step}: {} {body}", answer.status))
-}
-
-/// One full sign-in in a new browser.
+/// One full sign-in in a new browser, then a refresh and userinfo with the new tokens.
 async fn sign_in(http: &Client, target: &Target, email: &str, address: &str) -> Result<(), String> {
-    let mut browser = Browser {
-        http,
-        jar: Jar::default(),
-        address: HeaderValue::from_str(address).map_err(|e| e.to_string())?,
-    };
-    let verifier =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(verifier.as_bytes()));
-    let mut url =
-        url::Url::parse(&format!("{}/authorize", target.issuer)).map_err(|e| e.to_string())?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &target.client_id)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("scope", "openid profile email")
-        .append_pair("state", "bench")
-        .append_pair("nonce", "bench")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    let mut answer = browser.get(url.as_str()).await?;
-    // Follow the hosted pages until the client's redirect URI.
-    for _ in 0..8 {
-        let location = answer.location.clone().ok_or_else(|| {
-            format!(
-                "no redirect: {} {}",
-                answer.status,
-                answer.body.chars().take(200).collect::<String>()
-            )
-        })?;
-        if location.starts_with(REDIRECT) {
-            let code = url::Url::parse(&location)
-                .map_err(|e| e.to_string())?
-                .query_pairs()
-                .find(|(k, _)| k == "code")
-                .map(|(_, v)| v.into_owned())
-                .ok_or_else(|| format!("no code in {location}"))?;
-            return tokens(&mut browser, target, &code, &verifier).await;
-        }
-        let page = browser.get(&location).await?;
-        if page.status == StatusCode::SEE_OTHER {
-            // The step was already satisfied (another browser of the account consented).
-            answer = page;
-            continue;
-        }
-        expect(&page, StatusCode::OK, "page")?;
-        let csrf = field(&page.body, "csrf_token").ok_or("no csrf_token")?;
-        let request = field(&page.body, "request").unwrap_or_default();
-        let action = location.split('?').next().unwrap_or_default().to_owned();
-        answer = if location.contains("/login?") {
-            let form = [
-                ("csrf_token", csrf.as_str()),
-                ("request", request.as_str()),
-                ("email", email),
-                ("password", target.password.as_str()),
-            ];
-            browser.post(&action, &form).await?
-        } else if location.contains("/select-profile?") {
-            let profile = field(&page.body, "profile_id").ok_or("no profile to choose")?;
-            let form = [
-                ("csrf_token", csrf.as_str()),
-                ("request", request.as_str()),
-                ("profile_id", profile.as_str()),
-            ];
-            browser.post(&action, &form).await?
-        } else if location.contains("/consent?") {
-            let form = [
-                ("csrf_token", csrf.as_str()),
-                ("request", request.as_str()),
-                ("decision", "allow"),
-            ];
-            browser.post(&action, &form).await?
-        } else {
-            return Err(format!("unexpected page {location}"));
-        };
-        expect(&answer, StatusCode::SEE_OTHER, "form")?;
-    }
-    Err("too many steps".into())
-}
-
-async fn tokens(
-    browser: &mut Browser<'_>,
-    target: &Target,
-    code: &str,
-    verifier: &str,
-) -> Result<(), String> {
-    let token_url = format!("{}/token", target.issuer);
-    let issued = token(
-        browser,
-        target,
-        &token_url,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await?;
-    let refresh_token = issued["refresh_token"].as_str().ok_or("no refresh token")?;
-    let refreshed = token(
-        browser,
-        target,
-        &token_url,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ],
-    )
-    .await?;
-    let access_token = refreshed["access_token"]
-        .as_str()
-        .ok_or("no access token")?;
-    let request = browser
-        .http
-        .get(format!("{}/userinfo", target.issuer))
-        .bearer_auth(access_token);
-    let userinfo = browser.send(request).await?;
-    expect(&userinfo, StatusCode::OK, "userinfo")
-}
-
-async fn token(
-    browser: &mut Browser<'_>,
-    target: &Target,
-    url: &str,
-    form: &[(&str, &str)],
-) -> Result<serde_json::Value, String> {
-    let request = browser
-        .http
-        .post(url)
-        .basic_auth(&target.client_id, Some(&target.client_secret))
-        .form(form);
-    let answer = browser.send(request).await?;
-    expect(&answer, StatusCode::OK, "token")?;
-    serde_json::from_str(&answer.body).map_err(|e| e.to_string())
+    let mut browser = Browser::new(http, target, target.origin(), address)?;
+    let issued = browser.sign_in(email).await?;
+    let refreshed = browser.refresh(&issued.refresh_token).await?;
+    browser.userinfo(&refreshed.access_token).await
 }

@@ -296,23 +296,16 @@ impl<T: DeserializeOwned + 'static, S: FormSurface> FromRequest for CsrfForm<T, 
                 }
                 Err(_) => return Err(S::refuse(req).await),
             };
-            if url::form_urlencoded::parse(&body)
-                .any(|(name, value)| name.contains('\0') || value.contains('\0'))
-            {
-                let refused = HttpResponse::BadRequest()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("The form contains a NUL character.");
-                return Err(Refusal::from(refused));
-            }
-            let presented = url::form_urlencoded::parse(&body)
-                .find(|(name, _)| name == "csrf_token")
-                .map(|(_, value)| value.into_owned());
-            let (Some(browser), Some(token)) = (browser, presented) else {
-                return Err(S::refuse(req).await);
+            let browser = match check_form(browser, &body) {
+                Ok(browser) => browser,
+                Err(FormRefusal::NulCharacter) => {
+                    let refused = HttpResponse::BadRequest()
+                        .content_type("text/plain; charset=utf-8")
+                        .body("The form contains a NUL character.");
+                    return Err(Refusal::from(refused));
+                }
+                Err(FormRefusal::Forged) => return Err(S::refuse(req).await),
             };
-            if !sessions::csrf_matches(&browser, &token) {
-                return Err(S::refuse(req).await);
-            }
             match serde_urlencoded::from_bytes::<T>(&body) {
                 Ok(form) => Ok(CsrfForm {
                     form,
@@ -322,6 +315,32 @@ impl<T: DeserializeOwned + 'static, S: FormSurface> FromRequest for CsrfForm<T, 
                 Err(_) => Err(S::refuse(req).await),
             }
         })
+    }
+}
+
+/// Why a posted form was refused before its fields were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormRefusal {
+    /// A name or value holds a NUL (PostgreSQL cannot store it): a plain 400.
+    NulCharacter,
+    /// No browser cookie, no `csrf_token`, or one minted for another browser.
+    Forged,
+}
+
+/// Checks a posted form body against the browser cookie that came with it: no NUL anywhere,
+/// and a `csrf_token` field minted for this browser. Answers the browser cookie.
+pub fn check_form(browser: Option<String>, body: &[u8]) -> Result<String, FormRefusal> {
+    if url::form_urlencoded::parse(body)
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(FormRefusal::NulCharacter);
+    }
+    let presented = url::form_urlencoded::parse(body)
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, value)| value.into_owned());
+    match (browser, presented) {
+        (Some(browser), Some(token)) if sessions::csrf_matches(&browser, &token) => Ok(browser),
+        _ => Err(FormRefusal::Forged),
     }
 }
 

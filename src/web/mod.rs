@@ -1,6 +1,6 @@
 //! Thin actix handlers: extract, parse into domain types, call the service, map to a response.
 
-mod admin;
+pub mod admin;
 pub mod cookies;
 mod discovery;
 mod error;

@@ -473,16 +473,7 @@ impl Input {
     }
 
     fn required_body<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
-        let invalid = |e: serde_json::Error| {
-            AdminError::Invalid(format!("the request body is not valid: {e}"))
-        };
-        let value: serde_json::Value = serde_json::from_slice(&self.body).map_err(invalid)?;
-        if holds_nul(&value) {
-            return Err(AdminError::Invalid(
-                "the request body must not contain NUL characters".into(),
-            ));
-        }
-        serde_json::from_value(value).map_err(invalid)
+        decode_body(&self.body)
     }
 
     fn query<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
@@ -495,6 +486,20 @@ impl Input {
     fn param(&self, name: &str) -> String {
         self.path.get(name).unwrap_or_default().to_owned()
     }
+}
+
+/// A request body as the operation's input type: JSON, without NUL characters (PostgreSQL
+/// cannot store them), and only the fields the type knows.
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    let invalid =
+        |e: serde_json::Error| AdminError::Invalid(format!("the request body is not valid: {e}"));
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+    if holds_nul(&value) {
+        return Err(AdminError::Invalid(
+            "the request body must not contain NUL characters".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(invalid)
 }
 
 /// Whether any string (or key) in the JSON holds a NUL, which PostgreSQL cannot store.

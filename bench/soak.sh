@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Soak: three `tessera serve` nodes on one fresh PostgreSQL database, driven by a mixed load
+# (bench/soak.rs: full browser sign-ins, refreshes, client_credentials, userinfo,
+# introspection, admin API reads, round robin over the nodes) at 80 % of the capacity
+# measured first, for the given minutes. Sessions, pending sign-ins and refresh tokens get
+# short lifetimes and the purge runs every 30 s, so that it has work to do. It samples each
+# node's RSS every 10 s and the purged tables' row counts every 30 s, then
+# bench/soak_report.py prints the run and checks it:
+#   - zero errors, and no operation left unstarted because the nodes fell behind;
+#   - RSS growth under 10 % on every node (first minute after the warm-up vs the last);
+#   - p99 stable: for each operation, the median p99 of the last three minutes is within
+#     1.5x the median of the first three;
+#   - the purged tables bounded: each at the end is at most 1.25x its count at mid-run.
+# It exits non-zero when a check fails.
+#
+# Usage: bench/soak.sh [minutes, default 10]
+#   BENCH_POSTGRES=postgres://user@host/db   the server to create the database on
+#                                            (default: the local one)
+#   SOAK_LOAD=0.8                            the fraction of the measured capacity to hold
+#   BENCH_ARGON2=cheap                       m=8 KiB, t=1 (sign-ins then cost little)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes="${1:-10}"
+load_fraction="${SOAK_LOAD:-0.8}"
+base_port="${BENCH_PORT:-18090}"
+postgres="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+accounts=50
+
+cargo build --release --quiet --bin tessera --example soak
+bin="$target_dir/release/tessera"
+soak="$target_dir/release/examples/soak"
+work=$(mktemp -d)
+database="tessera_soak_$$"
+pids=()
+cleanup() {
+  kill "${sampler:-0}" "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  psql -q "$postgres" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+psql -q "$postgres" -c "CREATE DATABASE \"$database\""
+url=$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/'+sys.argv[2]).geturl())" "$postgres" "$database")
+export TESSERA_DATABASE__URL="$url"
+# Published under one address (a load balancer's); each node listens on its own port.
+export TESSERA_SERVER__PUBLIC_URL="http://127.0.0.1:$base_port"
+export TESSERA_SERVER__TRUSTED_PROXIES="127.0.0.1"
+export TESSERA_LOG__LEVEL=warn
+export TESSERA_KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+export TESSERA_SESSIONS__IDLE_TIMEOUT_SECS=120
+export TESSERA_SESSIONS__AUTHORIZATION_REQUEST_LIFETIME_SECS=60
+export TESSERA_TOKENS__REFRESH_TOKEN_IDLE_LIFETIME_SECS=180
+# Several nodes: a retried refresh whose rotation another node committed is not theft.
+export TESSERA_TOKENS__REFRESH_TOKEN_REUSE_GRACE_SECS=10
+export TESSERA_MAINTENANCE__PURGE_INTERVAL_SECS=30
+if [ "${BENCH_ARGON2:-default}" = "cheap" ]; then
+  export TESSERA_ARGON2__MEMORY_KIB=8 TESSERA_ARGON2__ITERATIONS=1
+fi
+password="soak password $$"
+
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+export TESSERA_SERVER__DATA_DIR="$work/setup"
+"$bin" tenant create soak >/dev/null
+client=$("$bin" client create --tenant soak --name soak --redirect-uri http://127.0.0.1:9/callback \
+  --grant authorization_code --grant refresh_token --grant client_credentials --json)
+client_id=$(field client_id <<<"$client"); client_secret=$(field client_secret <<<"$client")
+"$bin" role create --tenant soak reader >/dev/null
+for permission in tokens:introspect clients:read accounts:read audit:read; do
+  "$bin" role permit --tenant soak reader "$permission" >/dev/null
+done
+"$bin" role grant --tenant soak reader --client "$client_id" >/dev/null
+for n in $(seq 0 $((accounts - 1))); do
+  printf '%s' "$password" | "$bin" account create --tenant soak --email "user$n@bench.example" --password-stdin >/dev/null
+done
+
+nodes=""
+for i in 1 2 3; do
+  port=$((base_port + i))
+  TESSERA_SERVER__DATA_DIR="$work/node$i" TESSERA_SERVER__LISTEN="127.0.0.1:$port" \
+    "$bin" serve >/dev/null 2>"$work/node$i.log" &
+  pids+=($!)
+  nodes="${nodes:+$nodes,}http://127.0.0.1:$port"
+done
+for i in 1 2 3; do
+  port=$((base_port + i))
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+done
+
+# RSS of every node every 10 s; row counts of the purged tables every 30 s.
+tables="sessions authorization_requests login_challenges rate_limits refresh_tokens authorization_codes audit_events"
+(
+  tick=0
+  while true; do
+    now=$(date +%s)
+    for i in 0 1 2; do
+      echo "$now,$((i + 1)),$(awk '/VmRSS/ {print $2}' "/proc/${pids[$i]}/status")" >>"$work/rss.csv"
+    done
+    if [ $((tick % 3)) -eq 0 ]; then
+      for table in $tables; do
+        echo "$now,$table,$(psql -Atq "$url" -c "SELECT count(*) FROM $table")" >>"$work/tables.csv"
+      done
+    fi
+    tick=$((tick + 1))
+    sleep 10
+  done
+) &
+sampler=$!
+
+run_soak() {
+  # --flag=value: a secret may begin with '-'.
+  "$soak" --issuer="http://127.0.0.1:$base_port/t/soak" --nodes="$nodes" \
+    --client-id="$client_id" --client-secret="$client_secret" --password="$password" \
+    --accounts="$accounts" "$@"
+}
+echo "tessera $("$bin" --version | awk '{print $2}') on $(nproc) cores: 3 nodes on PostgreSQL, $minutes min at $load_fraction of capacity"
+capacity=$(run_soak --capacity --seconds 30 --concurrency 32)
+rate=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['ops_per_sec'] * float(sys.argv[2]), 1))" "$capacity" "$load_fraction")
+run_soak --rate="$rate" --seconds=$((minutes * 60)) --window 60 >"$work/windows.jsonl"
+sleep 1
+python3 bench/soak_report.py "$capacity" "$rate" "$work/windows.jsonl" "$work/rss.csv" "$work/tables.csv" \
+  "$work/node1.log" "$work/node2.log" "$work/node3.log"
