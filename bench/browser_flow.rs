@@ -112,7 +112,16 @@ impl<'a> Browser<'a> {
             .header(COOKIE, self.jar.header())
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| {
+                // The whole chain: "error sending request" alone does not say why.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    why = format!("{why}: {cause}");
+                    source = cause.source();
+                }
+                format!("request failed: {why}")
+            })?;
         self.jar.take(response.headers());
         let status = response.status();
         let location = response

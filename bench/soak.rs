@@ -3,7 +3,8 @@
 //! client_credentials, userinfo, introspection and admin API reads.
 //!
 //! Two modes:
-//! - `--capacity`: as fast as `--concurrency` workers go (closed loop); prints operations/s.
+//! - `--capacity`: as fast as `--concurrency` workers go (closed loop); prints one JSON line
+//!   per `--window` seconds like the other mode.
 //! - otherwise: `--rate` operations/s for `--seconds` (open loop: operations start on a
 //!   schedule whether or not earlier ones finished, up to `--max-in-flight`; one that cannot
 //!   start then is counted as `behind`). Prints one JSON line per `--window` seconds: per
@@ -60,7 +61,7 @@ struct Args {
     /// Operations per second to hold.
     #[arg(long, default_value_t = 100.0)]
     rate: f64,
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 1024)]
     max_in_flight: usize,
     #[arg(long, default_value_t = 60)]
     seconds: u64,
@@ -371,9 +372,13 @@ async fn soak(args: Args) -> anyhow::Result<()> {
             client_secret: args.client_secret.clone(),
             password: args.password.clone(),
         },
+        // Idle connections are dropped before the nodes' 5 s keep-alive ends them: reusing
+        // one the server is closing fails the request (a load balancer keeps its idle timeout
+        // below the backend's for the same reason).
         http: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()?,
         args,
         pool: Mutex::default(),
@@ -398,12 +403,40 @@ async fn soak(args: Args) -> anyhow::Result<()> {
                 })
             })
             .collect();
+        // One line per window: the last one is the rate with the background work of a
+        // steady state (sessions ending, purges, autovacuum) that the first minutes lack.
+        let window = Duration::from_secs(shared.args.window);
+        let mut index = 0;
+        while Instant::now() + window <= deadline {
+            let window_start = Instant::now();
+            tokio::time::sleep(window).await;
+            index += 1;
+            println!(
+                "{}",
+                report(&shared, index, window_start.elapsed().as_secs_f64())
+            );
+        }
         for worker in workers {
             worker.await?;
         }
-        let summary = report(&shared, 0, started.elapsed().as_secs_f64());
-        println!("{summary}");
         return Ok(());
+    }
+    // Sign-ins first, so that refreshes, userinfo and introspection find tokens from the
+    // start instead of all signing in at once.
+    let warm_up: Vec<_> = (0..16)
+        .map(|_| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                for _ in 0..4 {
+                    let began = Instant::now();
+                    let (op, outcome) = run(&shared, Op::SignIn).await;
+                    shared.record(op, began, outcome);
+                }
+            })
+        })
+        .collect();
+    for task in warm_up {
+        task.await?;
     }
     let interval = Duration::from_secs_f64(1.0 / shared.args.rate);
     let in_flight = Arc::new(tokio::sync::Semaphore::new(shared.args.max_in_flight));
