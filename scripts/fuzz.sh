@@ -33,7 +33,12 @@ while [ $# -gt 0 ]; do
 done
 rustup toolchain list | grep -q '^nightly' || { echo "the nightly toolchain is required" >&2; exit 1; }
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/tessera-fuzz-target}"
+# Optimised and unoptimised builds in directories of their own: either can build while the
+# other runs.
+case " ${build[*]} " in
+  *" --dev "*) export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/tessera-fuzz-target}-dev" ;;
+  *) export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/tessera-fuzz-target}" ;;
+esac
 work="${FUZZ_WORK:-/var/tmp/tessera-fuzz-work}"
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
 

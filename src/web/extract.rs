@@ -423,4 +423,31 @@ mod tests {
             .to_http_request();
         assert_eq!(client_ip(&direct, &[proxy]), "198.51.100.2");
     }
+
+    #[test]
+    fn a_form_passes_only_with_its_browsers_token_and_no_nul() {
+        let browser = "browser-cookie".to_owned();
+        let token = sessions::csrf_token(&browser);
+        let form = format!("name=ada&csrf_token={token}");
+        assert_eq!(
+            check_form(Some(browser.clone()), form.as_bytes()),
+            Ok(browser.clone())
+        );
+        let other = sessions::csrf_token("another browser");
+        let forged = format!("name=ada&csrf_token={other}");
+        assert_eq!(
+            check_form(Some(browser.clone()), forged.as_bytes()),
+            Err(FormRefusal::Forged)
+        );
+        assert_eq!(check_form(None, form.as_bytes()), Err(FormRefusal::Forged));
+        assert_eq!(
+            check_form(Some(browser.clone()), b"name=ada"),
+            Err(FormRefusal::Forged)
+        );
+        let nul = format!("name=a%00da&csrf_token={token}");
+        assert_eq!(
+            check_form(Some(browser), nul.as_bytes()),
+            Err(FormRefusal::NulCharacter)
+        );
+    }
 }
