@@ -88,7 +88,11 @@ pub async fn run(db: Db, settings: MaintenanceSettings, session_idle_secs: i64) 
     if settings.purge_interval_secs == 0 {
         return;
     }
-    let mut ticker = tokio::time::interval(Duration::from_secs(settings.purge_interval_secs));
+    // Nodes started together would otherwise purge in step, each listing the same dead
+    // rows at the same moment: a random first round spreads them over the interval.
+    let period = Duration::from_secs(settings.purge_interval_secs);
+    let first = rand::Rng::gen_range(&mut rand::thread_rng(), Duration::ZERO..period);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;

@@ -226,6 +226,35 @@ pub fn expired_unended(
         .collect())
 }
 
+/// Takes the row lock of a live session for the caller's transaction, unless another
+/// transaction holds it: on PostgreSQL several nodes' purges list the same expired sessions,
+/// and without `SKIP LOCKED` each would wait on the others' locks to find the session ended
+/// already. SQLite's write transaction holds the whole database, so the claim always holds.
+pub fn claim_unended(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session: &SessionId,
+) -> Result<bool, DbError> {
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    if matches!(conn, AnyConnection::Sqlite(_)) {
+        return Ok(true);
+    }
+    let claimed: Option<Claimed> = diesel::sql_query(
+        "SELECT id FROM sessions WHERE tenant_id = $1 AND id = $2 AND ended_at IS NULL \
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind::<Text, _>(tenant.as_str())
+    .bind::<Text, _>(session.as_str())
+    .get_result(conn)
+    .optional()?;
+    Ok(claimed.is_some_and(|row| row.id == session.as_str()))
+}
+
 /// Ends a session only if it is still expired at `now` (it may have been used since it was
 /// found); returns its account.
 pub fn end_if_expired(

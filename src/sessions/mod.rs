@@ -115,6 +115,8 @@ pub enum EndReason {
     Suspension,
     PasswordChange,
     PasswordReset,
+    /// The owner of the old address reverted a change of the sign-in email.
+    EmailChangeReverted,
     /// The account is being deleted (scheduled or now).
     Erasure,
     /// Past its absolute lifetime or idle timeout (found by the maintenance round).
@@ -131,6 +133,7 @@ impl EndReason {
             EndReason::Suspension => "suspension",
             EndReason::PasswordChange => "password_change",
             EndReason::PasswordReset => "password_reset",
+            EndReason::EmailChangeReverted => "email_change_reverted",
             EndReason::Erasure => "erasure",
             EndReason::Expired => "expired",
         }
@@ -222,6 +225,10 @@ pub fn end_expired(
     for (id, tenant, idle) in rows::expired_unended(conn, now, idle_ceiling_secs, limit)? {
         let (tenant, session) = (TenantId::from_stored(tenant), SessionId::from_stored(id));
         let done = crate::db::tx::write(conn, |conn| {
+            // Another node's purge is ending it: go on to the next instead of waiting.
+            if !rows::claim_unended(conn, &tenant, &session)? {
+                return Ok(false);
+            }
             let Some(account) = rows::end_if_expired(conn, &tenant, &session, now, idle)? else {
                 return Ok(false);
             };
