@@ -48,6 +48,12 @@ account-show = Als Seite anzeigen
 account-delete = Ihr Konto löschen
 account-delete-intro = Sie werden überall abgemeldet, und die von Ihnen genutzten Apps verlieren sofort den Zugriff. Nach Ablauf der Wartefrist ({ $grace }) werden Ihre E-Mail-Adresse, Ihre Profile und alle darin gespeicherten Daten vernichtet; wenn Sie sich vorher anmelden, wird die Löschung abgebrochen.
 account-delete-submit = Mein Konto löschen
+account-sign-in-email = Anmelde-E-Mail-Adresse
+account-sign-in-email-intro = Sie melden sich mit { $email } an. Eine neue Adresse gilt, sobald Sie sie über einen Link bestätigen, den wir dorthin senden; Ihre bisherige Adresse wird benachrichtigt und kann die Änderung 7 Tage lang rückgängig machen.
+account-new-email = Neue Anmelde-E-Mail-Adresse
+account-change-email = E-Mail-Adresse ändern
+account-email-sign-in-again = Zu Ihrer Sicherheit ist für eine Änderung der Anmelde-E-Mail-Adresse eine Anmeldung innerhalb der letzten 5 Minuten nötig.
+account-sign-in-again = Erneut anmelden
 
 ## Hinweise nach einer Aktion (?done=…)
 account-done-created = Das Profil wurde hinzugefügt.
@@ -61,6 +67,7 @@ account-done-app_revoked = Der Zugriff der App wurde entfernt: Sie wurde abgemel
 account-done-purpose_withdrawn = Ihre Einwilligung wurde widerrufen.
 account-done-mfa_off = Die Bestätigung in zwei Schritten wurde ausgeschaltet.
 account-done-verify_sent = Wir haben einen Bestätigungslink an die Adresse des Profils gesendet.
+account-done-email_change_sent = Prüfen Sie die neue Adresse: Die Änderung gilt, sobald Sie den Link öffnen, den wir dorthin gesendet haben.
 
 ## Fehler nach einer Aktion (?error=…)
 account-error-name = Ein Profilname muss 1 bis 64 Zeichen lang sein.
@@ -75,6 +82,9 @@ account-error-common_password = Dieses Passwort ist zu verbreitet. Wählen Sie e
 account-error-not_found = Dieses Profil existiert nicht mehr.
 account-error-purpose_required = Diese Einwilligung ist für die Apps erforderlich, die sie anfordern: Um sie zu beenden, entfernen Sie die App oder löschen Sie Ihr Konto.
 account-error-mfa_code = Dieser Code stimmte nicht. Beginnen Sie die Einrichtung erneut und verwenden Sie den neuesten Code.
+account-error-sign_in_again = Melden Sie sich zu Ihrer Sicherheit erneut an, bevor Sie Ihre Anmelde-E-Mail-Adresse ändern.
+account-error-email_unchanged = Das ist bereits Ihre Anmelde-E-Mail-Adresse.
+account-error-email_change_failed = Die Anmelde-E-Mail-Adresse konnte nicht geändert werden. Versuchen Sie es später erneut.
 
 ## Der Datenexport
 export-intro = Alles, was { $tenant } über Ihr Konto gespeichert hat, Stand { $when }. Die Download-Schaltfläche auf Ihrer Kontoseite liefert dasselbe als JSON-Datei.
@@ -95,4 +105,5 @@ export-consent-history = Einwilligungsverlauf
 export-at-account-page = auf Ihrer Kontoseite
 export-last-seen = zuletzt aktiv am { $when }
 export-ended = beendet am { $when }
+export-email-confirmed = bestätigt { $when }
 export-activity = Aktivität

@@ -34,3 +34,21 @@ mail-invite-admin-intro = Sie wurden eingeladen, { $tenant } zu verwalten. Die A
 mail-invite-admin-action = Einladung annehmen und Passwort wählen
 mail-invite-admin-validity = Der Link ist { $days } Tage lang gültig und funktioniert nur einmal. Danach sind Sie angemeldet und landen in der Verwaltungskonsole von { $tenant }.
 mail-invite-admin-outro = Falls Sie diese Einladung nicht erwartet haben, ignorieren Sie diese Nachricht: Es geschieht nichts, solange über den Link kein Passwort gewählt wird.
+
+mail-email-change-subject = Bestätigen Sie Ihre neue Anmelde-E-Mail-Adresse für { $tenant }
+mail-email-change-intro = Jemand möchte { $email } zur Anmelde-E-Mail-Adresse eines { $tenant }-Kontos machen.
+mail-email-change-action = Diese Adresse bestätigen
+mail-email-change-validity = Der Link funktioniert 24 Stunden lang, einmal. Bis dahin behält das Konto seine alte Adresse.
+mail-email-change-outro = Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht.
+
+mail-email-taken-subject = Ihr { $tenant }-Konto
+mail-email-taken-intro = Jemand wollte diese Adresse zur Anmelde-E-Mail-Adresse eines anderen { $tenant }-Kontos machen, sie gehört aber bereits zu Ihrem. Es wurde nichts geändert.
+mail-email-taken-action = Bei Ihrem Konto anmelden
+mail-email-taken-outro = Wenn Sie das nicht waren, ignorieren Sie diese Nachricht.
+
+mail-email-changed-subject = Die Anmelde-E-Mail-Adresse Ihres { $tenant }-Kontos wurde geändert
+mail-email-changed-intro = Die Anmelde-E-Mail-Adresse Ihres { $tenant }-Kontos wurde in { $email } geändert. Mit dieser Adresse können Sie sich nicht mehr anmelden.
+mail-email-changed-detail = Wenn Sie diese Änderung nicht vorgenommen haben, machen Sie sie rückgängig: Der Link stellt diese Adresse wieder her, meldet das Konto überall ab und fragt nach einem neuen Passwort.
+mail-email-changed-action = Änderung rückgängig machen
+mail-email-changed-validity = Der Link funktioniert 7 Tage lang, einmal.
+mail-email-changed-outro = Wenn Sie die Änderung selbst vorgenommen haben, ist nichts zu tun.

@@ -48,6 +48,12 @@ account-show = Show as a page
 account-delete = Delete your account
 account-delete-intro = You are signed out everywhere and the apps you use lose access at once. { $grace } later your email, your profiles and everything they hold are destroyed; signing in before then cancels the deletion.
 account-delete-submit = Delete my account
+account-sign-in-email = Sign-in email
+account-sign-in-email-intro = You sign in with { $email }. A new address takes effect once you confirm it from a link we send there; your current address is told, and can undo the change for 7 days.
+account-new-email = New sign-in email
+account-change-email = Change email
+account-email-sign-in-again = For your safety, changing the sign-in email needs a sign-in within the last 5 minutes.
+account-sign-in-again = Sign in again
 
 ## Notices after an action (?done=…)
 account-done-created = The profile was added.
@@ -61,6 +67,7 @@ account-done-app_revoked = The app's access was removed: it was signed out and h
 account-done-purpose_withdrawn = Your consent was withdrawn.
 account-done-mfa_off = Two-step verification was turned off.
 account-done-verify_sent = We sent a confirmation link to the profile's address.
+account-done-email_change_sent = Check the new address: the change takes effect when you open the link we sent there.
 
 ## Errors after an action (?error=…)
 account-error-name = A profile name must be 1 to 64 characters.
@@ -75,6 +82,9 @@ account-error-common_password = That password is too common. Choose another.
 account-error-not_found = That profile no longer exists.
 account-error-purpose_required = That consent is required to use the apps that ask for it: remove the app, or delete your account, to end it.
 account-error-mfa_code = That code did not match. Start the set-up again and use the newest code.
+account-error-sign_in_again = For your safety, sign in again before changing your sign-in email.
+account-error-email_unchanged = That is already your sign-in email.
+account-error-email_change_failed = The sign-in email could not be changed. Try again later.
 
 ## The data export
 export-intro = Everything { $tenant } holds about your account, as of { $when }. The download button on your account page gives the same as a JSON file.
@@ -95,4 +105,5 @@ export-consent-history = Consent history
 export-at-account-page = at your account page
 export-last-seen = last seen { $when }
 export-ended = ended { $when }
+export-email-confirmed = confirmed { $when }
 export-activity = Activity

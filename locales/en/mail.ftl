@@ -34,3 +34,21 @@ mail-invite-admin-intro = You have been invited to administer { $tenant }. Your 
 mail-invite-admin-action = Accept the invitation and choose a password
 mail-invite-admin-validity = The link works for { $days } days, once. You will land signed in on the { $tenant } administration console.
 mail-invite-admin-outro = If you did not expect this invitation, ignore this message: nothing happens until a password is chosen through the link.
+
+mail-email-change-subject = Confirm your new sign-in email for { $tenant }
+mail-email-change-intro = Someone asked to make { $email } the sign-in email of a { $tenant } account.
+mail-email-change-action = Confirm this address
+mail-email-change-validity = The link works for 24 hours, once. Until it is used, the account keeps its old address.
+mail-email-change-outro = If you did not ask for this, ignore this message.
+
+mail-email-taken-subject = Your { $tenant } account
+mail-email-taken-intro = Someone tried to make this address the sign-in email of another { $tenant } account, but it already belongs to yours. Nothing was changed.
+mail-email-taken-action = Sign in to your account
+mail-email-taken-outro = If it was not you, ignore this message.
+
+mail-email-changed-subject = The sign-in email of your { $tenant } account was changed
+mail-email-changed-intro = The sign-in email of your { $tenant } account was changed to { $email }. This address no longer signs in to it.
+mail-email-changed-detail = If you did not make this change, undo it: the link restores this address, signs the account out everywhere and asks you for a new password.
+mail-email-changed-action = Undo the change
+mail-email-changed-validity = The link works for 7 days, once.
+mail-email-changed-outro = If you made the change yourself, there is nothing to do.

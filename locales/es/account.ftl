@@ -48,6 +48,12 @@ account-show = Mostrar como página
 account-delete = Eliminar su cuenta
 account-delete-intro = Se cierra su sesión en todas partes y las aplicaciones que usa pierden el acceso de inmediato. { $grace } después, su correo electrónico, sus perfiles y todo lo que contienen se destruyen; si inicia sesión antes, se cancela la eliminación.
 account-delete-submit = Eliminar mi cuenta
+account-sign-in-email = Dirección de inicio de sesión
+account-sign-in-email-intro = Inicia sesión con { $email }. Una dirección nueva entra en vigor cuando la confirma con un enlace que le enviamos allí; se avisa a su dirección actual, que puede deshacer el cambio durante 7 días.
+account-new-email = Nueva dirección de inicio de sesión
+account-change-email = Cambiar la dirección
+account-email-sign-in-again = Por su seguridad, cambiar la dirección de inicio de sesión requiere haber iniciado sesión en los últimos 5 minutos.
+account-sign-in-again = Volver a iniciar sesión
 
 ## Avisos tras una acción (?done=…)
 account-done-created = Se ha añadido el perfil.
@@ -61,6 +67,7 @@ account-done-app_revoked = Se ha quitado el acceso de la aplicación: se ha cerr
 account-done-purpose_withdrawn = Se ha retirado su consentimiento.
 account-done-mfa_off = Se ha desactivado la verificación en dos pasos.
 account-done-verify_sent = Hemos enviado un enlace de confirmación a la dirección del perfil.
+account-done-email_change_sent = Revise la nueva dirección: el cambio entra en vigor cuando abra el enlace que le hemos enviado allí.
 
 ## Errores tras una acción (?error=…)
 account-error-name = El nombre de un perfil debe tener entre 1 y 64 caracteres.
@@ -75,6 +82,9 @@ account-error-common_password = Esa contraseña es demasiado común. Elija otra.
 account-error-not_found = Ese perfil ya no existe.
 account-error-purpose_required = Ese consentimiento es obligatorio para usar las aplicaciones que lo solicitan: para ponerle fin, quite la aplicación o elimine su cuenta.
 account-error-mfa_code = Ese código no coincide. Vuelva a empezar la configuración y use el código más reciente.
+account-error-sign_in_again = Por su seguridad, vuelva a iniciar sesión antes de cambiar su dirección de inicio de sesión.
+account-error-email_unchanged = Esa ya es su dirección de inicio de sesión.
+account-error-email_change_failed = No se ha podido cambiar la dirección de inicio de sesión. Inténtelo de nuevo más tarde.
 
 ## La exportación de datos
 export-intro = Todo lo que { $tenant } guarda sobre su cuenta, a fecha de { $when }. El botón de descarga de la página de su cuenta ofrece lo mismo en un archivo JSON.
@@ -95,4 +105,5 @@ export-consent-history = Historial de consentimientos
 export-at-account-page = en la página de su cuenta
 export-last-seen = última actividad el { $when }
 export-ended = finalizada el { $when }
+export-email-confirmed = confirmada { $when }
 export-activity = Actividad

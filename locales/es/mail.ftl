@@ -34,3 +34,21 @@ mail-invite-admin-intro = Le han invitado a administrar { $tenant }. La direcci�
 mail-invite-admin-action = Aceptar la invitación y elegir una contraseña
 mail-invite-admin-validity = El enlace funciona durante { $days } días, una sola vez. Después llegará, con la sesión iniciada, a la consola de administración de { $tenant }.
 mail-invite-admin-outro = Si no esperaba esta invitación, ignore este mensaje: no ocurre nada hasta que se elija una contraseña mediante el enlace.
+
+mail-email-change-subject = Confirme su nueva dirección de inicio de sesión para { $tenant }
+mail-email-change-intro = Alguien ha pedido que { $email } sea la dirección de inicio de sesión de una cuenta de { $tenant }.
+mail-email-change-action = Confirmar esta dirección
+mail-email-change-validity = El enlace funciona durante 24 horas, una sola vez. Hasta entonces, la cuenta conserva su dirección anterior.
+mail-email-change-outro = Si no lo ha pedido usted, ignore este mensaje.
+
+mail-email-taken-subject = Su cuenta de { $tenant }
+mail-email-taken-intro = Alguien ha intentado que esta dirección sea la de inicio de sesión de otra cuenta de { $tenant }, pero ya pertenece a la suya. No se ha cambiado nada.
+mail-email-taken-action = Iniciar sesión en su cuenta
+mail-email-taken-outro = Si no ha sido usted, ignore este mensaje.
+
+mail-email-changed-subject = Se ha cambiado la dirección de inicio de sesión de su cuenta de { $tenant }
+mail-email-changed-intro = La dirección de inicio de sesión de su cuenta de { $tenant } es ahora { $email }. Esta dirección ya no permite iniciar sesión en ella.
+mail-email-changed-detail = Si no ha hecho usted este cambio, deshágalo: el enlace restablece esta dirección, cierra la sesión de la cuenta en todas partes y le pide una contraseña nueva.
+mail-email-changed-action = Deshacer el cambio
+mail-email-changed-validity = El enlace funciona durante 7 días, una sola vez.
+mail-email-changed-outro = Si ha hecho el cambio usted mismo, no hay nada que hacer.

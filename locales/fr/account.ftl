@@ -48,6 +48,12 @@ account-show = Afficher sous forme de page
 account-delete = Supprimer votre compte
 account-delete-intro = Vous êtes déconnecté partout et les applications que vous utilisez perdent immédiatement l’accès. { $grace } plus tard, votre adresse e-mail, vos profils et tout ce qu’ils contiennent sont détruits ; vous reconnecter avant annule la suppression.
 account-delete-submit = Supprimer mon compte
+account-sign-in-email = Adresse de connexion
+account-sign-in-email-intro = Vous vous connectez avec { $email }. Une nouvelle adresse prend effet quand vous la confirmez par un lien que nous y envoyons ; votre adresse actuelle est prévenue et peut annuler le changement pendant 7 jours.
+account-new-email = Nouvelle adresse de connexion
+account-change-email = Changer d’adresse
+account-email-sign-in-again = Pour votre sécurité, changer l’adresse de connexion demande une connexion de moins de 5 minutes.
+account-sign-in-again = Vous reconnecter
 
 ## Messages après une action (?done=…)
 account-done-created = Le profil a été ajouté.
@@ -61,6 +67,7 @@ account-done-app_revoked = L’accès de l’application a été retiré : elle 
 account-done-purpose_withdrawn = Votre consentement a été retiré.
 account-done-mfa_off = La validation en deux étapes a été désactivée.
 account-done-verify_sent = Nous avons envoyé un lien de confirmation à l’adresse du profil.
+account-done-email_change_sent = Consultez la nouvelle adresse : le changement prend effet quand vous ouvrez le lien que nous y avons envoyé.
 
 ## Erreurs après une action (?error=…)
 account-error-name = Un nom de profil doit comporter de 1 à 64 caractères.
@@ -75,6 +82,9 @@ account-error-common_password = Ce mot de passe est trop courant. Choisissez-en 
 account-error-not_found = Ce profil n’existe plus.
 account-error-purpose_required = Ce consentement est nécessaire pour utiliser les applications qui le demandent : pour y mettre fin, retirez l’application ou supprimez votre compte.
 account-error-mfa_code = Ce code ne correspond pas. Recommencez la configuration et utilisez le code le plus récent.
+account-error-sign_in_again = Pour votre sécurité, reconnectez-vous avant de changer votre adresse de connexion.
+account-error-email_unchanged = C’est déjà votre adresse de connexion.
+account-error-email_change_failed = L’adresse de connexion n’a pas pu être changée. Réessayez plus tard.
 
 ## L’export des données
 export-intro = Tout ce que { $tenant } conserve sur votre compte, à la date du { $when }. Le bouton de téléchargement de la page de votre compte fournit les mêmes données dans un fichier JSON.
@@ -95,4 +105,5 @@ export-consent-history = Historique des consentements
 export-at-account-page = sur la page de votre compte
 export-last-seen = dernière activité le { $when }
 export-ended = terminée le { $when }
+export-email-confirmed = confirmée { $when }
 export-activity = Activité

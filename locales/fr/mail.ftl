@@ -34,3 +34,21 @@ mail-invite-admin-intro = Vous avez été invité à administrer { $tenant }. L�
 mail-invite-admin-action = Accepter l’invitation et choisir un mot de passe
 mail-invite-admin-validity = Le lien est valable { $days } jours, une seule fois. Vous arriverez ensuite, connecté, sur la console d’administration de { $tenant }.
 mail-invite-admin-outro = Si vous n’attendiez pas cette invitation, ignorez ce message : rien ne se passe tant qu’aucun mot de passe n’a été choisi via le lien.
+
+mail-email-change-subject = Confirmez votre nouvelle adresse de connexion pour { $tenant }
+mail-email-change-intro = Quelqu’un a demandé que { $email } devienne l’adresse de connexion d’un compte { $tenant }.
+mail-email-change-action = Confirmer cette adresse
+mail-email-change-validity = Le lien fonctionne pendant 24 heures, une seule fois. D’ici là, le compte garde son ancienne adresse.
+mail-email-change-outro = Si vous n’avez rien demandé, ignorez ce message.
+
+mail-email-taken-subject = Votre compte { $tenant }
+mail-email-taken-intro = Quelqu’un a essayé de faire de cette adresse l’adresse de connexion d’un autre compte { $tenant }, mais elle appartient déjà au vôtre. Rien n’a été modifié.
+mail-email-taken-action = Vous connecter à votre compte
+mail-email-taken-outro = Si ce n’était pas vous, ignorez ce message.
+
+mail-email-changed-subject = L’adresse de connexion de votre compte { $tenant } a été modifiée
+mail-email-changed-intro = L’adresse de connexion de votre compte { $tenant } est désormais { $email }. Cette adresse-ci ne permet plus de vous y connecter.
+mail-email-changed-detail = Si vous n’êtes pas à l’origine de ce changement, annulez-le : le lien rétablit cette adresse, déconnecte le compte partout et vous demande un nouveau mot de passe.
+mail-email-changed-action = Annuler le changement
+mail-email-changed-validity = Le lien fonctionne pendant 7 jours, une seule fois.
+mail-email-changed-outro = Si vous avez fait ce changement vous-même, il n’y a rien à faire.

@@ -557,6 +557,49 @@ pub fn void_account_tokens(
     .execute(conn)?)
 }
 
+/// Spends every unused token the account holds, whatever its purpose: links mailed to an
+/// address the account no longer has must not work.
+pub fn void_all_account_tokens(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        account_tokens::table
+            .filter(account_tokens::tenant_id.eq(tenant.as_str()))
+            .filter(account_tokens::account_id.eq(account.as_str()))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// Replaces the account's sign-in email (its blind index and sealed value), proven at `now`.
+/// A unique violation means another account holds the address.
+pub fn set_email(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    email_index: &str,
+    email_sealed: &[u8],
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str())),
+    )
+    .set((
+        accounts::email_index.eq(email_index),
+        accounts::email_sealed.eq(email_sealed),
+        accounts::email_verified_at.eq(Some(now)),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// A live token of any purpose: (account id, purpose).
 pub fn find_any_account_token(
     conn: &mut AnyConnection,

@@ -8,6 +8,7 @@ pub mod clients;
 mod connection;
 pub mod consents;
 pub mod device;
+pub mod email_changes;
 mod error;
 pub mod events;
 pub mod grants;

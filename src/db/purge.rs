@@ -102,6 +102,14 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
+    // A change of sign-in email matters until its confirmation link, then its revert
+    // window, ends (`expires_at` follows it).
+    Target {
+        table: "email_changes",
+        key: "id",
+        died_at: "expires_at",
+        keep_secs: 0,
+    },
     Target {
         table: "device_authorizations",
         key: "device_code_hash",

@@ -90,6 +90,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_changes (id) {
+        id -> Text,
+        tenant_id -> Text,
+        account_id -> Text,
+        old_email_index -> Text,
+        old_email_sealed -> Binary,
+        new_email_index -> Text,
+        new_email_sealed -> Binary,
+        confirm_token_hash -> Text,
+        revert_token_hash -> Nullable<Text>,
+        requested_at -> BigInt,
+        confirmed_at -> Nullable<BigInt>,
+        second_factor -> Bool,
+        code_failures -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        end_reason -> Nullable<Text>,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     legacy_records (tenant_id, source, legacy_id) {
         tenant_id -> Text,
         source -> Text,
@@ -552,6 +573,7 @@ diesel::joinable!(event_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(api_resource_clients -> api_resources (resource_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    email_changes,
     legacy_records,
     registration_tokens,
     device_authorizations,

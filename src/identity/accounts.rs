@@ -226,7 +226,7 @@ impl NewAccount {
 /// The purpose of account-email blind indexes.
 const EMAIL_INDEX: &str = "account email";
 /// The field name account emails are sealed under.
-const EMAIL_FIELD: &str = "email";
+pub(super) const EMAIL_FIELD: &str = "email";
 
 /// The blind index sign-in and uniqueness use for an account email.
 pub fn email_index(vault: &Vault, tenant: &TenantId, email: &Email) -> String {

@@ -48,6 +48,8 @@ pub fn erase_when(
         if !rows::shred_account(conn, tenant, account, now)? {
             return Ok(false);
         }
+        // Old and new sign-in addresses of its email changes.
+        crate::db::email_changes::delete_for_account(conn, tenant, account)?;
         let profiles = rows::delete_account_profiles(conn, tenant, account)?;
         mfa::delete_totp(conn, tenant, account)?;
         mfa::delete_account_challenges(conn, tenant, account)?;

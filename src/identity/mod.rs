@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod challenge;
+pub mod email_change;
 pub mod erasure;
 pub mod invitation;
 pub mod legacy_hash;

@@ -120,6 +120,56 @@ pub fn signup_exists(
     .compose(t)
 }
 
+/// The confirmation link of a sign-in email change, sent to the new address.
+pub fn email_change_confirm(
+    t: &Texts,
+    to: &str,
+    tenant_name: &str,
+    link: &str,
+) -> anyhow::Result<Outgoing> {
+    Draft {
+        kind: "email-change",
+        to,
+        link,
+        args: &[("tenant", tenant_name), ("email", to)],
+    }
+    .compose(t)
+}
+
+/// Sent instead of a confirmation when another account holds the new address: the page says
+/// the same either way, only the inbox owner learns it.
+pub fn email_change_taken(
+    t: &Texts,
+    to: &str,
+    tenant_name: &str,
+    sign_in_link: &str,
+) -> anyhow::Result<Outgoing> {
+    Draft {
+        kind: "email-taken",
+        to,
+        link: sign_in_link,
+        args: &[("tenant", tenant_name)],
+    }
+    .compose(t)
+}
+
+/// Tells the old address that the sign-in email changed, with the link that reverts it.
+pub fn email_changed(
+    t: &Texts,
+    to: &str,
+    tenant_name: &str,
+    new_email: &str,
+    revert_link: &str,
+) -> anyhow::Result<Outgoing> {
+    Draft {
+        kind: "email-changed",
+        to,
+        link: revert_link,
+        args: &[("tenant", tenant_name), ("email", new_email)],
+    }
+    .compose(t)
+}
+
 /// Warns that an unused account will be erased on `erase_on` unless its owner signs in.
 pub fn inactivity_warning(
     t: &Texts,

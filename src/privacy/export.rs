@@ -25,6 +25,8 @@ pub struct Export {
     pub account: ExportAccount,
     pub profiles: Vec<ExportProfile>,
     pub sessions: Vec<ExportSession>,
+    /// Changes of the sign-in email still held (up to 7 days after each is confirmed).
+    pub email_changes: Vec<crate::identity::email_change::EmailChangeEntry>,
     pub connected_apps: Vec<ConnectedApp>,
     /// The decision in force about each consent purpose (terms, marketing…).
     pub consent_purposes: Vec<PurposeState>,
@@ -178,6 +180,13 @@ pub fn export(
             },
             profiles,
             sessions,
+            email_changes: crate::identity::email_change::history(conn, vault, tenant, account_id)
+                .map_err(|e| match e {
+                    crate::identity::email_change::EmailChangeError::Account(e) => {
+                        ExportError::from(e)
+                    }
+                    other => ExportError::Db(DbError::Unreadable(other.to_string())),
+                })?,
             connected_apps: crate::consent::connected_apps(conn, tenant, &ids)?,
             consent_purposes: crate::consent::in_force(conn, tenant, &ids)?,
             consent_history: crate::consent::history(conn, vault, tenant, &ids)?,

@@ -24,6 +24,7 @@ mod discovery;
 mod discovery_accuracy;
 mod disk;
 pub mod dpop;
+mod email_change;
 pub mod events;
 mod fapi;
 mod faults;

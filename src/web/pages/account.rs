@@ -72,6 +72,8 @@ struct AccountPage<'a> {
     choices: Vec<ChoiceView>,
     sessions: Vec<SessionView>,
     mfa_enrolled: bool,
+    /// Signed in recently enough to change the sign-in email (else: sign in again first).
+    email_change_open: bool,
     /// How long a deletion waits before the data is destroyed, in words.
     erasure_grace: String,
     csrf_token: &'a str,
@@ -310,6 +312,8 @@ fn overview(
         choices,
         sessions,
         mfa_enrolled: mfa::is_enrolled(conn, tenant, &account.id)?,
+        email_change_open: unix_now().saturating_sub(user.session.auth_time)
+            <= crate::identity::email_change::RECENT_SIGN_IN_SECS,
         erasure_grace: in_words(t, erasure_grace_secs),
         csrf_token: &sessions::csrf_token(browser),
         console_href: crate::admin::accounts::administers(conn, tenant, &account.id)?
@@ -389,6 +393,7 @@ impl Action<'_> {
             "profile/create" | "profile/verify" | "profile/rename" | "profile/email"
             | "profile/default" | "profile/delete" => self.profile(conn, action),
             "password" | "mfa/disable" | "delete" => self.credentials(conn, action),
+            "email" => self.change_email(conn),
             "apps/revoke" => self.revoke_app(conn),
             "purposes/withdraw" => self.withdraw_purpose(conn),
             "sessions/end-others" => {
@@ -405,6 +410,51 @@ impl Action<'_> {
             }
             _ => Ok(Err("not_found")),
         }
+    }
+
+    /// Asks to change the sign-in email: the confirmation goes to the new address (or, when
+    /// another account holds it, a notice does; the page says the same either way).
+    fn change_email(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        use crate::identity::email_change::{self, EmailChangeError, Requested};
+        let (tenant, session) = (&self.user.tenant, &self.user.session);
+        let actor = crate::audit::Actor {
+            id: session.account_id.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        let requested = email_change::request(
+            conn,
+            self.state.keys.vault(),
+            &tenant.id,
+            &session.account_id,
+            session.auth_time,
+            self.form.email.as_deref().unwrap_or_default(),
+            &actor,
+        );
+        let issuer = self.state.issuer(tenant);
+        let (t, name) = (&self.texts, &tenant.name);
+        let mail = match requested {
+            Ok(Requested::Confirm { to, token }) => {
+                let link = format!("{issuer}/email-change/confirm?token={token}");
+                crate::mail::messages::email_change_confirm(t, to.as_str(), name, &link)
+            }
+            Ok(Requested::Taken { to }) => {
+                let link = format!("{issuer}/login?next=account");
+                crate::mail::messages::email_change_taken(t, to.as_str(), name, &link)
+            }
+            Err(EmailChangeError::SignInTooOld) => return Ok(Err("sign_in_again")),
+            Err(EmailChangeError::Unchanged) => return Ok(Err("email_unchanged")),
+            Err(EmailChangeError::Account(AccountError::Email(_))) => return Ok(Err("email")),
+            Err(EmailChangeError::Account(AccountError::Db(e))) => return Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, "email change request failed");
+                return Ok(Err("email_change_failed"));
+            }
+        };
+        match mail {
+            Ok(mail) => super::send_later(self.state, mail),
+            Err(e) => tracing::error!(error = %e, "the email-change mail could not be composed"),
+        }
+        Ok(Ok("email_change_sent"))
     }
 
     /// Withdraws a profile's consent to a client: what the client holds for it ends at once.

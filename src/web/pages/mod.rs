@@ -5,6 +5,7 @@ mod account;
 mod authorize;
 mod consent;
 mod device;
+pub mod email_change;
 mod export;
 mod flow;
 mod invitation;
