@@ -16,6 +16,7 @@ pub mod events;
 pub mod i18n;
 pub mod identity;
 pub mod keys;
+pub mod lifecycle;
 pub mod mail;
 pub mod maintenance;
 pub mod metrics;

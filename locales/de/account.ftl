@@ -15,6 +15,10 @@ account-make-default = Als Standard festlegen
 account-delete-profile = Löschen
 account-new-profile = Name des neuen Profils
 account-add-profile = Profil hinzufügen
+account-move-profile = Diesem Profil ein eigenes Konto geben
+account-move-profile-intro = Das Profil zieht mit seinen Einwilligungen und Rollen in ein neues Konto für die eingegebene Adresse um; ihr Inhaber erhält eine Einladung, ein Passwort zu wählen. Apps sehen weiterhin dasselbe Profil, aber was sie dafür halten, endet jetzt, und Sie können es nicht mehr verwenden.
+account-move-email = E-Mail-Adresse des neuen Kontos
+account-move-submit = Profil verschieben
 account-apps = Verbundene Apps
 account-apps-none = Keine App hat Zugriff auf Ihre Profile.
 account-apps-intro = Apps, denen Sie die Nutzung eines Profils erlaubt haben. Wenn Sie eine entfernen, wird sie abgemeldet und darf nichts mehr tun, bis Sie es ihr wieder erlauben.
@@ -68,6 +72,7 @@ account-done-purpose_withdrawn = Ihre Einwilligung wurde widerrufen.
 account-done-mfa_off = Die Bestätigung in zwei Schritten wurde ausgeschaltet.
 account-done-verify_sent = Wir haben einen Bestätigungslink an die Adresse des Profils gesendet.
 account-done-email_change_sent = Prüfen Sie die neue Adresse: Die Änderung gilt, sobald Sie den Link öffnen, den wir dorthin gesendet haben.
+account-done-profile_moved = Das Profil ist in sein neues Konto umgezogen; sein Inhaber wurde eingeladen, ein Passwort zu wählen.
 
 ## Fehler nach einer Aktion (?error=…)
 account-error-name = Ein Profilname muss 1 bis 64 Zeichen lang sein.
@@ -85,6 +90,7 @@ account-error-mfa_code = Dieser Code stimmte nicht. Beginnen Sie die Einrichtung
 account-error-sign_in_again = Melden Sie sich zu Ihrer Sicherheit erneut an, bevor Sie Ihre Anmelde-E-Mail-Adresse ändern.
 account-error-email_unchanged = Das ist bereits Ihre Anmelde-E-Mail-Adresse.
 account-error-email_change_failed = Die Anmelde-E-Mail-Adresse konnte nicht geändert werden. Versuchen Sie es später erneut.
+account-error-email_has_account = Diese Adresse hat hier bereits ein Konto: Ein Profil kann nur in ein neues Konto umziehen.
 
 ## Der Datenexport
 export-intro = Alles, was { $tenant } über Ihr Konto gespeichert hat, Stand { $when }. Die Download-Schaltfläche auf Ihrer Kontoseite liefert dasselbe als JSON-Datei.

@@ -15,6 +15,10 @@ account-make-default = Make default
 account-delete-profile = Delete
 account-new-profile = New profile name
 account-add-profile = Add profile
+account-move-profile = Give this profile its own account
+account-move-profile-intro = The profile moves, with its consents and roles, to a new account for the address you enter; its owner gets an invitation to choose a password. Apps keep seeing the same profile, but what they hold for it now ends, and you can no longer use it.
+account-move-email = The new account's email
+account-move-submit = Move the profile
 account-apps = Connected apps
 account-apps-none = No app has access to your profiles.
 account-apps-intro = Apps you allowed to use a profile. Removing one signs it out and ends what it may do until you allow it again.
@@ -68,6 +72,7 @@ account-done-purpose_withdrawn = Your consent was withdrawn.
 account-done-mfa_off = Two-step verification was turned off.
 account-done-verify_sent = We sent a confirmation link to the profile's address.
 account-done-email_change_sent = Check the new address: the change takes effect when you open the link we sent there.
+account-done-profile_moved = The profile moved to its new account, and its owner was invited to choose a password.
 
 ## Errors after an action (?error=…)
 account-error-name = A profile name must be 1 to 64 characters.
@@ -85,6 +90,7 @@ account-error-mfa_code = That code did not match. Start the set-up again and use
 account-error-sign_in_again = For your safety, sign in again before changing your sign-in email.
 account-error-email_unchanged = That is already your sign-in email.
 account-error-email_change_failed = The sign-in email could not be changed. Try again later.
+account-error-email_has_account = That address already has an account here: a profile can only move to a new account.
 
 ## The data export
 export-intro = Everything { $tenant } holds about your account, as of { $when }. The download button on your account page gives the same as a JSON file.

@@ -15,6 +15,10 @@ account-make-default = Establecer como predeterminado
 account-delete-profile = Eliminar
 account-new-profile = Nombre del nuevo perfil
 account-add-profile = Añadir perfil
+account-move-profile = Dar a este perfil su propia cuenta
+account-move-profile-intro = El perfil se traslada, con sus consentimientos y roles, a una cuenta nueva para la dirección que introduzca; su titular recibe una invitación para elegir una contraseña. Las aplicaciones siguen viendo el mismo perfil, pero lo que tienen para él termina ahora, y usted ya no puede usarlo.
+account-move-email = Correo de la nueva cuenta
+account-move-submit = Trasladar el perfil
 account-apps = Aplicaciones conectadas
 account-apps-none = Ninguna aplicación tiene acceso a sus perfiles.
 account-apps-intro = Aplicaciones a las que permitió usar un perfil. Quitar una cierra su sesión y pone fin a lo que puede hacer hasta que usted vuelva a permitirlo.
@@ -68,6 +72,7 @@ account-done-purpose_withdrawn = Se ha retirado su consentimiento.
 account-done-mfa_off = Se ha desactivado la verificación en dos pasos.
 account-done-verify_sent = Hemos enviado un enlace de confirmación a la dirección del perfil.
 account-done-email_change_sent = Revise la nueva dirección: el cambio entra en vigor cuando abra el enlace que le hemos enviado allí.
+account-done-profile_moved = El perfil se ha trasladado a su nueva cuenta, y se ha invitado a su titular a elegir una contraseña.
 
 ## Errores tras una acción (?error=…)
 account-error-name = El nombre de un perfil debe tener entre 1 y 64 caracteres.
@@ -85,6 +90,7 @@ account-error-mfa_code = Ese código no coincide. Vuelva a empezar la configurac
 account-error-sign_in_again = Por su seguridad, vuelva a iniciar sesión antes de cambiar su dirección de inicio de sesión.
 account-error-email_unchanged = Esa ya es su dirección de inicio de sesión.
 account-error-email_change_failed = No se ha podido cambiar la dirección de inicio de sesión. Inténtelo de nuevo más tarde.
+account-error-email_has_account = Esa dirección ya tiene una cuenta aquí: un perfil solo puede trasladarse a una cuenta nueva.
 
 ## La exportación de datos
 export-intro = Todo lo que { $tenant } guarda sobre su cuenta, a fecha de { $when }. El botón de descarga de la página de su cuenta ofrece lo mismo en un archivo JSON.

@@ -15,6 +15,10 @@ account-make-default = Définir par défaut
 account-delete-profile = Supprimer
 account-new-profile = Nom du nouveau profil
 account-add-profile = Ajouter le profil
+account-move-profile = Donner à ce profil son propre compte
+account-move-profile-intro = Le profil est déplacé, avec ses consentements et ses rôles, vers un nouveau compte pour l’adresse saisie ; son titulaire reçoit une invitation à choisir un mot de passe. Les applications voient toujours le même profil, mais ce qu’elles détiennent pour lui prend fin, et vous ne pouvez plus l’utiliser.
+account-move-email = Adresse du nouveau compte
+account-move-submit = Déplacer le profil
 account-apps = Applications connectées
 account-apps-none = Aucune application n’a accès à vos profils.
 account-apps-intro = Les applications que vous avez autorisées à utiliser un profil. En retirer une la déconnecte et met fin à ce qu’elle peut faire jusqu’à ce que vous l’autorisiez à nouveau.
@@ -68,6 +72,7 @@ account-done-purpose_withdrawn = Votre consentement a été retiré.
 account-done-mfa_off = La validation en deux étapes a été désactivée.
 account-done-verify_sent = Nous avons envoyé un lien de confirmation à l’adresse du profil.
 account-done-email_change_sent = Consultez la nouvelle adresse : le changement prend effet quand vous ouvrez le lien que nous y avons envoyé.
+account-done-profile_moved = Le profil a rejoint son nouveau compte, et son titulaire a été invité à choisir un mot de passe.
 
 ## Erreurs après une action (?error=…)
 account-error-name = Un nom de profil doit comporter de 1 à 64 caractères.
@@ -85,6 +90,7 @@ account-error-mfa_code = Ce code ne correspond pas. Recommencez la configuration
 account-error-sign_in_again = Pour votre sécurité, reconnectez-vous avant de changer votre adresse de connexion.
 account-error-email_unchanged = C’est déjà votre adresse de connexion.
 account-error-email_change_failed = L’adresse de connexion n’a pas pu être changée. Réessayez plus tard.
+account-error-email_has_account = Cette adresse a déjà un compte ici : un profil ne peut rejoindre qu’un nouveau compte.
 
 ## L’export des données
 export-intro = Tout ce que { $tenant } conserve sur votre compte, à la date du { $when }. Le bouton de téléchargement de la page de votre compte fournit les mêmes données dans un fichier JSON.

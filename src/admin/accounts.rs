@@ -16,11 +16,15 @@ pub struct AccountSummary {
     pub id: String,
     pub email: String,
     pub email_verified: bool,
-    /// `pending`, `active`, `suspended` or `deleted`.
+    /// `pending`, `active`, `suspended` or `deleted` (erased, or merged into another).
     pub status: String,
     /// Set while the account's invitation waits for its owner to choose a password.
     pub invited_at: Option<String>,
     pub created_at: String,
+    /// For a merged account: the account it went into (in `account` subject mode, its `sub`
+    /// is now that account's id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -142,6 +146,7 @@ fn summary(
         status: row.status.clone(),
         invited_at: row.invited_at.map(rfc3339),
         created_at: rfc3339(row.created_at),
+        merged_into: row.merged_into.clone(),
     })
 }
 
@@ -555,4 +560,54 @@ pub fn administers(
         }
     }
     Ok(false)
+}
+
+/// What merging account `from` into account `into` would move (nothing changes).
+pub fn merge_preview(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    into: &str,
+    from: &str,
+) -> Result<crate::lifecycle::merge::MergePlan, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let (into, from) = merging(conn, who, into, from)?;
+    crate::lifecycle::merge::preview(conn, vault, who.tenant(), &into, &from).map_err(merge_error)
+}
+
+/// Merges account `from` into account `into` (`lifecycle::merge`); returns what moved.
+pub fn merge(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    into: &str,
+    from: &str,
+) -> Result<crate::lifecycle::merge::MergePlan, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let (into, from) = merging(conn, who, into, from)?;
+    crate::lifecycle::merge::merge(conn, vault, who.tenant(), &into, &from, who.actor())
+        .map_err(merge_error)
+}
+
+/// Both accounts of a merge, once the caller is found to hold what each one's profiles hold
+/// (a merge hands `from`'s profiles to whoever holds `into`, and the other way round).
+fn merging(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    into: &str,
+    from: &str,
+) -> Result<(AccountId, AccountId), AdminError> {
+    let into = AccountId::from_stored(changeable_account(conn, who, into)?.id);
+    let from = AccountId::from_stored(changeable_account(conn, who, from)?.id);
+    Ok((into, from))
+}
+
+fn merge_error(e: crate::lifecycle::merge::MergeError) -> AdminError {
+    use crate::lifecycle::merge::MergeError;
+    match e {
+        MergeError::NotFound => AdminError::NotFound,
+        MergeError::SameAccount => AdminError::Invalid(e.to_string()),
+        MergeError::Gone(..) => AdminError::Conflict(e.to_string()),
+        MergeError::Account(e) => account_error(e),
+    }
 }

@@ -96,3 +96,34 @@ pub fn resend(
         })
     })
 }
+
+/// Moves one of an account's profiles to a new, invited account for `email` (a split:
+/// `lifecycle::split`), with its consents and roles; the invitation is for the surface to
+/// mail. The caller must hold whatever administration permissions the account's profiles do.
+pub fn split(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    account_id: &str,
+    profile_id: &str,
+    email: &str,
+) -> Result<Invited, AdminError> {
+    who.require(Permission::AccountsWrite)?;
+    let from = AccountId::from_stored(changeable_account(conn, who, account_id)?.id);
+    let profile = ProfileId::from_stored(profile_id.to_owned());
+    let invitation = crate::lifecycle::split::split(
+        conn,
+        vault,
+        who.tenant(),
+        &from,
+        &profile,
+        email,
+        who.actor(),
+    )
+    .map_err(account_error)?;
+    let as_admin = super::accounts::administers(conn, who.tenant(), &invitation.account.id)?;
+    Ok(Invited {
+        invitation,
+        as_admin,
+    })
+}

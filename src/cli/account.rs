@@ -72,6 +72,23 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Merge one account into another (each by id or email): the profiles of `--from` move to
+    /// `--into` with their consents and roles, and `--from` becomes a tombstone.
+    Merge {
+        #[arg(long)]
+        tenant: String,
+        /// The account that stays.
+        #[arg(long)]
+        into: String,
+        /// The account merged away.
+        #[arg(long)]
+        from: String,
+        /// Only show what would move.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show an account (by id or email) with its profiles.
     Show {
         #[arg(long)]
@@ -263,6 +280,42 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let invited = admin::invitations::resend(&mut conn, vault, &who, account.id.as_str())?;
             mail(settings, &tenant, &invited, print_link, json)
+        }
+        AccountCommand::Merge {
+            tenant,
+            into,
+            from,
+            dry_run,
+            json,
+        } => {
+            let (tenant, into, who) = named(&mut conn, vault, &tenant, &into)?;
+            let from = identity::find_account_by_id_or_email(&mut conn, vault, &tenant.id, &from)?;
+            let (into, from) = (into.id.as_str(), from.id.as_str());
+            let plan = if dry_run {
+                admin::accounts::merge_preview(&mut conn, vault, &who, into, from)?
+            } else {
+                admin::accounts::merge(&mut conn, vault, &who, into, from)?
+            };
+            if json {
+                let mut value = serde_json::to_value(&plan)?;
+                value["merged"] = json!(!dry_run);
+                return print_json(&value);
+            }
+            let verb = if dry_run { "would move" } else { "moved" };
+            for p in &plan.profiles {
+                println!("profile {} {} {verb} as {}", p.id, p.name, p.new_name);
+            }
+            println!(
+                "{} live session(s) of {from} {}; {from} {}.",
+                plan.sessions,
+                if dry_run { "would end" } else { "ended" },
+                if dry_run {
+                    "would become a tombstone"
+                } else {
+                    "is a tombstone now"
+                },
+            );
+            Ok(())
         }
         AccountCommand::Show {
             tenant,

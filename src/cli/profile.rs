@@ -84,6 +84,21 @@ pub enum ProfileCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Move a profile, with its consents and roles, to a new account for an email, which is
+    /// invited by mail to choose a password (never an account's last profile).
+    Move {
+        #[arg(long)]
+        tenant: String,
+        profile: String,
+        /// The new account's address (it must not have an account in the tenant).
+        #[arg(long)]
+        email: String,
+        /// Also print the invitation link.
+        #[arg(long)]
+        print_link: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a profile (never an account's last one).
     Delete {
         #[arg(long)]
@@ -193,6 +208,42 @@ pub fn run(settings: &Settings, command: ProfileCommand) -> anyhow::Result<()> {
             let who = Principal::cli(&tenant.id);
             let updated = admin::profiles::update(&mut conn, vault, &who, &id, changes, default)?;
             show(&updated, json)
+        }
+        ProfileCommand::Move {
+            tenant,
+            profile,
+            email,
+            print_link,
+            json,
+        } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let id = ProfileId::from_stored(profile.clone());
+            let Some(row) = crate::db::accounts::find_profile(&mut conn, &tenant.id, &id)? else {
+                anyhow::bail!("no profile {profile} in tenant {}", tenant.slug);
+            };
+            let who = Principal::cli(&tenant.id);
+            let invited = admin::invitations::split(
+                &mut conn,
+                vault,
+                &who,
+                &row.account_id,
+                &profile,
+                &email,
+            )?;
+            let (invitation, as_admin) = (&invited.invitation, invited.as_admin);
+            let mut report = super::output::send_invitation(
+                settings, &tenant, invitation, as_admin, print_link, json,
+            )?;
+            if json {
+                report["profile_id"] = json!(profile);
+                report["from_account"] = json!(row.account_id);
+                return print_json(&report);
+            }
+            println!(
+                "Moved profile {profile} to the new account {}.",
+                invitation.account.id
+            );
+            Ok(())
         }
         ProfileCommand::Delete {
             tenant,

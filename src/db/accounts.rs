@@ -29,6 +29,8 @@ pub struct AccountRow {
     pub erase_after: Option<i64>,
     /// Set while an invitation waits for its owner to choose a password.
     pub invited_at: Option<i64>,
+    /// The account this one was merged into (its status is `deleted`).
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -159,6 +161,31 @@ pub fn update_profile(
     ))
     .execute(conn)?;
     Ok(())
+}
+
+/// Moves a profile (as `row` has it now: new account, its name index there, default or not)
+/// away from `from`; false when it no longer belongs to `from` (another move took it).
+pub fn move_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    from: &AccountId,
+    row: &ProfileRow,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        profiles::table
+            .filter(profiles::tenant_id.eq(tenant.as_str()))
+            .filter(profiles::id.eq(&row.id))
+            .filter(profiles::account_id.eq(from.as_str())),
+    )
+    .set((
+        profiles::account_id.eq(&row.account_id),
+        profiles::is_default.eq(row.is_default),
+        profiles::name_index.eq(&row.name_index),
+        profiles::persona.eq(&row.persona),
+        profiles::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?
+        == 1)
 }
 
 /// The ids of a tenant's profiles after `after`, at most `limit`, in id order (batches for
@@ -823,6 +850,42 @@ pub fn shred_account(
         accounts::data_key.eq(None::<Vec<u8>>),
         accounts::data_key_master_id.eq(None::<String>),
         accounts::erase_after.eq(None::<i64>),
+        accounts::failed_logins.eq(0),
+        accounts::locked_until.eq(None::<i64>),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Turns an account merged into `into` into a tombstone: as in an erasure its data key,
+/// sealed email and password go, its blind index is freed and its status becomes `deleted`;
+/// and it names the account it went into. False when it was already erased or merged (another request did it first).
+pub fn tombstone_merged(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    into: &AccountId,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant.as_str()))
+            .filter(accounts::id.eq(account.as_str()))
+            .filter(accounts::data_key.is_not_null())
+            .filter(accounts::merged_into.is_null()),
+    )
+    .set((
+        accounts::status.eq("deleted"),
+        accounts::merged_into.eq(Some(into.as_str())),
+        accounts::email_index.eq(format!("merged:{account}")),
+        accounts::email_sealed.eq(Vec::<u8>::new()),
+        accounts::email_verified_at.eq(None::<i64>),
+        accounts::password_hash.eq(None::<String>),
+        accounts::data_key.eq(None::<Vec<u8>>),
+        accounts::data_key_master_id.eq(None::<String>),
+        accounts::erase_after.eq(None::<i64>),
+        accounts::invited_at.eq(None::<i64>),
         accounts::failed_logins.eq(0),
         accounts::locked_until.eq(None::<i64>),
         accounts::updated_at.eq(now),

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::legacy_records as records;
 use super::{AnyConnection, DbError};
-use crate::domain::{AccountId, TenantId};
+use crate::domain::{AccountId, ProfileId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = records)]
@@ -80,4 +80,36 @@ pub fn touch_account(
     ))
     .execute(conn)?;
     Ok(())
+}
+
+/// Points the records a profile came from at the account it moved to.
+pub fn move_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    to: &AccountId,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        records::table
+            .filter(records::tenant_id.eq(tenant.as_str()))
+            .filter(records::profile_id.eq(profile.as_str())),
+    )
+    .set(records::account_id.eq(to.as_str()))
+    .execute(conn)?)
+}
+
+/// Points every record of an account at the account it was merged into.
+pub fn move_account(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    from: &AccountId,
+    to: &AccountId,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        records::table
+            .filter(records::tenant_id.eq(tenant.as_str()))
+            .filter(records::account_id.eq(from.as_str())),
+    )
+    .set(records::account_id.eq(to.as_str()))
+    .execute(conn)?)
 }

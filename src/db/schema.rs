@@ -142,6 +142,7 @@ diesel::table! {
         last_active_at -> Nullable<BigInt>,
         inactivity_warned_at -> Nullable<BigInt>,
         invited_at -> Nullable<BigInt>,
+        merged_into -> Nullable<Text>,
     }
 }
 

@@ -98,6 +98,22 @@ pub fn set_profile(
     Ok(())
 }
 
+/// Forgets the profile live sessions act as (it moved to another account): they are asked
+/// to choose again. Returns how many.
+pub fn forget_profile(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    profile: &ProfileId,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant.as_str()))
+            .filter(sessions::profile_id.eq(profile.as_str())),
+    )
+    .set(sessions::profile_id.eq(None::<String>))
+    .execute(conn)?)
+}
+
 /// Ends a live session; returns its account, or `None` when it had ended already.
 pub fn end(
     conn: &mut AnyConnection,

@@ -55,9 +55,11 @@ kinds! {
     AccountErasureScheduled => "account.erasure_scheduled", "Its owner asked for the account to be deleted; `erase_at` says when.";
     AccountErasureCancelled => "account.erasure_cancelled", "A scheduled deletion was called off.";
     AccountErased => "account.erased", "The account's personal data was destroyed; only its id remains.";
+    AccountMerged => "account.merged", "The account was merged into another (`into`), with its profiles (`profiles`); it is a tombstone now. In `account` subject mode its `sub` is now `into`'s.";
     ProfileCreated => "profile.created", "A profile was added to an account.";
     ProfileUpdated => "profile.updated", "A profile changed: `changed` lists the fields.";
     ProfileDeleted => "profile.deleted", "A profile was deleted.";
+    ProfileMoved => "profile.moved", "A profile moved to another account (`profile_id`, `from_account`; the subject is the account it moved to). In `account` subject mode its `sub` changes; in `profile` mode it does not.";
     ConsentGranted => "consent.granted", "A profile consented to a client's scopes.";
     ConsentWithdrawn => "consent.withdrawn", "A profile's consent to a client was withdrawn (what the client held was revoked).";
     ConsentPurposesDecided => "consent.purposes_decided", "A profile answered consent purposes (each accepted or declined, with its version).";

@@ -166,6 +166,8 @@ pub struct NewAccount {
     hash: Option<String>,
     /// The first profile's name; the email's local part when not given.
     profile_name: Option<String>,
+    /// Whether the account gets a first profile of its own (not when one is moved to it).
+    first_profile: bool,
 }
 
 impl NewAccount {
@@ -181,6 +183,7 @@ impl NewAccount {
             email,
             hash: Some(hasher.hash(password)?),
             profile_name: None,
+            first_profile: true,
         })
     }
 
@@ -191,6 +194,7 @@ impl NewAccount {
             email: Email::parse(email)?,
             hash: hash.map(str::to_owned),
             profile_name: None,
+            first_profile: true,
         })
     }
 
@@ -200,6 +204,7 @@ impl NewAccount {
             email: Email::parse(email)?,
             hash: None,
             profile_name: None,
+            first_profile: true,
         })
     }
 
@@ -209,6 +214,13 @@ impl NewAccount {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned);
+        self
+    }
+
+    /// Creates the account without a first profile: an existing one is moved to it in the
+    /// same transaction (`profiles::move_to`).
+    pub fn without_first_profile(mut self) -> NewAccount {
+        self.first_profile = false;
         self
     }
 
@@ -262,6 +274,7 @@ pub fn insert_account(
         locked_until: None,
         erase_after: None,
         invited_at: None,
+        merged_into: None,
         data_key: Some(wrapped.bytes),
         data_key_master_id: Some(wrapped.master_key_id),
     };
@@ -280,7 +293,9 @@ pub fn insert_account(
             Subject::Account(&id),
             json!({}),
         )?;
-        profiles::create_default(conn, vault, tenant, &id, new.profile_name())?;
+        if new.first_profile {
+            profiles::create_default(conn, vault, tenant, &id, new.profile_name())?;
+        }
         Ok::<_, AccountError>(())
     })?;
     find_account(conn, vault, tenant, &id)

@@ -12,8 +12,8 @@ pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
 pub use roles::{authorization, Authorization, Role, RoleError};
 pub use sealed::{profile_key, seal_legacy};
 pub use service::{
-    create, create_default, delete, drop_expired_attributes, find, list, rename, set_default,
-    update,
+    absorb, create, create_default, delete, drop_expired_attributes, find, list, move_to, rename,
+    set_default, update,
 };
 
 pub mod role {

@@ -451,6 +451,88 @@ pub fn set_default(
 
 /// Deletes a profile; never the account's last. The oldest remaining one becomes the default
 /// when the default goes.
+/// Moves `profile` from account `from` to account `to`, which has no profile yet (a split:
+/// `lifecycle::split`), where it becomes the default. `from` keeps at least one profile
+/// (another becomes its default). Call inside the caller's transaction, after locking
+/// `from`'s row.
+pub fn move_to(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    from: &AccountId,
+    to: &AccountId,
+) -> Result<(), ProfileError> {
+    if rows::profiles(conn, tenant, from)?.len() <= 1 {
+        return Err(ProfileError::LastProfile);
+    }
+    let was_default = relocate(conn, vault, tenant, profile, from, to, None, true)?;
+    if was_default {
+        let mut remaining = rows::profiles(conn, tenant, from)?;
+        remaining.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(first) = remaining.first() {
+            let first = ProfileId::from_stored(first.id.clone());
+            rows::set_profile_default(conn, tenant, &first, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves `profile` from account `from` into account `to` under `name` (unique there), not as
+/// its default: a merge (`lifecycle::merge`) takes every profile of `from`. Call inside the
+/// caller's transaction, after locking both accounts' rows.
+pub fn absorb(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    from: &AccountId,
+    to: &AccountId,
+    name: &str,
+) -> Result<(), ProfileError> {
+    relocate(conn, vault, tenant, profile, from, to, Some(name), false).map(|_| ())
+}
+
+/// One profile to another account. The persona keeps its own key and its id, so a
+/// `profile`-mode `sub` survives; consents and roles are keyed by the profile and go with it.
+/// What was issued for it is revoked and sessions acting as it choose again. Returns whether
+/// it was `from`'s default.
+#[allow(clippy::too_many_arguments)]
+fn relocate(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    profile: &ProfileId,
+    from: &AccountId,
+    to: &AccountId,
+    name: Option<&str>,
+    default_there: bool,
+) -> Result<bool, ProfileError> {
+    let row = rows::find_profile(conn, tenant, profile)?
+        .filter(|row| row.account_id == from.as_str())
+        .ok_or(ProfileError::NotFound)?;
+    let was_default = row.is_default;
+    let mut stored = Stored::open(vault, row)?;
+    stored.row.account_id = to.to_string();
+    stored.row.is_default = default_there;
+    stored.row.updated_at = unix_now();
+    if let Some(name) = name {
+        stored.persona.name = parse_name(name)?;
+    }
+    // The name index is per account: sealing again computes it for the new one.
+    stored.seal(vault)?;
+    if !rows::move_profile(conn, tenant, from, &stored.row)? {
+        return Err(ProfileError::NotFound);
+    }
+    let now = unix_now();
+    crate::db::grants::revoke_profile_grants(conn, tenant, profile, None, now)?;
+    crate::db::sessions::forget_profile(conn, tenant, profile)?;
+    crate::db::legacy_records::move_profile(conn, tenant, profile, to)?;
+    let data = json!({ "profile_id": profile, "from_account": from });
+    events::emit(conn, tenant, Kind::ProfileMoved, Subject::Account(to), data)?;
+    Ok(was_default)
+}
+
 pub fn delete(
     conn: &mut AnyConnection,
     tenant: &TenantId,

@@ -117,6 +117,8 @@ pub enum EndReason {
     PasswordReset,
     /// The owner of the old address reverted a change of the sign-in email.
     EmailChangeReverted,
+    /// Its account was merged into another (`lifecycle::merge`).
+    Merged,
     /// The account is being deleted (scheduled or now).
     Erasure,
     /// Past its absolute lifetime or idle timeout (found by the maintenance round).
@@ -134,6 +136,7 @@ impl EndReason {
             EndReason::PasswordChange => "password_change",
             EndReason::PasswordReset => "password_reset",
             EndReason::EmailChangeReverted => "email_change_reverted",
+            EndReason::Merged => "merged",
             EndReason::Erasure => "erasure",
             EndReason::Expired => "expired",
         }

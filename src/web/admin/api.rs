@@ -133,6 +133,12 @@ operations! {
         "Invite someone: a new account without a password, an optional role for its first profile (needs roles:write and the role's administration permissions), and a mailed link, valid for 7 days, with which they choose a password and land signed in", body: NewInvitation, response: InvitationView;
     post "/accounts/{account_id}/invitation" => resend_invitation, Some(Permission::AccountsWrite), 202,
         "Mail a pending invitation again with a new link (the older links stop working); 409 once its owner has chosen a password", body: Empty, response: InvitationView;
+    post "/accounts/{account_id}/profiles/{profile_id}/move" => split_account, Some(Permission::AccountsWrite), 201,
+        "Move a profile, with its consents and roles, to a new account for `email`, which is invited (a mailed link, valid for 7 days) to choose a password. The profile keeps its id (and a `profile`-mode `sub`); what was issued for it is revoked. 409 when the address has an account or the profile is the account's last", body: ProfileMove, response: InvitationView;
+    get "/accounts/{account_id}/merge" => preview_merge, Some(Permission::AccountsWrite), 200,
+        "What merging the account `from` (query) into this one would move: its profiles with the names they get here, its live sessions, its second factor. Nothing changes", body: Empty, response: crate::lifecycle::merge::MergePlan;
+    post "/accounts/{account_id}/merge" => merge_accounts, Some(Permission::AccountsWrite), 200,
+        "Merge the account `from` into this one, in one transaction: its profiles move here (renamed where the name is taken) with their consents and roles, keeping their ids; its sessions end, what was issued to it is revoked, its second factor goes, and it becomes a tombstone (status `deleted`, `merged_into` this account, personal data destroyed, its address free). Answers what moved; audited on both accounts", body: MergeRequest, response: crate::lifecycle::merge::MergePlan;
     post "/accounts/{account_id}/sign-out" => sign_out_account, Some(Permission::AccountsWrite), 204,
         "End every session and revoke every grant", body: Empty, response: Empty;
     get "/accounts/{account_id}/consents" => account_consents, Some(Permission::AccountsRead), 200,
@@ -232,6 +238,24 @@ pub struct NewInvitation {
     /// A role for the first profile.
     #[serde(default)]
     pub role: Option<String>,
+}
+
+/// The account to merge into the one in the path.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// Checked after the account in the path is found (an unknown account answers 404).
+    #[serde(default)]
+    pub from: String,
+}
+
+/// Where a profile moves: a new account for this address.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileMove {
+    /// Checked after the account and profile are found (unknown ones answer 404).
+    #[serde(default)]
+    pub email: String,
 }
 
 /// An invitation that was mailed (the link itself is only in the mail).
@@ -771,6 +795,42 @@ handler!(resend_invitation, |c| {
     )?;
     mail_invited(&c, &invited);
     json(StatusCode::ACCEPTED, InvitationView::from(&invited))
+});
+
+handler!(preview_merge, |c| {
+    let from: MergeRequest = c.input.query()?;
+    ok(admin::accounts::merge_preview(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+        &from.from,
+    )?)
+});
+
+handler!(merge_accounts, |c| {
+    let from: MergeRequest = c.input.required_body()?;
+    ok(admin::accounts::merge(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+        &from.from,
+    )?)
+});
+
+handler!(split_account, |c| {
+    let target: ProfileMove = c.input.required_body()?;
+    let invited = admin::invitations::split(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("account_id"),
+        &c.input.param("profile_id"),
+        &target.email,
+    )?;
+    mail_invited(&c, &invited);
+    json(StatusCode::CREATED, InvitationView::from(&invited))
 });
 
 handler!(sign_out_account, |c| {

@@ -392,7 +392,9 @@ impl Action<'_> {
         match action {
             "profile/create" | "profile/verify" | "profile/rename" | "profile/email"
             | "profile/default" | "profile/delete" => self.profile(conn, action),
-            "password" | "mfa/disable" | "delete" => self.credentials(conn, action),
+            "password" | "mfa/disable" | "delete" | "profile/move" => {
+                self.credentials(conn, action)
+            }
             "email" => self.change_email(conn),
             "apps/revoke" => self.revoke_app(conn),
             "purposes/withdraw" => self.withdraw_purpose(conn),
@@ -600,6 +602,9 @@ impl Action<'_> {
         if action == "password" {
             return self.change_password(conn);
         }
+        if action == "profile/move" {
+            return self.move_profile(conn);
+        }
         let actor = crate::audit::Actor {
             id: session.account_id.to_string(),
             ip: self.ip.to_owned(),
@@ -614,6 +619,46 @@ impl Action<'_> {
             Err(mfa::MfaError::Db(e)) => Err(e),
             Err(_) => Ok(Err("not_found")),
         }
+    }
+
+    /// Gives one of the account's profiles an account of its own for an address, whose owner
+    /// is invited to choose a password (after the current password was confirmed).
+    fn move_profile(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        let Some(profile) = self.own_profile(conn)? else {
+            return Ok(Err("not_found"));
+        };
+        let (tenant, account) = (&self.user.tenant, &self.user.session.account_id);
+        let actor = crate::audit::Actor {
+            id: account.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        let email = self.form.email.as_deref().unwrap_or_default();
+        let vault = self.state.keys.vault();
+        let split = crate::lifecycle::split::split(
+            conn, vault, &tenant.id, account, &profile, email, &actor,
+        );
+        let invitation = match split {
+            Ok(invitation) => invitation,
+            Err(AccountError::Db(e)) => return Err(e),
+            Err(AccountError::Email(_)) => return Ok(Err("email")),
+            Err(AccountError::EmailTaken) => return Ok(Err("email_has_account")),
+            Err(AccountError::Profile(e)) => return Ok(Err(profile_error_code(&e))),
+            Err(e) => {
+                tracing::error!(error = %e, "moving a profile failed");
+                return Ok(Err("not_found"));
+            }
+        };
+        let as_admin =
+            crate::admin::accounts::administers(conn, &tenant.id, &invitation.account.id)?;
+        let issuer = self.state.issuer(tenant);
+        crate::web::pages::mail_invitation(
+            self.state,
+            &issuer,
+            &tenant.name,
+            &invitation,
+            as_admin,
+        );
+        Ok(Ok("profile_moved"))
     }
 
     /// The new password, after the current one was confirmed.

@@ -392,6 +392,31 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             "Administrators never set or see passwords: a reset mail lets the user choose one."
                 .into(),
         ));
+        if detail.profiles.len() > 1 && detail.account.status != "deleted" {
+            let options: Vec<(&str, &str)> = detail
+                .profiles
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_str()))
+                .collect();
+            let fields = vec![
+                Field::select("profile_id", "Profile", &options, ""),
+                Field::input("email", "New account's email", "email", "")
+                    .required()
+                    .hint("It must not have an account here yet; its owner is invited to choose a password."),
+            ];
+            page.push(Block::Form(
+                FormView::post(
+                    "move-profile",
+                    action("move-profile"),
+                    "Move profile",
+                    fields,
+                )
+                .titled("Move a profile to a new account"),
+            ));
+            page.push(Block::Text(
+                "The profile keeps its id, consents and roles; what was issued for it is revoked, and this account keeps its other profiles.".into(),
+            ));
+        }
     }
     if let Some(block) = reveal_form(call, &flash, &format!("/accounts/{id}"), Vec::new()) {
         page.push(block);
@@ -405,7 +430,7 @@ pub async fn account_action(
     req: HttpRequest,
     form: CsrfForm<ConsoleForm>,
 ) -> HttpResponse {
-    act(state, admin, req, form, |call, _| {
+    act(state, admin, req, form, |call, form| {
         let id = call.param("account_id");
         let back = format!("/accounts/{id}");
         let code = match call.param("action").as_str() {
@@ -457,6 +482,27 @@ pub async fn account_action(
                     Err(e) => return retry(call, "accounts", e, account_page),
                 }
             }
+            "move-profile" => match admin::invitations::split(
+                call.conn,
+                call.state.keys.vault(),
+                &call.who,
+                &id,
+                form.profile_id.as_deref().unwrap_or_default(),
+                form.email.as_deref().unwrap_or_default(),
+            ) {
+                Ok(invited) => {
+                    crate::web::pages::mail_invitation(
+                        call.state,
+                        &call.ctx.issuer,
+                        &call.ctx.tenant.name,
+                        &invited.invitation,
+                        invited.as_admin,
+                    );
+                    let to = invited.invitation.account.id.clone();
+                    return Ok(done(call, &format!("/accounts/{to}"), "profile_moved"));
+                }
+                Err(e) => return retry(call, "accounts", e, account_page),
+            },
             "send-reset" => match admin::accounts::send_reset(
                 call.conn,
                 call.state.keys.vault(),

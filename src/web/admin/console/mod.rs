@@ -553,6 +553,7 @@ fn notice(code: Option<&str>) -> Option<String> {
             "reset_sent" => "A password-reset link was sent to the account's address.",
             "invited" => "The invitation was mailed. The link works for 7 days; re-send it from here if it is lost or expires.",
             "invitation_resent" => "A new invitation was mailed; the earlier links no longer work.",
+            "profile_moved" => "The profile moved to this new account, and its owner was invited to choose a password (the link works for 7 days).",
             "signed_out" => "Every session of the account ended and its tokens were revoked.",
             "erased" => "The account was erased: its email, profiles and second factor are destroyed, its sessions and tokens ended. Its id stays in the audit log.",
             "role_created" => "The role was created.",

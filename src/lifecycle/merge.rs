@@ -1,0 +1,221 @@
+//! Merging account B into account A: the same person with two logins. In one transaction
+//! every profile of B moves to A (renamed where A already has the name), with its consents
+//! and roles; B's sessions end, what was issued to it is revoked, its second factor and
+//! mailed links go, and B becomes a tombstone (status `deleted`, personal data destroyed,
+//! its address free) that names A (`merged_into`). Profiles keep their ids, so `profile`-mode subjects do not
+//! change; in `account` mode relying parties learn B's successor from the `account.merged`
+//! event and from B's record in the admin API.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Actor;
+use crate::db::{accounts as rows, grants, mfa, tx, AnyConnection, DbError};
+use crate::domain::{unix_now, AccountId, ProfileId, TenantId};
+use crate::identity::AccountError;
+use crate::keys::Vault;
+
+/// Longest profile name (`profiles` refuses longer ones).
+const MAX_NAME_CHARS: usize = 64;
+
+/// What a merge moves (shown before it is confirmed, and returned by it).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct MergePlan {
+    /// The account that stays.
+    pub into: String,
+    /// The account merged away.
+    pub from: String,
+    /// Every profile of `from`, in the order they move, with the name each gets in `into`.
+    pub profiles: Vec<MovingProfile>,
+    /// Live sessions of `from` that end.
+    pub sessions: usize,
+    /// Whether `from` has a second factor (it is removed; `into`'s stays).
+    pub second_factor: bool,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct MovingProfile {
+    pub id: String,
+    pub name: String,
+    /// The name in `into` (`name`, or `name (2)` when `into` has one already).
+    pub new_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("an account cannot be merged into itself")]
+    SameAccount,
+    #[error("no such account")]
+    NotFound,
+    #[error("the account {0} is {1}: only live accounts merge")]
+    Gone(String, &'static str),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+impl From<DbError> for MergeError {
+    fn from(e: DbError) -> Self {
+        MergeError::Account(AccountError::Db(e))
+    }
+}
+
+impl From<crate::profiles::ProfileError> for MergeError {
+    fn from(e: crate::profiles::ProfileError) -> Self {
+        MergeError::Account(AccountError::Profile(e))
+    }
+}
+
+impl crate::db::StorageFailure for MergeError {
+    fn storage_error(&self) -> Option<&DbError> {
+        match self {
+            MergeError::Account(e) => e.storage_error(),
+            _ => None,
+        }
+    }
+}
+
+/// `name`, or the first of `name (2)`, `name (3)`, … that `taken` (lowercased) lacks, cut to
+/// fit the longest profile name.
+fn free_name(name: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(&name.to_lowercase()) {
+        return name.to_owned();
+    }
+    (2..)
+        .map(|n| {
+            let suffix = format!(" ({n})");
+            let room = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+            let stem: String = name.chars().take(room).collect();
+            format!("{}{suffix}", stem.trim_end())
+        })
+        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// The plan for merging `from` into `into`, as the database has them now.
+pub fn preview(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    into: &AccountId,
+    from: &AccountId,
+) -> Result<MergePlan, MergeError> {
+    if into == from {
+        return Err(MergeError::SameAccount);
+    }
+    for account in [into, from] {
+        let row = rows::find(conn, tenant, account)?.ok_or(MergeError::NotFound)?;
+        match (row.status.as_str(), &row.merged_into) {
+            ("deleted", Some(_)) => return Err(MergeError::Gone(row.id, "merged already")),
+            ("deleted", None) => return Err(MergeError::Gone(row.id, "erased")),
+            _ => {}
+        }
+    }
+    let mut taken: HashSet<String> = crate::profiles::list(conn, vault, tenant, into)?
+        .into_iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
+    let mut moving = crate::profiles::list(conn, vault, tenant, from)?;
+    // The default first, then by id: the order is the plan's, and stable.
+    moving.sort_by(|a, b| b.is_default.cmp(&a.is_default).then(a.id.cmp(&b.id)));
+    let profiles = moving
+        .into_iter()
+        .map(|p| {
+            let new_name = free_name(&p.name, &taken);
+            taken.insert(new_name.to_lowercase());
+            MovingProfile {
+                id: p.id.to_string(),
+                name: p.name,
+                new_name,
+            }
+        })
+        .collect();
+    let sessions = crate::db::sessions::list_active_for_account(conn, tenant, from, unix_now())?;
+    Ok(MergePlan {
+        into: into.to_string(),
+        from: from.to_string(),
+        profiles,
+        sessions: sessions.len(),
+        second_factor: crate::identity::mfa::is_enrolled(conn, tenant, from)?,
+    })
+}
+
+/// Merges `from` into `into` as planned at the moment it runs; returns what moved. Audited
+/// on both accounts, as `actor`.
+pub fn merge(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    into: &AccountId,
+    from: &AccountId,
+    actor: &Actor,
+) -> Result<MergePlan, MergeError> {
+    if into == from {
+        return Err(MergeError::SameAccount);
+    }
+    tx::write(conn, |conn| {
+        let now = unix_now();
+        // The lock order (docs/architecture.md): mailed links, then the accounts, in id order
+        // so that two merges of the same pair, either way round, cannot deadlock.
+        rows::delete_account_tokens(conn, tenant, from)?;
+        let (first, second) = if into.as_str() < from.as_str() {
+            (into, from)
+        } else {
+            (from, into)
+        };
+        rows::lock(conn, tenant, first)?;
+        rows::lock(conn, tenant, second)?;
+        let plan = preview(conn, vault, tenant, into, from)?;
+        for profile in &plan.profiles {
+            let id = ProfileId::from_stored(profile.id.clone());
+            crate::profiles::absorb(conn, vault, tenant, &id, from, into, &profile.new_name)?;
+        }
+        crate::db::email_changes::delete_for_account(conn, tenant, from)?;
+        mfa::delete_totp(conn, tenant, from)?;
+        mfa::delete_account_challenges(conn, tenant, from)?;
+        let reason = crate::sessions::EndReason::Merged;
+        crate::sessions::end_all(conn, tenant, from, now, reason)?;
+        grants::revoke_account_grants(conn, tenant, from, now)?;
+        crate::db::legacy_records::move_account(conn, tenant, from, into)?;
+        if !rows::tombstone_merged(conn, tenant, from, into, now)? {
+            return Err(MergeError::Gone(from.to_string(), "merged already"));
+        }
+        let moved: Vec<&str> = plan.profiles.iter().map(|p| p.id.as_str()).collect();
+        let details = json!({ "from": from, "profiles": moved });
+        crate::audit::record(
+            conn,
+            tenant,
+            actor.event("account.merge", into.as_str(), details),
+        )?;
+        let details = json!({ "into": into });
+        let event = actor.event("account.merged_into", from.as_str(), details);
+        crate::audit::record(conn, tenant, event)?;
+        let data = json!({ "into": into, "profiles": moved });
+        crate::events::emit(
+            conn,
+            tenant,
+            crate::events::Kind::AccountMerged,
+            crate::events::Subject::Account(from),
+            data,
+        )?;
+        Ok(plan)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_taken_in_the_surviving_account_get_a_number() {
+        let taken: HashSet<String> = ["work", "work (2)"].map(str::to_owned).into();
+        assert_eq!(free_name("Home", &taken), "Home");
+        assert_eq!(free_name("Work", &taken), "Work (3)");
+        let long = "x".repeat(MAX_NAME_CHARS);
+        let taken: HashSet<String> = [long.clone()].into();
+        let renamed = free_name(&long, &taken);
+        assert_eq!(renamed.chars().count(), MAX_NAME_CHARS);
+        assert!(renamed.ends_with(" (2)"));
+    }
+}
