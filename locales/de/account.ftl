@@ -58,6 +58,12 @@ account-new-email = Neue Anmelde-E-Mail-Adresse
 account-change-email = E-Mail-Adresse ändern
 account-email-sign-in-again = Zu Ihrer Sicherheit ist für eine Änderung der Anmelde-E-Mail-Adresse eine Anmeldung innerhalb der letzten 5 Minuten nötig.
 account-sign-in-again = Erneut anmelden
+account-merge = Ein anderes Konto mit diesem zusammenführen
+account-merge-intro = Wenn Sie hier auch ein Konto unter einer anderen Adresse haben, holen Sie seine Profile in dieses: Melden Sie sich unten dort an. Sie sehen, was umzieht, bevor sich etwas ändert; danach wird das andere Konto geschlossen.
+account-merge-email = E-Mail-Adresse des anderen Kontos
+account-merge-password = Sein Passwort
+account-merge-code = Sein Code der Zwei-Faktor-Anmeldung, falls es eine hat
+account-merge-continue = Weiter
 
 ## Hinweise nach einer Aktion (?done=…)
 account-done-created = Das Profil wurde hinzugefügt.
@@ -73,6 +79,7 @@ account-done-mfa_off = Die Bestätigung in zwei Schritten wurde ausgeschaltet.
 account-done-verify_sent = Wir haben einen Bestätigungslink an die Adresse des Profils gesendet.
 account-done-email_change_sent = Prüfen Sie die neue Adresse: Die Änderung gilt, sobald Sie den Link öffnen, den wir dorthin gesendet haben.
 account-done-profile_moved = Das Profil ist in sein neues Konto umgezogen; sein Inhaber wurde eingeladen, ein Passwort zu wählen.
+account-done-merged = Die Profile des anderen Kontos sind jetzt hier, und jenes Konto ist geschlossen.
 
 ## Fehler nach einer Aktion (?error=…)
 account-error-name = Ein Profilname muss 1 bis 64 Zeichen lang sein.
@@ -91,6 +98,11 @@ account-error-sign_in_again = Melden Sie sich zu Ihrer Sicherheit erneut an, bev
 account-error-email_unchanged = Das ist bereits Ihre Anmelde-E-Mail-Adresse.
 account-error-email_change_failed = Die Anmelde-E-Mail-Adresse konnte nicht geändert werden. Versuchen Sie es später erneut.
 account-error-email_has_account = Diese Adresse hat hier bereits ein Konto: Ein Profil kann nur in ein neues Konto umziehen.
+account-error-merge_refused = E-Mail-Adresse, Passwort oder Code des anderen Kontos stimmen nicht, oder es kann nicht zusammengeführt werden.
+account-error-merge_code = Dieses Konto nutzt die Zwei-Faktor-Anmeldung: Geben Sie auch einen Code dafür ein.
+account-error-merge_same = Das ist das Konto, bei dem Sie angemeldet sind.
+account-error-merge_expired = Das Zusammenführen wurde nicht rechtzeitig bestätigt. Beginnen Sie erneut.
+account-error-merge_failed = Die Konten konnten nicht zusammengeführt werden. Wenden Sie sich an einen Administrator.
 
 ## Der Datenexport
 export-intro = Alles, was { $tenant } über Ihr Konto gespeichert hat, Stand { $when }. Die Download-Schaltfläche auf Ihrer Kontoseite liefert dasselbe als JSON-Datei.

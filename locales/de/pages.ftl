@@ -246,3 +246,8 @@ email-revert-submit = Meine Adresse wiederherstellen
 email-revert-wrong-code = Dieser Code stimmte nicht. Geben Sie einen aktuellen Code aus Ihrer Authenticator-App oder einen unbenutzten Wiederherstellungscode ein.
 email-reverted-title = Adresse wiederhergestellt
 email-reverted-body = { $email } ist wieder Ihre Anmelde-E-Mail-Adresse, mit Ihrem neuen Passwort. Alle Sitzungen wurden abgemeldet.
+
+merge-title = Konten zusammenführen
+merge-intro = Diese Profile von { $email } ziehen mit ihren Einwilligungen und Rollen in das Konto um, bei dem Sie angemeldet sind:
+merge-consequences = Apps sehen weiterhin dieselben Profile. Das andere Konto wird danach geschlossen: Es wird überall abgemeldet, seine Adresse meldet nicht mehr an, und was Apps dafür hielten, endet.
+merge-submit = Konten zusammenführen

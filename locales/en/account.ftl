@@ -58,6 +58,12 @@ account-new-email = New sign-in email
 account-change-email = Change email
 account-email-sign-in-again = For your safety, changing the sign-in email needs a sign-in within the last 5 minutes.
 account-sign-in-again = Sign in again
+account-merge = Merge another account into this one
+account-merge-intro = If you also have an account here under another address, bring its profiles into this one: sign in to it below. You see what moves before anything changes; the other account then closes.
+account-merge-email = The other account's email
+account-merge-password = Its password
+account-merge-code = Its two-step verification code, if it has one
+account-merge-continue = Continue
 
 ## Notices after an action (?done=…)
 account-done-created = The profile was added.
@@ -73,6 +79,7 @@ account-done-mfa_off = Two-step verification was turned off.
 account-done-verify_sent = We sent a confirmation link to the profile's address.
 account-done-email_change_sent = Check the new address: the change takes effect when you open the link we sent there.
 account-done-profile_moved = The profile moved to its new account, and its owner was invited to choose a password.
+account-done-merged = The other account's profiles are here now, and that account is closed.
 
 ## Errors after an action (?error=…)
 account-error-name = A profile name must be 1 to 64 characters.
@@ -91,6 +98,11 @@ account-error-sign_in_again = For your safety, sign in again before changing you
 account-error-email_unchanged = That is already your sign-in email.
 account-error-email_change_failed = The sign-in email could not be changed. Try again later.
 account-error-email_has_account = That address already has an account here: a profile can only move to a new account.
+account-error-merge_refused = The email, password or code of the other account is incorrect, or it cannot be merged.
+account-error-merge_code = That account has two-step verification: enter a code from it as well.
+account-error-merge_same = That is the account you are signed in to.
+account-error-merge_expired = The merge was not confirmed in time. Start again.
+account-error-merge_failed = The accounts could not be merged. Ask an administrator.
 
 ## The data export
 export-intro = Everything { $tenant } holds about your account, as of { $when }. The download button on your account page gives the same as a JSON file.

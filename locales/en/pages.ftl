@@ -247,3 +247,8 @@ email-revert-submit = Restore my address
 email-revert-wrong-code = That code did not match. Enter a current code from your authenticator app, or an unused recovery code.
 email-reverted-title = Address restored
 email-reverted-body = { $email } is your sign-in email again, with your new password. Every session was signed out.
+
+merge-title = Merge the accounts
+merge-intro = These profiles of { $email } move to the account you are signed in to, with their consents and roles:
+merge-consequences = Apps keep seeing the same profiles. The other account is then closed: it is signed out everywhere, its address no longer signs in, and what apps held for it ends.
+merge-submit = Merge the accounts

@@ -58,6 +58,12 @@ account-new-email = Nueva dirección de inicio de sesión
 account-change-email = Cambiar la dirección
 account-email-sign-in-again = Por su seguridad, cambiar la dirección de inicio de sesión requiere haber iniciado sesión en los últimos 5 minutos.
 account-sign-in-again = Volver a iniciar sesión
+account-merge = Fusionar otra cuenta con esta
+account-merge-intro = Si también tiene aquí una cuenta con otra dirección, traiga sus perfiles a esta: inicie sesión en ella abajo. Verá lo que se traslada antes de que cambie nada; después, la otra cuenta se cierra.
+account-merge-email = Correo de la otra cuenta
+account-merge-password = Su contraseña
+account-merge-code = Su código de verificación en dos pasos, si la tiene
+account-merge-continue = Continuar
 
 ## Avisos tras una acción (?done=…)
 account-done-created = Se ha añadido el perfil.
@@ -73,6 +79,7 @@ account-done-mfa_off = Se ha desactivado la verificación en dos pasos.
 account-done-verify_sent = Hemos enviado un enlace de confirmación a la dirección del perfil.
 account-done-email_change_sent = Revise la nueva dirección: el cambio entra en vigor cuando abra el enlace que le hemos enviado allí.
 account-done-profile_moved = El perfil se ha trasladado a su nueva cuenta, y se ha invitado a su titular a elegir una contraseña.
+account-done-merged = Los perfiles de la otra cuenta están ahora aquí, y esa cuenta está cerrada.
 
 ## Errores tras una acción (?error=…)
 account-error-name = El nombre de un perfil debe tener entre 1 y 64 caracteres.
@@ -91,6 +98,11 @@ account-error-sign_in_again = Por su seguridad, vuelva a iniciar sesión antes d
 account-error-email_unchanged = Esa ya es su dirección de inicio de sesión.
 account-error-email_change_failed = No se ha podido cambiar la dirección de inicio de sesión. Inténtelo de nuevo más tarde.
 account-error-email_has_account = Esa dirección ya tiene una cuenta aquí: un perfil solo puede trasladarse a una cuenta nueva.
+account-error-merge_refused = El correo, la contraseña o el código de la otra cuenta no son correctos, o no se puede fusionar.
+account-error-merge_code = Esa cuenta usa la verificación en dos pasos: introduzca también un código suyo.
+account-error-merge_same = Esa es la cuenta con la que ha iniciado sesión.
+account-error-merge_expired = La fusión no se confirmó a tiempo. Vuelva a empezar.
+account-error-merge_failed = No se han podido fusionar las cuentas. Pida ayuda a un administrador.
 
 ## La exportación de datos
 export-intro = Todo lo que { $tenant } guarda sobre su cuenta, a fecha de { $when }. El botón de descarga de la página de su cuenta ofrece lo mismo en un archivo JSON.

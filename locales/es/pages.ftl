@@ -246,3 +246,8 @@ email-revert-submit = Restablecer mi dirección
 email-revert-wrong-code = Ese código no coincide. Introduzca un código actual de su aplicación de autenticación o un código de recuperación sin usar.
 email-reverted-title = Dirección restablecida
 email-reverted-body = { $email } vuelve a ser su dirección de inicio de sesión, con su nueva contraseña. Se han cerrado todas las sesiones.
+
+merge-title = Fusionar las cuentas
+merge-intro = Estos perfiles de { $email } se trasladan, con sus consentimientos y roles, a la cuenta con la que ha iniciado sesión:
+merge-consequences = Las aplicaciones siguen viendo los mismos perfiles. Después, la otra cuenta se cierra: se cierra su sesión en todas partes, su dirección ya no permite iniciar sesión y termina lo que las aplicaciones tenían para ella.
+merge-submit = Fusionar las cuentas

@@ -58,6 +58,12 @@ account-new-email = Nouvelle adresse de connexion
 account-change-email = Changer d’adresse
 account-email-sign-in-again = Pour votre sécurité, changer l’adresse de connexion demande une connexion de moins de 5 minutes.
 account-sign-in-again = Vous reconnecter
+account-merge = Fusionner un autre compte avec celui-ci
+account-merge-intro = Si vous avez aussi un compte ici sous une autre adresse, ramenez ses profils dans celui-ci : connectez-vous à ce compte ci-dessous. Vous voyez ce qui sera déplacé avant tout changement ; l’autre compte est ensuite fermé.
+account-merge-email = Adresse de l’autre compte
+account-merge-password = Son mot de passe
+account-merge-code = Son code de validation en deux étapes, s’il en a une
+account-merge-continue = Continuer
 
 ## Messages après une action (?done=…)
 account-done-created = Le profil a été ajouté.
@@ -73,6 +79,7 @@ account-done-mfa_off = La validation en deux étapes a été désactivée.
 account-done-verify_sent = Nous avons envoyé un lien de confirmation à l’adresse du profil.
 account-done-email_change_sent = Consultez la nouvelle adresse : le changement prend effet quand vous ouvrez le lien que nous y avons envoyé.
 account-done-profile_moved = Le profil a rejoint son nouveau compte, et son titulaire a été invité à choisir un mot de passe.
+account-done-merged = Les profils de l’autre compte sont maintenant ici, et ce compte est fermé.
 
 ## Erreurs après une action (?error=…)
 account-error-name = Un nom de profil doit comporter de 1 à 64 caractères.
@@ -91,6 +98,11 @@ account-error-sign_in_again = Pour votre sécurité, reconnectez-vous avant de c
 account-error-email_unchanged = C’est déjà votre adresse de connexion.
 account-error-email_change_failed = L’adresse de connexion n’a pas pu être changée. Réessayez plus tard.
 account-error-email_has_account = Cette adresse a déjà un compte ici : un profil ne peut rejoindre qu’un nouveau compte.
+account-error-merge_refused = L’adresse, le mot de passe ou le code de l’autre compte est incorrect, ou il ne peut pas être fusionné.
+account-error-merge_code = Ce compte utilise la validation en deux étapes : saisissez aussi un de ses codes.
+account-error-merge_same = C’est le compte auquel vous êtes connecté.
+account-error-merge_expired = La fusion n’a pas été confirmée à temps. Recommencez.
+account-error-merge_failed = Les comptes n’ont pas pu être fusionnés. Demandez à un administrateur.
 
 ## L’export des données
 export-intro = Tout ce que { $tenant } conserve sur votre compte, à la date du { $when }. Le bouton de téléchargement de la page de votre compte fournit les mêmes données dans un fichier JSON.

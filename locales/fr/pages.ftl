@@ -246,3 +246,8 @@ email-revert-submit = Rétablir mon adresse
 email-revert-wrong-code = Ce code ne correspond pas. Saisissez un code actuel de votre application d’authentification, ou un code de récupération inutilisé.
 email-reverted-title = Adresse rétablie
 email-reverted-body = { $email } est de nouveau votre adresse de connexion, avec votre nouveau mot de passe. Toutes les sessions ont été déconnectées.
+
+merge-title = Fusionner les comptes
+merge-intro = Ces profils de { $email } rejoignent le compte auquel vous êtes connecté, avec leurs consentements et leurs rôles :
+merge-consequences = Les applications voient toujours les mêmes profils. L’autre compte est ensuite fermé : il est déconnecté partout, son adresse ne permet plus de se connecter, et ce que les applications détenaient pour lui prend fin.
+merge-submit = Fusionner les comptes

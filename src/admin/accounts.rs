@@ -571,7 +571,7 @@ pub fn merge_preview(
     from: &str,
 ) -> Result<crate::lifecycle::merge::MergePlan, AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let (into, from) = merging(conn, who, into, from)?;
+    let (into, from) = merging(conn, vault, who, into, from)?;
     crate::lifecycle::merge::preview(conn, vault, who.tenant(), &into, &from).map_err(merge_error)
 }
 
@@ -584,21 +584,32 @@ pub fn merge(
     from: &str,
 ) -> Result<crate::lifecycle::merge::MergePlan, AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let (into, from) = merging(conn, who, into, from)?;
+    let (into, from) = merging(conn, vault, who, into, from)?;
     crate::lifecycle::merge::merge(conn, vault, who.tenant(), &into, &from, who.actor())
         .map_err(merge_error)
 }
 
-/// Both accounts of a merge, once the caller is found to hold what each one's profiles hold
-/// (a merge hands `from`'s profiles to whoever holds `into`, and the other way round).
+/// Both accounts of a merge (each by id, or `from` also by its whole email), once the caller
+/// is found to hold what each one's profiles hold (a merge hands `from`'s profiles to
+/// whoever holds `into`, and the other way round).
 fn merging(
     conn: &mut AnyConnection,
+    vault: &Vault,
     who: &Principal,
     into: &str,
     from: &str,
 ) -> Result<(AccountId, AccountId), AdminError> {
     let into = AccountId::from_stored(changeable_account(conn, who, into)?.id);
-    let from = AccountId::from_stored(changeable_account(conn, who, from)?.id);
+    let from = match from.contains('@') {
+        true => {
+            let email = Email::parse(from).map_err(|e| AdminError::Invalid(e.to_string()))?;
+            let row = identity::find_by_email(conn, vault, who.tenant(), &email)?
+                .ok_or(AdminError::NotFound)?;
+            row.id
+        }
+        false => from.to_owned(),
+    };
+    let from = AccountId::from_stored(changeable_account(conn, who, &from)?.id);
     Ok((into, from))
 }
 
@@ -610,4 +621,49 @@ fn merge_error(e: crate::lifecycle::merge::MergeError) -> AdminError {
         MergeError::Gone(..) => AdminError::Conflict(e.to_string()),
         MergeError::Account(e) => account_error(e),
     }
+}
+
+/// Accounts that look like one person (`lifecycle::duplicates`).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DuplicateGroup {
+    /// What they share: `email` (the account's sign-in address is a profile email of each of
+    /// the others).
+    pub shared: String,
+    /// The shared address, masked unless revealed.
+    pub email: String,
+    /// The account that signs in with it.
+    pub account: String,
+    /// The accounts holding it as a profile email, with that profile.
+    pub others: Vec<DuplicateHolder>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DuplicateHolder {
+    pub account: String,
+    pub profile: String,
+}
+
+/// Every group of accounts that look like one person; addresses masked unless revealed.
+pub fn duplicates(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    reveal: Reveal,
+) -> Result<Vec<DuplicateGroup>, AdminError> {
+    who.require(Permission::AccountsRead)?;
+    let shown = reveal.record(conn, who, "duplicate accounts", who.tenant().as_str())?;
+    let groups = crate::lifecycle::duplicates::find(conn, vault, who.tenant())?;
+    Ok(groups
+        .into_iter()
+        .map(|g| DuplicateGroup {
+            shared: "email".into(),
+            email: Reveal::email(shown, g.email.as_str()),
+            account: g.account.to_string(),
+            others: g
+                .others
+                .into_iter()
+                .map(|(account, profile)| DuplicateHolder { account, profile })
+                .collect(),
+        })
+        .collect())
 }

@@ -72,6 +72,14 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List groups of accounts that look like one person (an account whose sign-in address
+    /// is another account's profile email), to merge.
+    Duplicates {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Merge one account into another (each by id or email): the profiles of `--from` move to
     /// `--into` with their consents and roles, and `--from` becomes a tombstone.
     Merge {
@@ -280,6 +288,33 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
             let (tenant, account, who) = named(&mut conn, vault, &tenant, &account)?;
             let invited = admin::invitations::resend(&mut conn, vault, &who, account.id.as_str())?;
             mail(settings, &tenant, &invited, print_link, json)
+        }
+        AccountCommand::Duplicates { tenant, json } => {
+            let tenant = tenants::find(&mut conn, &tenant)?;
+            let who = Principal::cli(&tenant.id);
+            // The operator at the machine sees the addresses (as `account show` does).
+            let reveal =
+                admin::accounts::Reveal::Because("operator command: tessera account duplicates");
+            let groups = admin::accounts::duplicates(&mut conn, vault, &who, reveal)?;
+            if json {
+                return print_json(&groups);
+            }
+            if groups.is_empty() {
+                println!("No accounts look like one person.");
+            }
+            for g in &groups {
+                println!(
+                    "{} signs in as {}; also a profile email of:",
+                    g.account, g.email
+                );
+                for other in &g.others {
+                    println!(
+                        "  account {} (profile {}): tessera account merge --tenant {} --into {} --from {}",
+                        other.account, other.profile, tenant.slug, g.account, other.account
+                    );
+                }
+            }
+            Ok(())
         }
         AccountCommand::Merge {
             tenant,

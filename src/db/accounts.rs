@@ -188,6 +188,22 @@ pub fn move_profile(
         == 1)
 }
 
+/// Every profile email index of the tenant: (index, profile id, account id).
+pub fn profile_email_indexes(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<Vec<(String, String, String)>, DbError> {
+    let found: Vec<(Option<String>, String, String)> = profiles::table
+        .filter(profiles::tenant_id.eq(tenant.as_str()))
+        .filter(profiles::email_index.is_not_null())
+        .select((profiles::email_index, profiles::id, profiles::account_id))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(index, profile, account)| Some((index?, profile, account)))
+        .collect())
+}
+
 /// The ids of a tenant's profiles after `after`, at most `limit`, in id order (batches for
 /// sweeps over every profile).
 pub fn profile_ids_after(

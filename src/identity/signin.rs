@@ -814,3 +814,71 @@ fn record_factor(
         details,
     )
 }
+
+/// The answer to proving a second account in the same flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    Proved(AccountId),
+    /// Wrong address, password or code, a locked or unavailable account: one answer.
+    Refused,
+    /// The password was right and the account has a second factor: its code is needed.
+    CodeNeeded,
+    /// Too many attempts from this address: retry after this many seconds.
+    RateLimited(i64),
+}
+
+/// A signed-in person proves a second account of theirs (a self-service merge): its address
+/// and password, and a code from its second factor if it has one, under the rules of a
+/// sign-in (the per-address limits, the lockout a wrong password counts toward, one answer
+/// for an unknown address and a wrong password). Blocking (argon2).
+pub fn prove_other_account(
+    conn: &mut AnyConnection,
+    hasher: &PasswordHasher,
+    master: &crate::keys::MasterKey,
+    attempt: &Attempt,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<Proof, DbError> {
+    let limit = attempt.security.login_attempts_per_minute;
+    if let Some(retry_after) = admit(conn, attempt.tenant, attempt.ip, Door::Password, limit)? {
+        return Ok(Proof::RateLimited(retry_after));
+    }
+    let candidate = find(conn, attempt.vault, attempt.tenant, email)?;
+    let account = candidate
+        .row
+        .as_ref()
+        .map(|row| AccountId::from_stored(row.id.clone()));
+    // Hashed whether or not the address has an account: the time says nothing either.
+    let checked = check(hasher, candidate, password);
+    let Some(account) = account else {
+        return Ok(Proof::Refused);
+    };
+    if !tx::write(conn, |conn| {
+        reauthenticate(conn, attempt, &account, &checked)
+    })? || !super::accounts::may_sign_in_by_id(conn, attempt.tenant, &account)?
+    {
+        return Ok(Proof::Refused);
+    }
+    if !super::mfa::is_enrolled(conn, attempt.tenant, &account)? {
+        return Ok(Proof::Proved(account));
+    }
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(Proof::CodeNeeded);
+    };
+    if let Some(retry_after) = admit(conn, attempt.tenant, attempt.ip, Door::Code, limit)? {
+        return Ok(Proof::RateLimited(retry_after));
+    }
+    let verified = tx::write(conn, |conn| {
+        rows::lock(conn, attempt.tenant, &account)?;
+        match super::mfa::verify(conn, master, attempt.tenant, &account, code) {
+            Ok(_) => Ok(true),
+            Err(super::mfa::MfaError::Db(e)) => Err(e),
+            Err(_) => Ok(false),
+        }
+    })?;
+    Ok(match verified {
+        true => Proof::Proved(account),
+        false => Proof::Refused,
+    })
+}

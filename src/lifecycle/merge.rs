@@ -203,6 +203,69 @@ pub fn merge(
     })
 }
 
+/// How long a self-service merge's proof of the second account lasts (its preview page).
+pub const PROOF_LIFETIME_SECS: i64 = 10 * 60;
+
+/// The proof's purpose names the account it may be merged into: proven while signed in to
+/// one account, it cannot merge into another.
+fn proof_purpose(into: &AccountId) -> String {
+    format!("merge-into:{into}")
+}
+
+/// A single-use proof, for the person signed in to `into`, that they also hold `from`
+/// (`identity::signin::prove_other_account` checked it): the preview page carries it to the
+/// confirmation. Stored hashed, like a mailed link.
+pub fn issue_proof(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    into: &AccountId,
+    from: &AccountId,
+) -> Result<String, DbError> {
+    let token = crate::crypto::random_token();
+    let now = unix_now();
+    let expires_at = crate::domain::expiry(now, PROOF_LIFETIME_SECS);
+    let hash = crate::crypto::sha256_hex(&token);
+    let purpose = proof_purpose(into);
+    tx::write(conn, |conn| {
+        rows::insert_account_token(conn, tenant, from, &hash, &purpose, now, expires_at)
+    })?;
+    Ok(token)
+}
+
+/// The account a live proof for `into` names.
+pub fn proven(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    into: &AccountId,
+    token: &str,
+) -> Result<Option<AccountId>, DbError> {
+    let hash = crate::crypto::sha256_hex(token);
+    let found = rows::find_account_token(conn, tenant, &hash, &proof_purpose(into), unix_now())?;
+    Ok(found.map(AccountId::from_stored))
+}
+
+/// The self-service merge: spends the proof, then merges what it names into `into`.
+pub fn merge_with_proof(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    into: &AccountId,
+    token: &str,
+    actor: &Actor,
+) -> Result<Option<MergePlan>, MergeError> {
+    let hash = crate::crypto::sha256_hex(token);
+    tx::write(conn, |conn| {
+        let Some(from) = proven(conn, tenant, into, token)? else {
+            return Ok(None);
+        };
+        // Spending it is the claim: a form sent twice merges once.
+        if !rows::use_account_token(conn, tenant, &hash, unix_now())? {
+            return Ok(None);
+        }
+        merge(conn, vault, tenant, into, &from, actor).map(Some)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

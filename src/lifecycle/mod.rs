@@ -4,5 +4,6 @@
 //! credentials stay `identity`'s and the personas `profiles`'; this module composes them in
 //! one transaction each, for every surface (account page, console, API, CLI).
 
+pub mod duplicates;
 pub mod merge;
 pub mod split;

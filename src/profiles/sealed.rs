@@ -35,7 +35,7 @@ pub(super) struct Stored {
 }
 
 /// The blind index of a profile email in a tenant.
-pub(super) fn email_index(vault: &Vault, tenant: &TenantId, email: &Email) -> String {
+pub fn email_index(vault: &Vault, tenant: &TenantId, email: &Email) -> String {
     vault.index(tenant).of(EMAIL_INDEX, email.as_str())
 }
 

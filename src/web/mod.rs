@@ -235,6 +235,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/accounts", web::get().to(c::accounts))
         .route("/admin/accounts", web::post().to(c::invite))
         .route("/admin/accounts/{account_id}", web::get().to(c::account))
+        .route("/admin/duplicates", web::get().to(c::duplicates))
+        // Before the generic action route, which answers 405 to a GET.
+        .route(
+            "/admin/accounts/{account_id}/merge",
+            web::get().to(c::merge_preview),
+        )
         .route(
             "/admin/accounts/{account_id}/{action}",
             web::post().to(c::account_action),

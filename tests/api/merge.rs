@@ -327,3 +327,232 @@ async fn the_cli_merges(engine: Engine) {
 }
 
 both_engines!(the_cli_merges);
+
+/// The duplicate report finds an account whose address is another account's profile email;
+/// the console links from it to the merge preview, and merges from there.
+async fn duplicates_lead_to_a_merge(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let a = id(&app.create_account("acme", ADA, PASSWORD));
+    let b = app.create_account("acme", ADA_WORK, PASSWORD);
+    let (b, b_profile) = (id(&b), b["profiles"][0]["id"].as_str().unwrap().to_owned());
+    app.create_account("acme", "someone.else@example.com", PASSWORD);
+    let none = app.cli_json(&["account", "duplicates", "--tenant", "acme", "--json"]);
+    assert_eq!(none, json!([]));
+    app.cli_json(&[
+        "profile", "update", "--tenant", "acme", &b_profile, "--email", ADA, "--json",
+    ]);
+
+    let found = app.cli_json(&["account", "duplicates", "--tenant", "acme", "--json"]);
+    assert_eq!(
+        found,
+        json!([{ "shared": "email", "email": ADA, "account": a, "others": [{ "account": b, "profile": b_profile }] }])
+    );
+    // The API masks the address unless a reason is given.
+    let (_, token) = machine_admin(&app, "acme", &["accounts:read"]).await;
+    let (status, masked, _) = call(
+        &app,
+        Method::GET,
+        "acme",
+        "/duplicate-accounts",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{masked}");
+    assert_eq!(masked[0]["account"], a.as_str());
+    assert_ne!(masked[0]["email"], ADA, "{masked}");
+
+    // The console: the report, the preview it links to, the merge.
+    let operator = app.create_account("acme", "operator@example.com", PASSWORD);
+    crate::admin_console::grant(
+        &app,
+        "acme",
+        &operator,
+        &["accounts:read", "accounts:write"],
+    );
+    let (console, _) =
+        crate::admin_console::console_sign_in(&app, "acme", "operator@example.com").await;
+    let report = console
+        .get(&app.tenant_url("acme", "/admin/duplicates"))
+        .await;
+    let review = format!("/admin/accounts/{a}/merge?from={b}");
+    assert!(report.html.contains(&review), "{}", report.html);
+    let preview = console.get(&app.tenant_url("acme", &review)).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.html);
+    assert!(
+        preview.html.contains("Profiles that move") && preview.html.contains(&b_profile),
+        "{}",
+        preview.html
+    );
+    assert_eq!(
+        profiles_of(&app, ADA_WORK).len(),
+        1,
+        "a preview changes nothing"
+    );
+    let csrf = preview.field("csrf_token").unwrap();
+    let merged = console
+        .post(
+            &app.tenant_url("acme", &format!("/admin/accounts/{a}/merge")),
+            &[("csrf_token", &csrf), ("merge_from", &b)],
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.html);
+    let landed = console.follow(merged, RP).await;
+    assert!(
+        landed.html.contains("The accounts were merged"),
+        "{}",
+        landed.html
+    );
+    assert_eq!(profiles_of(&app, ADA).len(), 2);
+    let after = app.cli_json(&["account", "duplicates", "--tenant", "acme", "--json"]);
+    assert_eq!(
+        after,
+        json!([]),
+        "the moved profile's address is the account's own now"
+    );
+}
+
+both_engines!(duplicates_lead_to_a_merge);
+
+/// From `/account`: signed in to A, the person proves B as at a sign-in (its password, then
+/// its second factor), sees what moves, and merges. Failures answer alike; a preview's proof
+/// works once.
+async fn a_person_merges_their_own_accounts(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (a, b) = two_accounts(&app);
+    // B turns on a second factor.
+    let b_browser = signed_in(&app, ADA_WORK).await;
+    let page = b_browser.get(&app.tenant_url("acme", "/account")).await;
+    let csrf = page.field("csrf_token").unwrap();
+    let start = b_browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/start"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let key = crate::attacks_support::manual_key(&start.html);
+    let code = crate::attacks_support::totp_code(&key, 0);
+    b_browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/confirm"),
+            &[("csrf_token", &csrf), ("code", &code)],
+        )
+        .await;
+
+    let laptop = signed_in(&app, ADA).await;
+    let page = laptop.get(&app.tenant_url("acme", "/account")).await;
+    let csrf = page.field("csrf_token").unwrap();
+    let prove = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf_token", csrf.clone())];
+        form.extend(fields);
+        let (laptop, url) = (&laptop, app.tenant_url("acme", "/account/merge/prove"));
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let answer = laptop.post(&url, &pairs).await;
+            laptop.follow(answer, RP).await
+        }
+    };
+    let wrong = prove(vec![
+        ("email", ADA_WORK.into()),
+        ("other_password", "wrong password".into()),
+    ])
+    .await;
+    let unknown = prove(vec![
+        ("email", "nobody@example.com".into()),
+        ("other_password", PASSWORD.into()),
+    ])
+    .await;
+    for refused in [&wrong, &unknown] {
+        assert!(
+            refused
+                .html
+                .contains("password or code of the other account is incorrect"),
+            "{}",
+            refused.html
+        );
+    }
+    let no_code = prove(vec![
+        ("email", ADA_WORK.into()),
+        ("other_password", PASSWORD.into()),
+    ])
+    .await;
+    assert!(
+        no_code.html.contains("enter a code from it as well"),
+        "{}",
+        no_code.html
+    );
+    let itself = prove(vec![
+        ("email", ADA.into()),
+        ("other_password", PASSWORD.into()),
+    ])
+    .await;
+    assert!(
+        itself.html.contains("the account you are signed in to"),
+        "{}",
+        itself.html
+    );
+    assert_eq!(profiles_of(&app, ADA_WORK).len(), 2, "nothing moved yet");
+
+    let next = crate::attacks_support::totp_code(&key, 30);
+    let preview = prove(vec![
+        ("email", ADA_WORK.into()),
+        ("other_password", PASSWORD.into()),
+        ("code", next),
+    ])
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.html);
+    assert!(
+        preview.html.contains("Work (2)") && preview.html.contains("Side"),
+        "{}",
+        preview.html
+    );
+    assert_eq!(
+        profiles_of(&app, ADA_WORK).len(),
+        2,
+        "a preview changes nothing"
+    );
+    let proof = preview.field("proof").expect("the proof");
+    let confirm = |proof: String| {
+        let url = app.tenant_url("acme", "/account/merge/confirm");
+        let (laptop, csrf) = (&laptop, csrf.clone());
+        async move {
+            let answer = laptop
+                .post(&url, &[("csrf_token", &csrf), ("proof", &proof)])
+                .await;
+            laptop.follow(answer, RP).await
+        }
+    };
+    let (first, second) = tokio::join!(confirm(proof.clone()), confirm(proof.clone()));
+    let merged = [&first, &second]
+        .iter()
+        .filter(|p| p.html.contains("profiles are here now"))
+        .count();
+    assert_eq!(
+        merged, 1,
+        "a proof merges once: {} / {}",
+        first.html, second.html
+    );
+    assert_eq!(profiles_of(&app, ADA).len(), 4);
+    let gone = b_browser.get(&app.tenant_url("acme", "/account")).await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER, "B's session ended");
+    let entries = audit_entries(&app);
+    let merge = entries
+        .iter()
+        .find(|e| e["action"] == "account.merge")
+        .unwrap();
+    assert_eq!(merge["target"], a.as_str());
+    assert_eq!(
+        merge["actor"],
+        a.as_str(),
+        "the person merged it themselves"
+    );
+    let merged_into = entries
+        .iter()
+        .find(|e| e["action"] == "account.merged_into")
+        .unwrap();
+    assert_eq!(merged_into["target"], b.as_str());
+}
+
+both_engines!(a_person_merges_their_own_accounts);

@@ -461,3 +461,69 @@ async fn the_console_and_the_cli_move_profiles(engine: Engine) {
 }
 
 both_engines!(the_console_and_the_cli_move_profiles);
+
+/// `accounts:write` alone moves no profile that holds more than the caller does, and merges
+/// no such account: nobody carries an administrator's roles into an account they control.
+async fn a_weaker_administrator_moves_no_power(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (account, kid) = family(&app);
+    app.cli_json(&["role", "create", "--tenant", "acme", "operators", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "operators",
+        "clients:write",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role",
+        "grant",
+        "--tenant",
+        "acme",
+        "operators",
+        "--profile",
+        &kid,
+        "--json",
+    ]);
+    let mine = app.create_account("acme", "mallory@example.com", PASSWORD);
+    let mine = mine["id"].as_str().unwrap().to_owned();
+    let (_, weak) = machine_admin(&app, "acme", &["accounts:write"]).await;
+    let moved = call(
+        &app,
+        Method::POST,
+        "acme",
+        &format!("/accounts/{account}/profiles/{kid}/move"),
+        Some(&weak),
+        Some(json!({"email": "mallory2@example.com"})),
+    )
+    .await;
+    assert_eq!(moved.0, StatusCode::FORBIDDEN, "{moved:?}");
+    let merged = call(
+        &app,
+        Method::POST,
+        "acme",
+        &format!("/accounts/{mine}/merge"),
+        Some(&weak),
+        Some(json!({"from": account})),
+    )
+    .await;
+    assert_eq!(merged.0, StatusCode::FORBIDDEN, "{merged:?}");
+    assert_eq!(profiles_of(&app, EMAIL).len(), 2, "nothing moved");
+    // Holding what the profile holds, the same requests go through.
+    let (_, strong) = machine_admin(&app, "acme", &["accounts:write", "clients:write"]).await;
+    let moved = call(
+        &app,
+        Method::POST,
+        "acme",
+        &format!("/accounts/{account}/profiles/{kid}/move"),
+        Some(&strong),
+        Some(json!({"email": KID})),
+    )
+    .await;
+    assert_eq!(moved.0, StatusCode::CREATED, "{moved:?}");
+}
+
+both_engines!(a_weaker_administrator_moves_no_power);

@@ -135,6 +135,8 @@ operations! {
         "Mail a pending invitation again with a new link (the older links stop working); 409 once its owner has chosen a password", body: Empty, response: InvitationView;
     post "/accounts/{account_id}/profiles/{profile_id}/move" => split_account, Some(Permission::AccountsWrite), 201,
         "Move a profile, with its consents and roles, to a new account for `email`, which is invited (a mailed link, valid for 7 days) to choose a password. The profile keeps its id (and a `profile`-mode `sub`); what was issued for it is revoked. 409 when the address has an account or the profile is the account's last", body: ProfileMove, response: InvitationView;
+    get "/duplicate-accounts" => duplicate_accounts, Some(Permission::AccountsRead), 200,
+        "Groups of accounts that look like one person, to merge: an account whose sign-in address is another account's profile email. Addresses masked unless `?reveal_reason=` and `pii:read`", body: Empty, response: Vec<admin::accounts::DuplicateGroup>;
     get "/accounts/{account_id}/merge" => preview_merge, Some(Permission::AccountsWrite), 200,
         "What merging the account `from` (query) into this one would move: its profiles with the names they get here, its live sessions, its second factor. Nothing changes", body: Empty, response: crate::lifecycle::merge::MergePlan;
     post "/accounts/{account_id}/merge" => merge_accounts, Some(Permission::AccountsWrite), 200,
@@ -795,6 +797,16 @@ handler!(resend_invitation, |c| {
     )?;
     mail_invited(&c, &invited);
     json(StatusCode::ACCEPTED, InvitationView::from(&invited))
+});
+
+handler!(duplicate_accounts, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::accounts::duplicates(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        q.reveal(),
+    )?)
 });
 
 handler!(preview_merge, |c| {

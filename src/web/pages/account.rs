@@ -135,6 +135,10 @@ pub struct AccountForm {
     pub(super) current_password: Option<String>,
     new_password: Option<String>,
     code: Option<String>,
+    /// A second account's password (a self-service merge proves it).
+    other_password: Option<String>,
+    /// The single-use proof a merge preview carries to its confirmation.
+    proof: Option<String>,
     /// The export's format: `json` (a download) or `html`.
     pub(super) format: Option<String>,
 }
@@ -339,6 +343,9 @@ pub async fn account_action(
         (None, Some(action)) => action.to_owned(),
         _ => String::new(),
     };
+    if action == "merge/prove" {
+        return merge_preview(state, user, ip, frame, form.browser, form.form).await;
+    }
     let (app, form, issuer) = (state.clone(), form.into_inner(), frame.issuer.clone());
     let page_frame = frame.clone();
     let outcome = state
@@ -396,6 +403,7 @@ impl Action<'_> {
                 self.credentials(conn, action)
             }
             "email" => self.change_email(conn),
+            "merge/confirm" => self.confirm_merge(conn),
             "apps/revoke" => self.revoke_app(conn),
             "purposes/withdraw" => self.withdraw_purpose(conn),
             "sessions/end-others" => {
@@ -457,6 +465,27 @@ impl Action<'_> {
             Err(e) => tracing::error!(error = %e, "the email-change mail could not be composed"),
         }
         Ok(Ok("email_change_sent"))
+    }
+
+    /// Merges the account a preview's proof names into this one.
+    fn confirm_merge(&self, conn: &mut AnyConnection) -> Result<Done, DbError> {
+        use crate::lifecycle::merge::{merge_with_proof, MergeError};
+        let (tenant, account) = (&self.user.tenant.id, &self.user.session.account_id);
+        let actor = crate::audit::Actor {
+            id: account.to_string(),
+            ip: self.ip.to_owned(),
+        };
+        let proof = self.form.proof.as_deref().unwrap_or_default();
+        let vault = self.state.keys.vault();
+        match merge_with_proof(conn, vault, tenant, account, proof, &actor) {
+            Ok(Some(_)) => Ok(Ok("merged")),
+            Ok(None) => Ok(Err("merge_expired")),
+            Err(MergeError::Account(AccountError::Db(e))) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "a self-service merge was refused");
+                Ok(Err("merge_failed"))
+            }
+        }
     }
 
     /// Withdraws a profile's consent to a client: what the client holds for it ends at once.
@@ -791,6 +820,87 @@ pub async fn mfa_confirm(
                 codes,
                 csrf_token: "",
                 challenge: None,
+            }
+            .render();
+            Ok::<_, DbError>(page_frame.page(html))
+        })
+        .await
+        .unwrap_or_else(|e| frame.error(&e));
+    respond(outcome, vec![])
+}
+
+#[derive(Template)]
+#[template(path = "merge_preview.html")]
+struct MergePreviewPage<'a> {
+    issuer: &'a str,
+    tenant_name: &'a str,
+    t: &'a Texts,
+    csrf_token: &'a str,
+    other_email: &'a str,
+    plan: &'a crate::lifecycle::merge::MergePlan,
+    proof: &'a str,
+}
+
+/// `POST {issuer}/account/merge/prove`: the person proves a second account of theirs (its
+/// address, password and second factor, as at a sign-in); the answer is the preview of
+/// merging it into the signed-in one, carrying a single-use proof to the confirmation.
+async fn merge_preview(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    ip: ClientIp,
+    frame: PageFrame,
+    browser: String,
+    form: AccountForm,
+) -> HttpResponse {
+    use crate::lifecycle::merge;
+    let app = state.clone();
+    let page_frame = frame.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let (tenant, account) = (&user.tenant, &user.session.account_id);
+            let issuer = &page_frame.issuer;
+            let back = |code: &str| Outcome::Redirect(format!("{issuer}/account?error={code}"));
+            let attempt = signin::Attempt {
+                tenant: &tenant.id,
+                vault: app.keys.vault(),
+                security: &app.settings.security,
+                sessions: &app.settings.sessions,
+                ip: &ip.0,
+                browser_hash: "",
+                previous_session: None,
+            };
+            let email = form.email.as_deref().unwrap_or_default();
+            let proof = signin::prove_other_account(
+                conn,
+                &app.password_hasher,
+                app.keys.master(),
+                &attempt,
+                email,
+                form.other_password.as_deref().unwrap_or_default(),
+                form.code.as_deref(),
+            )?;
+            let other = match proof {
+                signin::Proof::Proved(other) if other == *account => return Ok(back("merge_same")),
+                signin::Proof::Proved(other) => other,
+                signin::Proof::Refused => return Ok(back("merge_refused")),
+                signin::Proof::CodeNeeded => return Ok(back("merge_code")),
+                signin::Proof::RateLimited(_) => return Ok(back("rate_limited")),
+            };
+            let plan = match merge::preview(conn, app.keys.vault(), &tenant.id, account, &other) {
+                Ok(plan) => plan,
+                Err(merge::MergeError::Account(AccountError::Db(e))) => return Err(e),
+                Err(_) => return Ok(back("merge_failed")),
+            };
+            let token = merge::issue_proof(conn, &tenant.id, account, &other)?;
+            let html = MergePreviewPage {
+                issuer,
+                tenant_name: &page_frame.tenant_name,
+                t: &page_frame.t,
+                csrf_token: &sessions::csrf_token(&browser),
+                other_email: email,
+                plan: &plan,
+                proof: &token,
             }
             .render();
             Ok::<_, DbError>(page_frame.page(html))

@@ -10,6 +10,123 @@ use super::*;
 
 page_handler!(accounts, "accounts", accounts_page);
 page_handler!(account, "accounts", account_page);
+page_handler!(duplicates, "accounts", duplicates_page);
+page_handler!(merge_preview, "accounts", merge_page);
+
+/// `?from=` of the merge preview: the account to merge away (id or email).
+#[derive(Debug, Default, serde::Deserialize)]
+struct MergeQuery {
+    from: Option<String>,
+}
+
+/// `GET {issuer}/admin/duplicates`: accounts that look like one person, each pair linking
+/// to the merge preview.
+fn duplicates_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let flash: Flash = call.query();
+    let vault = call.state.keys.vault();
+    let groups = admin::accounts::duplicates(call.conn, vault, &call.who, flash.reveal(&call.who))?;
+    let mut page = ConsolePage::new("Accounts that look like one person");
+    page.push(Block::Text(
+        "Each row is an account whose sign-in address is another account's profile email. \
+         If both are one person, review the merge: the other account's profiles move to the \
+         first, and the other account becomes a tombstone."
+            .into(),
+    ));
+    let mut rows = Vec::new();
+    for group in &groups {
+        for other in &group.others {
+            let review = format!("/accounts/{}/merge?from={}", group.account, other.account);
+            rows.push(vec![
+                Cell::Text(group.email.clone()),
+                Cell::Link(link(
+                    group.account.clone(),
+                    call.url(&format!("/accounts/{}", group.account)),
+                )),
+                Cell::Link(link(
+                    other.account.clone(),
+                    call.url(&format!("/accounts/{}", other.account)),
+                )),
+                Cell::Link(link("Review merge", call.url(&review))),
+            ]);
+        }
+    }
+    page.push(Block::Table(TableView {
+        headers: vec![
+            "Address",
+            "Signs in",
+            "Holds it as a profile email",
+            "Merge",
+        ],
+        rows,
+        empty: "No accounts look like one person.",
+    }));
+    if let Some(block) = reveal_form(call, &flash, "/duplicates", Vec::new()) {
+        page.push(block);
+    }
+    Ok(page)
+}
+
+/// `GET {issuer}/admin/accounts/{id}/merge?from=…`: what a merge would move, and the button.
+fn merge_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
+    let id = call.param("account_id");
+    let from = call.query::<MergeQuery>().from.unwrap_or_default();
+    let vault = call.state.keys.vault();
+    let plan = admin::accounts::merge_preview(call.conn, vault, &call.who, &id, from.trim())?;
+    let mut page = ConsolePage::new("Merge two accounts");
+    let account = |id: &str| call.url(&format!("/accounts/{id}"));
+    page.push(Block::Table(TableView {
+        headers: vec!["", "Account"],
+        rows: vec![
+            vec![
+                Cell::Text("Stays".into()),
+                Cell::Link(link(plan.into.clone(), account(&plan.into))),
+            ],
+            vec![
+                Cell::Text("Is merged away".into()),
+                Cell::Link(link(plan.from.clone(), account(&plan.from))),
+            ],
+        ],
+        empty: "",
+    }));
+    page.push(Block::Heading("Profiles that move".into()));
+    page.push(Block::Table(TableView {
+        headers: vec!["Profile", "Profile ID", "Name after the merge"],
+        rows: plan
+            .profiles
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::Text(p.name.clone()),
+                    Cell::Code(p.id.clone()),
+                    Cell::Text(p.new_name.clone()),
+                ]
+            })
+            .collect(),
+        empty: "The account has no profiles.",
+    }));
+    page.push(Block::Text(format!(
+        "Profiles keep their ids, consents and roles. The merged-away account's {} live \
+         session(s) end and what was issued to it is revoked{}; it becomes a tombstone that \
+         names the account that stays, and its address is free again. This cannot be undone.",
+        plan.sessions,
+        if plan.second_factor {
+            ", and its second factor is removed"
+        } else {
+            ""
+        },
+    )));
+    page.push(Block::Form(
+        FormView::post(
+            "merge",
+            call.url(&format!("/accounts/{}/merge", plan.into)),
+            "Merge the accounts",
+            Vec::new(),
+        )
+        .hidden("merge_from", plan.from.clone())
+        .danger(),
+    ));
+    Ok(page)
+}
 
 /// A form asking why personal data should be shown, for callers holding `pii:read`, on a page
 /// showing it masked. `path` is the page; `keep` are its query parameters.
@@ -70,6 +187,10 @@ fn accounts_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         }
         other => other?,
     };
+    page.push(Block::Link(link(
+        "Accounts that look like one person",
+        call.url("/duplicates"),
+    )));
     page.push(Block::Form(FormView {
         method: "get",
         ..FormView::post(
@@ -209,6 +330,9 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let detail = admin::accounts::detail(call.conn, vault, &call.who, &id, reveal)?;
     let shown = |e: &str| e.to_owned();
     let mut page = ConsolePage::new(format!("Account {}", shown(&detail.account.email)));
+    if let Some(into) = &detail.account.merged_into {
+        page.push(Block::Text(format!("Merged into account {into}.")));
+    }
     page.push(Block::Facts(vec![
         ("Account ID".into(), detail.account.id.clone()),
         ("Email".into(), shown(&detail.account.email)),
@@ -392,6 +516,22 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
             "Administrators never set or see passwords: a reset mail lets the user choose one."
                 .into(),
         ));
+        if detail.account.status != "deleted" {
+            page.push(Block::Form(
+                FormView {
+                    method: "get",
+                    ..FormView::post(
+                        "merge-from",
+                        action("merge"),
+                        "Review the merge",
+                        vec![Field::text("from", "The other account (email or id)", "")
+                            .required()
+                            .hint("Its profiles move here and it becomes a tombstone; you see what moves before anything changes.")],
+                    )
+                }
+                .titled("Merge another account into this one"),
+            ));
+        }
         if detail.profiles.len() > 1 && detail.account.status != "deleted" {
             let options: Vec<(&str, &str)> = detail
                 .profiles
@@ -479,6 +619,14 @@ pub async fn account_action(
                         );
                         "invitation_resent"
                     }
+                    Err(e) => return retry(call, "accounts", e, account_page),
+                }
+            }
+            "merge" => {
+                let from = form.merge_from.clone().unwrap_or_default();
+                let vault = call.state.keys.vault();
+                match admin::accounts::merge(call.conn, vault, &call.who, &id, &from) {
+                    Ok(_) => "merged",
                     Err(e) => return retry(call, "accounts", e, account_page),
                 }
             }

@@ -35,7 +35,7 @@ mod roles;
 mod settings;
 mod webhooks;
 
-pub use accounts::{account, account_action, accounts, invite};
+pub use accounts::{account, account_action, accounts, duplicates, invite, merge_preview};
 pub use attributes::{attribute_action, attributes};
 pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
@@ -430,6 +430,8 @@ pub struct ConsoleForm {
     delivery_id: Option<String>,
     // APIs (resources)
     resource_id: Option<String>,
+    // Account merges: the account merged away.
+    merge_from: Option<String>,
     identifier: Option<String>,
     scopes: Option<String>,
     lifetime_secs: Option<String>,
@@ -553,6 +555,7 @@ fn notice(code: Option<&str>) -> Option<String> {
             "reset_sent" => "A password-reset link was sent to the account's address.",
             "invited" => "The invitation was mailed. The link works for 7 days; re-send it from here if it is lost or expires.",
             "invitation_resent" => "A new invitation was mailed; the earlier links no longer work.",
+            "merged" => "The accounts were merged: the other account's profiles are here now, and it is a tombstone.",
             "profile_moved" => "The profile moved to this new account, and its owner was invited to choose a password (the link works for 7 days).",
             "signed_out" => "Every session of the account ended and its tokens were revoked.",
             "erased" => "The account was erased: its email, profiles and second factor are destroyed, its sessions and tokens ended. Its id stays in the audit log.",
