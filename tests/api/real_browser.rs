@@ -525,3 +525,162 @@ async fn privacy_pages_in_chromium(engine: Engine) {
     }
 }
 both_engines!(privacy_pages_in_chromium);
+
+/// Split and merge in Chromium: from the account page (give a profile its own account; merge
+/// a second account after signing in to it in the same form) and from the console (move a
+/// profile; merge through the preview).
+async fn lifecycle_pages_in_chromium(engine: Engine) {
+    if !webdriver::available() {
+        return;
+    }
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let ada = app.create_account("acme", "ada@example.com", PASSWORD);
+    let ada_id = ada["id"].as_str().unwrap().to_owned();
+    let profile = |account: &str, name: &str| {
+        let created = app.cli_json(&[
+            "profile",
+            "create",
+            "--tenant",
+            "acme",
+            "--account",
+            account,
+            "--name",
+            name,
+            "--json",
+        ]);
+        created["id"].as_str().unwrap().to_owned()
+    };
+    let kid = profile(&ada_id, "Kid");
+    let grandpa = profile(&ada_id, "Grandpa");
+    app.create_account("acme", "ada.work@example.com", PASSWORD);
+    app.create_account("acme", "ada.old@example.com", PASSWORD);
+    let operator = app.create_account("acme", "operator@example.com", PASSWORD);
+    grant(
+        &app,
+        "acme",
+        &operator,
+        &["accounts:read", "accounts:write"],
+    );
+    let driver = Driver::start(&format!("lifecycle-{engine:?}").to_lowercase()).await;
+
+    // The person: sign in, give Kid its own account.
+    driver
+        .goto(&app.tenant_url("acme", "/login?next=account"))
+        .await;
+    driver.fill("input[name=email]", "ada@example.com").await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver
+        .source_with("Give this profile its own account")
+        .await;
+    let card = format!("section:has(#move-email-{kid})");
+    driver.click(&format!("{card} summary")).await;
+    driver
+        .fill(&format!("#move-email-{kid}"), "kid@example.com")
+        .await;
+    driver
+        .fill(&format!("#move-password-{kid}"), PASSWORD)
+        .await;
+    check(&driver, "account-split-form").await;
+    driver
+        .click(&format!(
+            "{card} form[action$='/account/profile/move'] button"
+        ))
+        .await;
+    let page = driver.source_with("The profile moved").await;
+    assert!(!page.contains(&kid), "Kid is no longer on this account");
+
+    // The person: merge the work account, proving it in the same form.
+    driver.fill("#merge-email", "ada.work@example.com").await;
+    driver.fill("#merge-password", PASSWORD).await;
+    driver
+        .click("form[action$='/account/merge/prove'] button")
+        .await;
+    driver
+        .source_with("These profiles of ada.work@example.com")
+        .await;
+    check(&driver, "merge-preview").await;
+    driver
+        .click("form[action$='/account/merge/confirm'] button")
+        .await;
+    driver.source_with("profiles are here now").await;
+
+    // The console: move Grandpa, then merge the old account through the preview.
+    clear_cookies(&driver, &app).await;
+    driver
+        .goto(&app.tenant_url("acme", "/login?next=admin"))
+        .await;
+    driver
+        .fill("input[name=email]", "operator@example.com")
+        .await;
+    driver.fill("input[name=password]", PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.url_with("/admin").await;
+    driver
+        .goto(&app.tenant_url("acme", &format!("/admin/accounts/{ada_id}")))
+        .await;
+    driver.source_with("Move a profile to a new account").await;
+    driver
+        .script(&format!(
+            "document.querySelector(\"form[action$='/move-profile'] select[name=profile_id]\").value = '{grandpa}';"
+        ))
+        .await;
+    driver
+        .fill(
+            "form[action$='/move-profile'] input[name=email]",
+            "grandpa@example.com",
+        )
+        .await;
+    driver.click("form[action$='/move-profile'] button").await;
+    driver
+        .source_with("The profile moved to this new account")
+        .await;
+    driver
+        .goto(&app.tenant_url("acme", &format!("/admin/accounts/{ada_id}")))
+        .await;
+    driver
+        .fill(
+            "form[action$='/merge'] input[name=from]",
+            "ada.old@example.com",
+        )
+        .await;
+    driver.click("form[action$='/merge'] button").await;
+    driver.source_with("Profiles that move").await;
+    check(&driver, "console-merge-preview").await;
+    driver
+        .click("form[action$='/merge'][method=post] button")
+        .await;
+    driver.source_with("The accounts were merged").await;
+    driver.quit().await;
+
+    let profiles = app.cli_json(&[
+        "profile",
+        "list",
+        "--tenant",
+        "acme",
+        "--account",
+        "ada@example.com",
+        "--json",
+    ]);
+    let names: Vec<&str> = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "ada, ada.work and ada.old: {names:?}");
+    for moved in ["kid@example.com", "grandpa@example.com"] {
+        let theirs = app.cli_json(&[
+            "profile",
+            "list",
+            "--tenant",
+            "acme",
+            "--account",
+            moved,
+            "--json",
+        ]);
+        assert_eq!(theirs.as_array().unwrap().len(), 1, "{moved}");
+    }
+}
+both_engines!(lifecycle_pages_in_chromium);
