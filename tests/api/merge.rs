@@ -556,3 +556,109 @@ async fn a_person_merges_their_own_accounts(engine: Engine) {
 }
 
 both_engines!(a_person_merges_their_own_accounts);
+
+/// Tokens for `email` through the code flow (choosing `profile` on the picker when shown).
+async fn tokens_for(
+    app: &TestApp,
+    rp: &crate::flow::Rp,
+    email: &str,
+    profile: Option<&str>,
+) -> Value {
+    let browser = Browser::default();
+    let (verifier, challenge) = crate::flow::pkce();
+    let url = crate::flow::authorize_url(app, "acme", rp, &challenge, &[]);
+    let (back, _) = crate::personas::sign_in_as(&browser, &url, email, PASSWORD, profile).await;
+    let code = back
+        .query_param("code")
+        .unwrap_or_else(|| panic!("no code: {:?} {}", back.location, back.html));
+    let response = crate::flow::exchange(app, "acme", rp, &code, Some(&verifier)).await;
+    crate::attacks_support::tokens(response).await
+}
+
+fn sub_of(tokens: &Value) -> Value {
+    crate::attacks_support::claims(tokens["id_token"].as_str().unwrap())["sub"].clone()
+}
+
+/// What a relying party holds for a merged account, or for a moved profile, stops working;
+/// the profile's `sub` (profile subject mode) is the same when it signs in from its new
+/// account.
+async fn subjects_survive_and_tokens_end(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let rp = crate::flow::register_rp(&app, "acme", &["--consent", "skip"]);
+    app.create_account("acme", ADA, PASSWORD);
+    app.create_account("acme", ADA_WORK, PASSWORD);
+    let before = tokens_for(&app, &rp, ADA_WORK, None).await;
+    let sub = sub_of(&before);
+    let (access, refresh) = (
+        before["access_token"].as_str().unwrap(),
+        before["refresh_token"].as_str().expect("a refresh token"),
+    );
+    assert_eq!(
+        app.get_bearer("acme", "/userinfo", access).await.status(),
+        StatusCode::OK
+    );
+    let refresh_with = |token: String| {
+        let (app, rp) = (&app, &rp);
+        async move {
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+            ];
+            app.post_form("acme", "/token", &form, Some((&rp.id, &rp.secret)))
+                .await
+        }
+    };
+
+    // The merge ends what B's relying party held; B's profile signs in through A, same sub.
+    app.cli_json(&[
+        "account", "merge", "--tenant", "acme", "--into", ADA, "--from", ADA_WORK, "--json",
+    ]);
+    assert_eq!(
+        app.get_bearer("acme", "/userinfo", access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let refused = refresh_with(refresh.to_owned()).await;
+    assert_eq!(
+        crate::attacks_support::error_of(refused).await,
+        "invalid_grant"
+    );
+    let through_a = tokens_for(&app, &rp, ADA, Some("ada.work")).await;
+    assert_eq!(sub_of(&through_a), sub);
+
+    // The split ends what A's relying party held for that profile; its new owner signs in
+    // with the same sub.
+    let moved_access = through_a["access_token"].as_str().unwrap();
+    let moved_refresh = through_a["refresh_token"].as_str().unwrap().to_owned();
+    let profile = sub.as_str().unwrap();
+    app.cli_json(&[
+        "profile",
+        "move",
+        "--tenant",
+        "acme",
+        profile,
+        "--email",
+        "kid@example.com",
+        "--json",
+    ]);
+    assert_eq!(
+        app.get_bearer("acme", "/userinfo", moved_access)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let refused = refresh_with(moved_refresh).await;
+    assert_eq!(
+        crate::attacks_support::error_of(refused).await,
+        "invalid_grant"
+    );
+    let mail = crate::invitations::next_invitation(&app, "kid@example.com", &[]).await;
+    let owner = Browser::default();
+    let form = owner.get(&mail.link).await;
+    let chosen = owner.submit(&form, &[("password", PASSWORD)]).await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.html);
+    let theirs = tokens_for(&app, &rp, "kid@example.com", None).await;
+    assert_eq!(sub_of(&theirs), sub);
+}
+
+both_engines!(subjects_survive_and_tokens_end);

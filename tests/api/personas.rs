@@ -35,7 +35,7 @@ fn is_picker(page: &Page) -> bool {
 
 /// Signs in (choosing `profile` on the picker when it appears, consenting when asked) and
 /// returns the final page (the redirect to the RP).
-async fn sign_in_as(
+pub(crate) async fn sign_in_as(
     browser: &Browser,
     url: &str,
     email: &str,
