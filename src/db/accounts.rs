@@ -851,6 +851,34 @@ pub fn shred_account(
     account: &AccountId,
     now: i64,
 ) -> Result<bool, DbError> {
+    tombstone(conn, tenant, account, None, now)
+}
+
+/// Turns an account merged into `into` into a tombstone: shredded as by an erasure, and
+/// naming the account it went into. False when it was already erased or merged (another
+/// request did it first).
+pub fn tombstone_merged(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    into: &AccountId,
+    now: i64,
+) -> Result<bool, DbError> {
+    tombstone(conn, tenant, account, Some(into), now)
+}
+
+/// The one way an account's personal data goes: erased, or merged into another account.
+fn tombstone(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    account: &AccountId,
+    merged_into: Option<&AccountId>,
+    now: i64,
+) -> Result<bool, DbError> {
+    let index = match merged_into {
+        Some(_) => format!("merged:{account}"),
+        None => format!("erased:{account}"),
+    };
     Ok(diesel::update(
         accounts::table
             .filter(accounts::tenant_id.eq(tenant.as_str()))
@@ -859,42 +887,8 @@ pub fn shred_account(
     )
     .set((
         accounts::status.eq("deleted"),
-        accounts::email_index.eq(format!("erased:{account}")),
-        accounts::email_sealed.eq(Vec::<u8>::new()),
-        accounts::email_verified_at.eq(None::<i64>),
-        accounts::password_hash.eq(None::<String>),
-        accounts::data_key.eq(None::<Vec<u8>>),
-        accounts::data_key_master_id.eq(None::<String>),
-        accounts::erase_after.eq(None::<i64>),
-        accounts::failed_logins.eq(0),
-        accounts::locked_until.eq(None::<i64>),
-        accounts::updated_at.eq(now),
-    ))
-    .execute(conn)?
-        == 1)
-}
-
-/// Turns an account merged into `into` into a tombstone: as in an erasure its data key,
-/// sealed email and password go, its blind index is freed and its status becomes `deleted`;
-/// and it names the account it went into. False when it was already erased or merged (another request did it first).
-pub fn tombstone_merged(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    account: &AccountId,
-    into: &AccountId,
-    now: i64,
-) -> Result<bool, DbError> {
-    Ok(diesel::update(
-        accounts::table
-            .filter(accounts::tenant_id.eq(tenant.as_str()))
-            .filter(accounts::id.eq(account.as_str()))
-            .filter(accounts::data_key.is_not_null())
-            .filter(accounts::merged_into.is_null()),
-    )
-    .set((
-        accounts::status.eq("deleted"),
-        accounts::merged_into.eq(Some(into.as_str())),
-        accounts::email_index.eq(format!("merged:{account}")),
+        accounts::merged_into.eq(merged_into.map(AccountId::as_str)),
+        accounts::email_index.eq(index),
         accounts::email_sealed.eq(Vec::<u8>::new()),
         accounts::email_verified_at.eq(None::<i64>),
         accounts::password_hash.eq(None::<String>),

@@ -113,10 +113,9 @@ async fn open_and_submit(link: &str, fields: &[(&str, &str)]) -> Page {
 }
 
 fn audit_actions(app: &TestApp) -> Vec<String> {
-    let out = app.cli(&["audit", "export", "--tenant", "acme"]);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    let entries = app.audit_entries("acme");
+    entries
+        .iter()
         .filter_map(|e| e["action"].as_str().map(str::to_owned))
         .collect()
 }

@@ -436,6 +436,30 @@ impl TestApp {
         })
     }
 
+    /// Every entry of a tenant's audit log, as `tessera audit export` prints them.
+    pub fn audit_entries(&self, slug: &str) -> Vec<serde_json::Value> {
+        let out = self.cli(&["audit", "export", "--tenant", slug]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("an audit entry"))
+            .collect()
+    }
+
+    /// An account's profiles (the account by id or email), as `tessera profile list` gives them.
+    pub fn profiles_of(&self, slug: &str, account: &str) -> Vec<serde_json::Value> {
+        let args = [
+            "profile",
+            "list",
+            "--tenant",
+            slug,
+            "--account",
+            account,
+            "--json",
+        ];
+        self.cli_json(&args).as_array().expect("a list").clone()
+    }
+
     pub fn create_tenant(&self, slug: &str) -> serde_json::Value {
         self.cli_json(&[
             "tenant",

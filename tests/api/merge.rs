@@ -20,27 +20,6 @@ fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
 }
 
-fn profiles_of(app: &TestApp, account: &str) -> Vec<Value> {
-    let list = app.cli_json(&[
-        "profile",
-        "list",
-        "--tenant",
-        "acme",
-        "--account",
-        account,
-        "--json",
-    ]);
-    list.as_array().unwrap().clone()
-}
-
-fn audit_entries(app: &TestApp) -> Vec<Value> {
-    let out = app.cli(&["audit", "export", "--tenant", "acme"]);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Two accounts: A (Ada, Work) and B (Work with a role, Side). Returns their ids.
 fn two_accounts(app: &TestApp) -> (String, String) {
     let a = id(&app.create_account("acme", ADA, PASSWORD));
@@ -103,7 +82,7 @@ async fn two_accounts_become_one(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
     let (a, b) = two_accounts(&app);
-    let b_profiles: Vec<String> = profiles_of(&app, ADA_WORK).iter().map(id).collect();
+    let b_profiles: Vec<String> = app.profiles_of("acme", ADA_WORK).iter().map(id).collect();
     let laptop = signed_in(&app, ADA_WORK).await;
     let (_, token) = machine_admin(&app, "acme", &["accounts:read", "accounts:write"]).await;
 
@@ -126,7 +105,7 @@ async fn two_accounts_become_one(engine: Engine) {
         .collect();
     assert_eq!(names, [("Work", "Work (2)"), ("Side", "Side")], "{plan}");
     assert_eq!(plan["sessions"], 1);
-    assert_eq!(profiles_of(&app, ADA_WORK).len(), 2);
+    assert_eq!(app.profiles_of("acme", ADA_WORK).len(), 2);
 
     // Refusals: itself, and a body it cannot read.
     let (status, _, _) = call(
@@ -230,7 +209,7 @@ async fn two_accounts_become_one(engine: Engine) {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let entries = audit_entries(&app);
+    let entries = app.audit_entries("acme");
     let merge = entries
         .iter()
         .find(|e| e["action"] == "account.merge")
@@ -278,7 +257,7 @@ async fn opposite_merges_at_once(engine: Engine) {
     )
     .await;
     assert_eq!(detail["profiles"].as_array().unwrap().len(), 4, "{detail}");
-    let entries = audit_entries(&app);
+    let entries = app.audit_entries("acme");
     assert_eq!(
         entries
             .iter()
@@ -310,7 +289,7 @@ async fn the_cli_merges(engine: Engine) {
     assert_eq!(dry["merged"], false);
     assert_eq!(dry["profiles"].as_array().unwrap().len(), 2);
     assert_eq!(
-        profiles_of(&app, ADA_WORK).len(),
+        app.profiles_of("acme", ADA_WORK).len(),
         2,
         "a dry run moves nothing"
     );
@@ -319,7 +298,7 @@ async fn the_cli_merges(engine: Engine) {
     ]);
     assert_eq!(done["merged"], true);
     assert_eq!(done["into"], a.as_str());
-    assert_eq!(profiles_of(&app, ADA).len(), 4);
+    assert_eq!(app.profiles_of("acme", ADA).len(), 4);
     let again = app.cli(&[
         "account", "merge", "--tenant", "acme", "--into", &a, "--from", &b,
     ]);
@@ -386,7 +365,7 @@ async fn duplicates_lead_to_a_merge(engine: Engine) {
         preview.html
     );
     assert_eq!(
-        profiles_of(&app, ADA_WORK).len(),
+        app.profiles_of("acme", ADA_WORK).len(),
         1,
         "a preview changes nothing"
     );
@@ -404,7 +383,7 @@ async fn duplicates_lead_to_a_merge(engine: Engine) {
         "{}",
         landed.html
     );
-    assert_eq!(profiles_of(&app, ADA).len(), 2);
+    assert_eq!(app.profiles_of("acme", ADA).len(), 2);
     let after = app.cli_json(&["account", "duplicates", "--tenant", "acme", "--json"]);
     assert_eq!(
         after,
@@ -493,7 +472,11 @@ async fn a_person_merges_their_own_accounts(engine: Engine) {
         "{}",
         itself.html
     );
-    assert_eq!(profiles_of(&app, ADA_WORK).len(), 2, "nothing moved yet");
+    assert_eq!(
+        app.profiles_of("acme", ADA_WORK).len(),
+        2,
+        "nothing moved yet"
+    );
 
     let next = crate::attacks_support::totp_code(&key, 30);
     let preview = prove(vec![
@@ -509,7 +492,7 @@ async fn a_person_merges_their_own_accounts(engine: Engine) {
         preview.html
     );
     assert_eq!(
-        profiles_of(&app, ADA_WORK).len(),
+        app.profiles_of("acme", ADA_WORK).len(),
         2,
         "a preview changes nothing"
     );
@@ -534,10 +517,10 @@ async fn a_person_merges_their_own_accounts(engine: Engine) {
         "a proof merges once: {} / {}",
         first.html, second.html
     );
-    assert_eq!(profiles_of(&app, ADA).len(), 4);
+    assert_eq!(app.profiles_of("acme", ADA).len(), 4);
     let gone = b_browser.get(&app.tenant_url("acme", "/account")).await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER, "B's session ended");
-    let entries = audit_entries(&app);
+    let entries = app.audit_entries("acme");
     let merge = entries
         .iter()
         .find(|e| e["action"] == "account.merge")

@@ -17,27 +17,6 @@ const EMAIL: &str = "ada@example.com";
 const KID: &str = "kid@example.com";
 const RP: &str = "http://127.0.0.1:9";
 
-fn profiles_of(app: &TestApp, account: &str) -> Vec<Value> {
-    let list = app.cli_json(&[
-        "profile",
-        "list",
-        "--tenant",
-        "acme",
-        "--account",
-        account,
-        "--json",
-    ]);
-    list.as_array().unwrap().clone()
-}
-
-fn audit_actions(app: &TestApp) -> Vec<Value> {
-    let out = app.cli(&["audit", "export", "--tenant", "acme"]);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 async fn sign_in(app: &TestApp, browser: &Browser, email: &str) -> Page {
     let login = browser
         .get(&app.tenant_url("acme", "/login?next=account"))
@@ -165,7 +144,7 @@ async fn a_user_gives_a_profile_its_own_account(engine: Engine) {
         "{}",
         taken.html
     );
-    assert_eq!(profiles_of(&app, EMAIL).len(), 2);
+    assert_eq!(app.profiles_of("acme", EMAIL).len(), 2);
 
     let moved = act(
         &app,
@@ -182,7 +161,7 @@ async fn a_user_gives_a_profile_its_own_account(engine: Engine) {
     assert!(moved.html.contains("The profile moved"), "{}", moved.html);
     // The old account keeps its other profile, default; the move form is gone with the last
     // profile left.
-    let left = profiles_of(&app, EMAIL);
+    let left = app.profiles_of("acme", EMAIL);
     assert_eq!(left.len(), 1);
     assert_eq!(
         left[0]["name"], "ada",
@@ -197,7 +176,7 @@ async fn a_user_gives_a_profile_its_own_account(engine: Engine) {
     let owner = Browser::default();
     let (_, landed) = accept(&app, &owner, &mail.link, "the kid's own passphrase").await;
     assert_eq!(landed.status, StatusCode::OK, "{}", landed.html);
-    let theirs = profiles_of(&app, KID);
+    let theirs = app.profiles_of("acme", KID);
     assert_eq!(theirs.len(), 1);
     assert_eq!(theirs[0]["id"], kid.as_str());
     assert_eq!(theirs[0]["is_default"], true);
@@ -216,7 +195,7 @@ async fn a_user_gives_a_profile_its_own_account(engine: Engine) {
     assert_eq!(detail["profiles"][0]["roles"], json!(["pupil"]), "{detail}");
 
     // Audited on both accounts.
-    let entries = audit_actions(&app);
+    let entries = app.audit_entries("acme");
     let split = entries
         .iter()
         .find(|e| e["action"] == "account.split")
@@ -240,7 +219,8 @@ async fn concurrent_moves_keep_the_last_profile(engine: Engine) {
     let app = TestApp::spawn(engine, TenantRouting::Path).await;
     app.create_tenant("acme");
     let (account, kid) = family(&app);
-    let ada = profiles_of(&app, EMAIL)
+    let ada = app
+        .profiles_of("acme", EMAIL)
         .into_iter()
         .find(|p| p["name"] == "ada")
         .unwrap()["id"]
@@ -316,7 +296,7 @@ async fn concurrent_moves_keep_the_last_profile(engine: Engine) {
             "{refused:?}"
         );
     }
-    assert_eq!(profiles_of(&app, EMAIL).len(), 1);
+    assert_eq!(app.profiles_of("acme", EMAIL).len(), 1);
     let winner = [&a, &b, &c]
         .into_iter()
         .find(|r| r.0 == StatusCode::CREATED)
@@ -334,7 +314,7 @@ async fn concurrent_moves_keep_the_last_profile(engine: Engine) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["profiles"].as_array().unwrap().len(), 1, "{detail}");
     // Exactly one new account exists besides the first one (and the client's).
-    let entries = audit_actions(&app);
+    let entries = app.audit_entries("acme");
     assert_eq!(
         entries
             .iter()
@@ -350,7 +330,7 @@ async fn concurrent_moves_keep_the_last_profile(engine: Engine) {
         1
     );
     // The last profile stays.
-    let last = profiles_of(&app, EMAIL)[0]["id"]
+    let last = app.profiles_of("acme", EMAIL)[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -392,7 +372,7 @@ async fn the_console_and_the_cli_move_profiles(engine: Engine) {
     assert_eq!(moved["profile_id"], kid.as_str());
     assert_eq!(moved["from_account"], account.as_str());
     assert_eq!(moved["email"], KID);
-    assert_eq!(profiles_of(&app, KID)[0]["id"], kid.as_str());
+    assert_eq!(app.profiles_of("acme", KID)[0]["id"], kid.as_str());
     let again = app.cli(&[
         "profile",
         "move",
@@ -408,7 +388,8 @@ async fn the_console_and_the_cli_move_profiles(engine: Engine) {
     );
 
     // The console: an administrator moves Grandpa.
-    let grandpa = profiles_of(&app, EMAIL)
+    let grandpa = app
+        .profiles_of("acme", EMAIL)
         .into_iter()
         .find(|p| p["name"] == "Grandpa")
         .unwrap()["id"]
@@ -453,10 +434,10 @@ async fn the_console_and_the_cli_move_profiles(engine: Engine) {
         landed.html
     );
     assert_eq!(
-        profiles_of(&app, "grandpa@example.com")[0]["id"],
+        app.profiles_of("acme", "grandpa@example.com")[0]["id"],
         grandpa.as_str()
     );
-    assert_eq!(profiles_of(&app, EMAIL).len(), 1);
+    assert_eq!(app.profiles_of("acme", EMAIL).len(), 1);
     next_invitation(&app, "grandpa@example.com", &[]).await;
 }
 
@@ -511,7 +492,7 @@ async fn a_weaker_administrator_moves_no_power(engine: Engine) {
     )
     .await;
     assert_eq!(merged.0, StatusCode::FORBIDDEN, "{merged:?}");
-    assert_eq!(profiles_of(&app, EMAIL).len(), 2, "nothing moved");
+    assert_eq!(app.profiles_of("acme", EMAIL).len(), 2, "nothing moved");
     // Holding what the profile holds, the same requests go through.
     let (_, strong) = machine_admin(&app, "acme", &["accounts:write", "clients:write"]).await;
     let moved = call(
