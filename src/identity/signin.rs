@@ -877,8 +877,11 @@ pub fn prove_other_account(
             Err(_) => Ok(false),
         }
     })?;
-    Ok(match verified {
-        true => Proof::Proved(account),
-        false => Proof::Refused,
-    })
+    if verified {
+        return Ok(Proof::Proved(account));
+    }
+    // Unlike a sign-in's challenge, this form can be sent again and again: a wrong code counts
+    // toward the account's lockout, so guessing from many addresses ends in a lock.
+    super::accounts::count_failed_attempt(conn, attempt.security, attempt.tenant, &account)?;
+    Ok(Proof::Refused)
 }

@@ -645,3 +645,60 @@ async fn subjects_survive_and_tokens_end(engine: Engine) {
 }
 
 both_engines!(subjects_survive_and_tokens_end);
+
+/// Guessing the other account's second-factor code in the merge form counts toward that
+/// account's lockout: once locked, even the right password and code are refused.
+async fn guessed_codes_lock_the_other_account(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.security.lockout_threshold = 3).await;
+    app.create_tenant("acme");
+    app.create_account("acme", ADA, PASSWORD);
+    app.create_account("acme", ADA_WORK, PASSWORD);
+    let b_browser = signed_in(&app, ADA_WORK).await;
+    let page = b_browser.get(&app.tenant_url("acme", "/account")).await;
+    let csrf = page.field("csrf_token").unwrap();
+    let start = b_browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/start"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let key = crate::attacks_support::manual_key(&start.html);
+    let code = crate::attacks_support::totp_code(&key, 0);
+    b_browser
+        .post(
+            &app.tenant_url("acme", "/account/mfa/confirm"),
+            &[("csrf_token", &csrf), ("code", &code)],
+        )
+        .await;
+
+    let laptop = signed_in(&app, ADA).await;
+    let page = laptop.get(&app.tenant_url("acme", "/account")).await;
+    let csrf = page.field("csrf_token").unwrap();
+    let url = app.tenant_url("acme", "/account/merge/prove");
+    let prove = |code: String| {
+        let (laptop, url, csrf) = (&laptop, url.clone(), csrf.clone());
+        async move {
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("email", ADA_WORK),
+                ("other_password", PASSWORD),
+                ("code", code.as_str()),
+            ];
+            let answer = laptop.post(&url, &form).await;
+            laptop.follow(answer, RP).await
+        }
+    };
+    for _ in 0..3 {
+        let wrong = prove("000000".into()).await;
+        assert!(wrong.html.contains("is incorrect"), "{}", wrong.html);
+    }
+    let right = prove(crate::attacks_support::totp_code(&key, 30)).await;
+    assert!(
+        right.html.contains("is incorrect"),
+        "a locked account is not proven: {}",
+        right.html
+    );
+    assert_eq!(app.profiles_of("acme", ADA_WORK).len(), 1, "nothing moved");
+}
+
+both_engines!(guessed_codes_lock_the_other_account);
