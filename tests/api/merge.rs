@@ -397,15 +397,11 @@ both_engines!(duplicates_lead_to_a_merge);
 /// From `/account`: signed in to A, the person proves B as at a sign-in (its password, then
 /// its second factor), sees what moves, and merges. Failures answer alike; a preview's proof
 /// works once.
-async fn a_person_merges_their_own_accounts(engine: Engine) {
-    let app = TestApp::spawn(engine, TenantRouting::Path).await;
-    app.create_tenant("acme");
-    let (a, b) = two_accounts(&app);
-    // B turns on a second factor.
-    let b_browser = signed_in(&app, ADA_WORK).await;
-    let page = b_browser.get(&app.tenant_url("acme", "/account")).await;
+/// Turns on a second factor from the account page of a signed-in browser; returns its key.
+async fn turn_on_mfa(app: &TestApp, browser: &Browser) -> String {
+    let page = browser.get(&app.tenant_url("acme", "/account")).await;
     let csrf = page.field("csrf_token").unwrap();
-    let start = b_browser
+    let start = browser
         .post(
             &app.tenant_url("acme", "/account/mfa/start"),
             &[("csrf_token", &csrf)],
@@ -413,12 +409,28 @@ async fn a_person_merges_their_own_accounts(engine: Engine) {
         .await;
     let key = crate::attacks_support::manual_key(&start.html);
     let code = crate::attacks_support::totp_code(&key, 0);
-    b_browser
+    let codes = browser
         .post(
             &app.tenant_url("acme", "/account/mfa/confirm"),
             &[("csrf_token", &csrf), ("code", &code)],
         )
         .await;
+    assert_eq!(
+        codes.html.matches("<li><code>").count(),
+        10,
+        "{}",
+        codes.html
+    );
+    key
+}
+
+async fn a_person_merges_their_own_accounts(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let (a, b) = two_accounts(&app);
+    // B turns on a second factor.
+    let b_browser = signed_in(&app, ADA_WORK).await;
+    let key = turn_on_mfa(&app, &b_browser).await;
 
     let laptop = signed_in(&app, ADA).await;
     let page = laptop.get(&app.tenant_url("acme", "/account")).await;
@@ -654,22 +666,7 @@ async fn guessed_codes_lock_the_other_account(engine: Engine) {
     app.create_account("acme", ADA, PASSWORD);
     app.create_account("acme", ADA_WORK, PASSWORD);
     let b_browser = signed_in(&app, ADA_WORK).await;
-    let page = b_browser.get(&app.tenant_url("acme", "/account")).await;
-    let csrf = page.field("csrf_token").unwrap();
-    let start = b_browser
-        .post(
-            &app.tenant_url("acme", "/account/mfa/start"),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
-    let key = crate::attacks_support::manual_key(&start.html);
-    let code = crate::attacks_support::totp_code(&key, 0);
-    b_browser
-        .post(
-            &app.tenant_url("acme", "/account/mfa/confirm"),
-            &[("csrf_token", &csrf), ("code", &code)],
-        )
-        .await;
+    let key = turn_on_mfa(&app, &b_browser).await;
 
     let laptop = signed_in(&app, ADA).await;
     let page = laptop.get(&app.tenant_url("acme", "/account")).await;
