@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod crypto;
+pub mod customers;
 pub mod db;
 pub mod domain;
 pub mod events;

@@ -24,6 +24,7 @@ scope-openid = Sie mit Ihrem Konto anmelden
 scope-profile = Ihren Profilnamen sehen
 scope-email = Ihre E-Mail-Adresse sehen
 scope-offline_access = Zugriff behalten, während Sie es nicht nutzen (angemeldet bleiben)
+scope-verified_claims = Ihre geprüfte Identität: Ihr amtlicher Name und wie er geprüft wurde
 scope-tessera-admin = Diese Organisation mit Ihren Verwaltungsrechten verwalten
 scope-api = { $api } für Sie nutzen: { $scopes }
 

@@ -25,6 +25,7 @@ scope-openid = Sign you in with your account
 scope-profile = See your profile name
 scope-email = See your email address
 scope-offline_access = Keep access when you are not using it (stay signed in)
+scope-verified_claims = Your verified identity: your legal name and how it was checked
 scope-tessera-admin = Administer this organisation with your administration permissions
 scope-api = Use { $api } for you: { $scopes }
 

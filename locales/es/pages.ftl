@@ -24,6 +24,7 @@ scope-openid = Iniciar su sesión con su cuenta
 scope-profile = Ver el nombre de su perfil
 scope-email = Ver su correo electrónico
 scope-offline_access = Mantener el acceso cuando no lo use (seguir conectado)
+scope-verified_claims = Su identidad verificada: su nombre legal y cómo se comprobó
 scope-tessera-admin = Administrar esta organización con sus permisos de administración
 scope-api = Usar { $api } en su nombre: { $scopes }
 

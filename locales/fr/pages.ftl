@@ -24,6 +24,7 @@ scope-openid = Vous connecter avec votre compte
 scope-profile = Voir le nom de votre profil
 scope-email = Voir votre adresse e-mail
 scope-offline_access = Garder l’accès quand vous ne l’utilisez pas (rester connecté)
+scope-verified_claims = Votre identité vérifiée : votre nom légal et la façon dont il a été vérifié
 scope-tessera-admin = Administrer cette organisation avec vos droits d’administration
 scope-api = Utiliser { $api } pour vous : { $scopes }
 

@@ -25,6 +25,9 @@ pub struct AccountSummary {
     /// is now that account's id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// The customer the account acts for (`/customers/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -147,6 +150,7 @@ fn summary(
         invited_at: row.invited_at.map(rfc3339),
         created_at: rfc3339(row.created_at),
         merged_into: row.merged_into.clone(),
+        customer_id: row.customer_id.clone(),
     })
 }
 
@@ -627,20 +631,27 @@ fn merge_error(e: crate::lifecycle::merge::MergeError) -> AdminError {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DuplicateGroup {
     /// What they share: `email` (the account's sign-in address is a profile email of each of
-    /// the others).
+    /// the others) or `customer_identifier` (they act for customers with one identifier).
     pub shared: String,
-    /// The shared address, masked unless revealed.
+    /// The shared address, masked unless revealed (empty for a customer identifier).
     pub email: String,
-    /// The account that signs in with it.
+    /// The shared identifier's kind (`customer_identifier` only; the value is not shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The account that signs in with the address, or the first account of the group.
     pub account: String,
-    /// The accounts holding it as a profile email, with that profile.
+    /// The accounts holding the address as a profile email, with that profile; or the
+    /// group's other accounts, with the customer each acts for.
     pub others: Vec<DuplicateHolder>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DuplicateHolder {
     pub account: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub profile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
 }
 
 /// Every group of accounts that look like one person; addresses masked unless revealed.
@@ -653,17 +664,49 @@ pub fn duplicates(
     who.require(Permission::AccountsRead)?;
     let shown = reveal.record(conn, who, "duplicate accounts", who.tenant().as_str())?;
     let groups = crate::lifecycle::duplicates::find(conn, vault, who.tenant())?;
-    Ok(groups
+    let mut found: Vec<DuplicateGroup> = groups
         .into_iter()
         .map(|g| DuplicateGroup {
             shared: "email".into(),
             email: Reveal::email(shown, g.email.as_str()),
+            identifier: None,
             account: g.account.to_string(),
             others: g
                 .others
                 .into_iter()
-                .map(|(account, profile)| DuplicateHolder { account, profile })
+                .map(|(account, profile)| DuplicateHolder {
+                    account,
+                    profile,
+                    customer: None,
+                })
                 .collect(),
         })
-        .collect())
+        .collect();
+    for group in crate::lifecycle::duplicates::by_customer_identifier(conn, who.tenant())? {
+        let mut accounts = group
+            .customers
+            .into_iter()
+            .flat_map(|(customer, accounts)| {
+                accounts
+                    .into_iter()
+                    .map(move |account| (account, customer.clone()))
+            });
+        let Some((first, _)) = accounts.next() else {
+            continue;
+        };
+        found.push(DuplicateGroup {
+            shared: "customer_identifier".into(),
+            email: String::new(),
+            identifier: Some(group.identifier),
+            account: first,
+            others: accounts
+                .map(|(account, customer)| DuplicateHolder {
+                    account,
+                    profile: String::new(),
+                    customer: Some(customer),
+                })
+                .collect(),
+        });
+    }
+    Ok(found)
 }

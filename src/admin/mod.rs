@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod attributes;
 pub mod audit_log;
 pub mod clients;
+pub mod customers;
 mod error;
 pub mod import;
 pub mod invitations;

@@ -303,14 +303,24 @@ pub fn run(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
                 println!("No accounts look like one person.");
             }
             for g in &groups {
-                println!(
-                    "{} signs in as {}; also a profile email of:",
-                    g.account, g.email
-                );
+                match &g.identifier {
+                    Some(kind) => println!(
+                        "{} acts for a customer whose {kind} another customer holds too; so do:",
+                        g.account
+                    ),
+                    None => println!(
+                        "{} signs in as {}; also a profile email of:",
+                        g.account, g.email
+                    ),
+                }
                 for other in &g.others {
+                    let via = match &other.customer {
+                        Some(customer) => format!("customer {customer}"),
+                        None => format!("profile {}", other.profile),
+                    };
                     println!(
-                        "  account {} (profile {}): tessera account merge --tenant {} --into {} --from {}",
-                        other.account, other.profile, tenant.slug, g.account, other.account
+                        "  account {} ({via}): tessera account merge --tenant {} --into {} --from {}",
+                        other.account, tenant.slug, g.account, other.account
                     );
                 }
             }

@@ -31,6 +31,8 @@ pub struct AccountRow {
     pub invited_at: Option<i64>,
     /// The account this one was merged into (its status is `deleted`).
     pub merged_into: Option<String>,
+    /// The customer (`customers`) the account acts for.
+    pub customer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -898,6 +900,8 @@ fn tombstone(
         accounts::invited_at.eq(None::<i64>),
         accounts::failed_logins.eq(0),
         accounts::locked_until.eq(None::<i64>),
+        // A tombstone acts for no one (a merge carried the link to the surviving account).
+        accounts::customer_id.eq(None::<String>),
         accounts::updated_at.eq(now),
     ))
     .execute(conn)?

@@ -25,6 +25,8 @@ pub struct GrantRow {
     pub revoked_at: Option<i64>,
     /// The API identifiers the user authorised (RFC 8707), space-separated.
     pub resources: String,
+    /// The authorization's OIDC Core §5.5 `claims` request (JSON), if it made one.
+    pub claims: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 mod connection;
 pub mod consents;
+pub mod customers;
 pub mod device;
 pub mod email_changes;
 mod error;

@@ -143,6 +143,32 @@ diesel::table! {
         inactivity_warned_at -> Nullable<BigInt>,
         invited_at -> Nullable<BigInt>,
         merged_into -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        tenant_id -> Text,
+        kind -> Text,
+        sealed -> Binary,
+        data_key -> Binary,
+        data_key_master_id -> Text,
+        trust_framework -> Nullable<Text>,
+        assurance_level -> Nullable<Text>,
+        verified_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    customer_identifiers (customer_id, kind) {
+        customer_id -> Text,
+        tenant_id -> Text,
+        kind -> Text,
+        value_index -> Text,
     }
 }
 
@@ -352,6 +378,7 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         resources -> Text,
+        claims -> Nullable<Text>,
     }
 }
 
@@ -576,6 +603,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     email_changes,
     legacy_records,
+    customers,
+    customer_identifiers,
     registration_tokens,
     device_authorizations,
     api_resources,

@@ -57,16 +57,18 @@ pub enum WrappedTable {
     SigningKeys,
     TotpSeeds,
     WebhookSecrets,
+    CustomerDataKeys,
 }
 
 impl WrappedTable {
-    pub const ALL: [WrappedTable; 6] = [
+    pub const ALL: [WrappedTable; 7] = [
         WrappedTable::InstanceKeys,
         WrappedTable::AccountDataKeys,
         WrappedTable::ProfileDataKeys,
         WrappedTable::SigningKeys,
         WrappedTable::TotpSeeds,
         WrappedTable::WebhookSecrets,
+        WrappedTable::CustomerDataKeys,
     ];
 
     /// The tables that existed when personal data was first sealed (the migration hook that
@@ -87,6 +89,7 @@ impl WrappedTable {
             WrappedTable::SigningKeys => "signing keys",
             WrappedTable::TotpSeeds => "TOTP seeds",
             WrappedTable::WebhookSecrets => "webhook secrets",
+            WrappedTable::CustomerDataKeys => "customer data keys",
         }
     }
 
@@ -139,6 +142,13 @@ impl WrappedTable {
                 "tenant_id",
                 "secret",
                 "master_key_id",
+            ),
+            WrappedTable::CustomerDataKeys => (
+                "customers",
+                "id",
+                "tenant_id",
+                "data_key",
+                "data_key_master_id",
             ),
         }
     }

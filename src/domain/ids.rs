@@ -79,3 +79,7 @@ typed_id!(
     /// A role of one tenant.
     RoleId
 );
+typed_id!(
+    /// A verified legal entity (person or organization) that accounts act for.
+    CustomerId
+);

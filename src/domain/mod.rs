@@ -7,7 +7,9 @@ pub mod scope;
 mod tenant_slug;
 
 pub use email::{Email, EmailError};
-pub use ids::{AccountId, ClientId, GrantId, KeyId, ProfileId, RoleId, SessionId, TenantId};
+pub use ids::{
+    AccountId, ClientId, CustomerId, GrantId, KeyId, ProfileId, RoleId, SessionId, TenantId,
+};
 pub use redirect_uri::{RedirectUri, RedirectUriError};
 pub use scope::{ScopeError, ScopeSet};
 pub use tenant_slug::{TenantSlug, TenantSlugError};

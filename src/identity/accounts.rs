@@ -56,6 +56,9 @@ pub struct Account {
     pub email: Email,
     pub email_verified: bool,
     pub status: AccountStatus,
+    /// The customer (`customers`) the account acts for, if linked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -275,6 +278,7 @@ pub fn insert_account(
         erase_after: None,
         invited_at: None,
         merged_into: None,
+        customer_id: None,
         data_key: Some(wrapped.bytes),
         data_key_master_id: Some(wrapped.master_key_id),
     };
@@ -374,6 +378,7 @@ pub fn load(vault: &Vault, row: AccountRow) -> Result<Account, EnvelopeError> {
             email: Email::from_stored(String::new()),
             email_verified: false,
             status: AccountStatus::parse(&row.status),
+            customer_id: None,
         });
     };
     let key = vault.data_key(KeyOwner::Account(&row.id), bytes, master_key_id)?;
@@ -385,6 +390,7 @@ pub fn load(vault: &Vault, row: AccountRow) -> Result<Account, EnvelopeError> {
         email: Email::from_stored(email),
         email_verified: row.email_verified_at.is_some(),
         status: AccountStatus::parse(&row.status),
+        customer_id: row.customer_id,
     })
 }
 

@@ -48,6 +48,7 @@ impl std::fmt::Debug for Vault {
 pub enum KeyOwner<'a> {
     Account(&'a str),
     Profile(&'a str),
+    Customer(&'a str),
 }
 
 impl KeyOwner<'_> {
@@ -55,6 +56,7 @@ impl KeyOwner<'_> {
         match self {
             KeyOwner::Account(id) => format!("account\0{id}"),
             KeyOwner::Profile(id) => format!("profile\0{id}"),
+            KeyOwner::Customer(id) => format!("customer\0{id}"),
         }
     }
 }
@@ -240,6 +242,7 @@ impl Vault {
             T::InstanceKeys => wrap_label(&row.id),
             T::AccountDataKeys => wrap_label(&KeyOwner::Account(&row.id).label()),
             T::ProfileDataKeys => wrap_label(&KeyOwner::Profile(&row.id).label()),
+            T::CustomerDataKeys => wrap_label(&KeyOwner::Customer(&row.id).label()),
             T::SigningKeys => super::store::associated_data(
                 &TenantId::from_stored(row.tenant_id.clone()),
                 &row.id,

@@ -1,7 +1,7 @@
 //! Accounts that look like one person, for an administrator to merge (`lifecycle::merge`):
-//! today, an account whose sign-in address is another account's profile email. (The same
-//! customer identifier and the same federated subject join this list once customers and
-//! federation exist.)
+//! an account whose sign-in address is another account's profile email, and accounts acting
+//! for customers that share an identifier. (The same federated subject joins this list once
+//! federation exists.)
 //!
 //! Addresses are sealed, and account and profile emails have blind indexes of their own
 //! purposes, so no join finds them: the profile-email indexes are read once (no decryption),
@@ -77,4 +77,40 @@ pub fn find(
         }
     }
     Ok(groups)
+}
+
+/// Accounts acting for customers that share an identifier (`customers::duplicates`).
+#[derive(Debug, Clone)]
+pub struct CustomerGroup {
+    /// The identifier kind whose value they share.
+    pub identifier: String,
+    /// Each customer with the accounts acting for it, in id order.
+    pub customers: Vec<(String, Vec<String>)>,
+}
+
+/// Every group of customers sharing an identifier in which at least two accounts act.
+pub fn by_customer_identifier(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<Vec<CustomerGroup>, DbError> {
+    let groups = match crate::customers::duplicates(conn, tenant) {
+        Ok(groups) => groups,
+        Err(crate::customers::CustomerError::Db(e)) => return Err(e),
+        Err(_) => Vec::new(),
+    };
+    let mut found = Vec::new();
+    for (identifier, members) in groups {
+        let mut customers = Vec::new();
+        for customer in members {
+            let accounts = crate::db::customers::accounts_of(conn, tenant, &customer)?;
+            customers.push((customer.to_string(), accounts));
+        }
+        if customers.iter().map(|(_, a)| a.len()).sum::<usize>() >= 2 {
+            found.push(CustomerGroup {
+                identifier,
+                customers,
+            });
+        }
+    }
+    Ok(found)
 }

@@ -159,6 +159,16 @@ pub fn merge(
         // The lock order (docs/architecture.md): mailed links, then the accounts, in id order
         // so that two merges of the same pair, either way round, cannot deadlock.
         rows::delete_account_tokens(conn, tenant, from)?;
+        // The customer the merged-away account acts for goes with it (unless the surviving
+        // account acts for one already), locked before the accounts as everywhere.
+        let carried = match rows::find(conn, tenant, from)?.and_then(|a| a.customer_id) {
+            Some(customer) => {
+                let id = crate::domain::CustomerId::from_stored(customer);
+                let hold = crate::db::customers::Hold::Share;
+                crate::db::customers::lock(conn, tenant, &id, hold)?.map(|_| id)
+            }
+            None => None,
+        };
         let (first, second) = if into.as_str() < from.as_str() {
             (into, from)
         } else {
@@ -178,6 +188,13 @@ pub fn merge(
         crate::sessions::end_all(conn, tenant, from, now, reason)?;
         grants::revoke_account_grants(conn, tenant, from, now)?;
         crate::db::legacy_records::move_account(conn, tenant, from, into)?;
+        let into_customer = rows::find(conn, tenant, into)?.and_then(|a| a.customer_id);
+        let from_customer = rows::find(conn, tenant, from)?.and_then(|a| a.customer_id);
+        if let (None, Some(carried)) = (into_customer, carried) {
+            if from_customer.as_deref() == Some(carried.as_str()) {
+                crate::db::customers::link_account(conn, tenant, into, Some(&carried), now)?;
+            }
+        }
         if !rows::tombstone_merged(conn, tenant, from, into, now)? {
             return Err(MergeError::Gone(from.to_string(), "merged already"));
         }

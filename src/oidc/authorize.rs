@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims_request::ClaimsRequest;
 use super::context::OidcContext;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Params;
@@ -59,6 +60,9 @@ pub struct AuthorizationRequest {
     /// the outcome goes to the device's authorization row, and the person sees a page.
     #[serde(default)]
     pub device: Option<String>,
+    /// The `claims` parameter (OIDC Core §5.5), checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimsRequest>,
 }
 
 impl AuthorizationRequest {
@@ -75,6 +79,11 @@ impl AuthorizationRequest {
 
     pub fn scopes(&self) -> ScopeSet {
         ScopeSet::parse(&self.scope).unwrap_or_default()
+    }
+
+    /// What the consent step asks for: the scopes, and what the `claims` parameter adds.
+    pub fn consent_scopes(&self) -> ScopeSet {
+        super::claims_request::consent_scope(&self.scopes(), self.claims.as_ref())
     }
 
     fn redirect(&self, issuer: &str) -> ClientRedirect {
@@ -380,6 +389,13 @@ fn validate_request(
                 .subject,
         ),
     };
+    let claims = match params.get("claims") {
+        None => None,
+        Some(text) => {
+            Some(ClaimsRequest::parse(text).map_err(|why| fail(ErrorCode::InvalidRequest, &why))?)
+                .filter(|c| !c.is_empty())
+        }
+    };
     let owned = |name: &str| params.get(name).map(str::to_owned);
     Ok((
         client,
@@ -400,6 +416,7 @@ fn validate_request(
             ui_locales: owned("ui_locales"),
             resource: apis.into_iter().map(|a| a.identifier).collect(),
             device: None,
+            claims,
         },
     ))
 }
@@ -453,6 +470,7 @@ pub fn device_request(
         ui_locales: None,
         resource: apis.into_iter().map(|a| a.identifier).collect(),
         device: Some(device_code_hash.to_owned()),
+        claims: None,
     })
 }
 
@@ -567,7 +585,9 @@ pub fn consent_needs(
     let scopes = match policy {
         ConsentPolicy::Skip => false,
         ConsentPolicy::Required if request.has_prompt("consent") => true,
-        ConsentPolicy::Required => !has_consent(conn, ctx, client, profile, &request.scopes())?,
+        ConsentPolicy::Required => {
+            !has_consent(conn, ctx, client, profile, &request.consent_scopes())?
+        }
     };
     let purposes = crate::consent::due(conn, &ctx.tenant.id, profile, &client.purposes)?;
     Ok(ConsentNeeds { scopes, purposes })
@@ -619,7 +639,7 @@ pub fn record_consent(
         &ctx.tenant.id,
         profile,
         &client.id,
-        &request.scope,
+        &request.consent_scopes().to_string(),
         ip,
     )
 }
@@ -651,6 +671,10 @@ pub fn new_grant(
         ),
         revoked_at: None,
         resources: request.resource.join(" "),
+        claims: request
+            .claims
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok()),
     }
 }
 
@@ -760,6 +784,7 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
         scope::EMAIL => Some("scope-email"),
         scope::OFFLINE_ACCESS => Some("scope-offline_access"),
         scope::ADMIN => Some("scope-tessera-admin"),
+        super::claims_request::VERIFIED_CLAIMS => Some("scope-verified_claims"),
         _ => None,
     }
 }

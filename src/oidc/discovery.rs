@@ -57,6 +57,13 @@ pub struct ProviderMetadata {
     /// The languages of the hosted pages (`ui_locales`, OpenID Connect Discovery §3).
     pub ui_locales_supported: Vec<&'static str>,
     pub claims_parameter_supported: bool,
+    /// OpenID Connect for Identity Assurance 1.0 (§8): `verified_claims` about a person
+    /// customer's recorded verification, asked for with the `claims` parameter.
+    pub verified_claims_supported: bool,
+    /// The trust frameworks of the tenant's recorded verifications.
+    pub trust_frameworks_supported: Vec<String>,
+    pub evidence_supported: &'static [&'static str],
+    pub claims_in_verified_claims_supported: &'static [&'static str],
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
     /// OIDC Back-Channel Logout 1.0: logout tokens are posted to clients that register a
@@ -118,6 +125,8 @@ impl ProviderMetadata {
                 "email_verified",
                 "profile_id",
                 "account_id",
+                "customer_id",
+                "verified_claims",
                 "tenant",
             ]
             .into_iter()
@@ -134,7 +143,11 @@ impl ProviderMetadata {
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             acr_values_supported: vec![super::authorize::PASSWORD_ACR, super::authorize::MFA_ACR],
             ui_locales_supported: crate::i18n::Lang::ALL.iter().map(|l| l.code()).collect(),
-            claims_parameter_supported: false,
+            claims_parameter_supported: true,
+            verified_claims_supported: true,
+            trust_frameworks_supported: Vec::new(),
+            evidence_supported: crate::customers::EVIDENCE_TYPES,
+            claims_in_verified_claims_supported: &["name"],
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
             backchannel_logout_supported: true,

@@ -51,6 +51,9 @@ pub struct AccessTokenClaims {
     pub roles: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+    /// The customer the account acts for (`customers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
     /// The DPoP key the token is bound to (RFC 9449 §6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
@@ -62,6 +65,7 @@ pub struct UserContext<'a> {
     pub grant: &'a GrantRow,
     pub subject: &'a Subject,
     pub authorization: &'a Authorization,
+    pub customer_id: Option<&'a str>,
 }
 
 /// `token_type` of an access token: `DPoP` when it is bound to a key (RFC 9449 §5).
@@ -156,6 +160,7 @@ pub fn access_token(
         account_id: user.and_then(|u| u.subject.account_id.clone()),
         roles: carries_roles.then(|| authorization.roles.clone()),
         permissions: carries_roles.then(|| authorization.permissions.clone()),
+        customer_id: user.and_then(|u| u.customer_id.map(str::to_owned)),
         cnf: jkt.map(|jkt| Confirmation {
             jkt: jkt.to_owned(),
         }),

@@ -4,6 +4,7 @@ pub mod access_token;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;
+pub mod claims_request;
 pub mod client_auth;
 pub mod context;
 pub mod device;

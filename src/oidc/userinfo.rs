@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::access_token::{self, Inactive};
-use super::claims::user_claims;
+use super::claims::{user_claims, Asked};
+use super::claims_request::{ClaimsRequest, Target};
 use super::context::OidcContext;
 use super::dpop::{self, Presented, Scheme};
 use super::error::{Challenge, ErrorCode, OAuthError};
@@ -55,6 +56,26 @@ pub fn userinfo(
         .map_err(|_| OAuthError::invalid_token("the client is gone"))?;
     let subject = subject(conn, tenant, &client, &account.id, &profile_id)?;
     let attributes = profiles::attributes::released(conn, tenant, &profile.attributes, &scope)?;
-    let answer = user_claims(&account, &profile, &subject, &scope, attributes);
+    let claims_request = grant
+        .claims
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<ClaimsRequest>(c).ok());
+    let asked = Asked {
+        scope: &scope,
+        claims: claims_request.as_ref(),
+        target: Target::UserInfo,
+    };
+    let customer = match (&account.customer_id, asked.verified_claims()) {
+        (Some(id), Some(_)) => super::token::verified_customer(conn, ctx, id)?,
+        _ => None,
+    };
+    let answer = user_claims(
+        &account,
+        &profile,
+        &subject,
+        &asked,
+        attributes,
+        customer.as_ref(),
+    );
     Ok(answer)
 }

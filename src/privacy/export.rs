@@ -23,6 +23,10 @@ pub struct Export {
     /// The tenant (organisation) the account belongs to, by its slug.
     pub tenant: String,
     pub account: ExportAccount,
+    /// The customer the account acts for: all of it for a person (it is about them); the
+    /// name and kind only for an organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<crate::customers::Customer>,
     pub profiles: Vec<ExportProfile>,
     pub sessions: Vec<ExportSession>,
     /// Changes of the sign-in email still held (up to 7 days after each is confirmed).
@@ -122,6 +126,21 @@ pub fn export(
         let row = rows::find(conn, tenant, account_id)?.ok_or(ExportError::NotFound)?;
         let created_at = row.created_at;
         let account = identity::load_account(vault, row).map_err(DbError::from)?;
+        let customer = match &account.customer_id {
+            Some(id) => match crate::customers::find(conn, vault, tenant, &id.as_str().into()) {
+                Ok(mut customer) => {
+                    customer.accounts = vec![account_id.to_string()];
+                    if customer.kind == crate::customers::CustomerKind::Organization {
+                        customer.identifiers.clear();
+                        customer.verification = None;
+                    }
+                    Some(customer)
+                }
+                Err(crate::customers::CustomerError::Db(e)) => return Err(e.into()),
+                Err(_) => None,
+            },
+            None => None,
+        };
         let mut profiles = Vec::new();
         for p in crate::profiles::list(conn, vault, tenant, account_id)? {
             let roles = crate::profiles::authorization(conn, tenant, &p.id)?.roles;
@@ -178,6 +197,7 @@ pub fn export(
                 two_step_verification: mfa::find_totp(conn, tenant, account_id)?
                     .is_some_and(|t| t.confirmed_at.is_some()),
             },
+            customer,
             profiles,
             sessions,
             email_changes: crate::identity::email_change::history(conn, vault, tenant, account_id)

@@ -94,9 +94,16 @@ pub async fn provider_metadata(
     let released = tenant.released_claims.join(" ");
     // …and its key set which algorithms it signs ID tokens with (PS256 once it has a key).
     let keys = state.key_set(&tenant).await?;
+    // …and its customers' verifications which trust frameworks it names.
+    let tenant_id = tenant.id.clone();
+    let frameworks = state
+        .db
+        .run(move |conn| crate::db::customers::trust_frameworks(conn, &tenant_id))
+        .await?;
     let key = format!(
-        "discovery {issuer} {registration} {} {released}",
-        keys.version()
+        "discovery {issuer} {registration} {} {released} {}",
+        keys.version(),
+        frameworks.join(" ")
     );
     let document = published(&state, key, || {
         let mut metadata = ProviderMetadata::for_issuer(&issuer);
@@ -108,6 +115,7 @@ pub async fn provider_metadata(
         metadata
             .claims_supported
             .extend(tenant.released_claims.iter().cloned());
+        metadata.trust_frameworks_supported = frameworks;
         serde_json::to_vec(&metadata).map_err(ApiError::internal)
     })?;
     Ok(public_json(&req, &document, "application/json"))

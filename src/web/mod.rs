@@ -259,6 +259,13 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
             "/admin/attributes/{action}",
             web::post().to(c::attribute_action),
         )
+        .route("/admin/customers", web::get().to(c::customers))
+        .route("/admin/customers", web::post().to(c::create_customer))
+        .route("/admin/customers/{customer_id}", web::get().to(c::customer))
+        .route(
+            "/admin/customers/{customer_id}/{action}",
+            web::post().to(c::customer_action),
+        )
         .route("/admin/purposes", web::get().to(c::purposes))
         .route("/admin/purposes", web::post().to(c::purpose_action))
         .route(

@@ -285,8 +285,59 @@ async fn every_advertised_value_works(engine: Engine) {
         "acme",
         &["--consent", "skip", "--subject-mode", "account"],
     );
-    let (code, verifier) = code_for(&app, &account_rp, &[]).await;
+    // A verified person customer, and a client asking for verified_claims (claims parameter).
+    let (_, admin) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:write"]).await;
+    let api = |method, path: String, body| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, answer, _) =
+                crate::admin_matrix::call(app, method, "acme", &path, Some(admin), Some(body))
+                    .await;
+            assert!(status.is_success(), "{path}: {status} {answer}");
+            answer
+        }
+    };
+    let customer = api(
+        reqwest::Method::POST,
+        "/customers".into(),
+        serde_json::json!({"kind": "person", "legal_name": "Ada Lovelace"}),
+    )
+    .await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let account_id = account["id"].as_str().unwrap();
+    api(
+        reqwest::Method::PUT,
+        format!("/accounts/{account_id}/customer"),
+        serde_json::json!({ "customer_id": customer }),
+    )
+    .await;
+    api(
+        reqwest::Method::PUT,
+        format!("/customers/{customer}/verification"),
+        serde_json::json!({"trust_framework": "eidas", "method": "vri", "evidence_type": "electronic_record",
+            "verifier": "Example KYC", "verified_at": 1_700_000_000}),
+    )
+    .await;
+    let asked = r#"{"id_token":{"verified_claims":{"verification":{"trust_framework":null,"evidence":null},"claims":null}}}"#;
+    let (code, verifier) = code_for(&app, &account_rp, &[("claims", asked)]).await;
     let issued = redeemed(&app, &account_rp, &code, &verifier).await;
+    let verified = &claims(issued["id_token"].as_str().unwrap())["verified_claims"];
+    let now: Value = app
+        .get_tenant("acme", "/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["claims_parameter_supported"], true);
+    assert_eq!(now["verified_claims_supported"], true);
+    assert_eq!(strings(&now["trust_frameworks_supported"]), set(&["eidas"]));
+    let evidence = verified["verification"]["evidence"][0]["type"]
+        .as_str()
+        .unwrap();
+    assert!(strings(&now["evidence_supported"]).contains(evidence));
+    for claim in verified["claims"].as_object().unwrap().keys() {
+        assert!(strings(&now["claims_in_verified_claims_supported"]).contains(claim));
+    }
     seen.extend(
         claims(issued["id_token"].as_str().unwrap())
             .as_object()

@@ -19,6 +19,7 @@ mod clients;
 mod clock;
 mod concurrency;
 mod consent_purposes;
+mod customers;
 mod device;
 mod discovery;
 mod discovery_accuracy;

@@ -8,7 +8,8 @@ use crate::db::grants::GrantRow;
 use crate::db::AnyConnection;
 use crate::domain::{AccountId, ProfileId, ScopeSet};
 use crate::identity::{self, Account};
-use crate::oidc::claims::user_claims;
+use crate::oidc::claims::{user_claims, Asked};
+use crate::oidc::claims_request::{ClaimsRequest, Target};
 use crate::oidc::context::OidcContext;
 use crate::oidc::error::OAuthError;
 use crate::oidc::minter::{self, TokenResponse, UserContext};
@@ -32,6 +33,10 @@ pub(super) struct Prepared {
     refresh_token: Option<String>,
     /// The custom attributes the granted scopes release (read with the profile).
     attribute_claims: serde_json::Map<String, serde_json::Value>,
+    /// The authorization's `claims` request, and the customer when it asks the ID token for
+    /// `verified_claims`.
+    claims: Option<ClaimsRequest>,
+    customer: Option<crate::customers::Customer>,
 }
 
 impl Prepared {
@@ -57,6 +62,7 @@ impl Prepared {
             grant: &self.grant,
             subject: &self.subject,
             authorization: &self.authorization,
+            customer_id: self.account.customer_id.as_deref(),
         };
         let token_scope = self.audience.token_scope(&self.scope, client);
         let (access_token, expires_in) = minter::access_token(
@@ -68,12 +74,18 @@ impl Prepared {
             self.jkt.as_deref(),
         )?;
         let id_token = if self.scope.contains(crate::domain::scope::OPENID) {
+            let asked = Asked {
+                scope: &self.scope,
+                claims: self.claims.as_ref(),
+                target: Target::IdToken,
+            };
             let claims = user_claims(
                 &self.account,
                 &self.profile,
                 &self.subject,
-                &self.scope,
+                &asked,
                 self.attribute_claims,
+                self.customer.as_ref(),
             );
             Some(minter::id_token(
                 ctx,
@@ -184,6 +196,16 @@ fn prepare(
     let authorization = profiles::authorization(conn, tenant, &profile_id)?;
     let attribute_claims =
         profiles::attributes::released(conn, tenant, &profile.attributes, &scope)?;
+    let claims = grant
+        .claims
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<ClaimsRequest>(c).ok());
+    let customer = match (&account.customer_id, &claims) {
+        (Some(id), Some(c)) if c.verified_claims(Target::IdToken).is_some() => {
+            verified_customer(conn, ctx, id)?
+        }
+        _ => None,
+    };
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         // A public client's refresh token is bound to its DPoP key (RFC 9449 §5); a
         // confidential client's is already bound to its credentials.
@@ -206,5 +228,22 @@ fn prepare(
         nonce,
         refresh_token,
         attribute_claims,
+        claims,
+        customer,
     })
+}
+
+/// The account's customer, to answer a `verified_claims` request (`None` if it is gone).
+pub(crate) fn verified_customer(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    id: &str,
+) -> Result<Option<crate::customers::Customer>, OAuthError> {
+    use crate::customers::{self, CustomerError};
+    match customers::find(conn, ctx.vault(), &ctx.tenant.id, &id.into()) {
+        Ok(customer) => Ok(Some(customer)),
+        Err(CustomerError::Db(e)) => Err(e.into()),
+        Err(CustomerError::NotFound) => Ok(None),
+        Err(e) => Err(OAuthError::server_error(e)),
+    }
 }

@@ -7,6 +7,8 @@ mod device_code;
 mod issue;
 mod refresh_token;
 
+pub(crate) use issue::verified_customer;
+
 use super::client_auth;
 use super::context::OidcContext;
 use super::dpop;

@@ -25,6 +25,7 @@ use crate::admin::{
 };
 use crate::clients::ClientView;
 use crate::consent::purposes::{NewPurpose, NewVersion, Purpose};
+use crate::customers::{Customer, CustomerChange, NewCustomer, NewVerification};
 use crate::db::audit::AuditFilter;
 use crate::db::AnyConnection;
 use crate::domain::{ClientId, GrantId};
@@ -137,6 +138,24 @@ operations! {
         "Move a profile, with its consents and roles, to a new account for `email`, which is invited (a mailed link, valid for 7 days) to choose a password. The profile keeps its id (and a `profile`-mode `sub`); what was issued for it is revoked. 409 when the address has an account or the profile is the account's last", body: ProfileMove, response: InvitationView;
     get "/duplicate-accounts" => duplicate_accounts, Some(Permission::AccountsRead), 200,
         "Groups of accounts that look like one person, to merge: an account whose sign-in address is another account's profile email. Addresses masked unless `?reveal_reason=` and `pii:read`", body: Empty, response: Vec<admin::accounts::DuplicateGroup>;
+    get "/customers" => list_customers, Some(Permission::AccountsRead), 200,
+        "List customers (verified legal entities accounts act for) in creation order. Names and identifiers masked unless `?reveal_reason=` and `pii:read`", body: Empty, response: Page<Customer>;
+    post "/customers" => create_customer, Some(Permission::AccountsWrite), 201,
+        "Create a customer: a `person` or an `organization`, its legal name and identifiers (sealed, and blind-indexed to find duplicates)", body: NewCustomer, response: Customer;
+    get "/customers/{customer_id}" => get_customer, Some(Permission::AccountsRead), 200,
+        "Show a customer with its verification and the accounts acting for it (masked unless revealed)", body: Empty, response: Customer;
+    patch "/customers/{customer_id}" => update_customer, Some(Permission::AccountsWrite), 200,
+        "Change a customer's legal name; `identifiers` replaces them all", body: CustomerChange, response: Customer;
+    delete "/customers/{customer_id}" => delete_customer, Some(Permission::AccountsWrite), 204,
+        "Delete a customer and its sealed data; its accounts stay, unlinked", body: Empty, response: Empty;
+    put "/customers/{customer_id}/verification" => verify_customer, Some(Permission::AccountsWrite), 200,
+        "Record a verification outcome made elsewhere (an administrator, or a KYC provider): trust framework, assurance level, evidence type, check method, verifier, reference, time. Replaces the previous one; released as `verified_claims` when a client asks", body: NewVerification, response: Customer;
+    delete "/customers/{customer_id}/verification" => withdraw_customer_verification, Some(Permission::AccountsWrite), 200,
+        "Withdraw the verification: no `verified_claims` from now on", body: Empty, response: Customer;
+    put "/accounts/{account_id}/customer" => link_account_customer, Some(Permission::AccountsWrite), 204,
+        "Link the account to a customer (`customer_id`), or unlink it (`null`): its tokens carry `customer_id`", body: admin::customers::CustomerLink, response: Empty;
+    get "/duplicate-customers" => duplicate_customers, Some(Permission::AccountsRead), 200,
+        "Customers that share an identifier (the kind is shown, not the value)", body: Empty, response: Vec<admin::customers::CustomerDuplicate>;
     get "/accounts/{account_id}/merge" => preview_merge, Some(Permission::AccountsWrite), 200,
         "What merging the account `from` (query) into this one would move: its profiles with the names they get here, its live sessions, its second factor. Nothing changes", body: Empty, response: crate::lifecycle::merge::MergePlan;
     post "/accounts/{account_id}/merge" => merge_accounts, Some(Permission::AccountsWrite), 200,
@@ -808,6 +827,84 @@ handler!(duplicate_accounts, |c| {
         q.reveal(),
     )?)
 });
+
+handler!(list_customers, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::customers::list(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &q.page(),
+        q.reveal(),
+    )?)
+});
+
+handler!(create_customer, |c| {
+    let new: NewCustomer = c.input.required_body()?;
+    json(
+        StatusCode::CREATED,
+        admin::customers::create(c.conn, c.state.keys.vault(), &c.who, &new)?,
+    )
+});
+
+handler!(get_customer, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::customers::get(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("customer_id"),
+        q.reveal(),
+    )?)
+});
+
+handler!(update_customer, |c| {
+    let changes: CustomerChange = c.input.required_body()?;
+    ok(admin::customers::update(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("customer_id"),
+        &changes,
+    )?)
+});
+
+handler!(delete_customer, |c| {
+    admin::customers::delete(c.conn, &c.who, &c.input.param("customer_id"))?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(verify_customer, |c| {
+    // An unknown customer answers 404 whatever the body says.
+    admin::customers::require_exists(c.conn, &c.who, &c.input.param("customer_id"))?;
+    let new: NewVerification = c.input.required_body()?;
+    ok(admin::customers::verify(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("customer_id"),
+        &new,
+    )?)
+});
+
+handler!(withdraw_customer_verification, |c| ok(
+    admin::customers::withdraw_verification(
+        c.conn,
+        c.state.keys.vault(),
+        &c.who,
+        &c.input.param("customer_id"),
+    )?
+));
+
+handler!(link_account_customer, |c| {
+    let link: admin::customers::CustomerLink = c.input.required_body()?;
+    admin::customers::link_account(c.conn, &c.who, &c.input.param("account_id"), &link)?;
+    Ok(Reply::Empty(StatusCode::NO_CONTENT))
+});
+
+handler!(duplicate_customers, |c| ok(admin::customers::duplicates(
+    c.conn, &c.who
+)?));
 
 handler!(preview_merge, |c| {
     let from: MergeRequest = c.input.query()?;

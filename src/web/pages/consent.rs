@@ -144,7 +144,7 @@ pub async fn consent_form(
             let needs = authorize::consent_needs(conn, ctx, client, request, &profile_id)?;
             let scopes = match needs.scopes {
                 true => {
-                    let asked = request.scopes();
+                    let asked = request.consent_scopes();
                     let mut lines: Vec<String> = asked
                         .iter()
                         .filter_map(authorize::describe_scope)

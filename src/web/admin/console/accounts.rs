@@ -27,17 +27,22 @@ fn duplicates_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let groups = admin::accounts::duplicates(call.conn, vault, &call.who, flash.reveal(&call.who))?;
     let mut page = ConsolePage::new("Accounts that look like one person");
     page.push(Block::Text(
-        "Each row is an account whose sign-in address is another account's profile email. \
-         If both are one person, review the merge: the other account's profiles move to the \
-         first, and the other account becomes a tombstone."
+        "Each row is an account whose sign-in address is another account's profile email, \
+         or two accounts acting for customers that share an identifier. If both are one \
+         person, review the merge: the other account's profiles move to the first, and the \
+         other account becomes a tombstone."
             .into(),
     ));
     let mut rows = Vec::new();
     for group in &groups {
         for other in &group.others {
             let review = format!("/accounts/{}/merge?from={}", group.account, other.account);
+            let shared = match &group.identifier {
+                Some(kind) => format!("Customer identifier {kind}"),
+                None => group.email.clone(),
+            };
             rows.push(vec![
-                Cell::Text(group.email.clone()),
+                Cell::Text(shared),
                 Cell::Link(link(
                     group.account.clone(),
                     call.url(&format!("/accounts/{}", group.account)),
@@ -51,12 +56,7 @@ fn duplicates_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
         }
     }
     page.push(Block::Table(TableView {
-        headers: vec![
-            "Address",
-            "Signs in",
-            "Holds it as a profile email",
-            "Merge",
-        ],
+        headers: vec!["Shared", "Account", "Looks like the same person", "Merge"],
         rows,
         empty: "No accounts look like one person.",
     }));
@@ -332,6 +332,12 @@ fn account_page(call: &mut Call) -> Result<ConsolePage, AdminError> {
     let mut page = ConsolePage::new(format!("Account {}", shown(&detail.account.email)));
     if let Some(into) = &detail.account.merged_into {
         page.push(Block::Text(format!("Merged into account {into}.")));
+    }
+    if let Some(customer) = &detail.account.customer_id {
+        page.push(Block::Link(link(
+            format!("Acts for customer {customer}"),
+            call.url(&format!("/customers/{customer}")),
+        )));
     }
     page.push(Block::Facts(vec![
         ("Account ID".into(), detail.account.id.clone()),

@@ -27,6 +27,7 @@ mod accounts;
 mod attributes;
 mod audit;
 mod clients;
+mod customers;
 mod keys;
 pub(super) mod page;
 mod purposes;
@@ -39,6 +40,7 @@ pub use accounts::{account, account_action, accounts, duplicates, invite, merge_
 pub use attributes::{attribute_action, attributes};
 pub use audit::{audit, audit_export};
 pub use clients::{client, client_action, clients, create_client};
+pub use customers::{create_customer, customer, customer_action, customers};
 pub use keys::{key_action, keys};
 pub use purposes::{purpose_action, purposes};
 pub use resources::{resource_action, resources};
@@ -432,6 +434,16 @@ pub struct ConsoleForm {
     resource_id: Option<String>,
     // Account merges: the account merged away.
     merge_from: Option<String>,
+    // Customers
+    identifiers: Option<String>,
+    trust_framework: Option<String>,
+    assurance_level: Option<String>,
+    evidence_type: Option<String>,
+    method: Option<String>,
+    verifier: Option<String>,
+    reference: Option<String>,
+    verified_on: Option<String>,
+    account_id: Option<String>,
     identifier: Option<String>,
     scopes: Option<String>,
     lifetime_secs: Option<String>,
@@ -575,6 +587,11 @@ fn notice(code: Option<&str>) -> Option<String> {
             "webhook_resumed" => "The subscription receives events again.",
             "webhook_deleted" => "The subscription and its deliveries were deleted.",
             "webhook_redelivered" => "The dead letter is back in line and is sent within seconds.",
+            "customer_created" => "The customer was created. Link the accounts that act for it, and record its verification when it is done.",
+            "customer_verified" => "The verification was recorded. Clients that ask for verified_claims receive it from the next token on.",
+            "verification_withdrawn" => "The verification was withdrawn: no verified_claims are released for this customer.",
+            "customer_linked" => "The account's link was saved; its next tokens carry it.",
+            "customer_deleted" => "The customer and its sealed data were deleted; its accounts stay, unlinked.",
             "resource_created" => "The API was registered. Allow clients on it below before they can ask for its scopes.",
             "resource_access" => "The client's access to the API was saved; new tokens follow it.",
             "resource_deleted" => "The API was deleted: no new tokens are issued for it. Issued ones stay valid until they expire.",

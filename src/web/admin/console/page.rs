@@ -264,10 +264,11 @@ pub(in crate::web::admin) struct Rendered<'a> {
 }
 
 /// Console sections, each shown to those holding its permission.
-pub(super) const SECTIONS: [(&str, &str, Permission); 10] = [
+pub(super) const SECTIONS: [(&str, &str, Permission); 11] = [
     ("Clients", "clients", Permission::ClientsRead),
     ("APIs", "resources", Permission::ClientsRead),
     ("Accounts", "accounts", Permission::AccountsRead),
+    ("Customers", "customers", Permission::AccountsRead),
     ("Roles", "roles", Permission::RolesWrite),
     ("Settings", "settings", Permission::SettingsWrite),
     ("Consent purposes", "purposes", Permission::SettingsWrite),
