@@ -569,3 +569,122 @@ async fn concurrent_links_verifications_and_deletion(engine: Engine) {
     assert_eq!(shared[0]["customers"].as_array().unwrap().len(), 4);
 }
 both_engines!(concurrent_links_verifications_and_deletion);
+
+/// The console's Customers section, as an administrator uses it: create, record a
+/// verification, link and unlink an account, refuse a bad date, delete.
+async fn the_console_keeps_customers(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    let admin = app.create_account("acme", "admin@example.com", PASSWORD);
+    crate::admin_console::grant(&app, "acme", &admin, &["tenant:admin"]);
+    let member = app.create_account("acme", EMAIL, PASSWORD);
+    let member = member["id"].as_str().unwrap().to_owned();
+    let (browser, _) =
+        crate::admin_console::console_sign_in(&app, "acme", "admin@example.com").await;
+    let list = browser
+        .get(&app.tenant_url("acme", "/admin/customers"))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains("No customers yet."), "{}", list.html);
+    let csrf = list.field("csrf_token").expect("a CSRF token");
+    let post = |path: &str, fields: &[(&str, &str)]| {
+        let mut form: Vec<(String, String)> = vec![("csrf_token".into(), csrf.clone())];
+        form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let url = app.tenant_url("acme", &format!("/admin{path}"));
+        let browser = &browser;
+        async move {
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            browser.post(&url, &form).await
+        }
+    };
+    let created = post(
+        "/customers",
+        &[
+            ("kind", "organization"),
+            ("name", "Acme Trading Ltd"),
+            (
+                "identifiers",
+                "company_number = 01234567\nvat = GB 123 4567 89",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let location = created.location.clone().unwrap();
+    assert!(location.contains("done=customer_created"), "{location}");
+    let path = location
+        .split("/admin")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = browser.get(&location).await;
+    assert!(page.html.contains("company_number"), "{}", page.html);
+    assert!(
+        !page.html.contains("01234567"),
+        "identifiers are masked until revealed"
+    );
+
+    let refused = post(
+        &format!("{path}/verify"),
+        &[
+            ("trust_framework", "uk_tfida"),
+            ("method", "vri"),
+            ("verifier", "Companies House"),
+            ("verified_on", "last tuesday"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.html.contains("YYYY-MM-DD"), "{}", refused.html);
+    let verified = post(
+        &format!("{path}/verify"),
+        &[
+            ("trust_framework", "uk_tfida"),
+            ("assurance_level", "medium"),
+            ("evidence_type", "electronic_record"),
+            ("method", "vri"),
+            ("verifier", "Companies House"),
+            ("verified_on", "2026-11-02"),
+        ],
+    )
+    .await;
+    assert_eq!(verified.status, StatusCode::SEE_OTHER, "{}", verified.html);
+    let linked = post(&format!("{path}/link"), &[("account_id", &member)]).await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.html);
+    let page = browser
+        .get(&app.tenant_url("acme", &format!("/admin{path}")))
+        .await;
+    assert!(page.html.contains("uk_tfida"), "{}", page.html);
+    assert!(page.html.contains(&member), "the linked account is listed");
+    let account_page = browser
+        .get(&app.tenant_url("acme", &format!("/admin/accounts/{member}")))
+        .await;
+    assert!(account_page.html.contains("Acts for customer"));
+
+    let unlinked = post(&format!("{path}/unlink"), &[("account_id", &member)]).await;
+    assert_eq!(unlinked.status, StatusCode::SEE_OTHER);
+    let deleted = post(&format!("{path}/delete"), &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let gone = browser
+        .get(&app.tenant_url("acme", &format!("/admin{path}")))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let actions: Vec<String> = app
+        .audit_entries("acme")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for action in [
+        "customer.create",
+        "customer.verify",
+        "account.customer_link",
+        "customer.delete",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited");
+    }
+}
+both_engines!(the_console_keeps_customers);

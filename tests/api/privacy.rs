@@ -198,8 +198,39 @@ async fn nothing_personal_is_stored_in_clear(engine: Engine) {
     assert_eq!(shown["id"], account["id"]);
     assert_eq!(shown["email"], EMAIL);
 
+    // The customer the account acts for: legal name, identifier and verification reference.
+    let (_, admin) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:write"]).await;
+    let api = |method, path: String, body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, answer, _) =
+                crate::admin_matrix::call(app, method, "acme", &path, Some(admin), Some(body))
+                    .await;
+            assert!(status.is_success(), "{path}: {status} {answer}");
+            answer
+        }
+    };
+    let customer = api(
+        reqwest::Method::POST,
+        "/customers".into(),
+        json!({"kind": "person", "legal_name": "Augusta Ada King-Noel",
+               "identifiers": {"tax_id": "GB-9876543210"}}),
+    )
+    .await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    api(
+        reqwest::Method::PUT,
+        format!("/customers/{customer}/verification"),
+        json!({"trust_framework": "uk_tfida", "method": "vpip", "verifier": "Example KYC",
+               "reference": "kyc-ref-31337", "verified_at": 1_700_000_000}),
+    )
+    .await;
+
     let bytes = database_bytes(&app.db);
     for needle in [
+        "Augusta Ada King-Noel",
+        "9876543210",
+        "kyc-ref-31337",
         EMAIL,
         "ada.lovelace",
         PROFILE_EMAIL,
@@ -254,10 +285,38 @@ async fn master_key_rotation_rewraps_everything_online(engine: Engine) {
         app.create_account("acme", email, PASSWORD);
     }
     let rp = register_rp(&app, "acme", &[]);
+    // A customer's data key is wrapped too.
+    let (client, secret) = app.machine_client("acme");
+    app.cli_json(&["role", "create", "--tenant", "acme", "kyc", "--json"]);
+    app.cli_json(&[
+        "role",
+        "permit",
+        "--tenant",
+        "acme",
+        "kyc",
+        "accounts:write",
+        "--json",
+    ]);
+    app.cli_json(&[
+        "role", "grant", "--tenant", "acme", "kyc", "--client", &client, "--json",
+    ]);
+    let admin = crate::admin_matrix::machine_token(&app, "acme", &client, &secret).await;
+    let body = serde_json::json!({"kind": "person", "legal_name": "Ada Lovelace"});
+    let (status, customer, _) = crate::admin_matrix::call(
+        &app,
+        reqwest::Method::POST,
+        "acme",
+        "/customers",
+        Some(&admin),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let customer = format!("/customers/{}", customer["id"].as_str().unwrap());
     let new = MasterKey::generate();
     let total = wrapped_under_others(&app.db, &new);
-    // The index root, per account and profile a data key, the signing keys.
-    assert!(total >= 1 + 2 * 4 + 3, "{total}");
+    // The index root, per account and profile a data key, three signing keys, the customer.
+    assert!(total >= 13, "{total}");
 
     let rotating = TestApp::spawn_on_with(app.db.clone(), &new, |s| {
         s.keys.previous_master_key = Some(old.to_base64().into());
@@ -307,6 +366,18 @@ async fn master_key_rotation_rewraps_everything_online(engine: Engine) {
         let tokens = code_flow(&fresh, &rp, email).await;
         assert!(tokens["id_token"].is_string());
     }
+    let admin = crate::admin_matrix::machine_token(&fresh, "acme", &client, &secret).await;
+    let (status, opened, _) = crate::admin_matrix::call(
+        &fresh,
+        reqwest::Method::GET,
+        "acme",
+        &customer,
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    assert_eq!(opened["legal_name"], "A••••");
     // The old key alone opens nothing any more.
     let refused = cli_with_keys(
         &app,
