@@ -319,14 +319,15 @@ pub struct Options {
     pub dry_run: bool,
 }
 
-/// Imports `batch` into the principal's tenant; `progress(done, total)` after each email.
+/// Imports `batch` into the principal's tenant; `progress(conn, done, total)` after each
+/// email (between transactions: the connection is free to record it).
 pub fn run(
     conn: &mut AnyConnection,
     vault: &Vault,
     who: &Principal,
     batch: Batch,
     options: Options,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(&mut AnyConnection, usize, usize),
 ) -> Result<Report, AdminError> {
     who.require(Permission::AccountsWrite)?;
     let mut report = Report {
@@ -335,20 +336,39 @@ pub fn run(
         ..Report::default()
     };
     let total = batch.groups.len();
-    for (done, group) in batch.groups.into_iter().enumerate() {
-        // Another import of the same records may get there first (two runs at once): the
-        // email is then looked at again, and its records are found imported.
-        let mut attempt = Report::default();
-        match import_email(conn, vault, who, &group, options, &mut attempt) {
-            Err(e) if raced(&e) => import_email(conn, vault, who, &group, options, &mut report)?,
-            Err(e) => return Err(e),
-            Ok(()) => report.absorb(attempt),
-        }
-        progress(done + 1, total);
+    let mut done = 0;
+    for chunk in batch.groups.chunks(EMAILS_PER_TRANSACTION) {
+        // One transaction per chunk: a crash loses at most the chunk in progress, and a new
+        // run resumes after the last committed one (its records are found imported). If the
+        // engine aborts the chunk (a deadlock with another import), it runs again from a
+        // clean report.
+        let committed = crate::db::tx::write(conn, |conn| {
+            let mut chunk_report = Report::default();
+            for group in chunk {
+                // Another import of the same records may get there first (two runs at once):
+                // the email is then looked at again, and its records are found imported.
+                let mut attempt = Report::default();
+                match import_email(conn, vault, who, group, options, &mut attempt) {
+                    Err(e) if raced(&e) => {
+                        import_email(conn, vault, who, group, options, &mut chunk_report)?
+                    }
+                    Err(e) => return Err(e),
+                    Ok(()) => chunk_report.absorb(attempt),
+                }
+            }
+            Ok(chunk_report)
+        })?;
+        report.absorb(committed);
+        done += chunk.len();
+        progress(conn, done, total);
     }
     report.errors.sort_by_key(|e| e.line);
     Ok(report)
 }
+
+/// Emails imported per transaction: commits (a disk flush each) are paid per chunk instead
+/// of per email, while a chunk holds the write lock for only a few milliseconds.
+const EMAILS_PER_TRANSACTION: usize = 100;
 
 /// A concurrent import created the account or mapped a record first.
 fn raced(e: &AdminError) -> bool {
@@ -435,6 +455,9 @@ fn import_email(
                 })
             })?;
         }
+        if options.dry_run {
+            missing_roles(conn, who, &pending, &mut report.roles_created)?;
+        }
         report.created += pending.len();
         return Ok(());
     }
@@ -481,8 +504,32 @@ fn import_email(
             })
         })?;
     }
+    if options.dry_run {
+        missing_roles(conn, who, &pending, &mut report.roles_created)?;
+    }
     report.accounts_created += 1;
     report.created += pending.len();
+    Ok(())
+}
+
+/// The roles `records` name that do not exist yet: what a dry run reports as created.
+fn missing_roles(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    records: &[&Record],
+    roles_created: &mut Vec<String>,
+) -> Result<(), AdminError> {
+    for role in records.iter().flat_map(|r| r.roles.iter()) {
+        if roles_created.contains(role) {
+            continue;
+        }
+        if crate::profiles::role::find(conn, who.tenant(), role)
+            .map_err(super::roles::role_error)?
+            .is_none()
+        {
+            roles_created.push(role.clone());
+        }
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod customers;
 mod error;
 pub mod import;
+pub mod import_jobs;
 pub mod invitations;
 pub mod keys;
 pub mod people;

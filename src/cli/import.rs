@@ -48,7 +48,7 @@ pub fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         &who,
         batch,
         options,
-        &mut |done, total| progress.show(done, total),
+        &mut |_, done, total| progress.show(done, total),
     )?;
     progress.finish();
     let text = serde_json::to_string_pretty(&report)?;

@@ -13,6 +13,7 @@ pub mod email_changes;
 mod error;
 pub mod events;
 pub mod grants;
+pub mod import_jobs;
 pub mod legacy;
 pub mod legacy_records;
 pub mod mfa;

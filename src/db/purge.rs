@@ -116,6 +116,13 @@ pub const TARGETS: &[Target] = &[
         died_at: "expires_at",
         keep_secs: 0,
     },
+    // An import job and its report are kept a week after it finished (or its node stopped).
+    Target {
+        table: "import_jobs",
+        key: "id",
+        died_at: "COALESCE(finished_at, updated_at)",
+        keep_secs: 7 * 86_400,
+    },
     // Finished deliveries (sent, or dead letters nobody sent again) are kept for two weeks.
     Target {
         table: "event_deliveries",

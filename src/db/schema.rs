@@ -148,6 +148,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_jobs (id) {
+        id -> Text,
+        tenant_id -> Text,
+        status -> Text,
+        dry_run -> Bool,
+        on_conflict -> Text,
+        records -> BigInt,
+        emails -> BigInt,
+        emails_done -> BigInt,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        report -> Nullable<Binary>,
+        master_key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     customers (id) {
         id -> Text,
         tenant_id -> Text,
@@ -605,6 +625,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     legacy_records,
     customers,
     customer_identifiers,
+    import_jobs,
     registration_tokens,
     device_authorizations,
     api_resources,

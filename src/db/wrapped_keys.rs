@@ -58,10 +58,11 @@ pub enum WrappedTable {
     TotpSeeds,
     WebhookSecrets,
     CustomerDataKeys,
+    ImportReports,
 }
 
 impl WrappedTable {
-    pub const ALL: [WrappedTable; 7] = [
+    pub const ALL: [WrappedTable; 8] = [
         WrappedTable::InstanceKeys,
         WrappedTable::AccountDataKeys,
         WrappedTable::ProfileDataKeys,
@@ -69,6 +70,7 @@ impl WrappedTable {
         WrappedTable::TotpSeeds,
         WrappedTable::WebhookSecrets,
         WrappedTable::CustomerDataKeys,
+        WrappedTable::ImportReports,
     ];
 
     /// The tables that existed when personal data was first sealed (the migration hook that
@@ -90,6 +92,7 @@ impl WrappedTable {
             WrappedTable::TotpSeeds => "TOTP seeds",
             WrappedTable::WebhookSecrets => "webhook secrets",
             WrappedTable::CustomerDataKeys => "customer data keys",
+            WrappedTable::ImportReports => "import reports",
         }
     }
 
@@ -150,6 +153,9 @@ impl WrappedTable {
                 "data_key",
                 "data_key_master_id",
             ),
+            WrappedTable::ImportReports => {
+                ("import_jobs", "id", "tenant_id", "report", "master_key_id")
+            }
         }
     }
 }

@@ -144,6 +144,12 @@ pub fn webhook_secret_binding(tenant: &str, subscription: &str) -> Vec<u8> {
     format!("webhook secret\0{tenant}\0{subscription}").into_bytes()
 }
 
+/// What an import job's report is bound to when sealed under the master key
+/// (`admin::import_jobs`): it opens only as that job's.
+pub fn import_report_binding(tenant: &str, job: &str) -> Vec<u8> {
+    format!("import report\0{tenant}\0{job}").into_bytes()
+}
+
 /// What a TOTP seed is bound to when sealed under the master key (`identity::mfa`).
 pub fn totp_seed_binding(tenant: &str, account: &str) -> Vec<u8> {
     format!("tessera totp\0{tenant}\0{account}").into_bytes()
@@ -249,6 +255,7 @@ impl Vault {
             ),
             T::TotpSeeds => totp_seed_binding(&row.tenant_id, &row.id),
             T::WebhookSecrets => webhook_secret_binding(&row.tenant_id, &row.id),
+            T::ImportReports => import_report_binding(&row.tenant_id, &row.id),
         };
         let plaintext = secrecy::SecretSlice::from(envelope::open(
             &self.master,

@@ -111,6 +111,12 @@ async fn a_legacy_file_imports_once(engine: Engine) {
     let dry = import(&app, &file, &["--dry-run"]);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["created"], 4, "{dry:#}");
+    // …including the roles it would create (none is created yet).
+    let mut roles: Vec<String> = serde_json::from_value(dry["roles_created"].clone()).unwrap();
+    roles.sort();
+    assert_eq!(roles, ["customer", "partner"]);
+    let listed = app.cli_json(&["role", "list", "--tenant", "acme", "--json"]);
+    assert!(!listed.to_string().contains("partner"), "{listed}");
     let everyone = emails(&["native", "ada", "bob", "carol", "dan", "eve"]);
     assert_eq!(accounts(&app, &everyone), 1);
 
@@ -322,3 +328,135 @@ async fn two_imports_at_once_import_each_record_once(engine: Engine) {
     assert_eq!(again["unchanged"].as_array().unwrap().len(), 40);
 }
 both_engines!(two_imports_at_once_import_each_record_once);
+
+/// Uploads `body` to `POST /imports` with `query`; the status and the answer.
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    body: &str,
+) -> (reqwest::StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.tenant_url("acme", &format!("/admin/api/v1/imports{query}")))
+        .bearer_auth(token)
+        .header("content-type", "application/x-ndjson")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The job once it is no longer running.
+async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
+    let path = format!("/imports/{id}");
+    // Waiting, not timing: a generous bound only so that a hung job fails the test.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (status, job, _) =
+            crate::admin_matrix::call(app, reqwest::Method::GET, "acme", &path, Some(token), None)
+                .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{job}");
+        if job["status"] != "running" {
+            return job;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running: {job}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The admin API's import job: the same file as `tessera import` takes, uploaded; its
+/// progress and report read by id; bad uploads refused before anything starts; two uploads
+/// of one file at once import each record exactly once; the report is sealed at rest.
+async fn an_uploaded_import_runs_as_a_job(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", "native@example.com", "a native passphrase");
+    let (_, token) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:write"]).await;
+    let (_, reader) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:read"]).await;
+
+    // Refused before anything starts.
+    let (status, _) = upload(&app, &reader, "", &legacy_file()).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    let (status, answer) = upload(&app, &token, "", "\n\n").await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("no records"));
+    let (status, answer) = upload(&app, &token, "?on_conflict=oldest", &legacy_file()).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{answer}");
+    let huge = "x".repeat(33 * 1024 * 1024);
+    let (status, answer) = upload(&app, &token, "", &huge).await;
+    assert_eq!(status, reqwest::StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+
+    // A dry run reports and writes nothing.
+    let (status, job) = upload(&app, &token, "?dry_run=true", &legacy_file()).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["records"], 8);
+    assert_eq!(
+        job["emails"], 4,
+        "ada, bob, carol, native: the bad lines name none"
+    );
+    let job = finished(&app, &token, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["report"]["dry_run"], true);
+    assert_eq!(job["report"]["created"], 4);
+    assert_eq!(accounts(&app, &emails(&["ada", "bob", "carol"])), 0);
+
+    // The real thing, twice at once: every record once, both jobs done.
+    let file = legacy_file();
+    let (first, second) = tokio::join!(
+        upload(&app, &token, "", &file),
+        upload(&app, &token, "?on_conflict=newest", &file)
+    );
+    let mut created = 0;
+    for (status, job) in [first, second] {
+        assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{job}");
+        let job = finished(&app, &token, job["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "done", "{job}");
+        assert_eq!(job["emails_done"], job["emails"]);
+        let report = &job["report"];
+        assert_eq!(report["errors"].as_array().unwrap().len(), 3, "{report}");
+        assert_eq!(report["conflicts"].as_array().unwrap().len(), 1, "{report}");
+        created += report["created"].as_u64().unwrap();
+    }
+    assert_eq!(created, 4, "each record imported by exactly one job");
+    assert_eq!(accounts(&app, &emails(&["ada", "bob", "carol"])), 3);
+    assert!(signs_in(&app, "ada@example.com", PARTNER_PASSWORD).await);
+
+    // Listed; audited; the report is not readable in a copy of the database.
+    let (_, listed, _) = crate::admin_matrix::call(
+        &app,
+        reqwest::Method::GET,
+        "acme",
+        "/imports",
+        Some(&token),
+        None,
+    )
+    .await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|j| j.get("report").is_none()));
+    let actions: Vec<String> = app
+        .audit_entries("acme")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "import.start").count(), 3);
+    assert_eq!(actions.iter().filter(|a| *a == "import.finish").count(), 3);
+    let db = tessera::db::Db::connect(&app.db.url, crate::helpers::pool_options()).unwrap();
+    let mut conn = db.conn().unwrap();
+    let sealed: Vec<Option<Vec<u8>>> = {
+        use diesel::prelude::*;
+        tessera::db::schema::import_jobs::table
+            .select(tessera::db::schema::import_jobs::report)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(sealed.len(), 3);
+    for report in sealed.into_iter().flatten() {
+        let text = String::from_utf8_lossy(&report);
+        assert!(!text.contains("example.com"), "the report is sealed");
+    }
+}
+both_engines!(an_uploaded_import_runs_as_a_job);

@@ -156,6 +156,12 @@ operations! {
         "Link the account to a customer (`customer_id`), or unlink it (`null`): its tokens carry `customer_id`", body: admin::customers::CustomerLink, response: Empty;
     get "/duplicate-customers" => duplicate_customers, Some(Permission::AccountsRead), 200,
         "Customers that share an identifier (the kind is shown, not the value)", body: Empty, response: Vec<admin::customers::CustomerDuplicate>;
+    post "/imports" => start_import, Some(Permission::AccountsWrite), 202,
+        "Start a legacy import (docs/import.md): the body is the file itself, one JSON record per line (`application/x-ndjson`, at most 32 MiB); query `dry_run`, `on_conflict` (newest, first, skip). It runs in the background: read its progress and report at `/imports/{job_id}`", body: String, response: admin::import_jobs::ImportJob;
+    get "/imports" => list_imports, Some(Permission::AccountsWrite), 200,
+        "Import jobs of the last week, oldest first (without their reports)", body: Empty, response: Page<admin::import_jobs::ImportJob>;
+    get "/imports/{job_id}" => get_import, Some(Permission::AccountsWrite), 200,
+        "An import job: `running` (with `emails_done` of `emails`), `done` with its report, `failed` with its error, or `interrupted` (its node stopped: upload the same file again; what committed stays)", body: Empty, response: admin::import_jobs::ImportJob;
     get "/accounts/{account_id}/merge" => preview_merge, Some(Permission::AccountsWrite), 200,
         "What merging the account `from` (query) into this one would move: its profiles with the names they get here, its live sessions, its second factor. Nothing changes", body: Empty, response: crate::lifecycle::merge::MergePlan;
     post "/accounts/{account_id}/merge" => merge_accounts, Some(Permission::AccountsWrite), 200,
@@ -904,6 +910,74 @@ handler!(link_account_customer, |c| {
 
 handler!(duplicate_customers, |c| ok(admin::customers::duplicates(
     c.conn, &c.who
+)?));
+
+/// The largest upload `POST /imports` takes; a bigger file is split (an import is
+/// idempotent, so the parts can go in any order) or imported with `tessera import`.
+pub const IMPORT_UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+
+/// `POST /imports`: reads the upload (beyond the API's usual body limit), records the job,
+/// and runs it in the background on this node.
+pub async fn start_import(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let upload = match payload.to_bytes_limited(IMPORT_UPLOAD_LIMIT).await {
+        Ok(Ok(upload)) => upload,
+        Ok(Err(_)) => return respond(Err(AdminError::Invalid("the upload was cut off".into()))),
+        Err(_) => {
+            return HttpResponse::PayloadTooLarge()
+                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .json(json!({
+                    "error": "payload_too_large",
+                    "message": "an upload holds at most 32 MiB: split the file (importing is idempotent) or use tessera import",
+                }))
+        }
+    };
+    let app = state.clone();
+    run(state, tenant, req, upload, "start_import", move |c| {
+        let options = c
+            .input
+            .query::<admin::import_jobs::JobRequest>()?
+            .options()?;
+        let (job, batch) = admin::import_jobs::start(
+            c.conn,
+            &c.who,
+            &c.state.password_hasher,
+            &c.input.body,
+            options,
+        )?;
+        let (who, id) = (c.who.clone(), job.id.clone());
+        tokio::runtime::Handle::current().spawn(async move {
+            let db = app.db.clone();
+            let ran = db
+                .run(move |conn| {
+                    let vault = app.keys.vault();
+                    admin::import_jobs::execute(conn, vault, &who, &id, batch, options);
+                    Ok::<_, crate::db::DbError>(())
+                })
+                .await;
+            if let Err(e) = ran {
+                tracing::error!(error = %e, "an import job could not start");
+            }
+        });
+        json(StatusCode::ACCEPTED, job)
+    })
+    .await
+}
+
+handler!(list_imports, |c| {
+    let q: PageQuery = c.input.query()?;
+    ok(admin::import_jobs::list(c.conn, &c.who, &q.page())?)
+});
+
+handler!(get_import, |c| ok(admin::import_jobs::get(
+    c.conn,
+    c.state.keys.vault(),
+    &c.who,
+    &c.input.param("job_id"),
 )?));
 
 handler!(preview_merge, |c| {

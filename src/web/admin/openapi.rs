@@ -52,6 +52,10 @@ fn query_parameters(op: &Operation) -> Vec<Value> {
         "get_account" | "account_consents" => &["reveal_reason"],
         "list_audit" => &["actor", "action", "from", "to", "limit", "after"],
         "export_audit" => &["actor", "action", "from", "to"],
+        "list_customers" => &["limit", "after", "reveal_reason"],
+        "list_imports" => &["limit", "after"],
+        "get_customer" | "duplicate_accounts" => &["reveal_reason"],
+        "start_import" => &["dry_run", "on_conflict"],
         _ => &[],
     };
     names
@@ -62,6 +66,8 @@ fn query_parameters(op: &Operation) -> Vec<Value> {
                     json!({ "type": "integer", "minimum": 1, "maximum": crate::admin::MAX_PAGE })
                 }
                 "from" | "to" => json!({ "type": "integer", "description": "Unix seconds" }),
+                "dry_run" => json!({ "type": "boolean" }),
+                "on_conflict" => json!({ "enum": ["newest", "first", "skip"] }),
                 _ => json!({ "type": "string" }),
             };
             json!({ "name": name, "in": "query", "required": false, "schema": schema })
@@ -98,9 +104,15 @@ pub fn document(server: &str, operations: &[Operation]) -> Value {
         if let Some(schema) = (op.body)(&mut generator) {
             // Rotation without a body rotates every algorithm.
             let required = op.handler != "rotate_keys";
+            // An import is uploaded as the file it is: one JSON record per line.
+            let body_media = if op.handler == "start_import" {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
             operation.insert(
                 "requestBody".into(),
-                json!({ "required": required, "content": { "application/json": { "schema": schema } } }),
+                json!({ "required": required, "content": { body_media: { "schema": schema } } }),
             );
         }
         let media = if op.handler == "export_audit" {
