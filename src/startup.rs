@@ -137,6 +137,7 @@ impl Application {
             )),
             tenants: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             clients: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
+            trust_frameworks: Arc::new(TtlCache::new(cache_ttl, CACHE_ENTRIES)),
             // Keyed by issuer and key-set version, so never stale: kept an hour, bounded.
             documents: Arc::new(TtlCache::new(Duration::from_secs(3600), 10_000)),
             // Entries carry their own end time; the TTL only bounds how long they are kept.

@@ -14,7 +14,7 @@
 //! Password hashes are stored as they are and replaced by argon2id at the first sign-in
 //! (`identity::password`, `identity::legacy_hash`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -247,30 +247,84 @@ pub struct LineError {
     pub error: String,
 }
 
-/// The records of one file, grouped by normalized email (in order of first appearance), with
-/// the lines that could not be read. A (source, legacy id) that appears twice keeps its first
+/// Where one record's line is in the input, and the email group it belongs to.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    group: u32,
+    line: u32,
+    offset: u64,
+}
+
+/// A file's records grouped by normalized email (in order of first appearance), with the
+/// lines that could not be read. A (source, legacy id) that appears twice keeps its first
 /// line; the others are errors.
-pub struct Batch {
-    groups: Vec<Vec<Record>>,
+///
+/// Memory stays small whatever the file's size: reading it keeps, per record, only where its
+/// line is and its email group (16 bytes), plus a 16-byte digest per email and per
+/// (source, legacy id) while grouping. Each group's records are parsed again from the input
+/// when their turn comes, so the input must be seekable (a file, or an upload in memory).
+pub struct Batch<R> {
+    input: R,
+    hasher: PasswordHasher,
+    /// Sorted by group, then line.
+    entries: Vec<Entry>,
+    /// The next entry to import.
+    next: usize,
+    groups: usize,
     errors: Vec<LineError>,
     records: usize,
 }
 
-impl Batch {
-    pub fn read(hasher: &PasswordHasher, input: impl std::io::BufRead) -> std::io::Result<Batch> {
-        let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
-        let mut seen: HashSet<(String, String)> = HashSet::new();
-        let (mut groups, mut errors, mut records) = (Vec::<Vec<Record>>::new(), Vec::new(), 0);
-        for (index, line) in input.lines().enumerate() {
-            let (line, number) = (line?, index + 1);
-            if line.trim().is_empty() {
+/// A 128-bit digest of a key: equal keys, equal digests; distinct keys collide with
+/// negligible probability.
+fn digest(parts: &[&str]) -> u128 {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let bytes: [u8; 32] = hasher.finalize().into();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&bytes[..16]);
+    u128::from_le_bytes(first)
+}
+
+/// Reads one line (without its end of line); `None` at the end of the input.
+fn next_line(
+    input: &mut impl std::io::BufRead,
+    buffer: &mut String,
+) -> std::io::Result<Option<usize>> {
+    buffer.clear();
+    let read = input.read_line(buffer)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    while buffer.ends_with('\n') || buffer.ends_with('\r') {
+        buffer.pop();
+    }
+    Ok(Some(read))
+}
+
+impl<R: std::io::BufRead + std::io::Seek> Batch<R> {
+    pub fn read(hasher: &PasswordHasher, mut input: R) -> std::io::Result<Batch<R>> {
+        let mut by_email: HashMap<u128, u32> = HashMap::new();
+        let mut seen: HashSet<u128> = HashSet::new();
+        let (mut entries, mut errors, mut records) = (Vec::new(), Vec::new(), 0);
+        let mut offset = input.stream_position()?;
+        let mut buffer = String::new();
+        let mut number = 0usize;
+        while let Some(read) = next_line(&mut input, &mut buffer)? {
+            number += 1;
+            let at = offset;
+            offset += read as u64;
+            if buffer.trim().is_empty() {
                 continue;
             }
             records += 1;
-            match parse_record(hasher, number, &line) {
+            match parse_record(hasher, number, &buffer) {
                 Ok(record) => {
-                    let key = (record.source.clone(), record.legacy_id.clone());
-                    if !seen.insert(key) {
+                    if !seen.insert(digest(&[record.source.as_str(), record.legacy_id.as_str()])) {
                         errors.push(LineError {
                             line: number,
                             error: format!(
@@ -280,13 +334,15 @@ impl Batch {
                         });
                         continue;
                     }
-                    let slot = *by_email
-                        .entry(record.email.as_str().to_owned())
-                        .or_insert_with(|| {
-                            groups.push(Vec::new());
-                            groups.len() - 1
-                        });
-                    groups[slot].push(record);
+                    let next = by_email.len() as u32;
+                    let group = *by_email
+                        .entry(digest(&[record.email.as_str()]))
+                        .or_insert(next);
+                    entries.push(Entry {
+                        group,
+                        line: number as u32,
+                        offset: at,
+                    });
                 }
                 Err(error) => errors.push(LineError {
                     line: number,
@@ -294,8 +350,13 @@ impl Batch {
                 }),
             }
         }
+        entries.sort_unstable_by_key(|e| (e.group, e.line));
         Ok(Batch {
-            groups,
+            input,
+            hasher: hasher.clone(),
+            entries,
+            next: 0,
+            groups: by_email.len(),
             errors,
             records,
         })
@@ -308,7 +369,35 @@ impl Batch {
 
     /// Emails, each one account.
     pub fn accounts(&self) -> usize {
-        self.groups.len()
+        self.groups
+    }
+
+    /// The records of up to `count` more emails, read again from the input; empty at the end.
+    fn take(&mut self, count: usize) -> Result<Vec<Vec<Record>>, AdminError> {
+        let changed = || AdminError::Invalid("the file changed while it was imported".into());
+        let mut groups: Vec<Vec<Record>> = Vec::new();
+        let mut current = None;
+        let mut buffer = String::new();
+        while let Some(entry) = self.entries.get(self.next).copied() {
+            if current != Some(entry.group) {
+                if groups.len() == count {
+                    break;
+                }
+                groups.push(Vec::new());
+                current = Some(entry.group);
+            }
+            self.input
+                .seek(std::io::SeekFrom::Start(entry.offset))
+                .map_err(|_| changed())?;
+            next_line(&mut self.input, &mut buffer).map_err(|_| changed())?;
+            let record =
+                parse_record(&self.hasher, entry.line as usize, &buffer).map_err(|_| changed())?;
+            if let Some(group) = groups.last_mut() {
+                group.push(record);
+            }
+            self.next += 1;
+        }
+        Ok(groups)
     }
 }
 
@@ -321,30 +410,34 @@ pub struct Options {
 
 /// Imports `batch` into the principal's tenant; `progress(conn, done, total)` after each
 /// email (between transactions: the connection is free to record it).
-pub fn run(
+pub fn run<R: std::io::BufRead + std::io::Seek>(
     conn: &mut AnyConnection,
     vault: &Vault,
     who: &Principal,
-    batch: Batch,
+    mut batch: Batch<R>,
     options: Options,
     progress: &mut dyn FnMut(&mut AnyConnection, usize, usize),
 ) -> Result<Report, AdminError> {
     who.require(Permission::AccountsWrite)?;
     let mut report = Report {
         dry_run: options.dry_run,
-        errors: batch.errors,
+        errors: std::mem::take(&mut batch.errors),
         ..Report::default()
     };
-    let total = batch.groups.len();
-    let mut done = 0;
-    for chunk in batch.groups.chunks(EMAILS_PER_TRANSACTION) {
+    let total = batch.accounts();
+    let (mut done, mut chunks) = (0, 0usize);
+    loop {
+        let chunk = batch.take(EMAILS_PER_TRANSACTION)?;
+        if chunk.is_empty() {
+            break;
+        }
         // One transaction per chunk: a crash loses at most the chunk in progress, and a new
         // run resumes after the last committed one (its records are found imported). If the
         // engine aborts the chunk (a deadlock with another import), it runs again from a
         // clean report.
         let committed = crate::db::tx::write(conn, |conn| {
             let mut chunk_report = Report::default();
-            for group in chunk {
+            for group in &chunk {
                 // Another import of the same records may get there first (two runs at once):
                 // the email is then looked at again, and its records are found imported.
                 let mut attempt = Report::default();
@@ -360,6 +453,12 @@ pub fn run(
         })?;
         report.absorb(committed);
         done += chunk.len();
+        chunks += 1;
+        // As the tables double in size, so that lookups stay index lookups (one ANALYZE
+        // samples a bounded number of rows; about twenty for a million emails).
+        if chunks.is_power_of_two() && !options.dry_run {
+            legacy_records::analyze_imported(conn)?;
+        }
         progress(conn, done, total);
     }
     report.errors.sort_by_key(|e| e.line);
@@ -751,4 +850,57 @@ fn map(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Argon2Settings;
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::from_settings(&Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 0,
+        })
+        .unwrap()
+    }
+
+    fn line(id: &str, email: &str) -> String {
+        json!({"source": "shop", "legacy_id": id, "kind": "customer", "email": email}).to_string()
+    }
+
+    #[test]
+    fn records_are_grouped_by_email_and_read_again_by_offset() {
+        // CRLF and LF lines, a blank line, a bad line, a repeated legacy id, and an email
+        // coming back in another case far from its first record.
+        let text = [
+            line("1", "ada@example.com"),
+            line("2", "bob@example.com"),
+            String::new(),
+            "{broken".to_owned(),
+            line("3", "Ada@Example.com"),
+            line("2", "carol@example.com"),
+            line("4", "carol@example.com"),
+        ]
+        .join("\r\n")
+            + "\n";
+        let mut batch = Batch::read(&hasher(), std::io::Cursor::new(text.into_bytes())).unwrap();
+        assert_eq!(batch.records(), 6);
+        assert_eq!(batch.accounts(), 3);
+        let lines: Vec<usize> = batch.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [4, 6]);
+        let first = batch.take(2).unwrap();
+        let refs: Vec<Vec<String>> = first
+            .iter()
+            .map(|g| g.iter().map(Record::reference).collect())
+            .collect();
+        assert_eq!(refs, [vec!["shop:1", "shop:3"], vec!["shop:2"]]);
+        assert_eq!(first[0][1].line, 5);
+        let rest = batch.take(2).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0][0].email.as_str(), "carol@example.com");
+        assert!(batch.take(2).unwrap().is_empty());
+    }
 }

@@ -99,17 +99,20 @@ fn view(row: JobRow, report: Option<Value>, now: i64) -> ImportJob {
     }
 }
 
+/// An upload, read twice over (`Batch` groups it, then parses each email's records again).
+pub type Upload = std::io::Cursor<Vec<u8>>;
+
 /// Reads an upload and records its job (`running`); the caller runs [`execute`] next, in the
 /// background. Refuses an upload without a record before anything is stored.
 pub fn start(
     conn: &mut AnyConnection,
     who: &Principal,
     hasher: &PasswordHasher,
-    upload: &[u8],
+    upload: Vec<u8>,
     options: Options,
-) -> Result<(ImportJob, Batch), AdminError> {
+) -> Result<(ImportJob, Batch<Upload>), AdminError> {
     who.require(Permission::AccountsWrite)?;
-    let batch = Batch::read(hasher, upload).map_err(|_| {
+    let batch = Batch::read(hasher, std::io::Cursor::new(upload)).map_err(|_| {
         AdminError::Invalid("the upload must be UTF-8 text: one JSON record per line".into())
     })?;
     if batch.records() == 0 {
@@ -158,7 +161,7 @@ pub fn execute(
     vault: &Vault,
     who: &Principal,
     job: &str,
-    batch: Batch,
+    batch: Batch<Upload>,
     options: Options,
 ) {
     let mut last = std::time::Instant::now();

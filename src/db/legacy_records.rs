@@ -113,3 +113,17 @@ pub fn move_account(
     .set(records::account_id.eq(to.as_str()))
     .execute(conn)?)
 }
+
+/// Refreshes PostgreSQL's statistics of the tables an import fills (a no-op on SQLite).
+/// A bulk load into empty tables otherwise leaves the planner estimating them empty until
+/// autovacuum analyzes them (never, where it is off): its cached plans then scan a whole
+/// tenant's index range per lookup, and each account costs more than the one before.
+pub fn analyze_imported(conn: &mut AnyConnection) -> Result<(), DbError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query(
+            "ANALYZE accounts, profiles, legacy_records, profile_roles, outbox_events, audit_events",
+        )
+        .execute(pg)?;
+    }
+    Ok(())
+}

@@ -95,11 +95,21 @@ pub async fn provider_metadata(
     // …and its key set which algorithms it signs ID tokens with (PS256 once it has a key).
     let keys = state.key_set(&tenant).await?;
     // …and its customers' verifications which trust frameworks it names.
-    let tenant_id = tenant.id.clone();
-    let frameworks = state
-        .db
-        .run(move |conn| crate::db::customers::trust_frameworks(conn, &tenant_id))
-        .await?;
+    let frameworks = match state.trust_frameworks.get(&tenant.id.to_string()) {
+        Some(frameworks) => frameworks,
+        None => {
+            let tenant_id = tenant.id.clone();
+            let read = state
+                .db
+                .run(move |conn| crate::db::customers::trust_frameworks(conn, &tenant_id))
+                .await?;
+            let read = Arc::new(read);
+            state
+                .trust_frameworks
+                .insert(tenant.id.to_string(), read.clone());
+            read
+        }
+    };
     let key = format!(
         "discovery {issuer} {registration} {} {released} {}",
         keys.version(),
@@ -115,7 +125,7 @@ pub async fn provider_metadata(
         metadata
             .claims_supported
             .extend(tenant.released_claims.iter().cloned());
-        metadata.trust_frameworks_supported = frameworks;
+        metadata.trust_frameworks_supported = frameworks.to_vec();
         serde_json::to_vec(&metadata).map_err(ApiError::internal)
     })?;
     Ok(public_json(&req, &document, "application/json"))

@@ -23,6 +23,9 @@ pub struct AppState {
     /// Tenants by slug (see `cache`).
     pub tenants: Arc<TtlCache<String, Tenant>>,
     pub clients: Arc<ClientCache>,
+    /// The trust frameworks of each tenant's customer verifications, for discovery (read
+    /// again after the tenant cache's lifetime).
+    pub trust_frameworks: Arc<TtlCache<String, Arc<Vec<String>>>>,
     /// Client IPs over the failed-client-authentication limit, by `tenant:ip`, with the Unix
     /// time the block ends. Each node learns it from the shared database counter.
     pub blocked_clients: Arc<TtlCache<String, i64>>,

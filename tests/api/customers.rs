@@ -190,13 +190,19 @@ async fn verified_claims_only_when_asked_and_verified(engine: Engine) {
     let id_token = jwt_claims(other["id_token"].as_str().unwrap());
     assert!(id_token.get("verified_claims").is_none(), "{id_token}");
 
-    // Discovery says so.
-    let metadata: Value = app
-        .get_tenant("acme", "/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    // Discovery says so (within the tenant cache's lifetime).
+    let discovery = || async {
+        app.get_tenant("acme", "/.well-known/openid-configuration")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    crate::helpers::eventually("de_aml is advertised", || async {
+        discovery().await["trust_frameworks_supported"] == json!(["de_aml"])
+    })
+    .await;
+    let metadata = discovery().await;
     assert_eq!(metadata["claims_parameter_supported"], true);
     assert_eq!(metadata["verified_claims_supported"], true);
     assert_eq!(metadata["trust_frameworks_supported"], json!(["de_aml"]));

@@ -322,12 +322,22 @@ async fn every_advertised_value_works(engine: Engine) {
     let (code, verifier) = code_for(&app, &account_rp, &[("claims", asked)]).await;
     let issued = redeemed(&app, &account_rp, &code, &verifier).await;
     let verified = &claims(issued["id_token"].as_str().unwrap())["verified_claims"];
-    let now: Value = app
-        .get_tenant("acme", "/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    // Discovery reads the frameworks in use again after the tenant cache's lifetime.
+    let discovery = || async {
+        app.get_tenant("acme", "/.well-known/openid-configuration")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    crate::helpers::eventually("the new trust framework is advertised", || async {
+        !discovery().await["trust_frameworks_supported"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let now = discovery().await;
     assert_eq!(d["claims_parameter_supported"], true);
     assert_eq!(now["verified_claims_supported"], true);
     assert_eq!(strings(&now["trust_frameworks_supported"]), set(&["eidas"]));

@@ -946,7 +946,7 @@ pub async fn start_import(
             c.conn,
             &c.who,
             &c.state.password_hasher,
-            &c.input.body,
+            c.input.body.to_vec(),
             options,
         )?;
         let (who, id) = (c.who.clone(), job.id.clone());
