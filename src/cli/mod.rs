@@ -7,6 +7,7 @@ mod admin;
 mod attribute;
 mod audit;
 mod client;
+mod customer;
 mod import;
 mod keys;
 mod output;
@@ -85,6 +86,9 @@ enum Command {
     /// Declare custom profile attributes: type, sensitivity, releasing scope, retention.
     #[command(subcommand)]
     Attribute(attribute::AttributeCommand),
+    /// Customers: verified legal entities accounts act for, and their verifications.
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
     /// Define consent purposes (terms, marketing…) and publish new versions of them.
     #[command(subcommand)]
     Purpose(purpose::PurposeCommand),
@@ -135,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Account(command) => account::run(&settings, command),
                 Command::Profile(command) => profile::run(&settings, command),
                 Command::Role(command) => role::run(&settings, command),
+                Command::Customer(command) => customer::run(&settings, command),
                 Command::Purpose(command) => purpose::run(&settings, command),
                 Command::Attribute(command) => attribute::run(&settings, command),
                 Command::Audit(command) => audit::run(&settings, command),

@@ -694,3 +694,105 @@ async fn the_console_keeps_customers(engine: Engine) {
     }
 }
 both_engines!(the_console_keeps_customers);
+
+/// `tessera customer …`: the operator's surface of the same operations.
+async fn the_cli_keeps_customers(engine: Engine) {
+    let app = TestApp::spawn(engine, TenantRouting::Path).await;
+    app.create_tenant("acme");
+    app.create_account("acme", EMAIL, PASSWORD);
+    let created = app.cli_json(&[
+        "customer",
+        "create",
+        "--tenant",
+        "acme",
+        "--kind",
+        "person",
+        "--legal-name",
+        "Ada Lovelace",
+        "--identifier",
+        "tax_id=DE 123-456",
+        "--json",
+    ]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let twin = app.cli_json(&[
+        "customer",
+        "create",
+        "--tenant",
+        "acme",
+        "--kind",
+        "person",
+        "--legal-name",
+        "A. L.",
+        "--identifier",
+        "tax_id=de123456",
+        "--json",
+    ]);
+    let verified = app.cli_json(&[
+        "customer",
+        "verify",
+        "--tenant",
+        "acme",
+        &id,
+        "--trust-framework",
+        "de_aml",
+        "--method",
+        "vpip",
+        "--verifier",
+        "Example KYC",
+        "--verified-at",
+        "2026-11-02",
+        "--json",
+    ]);
+    assert_eq!(verified["verification"]["trust_framework"], "de_aml");
+    assert_eq!(
+        verified["verification"]["verified_at"], 1_793_620_800,
+        "noon UTC of the date"
+    );
+    let linked = app.cli(&[
+        "customer",
+        "link",
+        "--tenant",
+        "acme",
+        "--account",
+        EMAIL,
+        "--customer",
+        &id,
+    ]);
+    assert!(
+        linked.status.success(),
+        "{}",
+        crate::helpers::stderr(&linked)
+    );
+    let shown = app.cli_json(&["customer", "show", "--tenant", "acme", &id, "--json"]);
+    assert_eq!(
+        shown["legal_name"], "Ada Lovelace",
+        "the operator sees it unmasked"
+    );
+    assert_eq!(shown["accounts"].as_array().unwrap().len(), 1);
+    let shared = app.cli_json(&["customer", "duplicates", "--tenant", "acme", "--json"]);
+    assert_eq!(
+        shared,
+        json!([{"identifier": "tax_id", "customers": [id.clone(), twin["id"].as_str().unwrap()]}])
+    );
+    let refused = app.cli(&[
+        "customer",
+        "create",
+        "--tenant",
+        "acme",
+        "--kind",
+        "robot",
+        "--legal-name",
+        "R",
+    ]);
+    assert!(!refused.status.success());
+    assert!(crate::helpers::stderr(&refused).contains("person or organization"));
+    let deleted = app.cli(&["customer", "delete", "--tenant", "acme", &id]);
+    assert!(
+        deleted.status.success(),
+        "{}",
+        crate::helpers::stderr(&deleted)
+    );
+    let gone = app.cli(&["customer", "show", "--tenant", "acme", &id]);
+    assert!(!gone.status.success());
+}
+both_engines!(the_cli_keeps_customers);
