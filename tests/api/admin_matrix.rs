@@ -86,6 +86,19 @@ pub async fn call(
     )
 }
 
+/// An admin API call that must succeed; its answer.
+pub async fn expect_ok(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let (status, answer, _) = call(app, method, "acme", path, Some(token), Some(body)).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}
+
 fn method(name: &str) -> Method {
     Method::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap()
 }

@@ -287,33 +287,29 @@ async fn every_advertised_value_works(engine: Engine) {
     );
     // A verified person customer, and a client asking for verified_claims (claims parameter).
     let (_, admin) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:write"]).await;
-    let api = |method, path: String, body| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (status, answer, _) =
-                crate::admin_matrix::call(app, method, "acme", &path, Some(admin), Some(body))
-                    .await;
-            assert!(status.is_success(), "{path}: {status} {answer}");
-            answer
-        }
-    };
-    let customer = api(
+    let customer = crate::admin_matrix::expect_ok(
+        &app,
+        &admin,
         reqwest::Method::POST,
-        "/customers".into(),
+        "/customers",
         serde_json::json!({"kind": "person", "legal_name": "Ada Lovelace"}),
     )
     .await;
     let customer = customer["id"].as_str().unwrap().to_owned();
     let account_id = account["id"].as_str().unwrap();
-    api(
+    crate::admin_matrix::expect_ok(
+        &app,
+        &admin,
         reqwest::Method::PUT,
-        format!("/accounts/{account_id}/customer"),
+        &format!("/accounts/{account_id}/customer"),
         serde_json::json!({ "customer_id": customer }),
     )
     .await;
-    api(
+    crate::admin_matrix::expect_ok(
+        &app,
+        &admin,
         reqwest::Method::PUT,
-        format!("/customers/{customer}/verification"),
+        &format!("/customers/{customer}/verification"),
         serde_json::json!({"trust_framework": "eidas", "method": "vri", "evidence_type": "electronic_record",
             "verifier": "Example KYC", "verified_at": 1_700_000_000}),
     )

@@ -446,6 +446,14 @@ impl TestApp {
             .collect()
     }
 
+    /// The action of every entry of a tenant's audit log, oldest first.
+    pub fn audit_actions(&self, slug: &str) -> Vec<String> {
+        self.audit_entries(slug)
+            .iter()
+            .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// An account's profiles (the account by id or email), as `tessera profile list` gives them.
     pub fn profiles_of(&self, slug: &str, account: &str) -> Vec<serde_json::Value> {
         let args = [

@@ -200,27 +200,21 @@ async fn nothing_personal_is_stored_in_clear(engine: Engine) {
 
     // The customer the account acts for: legal name, identifier and verification reference.
     let (_, admin) = crate::admin_matrix::machine_admin(&app, "acme", &["accounts:write"]).await;
-    let api = |method, path: String, body: Value| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (status, answer, _) =
-                crate::admin_matrix::call(app, method, "acme", &path, Some(admin), Some(body))
-                    .await;
-            assert!(status.is_success(), "{path}: {status} {answer}");
-            answer
-        }
-    };
-    let customer = api(
+    let customer = crate::admin_matrix::expect_ok(
+        &app,
+        &admin,
         reqwest::Method::POST,
-        "/customers".into(),
+        "/customers",
         json!({"kind": "person", "legal_name": "Augusta Ada King-Noel",
                "identifiers": {"tax_id": "GB-9876543210"}}),
     )
     .await;
     let customer = customer["id"].as_str().unwrap().to_owned();
-    api(
+    crate::admin_matrix::expect_ok(
+        &app,
+        &admin,
         reqwest::Method::PUT,
-        format!("/customers/{customer}/verification"),
+        &format!("/customers/{customer}/verification"),
         json!({"trust_framework": "uk_tfida", "method": "vpip", "verifier": "Example KYC",
                "reference": "kyc-ref-31337", "verified_at": 1_700_000_000}),
     )
