@@ -24,6 +24,11 @@
 #   SOAK_PURGE_SECS=N                        the purge interval (30; 0 turns it off)
 #   SOAK_KEEP=DIR                            where the samples and node logs are kept
 #                                            (default /tmp/tessera-soak)
+#   SOAK_PRIVATE_POSTGRES=1                  run on a PostgreSQL cluster of the soak's own
+#                                            (initdb, default settings: autovacuum on),
+#                                            not on BENCH_POSTGRES. A server configured
+#                                            for tests (autovacuum off, as on the CI
+#                                            machines) never vacuums what the soak churns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-10}"
@@ -39,13 +44,34 @@ soak="$target_dir/release/examples/soak"
 work=$(mktemp -d)
 database="tessera_soak_$$"
 pids=()
+pgdir=""
+as_pg=()
 cleanup() {
   kill "${sampler:-0}" "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   psql -q "$postgres" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null || true
+  if [ -n "$pgdir" ]; then
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null || true
+    rm -rf "$pgdir"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+if [ "${SOAK_PRIVATE_POSTGRES:-0}" = 1 ]; then
+  # Its own cluster with PostgreSQL's defaults; root cannot run PostgreSQL, so as `postgres`.
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  pgdir=$(mktemp -d /tmp/tessera-soak-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$pgdir"
+    as_pg=(runuser -u postgres --)
+  fi
+  pgport="${SOAK_PG_PORT:-5499}"
+  "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust >/dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+    -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  postgres="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
+fi
 
 psql -q "$postgres" -c "CREATE DATABASE \"$database\""
 url=$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/'+sys.argv[2]).geturl())" "$postgres" "$database")
@@ -120,7 +146,8 @@ run_soak() {
     --client-id="$client_id" --client-secret="$client_secret" --password="$password" \
     --accounts="$accounts" "$@"
 }
-echo "tessera $("$bin" --version | awk '{print $2}') on $(nproc) cores: 3 nodes on PostgreSQL, $minutes min at $load_fraction of capacity"
+autovacuum=$(psql -Atq "$url" -c "SHOW autovacuum")
+echo "tessera $("$bin" --version | awk '{print $2}') on $(nproc) cores: 3 nodes on PostgreSQL (autovacuum $autovacuum), $minutes min at $load_fraction of capacity"
 # Capacity at a steady state: five minutes flat out, and the slowest of the last three
 # counts. By then the first sessions have idled out, so ending them and purging what they
 # left is part of the work measured; a fresh database alone gave a rate the nodes could not
