@@ -388,6 +388,12 @@ async fn an_uploaded_import_runs_as_a_job(engine: Engine) {
     let huge = "x".repeat(33 * 1024 * 1024);
     let (status, answer) = upload(&app, &token, "", &huge).await;
     assert_eq!(status, reqwest::StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    // Who asks is checked before the upload is read: an anonymous or unauthorised caller
+    // cannot make the node buffer 32 MiB (they would be told it is too large).
+    let (status, _) = upload(&app, "not a token", "", &huge).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    let (status, _) = upload(&app, &reader, "", &huge).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
 
     // A dry run reports and writes nothing.
     let (status, job) = upload(&app, &token, "?dry_run=true", &legacy_file()).await;

@@ -916,28 +916,16 @@ handler!(duplicate_customers, |c| ok(admin::customers::duplicates(
 /// idempotent, so the parts can go in any order) or imported with `tessera import`.
 pub const IMPORT_UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
-/// `POST /imports`: reads the upload (beyond the API's usual body limit), records the job,
-/// and runs it in the background on this node.
+/// `POST /imports`: checks who asks, then reads the upload (beyond the API's usual body
+/// limit), records the job, and runs it in the background on this node.
 pub async fn start_import(
     state: web::Data<AppState>,
     tenant: CurrentTenant,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let upload = match payload.to_bytes_limited(IMPORT_UPLOAD_LIMIT).await {
-        Ok(Ok(upload)) => upload,
-        Ok(Err(_)) => return respond(Err(AdminError::Invalid("the upload was cut off".into()))),
-        Err(_) => {
-            return HttpResponse::PayloadTooLarge()
-                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-                .json(json!({
-                    "error": "payload_too_large",
-                    "message": "an upload holds at most 32 MiB: split the file (importing is idempotent) or use tessera import",
-                }))
-        }
-    };
     let app = state.clone();
-    run(state, tenant, req, upload, "start_import", move |c| {
+    run_upload(state, tenant, req, payload, "start_import", move |c| {
         let options = c
             .input
             .query::<admin::import_jobs::JobRequest>()?
@@ -966,6 +954,74 @@ pub async fn start_import(
         json(StatusCode::ACCEPTED, job)
     })
     .await
+}
+
+/// [`run`] for an operation whose body is an upload of up to [`IMPORT_UPLOAD_LIMIT`]: the
+/// caller is authenticated and authorised before a byte of it is read, so that nobody
+/// without the permission can make the node buffer it.
+async fn run_upload<F>(
+    state: web::Data<AppState>,
+    tenant: CurrentTenant,
+    req: HttpRequest,
+    payload: web::Payload,
+    operation: &'static str,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(Call) -> Result<Reply, AdminError> + Send + 'static,
+{
+    let presented = presented(&req, &state.issuer(&tenant));
+    let ip = ClientIp::of(&req).0;
+    let Ok(ctx) = context(&state, tenant).await else {
+        return respond(Err(AdminError::Internal("no key set".into())));
+    };
+    let ctx = std::sync::Arc::new(ctx);
+    let checking = ctx.clone();
+    let who = state
+        .db
+        .run(move |conn| {
+            let who = principal(conn, &checking, presented.as_ref(), &ip)?;
+            if let Some(needed) = permission_of(operation) {
+                who.require(needed)?;
+            }
+            Ok::<_, AdminError>(who)
+        })
+        .await;
+    let who = match who {
+        Ok(who) => who,
+        Err(e) => return respond(Err(e)),
+    };
+    let body = match payload.to_bytes_limited(IMPORT_UPLOAD_LIMIT).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return respond(Err(AdminError::Invalid("the upload was cut off".into()))),
+        Err(_) => {
+            return HttpResponse::PayloadTooLarge()
+                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .json(json!({
+                    "error": "payload_too_large",
+                    "message": "an upload holds at most 32 MiB: split the file (importing is idempotent) or use tessera import",
+                }))
+        }
+    };
+    let input = Input {
+        body,
+        query: req.query_string().to_owned(),
+        path: req.match_info().clone(),
+    };
+    let app = state.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            work(Call {
+                conn,
+                ctx: &ctx,
+                state: &app,
+                who,
+                input,
+            })
+        })
+        .await;
+    respond(result)
 }
 
 handler!(list_imports, |c| {
