@@ -508,6 +508,22 @@ fn principal(
     }
 }
 
+/// The caller, authenticated, holding the permission `operation` documents (checked before
+/// its input is read, so a caller without it learns nothing from validation errors).
+fn authorize(
+    conn: &mut AnyConnection,
+    ctx: &OidcContext,
+    presented: Option<&Presented>,
+    ip: &str,
+    operation: &str,
+) -> Result<Principal, AdminError> {
+    let who = principal(conn, ctx, presented, ip)?;
+    if let Some(needed) = permission_of(operation) {
+        who.require(needed)?;
+    }
+    Ok(who)
+}
+
 /// Inputs a handler reads inside the authorized closure, so that 401/403 come before 400.
 struct Input {
     body: web::Bytes,
@@ -516,6 +532,14 @@ struct Input {
 }
 
 impl Input {
+    fn of(req: &HttpRequest, body: web::Bytes) -> Input {
+        Input {
+            body,
+            query: req.query_string().to_owned(),
+            path: req.match_info().clone(),
+        }
+    }
+
     fn body<T: DeserializeOwned + Default>(&self) -> Result<T, AdminError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(T::default());
@@ -586,11 +610,7 @@ where
 {
     let presented = presented(&req, &state.issuer(&tenant));
     let ip = ClientIp::of(&req).0;
-    let input = Input {
-        body,
-        query: req.query_string().to_owned(),
-        path: req.match_info().clone(),
-    };
+    let input = Input::of(&req, body);
     let Ok(ctx) = context(&state, tenant).await else {
         return respond(Err(AdminError::Internal("no key set".into())));
     };
@@ -598,10 +618,7 @@ where
     let result = state
         .db
         .run(move |conn| {
-            let who = principal(conn, &ctx, presented.as_ref(), &ip)?;
-            if let Some(needed) = permission_of(operation) {
-                who.require(needed)?;
-            }
+            let who = authorize(conn, &ctx, presented.as_ref(), &ip, operation)?;
             work(Call {
                 conn,
                 ctx: &ctx,
@@ -979,13 +996,7 @@ where
     let checking = ctx.clone();
     let who = state
         .db
-        .run(move |conn| {
-            let who = principal(conn, &checking, presented.as_ref(), &ip)?;
-            if let Some(needed) = permission_of(operation) {
-                who.require(needed)?;
-            }
-            Ok::<_, AdminError>(who)
-        })
+        .run(move |conn| authorize(conn, &checking, presented.as_ref(), &ip, operation))
         .await;
     let who = match who {
         Ok(who) => who,
@@ -1003,11 +1014,7 @@ where
                 }))
         }
     };
-    let input = Input {
-        body,
-        query: req.query_string().to_owned(),
-        path: req.match_info().clone(),
-    };
+    let input = Input::of(&req, body);
     let app = state.clone();
     let result = state
         .db
