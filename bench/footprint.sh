@@ -4,12 +4,13 @@
 # Reads /proc: Linux only. Uses SQLite in a temp dir unless TESSERA_DATABASE__URL is set.
 #
 # Usage: bench/footprint.sh [seconds of load, default 10]
+#   TESSERA_BIN=path/to/tessera   measures that binary instead of building this checkout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
 port="${BENCH_PORT:-18081}"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/tessera"
+if [ -z "${TESSERA_BIN:-}" ]; then cargo build --release --quiet; fi
+bin="${TESSERA_BIN:-${CARGO_TARGET_DIR:-target}/release/tessera}"
 work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -435,20 +435,17 @@ pub fn run<R: std::io::BufRead + std::io::Seek>(
         // run resumes after the last committed one (its records are found imported). If the
         // engine aborts the chunk (a deadlock with another import), it runs again from a
         // clean report.
-        let committed = crate::db::tx::write(conn, |conn| {
+        let committed = crate::db::tx::write::<_, AdminError, _>(conn, |conn| {
             let mut chunk_report = Report::default();
+            let known = Known::look_up(conn, vault, who.tenant(), &chunk)?;
+            let mut fresh = Vec::new();
             for group in &chunk {
-                // Another import of the same records may get there first (two runs at once):
-                // the email is then looked at again, and its records are found imported.
-                let mut attempt = Report::default();
-                match import_email(conn, vault, who, group, options, &mut attempt) {
-                    Err(e) if raced(&e) => {
-                        import_email(conn, vault, who, group, options, &mut chunk_report)?
-                    }
-                    Err(e) => return Err(e),
-                    Ok(()) => chunk_report.absorb(attempt),
+                match known.fresh(group) {
+                    Some(pending) => fresh.push(pending),
+                    None => import_one(conn, vault, who, group, options, &mut chunk_report)?,
                 }
             }
+            import_fresh(conn, vault, who, &fresh, options, &mut chunk_report)?;
             Ok(chunk_report)
         })?;
         report.absorb(committed);
@@ -468,6 +465,273 @@ pub fn run<R: std::io::BufRead + std::io::Seek>(
 /// Emails imported per transaction: commits (a disk flush each) are paid per chunk instead
 /// of per email, while a chunk holds the write lock for only a few milliseconds.
 const EMAILS_PER_TRANSACTION: usize = 100;
+
+/// Imports one email's records on their own (`import_email`). Another import of the same
+/// records may get there first (two runs at once): the email is then looked at again, and
+/// its records are found imported.
+fn import_one(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    group: &[Record],
+    options: Options,
+    report: &mut Report,
+) -> Result<(), AdminError> {
+    let mut attempt = Report::default();
+    match import_email(conn, vault, who, group, options, &mut attempt) {
+        Err(e) if raced(&e) => import_email(conn, vault, who, group, options, report),
+        Err(e) => Err(e),
+        Ok(()) => {
+            report.absorb(attempt);
+            Ok(())
+        }
+    }
+}
+
+/// What one chunk's lookups found (one query per source and one for the emails): the
+/// records imported before, and the emails that have an account.
+struct Known {
+    /// (source, legacy id) → whether its profile still exists.
+    records: HashMap<(String, String), bool>,
+    /// Normalized emails with an account in the tenant.
+    accounts: HashSet<String>,
+}
+
+/// The records of an email that no account holds yet, all plain
+/// (no roles, attributes or suspension): they are imported together with other such emails,
+/// one statement per table (`import_fresh`).
+struct Fresh<'a> {
+    /// All the email's records, as in the file.
+    group: &'a [Record],
+    /// Those not imported before.
+    records: Vec<&'a Record>,
+    /// Records imported before: reported unchanged, or skipped when their person was erased.
+    imported: Vec<(&'a Record, bool)>,
+}
+
+impl Known {
+    fn look_up(
+        conn: &mut AnyConnection,
+        vault: &Vault,
+        tenant: &crate::domain::TenantId,
+        chunk: &[Vec<Record>],
+    ) -> Result<Known, AdminError> {
+        let mut by_source: HashMap<&str, Vec<&str>> = HashMap::new();
+        for record in chunk.iter().flatten() {
+            by_source
+                .entry(&record.source)
+                .or_default()
+                .push(&record.legacy_id);
+        }
+        let mut records = HashMap::new();
+        for (source, ids) in by_source {
+            for row in legacy_records::find_many(conn, tenant, source, &ids)? {
+                records.insert((row.source, row.legacy_id), row.profile_id.is_some());
+            }
+        }
+        let emails: Vec<Email> = chunk
+            .iter()
+            .filter_map(|group| group.first())
+            .map(|r| r.email.clone())
+            .collect();
+        let accounts = identity::existing_emails(conn, vault, tenant, &emails)?;
+        Ok(Known { records, accounts })
+    }
+
+    /// The email's records if they can go the fast way (`Fresh`): all imported before (only
+    /// reported), or the new ones all plain and no account holding the email. `None`
+    /// when they need a look of their own (`import_email`).
+    fn fresh<'a>(&self, group: &'a [Record]) -> Option<Fresh<'a>> {
+        let mut fresh = Fresh {
+            group,
+            records: Vec::new(),
+            imported: Vec::new(),
+        };
+        for record in group {
+            let key = (record.source.clone(), record.legacy_id.clone());
+            match self.records.get(&key) {
+                Some(&kept) => fresh.imported.push((record, kept)),
+                None if record.suspended
+                    || !record.roles.is_empty()
+                    || record.attributes.is_some() =>
+                {
+                    return None
+                }
+                None => fresh.records.push(record),
+            }
+        }
+        let has_account = group
+            .first()
+            .is_some_and(|r| self.accounts.contains(r.email.as_str()));
+        if has_account && !fresh.records.is_empty() {
+            return None;
+        }
+        Some(fresh)
+    }
+}
+
+/// Imports the `fresh` emails together, one statement per table. If another writer got to
+/// one of them first (two runs at once, or someone signing up with that email), the batch is
+/// rolled back and each email goes on its own, to be found taken or imported.
+fn import_fresh(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    fresh: &[Fresh],
+    options: Options,
+    report: &mut Report,
+) -> Result<(), AdminError> {
+    // What the batch writes is reported only once it is written (`planned`); the rest now.
+    let mut planned = Report::default();
+    let mut accounts = Vec::new();
+    for email in fresh {
+        let mut outcome = Report::default();
+        for (record, kept) in &email.imported {
+            if *kept {
+                outcome.unchanged.push(record.reference());
+            } else {
+                outcome.skipped.push(erased(record));
+            }
+        }
+        let kept = email.records.first().and_then(|first| {
+            credential(
+                &email.records,
+                options.on_conflict,
+                &first.email,
+                &mut outcome,
+            )
+        });
+        match kept {
+            Some(kept) => {
+                accounts.push((email, kept));
+                outcome.accounts_created += 1;
+                outcome.created += email.records.len();
+                planned.absorb(outcome);
+            }
+            None => report.absorb(outcome),
+        }
+    }
+    if options.dry_run || accounts.is_empty() {
+        report.absorb(planned);
+        return Ok(());
+    }
+    match crate::db::tx::write(conn, |conn| write_fresh(conn, vault, who, &accounts)) {
+        Ok(()) => {
+            report.absorb(planned);
+            Ok(())
+        }
+        Err(e) if raced(&e) => {
+            for (email, _) in &accounts {
+                import_one(conn, vault, who, email.group, options, report)?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The accounts `accounts` become (each with the index of the record whose password it keeps),
+/// their profiles, mappings and audit entries.
+fn write_fresh(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    who: &Principal,
+    accounts: &[(&Fresh, usize)],
+) -> Result<(), AdminError> {
+    let tenant = who.tenant();
+    let new = accounts
+        .iter()
+        .map(|(email, kept)| {
+            let record = email.records[*kept];
+            Ok(
+                NewAccount::imported(record.email.as_str(), record.password_hash.as_deref())?
+                    .named(Some(&profile_name(record)))
+                    // The address was proven in one of the systems: it is verified, whichever
+                    // record's password is kept.
+                    .email_verified(email.records.iter().any(|r| r.email_confirmed)),
+            )
+        })
+        .collect::<Result<Vec<_>, identity::AccountError>>()
+        .map_err(super::accounts::account_error)?;
+    let inserted = identity::insert_accounts(conn, vault, tenant, &new)
+        .map_err(super::accounts::account_error)?;
+    let ids: Vec<AccountId> = inserted
+        .iter()
+        .map(|i| AccountId::from_stored(i.row.id.clone()))
+        .collect();
+    // Every other record of an email becomes one more profile, its name unique on the account.
+    let mut extra = Vec::new();
+    let mut extra_records = Vec::new();
+    for ((email, kept), (id, created)) in accounts.iter().zip(ids.iter().zip(&inserted)) {
+        let mut taken: HashSet<String> = HashSet::from([created.profile.name.to_lowercase()]);
+        for (index, record) in email.records.iter().enumerate() {
+            if index == *kept {
+                continue;
+            }
+            let name = unique_name(record, &taken);
+            taken.insert(name.to_lowercase());
+            extra.push(crate::profiles::FreshProfile {
+                account: id,
+                name,
+                is_default: false,
+            });
+            extra_records.push(*record);
+        }
+    }
+    let extra_profiles = crate::profiles::create_for_new_accounts(conn, vault, tenant, &extra)
+        .map_err(super::profiles::profile_error)?;
+    let now = crate::domain::unix_now();
+    let mapping =
+        |record: &Record, created: &identity::Inserted, profile: &crate::domain::ProfileId| {
+            LegacyRecordRow {
+                tenant_id: tenant.to_string(),
+                source: record.source.clone(),
+                legacy_id: record.legacy_id.clone(),
+                kind: record.kind.clone(),
+                account_id: created.row.id.clone(),
+                profile_id: Some(profile.to_string()),
+                imported_at: now,
+                // The account as this import leaves it: its own writes are not a later change.
+                account_state: fingerprint(&created.row),
+            }
+        };
+    let mut rows = Vec::new();
+    for ((email, kept), created) in accounts.iter().zip(&inserted) {
+        rows.push(mapping(email.records[*kept], created, &created.profile.id));
+    }
+    let owner: HashMap<&str, &identity::Inserted> =
+        inserted.iter().map(|i| (i.row.id.as_str(), i)).collect();
+    for (record, profile) in extra_records.iter().zip(&extra_profiles) {
+        let created = owner
+            .get(profile.account_id.as_str())
+            .ok_or_else(|| AdminError::Internal("a profile without its account".into()))?;
+        rows.push(mapping(record, created, &profile.id));
+    }
+    legacy_records::insert_many(conn, &rows)?;
+    let details: Vec<Value> = accounts
+        .iter()
+        .map(|(email, _)| {
+            json!({ "records": email.records.iter().map(|r| r.reference()).collect::<Vec<_>>() })
+        })
+        .collect();
+    crate::audit::record_many(
+        conn,
+        tenant,
+        ids.iter()
+            .zip(details)
+            .map(|(id, details)| who.actor().event("account.import", id.as_str(), details)),
+    )?;
+    Ok(())
+}
+
+/// A record whose profile was deleted since its import.
+fn erased(record: &Record) -> Skipped {
+    Skipped {
+        record: record.reference(),
+        line: record.line,
+        reason: "its person was erased: an import never brings them back".into(),
+    }
+}
 
 /// A concurrent import created the account or mapped a record first.
 fn raced(e: &AdminError) -> bool {
@@ -507,11 +771,7 @@ fn import_email(
     let mut pending = Vec::new();
     for record in group {
         match legacy_records::find(conn, tenant, &record.source, &record.legacy_id)? {
-            Some(row) if row.profile_id.is_none() => report.skipped.push(Skipped {
-                record: record.reference(),
-                line: record.line,
-                reason: "its person was erased: an import never brings them back".into(),
-            }),
+            Some(row) if row.profile_id.is_none() => report.skipped.push(erased(record)),
             Some(_) => report.unchanged.push(record.reference()),
             None => pending.push(record),
         }
@@ -740,6 +1000,17 @@ fn profile_name(record: &Record) -> String {
         .unwrap_or_else(|| record.kind.clone())
 }
 
+/// The record's profile name, made unique among `taken` (lowercased names): its display name,
+/// else with its kind, else numbered.
+fn unique_name(record: &Record, taken: &HashSet<String>) -> String {
+    let base = profile_name(record);
+    std::iter::once(base.clone())
+        .chain(std::iter::once(format!("{base} ({})", record.kind)))
+        .chain((2..).map(|n| format!("{base} ({n})")))
+        .find(|n| !taken.contains(&n.to_lowercase()))
+        .unwrap_or(base)
+}
+
 /// A new profile on `account` for `record`, its name made unique on the account.
 fn add_profile(
     conn: &mut AnyConnection,
@@ -755,12 +1026,7 @@ fn add_profile(
         .into_iter()
         .map(|p| p.name.to_lowercase())
         .collect();
-    let base = profile_name(record);
-    let name = std::iter::once(base.clone())
-        .chain(std::iter::once(format!("{base} ({})", record.kind)))
-        .chain((2..).map(|n| format!("{base} ({n})")))
-        .find(|n| !taken.contains(&n.to_lowercase()))
-        .unwrap_or(base);
+    let name = unique_name(record, &taken);
     let profile = crate::profiles::create(
         conn,
         vault,

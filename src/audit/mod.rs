@@ -113,22 +113,34 @@ fn chained_digest(row: &AuditRow) -> String {
 /// changes nothing else, like a failed sign-in, may stand alone): if it cannot be written, the
 /// change must fail with it.
 pub fn record(conn: &mut AnyConnection, tenant: &TenantId, event: Event) -> Result<(), DbError> {
-    rows::insert(
-        conn,
-        &EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            tenant_id: tenant.to_string(),
-            seq: None,
-            at: unix_now(),
-            actor: event.actor.to_owned(),
-            action: event.action.to_owned(),
-            target: event.target.to_owned(),
-            ip: event.ip.to_owned(),
-            details: event.details.to_string(),
-            prev_hash: None,
-            hash: None,
-        },
-    )
+    rows::insert(conn, &new_row(tenant, event))
+}
+
+/// Records many events in one statement, in order (an import), like [`record`].
+pub fn record_many<'a>(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    events: impl IntoIterator<Item = Event<'a>>,
+) -> Result<(), DbError> {
+    let rows: Vec<EventRow> = events.into_iter().map(|e| new_row(tenant, e)).collect();
+    rows::insert_many(conn, &rows)
+}
+
+/// The row of an event not chained yet (its id, a UUIDv7, orders it for the sequencer).
+fn new_row(tenant: &TenantId, event: Event) -> EventRow {
+    EventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        tenant_id: tenant.to_string(),
+        seq: None,
+        at: unix_now(),
+        actor: event.actor.to_owned(),
+        action: event.action.to_owned(),
+        target: event.target.to_owned(),
+        ip: event.ip.to_owned(),
+        details: event.details.to_string(),
+        prev_hash: None,
+        hash: None,
+    }
 }
 
 /// Chains the tenant's committed, unchained events in the order they were recorded. Safe to

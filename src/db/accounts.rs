@@ -61,6 +61,16 @@ pub fn insert(conn: &mut AnyConnection, row: &AccountRow) -> Result<(), DbError>
     Ok(())
 }
 
+/// Many accounts, one statement per `ROWS_PER_INSERT` (an import).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[AccountRow]) -> Result<(), DbError> {
+    super::insert_many!(conn, accounts::table, rows)
+}
+
+/// Many profiles, one statement per `ROWS_PER_INSERT` (an import).
+pub fn insert_profiles(conn: &mut AnyConnection, rows: &[ProfileRow]) -> Result<(), DbError> {
+    super::insert_many!(conn, profiles::table, rows)
+}
+
 pub fn insert_profile(conn: &mut AnyConnection, row: &ProfileRow) -> Result<(), DbError> {
     diesel::insert_into(profiles::table)
         .values(row)
@@ -80,6 +90,19 @@ pub fn find_by_email_index(
         .select(AccountRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The accounts among `email_indexes` that exist (an import looks up a batch at once).
+pub fn find_by_email_indexes(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    email_indexes: &[&str],
+) -> Result<Vec<AccountRow>, DbError> {
+    Ok(accounts::table
+        .filter(accounts::tenant_id.eq(tenant.as_str()))
+        .filter(accounts::email_index.eq_any(email_indexes))
+        .select(AccountRow::as_select())
+        .load(conn)?)
 }
 
 pub fn find(

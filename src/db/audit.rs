@@ -99,6 +99,11 @@ pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Many unchained events (an import), one statement per `ROWS_PER_INSERT`.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[EventRow]) -> Result<(), DbError> {
+    super::insert_many!(conn, audit_events::table, rows)
+}
+
 /// Creates the tenant's head (nothing chained yet) unless it exists. Idempotent under
 /// concurrency on both engines.
 pub fn ensure_head(

@@ -39,6 +39,11 @@ pub fn insert(conn: &mut AnyConnection, row: &NewEventRow) -> Result<(), DbError
     Ok(())
 }
 
+/// Many events in order, one statement per `ROWS_PER_INSERT` (an import).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewEventRow]) -> Result<(), DbError> {
+    super::insert_many!(conn, events::table, rows)
+}
+
 /// The oldest events not yet handed to subscriptions, any tenant.
 pub fn undispatched(conn: &mut AnyConnection, limit: i64) -> Result<Vec<EventRow>, DbError> {
     Ok(events::table

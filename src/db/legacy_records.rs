@@ -29,6 +29,26 @@ pub fn insert(conn: &mut AnyConnection, row: &LegacyRecordRow) -> Result<(), DbE
     Ok(())
 }
 
+/// Many mappings, one statement per `ROWS_PER_INSERT`.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[LegacyRecordRow]) -> Result<(), DbError> {
+    super::insert_many!(conn, records::table, rows)
+}
+
+/// The records of one source among `legacy_ids` that were imported before.
+pub fn find_many(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    source: &str,
+    legacy_ids: &[&str],
+) -> Result<Vec<LegacyRecordRow>, DbError> {
+    Ok(records::table
+        .filter(records::tenant_id.eq(tenant.as_str()))
+        .filter(records::source.eq(source))
+        .filter(records::legacy_id.eq_any(legacy_ids))
+        .select(LegacyRecordRow::as_select())
+        .load(conn)?)
+}
+
 /// The profile a record became, if it was imported before.
 pub fn find(
     conn: &mut AnyConnection,

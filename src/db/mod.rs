@@ -45,6 +45,34 @@ pub use connection::{
 };
 pub use error::{DbError, StorageFailure, RETRY_AFTER_SECS};
 
+/// Rows per multi-row `INSERT` in bulk writes (an import): well under PostgreSQL's limit of
+/// 65,535 bound parameters for the widest row.
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts the rows `$rows` (a slice) into `$table`: on PostgreSQL one multi-row statement per
+/// `ROWS_PER_INSERT` (a round trip saved per row); on SQLite, which has no round trips, one
+/// prepared statement per row (diesel writes SQLite's multi-row inserts with defaults that way
+/// too, and not at all through the two-engine connection type).
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let conn: &mut $crate::db::AnyConnection = $conn;
+        for batch in $rows.chunks($crate::db::ROWS_PER_INSERT) {
+            match &mut *conn {
+                $crate::db::AnyConnection::Postgresql(pg) => {
+                    diesel::insert_into($table).values(batch).execute(pg)?;
+                }
+                $crate::db::AnyConnection::Sqlite(sqlite) => {
+                    for row in batch {
+                        diesel::insert_into($table).values(row).execute(sqlite)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }};
+}
+pub(crate) use insert_many;
+
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// Serialises migrations when several nodes start at once on one PostgreSQL.

@@ -97,55 +97,122 @@ pub fn emit(
     subject: Subject,
     data: Value,
 ) -> Result<(), DbError> {
-    let mut data = match data {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    let key = match subject {
-        Subject::Account(account) => {
-            data.insert("account_id".into(), json!(account));
-            account.to_string()
+    let event = Outgoing::resolve(conn, tenant, kind, subject, data)?;
+    insert(conn, &[event])
+}
+
+/// Writes many events into the outbox in one statement, in order (an import: use
+/// `Subject::ProfileOf`, as `Subject::Profile` is looked up one by one).
+pub fn emit_many<'a>(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    events: impl IntoIterator<Item = (Kind, Subject<'a>, Value)>,
+) -> Result<(), DbError> {
+    let events = events
+        .into_iter()
+        .map(|(kind, subject, data)| Outgoing::resolve(conn, tenant, kind, subject, data))
+        .collect::<Result<Vec<_>, _>>()?;
+    insert(conn, &events)
+}
+
+/// One event as the outbox stores it.
+struct Outgoing {
+    id: String,
+    tenant_id: String,
+    kind: Kind,
+    key: String,
+    at: i64,
+    body: String,
+}
+
+impl Outgoing {
+    /// The event, its profile subject looked up to name its account.
+    fn resolve(
+        conn: &mut AnyConnection,
+        tenant: &TenantId,
+        kind: Kind,
+        subject: Subject,
+        data: Value,
+    ) -> Result<Outgoing, DbError> {
+        if let Subject::Profile(profile) = subject {
+            if let Some(row) = crate::db::accounts::find_profile(conn, tenant, profile)? {
+                let account = AccountId::from_stored(row.account_id);
+                return Ok(Outgoing::new(
+                    tenant,
+                    kind,
+                    Subject::ProfileOf(profile, &account),
+                    data,
+                ));
+            }
         }
-        Subject::Profile(profile) => {
-            let account =
-                crate::db::accounts::find_profile(conn, tenant, profile)?.map(|p| p.account_id);
-            data.insert("profile_id".into(), json!(profile));
-            data.insert("account_id".into(), json!(account));
-            account.unwrap_or_else(|| profile.to_string())
+        Ok(Outgoing::new(tenant, kind, subject, data))
+    }
+
+    /// `Subject::Profile` here is a profile that no longer exists: named without an account.
+    fn new(tenant: &TenantId, kind: Kind, subject: Subject, data: Value) -> Outgoing {
+        let mut data = match data {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let key = match subject {
+            Subject::Account(account) => {
+                data.insert("account_id".into(), json!(account));
+                account.to_string()
+            }
+            Subject::ProfileOf(profile, account) => {
+                data.insert("profile_id".into(), json!(profile));
+                data.insert("account_id".into(), json!(account));
+                account.to_string()
+            }
+            Subject::Profile(profile) => {
+                data.insert("profile_id".into(), json!(profile));
+                data.insert("account_id".into(), Value::Null);
+                profile.to_string()
+            }
+            Subject::Client(client) => {
+                data.insert("client_id".into(), json!(client));
+                format!("client:{client}")
+            }
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let at = unix_now();
+        let body = json!({
+            "id": id,
+            "type": kind.as_str(),
+            "schema": SCHEMA,
+            "timestamp": crate::domain::rfc3339(at),
+            "tenant_id": tenant,
+            "data": data,
+        })
+        .to_string();
+        Outgoing {
+            id,
+            tenant_id: tenant.to_string(),
+            kind,
+            key,
+            at,
+            body,
         }
-        Subject::ProfileOf(profile, account) => {
-            data.insert("profile_id".into(), json!(profile));
-            data.insert("account_id".into(), json!(account));
-            account.to_string()
-        }
-        Subject::Client(client) => {
-            data.insert("client_id".into(), json!(client));
-            format!("client:{client}")
-        }
-    };
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = unix_now();
-    let body = json!({
-        "id": id,
-        "type": kind.as_str(),
-        "schema": SCHEMA,
-        "timestamp": crate::domain::rfc3339(now),
-        "tenant_id": tenant,
-        "data": data,
-    })
-    .to_string();
-    rows::insert(
-        conn,
-        &NewEventRow {
-            id: &id,
-            tenant_id: tenant.as_str(),
-            event_type: kind.as_str(),
-            subject: &key,
-            occurred_at: now,
-            body: &body,
+    }
+
+    fn row(&self) -> NewEventRow<'_> {
+        NewEventRow {
+            id: &self.id,
+            tenant_id: &self.tenant_id,
+            event_type: self.kind.as_str(),
+            subject: &self.key,
+            occurred_at: self.at,
+            body: &self.body,
             dispatched: false,
-        },
-    )
+        }
+    }
+}
+
+fn insert(conn: &mut AnyConnection, events: &[Outgoing]) -> Result<(), DbError> {
+    match events {
+        [one] => rows::insert(conn, &one.row()),
+        many => rows::insert_many(conn, &many.iter().map(Outgoing::row).collect::<Vec<_>>()),
+    }
 }
 
 /// An `account.updated` event: `data` says what changed (`changed`, and facts such as the

@@ -171,6 +171,8 @@ pub struct NewAccount {
     profile_name: Option<String>,
     /// Whether the account gets a first profile of its own (not when one is moved to it).
     first_profile: bool,
+    /// The address was proven elsewhere (an import): verified from the start.
+    email_verified: bool,
 }
 
 impl NewAccount {
@@ -187,6 +189,7 @@ impl NewAccount {
             hash: Some(hasher.hash(password)?),
             profile_name: None,
             first_profile: true,
+            email_verified: false,
         })
     }
 
@@ -198,6 +201,7 @@ impl NewAccount {
             hash: hash.map(str::to_owned),
             profile_name: None,
             first_profile: true,
+            email_verified: false,
         })
     }
 
@@ -208,6 +212,7 @@ impl NewAccount {
             hash: None,
             profile_name: None,
             first_profile: true,
+            email_verified: false,
         })
     }
 
@@ -224,6 +229,12 @@ impl NewAccount {
     /// same transaction (`profiles::move_to`).
     pub fn without_first_profile(mut self) -> NewAccount {
         self.first_profile = false;
+        self
+    }
+
+    /// An address proven in another system (an import): verified from the start.
+    pub fn email_verified(mut self, verified: bool) -> NewAccount {
+        self.email_verified = verified;
         self
     }
 
@@ -255,41 +266,13 @@ pub fn insert_account(
     tenant: &TenantId,
     new: &NewAccount,
 ) -> Result<Account, AccountError> {
-    let (email, hash) = (new.email.clone(), new.hash.clone());
-    let email_index = email_index(vault, tenant, &email);
-    if rows::find_by_email_index(conn, tenant, &email_index)?.is_some() {
+    let account = new_row(vault, tenant, new, unix_now())?;
+    if rows::find_by_email_index(conn, tenant, &account.email_index)?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let now = unix_now();
-    let id = AccountId::generate();
-    let (key, wrapped) = vault.new_data_key(KeyOwner::Account(id.as_str()))?;
-    let account = AccountRow {
-        id: id.to_string(),
-        tenant_id: tenant.to_string(),
-        email_index,
-        email_sealed: key.seal(EMAIL_FIELD, email.as_str().as_bytes())?,
-        email_verified_at: None,
-        password_hash: hash,
-        status: AccountStatus::Active.as_str().into(),
-        created_at: now,
-        updated_at: now,
-        failed_logins: 0,
-        locked_until: None,
-        erase_after: None,
-        invited_at: None,
-        merged_into: None,
-        customer_id: None,
-        data_key: Some(wrapped.bytes),
-        data_key_master_id: Some(wrapped.master_key_id),
-    };
+    let id = AccountId::from_stored(account.id.clone());
     tx::write(conn, |conn| {
-        rows::insert(conn, &account).map_err(|e| {
-            if e.is_unique_violation() {
-                AccountError::EmailTaken
-            } else {
-                e.into()
-            }
-        })?;
+        rows::insert(conn, &account).map_err(email_taken)?;
         events::emit(
             conn,
             tenant,
@@ -302,7 +285,98 @@ pub fn insert_account(
         }
         Ok::<_, AccountError>(())
     })?;
-    find_account(conn, vault, tenant, &id)
+    Ok(load(vault, account)?)
+}
+
+/// An account [`insert_accounts`] created, and its first profile.
+pub struct Inserted {
+    pub row: AccountRow,
+    pub profile: profiles::Profile,
+}
+
+/// Stores many prepared accounts, each with its default profile, in one statement per table
+/// (an import). All or nothing: if any email is taken, nothing is stored and the error is
+/// `EmailTaken` (the caller can then go one account at a time to find which).
+pub fn insert_accounts(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    new: &[NewAccount],
+) -> Result<Vec<Inserted>, AccountError> {
+    let now = unix_now();
+    let accounts = new
+        .iter()
+        .map(|n| new_row(vault, tenant, n, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<AccountId> = accounts
+        .iter()
+        .map(|a| AccountId::from_stored(a.id.clone()))
+        .collect();
+    let profiles = tx::write(conn, |conn| {
+        rows::insert_many(conn, &accounts).map_err(email_taken)?;
+        events::emit_many(
+            conn,
+            tenant,
+            ids.iter()
+                .map(|id| (Kind::AccountCreated, Subject::Account(id), json!({}))),
+        )?;
+        let first: Vec<profiles::FreshProfile> = ids
+            .iter()
+            .zip(new)
+            .map(|(id, n)| profiles::FreshProfile {
+                account: id,
+                name: n.profile_name().to_owned(),
+                is_default: true,
+            })
+            .collect();
+        Ok::<_, AccountError>(profiles::create_for_new_accounts(
+            conn, vault, tenant, &first,
+        )?)
+    })?;
+    Ok(accounts
+        .into_iter()
+        .zip(profiles)
+        .map(|(row, profile)| Inserted { row, profile })
+        .collect())
+}
+
+/// A unique violation on insert: the email has an account (perhaps since a moment ago).
+fn email_taken(e: DbError) -> AccountError {
+    if e.is_unique_violation() {
+        AccountError::EmailTaken
+    } else {
+        e.into()
+    }
+}
+
+/// The row of a new account, its email sealed under a data key of its own.
+fn new_row(
+    vault: &Vault,
+    tenant: &TenantId,
+    new: &NewAccount,
+    now: i64,
+) -> Result<AccountRow, AccountError> {
+    let id = AccountId::generate();
+    let (key, wrapped) = vault.new_data_key(KeyOwner::Account(id.as_str()))?;
+    Ok(AccountRow {
+        id: id.to_string(),
+        tenant_id: tenant.to_string(),
+        email_index: email_index(vault, tenant, &new.email),
+        email_sealed: key.seal(EMAIL_FIELD, new.email.as_str().as_bytes())?,
+        email_verified_at: new.email_verified.then_some(now),
+        password_hash: new.hash.clone(),
+        status: AccountStatus::Active.as_str().into(),
+        created_at: now,
+        updated_at: now,
+        failed_logins: 0,
+        locked_until: None,
+        erase_after: None,
+        invited_at: None,
+        merged_into: None,
+        customer_id: None,
+        data_key: Some(wrapped.bytes),
+        data_key_master_id: Some(wrapped.master_key_id),
+    })
 }
 
 pub fn find_account(
@@ -313,6 +387,25 @@ pub fn find_account(
 ) -> Result<Account, AccountError> {
     let row = rows::find(conn, tenant, account)?.ok_or(AccountError::NotFound)?;
     Ok(load(vault, row)?)
+}
+
+/// Which of `emails` (normalized) have an account in the tenant: one query for a batch (an
+/// import looks up a hundred at once).
+pub fn existing_emails(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    emails: &[Email],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    let indexes: std::collections::HashMap<String, &Email> = emails
+        .iter()
+        .map(|e| (email_index(vault, tenant, e), e))
+        .collect();
+    let keys: Vec<&str> = indexes.keys().map(String::as_str).collect();
+    Ok(rows::find_by_email_indexes(conn, tenant, &keys)?
+        .into_iter()
+        .filter_map(|row| indexes.get(&row.email_index).map(|e| e.as_str().to_owned()))
+        .collect())
 }
 
 /// The account with this email in the tenant, found through the blind index.

@@ -18,8 +18,8 @@ pub mod verification;
 pub use accounts::load as load_account;
 pub use accounts::{
     change_password, check_password, count_failed_attempt, create_account, email_index,
-    find_account, find_account_by_id_or_email, find_by_email, import_password_hash, insert_account,
-    may_sign_in, may_sign_in_by_id, resume, seal_legacy, sign_in_completed, suspend, unlock,
-    Account, AccountError, AccountStatus, LoginError, NewAccount, PasswordChange,
-    MAX_PASSWORD_BYTES,
+    existing_emails, find_account, find_account_by_id_or_email, find_by_email,
+    import_password_hash, insert_account, insert_accounts, may_sign_in, may_sign_in_by_id, resume,
+    seal_legacy, sign_in_completed, suspend, unlock, Account, AccountError, AccountStatus,
+    Inserted, LoginError, NewAccount, PasswordChange, MAX_PASSWORD_BYTES,
 };

@@ -12,8 +12,8 @@ pub use model::{NewProfile, Profile, ProfileChanges, ProfileError};
 pub use roles::{authorization, Authorization, Role, RoleError};
 pub use sealed::{email_index as profile_email_index, profile_key, seal_legacy};
 pub use service::{
-    absorb, create, create_default, delete, drop_expired_attributes, find, list, move_to, rename,
-    set_default, update,
+    absorb, create, create_default, create_for_new_accounts, delete, drop_expired_attributes, find,
+    list, move_to, rename, set_default, update, FreshProfile,
 };
 
 pub mod role {

@@ -140,6 +140,66 @@ pub fn create(
     Ok(stored.profile())
 }
 
+/// A profile for an account created in the same transaction (`create_for_new_accounts`).
+pub struct FreshProfile<'a> {
+    pub account: &'a AccountId,
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// Profiles for accounts created in the current transaction (an import), with their
+/// `profile.created` events, one statement per table. Nothing is read: those accounts have
+/// no other profiles, so names only need to differ among `new` (checked here), and the
+/// caller marks exactly one profile of each account as its default.
+pub fn create_for_new_accounts(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    tenant: &TenantId,
+    new: &[FreshProfile],
+) -> Result<Vec<Profile>, ProfileError> {
+    let now = unix_now();
+    let mut names = std::collections::HashSet::new();
+    let mut stored = Vec::with_capacity(new.len());
+    for fresh in new {
+        let name = parse_name(&fresh.name)?;
+        if !names.insert((fresh.account.as_str(), name.to_lowercase())) {
+            return Err(ProfileError::NameTaken(name));
+        }
+        let persona = Persona {
+            name,
+            email: None,
+            picture: None,
+            locale: None,
+            attributes: Value::Object(Default::default()),
+            attributes_set_at: Default::default(),
+        };
+        let mut one = Stored::new(vault, tenant, fresh.account, persona, now)?;
+        one.row.is_default = fresh.is_default;
+        stored.push(one);
+    }
+    crate::db::tx::write::<_, ProfileError, _>(conn, |conn| {
+        let rows: Vec<_> = stored.iter().map(|s| s.row.clone()).collect();
+        rows::insert_profiles(conn, &rows)?;
+        let ids: Vec<ProfileId> = stored
+            .iter()
+            .map(|s| ProfileId::from_stored(s.row.id.clone()))
+            .collect();
+        events::emit_many(
+            conn,
+            tenant,
+            ids.iter().zip(new).map(|(id, fresh)| {
+                (
+                    Kind::ProfileCreated,
+                    Subject::ProfileOf(id, fresh.account),
+                    json!({ "is_default": fresh.is_default }),
+                )
+            }),
+        )?;
+        Ok(())
+    })?;
+    Ok(stored.iter().map(Stored::profile).collect())
+}
+
 /// Only the default flag changes: no need to open the persona.
 fn clear_default(
     conn: &mut AnyConnection,
