@@ -276,8 +276,9 @@ pub struct Batch<R> {
 }
 
 /// A 128-bit digest of a key: equal keys, equal digests; distinct keys collide with
-/// negligible probability.
-fn digest(parts: &[&str]) -> u128 {
+/// negligible probability. Two `u64`s rather than a `u128`: 8-byte alignment keeps a
+/// (digest, group) map entry at 24 bytes instead of 32 (16 MB less at a million emails).
+fn digest(parts: &[&str]) -> [u64; 2] {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     for part in parts {
@@ -285,9 +286,12 @@ fn digest(parts: &[&str]) -> u128 {
         hasher.update([0]);
     }
     let bytes: [u8; 32] = hasher.finalize().into();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&bytes[..16]);
-    u128::from_le_bytes(first)
+    let half = |at: usize| {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(eight)
+    };
+    [half(0), half(8)]
 }
 
 /// Reads one line (without its end of line); `None` at the end of the input.
@@ -308,8 +312,8 @@ fn next_line(
 
 impl<R: std::io::BufRead + std::io::Seek> Batch<R> {
     pub fn read(hasher: &PasswordHasher, mut input: R) -> std::io::Result<Batch<R>> {
-        let mut by_email: HashMap<u128, u32> = HashMap::new();
-        let mut seen: HashSet<u128> = HashSet::new();
+        let mut by_email: HashMap<[u64; 2], u32> = HashMap::new();
+        let mut seen: HashSet<[u64; 2]> = HashSet::new();
         let (mut entries, mut errors, mut records) = (Vec::new(), Vec::new(), 0);
         let mut offset = input.stream_position()?;
         let mut buffer = String::new();
@@ -996,20 +1000,29 @@ fn profile_name(record: &Record) -> String {
     record
         .display_name
         .clone()
-        .filter(|n| n.chars().count() <= 64)
+        .filter(|n| n.chars().count() <= MAX_PROFILE_NAME)
         .unwrap_or_else(|| record.kind.clone())
 }
 
 /// The record's profile name, made unique among `taken` (lowercased names): its display name,
 /// else with its kind, else numbered.
+/// A suffixed name is cut to fit, so a long display name cannot stop the import.
 fn unique_name(record: &Record, taken: &HashSet<String>) -> String {
     let base = profile_name(record);
+    let with = |suffix: String| {
+        let room = MAX_PROFILE_NAME.saturating_sub(suffix.chars().count());
+        let head: String = base.chars().take(room).collect();
+        format!("{}{suffix}", head.trim_end())
+    };
     std::iter::once(base.clone())
-        .chain(std::iter::once(format!("{base} ({})", record.kind)))
-        .chain((2..).map(|n| format!("{base} ({n})")))
+        .chain(std::iter::once(with(format!(" ({})", record.kind))))
+        .chain((2..).map(|n| with(format!(" ({n})"))))
         .find(|n| !taken.contains(&n.to_lowercase()))
         .unwrap_or(base)
 }
+
+/// The longest profile name (`profiles` refuses longer ones).
+const MAX_PROFILE_NAME: usize = 64;
 
 /// A new profile on `account` for `record`, its name made unique on the account.
 fn add_profile(
@@ -1135,6 +1148,22 @@ mod tests {
 
     fn line(id: &str, email: &str) -> String {
         json!({"source": "shop", "legacy_id": id, "kind": "customer", "email": email}).to_string()
+    }
+
+    #[test]
+    fn a_long_name_made_unique_still_fits_a_profile_name() {
+        // Two records of one email, both with a 64-character name: the second profile's
+        // name gets a suffix and must stay a valid name, or the whole import stops.
+        let name = "N".repeat(64);
+        let mut record = parse_record(&hasher(), 1, &line("1", "ada@example.com")).unwrap();
+        record.display_name = Some(name.clone());
+        let mut taken = HashSet::from([name.to_lowercase()]);
+        for _ in 0..3 {
+            let unique = unique_name(&record, &taken);
+            assert!(unique.chars().count() <= 64, "{unique}");
+            assert!(!taken.contains(&unique.to_lowercase()), "{unique}");
+            taken.insert(unique.to_lowercase());
+        }
     }
 
     #[test]
